@@ -1,0 +1,47 @@
+"""User accounts (shared database): a role and the hospital the user belongs to."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    SUPERADMIN = "SUPERADMIN", "Platform super-administrator"
+    ADMIN = "ADMIN", "Hospital administrator"
+    DOCTOR = "DOCTOR", "Doctor"
+    NURSE = "NURSE", "Nurse"
+    RECEPTIONIST = "RECEPTIONIST", "Receptionist"
+    PATIENT = "PATIENT", "Patient"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST})
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
+    hospital = models.ForeignKey(
+        "hospitals.Hospital",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text="The hospital this user belongs to; only a super-administrator may have none.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role=Role.SUPERADMIN) | models.Q(hospital__isnull=False),
+                name="accounts_user_hospital_required_unless_superadmin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.role == Role.SUPERADMIN
+
+    def may_enter(self, hospital_id: int) -> bool:
+        """Whether the user may work in that hospital (their own; any for a super-administrator)."""
+        return self.is_superadmin or self.hospital_id == hospital_id

@@ -1,0 +1,94 @@
+"""Writing and verifying the hash-chained audit log of the current hospital."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from hms.accounts.models import User
+from hms.audit.models import AuditChainHead, AuditEvent
+from hms.tenancy.context import current_tenant
+
+GENESIS_HASH = "0" * 64
+
+
+def _event_hash(previous_hash: str, event: AuditEvent) -> str:
+    payload = {
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "resource": event.resource,
+        "patient_id": event.patient_id,
+        "outcome": event.outcome,
+        "client_address": event.client_address,
+        "detail": event.detail,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{previous_hash}{canonical}".encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    acting_user: User,
+    action: str,
+    resource: str,
+    patient_id: int | None = None,
+    outcome: str = AuditEvent.Outcome.SUCCESS,
+    client_address: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the current hospital's audit log.
+
+    Call it inside the transaction of the read or write it records, so both land or neither.
+    """
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+        previous = head.last_hash if head else GENESIS_HASH
+        event = AuditEvent(
+            occurred_at=timezone.now(),
+            actor_id=acting_user.pk,
+            actor_username=acting_user.get_username(),
+            actor_role=getattr(acting_user, "role", ""),
+            action=action,
+            resource=resource,
+            patient_id=patient_id,
+            outcome=outcome,
+            client_address=client_address or None,
+            detail=detail or {},
+            previous_hash=previous,
+        )
+        event.hash = _event_hash(previous, event)
+        event.save(using=alias)
+        AuditChainHead.objects.update_or_create(pk=1, defaults={"last_hash": event.hash})
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    events_checked: int
+    intact: bool
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+def audit_chain_verify() -> ChainReport:
+    """Recompute every hash in order; report the first event that does not match."""
+    previous = GENESIS_HASH
+    checked = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        checked += 1
+        if event.previous_hash != previous:
+            return ChainReport(checked, False, event.pk, "previous_hash does not match the event before")
+        if _event_hash(previous, event) != event.hash:
+            return ChainReport(checked, False, event.pk, "contents do not match the recorded hash")
+        previous = event.hash
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and head.last_hash != previous:
+        return ChainReport(checked, False, None, "events after the last one checked are missing")
+    return ChainReport(checked, True)

@@ -1,0 +1,106 @@
+"""Platform admin for the registry; creating a hospital here provisions its database."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from hms.core.exceptions import ApplicationError
+from hms.hospitals.models import Hospital
+from hms.hospitals.services import hospital_set_status
+from hms.tenancy.provisioning import hospital_provision
+
+
+class HospitalCreationForm(forms.ModelForm):
+    class Meta:
+        model = Hospital
+        fields = ["code", "name", "time_zone"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            # Provisioning is the form's save: errors belong on the form, not in a 500.
+            self.instance = hospital_provision(
+                code=cleaned["code"], name=cleaned["name"], time_zone=cleaned["time_zone"]
+            )
+        except ApplicationError as exc:
+            raise ValidationError(exc.message) from exc
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # Skip ModelForm's instance validation: the service validated and saved it.
+        pass
+
+
+@admin.register(Hospital)
+class HospitalAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "status", "time_zone", "server", "schema_fingerprint", "updated_at")
+    list_filter = ("status", "server")
+    search_fields = ("code", "name")
+    actions = ["suspend", "reactivate"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Hospital | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = HospitalCreationForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Hospital | None = None) -> list[str]:
+        if obj is None:
+            return ["code", "name", "time_zone"]
+        return [
+            "code",
+            "name",
+            "time_zone",
+            "status",
+            "status_detail",
+            "server",
+            "database_name",
+            "schema_fingerprint",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Hospital | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return [
+            "code",
+            "status",
+            "status_detail",
+            "server",
+            "database_name",
+            "schema_fingerprint",
+            "created_at",
+            "updated_at",
+        ]
+
+    def save_model(self, request: HttpRequest, obj: Hospital, form: Any, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name", "time_zone", "updated_at"])
+        # A new hospital was provisioned (and saved) while the form was validated.
+
+    def has_delete_permission(self, request: HttpRequest, obj: Hospital | None = None) -> bool:
+        return False  # hospitals are archived, never deleted
+
+    @admin.action(description="Suspend selected hospitals")
+    def suspend(self, request: HttpRequest, queryset: Any) -> None:
+        self._set_status(request, queryset, Hospital.Status.SUSPENDED)
+
+    @admin.action(description="Reactivate selected hospitals")
+    def reactivate(self, request: HttpRequest, queryset: Any) -> None:
+        self._set_status(request, queryset, Hospital.Status.ACTIVE)
+
+    def _set_status(self, request: HttpRequest, queryset: Any, status: str) -> None:
+        for hospital in queryset:
+            try:
+                hospital_set_status(hospital=hospital, status=status)
+            except ApplicationError as exc:
+                self.message_user(request, f"{hospital.code}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{hospital.code} is now {status}.", messages.SUCCESS)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class HospitalsConfig(AppConfig):
+    name = "hms.hospitals"
+    label = "hospitals"
+    verbose_name = "Hospitals"

@@ -1,0 +1,24 @@
+"""Field validators for the registry."""
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+
+from hms.tenancy.codes import is_valid_hospital_code
+
+
+def validate_code(value: str) -> None:
+    if not is_valid_hospital_code(value):
+        raise ValidationError(
+            "Use 2-32 characters: upper-case letters, digits and underscores, "
+            "starting with a letter or digit (e.g. TH001).",
+            code="invalid_hospital_code",
+        )
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{value!r} is not an IANA time zone (e.g. Europe/London, Asia/Dhaka).",
+            code="invalid_time_zone",
+        )

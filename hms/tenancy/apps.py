@@ -1,0 +1,18 @@
+import contextlib
+
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class TenancyConfig(AppConfig):
+    name = "hms.tenancy"
+    label = "tenancy"
+    verbose_name = "Tenancy engine"
+
+    def ready(self) -> None:
+        from hms.tenancy import checks  # noqa: F401 - registers the system checks
+
+        # The embedded default keeps shared.sqlite3 here; an unwritable folder is
+        # reported by tenancy.E006 rather than crashing start-up.
+        with contextlib.suppress(OSError):
+            settings.HMS_DATA_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,35 @@
+"""Errors raised by the tenancy engine."""
+
+from hms.core.exceptions import ApplicationError
+
+
+class TenancyError(ApplicationError):
+    code = "tenancy_error"
+
+
+class NoHospitalSelected(TenancyError):
+    """A tenant model was queried outside any hospital context (fail closed)."""
+
+    code = "no_hospital_selected"
+
+
+class InvalidHospitalCode(TenancyError, ValueError):
+    code = "invalid_hospital_code"
+
+
+class HospitalNotFound(TenancyError):
+    code = "hospital_not_found"
+
+
+class CrossHospitalWrite(TenancyError):
+    """An object loaded in one hospital was about to be written in another."""
+
+    code = "cross_hospital_write"
+
+
+class ProvisioningError(TenancyError):
+    code = "provisioning_failed"
+
+
+class StorageError(TenancyError):
+    code = "storage_error"

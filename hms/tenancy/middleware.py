@@ -1,0 +1,73 @@
+"""Selects the hospital named in the URL for the duration of one request.
+
+`/h/<CODE>/`, `/api/v1/hospitals/<CODE>/` and `/fhir/<CODE>/` are hospital URLs. The
+code must name an ACTIVE hospital the user belongs to (a SUPERADMIN may enter any);
+an unknown code and another hospital's code answer the same 404. A hospital whose
+database is behind the current schema is refused with 503 until it is migrated.
+"""
+
+import re
+from collections.abc import Callable
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from hms.hospitals.models import Hospital
+from hms.tenancy.codes import is_valid_hospital_code
+from hms.tenancy.context import hospital_context
+from hms.tenancy.schema import current_fingerprint
+
+HOSPITAL_PATH = re.compile(r"^/(?:h|api/v1/hospitals|fhir)/(?P<code>[^/]+)(?:/|$)")
+SCHEMA_RETRY_AFTER_SECONDS = 120
+
+
+def hospital_code_from_path(path: str) -> str | None:
+    match = HOSPITAL_PATH.match(path)
+    return match.group("code") if match else None
+
+
+class HospitalMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        code = hospital_code_from_path(request.path_info)
+        if code is None:
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated:
+            if request.path_info.startswith("/h/"):
+                return redirect_to_login(request.get_full_path())
+            return HttpResponse("Authentication required.", status=401, content_type="text/plain")
+        hospital = Hospital.objects.filter(code=code).first() if is_valid_hospital_code(code) else None
+        if (
+            hospital is None
+            or not user.may_enter(hospital.pk)
+            or hospital.status not in (Hospital.Status.ACTIVE, Hospital.Status.SUSPENDED)
+        ):
+            raise Http404("No such hospital.")
+        if hospital.status == Hospital.Status.SUSPENDED:
+            return _unavailable(
+                request, hospital, 403, "This hospital's account is suspended. Contact the platform operator."
+            )
+        if hospital.schema_fingerprint != current_fingerprint():
+            response = _unavailable(
+                request,
+                hospital,
+                503,
+                "This hospital's database is being upgraded to the current version. "
+                "Please try again in a few minutes.",
+            )
+            response["Retry-After"] = str(SCHEMA_RETRY_AFTER_SECONDS)
+            return response
+        request.hospital = hospital  # type: ignore[attr-defined]
+        with hospital_context(hospital):
+            return self.get_response(request)
+
+
+def _unavailable(request: HttpRequest, hospital: Hospital, status: int, message: str) -> HttpResponse:
+    body = render_to_string(
+        "tenancy/unavailable.html", {"hospital": hospital, "message": message}, request=request
+    )
+    return HttpResponse(body, status=status)

@@ -1,0 +1,122 @@
+"""Creating a hospital: registry row, database cloned from the schema template, then ACTIVE.
+
+All-or-nothing to the user: the hospital becomes ACTIVE only once its database is
+complete. A handled failure (invalid input, full disk) removes what was made and
+leaves no trace; a crash leaves the row PROVISIONING, and running the same
+provisioning again finishes it.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+
+from hms.hospitals.models import Hospital
+from hms.hospitals.validators import validate_time_zone
+from hms.tenancy import connections as tenant_connections
+from hms.tenancy.backends import StorageBackend, default_server, storage_for
+from hms.tenancy.codes import validate_hospital_code
+from hms.tenancy.exceptions import ProvisioningError, StorageError
+from hms.tenancy.schema import current_fingerprint, migrate_database
+
+logger = logging.getLogger(__name__)
+
+RESUMABLE = (Hospital.Status.PROVISIONING, Hospital.Status.FAILED)
+
+
+def hospital_provision(*, code: str, name: str, time_zone: str = "UTC") -> Hospital:
+    """Create hospital `code` with its own database, or finish one a crash left half-made."""
+    code = validate_hospital_code(code)
+    name = (name or "").strip()
+    if not name:
+        raise ProvisioningError("A hospital needs a name.")
+    if len(name) > Hospital._meta.get_field("name").max_length:
+        raise ProvisioningError("The hospital name is too long (200 characters at most).")
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise ProvisioningError(exc.messages[0]) from exc
+
+    hospital, created = _claim(code=code, name=name, time_zone=time_zone)
+    storage = storage_for(hospital.server)
+    fingerprint = current_fingerprint()
+    try:
+        template_ensure(storage, fingerprint)
+        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+            # Locks the row (PostgreSQL) or the registry (SQLite IMMEDIATE) so two
+            # provisioners of the same code cannot interleave.
+            hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
+            if hospital.status not in RESUMABLE:
+                raise ProvisioningError(f"Hospital {code} already exists.")
+            if storage.exists(hospital.database_name):
+                # Left by an attempt that never became ACTIVE: it holds no data.
+                storage.drop(hospital.database_name)
+            storage.create_from_template(hospital.database_name, fingerprint)
+            hospital.status = Hospital.Status.ACTIVE
+            hospital.schema_fingerprint = fingerprint
+            hospital.status_detail = ""
+            hospital.save(update_fields=["status", "schema_fingerprint", "status_detail", "updated_at"])
+    except ProvisioningError:
+        raise
+    except Exception as exc:
+        _undo(hospital, storage, created=created, error=exc)
+        raise ProvisioningError(f"Could not create hospital {code}: {exc}") from exc
+    logger.info("Provisioned hospital %s on %s", code, hospital.server)
+    return hospital
+
+
+def template_ensure(storage: StorageBackend, fingerprint: str) -> None:
+    """Build the template database for `fingerprint` unless it exists; once per schema."""
+    if storage.template_exists(fingerprint):
+        return
+    alias = f"{tenant_connections.TEMPLATE_ALIAS_PREFIX}{fingerprint}"
+
+    def migrate(database: dict[str, Any]) -> None:
+        tenant_connections.register(alias, database)
+        try:
+            migrate_database(alias)
+        finally:
+            tenant_connections.forget(alias)
+
+    storage.build_template(fingerprint, migrate)
+    logger.info("Built tenant template %s", fingerprint)
+
+
+def _claim(*, code: str, name: str, time_zone: str) -> tuple[Hospital, bool]:
+    """The registry row to provision: a new PROVISIONING row, or one left by a crash."""
+    existing = Hospital.objects.filter(code=code).first()
+    if existing is not None:
+        if existing.status not in RESUMABLE:
+            raise ProvisioningError(f"Hospital {code} already exists.")
+        return existing, False
+    server = default_server()
+    try:
+        database_name = storage_for(server).database_name_for(code)
+        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+            hospital = Hospital.objects.create(
+                code=code,
+                name=name,
+                time_zone=time_zone,
+                server=server,
+                database_name=database_name,
+                status=Hospital.Status.PROVISIONING,
+            )
+    except IntegrityError as exc:
+        raise ProvisioningError(f"Hospital {code} already exists.") from exc
+    except StorageError as exc:
+        raise ProvisioningError(str(exc)) from exc
+    return hospital, True
+
+
+def _undo(hospital: Hospital, storage: StorageBackend, *, created: bool, error: Exception) -> None:
+    try:
+        storage.drop(hospital.database_name)
+    except Exception:  # noqa: BLE001 - the original error is the one to report
+        logger.exception("Could not remove the database of failed hospital %s", hospital.code)
+    if created:
+        Hospital.objects.filter(pk=hospital.pk, status=Hospital.Status.PROVISIONING).delete()
+    else:
+        Hospital.objects.filter(pk=hospital.pk, status__in=RESUMABLE).update(
+            status=Hospital.Status.FAILED, status_detail=str(error)[:2000]
+        )

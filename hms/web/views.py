@@ -1,0 +1,36 @@
+"""Server-rendered pages: thin views over selectors."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from hms.hospitals.models import Hospital
+from hms.patients.selectors import patient_list_visible_to, patient_page
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send a user to their hospital; a super-administrator picks one."""
+    user = request.user
+    if user.hospital_id and not user.is_superadmin:
+        return redirect("hospital-home", hospital_code=user.hospital.code)
+    hospitals = Hospital.objects.filter(status=Hospital.Status.ACTIVE).order_by("code")
+    return render(request, "web/hospital_list.html", {"hospitals": hospitals[:500]})
+
+
+def hospital_home(request: HttpRequest, hospital_code: str) -> HttpResponse:
+    """The hospital's front page: its name, the user's role, and its patients for staff."""
+    user = request.user
+    page = patient_page(
+        user=user, page_number=request.GET.get("page", 1), client_address=request.META.get("REMOTE_ADDR")
+    )
+    return render(
+        request,
+        "web/hospital_home.html",
+        {
+            "hospital": request.hospital,
+            "role": user.get_role_display(),
+            "show_patients": patient_list_visible_to(user=user),
+            "page": page,
+        },
+    )
