@@ -1,0 +1,66 @@
+"""Test fixtures shared by every test: a fresh data folder per test, hospitals, users."""
+
+import pytest
+from django.conf import settings as django_settings
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test.testcases import TransactionTestCase
+
+from hms.tenancy import connections as tenant_connections
+
+_django_patch_method = TransactionTestCase.ensure_connection_patch_method.__func__
+
+
+def _allow_hospital_databases(cls):
+    """Django's test case refuses connections to aliases it did not know at set-up.
+
+    Hospital databases are registered on first use, by design, and each test has its
+    own data folder, so they need no test transaction: let them connect.
+    """
+    refusing = _django_patch_method(cls)
+    real = BaseDatabaseWrapper.ensure_connection
+
+    def ensure_connection(self, *args, **kwargs):
+        if tenant_connections.is_tenant_alias(self.alias):
+            return real(self, *args, **kwargs)
+        return refusing(self, *args, **kwargs)
+
+    return ensure_connection
+
+
+TransactionTestCase.ensure_connection_patch_method = classmethod(_allow_hospital_databases)
+
+
+@pytest.fixture(autouse=True)
+def data_dir(request, tmp_path, settings):
+    """Each test gets its own data folder; schema templates are shared by the session."""
+    settings.HMS_DATA_DIR = tmp_path / "data"
+    settings.HMS_DATA_DIR.mkdir()
+    settings.HMS_TEMPLATE_DIR = django_settings.HMS_TEMPLATE_DIR
+    yield settings.HMS_DATA_DIR
+    # Registered before pytest-django's own teardown runs (autouse order), so its
+    # test-case teardown never sees aliases from this test.
+    tenant_connections.forget_all()
+
+
+@pytest.fixture
+def make_hospital(db):
+    """Provision a real hospital (database cloned from the template) and return its row."""
+    from hms.tenancy.provisioning import hospital_provision
+
+    def make(code="TH001", name=None, time_zone="UTC"):
+        return hospital_provision(code=code, name=name or f"Hospital {code}", time_zone=time_zone)
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    from hms.accounts.models import Role, User
+
+    def make(username, role=Role.DOCTOR, hospital=None, password="pw-for-tests-1"):  # noqa: S107
+        user = User(username=username, role=role, hospital=hospital)
+        user.set_password(password)
+        user.save()
+        return user
+
+    return make
