@@ -1,5 +1,6 @@
 """Field validators for the registry."""
 
+import functools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -16,8 +17,14 @@ def validate_code(value: str) -> None:
         )
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk at every call.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValidationError(
             f"{value!r} is not an IANA time zone (e.g. Europe/London, Asia/Dhaka).",
             code="invalid_time_zone",

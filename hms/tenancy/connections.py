@@ -1,10 +1,14 @@
-"""Lazy, bounded registration of tenant databases with Django's connection handler.
+"""Lazy, bounded tenant connections on top of Django's connection handler.
 
-Nothing is registered at start-up. A hospital's alias is added the first time a
-context uses it, and the registry of aliases is bounded by
-HMS_MAX_TENANT_CONNECTIONS, so Django's per-request housekeeping (which walks
-every registered alias) stays O(budget), not O(hospitals). Each thread closes
-its own idle tenant connections least-recently-used first under the same budget.
+Nothing is registered at start-up. A hospital's alias is added to Django's
+connection settings while a context uses it and removed when the last context
+using it ends, so Django's per-request housekeeping (which walks every
+registered alias) stays O(hospitals in use now), never O(hospitals).
+
+The connection objects themselves outlive the registration: each thread keeps
+up to HMS_MAX_TENANT_CONNECTIONS of them open for reuse and closes the least
+recently used first. A connection is reused only while its settings are the very
+dict it was made from; when a hospital's location changes, it is reconnected.
 
 Django's settings dict is never mutated in place: a new dict replaces it, so a
 thread iterating the old one (``connections.all()``) is never disturbed.
@@ -22,8 +26,8 @@ HOSPITAL_ALIAS_PREFIX = "hospital_"
 TEMPLATE_ALIAS_PREFIX = "tenant_template_"
 
 _lock = threading.Lock()
-_sources: dict[str, dict[str, Any]] = {}  # alias -> settings as given, for change detection
-_recent: "OrderedDict[str, None]" = OrderedDict()  # registered aliases, least recent first
+# alias -> (settings as given, the configured dict Django connects with); bounded LRU.
+_configured: "OrderedDict[str, tuple[dict[str, Any], dict[str, Any]]]" = OrderedDict()
 _pins: Counter[str] = Counter()  # alias -> contexts using it now, over all threads
 _thread = threading.local()
 
@@ -37,52 +41,59 @@ def is_tenant_alias(alias: str) -> bool:
 
 
 def budget() -> int:
+    """Open tenant connections a thread keeps (HMS_MAX_TENANT_CONNECTIONS)."""
     return max(1, int(getattr(settings, "HMS_MAX_TENANT_CONNECTIONS", 64)))
 
 
 def acquire(alias: str, database: Mapping[str, Any]) -> None:
-    """Register `alias` (or refresh it if its settings changed) and pin it for this context."""
+    """Register `alias` for as long as it is in use, and make its connection this thread's most recent."""
     with _lock:
-        _register_locked(alias, database)
+        configured = _configured_locked(alias, database)
         _pins[alias] += 1
-        _evict_registrations_locked()
-    _touch_thread_connection(alias)
+        if connections.settings.get(alias) is not configured:
+            connections.settings = {**connections.settings, alias: configured}
+    _touch_thread_connection(alias, configured)
 
 
 def release(alias: str) -> None:
+    """End one use of `alias`; the connection stays open for reuse, the registration goes."""
+    state = _thread_state()
+    state["active"][alias] -= 1
+    if state["active"][alias] <= 0:
+        del state["active"][alias]
+        _close_if_unusable(alias)
     with _lock:
         _pins[alias] -= 1
         if _pins[alias] <= 0:
             del _pins[alias]
-    active = _thread_state()["active"]
-    active[alias] -= 1
-    if active[alias] <= 0:
-        del active[alias]
+            if alias in connections.settings:
+                connections.settings = {k: v for k, v in connections.settings.items() if k != alias}
 
 
 def register(alias: str, database: Mapping[str, Any]) -> None:
-    """Register without pinning (template builds, fleet workers)."""
+    """Register `alias` until `forget(alias)` (template builds, fleet workers)."""
     with _lock:
-        _register_locked(alias, database)
-        _evict_registrations_locked()
+        configured = _configured_locked(alias, database)
+        _pins[alias] += 1
+        connections.settings = {**connections.settings, alias: configured}
 
 
 def forget(alias: str) -> None:
     """Close this thread's connection to `alias` and drop its registration."""
     _close_thread_connection(alias)
-    _thread_state()["open"].pop(alias, None)
+    state = _thread_state()
+    state["open"].pop(alias, None)
+    state["active"].pop(alias, None)
     with _lock:
-        _recent.pop(alias, None)
-        _sources.pop(alias, None)
+        _pins.pop(alias, None)
+        _configured.pop(alias, None)
         if alias in connections.settings:
             connections.settings = {k: v for k, v in connections.settings.items() if k != alias}
 
 
 def forget_all() -> None:
-    """Drop every tenant registration (tests, and before forking worker processes)."""
-    for alias in [a for a in connections.settings if is_tenant_alias(a)]:
-        forget(alias)
-    for alias in list(_thread_state()["open"]):
+    """Close this thread's tenant connections and drop every registration (tests, before fork)."""
+    for alias in {*registered_aliases(), *_thread_state()["open"], *_configured}:
         forget(alias)
 
 
@@ -91,34 +102,24 @@ def registered_aliases() -> list[str]:
 
 
 def open_aliases() -> list[str]:
-    """This thread's open (or openable) tenant connections, least recent first."""
+    """This thread's open tenant connections, least recently used first."""
     return list(_thread_state()["open"])
 
 
-def _register_locked(alias: str, database: Mapping[str, Any]) -> None:
+def _configured_locked(alias: str, database: Mapping[str, Any]) -> dict[str, Any]:
     if alias == DEFAULT_DB_ALIAS or not is_tenant_alias(alias):
         raise ValueError(f"{alias!r} is not a tenant alias")
     wanted = dict(database)
-    if _sources.get(alias) != wanted or alias not in connections.settings:
-        configured = connections.configure_settings({DEFAULT_DB_ALIAS: {}, alias: _deep_copy(wanted)})
-        connections.settings = {**connections.settings, alias: configured[alias]}
-        _sources[alias] = wanted
-    _recent[alias] = None
-    _recent.move_to_end(alias)
-
-
-def _evict_registrations_locked() -> None:
-    excess = len(_recent) - budget()
-    if excess <= 0:
-        return
-    victims = [alias for alias in _recent if not _pins[alias]][:excess]
-    if not victims:
-        return
-    for alias in victims:
-        del _recent[alias]
-        _sources.pop(alias, None)
-    dropped = set(victims)
-    connections.settings = {k: v for k, v in connections.settings.items() if k not in dropped}
+    cached = _configured.get(alias)
+    if cached is None or cached[0] != wanted:
+        filled = connections.configure_settings({DEFAULT_DB_ALIAS: {}, alias: _deep_copy(wanted)})
+        cached = (wanted, filled[alias])
+        _configured[alias] = cached
+    _configured.move_to_end(alias)
+    # The cache only spares re-configuring; dropping an entry just means a reconnect.
+    while len(_configured) > 4 * budget():
+        _configured.popitem(last=False)
+    return cached[1]
 
 
 def _thread_state() -> dict[str, Any]:
@@ -129,14 +130,12 @@ def _thread_state() -> dict[str, Any]:
     return state
 
 
-def _touch_thread_connection(alias: str) -> None:
+def _touch_thread_connection(alias: str, configured: dict[str, Any]) -> None:
     state = _thread_state()
-    opened: OrderedDict[str, Any] = state["open"]
-    registered = connections.settings[alias]
+    opened: OrderedDict[str, None] = state["open"]
     existing = _existing_connection(alias)
-    if existing is not None and existing.settings_dict is not registered:
-        # The hospital's settings changed (or were re-registered): reconnect.
-        _close_thread_connection(alias)
+    if existing is not None and existing.settings_dict is not configured:
+        _close_thread_connection(alias)  # the hospital's settings changed: reconnect
     opened[alias] = None
     opened.move_to_end(alias)
     state["active"][alias] += 1
@@ -152,6 +151,13 @@ def _existing_connection(alias: str) -> Any:
     # Django keeps each thread's connections in a private Local; reading it is the
     # only way to ask "is this connection open here?" without creating one.
     return getattr(connections._connections, alias, None)
+
+
+def _close_if_unusable(alias: str) -> None:
+    """What Django's request_finished handler does, for a connection it no longer sees."""
+    existing = _existing_connection(alias)
+    if existing is not None and not existing.in_atomic_block:
+        existing.close_if_unusable_or_obsolete()
 
 
 def _close_thread_connection(alias: str) -> None:
