@@ -87,6 +87,12 @@ DATABASE_ROUTERS = ["hms.tenancy.router.HospitalRouter"]
 # closed first when a hospital beyond the budget is used.
 HMS_MAX_TENANT_CONNECTIONS = env.int("HMS_MAX_TENANT_CONNECTIONS", default=64)
 
+# PostgreSQL servers hospitals are placed on: "name=postgres://...,name=postgres://...".
+# Empty: every hospital uses the embedded SQLite storage under HMS_DATA_DIR.
+HMS_DATABASE_SERVERS = env.str("HMS_DATABASE_SERVERS", default="")
+# Prefix of every database this deployment creates on those servers.
+HMS_DATABASE_PREFIX = env.str("HMS_DATABASE_PREFIX", default="hms_")
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.audit.models import AuditChainHead, AuditEvent
+from hms.core.exceptions import ApplicationError
 from hms.tenancy.context import current_tenant
 
 GENESIS_HASH = "0" * 64
@@ -47,9 +48,16 @@ def audit_record(
     Call it inside the transaction of the read or write it records, so both land or neither.
     """
     alias = current_tenant().alias
-    with transaction.atomic(using=alias):
-        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-        previous = head.last_hash if head else GENESIS_HASH
+    # No savepoint: if the audit row cannot be written, the caller's work must not land either.
+    with transaction.atomic(using=alias, savepoint=False):
+        previous = (
+            AuditChainHead.objects.select_for_update()
+            .filter(pk=1)
+            .values_list("last_hash", flat=True)
+            .first()
+        )
+        if previous is None:
+            raise ApplicationError("This hospital's audit log has no head row; run migrate_hospitals.")
         event = AuditEvent(
             occurred_at=timezone.now(),
             actor_id=acting_user.pk,
@@ -64,8 +72,8 @@ def audit_record(
             previous_hash=previous,
         )
         event.hash = _event_hash(previous, event)
-        event.save(using=alias)
-        AuditChainHead.objects.update_or_create(pk=1, defaults={"last_hash": event.hash})
+        event.save(using=alias, force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(last_hash=event.hash)
     return event
 
 
@@ -89,6 +97,6 @@ def audit_chain_verify() -> ChainReport:
             return ChainReport(checked, False, event.pk, "contents do not match the recorded hash")
         previous = event.hash
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_hash != previous:
+    if head is None or head.last_hash != previous:
         return ChainReport(checked, False, None, "events after the last one checked are missing")
     return ChainReport(checked, True)

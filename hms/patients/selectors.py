@@ -19,23 +19,21 @@ def patient_list_visible_to(*, user: User) -> bool:
 def patient_page(*, user: User, page_number: object = 1, client_address: str | None = None) -> Page:
     """One page of the current hospital's patients, in name order; the read is audited.
 
-    Raises PermissionDenied-free: a user who may not see the list gets an empty page.
+    A user who may not see the list gets an empty page (and nothing is read or audited).
     """
-    queryset = Patient.objects.none()
-    if patient_list_visible_to(user=user):
-        queryset = Patient.objects.only(
-            "id", "mrn", "given_name", "family_name", "birth_date", "sex"
-        ).order_by("family_name", "given_name", "id")
-    page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
-    if patient_list_visible_to(user=user):
-        with transaction.atomic(using=current_tenant().alias):
-            patients = list(page.object_list)
-            audit_record(
-                acting_user=user,
-                action="patient.list",
-                resource="Patient",
-                client_address=client_address,
-                detail={"page": page.number, "patient_ids": [p.pk for p in patients]},
-            )
-        page.object_list = patients
+    if not patient_list_visible_to(user=user):
+        return Paginator([], PAGE_SIZE).get_page(1)
+    queryset = Patient.objects.only("id", "mrn", "given_name", "family_name", "birth_date", "sex").order_by(
+        "family_name", "given_name", "id"
+    )
+    with transaction.atomic(using=current_tenant().alias):
+        page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+        page.object_list = list(page.object_list)
+        audit_record(
+            acting_user=user,
+            action="patient.list",
+            resource="Patient",
+            client_address=client_address,
+            detail={"page": page.number, "patient_ids": [p.pk for p in page.object_list]},
+        )
     return page

@@ -15,9 +15,10 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from hms.hospitals.models import Hospital
 from hms.hospitals.validators import validate_time_zone
 from hms.tenancy import connections as tenant_connections
-from hms.tenancy.backends import StorageBackend, default_server, storage_for
+from hms.tenancy.backends import StorageBackend, storage_for
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import ProvisioningError, StorageError
+from hms.tenancy.placement import server_choose
 from hms.tenancy.schema import current_fingerprint, migrate_database
 
 logger = logging.getLogger(__name__)
@@ -49,9 +50,9 @@ def hospital_provision(*, code: str, name: str, time_zone: str = "UTC") -> Hospi
             hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
             if hospital.status not in RESUMABLE:
                 raise ProvisioningError(f"Hospital {code} already exists.")
-            if storage.exists(hospital.database_name):
-                # Left by an attempt that never became ACTIVE: it holds no data.
-                storage.drop(hospital.database_name)
+            # Whatever an attempt that never became ACTIVE left (a database, partial
+            # copies of one) holds no data: start clean.
+            storage.drop(hospital.database_name)
             storage.create_from_template(hospital.database_name, fingerprint)
             hospital.status = Hospital.Status.ACTIVE
             hospital.schema_fingerprint = fingerprint
@@ -90,8 +91,8 @@ def _claim(*, code: str, name: str, time_zone: str) -> tuple[Hospital, bool]:
         if existing.status not in RESUMABLE:
             raise ProvisioningError(f"Hospital {code} already exists.")
         return existing, False
-    server = default_server()
     try:
+        server = server_choose()
         database_name = storage_for(server).database_name_for(code)
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
             hospital = Hospital.objects.create(
@@ -110,13 +111,19 @@ def _claim(*, code: str, name: str, time_zone: str) -> tuple[Hospital, bool]:
 
 
 def _undo(hospital: Hospital, storage: StorageBackend, *, created: bool, error: Exception) -> None:
-    try:
-        storage.drop(hospital.database_name)
-    except Exception:  # noqa: BLE001 - the original error is the one to report
-        logger.exception("Could not remove the database of failed hospital %s", hospital.code)
-    if created:
-        Hospital.objects.filter(pk=hospital.pk, status=Hospital.Status.PROVISIONING).delete()
-    else:
-        Hospital.objects.filter(pk=hospital.pk, status__in=RESUMABLE).update(
-            status=Hospital.Status.FAILED, status_detail=str(error)[:2000]
-        )
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        # Under the same lock as provisioning: another provisioner of this code may have
+        # finished it meanwhile, and an ACTIVE hospital's database is not ours to drop.
+        row = Hospital.objects.select_for_update().filter(pk=hospital.pk).first()
+        if row is None or row.status not in RESUMABLE:
+            return
+        try:
+            storage.drop(row.database_name)
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            logger.exception("Could not remove the database of failed hospital %s", row.code)
+        if created and row.status == Hospital.Status.PROVISIONING:
+            row.delete()
+        else:
+            Hospital.objects.filter(pk=row.pk).update(
+                status=Hospital.Status.FAILED, status_detail=str(error)[:2000]
+            )

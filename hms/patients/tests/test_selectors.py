@@ -106,11 +106,13 @@ def test_query_count_of_a_page_does_not_grow_with_the_number_of_patients(th001, 
     user = make_user("doc", role=Role.DOCTOR, hospital=th001)
 
     def queries_for_a_page(page_number):
-        with hospital_context("TH001") as tenant:
-            with CaptureQueriesContext(connections[tenant.alias]) as captured:
-                page = patient_page(user=user, page_number=page_number)
-                # Touch what the page template shows: nothing may load lazily.
-                rendered = [(p.mrn, p.given_name, p.family_name, p.birth_date, p.sex) for p in page]
+        with (
+            hospital_context("TH001") as tenant,
+            CaptureQueriesContext(connections[tenant.alias]) as captured,
+        ):
+            page = patient_page(user=user, page_number=page_number)
+            # Touch what the page template shows: nothing may load lazily.
+            rendered = [(p.mrn, p.given_name, p.family_name, p.birth_date, p.sex) for p in page]
         assert len(rendered) == PAGE_SIZE
         return len(captured.captured_queries)
 

@@ -2,20 +2,19 @@
 
 from hms.tenancy.backends.base import StorageBackend
 from hms.tenancy.backends.sqlite import SqliteStorage
-from hms.tenancy.exceptions import StorageError
-
-EMBEDDED_SERVER = "embedded"
+from hms.tenancy.servers import EMBEDDED_SERVER, get_server
 
 
 def storage_for(server: str) -> StorageBackend:
     """The backend for a server name as recorded in the registry."""
-    if server == EMBEDDED_SERVER:
+    resolved = get_server(server)
+    if resolved.vendor == "sqlite":
         return SqliteStorage.from_settings()
-    raise StorageError(f"Unknown database server {server!r}.")
+    from django.conf import settings
+
+    from hms.tenancy.backends.postgresql import PostgresStorage
+
+    return PostgresStorage(resolved, prefix=settings.HMS_DATABASE_PREFIX)
 
 
-def default_server() -> str:
-    return EMBEDDED_SERVER
-
-
-__all__ = ["EMBEDDED_SERVER", "StorageBackend", "default_server", "storage_for"]
+__all__ = ["EMBEDDED_SERVER", "StorageBackend", "storage_for"]

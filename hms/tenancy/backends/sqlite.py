@@ -1,6 +1,7 @@
 """SQLite storage: `hospitals/<CODE>/db.sqlite3` under HMS_DATA_DIR, cloned with the online backup API."""
 
 import contextlib
+import glob
 import os
 import sqlite3
 import uuid
@@ -110,6 +111,10 @@ class SqliteStorage(StorageBackend):
     def drop(self, database_name: str) -> None:
         path = self.path(database_name)
         _remove_with_side_files(path)
+        # Copies a killed create_from_template() never got to publish or remove.
+        for partial in path.parent.glob(f"{glob.escape(path.name)}.partial-*"):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only if empty
 

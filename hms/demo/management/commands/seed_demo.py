@@ -1,3 +1,4 @@
+import os
 from argparse import ArgumentParser
 from typing import Any
 
@@ -25,7 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.SETTINGS_MODULE.endswith(".production"):
+        # Overridden or manually configured settings have no SETTINGS_MODULE: use the one
+        # the process was started with instead of crashing.
+        settings_module = settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE", "")
+        if settings_module.endswith(".production"):
             raise CommandError(
                 "seed_demo refuses to run with production settings: it creates known passwords."
             )

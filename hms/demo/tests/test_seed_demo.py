@@ -1,0 +1,131 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from hms.accounts.models import User
+from hms.audit.models import AuditEvent
+from hms.audit.services import audit_chain_verify
+from hms.demo.data import DEFAULT_DEMO_PASSWORD, DEMO_HOSPITALS, DEMO_USERS
+from hms.hospitals.models import Hospital
+from hms.patients.models import Patient
+from hms.tenancy.context import hospital_context
+
+DEMO_CODES = sorted(code for code, _, _ in DEMO_HOSPITALS)
+
+
+def _seed(*args):
+    out = StringIO()
+    call_command("seed_demo", "--patients", "20", *args, stdout=out)
+    return out.getvalue()
+
+
+def _snapshot():
+    """Everything seed_demo creates, in a comparable form."""
+    hospitals = list(Hospital.objects.order_by("code").values_list("code", "name", "status", "time_zone"))
+    users = list(User.objects.order_by("username").values_list("pk", "username", "role", "hospital__code"))
+    tenant = {}
+    for code in DEMO_CODES:
+        with hospital_context(code):
+            tenant[code] = (
+                list(Patient.objects.order_by("mrn").values_list("pk", "mrn", "given_name", "family_name")),
+                AuditEvent.objects.count(),
+            )
+    return hospitals, users, tenant
+
+
+@pytest.mark.django_db
+def test_seed_creates_the_demo_hospitals_users_and_patients(settings):
+    settings.HMS_DEMO_PASSWORD = ""
+    output = _seed()
+
+    assert "3 hospital(s), 7 user(s) and 60 patient(s) created" in output
+    assert list(
+        Hospital.objects.order_by("code").values_list("code", "name", "time_zone", "status")
+    ) == sorted((code, name, tz, Hospital.Status.ACTIVE) for code, name, tz in DEMO_HOSPITALS)
+    assert sorted(User.objects.values_list("username", "role", "hospital__code")) == sorted(DEMO_USERS)
+    for code in DEMO_CODES:
+        with hospital_context(code):
+            mrns = list(Patient.objects.values_list("mrn", flat=True))
+            assert len(mrns) == len(set(mrns)) == 20
+            assert all(mrn.startswith(code[:3]) for mrn in mrns)
+            assert not Patient.objects.filter(given_name="").exists()
+            # The bulk registration is audited, and the chain holds.
+            event = AuditEvent.objects.get()
+            assert event.action == "patient.create"
+            assert sorted(event.detail["patient_ids"]) == sorted(Patient.objects.values_list("pk", flat=True))
+            assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db
+def test_superadmin_flags_follow_the_role(settings):
+    settings.HMS_DEMO_PASSWORD = ""
+    _seed()
+    for username, role, _ in DEMO_USERS:
+        user = User.objects.get(username=username)
+        assert user.is_staff is user.is_superuser is (role == "SUPERADMIN"), username
+
+
+@pytest.mark.django_db
+def test_second_run_creates_nothing_and_changes_no_counts(settings):
+    settings.HMS_DEMO_PASSWORD = ""
+    _seed()
+    before = _snapshot()
+
+    output = _seed()
+
+    assert "0 hospital(s), 0 user(s) and 0 patient(s) created" in output
+    assert _snapshot() == before
+
+
+@pytest.mark.django_db
+def test_the_configured_demo_password_is_the_one_that_works(settings):
+    settings.HMS_DEMO_PASSWORD = "configured-demo-pw-7"
+
+    output = _seed()
+
+    assert "Password: configured-demo-pw-7" in output
+    for username, _, _ in DEMO_USERS:
+        assert authenticate(username=username, password="configured-demo-pw-7") is not None, username
+        assert authenticate(username=username, password=DEFAULT_DEMO_PASSWORD) is None, username
+
+
+@pytest.mark.django_db
+def test_without_a_configured_password_the_default_demo_password_works(settings):
+    settings.HMS_DEMO_PASSWORD = ""
+    _seed()
+    user = authenticate(username="mehedi", password=DEFAULT_DEMO_PASSWORD)
+    assert user is not None
+    assert user.hospital.code == "TH001"
+
+
+@pytest.mark.django_db
+def test_refuses_to_run_with_production_settings_and_creates_nothing(settings, data_dir):
+    settings.SETTINGS_MODULE = "config.settings.production"
+
+    with pytest.raises(CommandError, match="production"):
+        _seed()
+
+    assert not Hospital.objects.exists()
+    assert not User.objects.exists()
+    assert not (data_dir / "hospitals").exists() or not any((data_dir / "hospitals").iterdir())
+
+
+@pytest.mark.django_db
+def test_negative_patient_count_is_refused():
+    with pytest.raises(CommandError, match="negative"):
+        call_command("seed_demo", "--patients", "-1", stdout=StringIO())
+    assert not Hospital.objects.exists()
+
+
+@pytest.mark.django_db
+def test_refuses_when_the_process_was_started_with_production_settings(settings, monkeypatch):
+    # Overridden settings lose SETTINGS_MODULE; the environment still tells the truth.
+    settings.SETTINGS_MODULE = None
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+    with pytest.raises(CommandError, match="production"):
+        _seed()
+
+    assert not Hospital.objects.exists()

@@ -1,0 +1,152 @@
+"""PostgreSQL storage: one database per hospital (`hms_<code>`), cloned with CREATE DATABASE ... TEMPLATE.
+
+Identifiers are composed with psycopg's `sql.Identifier`, never by string formatting.
+The template of each schema fingerprint is kept with connections disallowed, so a
+clone never waits for (or fails on) a session connected to the template.
+"""
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from hms.tenancy.backends.base import StorageBackend
+from hms.tenancy.codes import validate_hospital_code
+from hms.tenancy.exceptions import StorageError
+from hms.tenancy.servers import DatabaseServer
+
+
+class PostgresStorage(StorageBackend):
+    vendor = "postgresql"
+
+    def __init__(self, server: DatabaseServer, prefix: str = "hms_") -> None:
+        self.server = server
+        self.prefix = prefix
+
+    def database_name_for(self, code: str) -> str:
+        return f"{self.prefix}{validate_hospital_code(code).lower()}"
+
+    def connection_settings(self, database_name: str) -> dict[str, Any]:
+        admin = self.server.admin
+        host, port = admin.get("HOST", ""), admin.get("PORT", "")
+        options: dict[str, Any] = {"connect_timeout": 5, **admin.get("OPTIONS", {})}
+        behind_pgbouncer = self.server.pgbouncer is not None
+        if behind_pgbouncer:
+            host, port = self.server.pgbouncer  # type: ignore[misc]
+            # Transaction pooling: no prepared statements or server-side cursors survive a transaction.
+            options["prepare_threshold"] = None
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": database_name,
+            "USER": admin.get("USER", ""),
+            "PASSWORD": admin.get("PASSWORD", ""),
+            "HOST": host,
+            "PORT": str(port or ""),
+            "OPTIONS": options,
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
+            "DISABLE_SERVER_SIDE_CURSORS": behind_pgbouncer,
+            "TEST": {"MIGRATE": False},
+            "HMS_SERVER": self.server.name,
+        }
+
+    def template_name(self, fingerprint: str) -> str:
+        if not fingerprint.isalnum():
+            raise StorageError(f"Invalid schema fingerprint {fingerprint!r}.")
+        return f"{self.prefix}template_{fingerprint.lower()}"
+
+    def template_exists(self, fingerprint: str) -> bool:
+        return self.exists(self.template_name(fingerprint))
+
+    def build_template(self, fingerprint: str, migrate: Callable[[dict[str, Any]], None]) -> None:
+        final = self.template_name(fingerprint)
+        building = f"{self.prefix}building_{uuid.uuid4().hex[:16]}"
+        self._execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(building))
+        )
+        try:
+            settings = self.connection_settings(building)
+            settings["HOST"], settings["PORT"] = (
+                self.server.admin.get("HOST", ""),
+                str(self.server.admin.get("PORT", "") or ""),
+            )
+            migrate(settings)
+            self._execute(
+                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true").format(
+                    sql.Identifier(building)
+                )
+            )
+            # If another process published the same template first, ours is dropped below.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                self._execute(
+                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                        sql.Identifier(building), sql.Identifier(final)
+                    )
+                )
+        finally:
+            if self.exists(building):
+                self._drop_template(building)
+
+    def create_from_template(self, database_name: str, fingerprint: str) -> None:
+        try:
+            self._execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(database_name), sql.Identifier(self.template_name(fingerprint))
+                )
+            )
+        except psycopg.errors.DuplicateDatabase as exc:
+            raise StorageError(f"Database {database_name} already exists on {self.server.name}.") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"Could not create {database_name} on {self.server.name}: {exc}") from exc
+
+    def exists(self, database_name: str) -> bool:
+        with self._admin() as connection:
+            row = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [database_name]
+            ).fetchone()
+        return row is not None
+
+    def drop(self, database_name: str) -> None:
+        self._execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name))
+        )
+
+    def size(self, database_name: str) -> int | None:
+        with self._admin() as connection:
+            row = connection.execute(
+                "SELECT pg_database_size(datname) FROM pg_database WHERE datname = %s", [database_name]
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _drop_template(self, database_name: str) -> None:
+        self._execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(database_name))
+        )
+        self.drop(database_name)
+
+    def _execute(self, statement: sql.Composable) -> None:
+        with self._admin() as connection:
+            connection.execute(statement)
+
+    @contextlib.contextmanager
+    def _admin(self) -> Iterator[psycopg.Connection[Any]]:
+        admin = self.server.admin
+        try:
+            connection = psycopg.connect(
+                host=admin.get("HOST") or None,
+                port=admin.get("PORT") or None,
+                user=admin.get("USER") or None,
+                password=admin.get("PASSWORD") or None,
+                dbname=admin.get("NAME") or "postgres",
+                autocommit=True,
+                connect_timeout=10,
+            )
+        except psycopg.OperationalError as exc:
+            raise StorageError(f"Cannot reach database server {self.server.name}: {exc}") from exc
+        try:
+            yield connection
+        finally:
+            connection.close()

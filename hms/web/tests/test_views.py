@@ -1,0 +1,164 @@
+import re
+
+import pytest
+
+from hms.accounts.models import Role
+from hms.audit.models import AuditEvent
+from hms.patients.models import Patient
+from hms.patients.tests.factories import PatientFactory
+from hms.tenancy.context import hospital_context
+
+STAFF = [Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST, Role.ADMIN]
+MRN_CELL = re.compile(r"<td>(TH-\d+|DMC-\d+)</td>")
+
+
+def _mrns_in(response):
+    return MRN_CELL.findall(response.content.decode())
+
+
+@pytest.fixture
+def th001(make_hospital):
+    hospital = make_hospital("TH001", name="Test Hospital")
+    with hospital_context(hospital):
+        patients = Patient.objects.bulk_create(
+            PatientFactory.build(mrn=f"TH-{number:03d}") for number in range(1, 31)
+        )
+    hospital.patients = sorted(patients, key=lambda p: (p.family_name, p.given_name, p.pk))
+    return hospital
+
+
+@pytest.fixture
+def dmc001(make_hospital):
+    hospital = make_hospital("DMC001", name="Downtown Medical Center")
+    with hospital_context(hospital):
+        for number in range(1, 4):
+            PatientFactory(mrn=f"DMC-{number:03d}")
+    return hospital
+
+
+def _login(client, make_user, role, hospital, username="user"):
+    user = make_user(username, role=role, hospital=hospital)
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", STAFF)
+def test_staff_see_the_hospital_their_role_and_the_first_page_of_patients(client, make_user, th001, role):
+    user = _login(client, make_user, role, th001)
+
+    response = client.get("/h/TH001/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<h1>Test Hospital</h1>" in body
+    assert f"your role: <strong>{user.get_role_display()}</strong>" in body
+    assert "Patients (30)" in body
+    assert "Page 1 of 2" in body
+    assert _mrns_in(response) == [p.mrn for p in th001.patients[:25]]
+    assert 'href="?page=2"' in body
+    with hospital_context("TH001"):
+        event = AuditEvent.objects.get()
+    assert (event.action, event.actor_id) == ("patient.list", user.pk)
+    assert event.detail["patient_ids"] == [p.pk for p in th001.patients[:25]]
+    assert event.client_address == "127.0.0.1"
+
+
+@pytest.mark.django_db
+def test_second_page_shows_the_rest(client, make_user, th001):
+    _login(client, make_user, Role.NURSE, th001)
+
+    response = client.get("/h/TH001/", {"page": "2"})
+
+    assert response.status_code == 200
+    assert _mrns_in(response) == [p.mrn for p in th001.patients[25:]]
+    assert "Page 2 of 2" in response.content.decode()
+    assert 'href="?page=1"' in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("page", "shown"), [("abc", 1), ("9999", 2), ("0", 2), ("", 1)])
+def test_bad_page_numbers_do_not_fail(client, make_user, th001, page, shown):
+    _login(client, make_user, Role.DOCTOR, th001)
+
+    response = client.get("/h/TH001/", {"page": page})
+
+    assert response.status_code == 200
+    assert f"Page {shown} of 2" in response.content.decode()
+    expected = th001.patients[:25] if shown == 1 else th001.patients[25:]
+    assert _mrns_in(response) == [p.mrn for p in expected]
+
+
+@pytest.mark.django_db
+def test_a_patient_user_sees_no_patient_list(client, make_user, th001):
+    _login(client, make_user, Role.PATIENT, th001)
+
+    response = client.get("/h/TH001/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Test Hospital" in body
+    assert "your role: <strong>Patient</strong>" in body
+    assert "shown to hospital staff only" in body
+    assert "<table>" not in body
+    assert _mrns_in(response) == []
+    for patient in th001.patients:
+        assert patient.mrn not in body
+    with hospital_context("TH001"):
+        assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_empty_hospital_says_so(client, make_hospital, make_user):
+    hospital = make_hospital("EMPTY01", name="Empty Clinic")
+    _login(client, make_user, Role.ADMIN, hospital)
+
+    response = client.get("/h/EMPTY01/")
+
+    assert response.status_code == 200
+    assert "No patients are registered yet." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_of_one_hospital_never_see_another_hospitals_patients(client, make_user, th001, dmc001):
+    _login(client, make_user, Role.DOCTOR, dmc001, username="dmc_doctor")
+
+    own = client.get("/h/DMC001/")
+    other = client.get("/h/TH001/")
+    other_page = client.get("/h/TH001/", {"page": "2"})
+
+    assert own.status_code == 200
+    assert sorted(_mrns_in(own)) == ["DMC-001", "DMC-002", "DMC-003"]
+    assert "Downtown Medical Center" in own.content.decode()
+    for response in (own, other, other_page):
+        body = response.content.decode()
+        for patient in th001.patients:
+            assert patient.mrn not in body
+    # Another hospital's code answers exactly as an unknown code does.
+    unknown = client.get("/h/NOPE01/")
+    assert other.status_code == other_page.status_code == unknown.status_code == 404
+    with hospital_context("TH001"):
+        assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_visitor_is_sent_to_login(client, th001):
+    response = client.get("/h/TH001/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/h/TH001/"
+
+
+@pytest.mark.django_db
+def test_a_platform_superadmin_may_enter_any_hospital_but_sees_no_patient_list(
+    client, make_user, th001, dmc001
+):
+    _login(client, make_user, Role.SUPERADMIN, None, username="root")
+
+    for code, name in [("TH001", "Test Hospital"), ("DMC001", "Downtown Medical Center")]:
+        response = client.get(f"/h/{code}/")
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert f"<h1>{name}</h1>" in body
+        assert "Platform super-administrator" in body
+        assert "shown to hospital staff only" in body
+        assert _mrns_in(response) == []
