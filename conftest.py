@@ -40,6 +40,27 @@ def data_dir(request, tmp_path, settings):
     # Registered before pytest-django's own teardown runs (autouse order), so its
     # test-case teardown never sees aliases from this test.
     tenant_connections.forget_all()
+    _drop_postgresql_databases(keep_templates=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgresql_templates():
+    yield
+    _drop_postgresql_databases(keep_templates=False)
+
+
+def _drop_postgresql_databases(*, keep_templates):
+    """Drop the hospital databases this test run made on every PostgreSQL server."""
+    from hms.tenancy.backends.postgresql import PostgresStorage
+    from hms.tenancy.servers import configured_servers
+
+    prefix = django_settings.HMS_DATABASE_PREFIX
+    for server in configured_servers().values():
+        storage = PostgresStorage(server, prefix=prefix)
+        for name in storage.database_names():
+            if keep_templates and name.startswith(f"{prefix}template_"):
+                continue
+            storage.drop(name)
 
 
 @pytest.fixture

@@ -1,5 +1,12 @@
-"""Test run: a temporary data folder, fast password hashing."""
+"""Test run: a temporary data folder, fast password hashing.
 
+HMS_TEST_BACKEND=postgresql runs the same suite with the shared database and every
+hospital on PostgreSQL (127.0.0.1:5432 unless HMS_TEST_DATABASE_URL and
+HMS_TEST_DATABASE_SERVERS say otherwise); databases this run creates carry a
+per-run prefix and are dropped by the test fixtures.
+"""
+
+import os
 import tempfile
 from pathlib import Path
 
@@ -12,11 +19,22 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 HMS_DATA_DIR = Path(env.path("HMS_DATA_DIR", default=tempfile.mkdtemp(prefix="hms-test-data-")))
 HMS_TEMPLATE_DIR = HMS_DATA_DIR / "templates"
-DATABASES["default"]["TEST"] = (
-    {"NAME": str(HMS_DATA_DIR / "test-shared.sqlite3")}
-    if (DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3")
-    else {}
-)
+
+HMS_TEST_BACKEND = env("HMS_TEST_BACKEND", default="sqlite")
+if HMS_TEST_BACKEND == "postgresql":
+    DATABASES = {
+        "default": env.db(
+            "HMS_TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/hms_test_shared"
+        )
+    }
+    HMS_DATABASE_SERVERS = env(
+        "HMS_TEST_DATABASE_SERVERS", default="main=postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    HMS_DATABASE_PREFIX = f"hmst{os.getpid()}_"
+elif HMS_TEST_BACKEND == "sqlite":
+    DATABASES["default"]["TEST"] = {"NAME": str(HMS_DATA_DIR / "test-shared.sqlite3")}
+else:
+    raise ValueError(f"HMS_TEST_BACKEND must be sqlite or postgresql, not {HMS_TEST_BACKEND!r}")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -87,8 +87,7 @@ class PostgresStorage(StorageBackend):
                     )
                 )
         finally:
-            if self.exists(building):
-                self._drop_template(building)
+            self.drop(building)
 
     def create_from_template(self, database_name: str, fingerprint: str) -> None:
         try:
@@ -109,7 +108,20 @@ class PostgresStorage(StorageBackend):
             ).fetchone()
         return row is not None
 
+    def database_names(self) -> list[str]:
+        """Every database on the server that this deployment's prefix names."""
+        with self._admin() as connection:
+            rows = connection.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY datname",
+                [self.prefix],
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def drop(self, database_name: str) -> None:
+        if self.exists(database_name):
+            self._execute(
+                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(database_name))
+            )
         self._execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name))
         )
@@ -120,12 +132,6 @@ class PostgresStorage(StorageBackend):
                 "SELECT pg_database_size(datname) FROM pg_database WHERE datname = %s", [database_name]
             ).fetchone()
         return None if row is None else int(row[0])
-
-    def _drop_template(self, database_name: str) -> None:
-        self._execute(
-            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(database_name))
-        )
-        self.drop(database_name)
 
     def _execute(self, statement: sql.Composable) -> None:
         with self._admin() as connection:
