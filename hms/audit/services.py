@@ -1,5 +1,6 @@
 """Writing and verifying the hash-chained audit log of the current hospital."""
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from hms.accounts.models import User
 from hms.audit.models import AuditChainHead, AuditEvent
 from hms.core.exceptions import ApplicationError
 from hms.tenancy.context import current_tenant
+from hms.tenancy.models import SpooledAuditEvent
 
 GENESIS_HASH = "0" * 64
 
@@ -45,9 +47,31 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the current hospital's audit log.
 
-    Call it inside the transaction of the read or write it records, so both land or neither.
+    Call it inside the transaction of the read or write it records, so both land or
+    neither. While the hospital is read-only (being moved) the event is spooled in
+    the shared database and appended to the log before the move completes.
     """
-    alias = current_tenant().alias
+    tenant = current_tenant()
+    fields = {
+        "occurred_at": timezone.now(),
+        "actor_id": acting_user.pk,
+        "actor_username": acting_user.get_username(),
+        "actor_role": getattr(acting_user, "role", ""),
+        "action": action,
+        "resource": resource,
+        "patient_id": patient_id,
+        "outcome": outcome,
+        "client_address": client_address or None,
+        "detail": detail or {},
+    }
+    if tenant.read_only:
+        payload = {**fields, "occurred_at": fields["occurred_at"].isoformat()}
+        SpooledAuditEvent.objects.create(hospital_code=tenant.code, payload=payload)
+        return AuditEvent(**fields)
+    return _append(tenant.alias, fields)
+
+
+def _append(alias: str, fields: dict[str, Any]) -> AuditEvent:
     # No savepoint: if the audit row cannot be written, the caller's work must not land either.
     with transaction.atomic(using=alias, savepoint=False):
         previous = (
@@ -58,23 +82,40 @@ def audit_record(
         )
         if previous is None:
             raise ApplicationError("This hospital's audit log has no head row; run migrate_hospitals.")
-        event = AuditEvent(
-            occurred_at=timezone.now(),
-            actor_id=acting_user.pk,
-            actor_username=acting_user.get_username(),
-            actor_role=getattr(acting_user, "role", ""),
-            action=action,
-            resource=resource,
-            patient_id=patient_id,
-            outcome=outcome,
-            client_address=client_address or None,
-            detail=detail or {},
-            previous_hash=previous,
-        )
+        event = AuditEvent(**fields, previous_hash=previous)
         event.hash = _event_hash(previous, event)
         event.save(using=alias, force_insert=True)
         AuditChainHead.objects.filter(pk=1).update(last_hash=event.hash)
     return event
+
+
+def audit_spool_drain(hospital_code: str) -> int:
+    """Append the hospital's spooled events to the current hospital's log; return how many.
+
+    Idempotent: each appended event names its spool row, so a rerun after a crash
+    between the append and the clean-up appends nothing twice.
+    """
+    alias = current_tenant().alias
+    spooled = list(SpooledAuditEvent.objects.filter(hospital_code=hospital_code).order_by("id"))
+    if not spooled:
+        return 0
+    done = set(
+        AuditEvent.objects.filter(detail__spool_id__in=[row.pk for row in spooled]).values_list(
+            "detail__spool_id", flat=True
+        )
+    )
+    appended = 0
+    with transaction.atomic(using=alias):
+        for row in spooled:
+            if row.pk in done:
+                continue
+            fields = dict(row.payload)
+            fields["occurred_at"] = datetime.datetime.fromisoformat(fields["occurred_at"])
+            fields["detail"] = {**fields.get("detail", {}), "spool_id": row.pk}
+            _append(alias, fields)
+            appended += 1
+    SpooledAuditEvent.objects.filter(pk__in=[row.pk for row in spooled]).delete()
+    return appended
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from hms.tenancy.exceptions import ConnectionLimitReached
+
 HOSPITAL_ALIAS_PREFIX = "hospital_"
 TEMPLATE_ALIAS_PREFIX = "tenant_template_"
 
@@ -29,6 +31,7 @@ _lock = threading.Lock()
 # alias -> (settings as given, the configured dict Django connects with); bounded LRU.
 _configured: "OrderedDict[str, tuple[dict[str, Any], dict[str, Any]]]" = OrderedDict()
 _pins: Counter[str] = Counter()  # alias -> contexts using it now, over all threads
+_open_per_server: Counter[str] = Counter()  # server -> connection slots held by this process
 _thread = threading.local()
 
 
@@ -52,7 +55,11 @@ def acquire(alias: str, database: Mapping[str, Any]) -> None:
         _pins[alias] += 1
         if connections.settings.get(alias) is not configured:
             connections.settings = {**connections.settings, alias: configured}
-    _touch_thread_connection(alias, configured)
+    try:
+        _touch_thread_connection(alias, configured)
+    except BaseException:
+        _unpin(alias)
+        raise
 
 
 def release(alias: str) -> None:
@@ -62,6 +69,10 @@ def release(alias: str) -> None:
     if state["active"][alias] <= 0:
         del state["active"][alias]
         _close_if_unusable(alias)
+    _unpin(alias)
+
+
+def _unpin(alias: str) -> None:
     with _lock:
         _pins[alias] -= 1
         if _pins[alias] <= 0:
@@ -81,9 +92,7 @@ def register(alias: str, database: Mapping[str, Any]) -> None:
 def forget(alias: str) -> None:
     """Close this thread's connection to `alias` and drop its registration."""
     _close_thread_connection(alias)
-    state = _thread_state()
-    state["open"].pop(alias, None)
-    state["active"].pop(alias, None)
+    _thread_state()["active"].pop(alias, None)
     with _lock:
         _pins.pop(alias, None)
         _configured.pop(alias, None)
@@ -132,19 +141,47 @@ def _thread_state() -> dict[str, Any]:
 
 def _touch_thread_connection(alias: str, configured: dict[str, Any]) -> None:
     state = _thread_state()
-    opened: OrderedDict[str, None] = state["open"]
+    opened: OrderedDict[str, str] = state["open"]
     existing = _existing_connection(alias)
     if existing is not None and existing.settings_dict is not configured:
         _close_thread_connection(alias)  # the hospital's settings changed: reconnect
-    opened[alias] = None
+    if alias not in opened:
+        server = configured.get("HMS_SERVER", "")
+        _make_room_on_server(server, opened, state["active"])
+        with _lock:
+            _open_per_server[server] += 1
+        opened[alias] = server
     opened.move_to_end(alias)
     state["active"][alias] += 1
     while len(opened) > budget():
         victim = next((a for a in opened if not state["active"][a]), None)
         if victim is None:
             break
-        del opened[victim]
         _close_thread_connection(victim)
+
+
+def _make_room_on_server(server: str, opened: "OrderedDict[str, str]", active: Counter[str]) -> None:
+    """Keep this process within the server's max_connections: close idle ones, else refuse."""
+    limit = _server_limit(server)
+    if limit is None:
+        return
+    while _open_per_server[server] >= limit:
+        victim = next((a for a, s in opened.items() if s == server and not active[a]), None)
+        if victim is None:
+            raise ConnectionLimitReached(
+                f"All {limit} connections this process may open to database server {server} are "
+                "in use; try again in a moment."
+            )
+        _close_thread_connection(victim)
+
+
+def _server_limit(server: str) -> int | None:
+    if not server:
+        return None
+    from hms.tenancy.servers import configured_servers
+
+    found = configured_servers().get(server)
+    return found.max_connections if found else None
 
 
 def _existing_connection(alias: str) -> Any:
@@ -161,6 +198,10 @@ def _close_if_unusable(alias: str) -> None:
 
 
 def _close_thread_connection(alias: str) -> None:
+    server = _thread_state()["open"].pop(alias, None)
+    if server is not None:
+        with _lock:
+            _open_per_server[server] -= 1
     existing = _existing_connection(alias)
     if existing is None:
         return

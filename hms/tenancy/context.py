@@ -25,6 +25,7 @@ class Tenant:
     code: str
     alias: str
     database: Mapping[str, Any] = field(repr=False)
+    read_only: bool = False
 
 
 _current: ContextVar[Tenant | None] = ContextVar("hms_current_hospital", default=None)
@@ -53,6 +54,7 @@ def tenant_for(hospital: "Hospital") -> Tenant:
         code=hospital.code,
         alias=tenant_connections.hospital_alias(hospital.code),
         database=storage.connection_settings(hospital.database_name),
+        read_only=hospital.read_only,
     )
 
 

@@ -33,3 +33,15 @@ class ProvisioningError(TenancyError):
 
 class StorageError(TenancyError):
     code = "storage_error"
+
+
+class ConnectionLimitReached(TenancyError):
+    """This process may open no more connections to a database server right now."""
+
+    code = "connection_limit_reached"
+
+
+class HospitalReadOnly(TenancyError):
+    """The hospital is read-only (being moved); writes are refused until it is done."""
+
+    code = "hospital_read_only"

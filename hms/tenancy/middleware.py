@@ -6,20 +6,26 @@ an unknown code and another hospital's code answer the same 404. A hospital whos
 database is behind the current schema is refused with 503 until it is migrated.
 """
 
+import logging
 import re
 from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
+from django.db import OperationalError, connections
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from hms.hospitals.models import Hospital
 from hms.tenancy.codes import is_valid_hospital_code
 from hms.tenancy.context import hospital_context
+from hms.tenancy.exceptions import ConnectionLimitReached, HospitalReadOnly
 from hms.tenancy.schema import current_fingerprint
 
 HOSPITAL_PATH = re.compile(r"^/(?:h|api/v1/hospitals|fhir)/(?P<code>[^/]+)(?:/|$)")
 SCHEMA_RETRY_AFTER_SECONDS = 120
+BUSY_RETRY_AFTER_SECONDS = 5
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+logger = logging.getLogger(__name__)
 
 
 def hospital_code_from_path(path: str) -> str | None:
@@ -61,9 +67,43 @@ class HospitalMiddleware:
             )
             response["Retry-After"] = str(SCHEMA_RETRY_AFTER_SECONDS)
             return response
+        if hospital.read_only and request.method not in SAFE_METHODS:
+            return _read_only_response(request, hospital)
         request.hospital = hospital  # type: ignore[attr-defined]
-        with hospital_context(hospital):
-            return self.get_response(request)
+        try:
+            with hospital_context(hospital) as tenant:
+                # Connect now, so a full or unreachable server is a clear 503, not a 500 mid-page.
+                connections[tenant.alias].ensure_connection()
+                return self.get_response(request)
+        except (ConnectionLimitReached, OperationalError) as exc:
+            logger.warning("Hospital %s unavailable: %s", hospital.code, exc)
+            response = _unavailable(
+                request,
+                hospital,
+                503,
+                "This hospital's database is busy or unreachable right now. Please try again in a moment.",
+            )
+            response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+            return response
+
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        hospital = getattr(request, "hospital", None)
+        if isinstance(exception, HospitalReadOnly) and hospital is not None:
+            return _read_only_response(request, hospital)
+        return None
+
+
+def _read_only_response(request: HttpRequest, hospital: Hospital) -> HttpResponse:
+    response = _unavailable(
+        request,
+        hospital,
+        503,
+        "This hospital is being moved to another server: you can read records, but changes "
+        "cannot be saved for a few minutes.",
+    )
+    response["Retry-After"] = str(SCHEMA_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _unavailable(request: HttpRequest, hospital: Hospital, status: int, message: str) -> HttpResponse:

@@ -11,7 +11,7 @@ from django.db.models import Model
 
 from hms.tenancy.connections import is_tenant_alias
 from hms.tenancy.context import current_tenant
-from hms.tenancy.exceptions import CrossHospitalWrite
+from hms.tenancy.exceptions import CrossHospitalWrite, HospitalReadOnly
 from hms.tenancy.schema import tenant_app_labels
 
 
@@ -28,7 +28,13 @@ class HospitalRouter:
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
         if not is_tenant_model(model):
             return DEFAULT_DB_ALIAS
-        alias = current_tenant().alias
+        tenant = current_tenant()
+        alias = tenant.alias
+        if tenant.read_only:
+            raise HospitalReadOnly(
+                f"Hospital {tenant.code} is read-only while it is moved to another server; "
+                "try again in a few minutes."
+            )
         instance = hints.get("instance")
         loaded_from = getattr(getattr(instance, "_state", None), "db", None)
         if loaded_from is not None and loaded_from != alias:
