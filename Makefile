@@ -1,13 +1,13 @@
 # Two commands set up everything on a fresh machine:
 #   make run    install into .venv, create demo data, serve http://127.0.0.1:8000/
-#   make test   install into .venv and run the whole test suite
+#   make test   install into .venv and run the whole test suite (SQLite, then PostgreSQL)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test lint install clean
+.PHONY: run test test-sqlite test-postgresql lint install clean
 
 $(STAMP): requirements/base.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	bash .ci/postgres-clusters
+	HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-postgresql: $(STAMP)
+	bash .ci/postgres-clusters
+	HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

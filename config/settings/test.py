@@ -28,7 +28,9 @@ if HMS_TEST_BACKEND == "postgresql":
         )
     }
     HMS_DATABASE_SERVERS = env(
-        "HMS_TEST_DATABASE_SERVERS", default="main=postgres://postgres@127.0.0.1:5432/postgres"
+        "HMS_TEST_DATABASE_SERVERS",
+        default="main=postgres://postgres@127.0.0.1:5432/postgres,"
+        "east=postgres://postgres@127.0.0.1:5433/postgres",
     )
     HMS_DATABASE_PREFIX = f"hmst{os.getpid()}_"
 elif HMS_TEST_BACKEND == "sqlite":
