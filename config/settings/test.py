@@ -32,7 +32,9 @@ if HMS_TEST_BACKEND == "postgresql":
         default="main=postgres://postgres@127.0.0.1:5432/postgres,"
         "east=postgres://postgres@127.0.0.1:5433/postgres",
     )
-    HMS_DATABASE_PREFIX = f"hmst{os.getpid()}_"
+    HMS_DATABASE_PREFIX = env("HMS_DATABASE_PREFIX", default=f"hmst{os.getpid()}_")
+    # One shared test database per run, so two runs on one machine never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{HMS_DATABASE_PREFIX}shared"}
 elif HMS_TEST_BACKEND == "sqlite":
     DATABASES["default"]["TEST"] = {"NAME": str(HMS_DATA_DIR / "test-shared.sqlite3")}
 else:

@@ -1,0 +1,121 @@
+"""Running behind PgBouncer in transaction mode: nothing may depend on session state.
+
+Runs in the PostgreSQL suite against a real PgBouncer started here (Debian's package).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings as django_settings
+from django.db import connections
+
+from hms.accounts.models import Role
+from hms.audit.services import audit_chain_verify
+from hms.patients.services import patient_register
+from hms.tenancy.context import hospital_context
+
+pytestmark = pytest.mark.skipif(
+    django_settings.HMS_TEST_BACKEND != "postgresql", reason="runs in the PostgreSQL suite"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pgbouncer():
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    assert os.path.exists(binary), "pgbouncer is not installed (apt-get install pgbouncer)"
+    # Not under pytest's tmp folder: PgBouncer runs as the postgres user, who cannot enter it.
+    folder = Path(tempfile.mkdtemp(prefix="hms-pgbouncer-"))
+    folder.chmod(0o777)
+    port = _free_port()
+    (folder / "userlist.txt").write_text('"postgres" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        f"""[databases]
+* = host=127.0.0.1 port=5432
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {folder}/userlist.txt
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 200
+query_wait_timeout = 5
+logfile = {folder}/pgbouncer.log
+pidfile = {folder}/pgbouncer.pid
+"""
+    )
+    command = [binary, str(folder / "pgbouncer.ini")]
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root
+        command = ["runuser", "-u", "postgres", "--", *command]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.terminate()
+        pytest.fail(f"PgBouncer did not start: {process.stderr.read().decode()}")
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _transactions_through(port: int, database: str) -> int:
+    with psycopg.connect(
+        host="127.0.0.1", port=port, user="postgres", dbname="pgbouncer", autocommit=True
+    ) as c:
+        rows = c.execute("SHOW STATS").fetchall()
+        names = [d.name for d in c.cursor().execute("SHOW STATS").description]
+    column = names.index("total_xact_count")
+    return sum(row[column] for row in rows if row[0] == database)
+
+
+@pytest.mark.django_db
+def test_hospital_pages_and_writes_work_behind_pgbouncer_in_transaction_mode(
+    pgbouncer, settings, make_hospital, make_user, client
+):
+    settings.HMS_DATABASE_SERVERS = (
+        f"main=postgres://postgres@127.0.0.1:5432/postgres?pgbouncer=127.0.0.1:{pgbouncer}"
+    )
+    hospital = make_hospital("PGB01")
+    doctor = make_user("doc", role=Role.DOCTOR, hospital=hospital)
+    with hospital_context(hospital) as tenant:
+        assert connections[tenant.alias].settings_dict["PORT"] == str(pgbouncer)
+        for number in range(30):
+            patient_register(
+                acting_user=doctor,
+                mrn=f"M{number:04d}",
+                given_name="Given",
+                family_name=f"Family{number:02d}",
+                birth_date="1980-01-01",
+            )
+    before = _transactions_through(pgbouncer, hospital.database_name)
+    client.force_login(doctor)
+    for page in (1, 2, 1, 2):
+        response = client.get(f"/h/PGB01/?page={page}")
+        assert response.status_code == 200
+        assert b"Family" in response.content
+    assert _transactions_through(pgbouncer, hospital.database_name) > before
+    with hospital_context(hospital):
+        report = audit_chain_verify()
+    assert report.intact
+    assert report.events_checked == 34  # 30 registrations + 4 page reads
