@@ -7,6 +7,7 @@ from django.test.testcases import TransactionTestCase
 
 from hms.tenancy import connections as tenant_connections
 
+_RUN_SERVERS = django_settings.HMS_DATABASE_SERVERS
 _django_patch_method = TransactionTestCase.ensure_connection_patch_method.__func__
 
 
@@ -50,12 +51,16 @@ def _drop_postgresql_templates():
 
 
 def _drop_postgresql_databases(*, keep_templates):
-    """Drop the hospital databases this test run made on every PostgreSQL server."""
+    """Drop the hospital databases this test run made on every PostgreSQL server.
+
+    Uses the run's own server list, not the current setting, which a test may have
+    pointed somewhere else.
+    """
     from hms.tenancy.backends.postgresql import PostgresStorage
-    from hms.tenancy.servers import configured_servers
+    from hms.tenancy.servers import parse_servers
 
     prefix = django_settings.HMS_DATABASE_PREFIX
-    for server in configured_servers().values():
+    for server in parse_servers(_RUN_SERVERS).values():
         storage = PostgresStorage(server, prefix=prefix)
         for name in storage.database_names():
             if keep_templates and name.startswith(f"{prefix}template_"):

@@ -1,6 +1,7 @@
 """System checks (tenancy.E0xx / W0xx) for tenancy misconfiguration."""
 
 import os
+import re
 from typing import Any
 
 from django.conf import settings
@@ -78,4 +79,30 @@ def check_tenancy_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="tenancy.W001",
             )
         )
+    errors.extend(_check_servers())
     return errors
+
+
+def _check_servers() -> list[Any]:
+    from hms.tenancy.servers import parse_servers
+
+    try:
+        parse_servers(getattr(settings, "HMS_DATABASE_SERVERS", "") or "")
+    except ValueError as exc:
+        return [
+            Error(
+                f"HMS_DATABASE_SERVERS is invalid: {exc}",
+                hint="Use name=postgres://user:password@host:port/postgres, comma-separated.",
+                id="tenancy.E008",
+            )
+        ]
+    prefix = getattr(settings, "HMS_DATABASE_PREFIX", "hms_")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", prefix or ""):
+        return [
+            Error(
+                f"HMS_DATABASE_PREFIX {prefix!r} must be 1-20 lower-case letters, digits or _, "
+                "starting with a letter.",
+                id="tenancy.E009",
+            )
+        ]
+    return []

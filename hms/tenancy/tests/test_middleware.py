@@ -1,0 +1,313 @@
+"""HospitalMiddleware through the test client: who may enter which hospital, and in what state."""
+
+from urllib.parse import quote
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpResponse
+from django.urls import include, path
+
+from hms.accounts.models import Role
+from hms.hospitals.models import Hospital
+from hms.patients.models import Patient
+from hms.tenancy import connections as tenant_connections
+from hms.tenancy.context import current_tenant, current_tenant_or_none, hospital_context
+from hms.tenancy.middleware import SCHEMA_RETRY_AFTER_SECONDS
+from hms.tenancy.schema import current_fingerprint
+
+# --- a URL configuration with views that report or fail, used by some tests below -------
+
+seen_in_view: list[object] = []
+
+
+class ViewFailed(Exception):
+    pass
+
+
+def _report_view(request, hospital_code):
+    tenant = current_tenant()
+    seen_in_view.append(tenant.code)
+    return HttpResponse(f"{tenant.code}:{Patient.objects.count()}")
+
+
+def _failing_view(request, hospital_code):
+    seen_in_view.append(current_tenant().code)
+    Patient.objects.count()  # the hospital's connection really is used
+    raise ViewFailed("the view broke")
+
+
+urlpatterns = [
+    path("", include("hms.accounts.urls")),
+    path("h/<str:hospital_code>/", _report_view),
+    path("h/<str:hospital_code>/report/", _report_view),
+    path("h/<str:hospital_code>/boom/", _failing_view),
+]
+
+
+@pytest.fixture
+def probe_urls(settings):
+    settings.ROOT_URLCONF = __name__
+    seen_in_view.clear()
+    yield seen_in_view
+    seen_in_view.clear()
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hospitals(make_hospital):
+    """TH001 and DMC001, each with one patient."""
+    rows = {code: make_hospital(code, name=f"{code} General") for code in ("TH001", "DMC001")}
+    for code in rows:
+        with hospital_context(code):
+            Patient.objects.create(mrn=f"{code}-1", given_name="P", family_name=code, birth_date="1990-01-01")
+    return rows
+
+
+@pytest.fixture
+def login(client, make_user):
+    def as_user(username, role=Role.DOCTOR, hospital=None):
+        user = make_user(username, role=role, hospital=hospital)
+        client.force_login(user)
+        return user
+
+    return as_user
+
+
+def _set_status(code: str, status: str) -> None:
+    Hospital.objects.filter(code=code).update(status=status)
+
+
+# --- membership: another hospital looks exactly like no hospital -------------------------
+
+
+@pytest.mark.django_db
+def test_member_enters_own_hospital(client, hospitals, login):
+    login("dmc_doctor", hospital=hospitals["DMC001"])
+    response = client.get("/h/DMC001/")
+    assert response.status_code == 200
+    assert b"DMC001 General" in response.content
+    assert b"DMC001-1" in response.content  # its own patient, from its own database
+    assert b"TH001-1" not in response.content
+
+
+@pytest.mark.django_db
+def test_other_hospitals_code_answers_exactly_like_an_unknown_or_invalid_code(client, hospitals, login):
+    login("dmc_doctor", hospital=hospitals["DMC001"])
+    other = client.get("/h/TH001/")
+    unknown = client.get("/h/NOPE999/")
+    invalid = client.get("/h/th001/")
+    hostile = client.get("/h/" + quote("TH001;--", safe="") + "/")
+    assert other.status_code == 404
+    assert b"TH001" not in other.content
+    for response in (unknown, invalid, hostile):
+        assert response.status_code == other.status_code
+        assert response.content == other.content
+        assert response["Content-Type"] == other["Content-Type"]
+    assert current_tenant_or_none() is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.NURSE, Role.RECEPTIONIST, Role.PATIENT])
+def test_every_hospital_role_is_kept_out_of_other_hospitals(client, hospitals, login, role):
+    login("someone", role=role, hospital=hospitals["DMC001"])
+    assert client.get("/h/DMC001/").status_code == 200
+    assert client.get("/h/TH001/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_superadmin_may_enter_any_active_hospital(client, hospitals, login):
+    login("root", role=Role.SUPERADMIN)
+    for code in ("TH001", "DMC001"):
+        response = client.get(f"/h/{code}/")
+        assert response.status_code == 200
+        assert f"{code} General".encode() in response.content
+    assert client.get("/h/NOPE999/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_superadmin_gets_each_hospitals_own_data(client, hospitals, login, probe_urls):
+    login("root", role=Role.SUPERADMIN)
+    assert client.get("/h/TH001/report/").content == b"TH001:1"
+    assert client.get("/h/DMC001/report/").content == b"DMC001:1"
+    assert probe_urls == ["TH001", "DMC001"]
+
+
+# --- anonymous users learn nothing -------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["TH001", "NOPE999", "th001", "ARCH01"])
+def test_anonymous_is_sent_to_login_whatever_the_code(client, hospitals, make_hospital, code):
+    make_hospital("ARCH01")
+    _set_status("ARCH01", Hospital.Status.ARCHIVED)
+    url = f"/h/{code}/"
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next={quote(url)}"
+    assert current_tenant_or_none() is None
+
+
+@pytest.mark.django_db
+def test_anonymous_redirects_do_not_differ_between_known_and_unknown(client, hospitals):
+    known = client.get("/h/TH001/")
+    unknown = client.get("/h/NOPE999/")
+    assert known.status_code == unknown.status_code == 302
+    assert known.content == unknown.content
+    assert known["Location"].replace("TH001", "X") == unknown["Location"].replace("NOPE999", "X")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prefix", ["/api/v1/hospitals", "/fhir"])
+def test_anonymous_api_requests_get_the_same_401_for_any_code(client, hospitals, prefix):
+    known = client.get(f"{prefix}/TH001/")
+    unknown = client.get(f"{prefix}/NOPE999/")
+    assert known.status_code == unknown.status_code == 401
+    assert known.content == unknown.content
+
+
+# --- hospital states ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_suspended_hospital_answers_403_to_its_members(client, hospitals, login):
+    login("th_doctor", hospital=hospitals["TH001"])
+    _set_status("TH001", Hospital.Status.SUSPENDED)
+    response = client.get("/h/TH001/")
+    assert response.status_code == 403
+    assert b"suspended" in response.content
+    assert current_tenant_or_none() is None
+
+
+@pytest.mark.django_db
+def test_suspended_hospital_is_still_404_to_outsiders(client, hospitals, login):
+    login("dmc_doctor", hospital=hospitals["DMC001"])
+    unknown = client.get("/h/NOPE999/")
+    _set_status("TH001", Hospital.Status.SUSPENDED)
+    response = client.get("/h/TH001/")
+    assert response.status_code == 404
+    assert response.content == unknown.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "status", [Hospital.Status.PROVISIONING, Hospital.Status.FAILED, Hospital.Status.ARCHIVED]
+)
+@pytest.mark.parametrize("role", [Role.DOCTOR, Role.SUPERADMIN])
+def test_hospitals_not_in_service_answer_404(client, hospitals, login, probe_urls, status, role):
+    login("user", role=role, hospital=None if role == Role.SUPERADMIN else hospitals["TH001"])
+    unknown = client.get("/h/NOPE999/")
+    _set_status("TH001", status)
+    for url in ("/h/TH001/", "/h/TH001/report/"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response.content == unknown.content
+    assert probe_urls == []  # the view never ran
+    _set_status("TH001", Hospital.Status.ACTIVE)
+    assert client.get("/h/TH001/").content == b"TH001:1"
+    assert probe_urls == ["TH001"]
+
+
+# --- schema: no mixed schemas are served -------------------------------------------------
+
+
+def _roll_back_last_audit_migration(code: str) -> None:
+    """Make the hospital's database really behind the code: undo audit.0002."""
+    with hospital_context(code) as tenant:
+        connection = connections[tenant.alias]
+        executor = MigrationExecutor(connection)
+        executor.migrate([("audit", "0001_initial")])
+        executor.loader.build_graph()
+        assert ("audit", "0002_append_only") not in executor.loader.applied_migrations
+
+
+@pytest.mark.django_db
+def test_hospital_behind_the_schema_gets_503_until_migrated(client, hospitals, login, probe_urls):
+    login("th_doctor", hospital=hospitals["TH001"])
+    _roll_back_last_audit_migration("TH001")
+    Hospital.objects.filter(code="TH001").update(schema_fingerprint="0123456789abcdef")
+    assert current_fingerprint() != "0123456789abcdef"
+
+    for url in ("/h/TH001/", "/h/TH001/report/"):
+        response = client.get(url)
+        assert response.status_code == 503
+        assert response["Retry-After"] == str(SCHEMA_RETRY_AFTER_SECONDS)
+        assert b"being upgraded" in response.content
+        assert b"TH001 General" in response.content
+    assert probe_urls == []
+    # Other hospitals are served meanwhile.
+    login("dmc_doctor", hospital=hospitals["DMC001"])
+    assert client.get("/h/DMC001/").status_code == 200
+    # And an outsider still cannot tell the hospital exists.
+    assert client.get("/h/TH001/").status_code == 404
+
+    call_command("migrate_hospitals", "--hospital", "TH001", "--jobs", "1", "--no-progress")
+    hospital = Hospital.objects.get(code="TH001")
+    assert hospital.schema_fingerprint == current_fingerprint()
+    with hospital_context(hospital) as tenant:
+        applied = MigrationExecutor(connections[tenant.alias]).loader.applied_migrations
+        assert ("audit", "0002_append_only") in applied
+
+    login("th_doctor2", hospital=hospitals["TH001"])
+    response = client.get("/h/TH001/")
+    assert response.status_code == 200
+    assert "Retry-After" not in response
+    assert response.content == b"TH001:1"
+    assert probe_urls == ["DMC001", "TH001"]
+
+
+@pytest.mark.django_db
+def test_hospital_with_no_recorded_schema_is_refused(client, hospitals, login):
+    login("th_doctor", hospital=hospitals["TH001"])
+    Hospital.objects.filter(code="TH001").update(schema_fingerprint="")
+    response = client.get("/h/TH001/")
+    assert response.status_code == 503
+    assert response.has_header("Retry-After")
+
+
+# --- the context is always reset after a request -----------------------------------------
+
+
+@pytest.mark.django_db
+def test_context_is_set_during_the_request_and_reset_after(client, hospitals, login, probe_urls):
+    login("th_doctor", hospital=hospitals["TH001"])
+    assert client.get("/h/TH001/report/").content == b"TH001:1"
+    assert probe_urls == ["TH001"]
+    assert current_tenant_or_none() is None
+    assert tenant_connections.registered_aliases() == []
+
+
+@pytest.mark.django_db
+def test_context_is_reset_when_the_view_raises(client, hospitals, login, probe_urls):
+    login("th_doctor", hospital=hospitals["TH001"])
+    with pytest.raises(ViewFailed):
+        client.get("/h/TH001/boom/")
+    assert probe_urls == ["TH001"]
+    assert current_tenant_or_none() is None
+    # The hospital is released too: nothing keeps it registered after the request.
+    assert tenant_connections.registered_aliases() == []
+
+    # Served as a 500 page when exceptions are not re-raised to the test.
+    client.raise_request_exception = False
+    response = client.get("/h/TH001/boom/")
+    assert response.status_code == 500
+    assert current_tenant_or_none() is None
+    assert tenant_connections.registered_aliases() == []
+    # And the next request works normally.
+    assert client.get("/h/TH001/report/").content == b"TH001:1"
+
+
+@pytest.mark.django_db
+def test_context_is_reset_inside_an_outer_context(client, hospitals, login, probe_urls):
+    """A request handled inside some other hospital's context leaves that context intact."""
+    login("th_doctor", hospital=hospitals["TH001"])
+    with hospital_context("DMC001"):
+        assert client.get("/h/TH001/report/").content == b"TH001:1"
+        assert current_tenant().code == "DMC001"
+        with pytest.raises(ViewFailed):
+            client.get("/h/TH001/boom/")
+        assert current_tenant().code == "DMC001"
+        assert Patient.objects.get().mrn == "DMC001-1"
