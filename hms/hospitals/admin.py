@@ -36,6 +36,20 @@ class HospitalCreationForm(forms.ModelForm):
         pass
 
 
+CREATION_FIELDS = ("code", "name", "time_zone")
+EDITABLE_FIELDS = ("name", "time_zone")
+RECORDED_FIELDS = (
+    "status",
+    "status_detail",
+    "read_only",
+    "server",
+    "database_name",
+    "schema_fingerprint",
+    "created_at",
+    "updated_at",
+)
+
+
 @admin.register(Hospital)
 class HospitalAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "status", "time_zone", "server", "schema_fingerprint", "updated_at")
@@ -52,37 +66,16 @@ class HospitalAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Hospital | None = None) -> list[str]:
         if obj is None:
-            return ["code", "name", "time_zone"]
-        return [
-            "code",
-            "name",
-            "time_zone",
-            "status",
-            "status_detail",
-            "server",
-            "database_name",
-            "schema_fingerprint",
-            "created_at",
-            "updated_at",
-        ]
+            return list(CREATION_FIELDS)
+        return ["code", *EDITABLE_FIELDS, *RECORDED_FIELDS]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Hospital | None = None) -> list[str]:
-        if obj is None:
-            return []
-        return [
-            "code",
-            "status",
-            "status_detail",
-            "server",
-            "database_name",
-            "schema_fingerprint",
-            "created_at",
-            "updated_at",
-        ]
+        # Only the name and time zone are edited here; the rest is changed by services.
+        return [] if obj is None else ["code", *RECORDED_FIELDS]
 
     def save_model(self, request: HttpRequest, obj: Hospital, form: Any, change: bool) -> None:
         if change:
-            obj.save(update_fields=["name", "time_zone", "updated_at"])
+            obj.save(update_fields=[*EDITABLE_FIELDS, "updated_at"])
         # A new hospital was provisioned (and saved) while the form was validated.
 
     def has_delete_permission(self, request: HttpRequest, obj: Hospital | None = None) -> bool:
