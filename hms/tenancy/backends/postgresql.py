@@ -118,13 +118,14 @@ class PostgresStorage(StorageBackend):
         return [row[0] for row in rows]
 
     def drop(self, database_name: str) -> None:
-        if self.exists(database_name):
-            self._execute(
-                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(database_name))
-            )
-        self._execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name))
-        )
+        name = sql.Identifier(database_name)
+        with self._admin() as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [database_name]
+            ).fetchone()
+            if exists:
+                connection.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(name))
+                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
     def size(self, database_name: str) -> int | None:
         with self._admin() as connection:
