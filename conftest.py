@@ -30,6 +30,17 @@ def _allow_hospital_databases(cls):
 
 TransactionTestCase.ensure_connection_patch_method = classmethod(_allow_hospital_databases)
 
+_BACKEND_MARKERS = {"sqlite_only": ("sqlite", "SQLite"), "postgresql_only": ("postgresql", "PostgreSQL")}
+
+
+def pytest_collection_modifyitems(config, items):
+    """`sqlite_only` / `postgresql_only` tests run only in that backend's suite (HMS_TEST_BACKEND)."""
+    backend = django_settings.HMS_TEST_BACKEND
+    for item in items:
+        for marker, (wanted, suite) in _BACKEND_MARKERS.items():
+            if backend != wanted and item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=f"runs in the {suite} suite"))
+
 
 @pytest.fixture(autouse=True)
 def data_dir(request, tmp_path, settings):

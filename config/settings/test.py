@@ -32,11 +32,13 @@ if HMS_TEST_BACKEND == "postgresql":
         default="main=postgres://postgres@127.0.0.1:5432/postgres,"
         "east=postgres://postgres@127.0.0.1:5433/postgres",
     )
-    HMS_DATABASE_PREFIX = env("HMS_DATABASE_PREFIX", default=f"hmst{os.getpid()}_")
+    # Never the production variable: the test run drops every database with this prefix.
+    HMS_DATABASE_PREFIX = env("HMS_TEST_DATABASE_PREFIX", default=f"hmst{os.getpid()}_")
     # One shared test database per run, so two runs on one machine never collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{HMS_DATABASE_PREFIX}shared"}
 elif HMS_TEST_BACKEND == "sqlite":
     DATABASES["default"]["TEST"] = {"NAME": str(HMS_DATA_DIR / "test-shared.sqlite3")}
+    HMS_DATABASE_SERVERS = ""  # whatever the shell says: this suite is all SQLite
 else:
     raise ValueError(f"HMS_TEST_BACKEND must be sqlite or postgresql, not {HMS_TEST_BACKEND!r}")
 

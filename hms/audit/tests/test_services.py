@@ -8,7 +8,9 @@ from hms.accounts.models import Role
 from hms.audit.models import AuditChainHead, AuditEvent
 from hms.audit.services import GENESIS_HASH, _event_hash, audit_chain_verify, audit_record
 from hms.hospitals.models import Hospital
+from hms.tenancy.backends import storage_for
 from hms.tenancy.context import current_tenant, hospital_context
+from hms.tenancy.placement import server_choose
 
 
 @pytest.fixture
@@ -31,14 +33,21 @@ def _record_events(user, count):
 
 
 def _raw(sql, params=()):
-    """Run SQL on the current hospital's database file, as someone with file access could."""
+    """Run SQL on the current hospital's database, as someone with direct access to it could."""
     with connections[current_tenant().alias].cursor() as cursor:
         cursor.execute(sql, params)
 
 
-def _drop_append_only_triggers():
-    _raw("DROP TRIGGER audit_event_no_update")
-    _raw("DROP TRIGGER audit_event_no_delete")
+def _disable_append_only_triggers():
+    """Switch off what makes the database refuse UPDATE and DELETE, as such a person could."""
+    vendor = connections[current_tenant().alias].vendor
+    if vendor == "sqlite":
+        _raw("DROP TRIGGER audit_event_no_update")
+        _raw("DROP TRIGGER audit_event_no_delete")
+    elif vendor == "postgresql":
+        _raw("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+    else:
+        raise AssertionError(f"no append-only triggers known for {vendor}")
 
 
 # --- the chain ---------------------------------------------------------------------------
@@ -111,7 +120,7 @@ def test_audit_row_rolls_back_with_the_enclosing_transaction(doctor):
 def test_altering_one_row_is_detected_at_that_row(doctor):
     with hospital_context("TH001"):
         events = _record_events(doctor, 5)
-        _drop_append_only_triggers()
+        _disable_append_only_triggers()
         _raw("UPDATE audit_auditevent SET patient_id = 999 WHERE id = %s", [events[2].pk])
 
         report = audit_chain_verify()
@@ -125,7 +134,7 @@ def test_altering_one_row_is_detected_at_that_row(doctor):
 def test_altering_a_row_and_rehashing_it_is_detected_at_the_next_row(doctor):
     with hospital_context("TH001"):
         events = _record_events(doctor, 4)
-        _drop_append_only_triggers()
+        _disable_append_only_triggers()
         forged = AuditEvent.objects.get(pk=events[1].pk)
         forged.actor_username = "someone-else"
         _raw(
@@ -144,7 +153,7 @@ def test_altering_a_row_and_rehashing_it_is_detected_at_the_next_row(doctor):
 def test_deleting_the_last_event_is_detected(doctor):
     with hospital_context("TH001"):
         events = _record_events(doctor, 4)
-        _drop_append_only_triggers()
+        _disable_append_only_triggers()
         _raw("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].pk])
 
         report = audit_chain_verify()
@@ -158,7 +167,7 @@ def test_deleting_the_last_event_is_detected(doctor):
 def test_deleting_an_event_in_the_middle_is_detected_at_the_next_one(doctor):
     with hospital_context("TH001"):
         events = _record_events(doctor, 4)
-        _drop_append_only_triggers()
+        _disable_append_only_triggers()
         _raw("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
 
         report = audit_chain_verify()
@@ -227,7 +236,7 @@ def test_command_all_hospitals_flag_checks_every_hospital(two_hospitals):
 @pytest.mark.django_db
 def test_command_reports_a_broken_chain_and_fails(two_hospitals):
     with hospital_context("TH001"):
-        _drop_append_only_triggers()
+        _disable_append_only_triggers()
         _raw("UPDATE audit_auditevent SET detail = %s WHERE id = %s", ['{"n": 42}', two_hospitals[1].pk])
 
     out = StringIO()
@@ -266,16 +275,27 @@ def test_command_skips_hospitals_that_are_not_active(two_hospitals):
         (["--hospital", "TH001", "--all-hospitals"], "not allowed with"),
     ],
 )
-def test_command_refuses_bad_hospital_choices(two_hospitals, args, message):
+def test_command_refuses_bad_hospital_choices(args, message):
+    # Registry rows alone: refused choices open no database (opening these would fail).
+    for code in ("TH001", "DMC001"):
+        server = server_choose()
+        Hospital.objects.create(
+            code=code,
+            name=f"Hospital {code}",
+            server=server,
+            database_name=storage_for(server).database_name_for(code),
+            status=Hospital.Status.ACTIVE,
+        )
     with pytest.raises(CommandError, match=message):
         _run_verify(*args)
 
 
 @pytest.mark.django_db
-def test_command_reports_events_missing_from_the_end(two_hospitals):
+def test_command_reports_events_missing_from_the_end(doctor):
     with hospital_context("TH001"):
-        _drop_append_only_triggers()
-        _raw("DELETE FROM audit_auditevent WHERE id = %s", [two_hospitals[-1].pk])
+        events = _record_events(doctor, 3)
+        _disable_append_only_triggers()
+        _raw("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].pk])
 
     out = StringIO()
     with pytest.raises(CommandError, match="broken: TH001"):

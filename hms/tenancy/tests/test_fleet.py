@@ -2,19 +2,23 @@
 
 Up-to-date hospitals are skipped from the registry alone, without opening their
 databases; a failing hospital is reported while the others go on; a rerun finishes.
+Runs on both storage backends: a broken hospital database is made the way each
+backend's can break (see `corrupt`). Where only the registry matters, a hospital is a
+registry row with no database at all, which is cheaper (above all on PostgreSQL).
 """
 
 import io
 import os
-import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
+from psycopg import sql
 
 from hms.hospitals.models import Hospital
 from hms.patients.models import Patient
@@ -23,12 +27,15 @@ from hms.tenancy.backends import storage_for
 from hms.tenancy.context import hospital_context
 from hms.tenancy.fleet import fleet_migrate, fleet_plan
 from hms.tenancy.management.commands.list_hospitals import _human_size
+from hms.tenancy.placement import server_choose
 from hms.tenancy.schema import current_fingerprint
 
+ON_POSTGRESQL = settings.HMS_TEST_BACKEND == "postgresql"
 STALE = "0000stale0000000"
 
 
 def db_path(hospital: Hospital) -> Path:
+    """SQLite only: the hospital's database file."""
     return Path(settings.HMS_DATA_DIR) / hospital.database_name
 
 
@@ -40,17 +47,69 @@ def fingerprint_of(code: str) -> str:
     return Hospital.objects.get(code=code).schema_fingerprint
 
 
-def tables(path: Path) -> set[str]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def tables_of(code: str) -> set[str]:
+    with hospital_context(code) as tenant:
+        connection = connections[tenant.alias]
+        with connection.cursor() as cursor:
+            return set(connection.introspection.table_names(cursor))
+
+
+def registry_row(code: str, status: str = Hospital.Status.ACTIVE) -> Hospital:
+    """A hospital in the registry whose database does not exist (was never made, or was lost)."""
+    server = server_choose()
+    return Hospital.objects.create(
+        code=code,
+        name=f"Hospital {code}",
+        server=server,
+        database_name=storage_for(server).database_name_for(code),
+        schema_fingerprint=current_fingerprint(),
+        status=status,
+    )
+
+
+def _pg_connect(hospital: Hospital) -> psycopg.Connection:
+    admin = storage_for(hospital.server).server.admin
+    return psycopg.connect(
+        host=admin.get("HOST") or None,
+        port=admin.get("PORT") or None,
+        user=admin.get("USER") or None,
+        password=admin.get("PASSWORD") or None,
+        dbname=hospital.database_name,
+        autocommit=True,
+    )
 
 
 def corrupt(hospital: Hospital, how: str) -> None:
-    path = db_path(hospital)
-    for side in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        side.unlink(missing_ok=True)
-    if how == "garbage":
+    """Break a hospital's database behind the registry's back.
+
+    "missing": the database is gone. "garbage": it is there but holds junk (SQLite:
+    random bytes; PostgreSQL: a schema whose only table is a junk django_migrations).
+    "unopenable": nothing can even connect to it (SQLite: random bytes, "file is not a
+    database"; PostgreSQL: the database refuses connections).
+    """
+    storage = storage_for(hospital.server)
+    if how == "missing":
+        storage.drop(hospital.database_name)
+        assert not storage.exists(hospital.database_name)
+    elif not ON_POSTGRESQL:
+        path = db_path(hospital)
+        for side in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            side.unlink(missing_ok=True)
         path.write_bytes(os.urandom(8192))
+    elif how == "garbage":
+        with _pg_connect(hospital) as connection:
+            connection.execute("DROP SCHEMA public CASCADE")
+            connection.execute("CREATE SCHEMA public")
+            connection.execute("CREATE TABLE public.django_migrations (junk bytea)")
+            connection.execute("INSERT INTO public.django_migrations VALUES (%s)", [os.urandom(8192)])
+    elif how == "unopenable":
+        storage._execute(
+            sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(
+                sql.Identifier(hospital.database_name)
+            )
+        )
+    else:
+        raise ValueError(how)
 
 
 def repair(hospital: Hospital) -> None:
@@ -94,10 +153,9 @@ def unpatch_tenant_schema(code: str) -> None:
 
 @pytest.mark.django_db
 def test_nothing_pending_opens_no_hospital_database(make_hospital, monkeypatch):
-    gone = make_hospital("TH001")
+    gone = registry_row("TH001")  # its database is missing
     garbled = make_hospital("TH002")
-    corrupt(gone, "missing")
-    corrupt(garbled, "garbage")
+    corrupt(garbled, "unopenable")
     monkeypatch.setattr(fleet, "migrate_database", lambda alias: pytest.fail(f"opened {alias}"))
 
     output = migrate_hospitals()
@@ -105,7 +163,7 @@ def test_nothing_pending_opens_no_hospital_database(make_hospital, monkeypatch):
     assert f"Schema {current_fingerprint()}: 2 hospital(s) current, 0 to migrate" in output
     assert "HOSPITAL" not in output  # no outcome table: there was nothing to do
     assert fingerprint_of("TH001") == fingerprint_of("TH002") == current_fingerprint()
-    assert not db_path(gone).exists()
+    assert not storage_for(gone.server).exists(gone.database_name)
 
 
 @pytest.mark.django_db
@@ -119,7 +177,7 @@ def test_nothing_pending_with_no_hospitals_at_all():
 @pytest.mark.django_db
 def test_stale_fingerprint_is_migrated_and_recorded(make_hospital):
     make_hospital("TH001")
-    make_hospital("TH002")
+    registry_row("TH002")  # current: counted from the registry, never opened
     make_stale("TH001")
 
     output = migrate_hospitals()
@@ -136,15 +194,14 @@ def test_stale_fingerprint_is_migrated_and_recorded(make_hospital):
 
 @pytest.mark.django_db
 def test_pending_migration_is_applied_to_the_hospital_behind(make_hospital):
-    make_hospital("TH001")
-    behind = make_hospital("TH002")
+    make_hospital("TH002")
     with hospital_context("TH002"):
         Patient.objects.create(mrn="P1", given_name="A", family_name="B", birth_date="1990-01-01")
     unpatch_tenant_schema("TH002")
 
     # The registry still says TH002 is current, so it is (by design) not even opened.
-    assert "2 hospital(s) current, 0 to migrate" in migrate_hospitals()
-    assert "patients_patient" not in tables(db_path(behind))
+    assert "1 hospital(s) current, 0 to migrate" in migrate_hospitals()
+    assert "patients_patient" not in tables_of("TH002")
 
     make_stale("TH002")
     output = migrate_hospitals()
@@ -152,7 +209,7 @@ def test_pending_migration_is_applied_to_the_hospital_behind(make_hospital):
     rows = outcome_rows(output)
     assert list(rows) == ["TH002"]
     assert rows["TH002"][:2] == ["migrated", "1"]  # patients.0001_initial
-    assert "patients_patient" in tables(db_path(behind))
+    assert "patients_patient" in tables_of("TH002")
     assert fingerprint_of("TH002") == current_fingerprint()
     with hospital_context("TH002"):
         assert Patient.objects.count() == 0  # the table is back (and usable)
@@ -253,7 +310,7 @@ def test_parallel_jobs_migrate_in_worker_processes(make_hospital, monkeypatch, t
         "TH003": STALE,
         "TH004": current_fingerprint(),
     }
-    assert "patients_patient" in tables(db_path(hospitals["TH004"]))
+    assert "patients_patient" in tables_of("TH004")
     # The parent's shared-database connection still works after the workers.
     assert Hospital.objects.count() == 4
 
@@ -265,7 +322,7 @@ def test_parallel_jobs_migrate_in_worker_processes(make_hospital, monkeypatch, t
 def test_hospital_option_limits_migration_to_that_hospital(make_hospital):
     make_hospital("TH001")
     make_hospital("TH002")
-    make_hospital("TH003")
+    registry_row("TH003")  # current: counted from the registry, never opened
     make_stale("TH001", "TH002")
 
     output = migrate_hospitals("--hospital", "TH001")
@@ -302,8 +359,10 @@ def test_bad_options_are_refused_and_nothing_is_migrated(make_hospital, args, me
 
 @pytest.mark.django_db
 def test_only_active_and_suspended_hospitals_are_migrated(make_hospital):
-    for code in ("TH001", "TH002", "TH003", "TH004", "TH005"):
-        make_hospital(code)
+    make_hospital("TH001")
+    make_hospital("TH002")
+    for code in ("TH003", "TH004", "TH005"):
+        registry_row(code)  # never to be opened: a database would prove nothing more
     make_stale("TH001", "TH002", "TH003", "TH004", "TH005")
     Hospital.objects.filter(code="TH002").update(status=Hospital.Status.SUSPENDED)
     Hospital.objects.filter(code="TH003").update(status=Hospital.Status.ARCHIVED)
@@ -336,14 +395,16 @@ def list_hospitals(*args: str) -> list[list[str]]:
 
 @pytest.mark.django_db
 def test_list_hospitals_shows_status_schema_and_size(make_hospital):
-    make_hospital("TH001", name="Teaching Hospital")
+    first = make_hospital("TH001", name="Teaching Hospital")
     make_hospital("TH002")
-    missing = make_hospital("TH003")
     make_stale("TH002")
-    corrupt(missing, "missing")
-    Hospital.objects.filter(code="TH003").update(status=Hospital.Status.SUSPENDED)
+    registry_row("TH003", status=Hospital.Status.SUSPENDED)  # its database is missing
+    server = server_choose()
     Hospital.objects.create(
-        code="TH004", name="Half made", database_name="hospitals/TH004/db.sqlite3"
+        code="TH004",
+        name="Half made",
+        server=server,
+        database_name=storage_for(server).database_name_for("TH004"),
     )  # PROVISIONING, no fingerprint yet
 
     lines = list_hospitals()
@@ -354,7 +415,7 @@ def test_list_hospitals_shows_status_schema_and_size(make_hospital):
     assert list(rows) == ["TH001", "TH002", "TH003", "TH004"]
     assert rows["TH001"][:3] == ["TH001", "ACTIVE", fingerprint]
     assert rows["TH001"][4] in ("KB", "MB") and float(rows["TH001"][3]) > 0
-    assert rows["TH001"][5:] == ["embedded", "Teaching", "Hospital"]
+    assert rows["TH001"][5:] == [first.server, "Teaching", "Hospital"]
     assert rows["TH002"][:3] == ["TH002", "ACTIVE", f"{STALE}*"]  # behind the code
     assert rows["TH003"][:4] == ["TH003", "SUSPENDED", fingerprint, "missing"]
     assert rows["TH004"][:4] == ["TH004", "PROVISIONING", "-", "missing"]
@@ -362,11 +423,10 @@ def test_list_hospitals_shows_status_schema_and_size(make_hospital):
 
 
 @pytest.mark.django_db
-def test_list_hospitals_filters(make_hospital):
-    make_hospital("TH001")
-    make_hospital("TH002")
-    make_hospital("TH003")
-    Hospital.objects.filter(code="TH002").update(status=Hospital.Status.SUSPENDED)
+def test_list_hospitals_filters():
+    registry_row("TH001")  # filtering reads the registry only
+    registry_row("TH002", status=Hospital.Status.SUSPENDED)
+    registry_row("TH003")
 
     assert [line[0] for line in list_hospitals("--status", "ACTIVE")[1:-1]] == ["TH001", "TH003"]
     assert [line[0] for line in list_hospitals("--status", "SUSPENDED")[1:-1]] == ["TH002"]
@@ -383,10 +443,15 @@ def test_list_hospitals_filters(make_hospital):
 @pytest.mark.django_db
 def test_list_hospitals_does_not_open_hospital_databases(make_hospital):
     garbled = make_hospital("TH001")
-    corrupt(garbled, "garbage")
+    corrupt(garbled, "unopenable")
+    if ON_POSTGRESQL:  # the size the server's catalogue gives, without connecting to the database
+        size = storage_for(garbled.server).size(garbled.database_name)
+        assert size > 0
+        shown = _human_size(size).split()
+    else:
+        shown = ["8.0", "KB"]  # the garbage file's size
     (row,) = list_hospitals()[1:-1]
-    assert row[:4] == ["TH001", "ACTIVE", current_fingerprint(), "8.0"]
-    assert row[4] == "KB"
+    assert row[:5] == ["TH001", "ACTIVE", current_fingerprint(), *shown]
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
@@ -22,9 +21,7 @@ from hms.tenancy.exceptions import HospitalReadOnly
 from hms.tenancy.models import SpooledAuditEvent
 from hms.tenancy.moving import MoveError, hospital_move
 
-postgresql_only = pytest.mark.skipif(
-    django_settings.HMS_TEST_BACKEND != "postgresql", reason="runs in the PostgreSQL suite"
-)
+postgresql_only = pytest.mark.postgresql_only
 
 
 def _register(doctor, count, prefix="M"):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings as django_settings
 from django.db import connections
 
 from hms.accounts.models import Role
@@ -21,9 +20,7 @@ from hms.audit.services import audit_chain_verify
 from hms.patients.services import patient_register
 from hms.tenancy.context import hospital_context
 
-pytestmark = pytest.mark.skipif(
-    django_settings.HMS_TEST_BACKEND != "postgresql", reason="runs in the PostgreSQL suite"
-)
+pytestmark = pytest.mark.postgresql_only
 
 
 def _free_port() -> int:

@@ -2,6 +2,11 @@
 
 Handled failures leave no trace; crashes leave PROVISIONING (or FAILED) and a rerun
 finishes the hospital. New hospitals are cloned from a template built once per schema.
+
+The tests run on both storage backends. Faults are injected where each backend makes
+its copy (SQLite: the partial file and its publication by link(); PostgreSQL: CREATE
+DATABASE ... TEMPLATE). Tests about how one backend stores a database are marked
+sqlite_only or postgresql_only, each with its counterpart.
 """
 
 import errno
@@ -12,12 +17,16 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
+from psycopg.rows import dict_row
 
 from hms.accounts.models import Role
 from hms.core.exceptions import ApplicationError
@@ -26,11 +35,18 @@ from hms.hospitals.services import hospital_set_status
 from hms.patients.models import Patient
 from hms.tenancy import provisioning
 from hms.tenancy.backends import sqlite as sqlite_backend
+from hms.tenancy.backends import storage_for
+from hms.tenancy.backends.postgresql import PostgresStorage
 from hms.tenancy.backends.sqlite import SqliteStorage
 from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import InvalidHospitalCode, ProvisioningError
+from hms.tenancy.placement import server_choose
 from hms.tenancy.provisioning import hospital_provision
 from hms.tenancy.schema import current_fingerprint
+from hms.tenancy.servers import configured_servers
+
+ON_POSTGRESQL = settings.HMS_TEST_BACKEND == "postgresql"
+DISK_FULL = os.strerror(errno.ENOSPC)
 
 SHARED_TABLE_PREFIXES = (
     "hospitals_",
@@ -46,18 +62,111 @@ class SimulatedCrash(BaseException):
     """Stands in for a kill or power cut: not an Exception, so provisioning cannot handle it."""
 
 
+# --- looking at storage, on either backend ---------------------------------------------------
+
+
+def storage(hospital: Hospital):
+    return storage_for(hospital.server)
+
+
 def db_path(hospital: Hospital) -> Path:
+    """SQLite only: the hospital's database file."""
     return Path(settings.HMS_DATA_DIR) / hospital.database_name
-
-
-def tables(path: Path) -> set[str]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    return {name for (name,) in rows}
 
 
 def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def leftovers() -> list[str]:
+    """Every hospital database in storage, named as the registry names it; templates aside.
+
+    SQLite: the files under hospitals/ in the data folder (WAL side files aside), and
+    any empty folder there; PostgreSQL: this run's databases on every server,
+    half-built templates included.
+    """
+    if ON_POSTGRESQL:
+        template_prefix = f"{settings.HMS_DATABASE_PREFIX}template_"
+        return sorted(
+            name
+            for server in configured_servers()
+            for name in storage_for(server).database_names()
+            if not name.startswith(template_prefix)
+        )
+    data_dir = Path(settings.HMS_DATA_DIR)
+    folder = data_dir / "hospitals"
+    found = [
+        str(path.relative_to(data_dir))
+        for path in files_under(folder)
+        if not path.name.endswith(("-wal", "-shm"))
+    ]
+    if folder.exists():
+        found += [
+            f"{p.relative_to(data_dir)}/" for p in folder.rglob("*") if p.is_dir() and not any(p.iterdir())
+        ]
+    return sorted(found)
+
+
+def tables_of(code: str) -> set[str]:
+    with hospital_context(code) as tenant:
+        connection = connections[tenant.alias]
+        with connection.cursor() as cursor:
+            return set(connection.introspection.table_names(cursor))
+
+
+def pg_database(server: str, name: str) -> dict[str, Any] | None:
+    """PostgreSQL only: the database's row in pg_database on `server`, or None."""
+    with storage_for(server)._admin() as connection, connection.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(
+            "SELECT oid, datistemplate, datallowconn, pg_encoding_to_char(encoding) AS encoding "
+            "FROM pg_database WHERE datname = %s",
+            [name],
+        ).fetchone()
+
+
+def pg_connect(server: str, database_name: str) -> psycopg.Connection:
+    """PostgreSQL only: a direct connection to one database, as its administrator."""
+    admin = storage_for(server).server.admin
+    return psycopg.connect(
+        host=admin.get("HOST") or None,
+        port=admin.get("PORT") or None,
+        user=admin.get("USER") or None,
+        password=admin.get("PASSWORD") or None,
+        dbname=database_name,
+        autocommit=True,
+    )
+
+
+def database_identity(hospital: Hospital) -> Any:
+    """Changes when the database is replaced (SQLite: also when it is written)."""
+    if ON_POSTGRESQL:
+        return pg_database(hospital.server, hospital.database_name)["oid"]
+    stat = db_path(hospital).stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def spoil(hospital: Hospital) -> None:
+    """Make a hospital's database unusable: garbage bytes (SQLite), a schema of junk (PostgreSQL)."""
+    if not ON_POSTGRESQL:
+        db_path(hospital).write_bytes(b"not a database at all" * 100)
+        return
+    with pg_connect(hospital.server, hospital.database_name) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+        connection.execute("CREATE TABLE public.spoiled (junk text)")
+
+
+def registry_row(code: str = "TH001", status: str = Hospital.Status.ACTIVE) -> Hospital:
+    """A registry row with no database: enough where only the registry is read or changed."""
+    server = server_choose()
+    return Hospital.objects.create(
+        code=code,
+        name=f"Hospital {code}",
+        server=server,
+        database_name=storage_for(server).database_name_for(code),
+        schema_fingerprint=current_fingerprint(),
+        status=status,
+    )
 
 
 def assert_working_database(code: str) -> None:
@@ -66,11 +175,114 @@ def assert_working_database(code: str) -> None:
         assert list(Patient.objects.values_list("mrn", flat=True)) == ["M1"]
 
 
+@pytest.fixture
+def one_server(settings):
+    """On PostgreSQL only the first configured server remains, so every hospital lands there."""
+    if ON_POSTGRESQL:
+        settings.HMS_DATABASE_SERVERS = settings.HMS_DATABASE_SERVERS.split(",")[0]
+
+
+# --- injecting faults where each backend makes the copy ---------------------------------------
+
+
+def _clone_target(statement) -> str | None:
+    """PostgreSQL: the database a CREATE DATABASE ... TEMPLATE <hospital template> makes, else None."""
+    text = statement.as_string(None)
+    if not text.startswith("CREATE DATABASE ") or " TEMPLATE " not in text or "template0" in text:
+        return None
+    return text.split('"')[1]
+
+
+def full_disk(monkeypatch, *, copy_made: bool) -> list[str]:
+    """Copies from the template fail for want of disk space; returns the copies that failed.
+
+    copy_made=True: the copy is complete when the error comes (SQLite: publishing the
+    partial file with link(); PostgreSQL: CREATE DATABASE ran, the provisioner gets the
+    error anyway). copy_made=False: writing the copy fails (SQLite: the partial file's
+    fsync; PostgreSQL: CREATE DATABASE itself).
+    """
+    copies: list[str] = []
+    if ON_POSTGRESQL:
+        real_execute = PostgresStorage._execute
+
+        def execute(self, statement):
+            target = _clone_target(statement)
+            if target is None:
+                return real_execute(self, statement)
+            if copy_made:
+                real_execute(self, statement)
+                assert self.exists(target)  # the copy was made; its outcome is lost
+            copies.append(target)
+            raise psycopg.errors.DiskFull(f'could not extend file "base/{target}/1259": {DISK_FULL}')
+
+        monkeypatch.setattr(PostgresStorage, "_execute", execute)
+        return copies
+
+    if copy_made:
+
+        def link(src, dst, *args, **kwargs):
+            copies.append(Path(src).name)
+            assert Path(src).is_file()  # the copy was written; publishing it runs out of space
+            raise OSError(errno.ENOSPC, DISK_FULL)
+
+        monkeypatch.setattr(sqlite_backend.os, "link", link)
+        return copies
+
+    real_fsync = sqlite_backend._fsync
+
+    def fsync(path):
+        if ".partial-" in Path(path).name:
+            copies.append(Path(path).name)
+            raise OSError(errno.ENOSPC, DISK_FULL)
+        return real_fsync(path)
+
+    monkeypatch.setattr(sqlite_backend, "_fsync", fsync)
+    return copies
+
+
+def crash_while_cloning(monkeypatch, *, after: str) -> None:
+    """Crash inside create_from_template once the copy is made ("copy") or published ("publish").
+
+    SQLite: the partial file is written, or linked into place. PostgreSQL: CREATE
+    DATABASE is atomic, so "copy" crashes before it commits (nothing is there) and
+    "publish" right after it returned (the database is there, the row not ACTIVE).
+    """
+    if ON_POSTGRESQL:
+        real_execute = PostgresStorage._execute
+
+        def execute(self, statement):
+            if _clone_target(statement) is None:
+                return real_execute(self, statement)
+            if after == "publish":
+                real_execute(self, statement)
+            raise SimulatedCrash
+
+        monkeypatch.setattr(PostgresStorage, "_execute", execute)
+        return
+
+    real_fsync = sqlite_backend._fsync
+
+    def fsync(path):
+        real_fsync(path)
+        if after == "copy" and ".partial-" in Path(path).name:
+            assert Path(path).stat().st_size > 0
+            raise SimulatedCrash
+
+    def fsync_dir(path):
+        real_fsync(path)
+        if after == "publish":
+            raise SimulatedCrash
+
+    monkeypatch.setattr(sqlite_backend, "_fsync", fsync)
+    monkeypatch.setattr(sqlite_backend, "_fsync_dir", fsync_dir)
+
+
 # --- the happy path ----------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_provision_creates_active_hospital_with_complete_wal_database():
+def test_provision_creates_active_hospital_with_complete_database():
+    server = server_choose()
     hospital = hospital_provision(code="TH001", name="  Teaching Hospital  ", time_zone="Asia/Dhaka")
 
     hospital.refresh_from_db()
@@ -79,23 +291,49 @@ def test_provision_creates_active_hospital_with_complete_wal_database():
     assert hospital.time_zone == "Asia/Dhaka"
     assert hospital.schema_fingerprint == current_fingerprint()
     assert hospital.status_detail == ""
-    assert hospital.database_name == "hospitals/TH001/db.sqlite3"
+    assert hospital.server == server
+    if ON_POSTGRESQL:
+        assert hospital.server in configured_servers()
+        assert hospital.database_name == f"{settings.HMS_DATABASE_PREFIX}th001"
+    else:
+        assert hospital.server == "embedded"
+        assert hospital.database_name == "hospitals/TH001/db.sqlite3"
 
-    path = db_path(hospital)
+    names = tables_of("TH001")
+    assert {"patients_patient", "audit_auditevent", "django_migrations"} <= names
+    assert not [name for name in names if name.startswith(SHARED_TABLE_PREFIXES)]
+    # The hospital's database and nothing else was made: no copies, no half-built templates.
+    assert leftovers() == [hospital.database_name]
+    assert_working_database("TH001")
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.django_db
+def test_sqlite_database_is_one_sound_wal_file_in_its_own_folder(make_hospital):
+    path = db_path(make_hospital("TH001"))
     assert path.is_file()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    names = tables(path)
-    assert {"patients_patient", "audit_auditevent", "django_migrations"} <= names
-    assert not [name for name in names if name.startswith(SHARED_TABLE_PREFIXES)]
     # Nothing but the database itself is left in the hospital's folder.
     assert [p.name for p in files_under(path.parent) if not p.name.endswith(("-wal", "-shm"))] == [
         "db.sqlite3"
     ]
-    assert_working_database("TH001")
 
 
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_postgresql_database_is_an_ordinary_database_on_its_server_only(make_hospital):
+    hospital = make_hospital("TH001")
+    row = pg_database(hospital.server, hospital.database_name)
+    # A clone of a template that refuses connections is itself an ordinary, open database.
+    assert row is not None
+    assert (row["datistemplate"], row["datallowconn"], row["encoding"]) == (False, True, "UTF8")
+    others = [name for name in configured_servers() if name != hospital.server]
+    assert [name for name in others if pg_database(name, hospital.database_name)] == []
+
+
+@pytest.mark.sqlite_only
 @pytest.mark.django_db
 def test_template_is_built_once_per_fingerprint_and_reused(tmp_path, monkeypatch, settings):
     settings.HMS_TEMPLATE_DIR = tmp_path / "templates"  # a fresh template folder for this test
@@ -131,17 +369,55 @@ def test_template_is_built_once_per_fingerprint_and_reused(tmp_path, monkeypatch
     assert_working_database("TH002")
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.django_db
-def test_cloned_databases_are_independent_of_each_other_and_of_the_template(make_hospital):
+def test_postgresql_template_is_built_once_per_fingerprint_and_reused(one_server, monkeypatch):
+    server = server_choose()
+    store = storage_for(server)
+    fingerprint = current_fingerprint()
+    template = store.template_name(fingerprint)
+    store.drop(template)  # this test builds the server's template afresh
+    builds = []
+    real_build = PostgresStorage.build_template
+
+    def counting_build(self, fingerprint, migrate):
+        builds.append((self.server.name, fingerprint))
+        return real_build(self, fingerprint, migrate)
+
+    monkeypatch.setattr(PostgresStorage, "build_template", counting_build)
+
+    assert hospital_provision(code="TH001", name="First").server == server
+    assert builds == [(server, fingerprint)]
+    published = pg_database(server, template)
+    # Published as a template nobody can connect to (a clone never waits on a session).
+    assert published is not None
+    assert (published["datistemplate"], published["datallowconn"]) == (True, False)
+    building = f"{settings.HMS_DATABASE_PREFIX}building_"
+    assert [name for name in store.database_names() if name.startswith(building)] == []
+
+    assert hospital_provision(code="TH002", name="Second").server == server
+
+    assert builds == [(server, fingerprint)]
+    assert pg_database(server, template)["oid"] == published["oid"]  # the very same database
+    assert Hospital.objects.get(code="TH002").status == Hospital.Status.ACTIVE
+    assert_working_database("TH002")
+
+
+@pytest.mark.django_db
+def test_cloned_databases_are_independent_of_each_other_and_of_the_template(one_server, make_hospital):
     first = make_hospital("TH001")
+    assert_working_database("TH001")  # TH001 now holds patient M1
+    # Cloned from the same template after TH001 was written to.
     second = make_hospital("TH002")
-    assert db_path(first) != db_path(second)
-    assert_working_database("TH001")
+    assert second.server == first.server
+    assert second.database_name != first.database_name
+
     with hospital_context("TH002"):
+        # Nothing of TH001's: the write reached neither TH002 nor the template it came from.
         assert not Patient.objects.exists()
-    template = SqliteStorage.from_settings().template_path(current_fingerprint())
-    with sqlite3.connect(f"file:{template}?mode=ro", uri=True) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM patients_patient").fetchone()[0] == 0
+        Patient.objects.create(mrn="M2", given_name="Bo", family_name="Other", birth_date="1991-01-01")
+    with hospital_context("TH001"):
+        assert list(Patient.objects.values_list("mrn", flat=True)) == ["M1"]
 
 
 # --- refused input: nothing is made --------------------------------------------------------
@@ -151,7 +427,7 @@ def test_cloned_databases_are_independent_of_each_other_and_of_the_template(make
 def test_duplicate_code_is_refused_and_changes_nothing(make_hospital):
     hospital = make_hospital("TH001", name="Original")
     assert_working_database("TH001")
-    before = db_path(hospital).stat()
+    before = database_identity(hospital)
 
     with pytest.raises(ProvisioningError, match="TH001 already exists"):
         hospital_provision(code="TH001", name="Impostor")
@@ -160,8 +436,7 @@ def test_duplicate_code_is_refused_and_changes_nothing(make_hospital):
     assert hospital.name == "Original"
     assert hospital.status == Hospital.Status.ACTIVE
     assert Hospital.objects.count() == 1
-    after = db_path(hospital).stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert database_identity(hospital) == before
     with hospital_context("TH001"):
         assert Patient.objects.count() == 1
 
@@ -196,35 +471,29 @@ def test_existing_hospital_in_other_states_is_not_reprovisioned(make_hospital, s
         ({"code": "TH001", "name": "Zone", "time_zone": "Mars/Olympus"}, ProvisioningError, "IANA"),
     ],
 )
-def test_invalid_input_is_refused_before_anything_is_made(data_dir, kwargs, error, message):
+def test_invalid_input_is_refused_before_anything_is_made(kwargs, error, message):
     with pytest.raises(error, match=message):
         hospital_provision(**kwargs)
     assert not Hospital.objects.exists()
-    assert files_under(data_dir / "hospitals") == []
+    assert leftovers() == []
 
 
 # --- handled failures: no trace ------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_full_disk_gives_clear_error_and_leaves_no_trace(data_dir, monkeypatch):
-    seen_partials = []
-
-    def full_disk_link(src, dst, *args, **kwargs):
-        seen_partials.append(Path(src))
-        assert Path(src).is_file()  # the copy was written; publishing it runs out of space
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(sqlite_backend.os, "link", full_disk_link)
+def test_full_disk_gives_clear_error_and_leaves_no_trace(monkeypatch):
+    copies = full_disk(monkeypatch, copy_made=True)
 
     with pytest.raises(ProvisioningError, match="Could not create hospital TH001") as excinfo:
         hospital_provision(code="TH001", name="Full")
 
-    assert os.strerror(errno.ENOSPC) in str(excinfo.value)
-    assert len(seen_partials) == 1 and ".partial-" in seen_partials[0].name
+    assert DISK_FULL in str(excinfo.value)
+    assert len(copies) == 1
+    if not ON_POSTGRESQL:
+        assert ".partial-" in copies[0]
     assert not Hospital.objects.filter(code="TH001").exists()
-    assert files_under(data_dir / "hospitals") == []
-    assert not (data_dir / "hospitals" / "TH001").exists()
+    assert leftovers() == []  # the copy is gone too (SQLite: and the hospital's folder)
 
     monkeypatch.undo()
     hospital_provision(code="TH001", name="Full")
@@ -233,39 +502,35 @@ def test_full_disk_gives_clear_error_and_leaves_no_trace(data_dir, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_full_disk_while_writing_the_copy_is_handled_too(data_dir, monkeypatch):
-    real_fsync = sqlite_backend._fsync
-
-    def fsync(path):
-        if ".partial-" in Path(path).name:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_fsync(path)
-
-    monkeypatch.setattr(sqlite_backend, "_fsync", fsync)
+def test_full_disk_while_writing_the_copy_is_handled_too(monkeypatch):
+    copies = full_disk(monkeypatch, copy_made=False)
     with pytest.raises(ProvisioningError, match="Could not create hospital TH001") as excinfo:
         hospital_provision(code="TH001", name="Full")
-    assert os.strerror(errno.ENOSPC) in str(excinfo.value)
+    assert DISK_FULL in str(excinfo.value)
+    assert len(copies) == 1
     assert not Hospital.objects.exists()
-    assert files_under(data_dir / "hospitals") == []
+    assert leftovers() == []
 
 
 @pytest.mark.django_db
-def test_handled_failure_of_a_resumed_hospital_marks_it_failed_and_a_rerun_finishes(data_dir, monkeypatch):
-    _crash_inside_create_from_template(monkeypatch, after="link")
+def test_handled_failure_of_a_resumed_hospital_marks_it_failed_and_a_rerun_finishes(monkeypatch):
+    crash_while_cloning(monkeypatch, after="publish")
     with pytest.raises(SimulatedCrash):
         hospital_provision(code="TH001", name="Crashy")
     monkeypatch.undo()
-    assert Hospital.objects.get(code="TH001").status == Hospital.Status.PROVISIONING
+    hospital = Hospital.objects.get(code="TH001")
+    assert hospital.status == Hospital.Status.PROVISIONING
+    assert leftovers() == [hospital.database_name]
 
-    monkeypatch.setattr(sqlite_backend.os, "link", _raise(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+    full_disk(monkeypatch, copy_made=True)
     with pytest.raises(ProvisioningError, match="Could not create hospital TH001"):
         hospital_provision(code="TH001", name="Crashy")
     monkeypatch.undo()
 
-    hospital = Hospital.objects.get(code="TH001")
+    hospital.refresh_from_db()
     assert hospital.status == Hospital.Status.FAILED
-    assert os.strerror(errno.ENOSPC) in hospital.status_detail
-    assert files_under(data_dir / "hospitals") == []
+    assert DISK_FULL in hospital.status_detail
+    assert leftovers() == []
     with pytest.raises(ApplicationError, match="Finish provisioning"):
         hospital_set_status(hospital=hospital, status=Hospital.Status.ACTIVE)
 
@@ -280,11 +545,12 @@ def test_handled_failure_of_a_resumed_hospital_marks_it_failed_and_a_rerun_finis
 @pytest.mark.django_db
 def test_failure_of_a_losing_provisioner_never_drops_the_winners_database(monkeypatch):
     """Two provisioners of one code: the one that fails must not remove what the other finished."""
+    server = server_choose()
     Hospital.objects.create(
         code="TH001",
         name="Race",
-        server="embedded",
-        database_name="hospitals/TH001/db.sqlite3",
+        server=server,
+        database_name=storage_for(server).database_name_for("TH001"),
         status=Hospital.Status.PROVISIONING,
     )
     real_ensure = provisioning.template_ensure
@@ -292,7 +558,7 @@ def test_failure_of_a_losing_provisioner_never_drops_the_winners_database(monkey
     def template_ensure_while_another_provisioner_wins(storage, fingerprint):
         monkeypatch.setattr(provisioning, "template_ensure", real_ensure)
         hospital_provision(code="TH001", name="Race")  # the winner, running meanwhile
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # then the loser fails
+        raise OSError(errno.ENOSPC, DISK_FULL)  # then the loser fails
 
     monkeypatch.setattr(provisioning, "template_ensure", template_ensure_while_another_provisioner_wins)
     with pytest.raises(ProvisioningError):
@@ -300,42 +566,16 @@ def test_failure_of_a_losing_provisioner_never_drops_the_winners_database(monkey
 
     hospital = Hospital.objects.get(code="TH001")
     assert hospital.status == Hospital.Status.ACTIVE
-    assert db_path(hospital).is_file()
+    assert storage(hospital).exists(hospital.database_name)
     assert_working_database("TH001")
 
 
 # --- crashes: PROVISIONING, and a rerun finishes -------------------------------------------
 
 
-def _raise(exc):
-    def raiser(*args, **kwargs):
-        raise exc
-
-    return raiser
-
-
-def _crash_inside_create_from_template(monkeypatch, *, after):
-    """Crash once the partial copy was written ("copy") or once it was published ("link")."""
-    real_fsync = sqlite_backend._fsync
-
-    def fsync(path):
-        real_fsync(path)
-        if after == "copy" and ".partial-" in Path(path).name:
-            assert Path(path).stat().st_size > 0
-            raise SimulatedCrash
-
-    def fsync_dir(path):
-        real_fsync(path)
-        if after == "link":
-            raise SimulatedCrash
-
-    monkeypatch.setattr(sqlite_backend, "_fsync", fsync)
-    monkeypatch.setattr(sqlite_backend, "_fsync_dir", fsync_dir)
-
-
 @pytest.mark.django_db
-def test_crash_after_copy_leaves_provisioning_and_rerun_finishes(data_dir, monkeypatch):
-    _crash_inside_create_from_template(monkeypatch, after="copy")
+def test_crash_after_copy_leaves_provisioning_and_rerun_finishes(monkeypatch):
+    crash_while_cloning(monkeypatch, after="copy")
     with pytest.raises(SimulatedCrash):
         hospital_provision(code="TH001", name="Crashy", time_zone="Europe/London")
     monkeypatch.undo()
@@ -343,7 +583,7 @@ def test_crash_after_copy_leaves_provisioning_and_rerun_finishes(data_dir, monke
     hospital = Hospital.objects.get(code="TH001")
     assert hospital.status == Hospital.Status.PROVISIONING
     assert hospital.schema_fingerprint == ""
-    assert not db_path(hospital).exists()
+    assert not storage(hospital).exists(hospital.database_name)
     # Never ACTIVE, so nobody may use it yet.
     with pytest.raises(ApplicationError):
         hospital_set_status(hospital=hospital, status=Hospital.Status.ACTIVE)
@@ -357,28 +597,29 @@ def test_crash_after_copy_leaves_provisioning_and_rerun_finishes(data_dir, monke
     assert hospital.schema_fingerprint == current_fingerprint()
     assert Hospital.objects.count() == 1
     assert_working_database("TH001")
-    assert not [p for p in files_under(data_dir / "hospitals") if ".partial-" in p.name]
+    assert leftovers() == [hospital.database_name]  # no copy of the crashed attempt is left
 
 
 @pytest.mark.django_db
-def test_leftover_database_of_never_activated_hospital_is_replaced_on_rerun(data_dir, monkeypatch):
-    _crash_inside_create_from_template(monkeypatch, after="link")
+def test_leftover_database_of_never_activated_hospital_is_replaced_on_rerun(monkeypatch):
+    crash_while_cloning(monkeypatch, after="publish")
     with pytest.raises(SimulatedCrash):
         hospital_provision(code="TH001", name="Crashy")
     monkeypatch.undo()
 
     hospital = Hospital.objects.get(code="TH001")
     assert hospital.status == Hospital.Status.PROVISIONING
-    leftover = db_path(hospital)
-    assert leftover.is_file()  # published, but the row never became ACTIVE
+    assert storage(hospital).exists(hospital.database_name)  # published, but the row never became ACTIVE
     # Whatever is there holds no data that matters: make it unusable to prove it is replaced.
-    leftover.write_bytes(b"not a database at all" * 100)
+    spoil(hospital)
 
     hospital_provision(code="TH001", name="Crashy")
 
     hospital.refresh_from_db()
     assert hospital.status == Hospital.Status.ACTIVE
-    assert "patients_patient" in tables(leftover)  # the garbage is gone
+    names = tables_of("TH001")
+    assert "patients_patient" in names  # the garbage is gone
+    assert "spoiled" not in names
     assert_working_database("TH001")
 
 
@@ -415,6 +656,7 @@ KILL_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kill_after", ["copy", "link"])
 def test_real_process_crash_midway_leaves_provisioning_and_rerun_finishes(data_dir, kill_after):
@@ -454,6 +696,90 @@ def test_real_process_crash_midway_leaves_provisioning_and_rerun_finishes(data_d
     assert [p.name for p in files_under(folder) if ".partial-" in p.name] == []
 
 
+KILL_SCRIPT_POSTGRESQL = textwrap.dedent(
+    """
+    import os
+    import sys
+
+    import django
+
+    django.setup()
+    from hms.tenancy.backends.postgresql import PostgresStorage
+    from hms.tenancy.provisioning import hospital_provision
+
+    kill_at = sys.argv[1]
+    real_execute = PostgresStorage._execute
+
+    def execute_or_die(self, statement):
+        text = statement.as_string(None)
+        if not text.startswith("CREATE DATABASE ") or " TEMPLATE " not in text or "template0" in text:
+            return real_execute(self, statement)  # not the clone of a hospital database
+        if kill_at == "after_clone":
+            real_execute(self, statement)
+        os._exit(17)  # no finally blocks, no rollback handlers, no cleanup
+
+    PostgresStorage._execute = execute_or_die
+    hospital_provision(code="TH001", name="Killed", time_zone="Asia/Dhaka")
+    os._exit(0)  # never reached
+    """
+)
+
+
+def _shared_database_url() -> str:
+    """The URL of this test run's shared database (the test database, not the configured one)."""
+    shared = connections["default"].settings_dict
+    credentials = quote(shared["USER"], safe="")
+    if shared["PASSWORD"]:
+        credentials += ":" + quote(shared["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{shared['HOST']}:{shared['PORT'] or 5432}/{shared['NAME']}"
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kill_at", ["before_clone", "after_clone"])
+def test_postgresql_real_process_crash_midway_leaves_provisioning_and_rerun_finishes(data_dir, kill_at):
+    """A provisioning process killed hard (os._exit) holding the registry row's lock, just before
+    or just after CREATE DATABASE ... TEMPLATE made the hospital's database."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "HMS_TEST_BACKEND": "postgresql",
+        # The same shared database, servers and prefix as this run, so this run's cleanup finds
+        # whatever the killed process made.
+        "HMS_TEST_DATABASE_URL": _shared_database_url(),
+        "HMS_TEST_DATABASE_SERVERS": settings.HMS_DATABASE_SERVERS,
+        "HMS_TEST_DATABASE_PREFIX": settings.HMS_DATABASE_PREFIX,
+        "HMS_DATA_DIR": str(data_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT_POSTGRESQL, kill_at],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 17, result.stderr
+
+    hospital = Hospital.objects.get(code="TH001")
+    assert hospital.status == Hospital.Status.PROVISIONING
+    assert hospital.schema_fingerprint == ""
+    assert hospital.time_zone == "Asia/Dhaka"
+    assert storage(hospital).exists(hospital.database_name) == (kill_at == "after_clone")
+    left = pg_database(hospital.server, hospital.database_name)
+
+    # The killed process's lock on the row went with its connection: the rerun is not blocked.
+    hospital_provision(code="TH001", name="Killed", time_zone="Asia/Dhaka")
+
+    hospital.refresh_from_db()
+    assert hospital.status == Hospital.Status.ACTIVE
+    assert hospital.schema_fingerprint == current_fingerprint()
+    assert_working_database("TH001")
+    assert leftovers() == [hospital.database_name]
+    if left is not None:  # what the killed process made was replaced, not trusted
+        assert pg_database(hospital.server, hospital.database_name)["oid"] != left["oid"]
+
+
 # --- the create_hospital command -----------------------------------------------------------
 
 
@@ -462,7 +788,7 @@ def _sink():
 
 
 @pytest.mark.django_db
-def test_create_hospital_command_reports_success(data_dir):
+def test_create_hospital_command_reports_success():
     out = _sink()
     call_command(
         "create_hospital", "TH001", "--name", "Teaching Hospital", "--timezone", "Asia/Dhaka", stdout=out
@@ -471,10 +797,10 @@ def test_create_hospital_command_reports_success(data_dir):
     hospital = Hospital.objects.get(code="TH001")
     assert hospital.status == Hospital.Status.ACTIVE
     assert hospital.time_zone == "Asia/Dhaka"
-    assert db_path(hospital).is_file()
+    assert storage(hospital).exists(hospital.database_name)
     message = out.getvalue()
     assert "Hospital TH001 (Teaching Hospital) is ACTIVE" in message
-    assert "hospitals/TH001/db.sqlite3" in message
+    assert f"database {hospital.database_name} on {hospital.server}" in message
 
 
 @pytest.mark.django_db
@@ -488,11 +814,11 @@ def test_create_hospital_command_reports_success(data_dir):
     ],
 )
 def test_create_hospital_command_refuses_bad_input_with_command_error(make_hospital, args, message):
-    make_hospital("TH001")
+    existing = make_hospital("TH001")
     with pytest.raises(CommandError, match=message):
         call_command("create_hospital", *args, stdout=_sink())
     assert list(Hospital.objects.values_list("code", "name")) == [("TH001", "Hospital TH001")]
-    assert not (Path(settings.HMS_DATA_DIR) / "hospitals" / "TH002").exists()
+    assert leftovers() == [existing.database_name]
 
 
 @pytest.mark.django_db
@@ -529,7 +855,7 @@ def test_admin_add_provisions_an_active_hospital(admin_client_superadmin):
     assert hospital.name == "Admin Made"
     assert hospital.time_zone == "Asia/Dhaka"
     assert hospital.schema_fingerprint == current_fingerprint()
-    assert "patients_patient" in tables(db_path(hospital))
+    assert "patients_patient" in tables_of("TH001")
     assert_working_database("TH001")
     # The change page of the new hospital renders (read-only registry fields).
     assert admin_client_superadmin.get(f"/admin/hospitals/hospital/{hospital.pk}/change/").status_code == 200
@@ -558,7 +884,7 @@ def test_admin_add_with_bad_input_shows_form_error_and_changes_nothing(
     admin_client_superadmin, make_hospital, data, message
 ):
     existing = make_hospital("TH001", name="Original")
-    before = db_path(existing).stat()
+    before = database_identity(existing)
 
     response = admin_client_superadmin.post(ADD_URL, {**data, "_save": "Save"})
 
@@ -568,22 +894,20 @@ def test_admin_add_with_bad_input_shows_form_error_and_changes_nothing(
     assert list(Hospital.objects.values_list("code", "name", "status")) == [
         ("TH001", "Original", Hospital.Status.ACTIVE)
     ]
-    assert db_path(existing).stat().st_ino == before.st_ino
-    assert sorted(p.name for p in (Path(settings.HMS_DATA_DIR) / "hospitals").iterdir()) == ["TH001"]
+    assert database_identity(existing) == before
+    assert leftovers() == [existing.database_name]
 
 
 @pytest.mark.django_db
-def test_admin_add_full_disk_shows_form_error_and_leaves_no_trace(
-    admin_client_superadmin, data_dir, monkeypatch
-):
-    monkeypatch.setattr(sqlite_backend.os, "link", _raise(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+def test_admin_add_full_disk_shows_form_error_and_leaves_no_trace(admin_client_superadmin, monkeypatch):
+    full_disk(monkeypatch, copy_made=True)
     response = admin_client_superadmin.post(
         ADD_URL, {"code": "TH001", "name": "Full", "time_zone": "UTC", "_save": "Save"}
     )
     assert response.status_code == 200
-    assert os.strerror(errno.ENOSPC) in response.content.decode()
+    assert DISK_FULL in response.content.decode()
     assert not Hospital.objects.exists()
-    assert files_under(data_dir / "hospitals") == []
+    assert leftovers() == []
 
 
 @pytest.mark.django_db
@@ -594,12 +918,12 @@ def test_admin_refuses_to_delete_hospitals(admin_client_superadmin, make_hospita
     )
     assert response.status_code == 403
     assert Hospital.objects.filter(pk=hospital.pk).exists()
-    assert db_path(hospital).is_file()
+    assert storage(hospital).exists(hospital.database_name)
 
 
 @pytest.mark.django_db
-def test_admin_suspend_and_reactivate_actions(admin_client_superadmin, make_hospital):
-    hospital = make_hospital("TH001")
+def test_admin_suspend_and_reactivate_actions(admin_client_superadmin):
+    hospital = registry_row("TH001")  # the actions change the registry only
     url = "/admin/hospitals/hospital/"
     response = admin_client_superadmin.post(
         url, {"action": "suspend", "_selected_action": [hospital.pk]}, follow=True
@@ -614,7 +938,7 @@ def test_admin_suspend_and_reactivate_actions(admin_client_superadmin, make_hosp
     assert hospital.status == Hospital.Status.ACTIVE
 
 
-# --- hospital_set_status -------------------------------------------------------------------
+# --- hospital_set_status (the registry alone: no database is needed) --------------------------
 
 S = Hospital.Status
 
@@ -629,8 +953,8 @@ S = Hospital.Status
         [S.ACTIVE],  # unchanged: a no-op
     ],
 )
-def test_set_status_allowed_transitions(make_hospital, path):
-    hospital = make_hospital("TH001")
+def test_set_status_allowed_transitions(path):
+    hospital = registry_row("TH001")
     for status in path:
         hospital = hospital_set_status(hospital=hospital, status=status)
         assert hospital.status == status
@@ -651,10 +975,8 @@ def test_set_status_allowed_transitions(make_hospital, path):
         (S.SUSPENDED, S.PROVISIONING),
     ],
 )
-def test_set_status_refused_transitions(make_hospital, start, target):
-    hospital = make_hospital("TH001")
-    Hospital.objects.filter(pk=hospital.pk).update(status=start)
-    hospital.refresh_from_db()
+def test_set_status_refused_transitions(start, target):
+    hospital = registry_row("TH001", status=start)
 
     with pytest.raises(ApplicationError, match=f"A {start} hospital cannot become {target}"):
         hospital_set_status(hospital=hospital, status=target)
@@ -662,8 +984,8 @@ def test_set_status_refused_transitions(make_hospital, start, target):
 
 
 @pytest.mark.django_db
-def test_set_status_refuses_a_stale_copy(make_hospital):
-    stale = make_hospital("TH001")
+def test_set_status_refuses_a_stale_copy():
+    stale = registry_row("TH001")
     Hospital.objects.filter(pk=stale.pk).update(status=S.SUSPENDED)  # changed by someone else
 
     with pytest.raises(ApplicationError, match="changed while you were editing"):

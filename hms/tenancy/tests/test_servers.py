@@ -1,7 +1,6 @@
 """Database servers: configuration, placement of new hospitals, per-server connection limits."""
 
 import pytest
-from django.conf import settings as django_settings
 
 from hms.accounts.models import Role
 from hms.hospitals.models import Hospital
@@ -12,9 +11,7 @@ from hms.tenancy.exceptions import ConnectionLimitReached, ProvisioningError
 from hms.tenancy.placement import server_choose
 from hms.tenancy.servers import parse_servers
 
-postgresql_only = pytest.mark.skipif(
-    django_settings.HMS_TEST_BACKEND != "postgresql", reason="runs in the PostgreSQL suite"
-)
+postgresql_only = pytest.mark.postgresql_only
 MAIN = "postgres://postgres@127.0.0.1:5432/postgres"
 EAST = "postgres://postgres@127.0.0.1:5433/postgres"
 

@@ -74,5 +74,7 @@ class Command(HospitalCommand):
         width = max([len("HOSPITAL"), *(len(o.code) for o in outcomes)])
         self.stdout.write(f"{'HOSPITAL'.ljust(width)}  OUTCOME   APPLIED  SECONDS  DETAIL")
         for o in sorted(outcomes, key=lambda o: o.code):
-            line = f"{o.code.ljust(width)}  {o.status.ljust(8)}  {o.applied:7d}  {o.seconds:7.2f}  {o.error}"
+            # One line per hospital: PostgreSQL errors span lines (LINE 1: ..., HINT: ...).
+            detail = " ".join(o.error.split())
+            line = f"{o.code.ljust(width)}  {o.status.ljust(8)}  {o.applied:7d}  {o.seconds:7.2f}  {detail}"
             self.stdout.write(line.rstrip())
