@@ -79,6 +79,10 @@ SQLITE_OPTIONS = {
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{HMS_DATA_DIR / 'shared.sqlite3'}"),
 }
+# Keep the shared database's connection between requests (opening one per request
+# halved the throughput measured in bench/pg_throughput.py); checked before reuse.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DATABASE_ROUTERS = ["hms.tenancy.router.HospitalRouter"]

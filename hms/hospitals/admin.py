@@ -73,6 +73,19 @@ class HospitalAdmin(admin.ModelAdmin):
         # Only the name and time zone are edited here; the rest is changed by services.
         return [] if obj is None else ["code", *RECORDED_FIELDS]
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        if object_id is None:
+            # Not inside the admin's usual transaction: provisioning commits its own steps,
+            # so a crash mid-way leaves a PROVISIONING hospital that a rerun finishes.
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request: HttpRequest, obj: Hospital, form: Any, change: bool) -> None:
         if change:
             obj.save(update_fields=[*EDITABLE_FIELDS, "updated_at"])

@@ -35,6 +35,12 @@ class StorageError(TenancyError):
     code = "storage_error"
 
 
+class DatabaseExists(StorageError):
+    """A database with the wanted name is already there; it is never overwritten."""
+
+    code = "database_exists"
+
+
 class ConnectionLimitReached(TenancyError):
     """This process may open no more connections to a database server right now."""
 

@@ -86,7 +86,6 @@ class HospitalMiddleware:
             response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
             return response
 
-
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         hospital = getattr(request, "hospital", None)
         if isinstance(exception, HospitalReadOnly) and hospital is not None:

@@ -7,6 +7,7 @@ provisioning again finishes it.
 """
 
 import logging
+import threading
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from hms.hospitals.validators import validate_time_zone
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.backends import StorageBackend, storage_for
 from hms.tenancy.codes import validate_hospital_code
-from hms.tenancy.exceptions import ProvisioningError, StorageError
+from hms.tenancy.exceptions import DatabaseExists, ProvisioningError, StorageError
 from hms.tenancy.placement import server_choose
 from hms.tenancy.schema import current_fingerprint, migrate_database
 
@@ -50,26 +51,75 @@ def hospital_provision(*, code: str, name: str, time_zone: str = "UTC") -> Hospi
             hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
             if hospital.status not in RESUMABLE:
                 raise ProvisioningError(f"Hospital {code} already exists.")
-            # Whatever an attempt that never became ACTIVE left (a database, partial
-            # copies of one) holds no data: start clean.
-            storage.drop(hospital.database_name)
-            storage.create_from_template(hospital.database_name, fingerprint)
+            if not created:
+                # Whatever an attempt that never became ACTIVE left (a database, partial
+                # copies of one) holds no data: start clean.
+                storage.drop(hospital.database_name)
+            _create_database(storage, hospital.database_name, fingerprint)
             hospital.status = Hospital.Status.ACTIVE
             hospital.schema_fingerprint = fingerprint
             hospital.status_detail = ""
             hospital.save(update_fields=["status", "schema_fingerprint", "status_detail", "updated_at"])
     except ProvisioningError:
         raise
+    except DatabaseExists as exc:
+        # Not ours: a database no hospital row owns may still hold someone's data.
+        _undo(hospital, storage, created=created, error=exc, drop=False)
+        raise ProvisioningError(
+            f"Could not create hospital {code}: {exc} No hospital owns it; an operator must "
+            "check and remove it (or restore its hospital's registry row) first."
+        ) from exc
     except Exception as exc:
         _undo(hospital, storage, created=created, error=exc)
         raise ProvisioningError(f"Could not create hospital {code}: {exc}") from exc
     logger.info("Provisioned hospital %s on %s", code, hospital.server)
+    _replenish_spares_later(storage, fingerprint)
     return hospital
 
 
+_replenishing: list[threading.Thread] = []
+
+
+def _replenish_spares_later(storage: StorageBackend, fingerprint: str) -> None:
+    """Refill the server's spare clones after the caller has its hospital (see `spares`)."""
+    if not getattr(getattr(storage, "server", None), "spares", 0):
+        return
+
+    def replenish() -> None:
+        try:
+            storage.spares_replenish(fingerprint)
+        except Exception:  # noqa: BLE001 - provisioning falls back to cloning when none is ready
+            logger.exception("Could not replenish spare databases")
+
+    thread = threading.Thread(target=replenish, name="hms-spares", daemon=True)
+    thread.start()
+    _replenishing.append(thread)
+
+
+def spares_wait(timeout: float | None = None) -> None:
+    """Wait for spare databases being prepared (a command calls this before it exits)."""
+    while _replenishing:
+        _replenishing.pop().join(timeout)
+
+
+_known_templates: set[tuple[str, str]] = set()
+
+
+def _template_key(storage: StorageBackend, fingerprint: str) -> tuple[str, str]:
+    return (storage.template_location(fingerprint), fingerprint)
+
+
 def template_ensure(storage: StorageBackend, fingerprint: str) -> None:
-    """Build the template database for `fingerprint` unless it exists; once per schema."""
+    """Build the template database for `fingerprint` unless it exists; once per schema.
+
+    A template seen once is remembered for the life of the process; if it disappears,
+    `_create_database` rebuilds it.
+    """
+    key = _template_key(storage, fingerprint)
+    if key in _known_templates:
+        return
     if storage.template_exists(fingerprint):
+        _known_templates.add(key)
         return
     alias = f"{tenant_connections.TEMPLATE_ALIAS_PREFIX}{fingerprint}"
 
@@ -81,7 +131,22 @@ def template_ensure(storage: StorageBackend, fingerprint: str) -> None:
             tenant_connections.forget(alias)
 
     storage.build_template(fingerprint, migrate)
+    _known_templates.add(key)
     logger.info("Built tenant template %s", fingerprint)
+
+
+def _create_database(storage: StorageBackend, database_name: str, fingerprint: str) -> None:
+    try:
+        storage.create_from_template(database_name, fingerprint)
+    except DatabaseExists:
+        raise
+    except StorageError:
+        if storage.template_exists(fingerprint):
+            raise
+        # The remembered template was removed behind our back: rebuild it once.
+        _known_templates.discard(_template_key(storage, fingerprint))
+        template_ensure(storage, fingerprint)
+        storage.create_from_template(database_name, fingerprint)
 
 
 def _claim(*, code: str, name: str, time_zone: str) -> tuple[Hospital, bool]:
@@ -110,7 +175,9 @@ def _claim(*, code: str, name: str, time_zone: str) -> tuple[Hospital, bool]:
     return hospital, True
 
 
-def _undo(hospital: Hospital, storage: StorageBackend, *, created: bool, error: Exception) -> None:
+def _undo(
+    hospital: Hospital, storage: StorageBackend, *, created: bool, error: Exception, drop: bool = True
+) -> None:
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         # Under the same lock as provisioning: another provisioner of this code may have
         # finished it meanwhile, and an ACTIVE hospital's database is not ours to drop.
@@ -118,7 +185,8 @@ def _undo(hospital: Hospital, storage: StorageBackend, *, created: bool, error: 
         if row is None or row.status not in RESUMABLE:
             return
         try:
-            storage.drop(row.database_name)
+            if drop:
+                storage.drop(row.database_name)
         except Exception:  # noqa: BLE001 - the original error is the one to report
             logger.exception("Could not remove the database of failed hospital %s", row.code)
         if created and row.status == Hospital.Status.PROVISIONING:

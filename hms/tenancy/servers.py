@@ -3,8 +3,10 @@
 HMS_DATABASE_SERVERS is a comma-separated list of `name=url`, for example
 `main=postgres://hms@db1:5432/postgres?max_hospitals=800,east=postgres://hms@db2/postgres`.
 The URL reaches the server directly (it is used to create and drop databases);
-`max_hospitals` caps how many hospitals are placed there, and
-`pgbouncer=host:port` sends the application's connections through PgBouncer.
+`max_hospitals` caps how many hospitals are placed there, `max_connections`
+caps one process's connections to it, `spares=N` keeps N databases cloned
+ahead of time, and `pgbouncer=host:port` sends the application's connections
+through PgBouncer.
 """
 
 import functools
@@ -18,7 +20,7 @@ from django.conf import settings
 from hms.tenancy.exceptions import StorageError
 
 EMBEDDED_SERVER = "embedded"
-_OWN_PARAMETERS = ("max_hospitals", "pgbouncer", "max_connections")
+_OWN_PARAMETERS = ("max_hospitals", "pgbouncer", "max_connections", "spares")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class DatabaseServer:
     max_hospitals: int | None = None
     pgbouncer: tuple[str, int] | None = None
     max_connections: int | None = None  # per process
+    spares: int = 0  # databases cloned ahead of time, so provisioning only renames one
 
 
 def parse_servers(raw: str) -> dict[str, DatabaseServer]:
@@ -72,6 +75,7 @@ def _parse_server(name: str, url: str) -> DatabaseServer:
         max_hospitals=_positive(name, "max_hospitals", own.get("max_hospitals")),
         pgbouncer=pgbouncer,
         max_connections=_positive(name, "max_connections", own.get("max_connections")),
+        spares=_positive(name, "spares", own.get("spares")) or 0,
     )
 
 

@@ -20,6 +20,10 @@ class StorageBackend(ABC):
     def template_exists(self, fingerprint: str) -> bool: ...
 
     @abstractmethod
+    def template_location(self, fingerprint: str) -> str:
+        """Where the template lives (a path, or server and database), for remembering it."""
+
+    @abstractmethod
     def build_template(self, fingerprint: str, migrate: Callable[[dict[str, Any]], None]) -> None:
         """Make an empty database, let `migrate` fill it, then publish it as the template.
 
@@ -29,6 +33,10 @@ class StorageBackend(ABC):
     @abstractmethod
     def create_from_template(self, database_name: str, fingerprint: str) -> None:
         """Create the database as a copy of the template; all or nothing."""
+
+    def spares_replenish(self, fingerprint: str) -> int:
+        """Prepare clones ahead of time, if the backend keeps any; return how many were made."""
+        return 0
 
     @abstractmethod
     def exists(self, database_name: str) -> bool: ...

@@ -6,6 +6,8 @@ clone never waits for (or fails on) a session connected to the template.
 """
 
 import contextlib
+import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,7 +17,7 @@ from psycopg import sql
 
 from hms.tenancy.backends.base import StorageBackend
 from hms.tenancy.codes import validate_hospital_code
-from hms.tenancy.exceptions import StorageError
+from hms.tenancy.exceptions import DatabaseExists, StorageError
 from hms.tenancy.servers import DatabaseServer
 
 
@@ -58,6 +60,10 @@ class PostgresStorage(StorageBackend):
             raise StorageError(f"Invalid schema fingerprint {fingerprint!r}.")
         return f"{self.prefix}template_{fingerprint.lower()}"
 
+    def template_location(self, fingerprint: str) -> str:
+        admin = self.server.admin
+        return f"{admin.get('HOST')}:{admin.get('PORT')}/{self.template_name(fingerprint)}"
+
     def template_exists(self, fingerprint: str) -> bool:
         return self.exists(self.template_name(fingerprint))
 
@@ -90,6 +96,8 @@ class PostgresStorage(StorageBackend):
             self.drop(building)
 
     def create_from_template(self, database_name: str, fingerprint: str) -> None:
+        if self.server.spares and self._claim_spare(database_name, fingerprint):
+            return
         try:
             self._execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -97,9 +105,63 @@ class PostgresStorage(StorageBackend):
                 )
             )
         except psycopg.errors.DuplicateDatabase as exc:
-            raise StorageError(f"Database {database_name} already exists on {self.server.name}.") from exc
+            raise DatabaseExists(f"Database {database_name} already exists on {self.server.name}.") from exc
         except psycopg.Error as exc:
             raise StorageError(f"Could not create {database_name} on {self.server.name}: {exc}") from exc
+
+    def spare_prefix(self, fingerprint: str) -> str:
+        return f"{self.prefix}spare_{fingerprint.lower()}_"
+
+    def _claim_spare(self, database_name: str, fingerprint: str) -> bool:
+        """Rename a ready clone of the template to `database_name`; False if none is left."""
+        with self._admin() as connection:
+            spares = connection.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY datname",
+                [self.spare_prefix(fingerprint)],
+            ).fetchall()
+            for (spare,) in spares:
+                try:
+                    connection.execute(
+                        sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                            sql.Identifier(spare), sql.Identifier(database_name)
+                        )
+                    )
+                except (psycopg.errors.UndefinedDatabase, psycopg.errors.ObjectInUse):
+                    continue  # another provisioner took it
+                except psycopg.errors.DuplicateDatabase as exc:
+                    raise DatabaseExists(
+                        f"Database {database_name} already exists on {self.server.name}."
+                    ) from exc
+                return True
+        return False
+
+    def spares_replenish(self, fingerprint: str) -> int:
+        """Clone the template until `spares` clones are ready; drop clones of older schemas."""
+        if not self.server.spares:
+            return 0
+        current = self.spare_prefix(fingerprint)
+        made = 0
+        with self._admin() as connection:
+            names = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                    [f"{self.prefix}spare_"],
+                ).fetchall()
+            ]
+            for stale in (name for name in names if not name.startswith(current)):
+                connection.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(stale))
+                )
+            for _ in range(self.server.spares - sum(name.startswith(current) for name in names)):
+                connection.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(f"{current}{uuid.uuid4().hex[:12]}"),
+                        sql.Identifier(self.template_name(fingerprint)),
+                    )
+                )
+                made += 1
+        return made
 
     def exists(self, database_name: str) -> bool:
         with self._admin() as connection:
@@ -140,20 +202,40 @@ class PostgresStorage(StorageBackend):
 
     @contextlib.contextmanager
     def _admin(self) -> Iterator[psycopg.Connection[Any]]:
+        """An autocommit connection to the server's maintenance database, kept per thread."""
         admin = self.server.admin
-        try:
-            connection = psycopg.connect(
-                host=admin.get("HOST") or None,
-                port=admin.get("PORT") or None,
-                user=admin.get("USER") or None,
-                password=admin.get("PASSWORD") or None,
-                dbname=admin.get("NAME") or "postgres",
-                autocommit=True,
-                connect_timeout=10,
-            )
-        except psycopg.OperationalError as exc:
-            raise StorageError(f"Cannot reach database server {self.server.name}: {exc}") from exc
+        key = (admin.get("HOST"), admin.get("PORT"), admin.get("USER"), admin.get("NAME"))
+        cache: dict[Any, psycopg.Connection[Any]] = _admin_connections.__dict__.setdefault("by_server", {})
+        connection = cache.pop(key, None)
+        if connection is None or connection.closed or connection.broken:
+            try:
+                connection = psycopg.connect(
+                    host=admin.get("HOST") or None,
+                    port=admin.get("PORT") or None,
+                    user=admin.get("USER") or None,
+                    password=admin.get("PASSWORD") or None,
+                    dbname=admin.get("NAME") or "postgres",
+                    autocommit=True,
+                    connect_timeout=10,
+                )
+            except psycopg.OperationalError as exc:
+                raise StorageError(f"Cannot reach database server {self.server.name}: {exc}") from exc
         try:
             yield connection
-        finally:
+        except psycopg.OperationalError:
             connection.close()
+            raise
+        cache[key] = connection  # only a connection that just worked is kept
+
+
+# Admin connections, per thread; a forked child must never use (or close) its parent's.
+_admin_connections = threading.local()
+_inherited: list[Any] = []
+
+
+def _forget_admin_connections_in_child() -> None:
+    # Closing them would end the parent's sessions; keep them unreferenced-but-alive instead.
+    _inherited.append(_admin_connections.__dict__.pop("by_server", None))
+
+
+os.register_at_fork(after_in_child=_forget_admin_connections_in_child)

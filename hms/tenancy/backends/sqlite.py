@@ -14,7 +14,7 @@ from django.conf import settings
 
 from hms.tenancy.backends.base import StorageBackend
 from hms.tenancy.codes import validate_hospital_code
-from hms.tenancy.exceptions import StorageError
+from hms.tenancy.exceptions import DatabaseExists, StorageError
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -63,6 +63,9 @@ class SqliteStorage(StorageBackend):
             raise StorageError(f"Invalid schema fingerprint {fingerprint!r}.")
         return self.template_dir / f"tenant-{fingerprint}.sqlite3"
 
+    def template_location(self, fingerprint: str) -> str:
+        return str(self.template_path(fingerprint))
+
     def template_exists(self, fingerprint: str) -> bool:
         return self.template_path(fingerprint).exists()
 
@@ -83,7 +86,7 @@ class SqliteStorage(StorageBackend):
         template = self.template_path(fingerprint)
         final = self.path(database_name)
         if final.exists():
-            raise StorageError(f"A database already exists at {final}.")
+            raise DatabaseExists(f"A database already exists at {final}.")
         final.parent.mkdir(parents=True, exist_ok=True)
         partial = final.with_name(f"{final.name}.partial-{uuid.uuid4().hex}")
         try:
@@ -99,7 +102,7 @@ class SqliteStorage(StorageBackend):
             os.link(partial, final)
             _fsync_dir(final.parent)
         except FileExistsError as exc:
-            raise StorageError(f"A database already exists at {final}.") from exc
+            raise DatabaseExists(f"A database already exists at {final}.") from exc
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"Could not create {final}: {exc}") from exc
         finally:

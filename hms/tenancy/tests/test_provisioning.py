@@ -991,3 +991,20 @@ def test_set_status_refuses_a_stale_copy():
     with pytest.raises(ApplicationError, match="changed while you were editing"):
         hospital_set_status(hospital=stale, status=S.ARCHIVED)
     assert Hospital.objects.get(pk=stale.pk).status == S.SUSPENDED
+
+
+@pytest.mark.django_db
+def test_a_database_no_hospital_owns_is_never_overwritten(make_hospital):
+    hospital = make_hospital("OWN01")
+    with hospital_context(hospital):
+        Patient.objects.create(mrn="KEEP1", given_name="Kept", family_name="Safe", birth_date="1970-01-01")
+    owned = {f.name: getattr(hospital, f.name) for f in Hospital._meta.concrete_fields if f.name != "id"}
+    Hospital.objects.filter(pk=hospital.pk).delete()  # the registry forgot it (restored from an old backup)
+
+    with pytest.raises(ProvisioningError, match="No hospital owns it"):
+        hospital_provision(code="OWN01", name="Again")
+    assert not Hospital.objects.filter(code="OWN01").exists()
+
+    restored = Hospital.objects.create(**owned)
+    with hospital_context(restored):
+        assert list(Patient.objects.values_list("mrn", flat=True)) == ["KEEP1"]

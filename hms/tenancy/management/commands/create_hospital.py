@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from hms.core.exceptions import ApplicationError
-from hms.tenancy.provisioning import hospital_provision
+from hms.tenancy.provisioning import hospital_provision, spares_wait
 
 
 class Command(BaseCommand):
@@ -35,3 +35,4 @@ class Command(BaseCommand):
                 f"database {hospital.database_name} on {hospital.server}."
             )
         )
+        spares_wait()  # spare clones for the next hospital, if the server keeps any
