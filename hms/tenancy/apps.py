@@ -10,7 +10,12 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy engine"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from hms.tenancy import checks  # noqa: F401 - registers the system checks
+        from hms.tenancy.connections import on_connection_created
+
+        connection_created.connect(on_connection_created, dispatch_uid="hms.tenancy.connection_created")
 
         # The embedded default keeps shared.sqlite3 here; an unwritable folder is
         # reported by tenancy.E006 rather than crashing start-up.

@@ -153,11 +153,38 @@ def _touch_thread_connection(alias: str, configured: dict[str, Any]) -> None:
         opened[alias] = server
     opened.move_to_end(alias)
     state["active"][alias] += 1
+    _evict_over_budget(state)
+
+
+def _evict_over_budget(state: dict[str, Any]) -> None:
+    """Close this thread's least recently used connections that no context anywhere is using."""
+    opened: OrderedDict[str, str] = state["open"]
     while len(opened) > budget():
-        victim = next((a for a in opened if not state["active"][a]), None)
+        victim = next((a for a in opened if not state["active"][a] and not _pins[a]), None)
         if victim is None:
             break
         _close_thread_connection(victim)
+
+
+def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Count a tenant connection in the thread that opened it.
+
+    Usually that is the thread that entered the context; in async code the context
+    is entered on the event loop and the ORM connects in asgiref's worker thread,
+    whose connections must stay within the budget too.
+    """
+    alias = connection.alias
+    if not alias.startswith(HOSPITAL_ALIAS_PREFIX):
+        return
+    state = _thread_state()
+    opened: OrderedDict[str, str] = state["open"]
+    if alias not in opened:
+        server = connection.settings_dict.get("HMS_SERVER", "")
+        with _lock:
+            _open_per_server[server] += 1
+        opened[alias] = server
+    opened.move_to_end(alias)
+    _evict_over_budget(state)
 
 
 def _make_room_on_server(server: str, opened: "OrderedDict[str, str]", active: Counter[str]) -> None:

@@ -359,12 +359,6 @@ def test_only_tenant_aliases_can_be_registered():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="Product bug: hospital_context entered in an event loop tracks the budget in the loop's "
-    "thread, but the async ORM opens the connections in asgiref's worker thread, so none is ever "
-    "closed (4 open with a budget of 1).",
-)
 def test_budget_holds_for_contexts_entered_in_asyncio_code(six_hospitals, settings):
     settings.HMS_MAX_TENANT_CONNECTIONS = 1
 
