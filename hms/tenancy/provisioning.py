@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 
+from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
 from hms.hospitals.validators import validate_time_zone
 from hms.tenancy import connections as tenant_connections
@@ -151,14 +152,14 @@ def _create_database(storage: StorageBackend, database_name: str, fingerprint: s
 
 def _claim(*, code: str, name: str, time_zone: str) -> tuple[Hospital, bool]:
     """The registry row to provision: a new PROVISIONING row, or one left by a crash."""
-    existing = Hospital.objects.filter(code=code).first()
-    if existing is not None:
-        if existing.status not in RESUMABLE:
-            raise ProvisioningError(f"Hospital {code} already exists.")
-        return existing, False
     try:
         server = server_choose()
         database_name = storage_for(server).database_name_for(code)
+    except (ProvisioningError, StorageError) as exc:
+        # Every server full, say: a hospital a crash left half-made still has its place.
+        return _resumable(code, exc), False
+    try:
+        # Committed at once, before any database is made: a crash leaves PROVISIONING.
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
             hospital = Hospital.objects.create(
                 code=code,
@@ -169,10 +170,19 @@ def _claim(*, code: str, name: str, time_zone: str) -> tuple[Hospital, bool]:
                 status=Hospital.Status.PROVISIONING,
             )
     except IntegrityError as exc:
-        raise ProvisioningError(f"Hospital {code} already exists.") from exc
-    except StorageError as exc:
-        raise ProvisioningError(str(exc)) from exc
+        return _resumable(code, exc), False
     return hospital, True
+
+
+def _resumable(code: str, cause: Exception) -> Hospital:
+    existing = Hospital.objects.filter(code=code).first()
+    if existing is not None and existing.status in RESUMABLE:
+        return existing
+    if existing is not None:
+        raise ProvisioningError(f"Hospital {code} already exists.") from cause
+    if isinstance(cause, ApplicationError):
+        raise ProvisioningError(cause.message) from cause
+    raise ProvisioningError(f"Could not register hospital {code}: {cause}") from cause
 
 
 def _undo(

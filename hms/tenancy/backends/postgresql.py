@@ -136,31 +136,43 @@ class PostgresStorage(StorageBackend):
         return False
 
     def spares_replenish(self, fingerprint: str) -> int:
-        """Clone the template until `spares` clones are ready; drop clones of older schemas."""
+        """Clone the template until `spares` clones are ready; drop clones of older schemas.
+
+        One refill per server at a time (a session advisory lock on the admin
+        connection); a refill that finds another running leaves the work to it.
+        """
         if not self.server.spares:
             return 0
         current = self.spare_prefix(fingerprint)
         made = 0
         with self._admin() as connection:
-            names = [
-                row[0]
-                for row in connection.execute(
-                    "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
-                    [f"{self.prefix}spare_"],
-                ).fetchall()
-            ]
-            for stale in (name for name in names if not name.startswith(current)):
-                connection.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(stale))
-                )
-            for _ in range(self.server.spares - sum(name.startswith(current) for name in names)):
-                connection.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                        sql.Identifier(f"{current}{uuid.uuid4().hex[:12]}"),
-                        sql.Identifier(self.template_name(fingerprint)),
+            lock = connection.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s))", [f"{self.prefix}spares"]
+            ).fetchone()
+            if not lock or not lock[0]:
+                return 0
+            try:
+                names = [
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                        [f"{self.prefix}spare_"],
+                    ).fetchall()
+                ]
+                for stale in (name for name in names if not name.startswith(current)):
+                    connection.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(stale))
                     )
-                )
-                made += 1
+                for _ in range(self.server.spares - sum(name.startswith(current) for name in names)):
+                    connection.execute(
+                        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                            sql.Identifier(f"{current}{uuid.uuid4().hex[:12]}"),
+                            sql.Identifier(self.template_name(fingerprint)),
+                        )
+                    )
+                    made += 1
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"{self.prefix}spares"])
         return made
 
     def exists(self, database_name: str) -> bool:

@@ -176,3 +176,25 @@ def test_spare_databases_are_renamed_into_place_and_refilled(settings):
     assert len([n for n in storage.database_names() if n.startswith(spare_prefix)]) == 2
     with hospital_context(second):
         assert Patient.objects.count() == 0  # a complete, empty hospital database
+
+
+@pytest.mark.django_db
+def test_a_half_made_hospital_is_finished_even_when_every_server_is_full(settings):
+    from hms.tenancy.provisioning import hospital_provision
+
+    settings.HMS_DATABASE_SERVERS = f"main={MAIN}?max_hospitals=1"
+    _hospitals_on("main", 1)
+    Hospital.objects.create(
+        code="HALF1",
+        name="Half made",
+        server="embedded",
+        database_name="hospitals/HALF1/db.sqlite3",
+        status=Hospital.Status.PROVISIONING,
+    )
+    hospital = hospital_provision(code="HALF1", name="Half made")
+    assert (hospital.status, hospital.server) == (Hospital.Status.ACTIVE, "embedded")
+    with hospital_context(hospital):
+        assert Patient.objects.count() == 0
+    with pytest.raises(ProvisioningError, match="full"):
+        hospital_provision(code="NEW01", name="New")
+    assert not Hospital.objects.filter(code="NEW01").exists()
