@@ -1,0 +1,908 @@
+"""Provisioning a hospital on PostgreSQL: template clone (with/without spares) vs migrate vs django-tenants.
+
+    .venv/bin/python bench/pg_provisioning.py [--runs 20] [--probe-runs 10] [--fresh-venv]
+
+Needs the local PostgreSQL server on 127.0.0.1:5432 (trust, user postgres).
+
+Template: `hospital_provision()` end to end (registry row in the shared database,
+server placement, the template check (remembered per process), the database, ACTIVE)
+with HMS_DATABASE_SERVERS pointing at 127.0.0.1:5432, once the template exists,
+in two configurations of the same server:
+
+* without spares (`main=postgres://...`): CREATE DATABASE ... TEMPLATE in the call;
+* with `spares=2` (`main=postgres://...?spares=2`): the call renames a spare database
+  cloned ahead of time (`PostgresStorage._claim_spare`), and a background thread
+  refills the pool after it returns. The bench calls `spares_wait()` after each
+  timed provisioning, outside the timed region, so each measured call finds a spare
+  ready: the latency a user sees when the pool is warm. The time of that wait (the
+  background refill, one clone per hospital) is reported too. Each spare the call
+  took is checked to have been renamed into place.
+
+(a) Create-and-migrate: CREATE DATABASE (from template0, as the product's template
+build does), then Django's `migrate` command into it through a tenant alias
+registered with hms.tenancy.connections.register (the very connection settings a
+hospital database gets). Template without spares, template with spares and (a)
+alternate (order rotated each round), in one process.
+
+(b) Schema-per-tenant with django-tenants: a throwaway virtualenv under /tmp
+(pip install django==5.2.19 django-tenants psycopg[binary]; kept between runs at
+VENV_DIR and rebuilt with --fresh-venv; nothing of it enters requirements/ or the
+project), a throwaway Django project generated into a temp dir with the same
+tenant models and migrations as ours (hms/patients and hms/audit copied into tenant
+apps), and `Client(schema_name=...).save()` with auto_create_schema (CREATE SCHEMA,
+then migrate_schemas into it) timed in a subprocess of that virtualenv.
+
+Each kind: one unmeasured warm-up, then the median of --runs. Targets, judged on the
+template with spares (warm pool): median <= 50 ms, and >= 10x faster than (a) and
+than (b); the figures without spares are shown beside them, not judged.
+
+Then, whatever the verdict, where the time of a template provisioning goes, with
+and without spares: storage calls and admin connections per provisioning
+(instrumented pass), CREATE DATABASE ... STRATEGY WAL_LOG vs FILE_COPY (WAL
+written, checkpoints), connection set-up, a commit's WAL flush, fdatasync on this
+disk, DROP DATABASE, and the raw cost of the ALTER DATABASE ... RENAME TO that
+claiming a spare issues.
+
+Every database of the run (spares too) has a unique prefix (`hmsbench_<random>_`)
+and is dropped at the end, on failure too (bench/pgcommon.py), after the last
+background refill has finished.
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from psycopg import sql  # noqa: E402
+
+from bench import fleetdata, pgcommon  # noqa: E402
+
+TEMPLATE_TARGET_MS = 50.0
+RATIO_TARGET = 10.0
+SPARES = 2  # spares=N of the server in the spares case
+PORT = pgcommon.MAIN_PORT
+VENV_DIR = Path(tempfile.gettempdir()) / "hms-bench-django-tenants-venv"
+VENV_REQUIREMENTS = ["django==5.2.19", "django-tenants", "psycopg[binary]"]
+TENANT_TABLES = {"patients_patient", "audit_auditevent", "audit_auditchainhead"}
+
+
+# --------------------------------------------------------------------------- django-tenants baseline
+
+DT_SETTINGS = '''
+"""Throwaway django-tenants project of bench/pg_provisioning.py (generated; not part of HMS)."""
+import os
+
+SECRET_KEY = "bench-only-not-a-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASES = {
+    "default": {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": os.environ["DT_DATABASE"],
+        "USER": "postgres",
+        "HOST": "127.0.0.1",
+        "PORT": os.environ["DT_PORT"],
+    }
+}
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+SHARED_APPS = ["django_tenants", "customers", "django.contrib.contenttypes"]
+TENANT_APPS = ["patients", "audit"]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+TENANT_MODEL = "customers.Client"
+TENANT_DOMAIN_MODEL = "customers.Domain"
+MIDDLEWARE = ["django_tenants.middleware.main.TenantMainMiddleware"]
+ROOT_URLCONF = "dtproj.urls"
+'''
+
+DT_CUSTOMERS = """
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Client(TenantMixin):
+    name = models.CharField(max_length=200)
+    auto_create_schema = True  # save() creates the schema and migrates the tenant apps into it
+
+
+class Domain(DomainMixin):
+    pass
+"""
+
+DT_APPS = """
+from django.apps import AppConfig
+
+
+class Config(AppConfig):
+    name = "{name}"
+    label = "{name}"
+    default_auto_field = "django.db.models.BigAutoField"
+"""
+
+TIMESTAMPED = """
+
+class TimeStampedModel(models.Model):  # copied from hms/core/models.py
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+"""
+
+# Runs inside the django-tenants virtualenv. argv: project dir, runs.
+DT_CHILD = """
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+os.environ["DJANGO_SETTINGS_MODULE"] = "dtproj.settings"
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+import django_tenants
+
+call_command("makemigrations", "customers", verbosity=0)
+call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+from customers.models import Client
+
+def create(schema):
+    started = time.perf_counter()
+    Client(schema_name=schema, name=f"Hospital {schema}").save(verbosity=0)
+    return time.perf_counter() - started
+
+runs = int(sys.argv[2])
+warmup = create("warmup")
+times = [create(f"hosp{n:05d}") for n in range(runs)]
+with connection.cursor() as cursor:
+    cursor.execute(
+        "SELECT table_schema, count(*) FROM information_schema.tables WHERE table_name = ANY(%s) "
+        "GROUP BY table_schema", [["patients_patient", "audit_auditevent", "audit_auditchainhead"]])
+    complete = sum(1 for _, n in cursor.fetchall() if n == 3)
+    cursor.execute("SELECT count(*) FROM hosp00000.audit_auditchainhead")
+    head_rows = cursor.fetchone()[0]
+print(json.dumps({"warmup": warmup, "times": times, "complete_schemas": complete, "head_rows": head_rows,
+                  "django": django.get_version(),
+                  "django_tenants": __import__("importlib.metadata").metadata.version("django-tenants")}))
+"""
+
+
+def ensure_tenants_venv(fresh: bool) -> Path:
+    """The throwaway virtualenv with django-tenants (never the project's .venv)."""
+    python = VENV_DIR / "bin" / "python"
+    marker = VENV_DIR / "bench-requirements.txt"
+    wanted = "\n".join(VENV_REQUIREMENTS)
+    if fresh or not (python.exists() and marker.exists() and marker.read_text() == wanted):
+        shutil.rmtree(VENV_DIR, ignore_errors=True)
+        print(f"Creating the throwaway django-tenants virtualenv {VENV_DIR} ...", flush=True)
+        subprocess.run([fleetdata.PYTHON, "-m", "venv", str(VENV_DIR)], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *VENV_REQUIREMENTS,
+            ],
+            check=True,
+        )
+        marker.write_text(wanted)
+    return python
+
+
+def write_tenants_project(root: Path) -> None:
+    """A minimal django-tenants project with copies of our tenant models and migrations."""
+    (root / "dtproj").mkdir(parents=True)
+    (root / "dtproj" / "__init__.py").write_text("")
+    (root / "dtproj" / "settings.py").write_text(DT_SETTINGS)
+    (root / "dtproj" / "urls.py").write_text("urlpatterns = []\n")
+    customers = root / "customers"
+    (customers / "migrations").mkdir(parents=True)
+    (customers / "__init__.py").write_text("")
+    (customers / "migrations" / "__init__.py").write_text("")
+    (customers / "models.py").write_text(DT_CUSTOMERS)
+    (customers / "apps.py").write_text(DT_APPS.format(name="customers"))
+    for app in ("patients", "audit"):
+        source = fleetdata.ROOT / "hms" / app
+        target = root / app
+        (target / "migrations").mkdir(parents=True)
+        (target / "__init__.py").write_text(f'default_app_config = "{app}.apps.Config"\n')
+        (target / "apps.py").write_text(DT_APPS.format(name=app))
+        models = (source / "models.py").read_text()
+        if "from hms.core.models import TimeStampedModel" in models:
+            models = models.replace("from hms.core.models import TimeStampedModel\n", "")
+            head, _, rest = models.partition("\n\n\nclass ")
+            models = head + TIMESTAMPED + "\n\nclass " + rest
+        if "hms." in models:
+            raise SystemExit(f"hms/{app}/models.py imports the project; update write_tenants_project().")
+        (target / "models.py").write_text(models)
+        for migration in sorted((source / "migrations").glob("*.py")):
+            text = migration.read_text()
+            if "import hms" in text or "from hms" in text:
+                raise SystemExit(f"{migration} imports the project; update write_tenants_project().")
+            shutil.copy(migration, target / "migrations" / migration.name)
+
+
+def run_django_tenants(run: pgcommon.PgRun, runs: int, fresh_venv: bool, tmp: Path) -> dict[str, Any]:
+    python = ensure_tenants_venv(fresh_venv)
+    project = tmp / "dtproject"
+    write_tenants_project(project)
+    database = run.create_database(PORT, run.name("dt"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTHONPATH")}
+    env.update(DT_DATABASE=database, DT_PORT=str(PORT), PYTHONDONTWRITEBYTECODE="1")
+    result = subprocess.run(
+        [str(python), "-c", DT_CHILD, str(project), str(runs)],
+        env=env,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"The django-tenants baseline failed:\n{result.stdout}\n{result.stderr[-4000:]}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    if data["complete_schemas"] != runs + 1 or data["head_rows"] != 1:
+        raise SystemExit(f"django-tenants made incomplete schemas: {data}")
+    return data
+
+
+# --------------------------------------------------------------------------- probes (where the time goes)
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+@contextlib.contextmanager
+def instrumented_storage(log: list[tuple[str, str, float]]) -> Iterator[None]:
+    """Record PostgresStorage's calls and admin connections (bench-only monkeypatch, undone after).
+
+    Appends ("call", method, seconds) for each outermost public method call, ("connect",
+    method, seconds) for each admin connection opened and ("reuse", method, seconds) for
+    each admin connection taken from the per-thread cache, named by the call they serve.
+    Calls made by another thread (the background refill of spares) are logged with a
+    "bg-" kind, so they never count towards the provisioning they follow.
+    """
+    from hms.tenancy.backends import postgresql as pg_backend
+    from hms.tenancy.backends.postgresql import PostgresStorage
+
+    originals = {
+        name: function
+        for name, function in vars(PostgresStorage).items()
+        if callable(function) and not name.startswith("_")
+    }
+    original_admin = PostgresStorage._admin
+    state = threading.local()
+    main_thread = threading.get_ident()
+
+    def cached(storage: Any) -> bool:
+        """Whether _admin() will hand out this thread's kept connection (mirrors its cache lookup)."""
+        admin = storage.server.admin
+        key = (admin.get("HOST"), admin.get("PORT"), admin.get("USER"), admin.get("NAME"))
+        kept = pg_backend._admin_connections.__dict__.get("by_server", {}).get(key)
+        return kept is not None and not kept.closed and not kept.broken
+
+    def kind(base: str) -> str:
+        return base if threading.get_ident() == main_thread else f"bg-{base}"
+
+    def stack() -> list[str]:
+        return state.__dict__.setdefault("active", [])
+
+    def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            active = stack()
+            active.append(name)
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                active.pop()
+                if not active:
+                    log.append((kind("call"), name, time.perf_counter() - started))
+
+        return wrapper
+
+    @contextlib.contextmanager
+    def counting_admin(self: Any) -> Iterator[Any]:
+        reused = cached(self)
+        started = time.perf_counter()
+        with original_admin(self) as connection:
+            active = stack()
+            elapsed = time.perf_counter() - started
+            log.append((kind("reuse" if reused else "connect"), active[0] if active else "?", elapsed))
+            yield connection
+
+    try:
+        for name, function in originals.items():
+            setattr(PostgresStorage, name, timed(name, function))
+        PostgresStorage._admin = counting_admin
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(PostgresStorage, name, function)
+        PostgresStorage._admin = original_admin
+
+
+def probe_breakdown(runs: int, code_letter: str) -> dict[str, Any]:
+    """Per provisioning: each storage call's time and admin connections, and the rest (the registry).
+
+    Runs under whatever HMS_DATABASE_SERVERS is in force. After each provisioning (outside
+    its timing) it waits for a background refill of spares, whose calls are logged apart.
+    """
+    from hms.tenancy.provisioning import hospital_provision, spares_wait
+
+    per_run: list[list[tuple[str, str, float]]] = []
+    totals = []
+    with pgcommon.admin(PORT) as watcher:
+        lsn = watcher.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+        for number in range(runs):
+            log: list[tuple[str, str, float]] = []
+            with instrumented_storage(log):
+                started = time.perf_counter()
+                hospital_provision(code=f"{code_letter}{number:05d}", name=f"Breakdown hospital {number}")
+                totals.append(time.perf_counter() - started)
+                spares_wait()
+            per_run.append(log)
+        wal = watcher.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [lsn]).fetchone()[0]
+
+    def per_provisioning(kind: str, name: str | None = None) -> list[int]:
+        return [sum(1 for k, n, _ in log if k == kind and name in (None, n)) for log in per_run]
+
+    # The storage calls that reach the server (an admin connection); the others (names, no I/O)
+    # are counted in "the rest".
+    order: list[str] = []
+    for kind, name, _ in per_run[0]:
+        if (
+            kind == "call"
+            and name not in order
+            and (per_provisioning("connect", name)[0] or per_provisioning("reuse", name)[0])
+        ):
+            order.append(name)
+    calls = {
+        name: {
+            "seconds": med([sum(t for k, n, t in log if k == "call" and n == name) for log in per_run]),
+            "count": med(per_provisioning("call", name)),
+            "connects": med(per_provisioning("connect", name)),
+            "reuses": med(per_provisioning("reuse", name)),
+        }
+        for name in order
+    }
+    rest = [
+        total - sum(t for k, n, t in log if k == "call" and n in order)
+        for total, log in zip(totals, per_run, strict=True)
+    ]
+    connect_times = [t for log in per_run for k, _, t in log if k == "connect"]
+    background = [sum(t for k, _, t in log if k == "bg-call") for log in per_run]
+    return {
+        "total": med(totals),
+        "calls": calls,
+        "registry": med(rest),
+        "connects_per_run": med(per_provisioning("connect")),
+        "reuses_per_run": med(per_provisioning("reuse")),
+        "connects_total": sum(per_provisioning("connect")),
+        "connect": med(connect_times) if connect_times else None,
+        "background": med(background) if any(background) else None,
+        "bg_connects_per_run": med(per_provisioning("bg-connect")),
+        "wal": float(wal) / runs,  # the refill's clone included, when there are spares
+    }
+
+
+def probe_server(run: pgcommon.PgRun, template: str, runs: int) -> dict[str, Any]:
+    """Raw server costs on one admin connection: clone strategies, drop, rename, commit, connect."""
+    out: dict[str, Any] = {}
+    connects = []
+    for _ in range(runs * 2):
+        started = time.perf_counter()
+        with pgcommon.admin(PORT):
+            pass
+        connects.append(time.perf_counter() - started)
+    out["connect"] = med(connects)
+    with pgcommon.admin(PORT) as connection:
+        out["template_size"] = connection.execute("SELECT pg_database_size(%s)", [template]).fetchone()[0]
+        commits = []
+        for _ in range(runs * 2):
+            started = time.perf_counter()
+            connection.execute("SELECT txid_current()")  # a transaction with an xid: its commit flushes WAL
+            commits.append(time.perf_counter() - started)
+        out["commit"] = med(commits)
+
+        def wal_lsn() -> str:
+            return connection.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+
+        def checkpoints() -> int:
+            return int(
+                connection.execute(
+                    "SELECT checkpoints_req + checkpoints_timed FROM pg_stat_bgwriter"
+                ).fetchone()[0]
+            )
+
+        # Each strategy as a series of clones (as provisioning makes them), from a clean buffer pool:
+        # WAL_LOG copies the template through shared buffers and WAL-logs every page (the pages are
+        # written out later, by the checkpointer); FILE_COPY copies the files and checkpoints twice.
+        strategies: dict[str, dict[str, list[float]]] = {}
+        made: list[str] = []
+        for strategy in ("WAL_LOG", "FILE_COPY"):
+            connection.execute("CHECKPOINT")
+            figures = strategies[strategy] = defaultdict(list)
+            for number in range(runs):
+                name = run.name(f"probe_{strategy.lower()}_{number}")
+                lsn, cps = wal_lsn(), checkpoints()
+                started = time.perf_counter()
+                connection.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY {}").format(
+                        sql.Identifier(name), sql.Identifier(template), sql.SQL(strategy)
+                    )
+                )
+                figures["create"].append(time.perf_counter() - started)
+                wal = connection.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [lsn])
+                figures["wal"].append(float(wal.fetchone()[0]))
+                figures["checkpoints"].append(checkpoints() - cps)
+                made.append(name)
+            started = time.perf_counter()
+            connection.execute("CHECKPOINT")  # what the series left for the checkpointer to write
+            figures["checkpoint_after"].append(time.perf_counter() - started)
+        out["strategies"] = {
+            s: {k: med(v) for k, v in figures.items()}
+            | {"min": min(figures["create"]), "max": max(figures["create"])}
+            for s, figures in strategies.items()
+        }
+        drops, drop_checkpoints = [], []
+        for name in made:
+            cps = checkpoints()
+            started = time.perf_counter()
+            connection.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+            drops.append(time.perf_counter() - started)
+            drop_checkpoints.append(checkpoints() - cps)
+        out["drop"] = med(drops)
+        out["drop_checkpoints"] = med(drop_checkpoints)
+        # What claiming a spare issues (spares=N): a database cloned ahead of time, renamed into place.
+        renames = []
+        for number in range(runs):
+            spare, final = run.name(f"spare_{number}"), run.name(f"renamed_{number}")
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(spare), sql.Identifier(template)
+                )
+            )
+            started = time.perf_counter()
+            connection.execute(
+                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(spare), sql.Identifier(final))
+            )
+            renames.append(time.perf_counter() - started)
+            connection.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(final)))
+        out["rename"] = med(renames)
+    return out
+
+
+def probe_fdatasync(directory: Path, size: int, runs: int) -> float:
+    """Median time of fdatasync after writing `size` bytes, on this file system (the database's disk)."""
+    path = directory / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    times = []
+    try:
+        block = os.urandom(size)
+        for _ in range(runs):
+            os.pwrite(fd, block, 0)
+            started = time.perf_counter()
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - started)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return med(times)
+
+
+def same_filesystem(path: Path) -> bool:
+    data_dir = pgcommon.scalar(PORT, "SHOW data_directory")
+    try:
+        return os.stat(path).st_dev == os.stat(data_dir).st_dev
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- main
+
+
+def load_average() -> str:
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg()) + " (1/5/15 min)"
+
+
+def breakdown_rows(label: str, figures: dict[str, Any], runs: int) -> list[list[str]]:
+    """Rows of the 'where the time goes' table for one probe_breakdown() result."""
+    opened = f"{figures['connects_total']} opened in {runs} provisionings"
+    if figures["connect"] is not None:
+        opened += f", {ms(figures['connect']):.1f} ms each to open (median)"
+    rows = [
+        [
+            f"hospital_provision() total, {label} (instrumented)",
+            f"{ms(figures['total']):.1f}",
+            f"{figures['wal'] / 2**20:.1f} MiB of WAL per hospital"
+            + (" (the refill's clone included)" if figures["background"] is not None else ""),
+        ],
+        *[
+            [
+                f"  storage.{name}()" + (f" x{call['count']:g}" if call["count"] != 1 else ""),
+                f"{ms(call['seconds']):.1f}",
+                f"admin connections: {call['connects']:g} opened, {call['reuses']:g} reused",
+            ]
+            for name, call in figures["calls"].items()
+        ],
+        [
+            "  the rest: registry (placement, row, lock, ACTIVE)",
+            f"{ms(figures['registry']):.1f}",
+            "shared database (persistent connection)",
+        ],
+        [
+            "  admin connections opened / reused per provisioning",
+            f"{figures['connects_per_run']:g} / {figures['reuses_per_run']:g}",
+            opened,
+        ],
+    ]
+    if figures["background"] is not None:
+        rows.append(
+            [
+                "  background refill: storage.spares_replenish()",
+                f"{ms(figures['background']):.1f}",
+                f"after the call returned; {figures['bg_connects_per_run']:g} admin connection(s) "
+                "opened each (a new thread each time)",
+            ]
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="Timed provisionings of each kind (20).")
+    parser.add_argument("--probe-runs", type=int, default=10, help="Runs of each probe (10).")
+    parser.add_argument("--fresh-venv", action="store_true", help="Rebuild the django-tenants virtualenv.")
+    args = parser.parse_args()
+    version = pgcommon.server_version(PORT)
+    print(
+        f"PostgreSQL {version} on {pgcommon.HOST}:{PORT}; load average at start {load_average()}; "
+        f"code {pgcommon.code_version()}"
+    )
+
+    with (
+        pgcommon.PgRun(ports=(PORT,)) as run,
+        tempfile.TemporaryDirectory(prefix="hms-bench-pgprov-") as tmp_name,
+    ):
+        tmp = Path(tmp_name)
+        print(f"database prefix of this run: {run.prefix}", flush=True)
+        run.create_database(PORT, run.shared_name)
+        plain_servers = f"main={pgcommon.server_url(PORT)}"
+        spares_servers = f"main={pgcommon.server_url(PORT, spares=SPARES)}"
+        os.environ.update(pgcommon.django_env(run, tmp / "data", servers=plain_servers))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+        from django.test import override_settings
+
+        from hms.hospitals.models import Hospital
+        from hms.tenancy import connections as tenant_connections
+        from hms.tenancy.backends import storage_for
+        from hms.tenancy.provisioning import hospital_provision, spares_wait
+        from hms.tenancy.schema import current_fingerprint
+
+        def with_spares() -> override_settings:
+            """The same server, configured with spares=SPARES (as HMS_DATABASE_SERVERS would say)."""
+            return override_settings(HMS_DATABASE_SERVERS=spares_servers)
+
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+            storage = storage_for("main")
+            assert not storage.server.spares
+
+            started = time.perf_counter()
+            hospital_provision(code="W00000", name="Warm-up hospital (builds the template)")
+            first = time.perf_counter() - started
+            hospital_provision(code="W00001", name="Warm-up hospital")
+            fingerprint = current_fingerprint()
+            template = storage.template_name(fingerprint)
+            assert storage.exists(template), template
+            spare_prefix = storage.spare_prefix(fingerprint)
+            with with_spares():
+                assert storage_for("main").server.spares == SPARES
+                # Warm-up with spares: the pool is empty, so this one clones, then fills the pool.
+                hospital_provision(code="W00002", name="Warm-up hospital (fills the spares pool)")
+                spares_wait()
+            pool = pgcommon.databases_with_prefix(PORT, spare_prefix)
+            assert len(pool) == SPARES, pool
+
+            def by_template(number: int) -> float:
+                started = time.perf_counter()
+                hospital = hospital_provision(code=f"P{number:05d}", name=f"Template hospital {number}")
+                elapsed = time.perf_counter() - started
+                assert hospital.status == Hospital.Status.ACTIVE and hospital.server == "main"
+                return elapsed
+
+            refills: list[float] = []
+
+            def by_spare(number: int) -> float:
+                before = set(pgcommon.databases_with_prefix(PORT, spare_prefix))
+                assert len(before) == SPARES, f"pool not warm before the call: {sorted(before)}"
+                with with_spares():
+                    started = time.perf_counter()
+                    hospital = hospital_provision(code=f"S{number:05d}", name=f"Spares hospital {number}")
+                    elapsed = time.perf_counter() - started
+                    # Outside the timed region: let the background refill finish, so the next
+                    # measured call finds a spare ready (the pool is warm).
+                    spares_wait()
+                    refills.append(time.perf_counter() - started - elapsed)
+                assert hospital.status == Hospital.Status.ACTIVE and hospital.server == "main"
+                after = set(pgcommon.databases_with_prefix(PORT, spare_prefix))
+                taken = before - after
+                # The call took exactly one ready spare (renamed into place), and the refill replaced it.
+                assert len(taken) == 1 and len(after) == SPARES, (sorted(before), sorted(after))
+                assert not storage.exists(taken.pop()) and storage.exists(hospital.database_name)
+                return elapsed
+
+            split: dict[str, list[float]] = defaultdict(list)
+
+            def create_and_migrate(number: int) -> float:
+                name = run.name(f"m{number:05d}")
+                alias = tenant_connections.hospital_alias(f"M{number:05d}")
+                started = time.perf_counter()
+                with pgcommon.admin(PORT) as admin:
+                    admin.execute(
+                        sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
+                            sql.Identifier(name)
+                        )
+                    )
+                created = time.perf_counter()
+                tenant_connections.register(alias, storage.connection_settings(name))
+                try:
+                    call_command(
+                        "migrate", database=alias, interactive=False, verbosity=0, stdout=io.StringIO()
+                    )
+                    done = time.perf_counter()
+                    with connections[alias].cursor() as cursor:
+                        tables = set(connections[alias].introspection.table_names(cursor))
+                        cursor.execute("SELECT count(*) FROM audit_auditchainhead")
+                        head_rows = cursor.fetchone()[0]
+                finally:
+                    tenant_connections.forget(alias)
+                assert tables >= TENANT_TABLES and head_rows == 1, (tables, head_rows)
+                split["create"].append(created - started)
+                split["migrate"].append(done - created)
+                return done - started
+
+            create_and_migrate(99999)  # warm-up: loads the migration graph once
+            split.clear()
+            kinds: list[tuple[str, Callable[[int], float]]] = [
+                ("no spares", by_template),
+                ("spares", by_spare),
+                ("create-and-migrate", create_and_migrate),
+            ]
+            times: dict[str, list[float]] = defaultdict(list)
+            for number in range(args.runs):
+                for offset in range(len(kinds)):  # the order rotates each round
+                    kind, provision = kinds[(number + offset) % len(kinds)]
+                    times[kind].append(provision(number))
+                print(
+                    f"  run {number + 1:2d}: template, no spares {ms(times['no spares'][-1]):6.1f} ms; "
+                    f"spares={SPARES} {ms(times['spares'][-1]):6.1f} ms (refill after it "
+                    f"{ms(refills[-1]):6.1f} ms); "
+                    f"create-and-migrate {ms(times['create-and-migrate'][-1]):6.1f} ms",
+                    flush=True,
+                )
+            template_s, spares_s, migrate_s = (
+                times["no spares"],
+                times["spares"],
+                times["create-and-migrate"],
+            )
+            # Check that provisioned hospitals' databases are complete (a clone, and a claimed spare).
+            for database in (run.name("p00000"), run.name("s00000")):
+                with pgcommon.admin(PORT, database) as check:
+                    tables = {r[0] for r in check.execute("SELECT tablename FROM pg_tables").fetchall()}
+                    head_rows = check.execute("SELECT count(*) FROM audit_auditchainhead").fetchone()[0]
+                assert tables >= TENANT_TABLES and head_rows == 1, (database, tables, head_rows)
+
+            print("django-tenants baseline (subprocess in the throwaway virtualenv) ...", flush=True)
+            tenants = run_django_tenants(run, args.runs, args.fresh_venv, tmp)
+            print("where the time goes: instrumented provisionings and server probes ...", flush=True)
+            breakdown = probe_breakdown(args.probe_runs, "B")
+            with with_spares():
+                breakdown_spares = probe_breakdown(args.probe_runs, "C")
+            server = probe_server(run, template, args.probe_runs)
+            fsync = fsync_wal = None
+            if same_filesystem(tmp):
+                fsync = probe_fdatasync(tmp, 8192, 50)
+                fsync_wal = probe_fdatasync(tmp, 4 * 2**20, args.probe_runs)
+        finally:
+            # No background refill may create a database after the clean-up has looked.
+            spares_wait(timeout=300)
+            connections.close_all()
+            tenant_connections.forget_all()
+
+    spares_ms = ms(med(spares_s))
+    template_ms = ms(med(template_s))
+    migrate_ms = ms(med(migrate_s))
+    tenants_ms = ms(med(tenants["times"]))
+    refill_ms = ms(med(refills))
+
+    def ratios(value_ms: float) -> list[str]:
+        return [f"{value_ms / spares_ms:.1f}x", f"{value_ms / template_ms:.1f}x"]
+
+    rows = [
+        [
+            f"template, spares={SPARES}, pool warm: hospital_provision()",
+            args.runs,
+            f"{spares_ms:.1f}",
+            f"{ms(min(spares_s)):.1f}",
+            f"{ms(max(spares_s)):.1f}",
+            *ratios(spares_ms),
+        ],
+        [
+            "    background refill after it (not in the time above)",
+            args.runs,
+            f"{refill_ms:.1f}",
+            f"{ms(min(refills)):.1f}",
+            f"{ms(max(refills)):.1f}",
+            "",
+            "",
+        ],
+        [
+            "template, no spares: hospital_provision()",
+            args.runs,
+            f"{template_ms:.1f}",
+            f"{ms(min(template_s)):.1f}",
+            f"{ms(max(template_s)):.1f}",
+            *ratios(template_ms),
+        ],
+        [
+            "(a) CREATE DATABASE + migrate [baseline]",
+            args.runs,
+            f"{migrate_ms:.1f}",
+            f"{ms(min(migrate_s)):.1f}",
+            f"{ms(max(migrate_s)):.1f}",
+            *ratios(migrate_ms),
+        ],
+        ["    of which CREATE DATABASE", args.runs, f"{ms(med(split['create'])):.1f}", "", "", "", ""],
+        ["    of which migrate", args.runs, f"{ms(med(split['migrate'])):.1f}", "", "", "", ""],
+        [
+            f"(b) django-tenants {tenants['django_tenants']} Client.save() [baseline]",
+            args.runs,
+            f"{tenants_ms:.1f}",
+            f"{ms(min(tenants['times'])):.1f}",
+            f"{ms(max(tenants['times'])):.1f}",
+            *ratios(tenants_ms),
+        ],
+        ["first provisioning (builds the template)", 1, f"{ms(first):.1f}", "", "", "", ""],
+    ]
+    print(
+        f"\nProvisioning one hospital on PostgreSQL {version} (times in ms; template without spares, "
+        "template with spares and (a) alternating, order rotated each round)\n"
+    )
+    print(
+        f"With spares={SPARES}, spares_wait() ran after each timed provisioning, outside the timed region,\n"
+        f"so every measured call found a spare ready ({len(spares_s)} of {len(spares_s)} renamed one into "
+        "place): the figure is the latency a user sees\nwhen the pool is warm. A provisioning that comes "
+        f"before the refill of the previous one has finished (median {refill_ms:.0f} ms)\nmay find the pool "
+        "empty and clone instead: the 'no spares' figure.\n"
+    )
+    fleetdata.print_table(["method", "runs", "median", "min", "max", "/ spares", "/ no spares"], rows)
+
+    ok_time = spares_ms <= TEMPLATE_TARGET_MS
+    ok_a = migrate_ms / spares_ms >= RATIO_TARGET
+    ok_b = tenants_ms / spares_ms >= RATIO_TARGET
+
+    def shown(ok: bool) -> str:
+        return f"not judged ({fleetdata.verdict(ok)})"
+
+    print()
+    fleetdata.print_table(
+        ["target", "measured", "result"],
+        [
+            [
+                f"template (spares={SPARES}, pool warm) median <= {TEMPLATE_TARGET_MS:.0f} ms",
+                f"{spares_ms:.1f} ms",
+                fleetdata.verdict(ok_time),
+            ],
+            [
+                f"template (spares={SPARES}, pool warm) >= {RATIO_TARGET:.0f}x faster than (a)",
+                f"{migrate_ms / spares_ms:.1f}x",
+                fleetdata.verdict(ok_a),
+            ],
+            [
+                f"template (spares={SPARES}, pool warm) >= {RATIO_TARGET:.0f}x faster than (b)",
+                f"{tenants_ms / spares_ms:.1f}x",
+                fleetdata.verdict(ok_b),
+            ],
+            [
+                f"template (no spares) median <= {TEMPLATE_TARGET_MS:.0f} ms",
+                f"{template_ms:.1f} ms",
+                shown(template_ms <= TEMPLATE_TARGET_MS),
+            ],
+            [
+                f"template (no spares) >= {RATIO_TARGET:.0f}x faster than (a)",
+                f"{migrate_ms / template_ms:.1f}x",
+                shown(migrate_ms / template_ms >= RATIO_TARGET),
+            ],
+            [
+                f"template (no spares) >= {RATIO_TARGET:.0f}x faster than (b)",
+                f"{tenants_ms / template_ms:.1f}x",
+                shown(tenants_ms / template_ms >= RATIO_TARGET),
+            ],
+        ],
+    )
+
+    strategies = server["strategies"]
+    print(f"\nWhere the time of one template provisioning goes (medians of {args.probe_runs}; ms)\n")
+    fleetdata.print_table(
+        ["part", "ms", "note"],
+        [
+            *breakdown_rows("no spares", breakdown, args.probe_runs),
+            *breakdown_rows(f"spares={SPARES}, pool warm", breakdown_spares, args.probe_runs),
+            ["", "", ""],
+            ["open + close one connection (psycopg, TCP)", f"{ms(server['connect']):.1f}", ""],
+            [
+                "one commit's WAL flush (SELECT txid_current())",
+                f"{ms(server['commit']):.1f}",
+                "synchronous_commit=on",
+            ],
+            [
+                "fdatasync of 8 kB / of 4 MiB written, on this disk",
+                f"{ms(fsync):.1f} / {ms(fsync_wal):.1f}" if fsync and fsync_wal else "n/a",
+                "the file system of the data directory",
+            ],
+            ["template database size", f"{server['template_size'] / 2**20:.1f} MiB", ""],
+            [
+                "CREATE DATABASE ... STRATEGY WAL_LOG (PG15 default)",
+                f"{ms(strategies['WAL_LOG']['create']):.1f}",
+                f"min {ms(strategies['WAL_LOG']['min']):.0f} max {ms(strategies['WAL_LOG']['max']):.0f}; "
+                f"{strategies['WAL_LOG']['wal'] / 2**20:.1f} MiB WAL, "
+                f"{strategies['WAL_LOG']['checkpoints']:.0f} checkpoints",
+            ],
+            [
+                "CREATE DATABASE ... STRATEGY FILE_COPY",
+                f"{ms(strategies['FILE_COPY']['create']):.1f}",
+                f"min {ms(strategies['FILE_COPY']['min']):.0f} max {ms(strategies['FILE_COPY']['max']):.0f}; "
+                f"{strategies['FILE_COPY']['wal'] / 2**20:.2f} MiB WAL, "
+                f"{strategies['FILE_COPY']['checkpoints']:.0f} checkpoints",
+            ],
+            [
+                "  CHECKPOINT after the series (WAL_LOG / FILE_COPY)",
+                f"{ms(strategies['WAL_LOG']['checkpoint_after']):.0f} / "
+                f"{ms(strategies['FILE_COPY']['checkpoint_after']):.0f}",
+                f"the pages WAL_LOG left dirty, written later ({args.probe_runs} clones)",
+            ],
+            [
+                "DROP DATABASE (an idle clone)",
+                f"{ms(server['drop']):.1f}",
+                f"{server['drop_checkpoints']:.0f} checkpoint(s) each: PostgreSQL 15 checkpoints on DROP",
+            ],
+            [
+                "ALTER DATABASE spare RENAME TO ...",
+                f"{ms(server['rename']):.1f}",
+                f"the statement claiming a spare issues (spares={SPARES})",
+            ],
+        ],
+    )
+    print(f"\nload average at end: {load_average()}")
+    return 0 if ok_time and ok_a and ok_b else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
