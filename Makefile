@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= config.settings.local
+TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
 
 .PHONY: run test test-sqlite test-postgresql lint install clean
 
@@ -17,6 +17,7 @@ $(STAMP): requirements/base.txt requirements/test.txt
 
 install: $(STAMP)
 
+# manage.py uses config.settings.local unless DJANGO_SETTINGS_MODULE says otherwise.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py migrate_hospitals --no-progress
@@ -25,16 +26,16 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 	bash .ci/postgres-clusters
-	HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
+	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest
+	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 
 test-postgresql: $(STAMP)
 	bash .ci/postgres-clusters
-	HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
+	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
