@@ -190,7 +190,7 @@ def build(
     ]
     codes = [proc.wait() for proc in procs]
     if any(codes):
-        raise SystemExit(f"Building {data_dir} failed (worker exit codes {codes}).")
+        raise SystemExit(f"FAILED: building {data_dir} (worker exit codes {codes}).")
     pairs: list[tuple[str, str]] = []
     for part in parts:
         pairs.extend((path, key) for path, key in json.loads(part.read_text()))

@@ -73,7 +73,7 @@ def run_once(env: dict[str, str], path: str, session_key: str) -> tuple[float, d
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
-        raise SystemExit(f"The measured process failed (exit {result.returncode}):\n{result.stderr}")
+        raise SystemExit(f"FAILED: the measured process exited {result.returncode}:\n{result.stderr}")
     split = json.loads(result.stdout.strip().splitlines()[-1])
     split["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, split
