@@ -1,6 +1,7 @@
 """SQLite storage: `hospitals/<CODE>/db.sqlite3` under HMS_DATA_DIR, cloned with the online backup API."""
 
 import contextlib
+import functools
 import glob
 import os
 import sqlite3
@@ -29,13 +30,17 @@ class SqliteStorage(StorageBackend):
 
     @classmethod
     def from_settings(cls) -> "SqliteStorage":
-        return cls(settings.HMS_DATA_DIR, settings.HMS_TEMPLATE_DIR, dict(settings.SQLITE_OPTIONS))
+        return _storage(
+            str(settings.HMS_DATA_DIR), str(settings.HMS_TEMPLATE_DIR), tuple(settings.SQLITE_OPTIONS.items())
+        )
 
     def database_name_for(self, code: str) -> str:
         return f"hospitals/{validate_hospital_code(code)}/db.sqlite3"
 
     def path(self, database_name: str) -> Path:
-        path = (self.data_dir / database_name).resolve()
+        # Lexical, not resolve(): this runs on every request, and the registry's names
+        # are ours; what matters is that no name climbs out of the data folder.
+        path = Path(os.path.normpath(self.data_dir / database_name))
         if not path.is_relative_to(self.data_dir) or path == self.data_dir:
             raise StorageError(f"Database path {database_name!r} is outside the data folder.")
         return path
@@ -126,6 +131,11 @@ class SqliteStorage(StorageBackend):
         if not path.exists():
             return None
         return sum(p.stat().st_size for p in _with_side_files(path) if p.exists())
+
+
+@functools.lru_cache(maxsize=8)
+def _storage(data_dir: str, template_dir: str, options: tuple[tuple[str, Any], ...]) -> SqliteStorage:
+    return SqliteStorage(Path(data_dir), Path(template_dir), dict(options))
 
 
 @contextlib.contextmanager
