@@ -44,6 +44,7 @@ from hms.tenancy.placement import server_choose
 from hms.tenancy.provisioning import hospital_provision
 from hms.tenancy.schema import current_fingerprint
 from hms.tenancy.servers import configured_servers
+from hms.tenancy.tests.registry import registry_row
 
 ON_POSTGRESQL = settings.HMS_TEST_BACKEND == "postgresql"
 DISK_FULL = os.strerror(errno.ENOSPC)
@@ -154,19 +155,6 @@ def spoil(hospital: Hospital) -> None:
         connection.execute("DROP SCHEMA public CASCADE")
         connection.execute("CREATE SCHEMA public")
         connection.execute("CREATE TABLE public.spoiled (junk text)")
-
-
-def registry_row(code: str = "TH001", status: str = Hospital.Status.ACTIVE) -> Hospital:
-    """A registry row with no database: enough where only the registry is read or changed."""
-    server = server_choose()
-    return Hospital.objects.create(
-        code=code,
-        name=f"Hospital {code}",
-        server=server,
-        database_name=storage_for(server).database_name_for(code),
-        schema_fingerprint=current_fingerprint(),
-        status=status,
-    )
 
 
 def assert_working_database(code: str) -> None:
