@@ -26,6 +26,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 	bash .ci/postgres-clusters
 	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
@@ -39,6 +40,7 @@ test-postgresql: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check .
 
 clean:
