@@ -10,6 +10,7 @@ from hms.accounts.models import Role, User
 from hms.audit.services import audit_record
 from hms.hospitals.models import Hospital
 from hms.patients.models import Patient
+from hms.patients.normalise import name_normalise
 from hms.tenancy.context import hospital_context
 from hms.tenancy.provisioning import hospital_provision
 
@@ -71,11 +72,14 @@ def _seed_patients(hospital: Hospital, registrar: User, count: int) -> int:
         for number in range(count):
             sex = rng.choice([Patient.Sex.FEMALE, Patient.Sex.MALE])
             given = fake.first_name_female() if sex == Patient.Sex.FEMALE else fake.first_name_male()
+            family = fake.last_name()
             patients.append(
                 Patient(
                     mrn=f"{hospital.code[:3]}{number + 1:07d}",
                     given_name=given,
-                    family_name=fake.last_name(),
+                    family_name=family,
+                    given_name_norm=name_normalise(given),
+                    family_name_norm=name_normalise(family),
                     birth_date=fake.date_of_birth(minimum_age=0, maximum_age=95),
                     sex=sex,
                     phone=fake.phone_number()[:40],

@@ -1,8 +1,24 @@
 """Patients (tenant database): one row per person registered at this hospital."""
 
+from typing import Any
+
 from django.db import models
 
 from hms.core.models import TimeStampedModel
+
+
+class NormalisedNameField(models.CharField):
+    """A normalised name, compared byte by byte so prefix ranges (`>= p`, `< p + '\\uffff'`) hold.
+
+    SQLite's default collation is already binary; PostgreSQL gets collation "C" because a
+    linguistic collation may ignore U+FFFF or punctuation and break the range.
+    """
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
 
 
 class Patient(TimeStampedModel):
@@ -21,12 +37,17 @@ class Patient(TimeStampedModel):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
+    # Filled by the services from the names above (hms.patients.normalise.name_normalise).
+    given_name_norm = NormalisedNameField(max_length=100, blank=True, editable=False)
+    family_name_norm = NormalisedNameField(max_length=100, blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
         indexes = [
             models.Index(fields=["family_name", "given_name", "id"]),
             models.Index(fields=["birth_date"]),
+            models.Index(fields=["family_name_norm"]),
+            models.Index(fields=["given_name_norm"]),
         ]
 
     def __str__(self) -> str:
@@ -35,3 +56,55 @@ class Patient(TimeStampedModel):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+class PatientIdentifier(TimeStampedModel):
+    """Another number the patient is known by (national id, insurance, passport)."""
+
+    class System(models.TextChoices):
+        NATIONAL_ID = "NATIONAL_ID", "National ID"
+        INSURANCE = "INSURANCE", "Insurance"
+        PASSPORT = "PASSPORT", "Passport"
+        OTHER = "OTHER", "Other"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="identifiers")
+    system = models.CharField(max_length=16, choices=System.choices)
+    value = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["system", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "value"], name="patients_identifier_unique_per_system"),
+        ]
+        indexes = [models.Index(fields=["value"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} {self.value}"
+
+
+class NextOfKin(TimeStampedModel):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="next_of_kin")
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=50)
+    phone = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "next of kin"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relationship})"
+
+
+class MrnCounter(models.Model):
+    """One row per hospital (pk=1): the last MRN sequence number issued; locked while issuing."""
+
+    last_sequence = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="patients_mrncounter_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.last_sequence)

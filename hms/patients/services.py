@@ -1,34 +1,117 @@
 """Writes of patient data; each writes its audit row in the same transaction."""
 
 import datetime
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from hms.accounts.models import User
 from hms.audit.services import audit_record
 from hms.core.exceptions import ApplicationError
-from hms.patients.models import Patient
+from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
+from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
+
+MRN_SEQUENCE_DIGITS = 8
+# "given family" names at least this similar (difflib ratio) on the same birth date are likely duplicates.
+DUPLICATE_NAME_RATIO = 0.85
+NUMBERS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    mrn: str
+    name: str
+
+
+class PossibleDuplicate(ApplicationError):
+    """A patient with the same birth date and the same or a similar name is already registered."""
+
+    code = "possible_duplicate"
+
+    def __init__(self, candidates: list[DuplicateCandidate]) -> None:
+        listed = ", ".join(f"{c.name} (MRN {c.mrn})" for c in candidates)
+        super().__init__(
+            f"This may be a patient who is already registered: {listed}. "
+            "Check, and confirm it is not the same person to register anyway.",
+            details={"candidates": [{"mrn": c.mrn, "name": c.name} for c in candidates]},
+        )
+        self.candidates = candidates
+
+
+def mrn_check_digit(*, digits: str) -> str:
+    """The Luhn check digit for a string of decimal digits."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:  # the check digit will sit to the right, so these are doubled
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def mrn_has_valid_check_digit(*, mrn: str) -> bool:
+    """True for an all-digit MRN whose last digit is its Luhn check digit."""
+    if not (mrn.isascii() and mrn.isdigit()) or len(mrn) < 2:
+        return False
+    return mrn_check_digit(digits=mrn[:-1]) == mrn[-1]
+
+
+def mrn_generate() -> str:
+    """The next MRN of the current hospital: an 8-digit sequence number and its Luhn check digit.
+
+    Locks the hospital's counter row until the caller's transaction ends, so call it in
+    the transaction that stores the patient: two registrations never get the same
+    number, and a registration that rolls back gives its number back. Numbers already
+    taken (an MRN typed in by hand) are skipped.
+    """
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias, savepoint=False):
+        counter, _ = MrnCounter.objects.select_for_update().get_or_create(pk=1)
+        while True:
+            counter.last_sequence += 1
+            if counter.last_sequence >= 10**MRN_SEQUENCE_DIGITS:
+                raise ApplicationError("This hospital has issued every MRN of its 8-digit sequence.")
+            sequence = f"{counter.last_sequence:0{MRN_SEQUENCE_DIGITS}d}"
+            mrn = sequence + mrn_check_digit(digits=sequence)
+            if not Patient.objects.filter(mrn=mrn).exists():
+                break
+        counter.save(update_fields=["last_sequence"])
+    return mrn
 
 
 def patient_register(
     *,
     acting_user: User,
-    mrn: str,
     given_name: str,
     family_name: str,
     birth_date: datetime.date,
+    mrn: str | None = None,
     sex: str = Patient.Sex.UNKNOWN,
     phone: str = "",
     email: str = "",
     address: str = "",
+    identifiers: Iterable[tuple[str, str]] = (),
+    next_of_kin: Iterable[Mapping[str, str]] = (),
+    confirm_not_duplicate: bool = False,
     client_address: str | None = None,
 ) -> Patient:
-    """Register a patient in the current hospital; the MRN must be new there."""
+    """Register a patient in the current hospital, with their other identifiers and next of kin.
+
+    Without `mrn` the next MRN is generated; an all-digit `mrn` must carry a valid check
+    digit. A patient with the same birth date and the same or a similar name raises
+    PossibleDuplicate unless `confirm_not_duplicate`. Nothing is written unless all is.
+    `next_of_kin` items are mappings with `name`, `relationship` and optionally `phone`.
+    """
     alias = current_tenant().alias
     patient = Patient(
-        mrn=mrn,
+        mrn=mrn if mrn is not None else "0",  # a placeholder for validation; generated below
         given_name=given_name,
         family_name=family_name,
         birth_date=birth_date,
@@ -36,20 +119,152 @@ def patient_register(
         phone=phone,
         email=email,
         address=address,
+        given_name_norm=name_normalise(given_name),
+        family_name_norm=name_normalise(family_name),
     )
+    errors: dict[str, list[str]] = {}
     try:
         patient.full_clean(validate_unique=False)
     except ValidationError as exc:
-        raise ApplicationError("The patient's details are not valid.", details=exc.message_dict) from exc
-    with transaction.atomic(using=alias):
-        if Patient.objects.filter(mrn=mrn).exists():
-            raise ApplicationError(f"A patient with MRN {mrn} is already registered here.")
-        patient.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="patient.create",
-            resource="Patient",
-            patient_id=patient.pk,
-            client_address=client_address,
-        )
+        errors.update(exc.message_dict)
+    if mrn and mrn.isascii() and mrn.isdigit() and not mrn_has_valid_check_digit(mrn=mrn):
+        errors.setdefault("mrn", []).append(f"MRN {mrn} has a wrong check digit.")
+    identifier_rows, identifier_errors = _identifiers_build(identifiers)
+    kin_rows, kin_errors = _next_of_kin_build(next_of_kin)
+    errors.update(identifier_errors)
+    errors.update(kin_errors)
+    if errors:
+        raise ApplicationError("The patient's details are not valid.", details=errors)
+
+    try:
+        with transaction.atomic(using=alias):
+            if mrn is not None and Patient.objects.filter(mrn=mrn).exists():
+                raise ApplicationError(f"A patient with MRN {mrn} is already registered here.")
+            _identifiers_check_free(identifier_rows)
+            if not confirm_not_duplicate:
+                candidates = _duplicate_candidates(patient)
+                if candidates:
+                    raise PossibleDuplicate(candidates)
+            if mrn is None:
+                patient.mrn = mrn_generate()
+            patient.save(using=alias)
+            for row in [*identifier_rows, *kin_rows]:
+                row.patient = patient
+            PatientIdentifier.objects.bulk_create(identifier_rows)
+            NextOfKin.objects.bulk_create(kin_rows)
+            audit_record(
+                acting_user=acting_user,
+                action="patient.create",
+                resource="Patient",
+                patient_id=patient.pk,
+                client_address=client_address,
+                detail={"identifiers": len(identifier_rows), "next_of_kin": len(kin_rows)},
+            )
+    except PossibleDuplicate as warning:
+        # The warning shows other patients' names and MRNs: that read is audited too.
+        with transaction.atomic(using=alias):
+            audit_record(
+                acting_user=acting_user,
+                action="patient.duplicate_warning",
+                resource="Patient",
+                client_address=client_address,
+                detail={"candidate_mrns": [c.mrn for c in warning.candidates]},
+            )
+        raise
+    except IntegrityError as exc:
+        # Another registration took the MRN or an identifier between our check and our insert.
+        raise ApplicationError(
+            "The MRN or one of the identifiers was registered by someone else at the same moment; try again."
+        ) from exc
     return patient
+
+
+def _identifiers_build(
+    identifiers: Iterable[tuple[str, str]],
+) -> tuple[list[PatientIdentifier], dict[str, list[str]]]:
+    rows: list[PatientIdentifier] = []
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for system, value in identifiers:
+        value = value.strip()
+        if system not in PatientIdentifier.System.values:
+            problems.append(f"Unknown identifier system {system!r}.")
+            continue
+        if (system, value) in seen:
+            problems.append(f"{system} {value} is given twice.")
+            continue
+        seen.add((system, value))
+        row = PatientIdentifier(system=system, value=value)
+        try:
+            row.full_clean(exclude=["patient"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            problems.extend(
+                f"{system}: {message}" for messages in exc.message_dict.values() for message in messages
+            )
+            continue
+        rows.append(row)
+    return rows, ({"identifiers": problems} if problems else {})
+
+
+def _next_of_kin_build(
+    next_of_kin: Iterable[Mapping[str, str]],
+) -> tuple[list[NextOfKin], dict[str, list[str]]]:
+    rows: list[NextOfKin] = []
+    problems: list[str] = []
+    for number, item in enumerate(next_of_kin, start=1):
+        unknown = set(item) - {"name", "relationship", "phone"}
+        if unknown:
+            problems.append(f"Next of kin {number}: unknown field(s) {', '.join(sorted(unknown))}.")
+            continue
+        row = NextOfKin(
+            name=item.get("name", "").strip(),
+            relationship=item.get("relationship", "").strip(),
+            phone=item.get("phone", "").strip(),
+        )
+        try:
+            row.full_clean(exclude=["patient"], validate_unique=False)
+        except ValidationError as exc:
+            problems.extend(
+                f"Next of kin {number}, {field}: {message}"
+                for field, messages in exc.message_dict.items()
+                for message in messages
+            )
+            continue
+        rows.append(row)
+    return rows, ({"next_of_kin": problems} if problems else {})
+
+
+def _identifiers_check_free(rows: list[PatientIdentifier]) -> None:
+    if not rows:
+        return
+    taken = []
+    for row in rows:
+        if PatientIdentifier.objects.filter(system=row.system, value=row.value).exists():
+            taken.append(f"{row.system} {row.value}")
+    if taken:
+        raise ApplicationError(
+            f"Already registered here for another patient: {', '.join(taken)}.",
+            details={"identifiers": taken},
+        )
+
+
+def _duplicate_candidates(patient: Patient) -> list[DuplicateCandidate]:
+    """Patients born the same day whose normalised "given family" name is the same or similar.
+
+    Names that differ in their numbers are never similar: numbered placeholder names
+    ("Unknown Male 1", "Unknown Male 2", "Twin 1 Rahman") mark people registered as
+    distinct on purpose, often with the same placeholder birth date.
+    """
+    wanted = f"{patient.given_name_norm} {patient.family_name_norm}"
+    wanted_numbers = NUMBERS.findall(wanted)
+    candidates = []
+    same_day = Patient.objects.filter(birth_date=patient.birth_date).only(
+        "mrn", "given_name", "family_name", "given_name_norm", "family_name_norm"
+    )
+    for other in same_day.order_by("id"):
+        name = f"{other.given_name_norm} {other.family_name_norm}"
+        if NUMBERS.findall(name) != wanted_numbers:
+            continue
+        if name == wanted or difflib.SequenceMatcher(None, wanted, name).ratio() >= DUPLICATE_NAME_RATIO:
+            candidates.append(DuplicateCandidate(mrn=other.mrn, name=other.full_name))
+    return candidates

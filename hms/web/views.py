@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from hms.hospitals.models import Hospital
-from hms.patients.selectors import patient_list_visible_to, patient_page
+from hms.patients.selectors import patient_list_visible_to, patient_page, patient_search
 
 
 @login_required
@@ -19,11 +19,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def hospital_home(request: HttpRequest, hospital_code: str) -> HttpResponse:
-    """The hospital's front page: its name, the user's role, and its patients for staff."""
+    """The hospital's front page: its name, the user's role, and for staff its patients or a search."""
     user = request.user
-    page = patient_page(
-        user=user, page_number=request.GET.get("page", 1), client_address=request.META.get("REMOTE_ADDR")
-    )
+    query = request.GET.get("q", "").strip()
+    page_number = request.GET.get("page", 1)
+    client_address = request.META.get("REMOTE_ADDR")
+    if query:
+        page = patient_search(user=user, query=query, page_number=page_number, client_address=client_address)
+    else:
+        page = patient_page(user=user, page_number=page_number, client_address=client_address)
     return render(
         request,
         "web/hospital_home.html",
@@ -32,5 +36,6 @@ def hospital_home(request: HttpRequest, hospital_code: str) -> HttpResponse:
             "role": user.get_role_display(),
             "show_patients": patient_list_visible_to(user=user),
             "page": page,
+            "query": query,
         },
     )

@@ -32,6 +32,7 @@ def _register(doctor, count, prefix="M"):
             given_name=f"Given{number}",
             family_name=f"Family{number:03d}",
             birth_date="1975-05-05",
+            confirm_not_duplicate=True,  # generated people, some share names
         )
 
 

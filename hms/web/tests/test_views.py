@@ -162,3 +162,43 @@ def test_a_platform_superadmin_may_enter_any_hospital_but_sees_no_patient_list(
         assert "Platform super-administrator" in body
         assert "shown to hospital staff only" in body
         assert _mrns_in(response) == []
+
+
+@pytest.mark.django_db
+def test_staff_search_the_hospitals_patients_from_its_page(client, make_user, th001, dmc001):
+    user = _login(client, make_user, Role.RECEPTIONIST, th001)
+    with hospital_context("TH001"):
+        Patient.objects.filter(mrn="TH-007").update(family_name="Zzyzx", family_name_norm="zzyzx")
+
+    page = client.get("/h/TH001/")
+    found = client.get("/h/TH001/", {"q": "zzy"})
+    by_mrn = client.get("/h/TH001/", {"q": "TH-012"})
+    foreign = client.get("/h/TH001/", {"q": "DMC-001"})
+
+    assert 'name="q"' in page.content.decode()
+    assert _mrns_in(found) == ["TH-007"]
+    assert "Patients matching &ldquo;zzy&rdquo; (1)" in found.content.decode()
+    assert 'value="zzy"' in found.content.decode()
+    assert _mrns_in(by_mrn) == ["TH-012"]
+    assert _mrns_in(foreign) == []
+    assert "No patient matches" in foreign.content.decode()
+    with hospital_context("TH001"):
+        events = list(AuditEvent.objects.order_by("id").values_list("action", "actor_id"))
+    assert events == [("patient.list", user.pk)] + [("patient.search", user.pk)] * 3
+
+
+@pytest.mark.django_db
+def test_search_result_pages_keep_the_query(client, make_user, th001):
+    _login(client, make_user, Role.DOCTOR, th001)
+    with hospital_context("TH001"):
+        Patient.objects.update(given_name="Ana María", given_name_norm="ana maria")
+
+    response = client.get("/h/TH001/", {"q": "ana m", "page": "1"})
+    second = client.get("/h/TH001/", {"q": "ana m", "page": "2"})
+
+    body = response.content.decode()
+    assert "Page 1 of 2" in body
+    assert 'href="?q=ana%20m&amp;page=2"' in body
+    # Every given name is now the same, so the order is by family name, then id.
+    expected = sorted(th001.patients, key=lambda p: (p.family_name, p.pk))
+    assert _mrns_in(response) + _mrns_in(second) == [p.mrn for p in expected]
