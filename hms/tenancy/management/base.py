@@ -38,3 +38,16 @@ class HospitalCommand(BaseCommand):
                     "and underscores (e.g. TH001). `manage.py list_hospitals` shows them all."
                 )
         return codes
+
+    def known_hospital_codes(self, options: dict[str, Any]) -> list[str] | None:
+        """Like `hospital_codes`, and every code named must be in the registry."""
+        from hms.hospitals.models import Hospital
+
+        codes = self.hospital_codes(options)
+        if codes is not None:
+            known = set(Hospital.objects.filter(code__in=codes).values_list("code", flat=True))
+            if unknown := [code for code in codes if code not in known]:
+                raise CommandError(
+                    f"No such hospital: {', '.join(unknown)}. `manage.py list_hospitals` shows them all."
+                )
+        return codes

@@ -16,14 +16,9 @@ class Command(HospitalCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        codes = self.hospital_codes(options)
+        codes = self.known_hospital_codes(options)
         hospitals = Hospital.objects.order_by("code")
         if codes is not None:
-            known = set(Hospital.objects.filter(code__in=codes).values_list("code", flat=True))
-            if unknown := [code for code in codes if code not in known]:
-                raise CommandError(
-                    f"No such hospital: {', '.join(unknown)}. `manage.py list_hospitals` shows them all."
-                )
             hospitals = hospitals.filter(code__in=codes)
         broken = []
         checked = 0

@@ -5,7 +5,6 @@ from typing import Any
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
-from hms.hospitals.models import Hospital
 from hms.tenancy.fleet import MigrationOutcome, fleet_migrate, fleet_plan
 from hms.tenancy.management.base import HospitalCommand
 
@@ -32,11 +31,7 @@ class Command(HospitalCommand):
         jobs = options["jobs"]
         if jobs < 1:
             raise CommandError("--jobs must be at least 1.")
-        codes = self.hospital_codes(options)
-        if codes is not None:
-            known = set(Hospital.objects.filter(code__in=codes).values_list("code", flat=True))
-            if unknown := [code for code in codes if code not in known]:
-                raise CommandError(f"No such hospital: {', '.join(unknown)}.")
+        codes = self.known_hospital_codes(options)
         plan = fleet_plan(codes=codes)
         self.stdout.write(
             f"Schema {plan.fingerprint}: {plan.current} hospital(s) current, "
