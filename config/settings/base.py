@@ -35,6 +35,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "hms.audit",
     "hms.patients",
+    "hms.staff",
 ]
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 

@@ -1,0 +1,167 @@
+"""Writes of the hospital's staff records; only the hospital's own admin may make them, each audited."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from hms.accounts.models import STAFF_ROLES, Role, User
+from hms.audit.services import audit_record
+from hms.core.exceptions import ApplicationError
+from hms.staff.models import Department, StaffMember
+from hms.tenancy.context import current_tenant
+
+LICENSED_ROLES = frozenset({Role.DOCTOR, Role.NURSE})
+
+
+class NotAllowed(ApplicationError):
+    """The acting user may not do this here (like Django's PermissionDenied)."""
+
+    code = "permission_denied"
+
+
+def staff_admin_check(*, acting_user: User) -> None:
+    """Raise NotAllowed unless `acting_user` is an ADMIN of the current hospital.
+
+    A super-administrator is not a hospital administrator. Raises NoHospitalSelected
+    outside a hospital context.
+    """
+    tenant = current_tenant()
+    if (
+        acting_user.role != Role.ADMIN
+        or not acting_user.is_active
+        or acting_user.hospital is None
+        or acting_user.hospital.code != tenant.code
+    ):
+        raise NotAllowed("Only an administrator of this hospital may manage its staff.")
+
+
+def department_create(*, acting_user: User, name: str, code: str) -> Department:
+    """Add a department to the current hospital; its name and code are unique here."""
+    staff_admin_check(acting_user=acting_user)
+    alias = current_tenant().alias
+    department = Department(name=name.strip(), code=code.strip().upper())
+    try:
+        department.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        raise ApplicationError("The department's details are not valid.", details=exc.message_dict) from exc
+    try:
+        with transaction.atomic(using=alias):
+            if Department.objects.filter(name__iexact=department.name).exists():
+                raise ApplicationError(f"This hospital already has a department named {department.name}.")
+            if Department.objects.filter(code=department.code).exists():
+                raise ApplicationError(f"This hospital already has a department with code {department.code}.")
+            department.save(using=alias)
+            audit_record(
+                acting_user=acting_user,
+                action="department.create",
+                resource="Department",
+                detail={"department_id": department.pk, "name": department.name, "code": department.code},
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "Another department with this name or code was added at the same moment; try again."
+        ) from exc
+    return department
+
+
+def staff_member_add(
+    *,
+    acting_user: User,
+    user: User,
+    department: Department | None = None,
+    specialty: str = "",
+    licence_number: str = "",
+) -> StaffMember:
+    """Record `user` as a member of the current hospital's staff, with the role of their account.
+
+    The user must belong to this hospital and have a staff role. A doctor needs a
+    specialty and a licence number; only doctors have a specialty, and only doctors and
+    nurses a licence number, which is unique in the hospital.
+    """
+    staff_admin_check(acting_user=acting_user)
+    tenant = current_tenant()
+    specialty = specialty.strip()
+    licence_number = licence_number.strip()
+
+    if user.hospital is None or user.hospital.code != tenant.code:
+        raise ApplicationError(f"User {user.get_username()} does not belong to this hospital.")
+    if user.role not in STAFF_ROLES:
+        raise ApplicationError(f"User {user.get_username()} does not have a staff role ({user.role}).")
+    errors: dict[str, list[str]] = {}
+    if user.role == Role.DOCTOR:
+        if not specialty:
+            errors["specialty"] = ["A doctor needs a specialty."]
+        if not licence_number:
+            errors["licence_number"] = ["A doctor needs a licence number."]
+    elif specialty:
+        errors["specialty"] = ["Only doctors have a specialty."]
+    if licence_number and user.role not in LICENSED_ROLES:
+        errors["licence_number"] = ["Only doctors and nurses have a licence number."]
+    if department is not None and (department._state.db != tenant.alias or not department.is_active):
+        errors["department"] = ["Choose an active department of this hospital."]
+    member = StaffMember(
+        user_id=user.pk,
+        role=user.role,
+        department=None if "department" in errors else department,
+        specialty=specialty,
+        licence_number=licence_number,
+    )
+    try:
+        member.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ApplicationError("The staff member's details are not valid.", details=errors)
+
+    try:
+        with transaction.atomic(using=tenant.alias):
+            if StaffMember.objects.filter(user_id=user.pk).exists():
+                raise ApplicationError(f"User {user.get_username()} is already on this hospital's staff.")
+            if licence_number and StaffMember.objects.filter(licence_number=licence_number).exists():
+                raise ApplicationError(
+                    f"Licence number {licence_number} is already recorded for another member."
+                )
+            member.save(using=tenant.alias)
+            audit_record(
+                acting_user=acting_user,
+                action="staff.add",
+                resource="StaffMember",
+                detail={
+                    "staff_member_id": member.pk,
+                    "user_id": user.pk,
+                    "role": member.role,
+                    "department_id": member.department_id,
+                },
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "This user or licence number was recorded by someone else at the same moment; try again."
+        ) from exc
+    return member
+
+
+def staff_member_deactivate(*, acting_user: User, staff_member: StaffMember) -> StaffMember:
+    """Mark a staff member inactive (staff records are never deleted)."""
+    staff_admin_check(acting_user=acting_user)
+    alias = current_tenant().alias
+    if staff_member._state.db != alias:
+        raise ApplicationError("This staff member is not on this hospital's staff.")
+    if staff_member.user_id == acting_user.pk:
+        raise ApplicationError("You cannot deactivate yourself; ask another administrator.")
+    with transaction.atomic(using=alias):
+        current = StaffMember.objects.select_for_update().filter(pk=staff_member.pk).first()
+        if current is None:
+            raise ApplicationError("This staff member is not on this hospital's staff.")
+        if not current.is_active:
+            raise ApplicationError("This staff member is already inactive.")
+        current.is_active = False
+        current.save(using=alias, update_fields=["is_active", "updated_at"])
+        audit_record(
+            acting_user=acting_user,
+            action="staff.deactivate",
+            resource="StaffMember",
+            detail={"staff_member_id": current.pk, "user_id": current.user_id},
+        )
+    staff_member.is_active = False
+    staff_member.updated_at = current.updated_at
+    return staff_member
