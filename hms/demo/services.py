@@ -9,8 +9,9 @@ from faker import Faker
 from hms.accounts.models import Role, User
 from hms.audit.services import audit_record
 from hms.hospitals.models import Hospital
-from hms.patients.models import Patient
+from hms.patients.models import MrnCounter, Patient
 from hms.patients.normalise import name_normalise
+from hms.patients.services import mrn_for_sequence
 from hms.tenancy.context import hospital_context
 from hms.tenancy.provisioning import hospital_provision
 
@@ -75,7 +76,7 @@ def _seed_patients(hospital: Hospital, registrar: User, count: int) -> int:
             family = fake.last_name()
             patients.append(
                 Patient(
-                    mrn=f"{hospital.code[:3]}{number + 1:07d}",
+                    mrn=mrn_for_sequence(number + 1),
                     given_name=given,
                     family_name=family,
                     given_name_norm=name_normalise(given),
@@ -89,6 +90,8 @@ def _seed_patients(hospital: Hospital, registrar: User, count: int) -> int:
             )
         new = patients[existing:]
         Patient.objects.bulk_create(new, batch_size=500)
+        # Registrations after the demo data continue the same MRN sequence.
+        MrnCounter.objects.filter(pk=1, last_sequence__lt=count).update(last_sequence=count)
         created_ids = list(Patient.objects.filter(mrn__in=[p.mrn for p in new]).values_list("id", flat=True))
         audit_record(
             acting_user=registrar,

@@ -63,6 +63,12 @@ def mrn_has_valid_check_digit(*, mrn: str) -> bool:
     return mrn_check_digit(digits=mrn[:-1]) == mrn[-1]
 
 
+def mrn_for_sequence(number: int) -> str:
+    """The MRN of a sequence number: 8 digits and their Luhn check digit."""
+    sequence = f"{number:0{MRN_SEQUENCE_DIGITS}d}"
+    return sequence + mrn_check_digit(digits=sequence)
+
+
 def mrn_generate() -> str:
     """The next MRN of the current hospital: an 8-digit sequence number and its Luhn check digit.
 
@@ -78,8 +84,7 @@ def mrn_generate() -> str:
             counter.last_sequence += 1
             if counter.last_sequence >= 10**MRN_SEQUENCE_DIGITS:
                 raise ApplicationError("This hospital has issued every MRN of its 8-digit sequence.")
-            sequence = f"{counter.last_sequence:0{MRN_SEQUENCE_DIGITS}d}"
-            mrn = sequence + mrn_check_digit(digits=sequence)
+            mrn = mrn_for_sequence(counter.last_sequence)
             if not Patient.objects.filter(mrn=mrn).exists():
                 break
         counter.save(update_fields=["last_sequence"])

@@ -9,7 +9,8 @@ from hms.audit.models import AuditEvent
 from hms.audit.services import audit_chain_verify
 from hms.demo.data import DEFAULT_DEMO_PASSWORD, DEMO_HOSPITALS, DEMO_USERS
 from hms.hospitals.models import Hospital
-from hms.patients.models import Patient
+from hms.patients.models import MrnCounter, Patient
+from hms.patients.services import mrn_for_sequence, mrn_has_valid_check_digit
 from hms.tenancy.context import hospital_context
 
 DEMO_CODES = sorted(code for code, _, _ in DEMO_HOSPITALS)
@@ -49,7 +50,10 @@ def test_seed_creates_the_demo_hospitals_users_and_patients(settings):
         with hospital_context(code):
             mrns = list(Patient.objects.values_list("mrn", flat=True))
             assert len(mrns) == len(set(mrns)) == 20
-            assert all(mrn.startswith(code[:3]) for mrn in mrns)
+            # Real MRNs with check digits; the hospital's next registration continues the sequence.
+            assert sorted(mrns) == [mrn_for_sequence(n) for n in range(1, 21)]
+            assert all(mrn_has_valid_check_digit(mrn=mrn) for mrn in mrns)
+            assert MrnCounter.objects.get().last_sequence == 20
             assert not Patient.objects.filter(given_name="").exists()
             # The bulk registration is audited, and the chain holds.
             event = AuditEvent.objects.get()
