@@ -644,6 +644,19 @@ KILL_SCRIPT = textwrap.dedent(
 )
 
 
+def run_killed_provisioning(script: str, where: str, env: dict[str, str]) -> None:
+    """Run `script` in a new process that provisions TH001 and dies (exit 17) at `where`."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, where],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 17, result.stderr
+
+
 @pytest.mark.sqlite_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kill_after", ["copy", "link"])
@@ -656,15 +669,7 @@ def test_real_process_crash_midway_leaves_provisioning_and_rerun_finishes(data_d
         "DATABASE_URL": f"sqlite:///{shared}",
         "HMS_DATA_DIR": str(data_dir),
     }
-    result = subprocess.run(
-        [sys.executable, "-c", KILL_SCRIPT, kill_after],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 17, result.stderr
+    run_killed_provisioning(KILL_SCRIPT, kill_after, env)
 
     hospital = Hospital.objects.get(code="TH001")
     assert hospital.status == Hospital.Status.PROVISIONING
@@ -739,15 +744,7 @@ def test_postgresql_real_process_crash_midway_leaves_provisioning_and_rerun_fini
         "HMS_TEST_DATABASE_PREFIX": settings.HMS_DATABASE_PREFIX,
         "HMS_DATA_DIR": str(data_dir),
     }
-    result = subprocess.run(
-        [sys.executable, "-c", KILL_SCRIPT_POSTGRESQL, kill_at],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 17, result.stderr
+    run_killed_provisioning(KILL_SCRIPT_POSTGRESQL, kill_at, env)
 
     hospital = Hospital.objects.get(code="TH001")
     assert hospital.status == Hospital.Status.PROVISIONING
