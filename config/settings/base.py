@@ -36,6 +36,10 @@ TENANT_APPS = [
     "hms.audit",
     "hms.patients",
     "hms.staff",
+    "hms.scheduling",
+    "hms.encounters",
+    "hms.orders",
+    "hms.billing",
 ]
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 

@@ -12,3 +12,19 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+
+
+class NotAllowed(ApplicationError):
+    """The acting user may not do this here (like Django's PermissionDenied): 403."""
+
+    code = "permission_denied"
+
+
+class NotFound(ApplicationError):
+    """The record does not exist, or the user may not know that it does: 404.
+
+    Scoped fetches answer "missing" and "forbidden" with this same error, so a
+    user cannot learn which records exist outside their rights.
+    """
+
+    code = "not_found"

@@ -37,6 +37,12 @@ class Patient(TimeStampedModel):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
+    user_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The shared user (role PATIENT) who may see this record as their own.",
+    )
     # Filled by the services from the names above (hms.patients.normalise.name_normalise).
     given_name_norm = NormalisedNameField(max_length=100, blank=True, editable=False)
     family_name_norm = NormalisedNameField(max_length=100, blank=True, editable=False)

@@ -5,17 +5,11 @@ from django.db import IntegrityError, transaction
 
 from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.audit.services import audit_record
-from hms.core.exceptions import ApplicationError
+from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
 
 LICENSED_ROLES = frozenset({Role.DOCTOR, Role.NURSE})
-
-
-class NotAllowed(ApplicationError):
-    """The acting user may not do this here (like Django's PermissionDenied)."""
-
-    code = "permission_denied"
 
 
 def staff_admin_check(*, acting_user: User) -> None:

@@ -28,7 +28,7 @@ from hms.tenancy.context import hospital_context
 from hms.tenancy.fleet import fleet_migrate, fleet_plan
 from hms.tenancy.management.commands.list_hospitals import _human_size
 from hms.tenancy.placement import server_choose
-from hms.tenancy.schema import current_fingerprint
+from hms.tenancy.schema import current_fingerprint, tenant_app_labels
 from hms.tenancy.tests.registry import registry_row
 
 ON_POSTGRESQL = settings.HMS_TEST_BACKEND == "postgresql"
@@ -125,16 +125,11 @@ def outcome_rows(output: str) -> dict[str, list[str]]:
     return rows
 
 
-def patients_migrations() -> int:
-    """How many migrations the patients app has on disk (rolled back to zero, all are pending)."""
-    from django.db.migrations.loader import MigrationLoader
+def unpatch_tenant_schema(code: str) -> int:
+    """Roll the `patients` app (and the apps built on it) back to zero on one hospital.
 
-    on_disk = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
-    return sum(app == "patients" for app, _ in on_disk)
-
-
-def unpatch_tenant_schema(code: str) -> None:
-    """Roll the `patients` app back to zero on one hospital: a migration is now pending there."""
+    Returns how many migrations are now pending there.
+    """
     with hospital_context(code) as tenant:
         connection = connections[tenant.alias]
         executor = MigrationExecutor(connection)
@@ -142,6 +137,9 @@ def unpatch_tenant_schema(code: str) -> None:
         with connection.cursor() as cursor:
             names = connection.introspection.table_names(cursor)
         assert "patients_patient" not in names
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        return sum(migration.app_label in tenant_app_labels() for migration, _ in plan)
 
 
 # --- nothing pending ---------------------------------------------------------------------
@@ -193,7 +191,7 @@ def test_pending_migration_is_applied_to_the_hospital_behind(make_hospital):
     make_hospital("TH002")
     with hospital_context("TH002"):
         Patient.objects.create(mrn="P1", given_name="A", family_name="B", birth_date="1990-01-01")
-    unpatch_tenant_schema("TH002")
+    pending = unpatch_tenant_schema("TH002")
 
     # The registry still says TH002 is current, so it is (by design) not even opened.
     assert "1 hospital(s) current, 0 to migrate" in migrate_hospitals()
@@ -204,7 +202,7 @@ def test_pending_migration_is_applied_to_the_hospital_behind(make_hospital):
 
     rows = outcome_rows(output)
     assert list(rows) == ["TH002"]
-    assert rows["TH002"][:2] == ["migrated", str(patients_migrations())]  # all of them, again
+    assert rows["TH002"][:2] == ["migrated", str(pending)]  # all of them, again
     assert "patients_patient" in tables_of("TH002")
     assert fingerprint_of("TH002") == current_fingerprint()
     with hospital_context("TH002"):
@@ -272,7 +270,7 @@ def test_parallel_jobs_migrate_in_worker_processes(make_hospital, monkeypatch, t
     hospitals = {code: make_hospital(code) for code in ("TH001", "TH002", "TH003", "TH004")}
     make_stale(*hospitals)
     corrupt(hospitals["TH003"], "garbage")
-    unpatch_tenant_schema("TH004")
+    pending = unpatch_tenant_schema("TH004")
     pids = tmp_path / "pids"
     pids.mkdir()
     real_migrate = fleet.migrate_database
@@ -292,7 +290,7 @@ def test_parallel_jobs_migrate_in_worker_processes(make_hospital, monkeypatch, t
         "TH001": ["migrated", "0"],
         "TH002": ["migrated", "0"],
         "TH003": ["failed", "0"],
-        "TH004": ["migrated", str(patients_migrations())],
+        "TH004": ["migrated", str(pending)],
     }
     assert list(rows) == sorted(rows)  # the table is ordered whatever order workers finish in
     worker_pids = {int(name.rsplit("-", 1)[1]) for name in os.listdir(pids)}

@@ -1,0 +1,165 @@
+"""The permission matrix: which role may do what to which resource, and over which patients.
+
+Every clinical service and selector asks `permission_require` (or `permission_scope`)
+before it reads or writes. The answer is a scope, not a yes/no:
+
+- ALL: any patient of the current hospital;
+- CARE: only patients in the user's care (a doctor's appointments and encounters),
+  resolved by the clinical apps (hms.encounters.access);
+- OWN: only the patient record linked to the user's own account.
+
+A user acts only inside their own hospital. A super-administrator manages hospitals,
+not patients: the matrix gives them nothing clinical (break-the-glass is separate).
+"""
+
+from enum import StrEnum
+
+from hms.accounts.models import Role, User
+from hms.core.exceptions import NotAllowed
+from hms.tenancy.context import current_tenant
+
+
+class Resource(StrEnum):
+    PATIENT = "patient"
+    APPOINTMENT = "appointment"
+    SCHEDULE = "schedule"  # practitioners' working hours
+    ENCOUNTER = "encounter"
+    OBSERVATION = "observation"  # vital signs
+    DIAGNOSIS = "diagnosis"
+    ALLERGY = "allergy"
+    NOTE = "note"
+    PRESCRIPTION = "prescription"
+    LAB_ORDER = "lab_order"
+    LAB_RESULT = "lab_result"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    PRICE_LIST = "price_list"
+    STAFF = "staff"
+    AUDIT_LOG = "audit_log"
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    UPDATE = "update"  # includes status changes; for notes, amending
+    VOID = "void"
+    SIGN = "sign"  # clinical notes
+    VERIFY = "verify"  # lab results
+
+
+class Scope(StrEnum):
+    ALL = "all"
+    CARE = "care"
+    OWN = "own"
+
+
+R, A, S = Resource, Action, Scope
+
+_VCU = (A.VIEW, A.CREATE, A.UPDATE)
+_VCUV = (A.VIEW, A.CREATE, A.UPDATE, A.VOID)
+_V = (A.VIEW,)
+
+
+def _grant(scope: Scope, **resources: tuple[Action, ...]) -> dict[tuple[Resource, Action], Scope]:
+    return {
+        (Resource[name.upper()], action): scope for name, actions in resources.items() for action in actions
+    }
+
+
+MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
+    Role.ADMIN: _grant(
+        S.ALL,
+        patient=_VCU,
+        appointment=_VCUV,
+        schedule=_VCUV,
+        invoice=_VCUV,
+        payment=(A.VIEW, A.CREATE, A.VOID),
+        price_list=_VCUV,
+        staff=_VCUV,
+        audit_log=_V,
+    ),
+    Role.DOCTOR: {
+        **_grant(
+            S.ALL,
+            patient=_VCU,
+            appointment=_V,
+            schedule=_V,
+            encounter=(A.CREATE,),  # a walk-in: starting an encounter brings the patient into care
+        ),
+        **_grant(
+            S.CARE,
+            appointment=(A.UPDATE,),
+            encounter=(A.VIEW, A.UPDATE, A.VOID),
+            observation=(A.VIEW, A.CREATE, A.VOID),
+            diagnosis=(A.VIEW, A.CREATE, A.VOID),
+            allergy=_VCUV,
+            note=(A.VIEW, A.CREATE, A.UPDATE, A.SIGN, A.VOID),
+            prescription=(A.VIEW, A.CREATE, A.VOID),
+            lab_order=(A.VIEW, A.CREATE, A.VOID),
+            lab_result=(A.VIEW, A.CREATE, A.VERIFY),
+        ),
+    },
+    Role.NURSE: _grant(
+        S.ALL,
+        patient=_V,
+        appointment=(A.VIEW, A.UPDATE),
+        schedule=_V,
+        encounter=_V,
+        observation=(A.VIEW, A.CREATE, A.VOID),
+        diagnosis=_V,
+        allergy=(A.VIEW, A.CREATE, A.UPDATE),
+        note=_V,
+        prescription=_V,
+        lab_order=_V,
+        lab_result=(A.VIEW, A.CREATE),
+    ),
+    Role.RECEPTIONIST: _grant(
+        S.ALL,
+        patient=_VCU,
+        appointment=_VCUV,
+        schedule=_V,
+        invoice=(A.VIEW, A.CREATE, A.UPDATE),
+        payment=(A.VIEW, A.CREATE),
+        price_list=_V,
+    ),
+    Role.PATIENT: _grant(
+        S.OWN,
+        patient=_V,
+        appointment=_V,
+        encounter=_V,
+        observation=_V,
+        diagnosis=_V,
+        allergy=_V,
+        note=_V,  # signed notes only; the selectors hold drafts back
+        prescription=_V,
+        lab_order=_V,
+        lab_result=_V,  # verified results only
+        invoice=_V,
+        payment=_V,
+    ),
+    Role.SUPERADMIN: {},
+}
+
+
+def permission_scope(*, user: User, resource: Resource, action: Action) -> Scope | None:
+    """The scope over which `user` may do `action` to `resource` in the current hospital, or None.
+
+    None for an inactive user, for a user of another hospital, and for whatever the
+    matrix does not grant. Raises NoHospitalSelected outside a hospital context.
+    """
+    tenant = current_tenant()
+    if not user.is_active or user.is_superadmin:
+        return None
+    hospital = user.hospital
+    if hospital is None or hospital.code != tenant.code:
+        return None
+    return MATRIX.get(Role(user.role), {}).get((resource, action))
+
+
+def permission_require(*, user: User, resource: Resource, action: Action) -> Scope:
+    """The scope granted, or NotAllowed with a message naming what was refused."""
+    scope = permission_scope(user=user, resource=resource, action=action)
+    if scope is None:
+        role = Role(user.role).label if user.role in Role.values else user.role
+        raise NotAllowed(f"A {role.lower()} may not {action} {resource.replace('_', ' ')} records here.")
+    return scope

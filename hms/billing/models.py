@@ -1,0 +1,1 @@
+"""Billing (tenant database): the price list, invoices per encounter, payments."""

@@ -1,0 +1,1 @@
+"""Orders (tenant database): prescriptions and laboratory orders with their results."""
