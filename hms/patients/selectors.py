@@ -7,9 +7,10 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from hms.accounts.models import STAFF_ROLES, User
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.services import audit_record
-from hms.core.exceptions import ApplicationError
+from hms.core.exceptions import ApplicationError, NotFound
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
@@ -19,8 +20,44 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def patient_list_visible_to(*, user: User) -> bool:
-    """Hospital staff see the hospital's patient list; patients and platform admins do not."""
-    return user.role in STAFF_ROLES
+    """Whoever may view every patient of the hospital (its staff) sees the list; patients do not."""
+    return permission_scope(user=user, resource=Resource.PATIENT, action=Action.VIEW) == Scope.ALL
+
+
+def patient_own_record(*, user: User) -> Patient | None:
+    """The record linked to a PATIENT user's account in the current hospital, if any (not audited:
+    the caller reads it through patient_detail)."""
+    if permission_scope(user=user, resource=Resource.PATIENT, action=Action.VIEW) != Scope.OWN:
+        return None
+    return Patient.objects.filter(user_id=user.pk).only("id", "mrn").first()
+
+
+def patient_detail(*, user: User, patient_id: object, client_address: str | None = None) -> Patient:
+    """One patient with identifiers and next of kin; audited.
+
+    Staff see any patient of the hospital, a patient only their own record; anything
+    else (and a patient who does not exist) is NotFound.
+    """
+    scope = permission_require(user=user, resource=Resource.PATIENT, action=Action.VIEW)
+    try:
+        wanted = int(str(patient_id))
+    except ValueError:
+        raise NotFound("No such patient here.") from None
+    queryset = Patient.objects.prefetch_related("identifiers", "next_of_kin")
+    if scope == Scope.OWN:
+        queryset = queryset.filter(user_id=user.pk)
+    with transaction.atomic(using=current_tenant().alias):
+        patient = queryset.filter(pk=wanted).first()
+        if patient is None:
+            raise NotFound("No such patient here.")
+        audit_record(
+            acting_user=user,
+            action="patient.view",
+            resource="Patient",
+            patient_id=patient.pk,
+            client_address=client_address,
+        )
+    return patient
 
 
 def patient_page(*, user: User, page_number: object = 1, client_address: str | None = None) -> Page:

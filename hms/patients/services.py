@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from hms.accounts.models import User
+from hms.accounts.models import Role, User
+from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.services import audit_record
 from hms.core.exceptions import ApplicationError
 from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
@@ -114,6 +115,7 @@ def patient_register(
     PossibleDuplicate unless `confirm_not_duplicate`. Nothing is written unless all is.
     `next_of_kin` items are mappings with `name`, `relationship` and optionally `phone`.
     """
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.CREATE)
     alias = current_tenant().alias
     patient = Patient(
         mrn=mrn if mrn is not None else "0",  # a placeholder for validation; generated below
@@ -273,3 +275,138 @@ def _duplicate_candidates(patient: Patient) -> list[DuplicateCandidate]:
         if name == wanted or difflib.SequenceMatcher(None, wanted, name).ratio() >= DUPLICATE_NAME_RATIO:
             candidates.append(DuplicateCandidate(mrn=other.mrn, name=other.full_name))
     return candidates
+
+
+CONTACT_FIELDS = ("given_name", "family_name", "birth_date", "sex", "phone", "email", "address")
+
+
+def patient_update(
+    *, acting_user: User, patient: Patient, client_address: str | None = None, **changes: object
+) -> Patient:
+    """Change a patient's demographics or contact details; the audit row names the fields changed.
+
+    The MRN never changes. Only the fields in CONTACT_FIELDS may be given.
+    """
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    unknown = set(changes) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ApplicationError(f"These details cannot be changed here: {', '.join(sorted(unknown))}.")
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if current is None:
+            raise ApplicationError("This patient is not registered here.")
+        changed = []
+        for field, value in changes.items():
+            if isinstance(value, str):
+                value = value.strip()
+            if getattr(current, field) != value:
+                setattr(current, field, value)
+                changed.append(field)
+        if not changed:
+            return current
+        try:
+            current.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            raise ApplicationError("The patient's details are not valid.", details=exc.message_dict) from exc
+        current.given_name_norm = name_normalise(current.given_name)
+        current.family_name_norm = name_normalise(current.family_name)
+        current.save(
+            using=alias, update_fields=[*changed, "given_name_norm", "family_name_norm", "updated_at"]
+        )
+        audit_record(
+            acting_user=acting_user,
+            action="patient.update",
+            resource="Patient",
+            patient_id=current.pk,
+            client_address=client_address,
+            detail={"fields": sorted(changed)},
+        )
+    return current
+
+
+def patient_identifier_add(
+    *, acting_user: User, patient: Patient, system: str, value: str, client_address: str | None = None
+) -> PatientIdentifier:
+    """Record another number the patient is known by; unique per system in the hospital."""
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    rows, errors = _identifiers_build([(system, value)])
+    if errors:
+        raise ApplicationError("The identifier is not valid.", details=errors)
+    (row,) = rows
+    alias = current_tenant().alias
+    try:
+        with transaction.atomic(using=alias):
+            _identifiers_check_free(rows)
+            row.patient = patient
+            row.save(using=alias)
+            audit_record(
+                acting_user=acting_user,
+                action="patient.identifier_add",
+                resource="PatientIdentifier",
+                patient_id=patient.pk,
+                client_address=client_address,
+                detail={"identifier_id": row.pk, "system": row.system},
+            )
+    except IntegrityError as exc:
+        raise ApplicationError("This identifier was registered by someone else at the same moment.") from exc
+    return row
+
+
+def patient_next_of_kin_add(
+    *,
+    acting_user: User,
+    patient: Patient,
+    name: str,
+    relationship: str,
+    phone: str = "",
+    client_address: str | None = None,
+) -> NextOfKin:
+    """Add a next of kin to the patient's record."""
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    rows, errors = _next_of_kin_build([{"name": name, "relationship": relationship, "phone": phone}])
+    if errors:
+        raise ApplicationError("The next of kin's details are not valid.", details=errors)
+    (row,) = rows
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        row.patient = patient
+        row.save(using=alias)
+        audit_record(
+            acting_user=acting_user,
+            action="patient.next_of_kin_add",
+            resource="NextOfKin",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={"next_of_kin_id": row.pk},
+        )
+    return row
+
+
+def patient_portal_link(
+    *, acting_user: User, patient: Patient, user: User, client_address: str | None = None
+) -> Patient:
+    """Let `user` (a PATIENT account of this hospital) see this record as their own."""
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    tenant = current_tenant()
+    if user.role != Role.PATIENT or user.hospital is None or user.hospital.code != tenant.code:
+        raise ApplicationError(f"User {user.get_username()} is not a patient account of this hospital.")
+    try:
+        with transaction.atomic(using=tenant.alias):
+            if Patient.objects.filter(user_id=user.pk).exclude(pk=patient.pk).exists():
+                raise ApplicationError(f"User {user.get_username()} is already linked to another patient.")
+            updated = Patient.objects.filter(pk=patient.pk).update(user_id=user.pk)
+            if not updated:
+                raise ApplicationError("This patient is not registered here.")
+            audit_record(
+                acting_user=acting_user,
+                action="patient.portal_link",
+                resource="Patient",
+                patient_id=patient.pk,
+                client_address=client_address,
+                detail={"user_id": user.pk},
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(f"User {user.get_username()} was linked to another patient just now.") from exc
+    patient.user_id = user.pk
+    return patient
