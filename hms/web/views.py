@@ -4,8 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from hms.accounts.permissions import Action, Resource, permission_scope
+from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
-from hms.patients.selectors import patient_list_visible_to, patient_page, patient_search
+from hms.patients.selectors import patient_list_visible_to, patient_own_record, patient_page, patient_search
 
 
 @login_required
@@ -24,8 +26,15 @@ def hospital_home(request: HttpRequest, hospital_code: str) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     page_number = request.GET.get("page", 1)
     client_address = request.META.get("REMOTE_ADDR")
+    search_error = ""
     if query:
-        page = patient_search(user=user, query=query, page_number=page_number, client_address=client_address)
+        try:
+            page = patient_search(
+                user=user, query=query, page_number=page_number, client_address=client_address
+            )
+        except ApplicationError as error:
+            search_error = error.message
+            page = patient_page(user=user, page_number=page_number, client_address=client_address)
     else:
         page = patient_page(user=user, page_number=page_number, client_address=client_address)
     return render(
@@ -37,5 +46,9 @@ def hospital_home(request: HttpRequest, hospital_code: str) -> HttpResponse:
             "show_patients": patient_list_visible_to(user=user),
             "page": page,
             "query": query,
+            "search_error": search_error,
+            "may_register": permission_scope(user=user, resource=Resource.PATIENT, action=Action.CREATE)
+            is not None,
+            "own_record": patient_own_record(user=user),
         },
     )

@@ -1,0 +1,53 @@
+"""Forms of the patient pages: they parse input; the services decide."""
+
+from django import forms
+
+from hms.patients.models import Patient, PatientIdentifier
+
+
+class PatientForm(forms.Form):
+    given_name = forms.CharField(max_length=100)
+    family_name = forms.CharField(max_length=100)
+    birth_date = forms.DateField(help_text="yyyy-mm-dd", widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(choices=Patient.Sex.choices, initial=Patient.Sex.UNKNOWN)
+    phone = forms.CharField(max_length=40, required=False)
+    email = forms.EmailField(required=False)
+    address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RegistrationForm(PatientForm):
+    national_id = forms.CharField(max_length=64, required=False, label="National ID")
+    insurance_number = forms.CharField(max_length=64, required=False)
+    kin_name = forms.CharField(max_length=200, required=False, label="Next of kin: name")
+    kin_relationship = forms.CharField(max_length=50, required=False, label="Next of kin: relationship")
+    kin_phone = forms.CharField(max_length=40, required=False, label="Next of kin: phone")
+    confirm_not_duplicate = forms.BooleanField(
+        required=False, label="I have checked: this is not the same person as the patients listed above"
+    )
+
+    def identifiers(self) -> list[tuple[str, str]]:
+        data = self.cleaned_data
+        pairs = [
+            (PatientIdentifier.System.NATIONAL_ID, data["national_id"]),
+            (PatientIdentifier.System.INSURANCE, data["insurance_number"]),
+        ]
+        return [(system, value) for system, value in pairs if value.strip()]
+
+    def next_of_kin(self) -> list[dict[str, str]]:
+        data = self.cleaned_data
+        if not (data["kin_name"] or data["kin_relationship"] or data["kin_phone"]):
+            return []
+        return [
+            {"name": data["kin_name"], "relationship": data["kin_relationship"], "phone": data["kin_phone"]}
+        ]
+
+
+class IdentifierForm(forms.Form):
+    system = forms.ChoiceField(choices=PatientIdentifier.System.choices)
+    value = forms.CharField(max_length=64)
+
+
+class NextOfKinForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    relationship = forms.CharField(max_length=50)
+    phone = forms.CharField(max_length=40, required=False)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from hms.patients import views
+
+app_name = "patients"
+urlpatterns = [
+    path("new/", views.patient_new, name="new"),
+    path("<str:patient_id>/", views.patient_show, name="detail"),
+    path("<str:patient_id>/edit/", views.patient_edit, name="edit"),
+    path("<str:patient_id>/identifiers/", views.patient_identifier_new, name="identifier-new"),
+    path("<str:patient_id>/next-of-kin/", views.patient_next_of_kin_new, name="next-of-kin-new"),
+]
