@@ -84,6 +84,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
             patient=_VCU,
             appointment=_V,
             schedule=_V,
+            staff=_V,
             encounter=(A.CREATE,),  # a walk-in: starting an encounter brings the patient into care
         ),
         **_grant(
@@ -104,6 +105,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         patient=_V,
         appointment=(A.VIEW, A.UPDATE),
         schedule=_V,
+        staff=_V,
         encounter=_V,
         observation=(A.VIEW, A.CREATE, A.VOID),
         diagnosis=_V,
@@ -118,6 +120,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         patient=_VCU,
         appointment=_VCUV,
         schedule=_V,
+        staff=_V,
         invoice=(A.VIEW, A.CREATE, A.UPDATE),
         payment=(A.VIEW, A.CREATE),
         price_list=_V,

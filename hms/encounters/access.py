@@ -10,6 +10,7 @@ from django.db.models import Q
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.core.exceptions import NotFound
+from hms.core.ids import record_id
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
@@ -62,10 +63,10 @@ def patient_access(*, user: User, patient_id: object, resource: Resource, action
     Raises NotAllowed if the role may not do it to anyone.
     """
     scope = permission_require(user=user, resource=resource, action=action)
-    try:
-        patient = Patient.objects.get(pk=int(str(patient_id)))
-    except (Patient.DoesNotExist, ValueError, TypeError):
-        raise NotFound(PATIENT_NOT_FOUND) from None
+    wanted = record_id(patient_id)
+    patient = Patient.objects.filter(pk=wanted).first() if wanted is not None else None
+    if patient is None:
+        raise NotFound(PATIENT_NOT_FOUND)
     if scope == Scope.OWN and patient.user_id != user.pk:
         raise NotFound(PATIENT_NOT_FOUND)
     if scope == Scope.CARE and not patient_in_care(user=user, patient_id=patient.pk):

@@ -11,6 +11,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.services import audit_record
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.ids import record_id
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
@@ -39,10 +40,9 @@ def patient_detail(*, user: User, patient_id: object, client_address: str | None
     else (and a patient who does not exist) is NotFound.
     """
     scope = permission_require(user=user, resource=Resource.PATIENT, action=Action.VIEW)
-    try:
-        wanted = int(str(patient_id))
-    except ValueError:
-        raise NotFound("No such patient here.") from None
+    wanted = record_id(patient_id)
+    if wanted is None:
+        raise NotFound("No such patient here.")
     queryset = Patient.objects.prefetch_related("identifiers", "next_of_kin")
     if scope == Scope.OWN:
         queryset = queryset.filter(user_id=user.pk)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 
 from hms.accounts.models import STAFF_ROLES, User
+from hms.accounts.permissions import Action, Resource, permission_scope
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
 
@@ -34,7 +35,7 @@ def staff_list(
     names are read from the shared database in one query for the whole page.
     """
     tenant = current_tenant()
-    if user.role not in STAFF_ROLES or user.hospital is None or user.hospital.code != tenant.code:
+    if permission_scope(user=user, resource=Resource.STAFF, action=Action.VIEW) is None:
         return Paginator([], page_size).get_page(1)
     queryset = StaffMember.objects.select_related("department").order_by("id")
     if not include_inactive:
@@ -60,3 +61,25 @@ def staff_list(
         )
     page.object_list = entries
     return page
+
+
+def department_list(*, user: User, include_inactive: bool = False) -> list[Department]:
+    """The hospital's departments in name order, for whoever may see its staff."""
+    if permission_scope(user=user, resource=Resource.STAFF, action=Action.VIEW) is None:
+        return []
+    queryset = Department.objects.order_by("name", "id")
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    return list(queryset)
+
+
+def staff_candidates(*, user: User) -> list[User]:
+    """Active accounts of this hospital with a staff role who are not on its staff yet (admins only)."""
+    if permission_scope(user=user, resource=Resource.STAFF, action=Action.CREATE) is None:
+        return []
+    tenant = current_tenant()
+    recorded = set(StaffMember.objects.values_list("user_id", flat=True))
+    accounts = User.objects.filter(
+        hospital__code=tenant.code, role__in=sorted(STAFF_ROLES), is_active=True
+    ).order_by("username")
+    return [account for account in accounts if account.pk not in recorded]

@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from hms.accounts.models import STAFF_ROLES, Role, User
+from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.services import audit_record
-from hms.core.exceptions import ApplicationError, NotAllowed
+from hms.core.exceptions import ApplicationError
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
 
@@ -13,19 +14,12 @@ LICENSED_ROLES = frozenset({Role.DOCTOR, Role.NURSE})
 
 
 def staff_admin_check(*, acting_user: User) -> None:
-    """Raise NotAllowed unless `acting_user` is an ADMIN of the current hospital.
+    """Raise NotAllowed unless `acting_user` may manage the current hospital's staff (its ADMIN).
 
     A super-administrator is not a hospital administrator. Raises NoHospitalSelected
     outside a hospital context.
     """
-    tenant = current_tenant()
-    if (
-        acting_user.role != Role.ADMIN
-        or not acting_user.is_active
-        or acting_user.hospital is None
-        or acting_user.hospital.code != tenant.code
-    ):
-        raise NotAllowed("Only an administrator of this hospital may manage its staff.")
+    permission_require(user=acting_user, resource=Resource.STAFF, action=Action.UPDATE)
 
 
 def department_create(*, acting_user: User, name: str, code: str) -> Department:

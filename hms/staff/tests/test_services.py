@@ -2,9 +2,9 @@ import pytest
 
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
-from hms.core.exceptions import ApplicationError
+from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.staff.models import Department, StaffMember
-from hms.staff.services import NotAllowed, department_create, staff_member_add, staff_member_deactivate
+from hms.staff.services import department_create, staff_member_add, staff_member_deactivate
 from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import CrossHospitalWrite, NoHospitalSelected
 
@@ -251,9 +251,8 @@ def test_a_superadmin_is_not_a_hospital_admin(dmc, doctor, make_user):
         assert not Department.objects.exists() and _nothing_written()
 
 
-@pytest.mark.django_db
-def test_not_allowed_is_an_application_error():
-    assert issubclass(NotAllowed, ApplicationError)
+def test_a_refusal_is_not_an_application_error_so_forms_do_not_swallow_it():
+    assert not issubclass(NotAllowed, ApplicationError)
 
 
 # Isolation between hospitals

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from hms.staff import views
+
+app_name = "staff"
+urlpatterns = [
+    path("", views.staff_index, name="index"),
+    path("departments/", views.department_new, name="department-new"),
+    path("members/", views.member_new, name="member-new"),
+    path("members/<str:member_id>/deactivate/", views.member_deactivate, name="member-deactivate"),
+]
