@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("hms.web.urls")),
     path("h/<str:hospital_code>/patients/", include("hms.patients.urls")),
     path("h/<str:hospital_code>/staff/", include("hms.staff.urls")),
+    path("h/<str:hospital_code>/audit/", include("hms.audit.urls")),
     path("h/<str:hospital_code>/scheduling/", include("hms.scheduling.urls")),
     path("h/<str:hospital_code>/encounters/", include("hms.encounters.urls")),
     path("h/<str:hospital_code>/orders/", include("hms.orders.urls")),

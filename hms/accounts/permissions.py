@@ -166,3 +166,19 @@ def permission_require(*, user: User, resource: Resource, action: Action) -> Sco
         role = Role(user.role).label if user.role in Role.values else user.role
         raise NotAllowed(f"A {role.lower()} may not {action} {resource.replace('_', ' ')} records here.")
     return scope
+
+
+def matrix_as_markdown() -> str:
+    """The matrix as the Markdown table in docs/clinical/permissions.md (a test keeps them equal)."""
+    roles = [role for role in Role if role != Role.SUPERADMIN]
+    lines = [
+        "| resource | action | " + " | ".join(role.label for role in roles) + " |",
+        "| --- | --- |" + " --- |" * len(roles),
+    ]
+    for resource in Resource:
+        for action in Action:
+            cells = [MATRIX[role].get((resource, action)) for role in roles]
+            if any(cells):
+                shown = " | ".join(cell.value if cell else "-" for cell in cells)
+                lines.append(f"| {resource.value} | {action.value} | {shown} |")
+    return "\n".join(lines)

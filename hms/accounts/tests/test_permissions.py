@@ -102,3 +102,12 @@ def test_the_matrix_needs_a_hospital(users):
 def test_a_patient_only_ever_gets_their_own_records():
     assert set(MATRIX[Role.PATIENT].values()) == {Scope.OWN}
     assert all(action == Action.VIEW for _, action in MATRIX[Role.PATIENT])
+
+
+def test_the_documented_matrix_is_the_one_in_the_code():
+    from pathlib import Path
+
+    from hms.accounts.permissions import matrix_as_markdown
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "clinical" / "permissions.md").read_text()
+    assert matrix_as_markdown() in doc
