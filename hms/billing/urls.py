@@ -1,4 +1,44 @@
-from django.urls import path  # noqa: F401
+"""Billing pages, mounted at /h/<CODE>/billing/."""
+
+from django.urls import path
+
+from hms.billing import views
 
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.billing_home, name="home"),
+    path("settings/", views.billing_settings, name="settings"),
+    path("prices/", views.price_list, name="price-list"),
+    path("prices/<int:item_id>/", views.price_item_edit, name="price-item"),
+    path(
+        "prices/<int:item_id>/deactivate/",
+        views.price_item_active,
+        {"active": False},
+        name="price-item-deactivate",
+    ),
+    path(
+        "prices/<int:item_id>/reactivate/",
+        views.price_item_active,
+        {"active": True},
+        name="price-item-reactivate",
+    ),
+    path("encounters/<int:encounter_id>/", views.encounter_invoice, name="encounter"),
+    path("invoices/<int:invoice_id>/", views.invoice_page, name="invoice"),
+    path("invoices/<int:invoice_id>/lines/", views.invoice_line_add, name="line-add"),
+    path(
+        "invoices/<int:invoice_id>/lines/<int:line_id>/remove/", views.invoice_line_remove, name="line-remove"
+    ),
+    path("invoices/<int:invoice_id>/issue/", views.invoice_issue, name="issue"),
+    path("invoices/<int:invoice_id>/void/", views.invoice_void, name="invoice-void"),
+    path("invoices/<int:invoice_id>/payments/", views.payment_record, name="payment-record"),
+    path(
+        "invoices/<int:invoice_id>/payments/<int:payment_id>/void/",
+        views.payment_void,
+        name="payment-void",
+    ),
+    path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
+    path("invoices/<int:invoice_id>/print/", views.invoice_print, name="invoice-print"),
+    path("outstanding/", views.outstanding, name="outstanding"),
+    path("patients/<int:patient_id>/", views.patient_invoices, name="patient-invoices"),
+    path("takings/", views.takings, name="takings"),
+]

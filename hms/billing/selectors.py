@@ -1,0 +1,351 @@
+"""Reads of billing data, scoped to the current hospital and the user's rights, and audited.
+
+A patient sees their own invoices once issued (drafts are still being put together);
+staff with invoice rights see every patient's.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from hms.accounts.models import Role, User
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
+from hms.audit.services import audit_record
+from hms.billing.models import MONEY_DIGITS, ZERO, Invoice, InvoiceLine, Payment, PriceListItem
+from hms.billing.money import money_round
+from hms.billing.services import ENCOUNTER_NOT_FOUND, INVOICE_NOT_FOUND, hospital_time_zone, record_id
+from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.encounters.access import patient_access, patient_scope_filter
+from hms.encounters.models import Encounter
+from hms.patients.models import Patient
+from hms.tenancy.context import current_tenant
+
+PAGE_SIZE = 25
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
+@dataclass
+class InvoiceDetail:
+    invoice: Invoice
+    patient: Patient
+    lines: list[InvoiceLine]
+    payments: list[Payment]  # live ones, and voided ones too when asked for
+    total: Decimal
+    paid: Decimal
+    balance: Decimal
+    people: dict[int, str] = field(default_factory=dict)  # user id -> username, for who did what
+
+    @property
+    def live_payments(self) -> list[Payment]:
+        return [payment for payment in self.payments if payment.voided_at is None]
+
+
+@dataclass
+class TakingsRow:
+    method: str
+    label: str
+    currency: str
+    count: int = 0
+    amount: Decimal = ZERO
+
+
+@dataclass
+class Takings:
+    day: datetime.date
+    by_method: list[TakingsRow]
+    totals: dict[str, Decimal]  # currency -> amount
+    voided_count: int = 0
+    voided_amount: dict[str, Decimal] = field(default_factory=dict)
+
+
+def _money_sum(queryset: QuerySet, column: str) -> Subquery:
+    money = DecimalField(max_digits=MONEY_DIGITS + 6, decimal_places=2)
+    summed = queryset.order_by().values("invoice_id").annotate(s=Sum(column)).values("s")
+    return Coalesce(Subquery(summed, output_field=money), Value(ZERO), output_field=money)
+
+
+def _with_figures(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Invoices annotated with `total_amount`, `paid_amount` (live payments) and `balance_amount`."""
+    money = DecimalField(max_digits=MONEY_DIGITS + 6, decimal_places=2)
+    return queryset.annotate(
+        total_amount=_money_sum(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "line_total"),
+        paid_amount=_money_sum(
+            Payment.objects.filter(invoice=OuterRef("pk"), voided_at__isnull=True), "amount"
+        ),
+    ).annotate(balance_amount=ExpressionWrapper(F("total_amount") - F("paid_amount"), output_field=money))
+
+
+def _visible_to(user: User, invoice: Invoice) -> bool:
+    """Patients see invoices once issued: drafts may still change, and a draft voided never counted."""
+    return user.role != Role.PATIENT or invoice.number is not None
+
+
+def invoice_figures(invoice: Invoice, *, include_voided: bool = False) -> InvoiceDetail:
+    """The invoice's lines, payments and money, read with no permission check or audit.
+
+    For code that has already been through a selector (the PDF of an invoice just read).
+    """
+    lines = list(InvoiceLine.objects.filter(invoice=invoice).order_by("id"))
+    payments_qs = Payment.objects.filter(invoice=invoice).order_by("received_at", "id")
+    if not include_voided:
+        payments_qs = payments_qs.filter(voided_at__isnull=True)
+    payments = list(payments_qs)
+    total = money_round(sum((line.line_total for line in lines), ZERO))
+    paid = money_round(sum((p.amount for p in payments if p.voided_at is None), ZERO))
+    patient = Patient.objects.get(pk=invoice.patient_id)
+    user_ids = {invoice.created_by_id, invoice.issued_by_id, invoice.voided_by_id}
+    user_ids.update(p.received_by_id for p in payments)
+    user_ids.update(p.voided_by_id for p in payments)
+    people = dict(
+        User.objects.filter(pk__in=[i for i in user_ids if i is not None]).values_list("id", "username")
+    )
+    return InvoiceDetail(
+        invoice=invoice,
+        patient=patient,
+        lines=lines,
+        payments=payments,
+        total=total,
+        paid=paid,
+        balance=total - paid,
+        people=people,
+    )
+
+
+def invoice_detail(
+    *,
+    user: User,
+    invoice_id: object,
+    include_voided: bool = False,
+    client_address: str | None = None,
+    purpose: str = "view",
+) -> InvoiceDetail:
+    """One invoice with its lines, payments, total, paid and balance; NotFound if missing or out of reach.
+
+    A voided invoice is shown (it is still a numbered record); `include_voided` adds
+    voided payments. `purpose` ("view", "pdf", "print") is written to the audit row.
+    """
+    permission_require(user=user, resource=Resource.INVOICE, action=Action.VIEW)
+    pk = record_id(invoice_id)
+    invoice = Invoice.objects.filter(pk=pk).first() if pk else None
+    if invoice is None or not _visible_to(user, invoice):
+        raise NotFound(INVOICE_NOT_FOUND)
+    try:
+        patient_access(
+            user=user, patient_id=invoice.patient_id, resource=Resource.INVOICE, action=Action.VIEW
+        )
+    except NotFound:
+        raise NotFound(INVOICE_NOT_FOUND) from None
+    with transaction.atomic(using=current_tenant().alias):
+        detail = invoice_figures(invoice, include_voided=include_voided)
+        audit_record(
+            acting_user=user,
+            action=f"invoice.{purpose}",
+            resource="Invoice",
+            patient_id=invoice.patient_id,
+            client_address=client_address,
+            detail={"invoice_id": invoice.pk, "number": invoice.number},
+        )
+    return detail
+
+
+def invoice_for_encounter(
+    *, user: User, encounter_id: object, client_address: str | None = None
+) -> tuple[Encounter, Patient, list[Invoice]]:
+    """An encounter, its patient and its invoices (the live one first, then voided ones); audited.
+
+    NotFound if the encounter is missing or its patient's invoices are out of the user's reach.
+    """
+    permission_require(user=user, resource=Resource.INVOICE, action=Action.VIEW)
+    pk = record_id(encounter_id)
+    encounter = Encounter.objects.filter(pk=pk).first() if pk else None
+    if encounter is None:
+        raise NotFound(ENCOUNTER_NOT_FOUND)
+    try:
+        patient = patient_access(
+            user=user, patient_id=encounter.patient_id, resource=Resource.INVOICE, action=Action.VIEW
+        )
+    except NotFound:
+        raise NotFound(ENCOUNTER_NOT_FOUND) from None
+    invoices = [
+        invoice
+        for invoice in _with_figures(Invoice.objects.filter(encounter=encounter)).order_by("voided_at", "-id")
+        if _visible_to(user, invoice)
+    ]
+    with transaction.atomic(using=current_tenant().alias):
+        audit_record(
+            acting_user=user,
+            action="invoice.encounter_view",
+            resource="Invoice",
+            patient_id=encounter.patient_id,
+            client_address=client_address,
+            detail={"encounter_id": encounter.pk, "invoice_ids": [i.pk for i in invoices]},
+        )
+    return encounter, patient, invoices
+
+
+def invoices_for_patient(
+    *, user: User, patient_id: object, include_voided: bool = False, client_address: str | None = None
+) -> tuple[Patient, list[Invoice]]:
+    """A patient's invoices, newest first, each annotated with `total_amount` and `paid_amount`; audited.
+
+    A patient reaches only their own (and only issued ones); anyone else's answers NotFound.
+    """
+    patient = patient_access(user=user, patient_id=patient_id, resource=Resource.INVOICE, action=Action.VIEW)
+    queryset = Invoice.objects.filter(patient=patient)
+    if not include_voided:
+        queryset = queryset.filter(voided_at__isnull=True)
+    if user.role == Role.PATIENT:
+        queryset = queryset.filter(number__isnull=False)
+    with transaction.atomic(using=current_tenant().alias):
+        invoices = list(_with_figures(queryset).order_by("-created_at", "-id"))
+        audit_record(
+            acting_user=user,
+            action="invoice.list_for_patient",
+            resource="Invoice",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={"invoice_ids": [i.pk for i in invoices]},
+        )
+    return patient, invoices
+
+
+def outstanding_invoices(*, user: User, page_number: object = 1, client_address: str | None = None) -> Page:
+    """Issued invoices not yet paid in full, oldest issued first, 25 a page; the read is audited.
+
+    Each invoice carries `total_amount`, `paid_amount` and its patient (one query for the page).
+    """
+    scope_filter = patient_scope_filter(user=user, resource=Resource.INVOICE, action=Action.VIEW)
+    queryset = _with_figures(
+        Invoice.objects.filter(scope_filter, status=Invoice.Status.ISSUED).select_related("patient")
+    ).order_by("issued_at", "id")
+    with transaction.atomic(using=current_tenant().alias):
+        page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+        page.object_list = list(page.object_list)
+        audit_record(
+            acting_user=user,
+            action="invoice.list_outstanding",
+            resource="Invoice",
+            client_address=client_address,
+            detail={
+                "page": page.number,
+                "invoice_ids": [i.pk for i in page.object_list],
+                "patient_ids": sorted({i.patient_id for i in page.object_list}),
+            },
+        )
+    return page
+
+
+def takings_for_day(*, user: User, day: datetime.date, client_address: str | None = None) -> Takings:
+    """Payments received on `day` (the hospital's local day), by method and currency; ADMIN only.
+
+    Voided payments are left out of the takings and counted apart.
+    """
+    scope = permission_require(user=user, resource=Resource.PAYMENT, action=Action.VIEW)
+    if scope != Scope.ALL or user.role != Role.ADMIN:
+        raise NotAllowed("Only a hospital administrator may see the day's takings.")
+    if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
+        raise ApplicationError("Choose a day, like 2025-01-31.")
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ApplicationError(f"Choose a day between the years {MIN_YEAR} and {MAX_YEAR}.")
+    zone = hospital_time_zone()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone).astimezone(datetime.UTC)
+    end = datetime.datetime.combine(
+        day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    ).astimezone(datetime.UTC)
+    received = Payment.objects.filter(received_at__gte=start, received_at__lt=end)
+    labels = dict(Payment.Method.choices)
+    with transaction.atomic(using=current_tenant().alias):
+        rows = list(received.values_list("method", "invoice__currency", "amount", "voided_at"))
+        audit_record(
+            acting_user=user,
+            action="payment.takings",
+            resource="Payment",
+            client_address=client_address,
+            detail={"day": day.isoformat(), "payments": len(rows)},
+        )
+    takings = Takings(day=day, by_method=[], totals={})
+    groups: dict[tuple[str, str], TakingsRow] = {}
+    for method, currency, amount, voided_at in rows:
+        if voided_at is not None:
+            takings.voided_count += 1
+            takings.voided_amount[currency] = takings.voided_amount.get(currency, ZERO) + amount
+            continue
+        row = groups.setdefault(
+            (method, currency), TakingsRow(method=method, label=labels.get(method, method), currency=currency)
+        )
+        row.count += 1
+        row.amount += amount
+        takings.totals[currency] = takings.totals.get(currency, ZERO) + amount
+    order = list(labels)
+    takings.by_method = sorted(
+        groups.values(),
+        key=lambda r: (r.currency, order.index(r.method) if r.method in order else len(order)),
+    )
+    return takings
+
+
+@dataclass(frozen=True)
+class BillingAbilities:
+    """What the user's role may do here, for pages to offer only the actions that will work."""
+
+    view_invoices: bool
+    create_invoice: bool
+    update_invoice: bool
+    void_invoice: bool
+    record_payment: bool
+    void_payment: bool
+    view_prices: bool
+    edit_prices: bool
+    see_outstanding: bool
+    see_takings: bool
+
+
+def billing_abilities(*, user: User) -> BillingAbilities:
+    def may(resource: Resource, action: Action) -> bool:
+        return permission_scope(user=user, resource=resource, action=action) is not None
+
+    def may_all(resource: Resource, action: Action) -> bool:
+        return permission_scope(user=user, resource=resource, action=action) == Scope.ALL
+
+    return BillingAbilities(
+        view_invoices=may(Resource.INVOICE, Action.VIEW),
+        create_invoice=may(Resource.INVOICE, Action.CREATE),
+        update_invoice=may(Resource.INVOICE, Action.UPDATE),
+        void_invoice=may(Resource.INVOICE, Action.VOID),
+        record_payment=may(Resource.PAYMENT, Action.CREATE),
+        void_payment=may(Resource.PAYMENT, Action.VOID),
+        view_prices=may(Resource.PRICE_LIST, Action.VIEW),
+        edit_prices=may(Resource.PRICE_LIST, Action.UPDATE),
+        see_outstanding=may_all(Resource.INVOICE, Action.VIEW),
+        see_takings=may_all(Resource.PAYMENT, Action.VIEW) and user.role == Role.ADMIN,
+    )
+
+
+def own_patient_id(*, user: User) -> int | None:
+    """The patient record linked to a PATIENT user's account, if any."""
+    if user.role != Role.PATIENT:
+        return None
+    return Patient.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+
+
+def price_list(*, user: User, include_inactive: bool = False) -> list[PriceListItem]:
+    """The hospital's price list, by category and name (not patient data: not audited)."""
+    permission_require(user=user, resource=Resource.PRICE_LIST, action=Action.VIEW)
+    queryset = PriceListItem.objects.all()
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    return list(queryset.order_by("category", "name", "id"))
+
+
+def price_item_get(*, user: User, item_id: object) -> PriceListItem:
+    permission_require(user=user, resource=Resource.PRICE_LIST, action=Action.VIEW)
+    pk = record_id(item_id)
+    item = PriceListItem.objects.filter(pk=pk).first() if pk else None
+    if item is None:
+        raise NotFound("No such price list item here.")
+    return item

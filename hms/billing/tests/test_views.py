@@ -1,0 +1,367 @@
+import pytest
+
+from hms.audit.models import AuditEvent
+from hms.billing import services
+from hms.billing.models import Invoice, InvoiceLine, Payment, PriceListItem
+from hms.billing.tests.conftest import CODE
+from hms.tenancy.context import hospital_context
+
+BASE = f"/h/{CODE}/billing"
+JUNK = ["abc", "1e9999", "NaN", "-5", "", "0", "Infinity", "12,50", "1" * 60, "0x10", "½"]
+
+
+def _draft(people, clinic, lines=(("CONS", "1"),)):
+    with hospital_context(CODE):
+        invoice = services.invoice_create_for_encounter(
+            acting_user=people.receptionist, encounter_id=clinic.encounter.pk
+        )
+        for code, quantity in lines:
+            services.invoice_line_add(
+                acting_user=people.receptionist, invoice_id=invoice.pk, item_code=code, quantity=quantity
+            )
+    return invoice
+
+
+def _issued(people, clinic, lines=(("CONS", "1"),)):
+    invoice = _draft(people, clinic, lines)
+    with hospital_context(CODE):
+        return services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice.pk)
+
+
+@pytest.mark.django_db
+def test_reception_opens_fills_issues_and_takes_payment_through_the_pages(client, people, clinic, prices):
+    client.force_login(people.receptionist)
+
+    page = client.get(f"{BASE}/encounters/{clinic.encounter.pk}/")
+    assert page.status_code == 200 and "Open a draft invoice" in page.content.decode()
+    created = client.post(f"{BASE}/encounters/{clinic.encounter.pk}/")
+    with hospital_context(CODE):
+        invoice = Invoice.objects.get()
+    assert created.status_code == 302 and created["Location"] == f"{BASE}/invoices/{invoice.pk}/"
+
+    assert (
+        client.post(f"{BASE}/invoices/{invoice.pk}/lines/", {"item_code": "CBC", "quantity": "2"}).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"{BASE}/invoices/{invoice.pk}/lines/", {"item_code": "CONS", "quantity": "1"}
+        ).status_code
+        == 302
+    )
+    with hospital_context(CODE):
+        cbc = InvoiceLine.objects.get(item_code="CBC")
+    assert client.post(f"{BASE}/invoices/{invoice.pk}/lines/{cbc.pk}/remove/").status_code == 302
+    assert client.post(f"{BASE}/invoices/{invoice.pk}/issue/").status_code == 302
+    paid = client.post(
+        f"{BASE}/invoices/{invoice.pk}/payments/", {"amount": "50", "method": "cash", "reference": "r1"}
+    )
+    assert paid.status_code == 302
+
+    page = client.get(f"{BASE}/invoices/{invoice.pk}/")
+    body = page.content.decode()
+    with hospital_context(CODE):
+        invoice.refresh_from_db()
+        assert AuditEvent.objects.filter(action="payment.record", client_address="127.0.0.1").exists()
+    assert page.status_code == 200
+    assert invoice.status == "paid" and f"Invoice {invoice.number}" in body
+    assert '<th id="balance">0.00</th>' in body
+    assert "Record payment" not in body  # nothing left to pay
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("quantity", JUNK)
+def test_junk_quantities_answer_400_with_the_message(client, people, clinic, prices, quantity):
+    invoice = _draft(people, clinic, lines=())
+    client.force_login(people.receptionist)
+
+    response = client.post(
+        f"{BASE}/invoices/{invoice.pk}/lines/", {"item_code": "CONS", "quantity": quantity}
+    )
+
+    assert response.status_code == 400
+    assert "The invoice line is not valid." in response.content.decode()
+    with hospital_context(CODE):
+        assert not InvoiceLine.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [*JUNK, "50.01", "1000"])
+def test_junk_and_excessive_amounts_answer_400_with_the_message(client, people, clinic, prices, amount):
+    invoice = _issued(people, clinic)
+    client.force_login(people.receptionist)
+
+    response = client.post(f"{BASE}/invoices/{invoice.pk}/payments/", {"amount": amount, "method": "cash"})
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The payment is not valid." in body or "would overpay it" in body
+    with hospital_context(CODE):
+        assert not Payment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_form_missing_its_fields_is_a_400_not_a_500(client, people, clinic, prices):
+    invoice = _issued(people, clinic)
+    draft_encounter_invoice = invoice.pk
+    client.force_login(people.admin)
+    for url in [
+        f"{BASE}/invoices/{draft_encounter_invoice}/payments/",
+        f"{BASE}/invoices/{draft_encounter_invoice}/void/",
+        f"{BASE}/invoices/{draft_encounter_invoice}/lines/",
+        f"{BASE}/invoices/{draft_encounter_invoice}/issue/",
+        f"{BASE}/prices/",
+        f"{BASE}/prices/{prices['CONS'].pk}/",
+        f"{BASE}/settings/",
+    ]:
+        response = client.post(url, {})
+        assert response.status_code == 400, url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/invoices/abc/",
+        "/invoices/-1/",
+        "/invoices/99999999999999999999999/",
+        "/invoices/999999/",
+        "/invoices/999999/pdf/",
+        "/encounters/1e5/",
+        "/encounters/999999/",
+        "/patients/NaN/",
+        "/patients/999999/",
+        "/prices/abc/",
+        "/prices/999999/",
+    ],
+)
+def test_junk_and_missing_ids_answer_404(client, people, clinic, path):
+    client.force_login(people.receptionist)
+    assert client.get(BASE + path).status_code == 404
+
+
+@pytest.mark.django_db
+def test_ids_past_the_database_range_in_posts_answer_404(client, people, clinic, prices):
+    invoice = _issued(people, clinic)
+    client.force_login(people.admin)
+    huge = "9" * 30
+    assert (
+        client.post(f"{BASE}/invoices/{invoice.pk}/payments/{huge}/void/", {"reason": "x"}).status_code == 404
+    )
+    assert client.post(f"{BASE}/invoices/{huge}/issue/").status_code == 404
+    assert client.post(f"{BASE}/invoices/{invoice.pk}/lines/{huge}/remove/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["doctor", "nurse"])
+def test_doctors_and_nurses_are_refused_billing_pages_and_writes(client, people, clinic, prices, role):
+    invoice = _issued(people, clinic)
+    client.force_login(getattr(people, role))
+    assert client.get(f"{BASE}/invoices/{invoice.pk}/").status_code == 403
+    assert client.get(f"{BASE}/outstanding/").status_code == 403
+    assert client.post(f"{BASE}/encounters/{clinic.other_encounter.pk}/").status_code == 403
+    assert (
+        client.post(f"{BASE}/invoices/{invoice.pk}/payments/", {"amount": "1", "method": "cash"}).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"{BASE}/prices/", {"code": "X", "name": "X", "category": "other", "unit_price": "1"}
+        ).status_code
+        == 403
+    )
+    assert client.get(f"{BASE}/").status_code == 200  # the billing home says who to ask
+    with hospital_context(CODE):
+        assert Invoice.objects.count() == 1 and not Payment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_patient_sees_their_own_invoice_and_pdf_but_not_anyone_elses(client, people, clinic, prices):
+    mine = _issued(people, clinic)
+    with hospital_context(CODE):
+        theirs = services.invoice_issue(
+            acting_user=people.receptionist,
+            invoice_id=services.invoice_line_add(
+                acting_user=people.receptionist,
+                invoice_id=services.invoice_create_for_encounter(
+                    acting_user=people.receptionist, encounter_id=clinic.other_encounter.pk
+                ).pk,
+                item_code="CONS",
+            ).invoice_id,
+        )
+    client.force_login(people.patient_user)
+
+    home = client.get(f"{BASE}/")
+    assert home.status_code == 302 and home["Location"] == f"{BASE}/patients/{clinic.patient.pk}/"
+    listing = client.get(home["Location"])
+    assert listing.status_code == 200 and mine.number in listing.content.decode()
+    assert theirs.number not in listing.content.decode()
+    assert client.get(f"{BASE}/invoices/{mine.pk}/").status_code == 200
+    assert client.get(f"{BASE}/invoices/{mine.pk}/pdf/").status_code == 200
+    assert client.get(f"{BASE}/invoices/{theirs.pk}/").status_code == 404
+    assert client.get(f"{BASE}/invoices/{theirs.pk}/pdf/").status_code == 404
+    assert client.get(f"{BASE}/invoices/{theirs.pk}/print/").status_code == 404
+    assert client.get(f"{BASE}/patients/{clinic.other_patient.pk}/").status_code == 404
+    assert (
+        client.post(f"{BASE}/invoices/{mine.pk}/payments/", {"amount": "1", "method": "cash"}).status_code
+        == 403
+    )
+
+
+@pytest.mark.django_db
+def test_another_hospitals_user_gets_404_for_every_billing_page(
+    client, people, clinic, prices, make_hospital, make_user
+):
+    invoice = _issued(people, clinic)
+    th = make_hospital("TH001")
+    client.force_login(make_user("th_admin", role="ADMIN", hospital=th))
+    for path in [
+        "/",
+        f"/invoices/{invoice.pk}/",
+        f"/invoices/{invoice.pk}/pdf/",
+        "/outstanding/",
+        "/prices/",
+    ]:
+        assert client.get(BASE + path).status_code == 404, path
+    assert client.post(f"{BASE}/invoices/{invoice.pk}/void/", {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_pdf_page_is_inline_with_the_invoice_number_as_file_name(client, people, clinic, prices):
+    invoice = _issued(people, clinic)
+    client.force_login(people.receptionist)
+
+    response = client.get(f"{BASE}/invoices/{invoice.pk}/pdf/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'inline; filename="{invoice.number}.pdf"'
+    assert response.content.startswith(b"%PDF")
+    with hospital_context(CODE):
+        event = AuditEvent.objects.filter(action="invoice.pdf").get()
+    assert event.patient_id == clinic.patient.pk
+
+
+@pytest.mark.django_db
+def test_the_printable_page_shows_times_in_the_hospitals_zone_and_void_mark(client, people, clinic, prices):
+    import datetime
+
+    invoice = _issued(people, clinic)
+    with hospital_context(CODE):
+        Invoice.objects.filter(pk=invoice.pk).update(
+            issued_at=datetime.datetime(2025, 3, 1, 23, 30, tzinfo=datetime.UTC)
+        )
+        services.invoice_void(acting_user=people.admin, invoice_id=invoice.pk, reason="wrong patient")
+    client.force_login(people.receptionist)
+
+    response = client.get(f"{BASE}/invoices/{invoice.pk}/print/")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "2025-03-02 05:30" in body  # Asia/Dhaka
+    assert 'class="void"' in body and "wrong patient" in body
+    assert invoice.number in body and "Amina Rahman" in body and "000000018" in body
+
+
+@pytest.mark.django_db
+def test_admin_manages_the_price_list_and_bad_prices_answer_400(client, people, prices):
+    client.force_login(people.admin)
+    created = client.post(
+        f"{BASE}/prices/", {"code": "ECG", "name": "ECG", "category": "procedure", "unit_price": "15.5"}
+    )
+    assert created.status_code == 302
+    for price in ["abc", "1e9999", "NaN", "-1"]:
+        response = client.post(
+            f"{BASE}/prices/", {"code": "X1", "name": "X", "category": "procedure", "unit_price": price}
+        )
+        assert (
+            response.status_code == 400 and "The price list item is not valid." in response.content.decode()
+        )
+    with hospital_context(CODE):
+        ecg = PriceListItem.objects.get(code="ECG")
+    edited = client.post(
+        f"{BASE}/prices/{ecg.pk}/", {"name": "ECG, 12 lead", "category": "procedure", "unit_price": "18"}
+    )
+    assert edited.status_code == 302
+    assert client.post(f"{BASE}/prices/{ecg.pk}/deactivate/").status_code == 302
+    again = client.post(f"{BASE}/prices/{ecg.pk}/deactivate/")
+    assert again.status_code == 400 and "already inactive" in again.content.decode()
+    listing = client.get(f"{BASE}/prices/")
+    assert listing.status_code == 200 and "ECG, 12 lead" in listing.content.decode()
+    with hospital_context(CODE):
+        ecg.refresh_from_db()
+    assert (ecg.unit_price, ecg.is_active) == (18, False)
+
+
+@pytest.mark.django_db
+def test_a_receptionist_reads_the_price_list_but_cannot_change_it(client, people, prices):
+    client.force_login(people.receptionist)
+    listing = client.get(f"{BASE}/prices/")
+    assert listing.status_code == 200 and "Add an item" not in listing.content.decode()
+    assert client.post(f"{BASE}/prices/{prices['CONS'].pk}/deactivate/").status_code == 403
+    assert client.get(f"{BASE}/settings/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_outstanding_and_patient_lists(client, people, clinic, prices):
+    invoice = _issued(people, clinic)
+    client.force_login(people.receptionist)
+    outstanding = client.get(f"{BASE}/outstanding/", {"page": "abc"})
+    assert outstanding.status_code == 200 and invoice.number in outstanding.content.decode()
+    patient = client.get(f"{BASE}/patients/{clinic.patient.pk}/", {"voided": "1"})
+    assert patient.status_code == 200 and invoice.number in patient.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("day", "status"),
+    [
+        ("", 200),
+        ("2025-03-10", 200),
+        ("abc", 400),
+        ("0001-01-01", 400),
+        ("9999-12-31", 400),
+        ("2025-02-30", 400),
+    ],
+)
+def test_takings_page_for_a_day(client, people, clinic, prices, day, status):
+    client.force_login(people.admin)
+    response = client.get(f"{BASE}/takings/", {"day": day})
+    assert response.status_code == status
+
+
+@pytest.mark.django_db
+def test_takings_are_for_admins_only(client, people):
+    client.force_login(people.receptionist)
+    assert client.get(f"{BASE}/takings/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_voiding_through_the_pages(client, people, clinic, prices):
+    invoice = _issued(people, clinic)
+    with hospital_context(CODE):
+        payment = services.payment_record(
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount="10", method="cash"
+        )
+    client.force_login(people.admin)
+    refused = client.post(f"{BASE}/invoices/{invoice.pk}/void/", {"reason": "wrong patient"})
+    assert refused.status_code == 400 and "void them (or refund them) first" in refused.content.decode()
+    no_reason = client.post(f"{BASE}/invoices/{invoice.pk}/payments/{payment.pk}/void/", {"reason": " "})
+    assert no_reason.status_code == 400
+    assert (
+        client.post(
+            f"{BASE}/invoices/{invoice.pk}/payments/{payment.pk}/void/", {"reason": "refund"}
+        ).status_code
+        == 302
+    )
+    assert client.post(f"{BASE}/invoices/{invoice.pk}/void/", {"reason": "wrong patient"}).status_code == 302
+    with hospital_context(CODE):
+        invoice.refresh_from_db()
+    assert invoice.status == "void"
+
+
+@pytest.mark.django_db
+def test_get_on_a_post_only_url_is_405(client, people, clinic, prices):
+    invoice = _issued(people, clinic)
+    client.force_login(people.admin)
+    assert client.get(f"{BASE}/invoices/{invoice.pk}/issue/").status_code == 405
