@@ -1,0 +1,297 @@
+"""Reads of prescriptions, lab orders and results: scoped to the user's rights, paginated, audited.
+
+A patient sees their own prescriptions and lab orders, and of the results only the
+verified, current ones; staff see the whole history, corrections included.
+"""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from hms.accounts.models import Role, User
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
+from hms.audit.services import audit_record
+from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.encounters.access import patient_access, patient_scope_filter
+from hms.encounters.models import Encounter
+from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.orders.services import ENCOUNTER_NOT_FOUND, ORDER_NOT_FOUND, record_id
+from hms.patients.models import Patient
+from hms.tenancy.context import current_tenant
+
+PAGE_SIZE = 25
+CRITICAL_FLAGS = (LabResult.Flag.CRITICAL_LOW, LabResult.Flag.CRITICAL_HIGH)
+ABNORMAL_FLAGS = (LabResult.Flag.LOW, LabResult.Flag.HIGH, LabResult.Flag.ABNORMAL)
+WORKLIST_STAGES = {
+    "collect": LabOrder.Status.ORDERED,
+    "result": LabOrder.Status.COLLECTED,
+    "verify": LabOrder.Status.RESULTED,
+}
+
+
+@dataclass(frozen=True)
+class PatientRecords:
+    """One page of a patient's records, with the patient they belong to."""
+
+    patient: Patient
+    page: Page
+
+
+def _user_names(ids: set[int | None]) -> dict[int, str]:
+    """Names of shared users by id, in one query to the shared database."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = User.objects.filter(pk__in=wanted).values_list("pk", "username", "first_name", "last_name")
+    return {pk: f"{first} {last}".strip() or username for pk, username, first, last in rows}
+
+
+def _name_orders(orders: list[LabOrder]) -> None:
+    results = [r for o in orders for r in o.visible_results]
+    names = _user_names(
+        {o.ordered_by_id for o in orders}
+        | {r.entered_by_id for r in results}
+        | {r.verified_by_id for r in results}
+    )
+    for order in orders:
+        order.ordered_by_name = names.get(order.ordered_by_id, "")
+    for result in results:
+        result.entered_by_name = names.get(result.entered_by_id, "")
+        result.verified_by_name = names.get(result.verified_by_id, "") if result.verified_by_id else ""
+
+
+def _sees_history(user: User) -> bool:
+    """Staff see voided rows on request and every result; a patient sees neither."""
+    return user.role != Role.PATIENT
+
+
+def _results_visible(user: User) -> QuerySet[LabResult] | None:
+    """The results `user` may see of orders they may see, or None if none at all."""
+    scope = permission_scope(user=user, resource=Resource.LAB_RESULT, action=Action.VIEW)
+    if scope is None:
+        return None
+    results = LabResult.objects.order_by(F("superseded_at").asc(nulls_first=True), "-entered_at", "-id")
+    if scope == Scope.OWN:
+        results = results.filter(verified_at__isnull=False, superseded_at__isnull=True)
+    return results
+
+
+def _with_results(orders: QuerySet[LabOrder], user: User) -> QuerySet[LabOrder]:
+    results = _results_visible(user)
+    if results is None:
+        results = LabResult.objects.none()
+    return orders.prefetch_related(Prefetch("results", queryset=results, to_attr="visible_results"))
+
+
+def prescriptions_for_patient(
+    *,
+    user: User,
+    patient_id: object,
+    page_number: object = 1,
+    include_voided: bool = False,
+    client_address: str | None = None,
+) -> PatientRecords:
+    """A patient's prescriptions: those still running first, then the rest, newest first.
+
+    Each row carries `shown_status` (a course whose last day has passed shows as completed).
+    """
+    now = timezone.now()
+    with transaction.atomic(using=current_tenant().alias):
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.PRESCRIPTION, action=Action.VIEW
+        )
+        prescriptions = Prescription.objects.filter(patient=patient)
+        if not (include_voided and _sees_history(user)):
+            prescriptions = prescriptions.filter(voided_at__isnull=True)
+        prescriptions = prescriptions.annotate(
+            running=Case(
+                When(
+                    status=Prescription.Status.ACTIVE, ends_at__gt=now, voided_at__isnull=True, then=Value(0)
+                ),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        ).order_by("running", "-starts_at", "-id")
+        page = Paginator(prescriptions, PAGE_SIZE).get_page(page_number)
+        page.object_list = list(page.object_list)
+        names = _user_names(
+            {p.prescriber_id for p in page.object_list} | {p.stopped_by_id for p in page.object_list}
+        )
+        for prescription in page.object_list:
+            prescription.shown_status = prescription.current_status(now)
+            prescription.prescriber_name = names.get(prescription.prescriber_id, "")
+            prescription.stopped_by_name = (
+                names.get(prescription.stopped_by_id, "") if prescription.stopped_by_id else ""
+            )
+        audit_record(
+            acting_user=user,
+            action="prescription.list",
+            resource="Prescription",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={"page": page.number, "prescription_ids": [p.pk for p in page.object_list]},
+        )
+    return PatientRecords(patient=patient, page=page)
+
+
+def lab_orders_for_patient(
+    *,
+    user: User,
+    patient_id: object,
+    page_number: object = 1,
+    include_voided: bool = False,
+    client_address: str | None = None,
+) -> PatientRecords:
+    """A patient's lab orders, newest first, each with `visible_results` (current result first).
+
+    A patient sees only verified, current results of their own orders.
+    """
+    with transaction.atomic(using=current_tenant().alias):
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.LAB_ORDER, action=Action.VIEW
+        )
+        orders = LabOrder.objects.filter(patient=patient)
+        if not (include_voided and _sees_history(user)):
+            orders = orders.filter(voided_at__isnull=True)
+        orders = _with_results(orders.order_by("-ordered_at", "id"), user)
+        page = Paginator(orders, PAGE_SIZE).get_page(page_number)
+        page.object_list = list(page.object_list)
+        _name_orders(page.object_list)
+        audit_record(
+            acting_user=user,
+            action="lab_order.list",
+            resource="LabOrder",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={
+                "page": page.number,
+                "order_ids": [o.pk for o in page.object_list],
+                "result_ids": [r.pk for o in page.object_list for r in o.visible_results],
+            },
+        )
+    return PatientRecords(patient=patient, page=page)
+
+
+def lab_order_detail(*, user: User, order_id: object, client_address: str | None = None) -> LabOrder:
+    """One lab order with its patient and `visible_results` (corrections included for staff)."""
+    number = record_id(order_id, ORDER_NOT_FOUND)
+    with transaction.atomic(using=current_tenant().alias):
+        scope = patient_scope_filter(user=user, resource=Resource.LAB_ORDER, action=Action.VIEW)
+        orders = LabOrder.objects.filter(scope, pk=number).select_related("patient", "encounter")
+        if not _sees_history(user):
+            orders = orders.filter(voided_at__isnull=True)
+        order = _with_results(orders, user).first()
+        if order is None:
+            raise NotFound(ORDER_NOT_FOUND)
+        _name_orders([order])
+        audit_record(
+            acting_user=user,
+            action="lab_order.view",
+            resource="LabOrder",
+            patient_id=order.patient_id,
+            client_address=client_address,
+            detail={"order_id": order.pk, "result_ids": [r.pk for r in order.visible_results]},
+        )
+    return order
+
+
+def lab_worklist(
+    *, user: User, stage: str = "", page_number: object = 1, client_address: str | None = None
+) -> Page:
+    """Lab orders still to be collected, resulted or verified, for nurses and doctors.
+
+    Results awaiting verification come first, critical before abnormal; then STAT, urgent
+    and routine orders, oldest first. `stage` narrows to "collect", "result" or "verify".
+    A doctor sees the orders of patients in their care; a nurse every patient's.
+    """
+    try:
+        permission_require(user=user, resource=Resource.LAB_RESULT, action=Action.CREATE)
+    except NotAllowed:
+        raise NotAllowed("The lab worklist is for nurses and doctors.") from None
+    stage = (stage or "").strip()
+    if stage and stage not in WORKLIST_STAGES:
+        raise ApplicationError(
+            "Unknown worklist stage; choose collect, result or verify.",
+            details={"stage": [f"Choose one of: {', '.join(WORKLIST_STAGES)}."]},
+        )
+    statuses = [WORKLIST_STAGES[stage]] if stage else list(WORKLIST_STAGES.values())
+    current_flag = LabResult.objects.filter(order=OuterRef("pk"), superseded_at__isnull=True).values("flag")[
+        :1
+    ]
+    with transaction.atomic(using=current_tenant().alias):
+        scope = patient_scope_filter(user=user, resource=Resource.LAB_ORDER, action=Action.VIEW)
+        orders = (
+            LabOrder.objects.filter(scope, status__in=statuses, voided_at__isnull=True)
+            .select_related("patient")
+            .annotate(current_flag=Subquery(current_flag))
+            .annotate(
+                urgency=Case(
+                    When(status=LabOrder.Status.RESULTED, current_flag__in=CRITICAL_FLAGS, then=Value(0)),
+                    When(status=LabOrder.Status.RESULTED, current_flag__in=ABNORMAL_FLAGS, then=Value(1)),
+                    When(status=LabOrder.Status.RESULTED, then=Value(2)),
+                    default=Value(3),
+                    output_field=IntegerField(),
+                ),
+                priority_rank=Case(
+                    When(priority=LabOrder.Priority.STAT, then=Value(0)),
+                    When(priority=LabOrder.Priority.URGENT, then=Value(1)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                ),
+            )
+            .order_by("urgency", "priority_rank", "ordered_at", "id")
+            .prefetch_related(
+                Prefetch(
+                    "results",
+                    queryset=LabResult.objects.filter(superseded_at__isnull=True),
+                    to_attr="current_results",
+                )
+            )
+        )
+        page = Paginator(orders, PAGE_SIZE).get_page(page_number)
+        page.object_list = list(page.object_list)
+        audit_record(
+            acting_user=user,
+            action="lab_order.worklist",
+            resource="LabOrder",
+            client_address=client_address,
+            detail={
+                "stage": stage,
+                "page": page.number,
+                "order_ids": [o.pk for o in page.object_list],
+                "patient_ids": sorted({o.patient_id for o in page.object_list}),
+            },
+        )
+    return page
+
+
+def order_encounter_get(
+    *, user: User, encounter_id: object, resource: Resource, client_address: str | None = None
+) -> Encounter:
+    """The encounter (with its patient) a prescribing or lab order form is for, if `user` may order there."""
+    if resource not in (Resource.PRESCRIPTION, Resource.LAB_ORDER):
+        raise ValueError(f"Orders are prescriptions or lab orders, not {resource}.")
+    permission_require(user=user, resource=resource, action=Action.CREATE)
+    number = record_id(encounter_id, ENCOUNTER_NOT_FOUND)
+    with transaction.atomic(using=current_tenant().alias):
+        encounter = Encounter.objects.select_related("patient").filter(pk=number).first()
+        if encounter is None:
+            raise NotFound(ENCOUNTER_NOT_FOUND)
+        try:
+            patient_access(
+                user=user, patient_id=encounter.patient_id, resource=resource, action=Action.CREATE
+            )
+        except NotFound:
+            raise NotFound(ENCOUNTER_NOT_FOUND) from None
+        audit_record(
+            acting_user=user,
+            action=f"{resource}.form",
+            resource="Encounter",
+            patient_id=encounter.patient_id,
+            client_address=client_address,
+            detail={"encounter_id": encounter.pk},
+        )
+    return encounter

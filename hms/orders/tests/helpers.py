@@ -1,0 +1,31 @@
+"""Shortcuts for the orders tests; call them inside `hospital_context(...)`."""
+
+from hms.orders import services
+
+PRESCRIPTION = {
+    "drug_name": "Paracetamol",
+    "dose": "500",
+    "dose_unit": "mg",
+    "route": "oral",
+    "frequency": "QDS",
+    "duration_days": "5",
+}
+
+
+def prescribe(user, encounter, **overrides):
+    """Prescribe with sensible defaults; call inside the hospital context."""
+    return services.prescription_create(
+        acting_user=user, encounter_id=encounter.pk, **{**PRESCRIPTION, **overrides}
+    )
+
+
+def ordered(user, encounter, code="718-7", **kwargs):
+    """One lab order (the first, for a panel); call inside the hospital context."""
+    return services.lab_order_create(acting_user=user, encounter_id=encounter.pk, test_code=code, **kwargs)[0]
+
+
+def resulted(people, encounter, value, code="718-7", unit=""):
+    """An order collected and resulted by the nurse; returns the result."""
+    order = ordered(people.doctor, encounter, code)
+    services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
+    return services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value=value, unit=unit)

@@ -1,0 +1,388 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from hms.audit.models import AuditEvent
+from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.encounters.models import Encounter
+from hms.orders import selectors, services
+from hms.orders.models import Prescription
+from hms.orders.tests.helpers import prescribe
+from hms.tenancy.context import hospital_context
+
+
+def _nothing_written():
+    return not Prescription.objects.exists() and not AuditEvent.objects.exists()
+
+
+# Creating
+
+
+@pytest.mark.django_db
+def test_a_doctor_prescribes_for_a_patient_in_care_and_it_is_audited(people, clinic):
+    with hospital_context("DMC001"):
+        prescription = prescribe(
+            people.doctor, clinic.encounter, drug_code=" 161 ", instructions=" after food ", quantity="20"
+        )
+        stored = Prescription.objects.get()
+        event = AuditEvent.objects.get()
+    assert stored.pk == prescription.pk
+    assert (stored.patient_id, stored.encounter_id, stored.prescriber_id) == (
+        clinic.patient.pk,
+        clinic.encounter.pk,
+        people.doctor.pk,
+    )
+    assert (stored.drug_name, stored.drug_code, stored.instructions) == ("Paracetamol", "161", "after food")
+    assert (stored.dose, stored.dose_unit, stored.route, stored.frequency) == (
+        Decimal("500"),
+        "mg",
+        "oral",
+        "QDS",
+    )
+    assert (stored.duration_days, stored.quantity, stored.status) == (5, Decimal("20"), "active")
+    assert stored.ends_at - stored.starts_at == datetime.timedelta(days=5)
+    assert (event.action, event.patient_id, event.actor_id) == (
+        "prescription.create",
+        clinic.patient.pk,
+        people.doctor.pk,
+    )
+    assert event.detail["prescription_id"] == stored.pk
+
+
+@pytest.mark.django_db
+def test_a_stat_dose_needs_no_duration_and_refuses_one(people, clinic):
+    with hospital_context("DMC001"):
+        stat = prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days="")
+        assert stat.duration_days is None
+        with pytest.raises(ApplicationError) as raised:
+            prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days="3")
+        assert "given once" in raised.value.details["duration_days"][0]
+        assert Prescription.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"duration_days": ""}, "duration_days"),
+        ({"duration_days": "0"}, "duration_days"),
+        ({"duration_days": "366"}, "duration_days"),
+        ({"duration_days": "2.5"}, "duration_days"),
+        ({"duration_days": "999999999999"}, "duration_days"),
+        ({"duration_days": "a week"}, "duration_days"),
+        ({"dose": ""}, "dose"),
+        ({"dose": "0"}, "dose"),
+        ({"dose": "-5"}, "dose"),
+        ({"dose": "five hundred"}, "dose"),
+        ({"dose": "1e3"}, "dose"),
+        ({"dose": "12345678901"}, "dose"),
+        ({"quantity": "0"}, "quantity"),
+        ({"quantity": "lots"}, "quantity"),
+        ({"dose_unit": "bucket"}, "dose_unit"),
+        ({"route": "by mouth"}, "route"),
+        ({"frequency": "sometimes"}, "frequency"),
+        ({"drug_name": "   "}, "drug_name"),
+        ({"drug_name": "x" * 201}, "drug_name"),
+    ],
+)
+def test_invalid_prescriptions_are_refused_with_the_field_named_and_nothing_written(
+    people, clinic, overrides, field
+):
+    with hospital_context("DMC001"):
+        with pytest.raises(ApplicationError) as raised:
+            prescribe(people.doctor, clinic.encounter, **overrides)
+        assert field in raised.value.details
+        assert _nothing_written()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["nurse", "receptionist", "admin", "patient_user"])
+def test_only_doctors_prescribe(people, clinic, who):
+    with hospital_context("DMC001"):
+        with pytest.raises(NotAllowed):
+            prescribe(getattr(people, who), clinic.encounter)
+        assert _nothing_written()
+
+
+@pytest.mark.django_db
+def test_a_doctor_not_in_care_is_told_the_encounter_does_not_exist(people, clinic):
+    with hospital_context("DMC001"):
+        with pytest.raises(NotFound) as out_of_care:
+            prescribe(people.outsider, clinic.encounter)
+        for junk in (999999, "abc", "", None, -1, "1; drop table", 2**70):
+            with pytest.raises(NotFound) as missing:
+                services.prescription_create(
+                    acting_user=people.doctor,
+                    encounter_id=junk,
+                    **{
+                        "drug_name": "x",
+                        "dose": "1",
+                        "dose_unit": "mg",
+                        "route": "oral",
+                        "frequency": "OD",
+                        "duration_days": "1",
+                    },
+                )
+            assert missing.value.message == out_of_care.value.message
+        assert _nothing_written()
+
+
+@pytest.mark.django_db
+def test_the_encounter_must_be_in_progress_or_finished_within_a_day_and_not_voided(people, clinic):
+    now = timezone.now()
+    with hospital_context("DMC001"):
+        # The colleague's encounter finished an hour ago: still open for orders.
+        prescribe(people.colleague, clinic.earlier)
+        Encounter.objects.filter(pk=clinic.earlier.pk).update(
+            started_at=now - datetime.timedelta(hours=30), ended_at=now - datetime.timedelta(hours=25)
+        )
+        with pytest.raises(ApplicationError, match="more than 24 hours ago"):
+            prescribe(people.colleague, clinic.earlier)
+        Encounter.objects.filter(pk=clinic.encounter.pk).update(voided_at=now, void_reason="wrong patient")
+        with pytest.raises(ApplicationError, match="voided"):
+            # The colleague is still in care through the earlier encounter; the voided one takes no orders.
+            prescribe(people.colleague, clinic.encounter)
+        assert Prescription.objects.count() == 1
+
+
+# Allergies
+
+
+def _allergy_model():
+    from hms.encounters import models as encounter_models
+
+    model = getattr(encounter_models, "Allergy", None)
+    if model is None:
+        return None
+    fields = {f.name for f in model._meta.get_fields()}
+    return model if {"patient", "substance", "voided_at"} <= fields else None
+
+
+@pytest.mark.django_db
+def test_a_drug_containing_an_actively_recorded_allergen_is_refused(people, clinic):
+    allergy_model = _allergy_model()
+    if allergy_model is None:
+        pytest.skip("hms.encounters.models has no Allergy model (patient, substance, voided_at) yet")
+    from django.db.models import NOT_PROVIDED
+
+    with hospital_context("DMC001"):
+        required = {
+            f.name: f
+            for f in allergy_model._meta.concrete_fields
+            if not f.null
+            and f.default is NOT_PROVIDED
+            and not f.blank
+            and not f.primary_key
+            and f.name not in ("patient", "substance")
+            and not getattr(f, "auto_now_add", False)
+            and not getattr(f, "auto_now", False)
+        }
+        values = {}
+        for name, field in required.items():
+            if field.choices:
+                values[name] = field.choices[0][0]
+            elif field.get_internal_type() in ("BigIntegerField", "IntegerField", "PositiveIntegerField"):
+                values[name] = people.doctor.pk
+            elif field.get_internal_type() == "DateTimeField":
+                values[name] = timezone.now()
+            else:
+                pytest.skip(f"cannot fill Allergy.{name} in this test")
+        allergy = allergy_model.objects.create(patient=clinic.patient, substance="Penicillin", **values)
+        with pytest.raises(services.AllergyConflict) as raised:
+            prescribe(people.doctor, clinic.encounter, drug_name="Phenoxymethylpenicillin (penicillin V)")
+        assert raised.value.substances == ["Penicillin"]
+        assert not Prescription.objects.exists()
+        refusal = AuditEvent.objects.get()
+        assert (refusal.action, refusal.patient_id) == ("prescription.allergy_refused", clinic.patient.pk)
+        prescribe(people.doctor, clinic.encounter, drug_name="Paracetamol")  # unrelated drug: fine
+        allergy_model.objects.filter(pk=allergy.pk).update(voided_at=timezone.now())
+        # A voided allergy does not count.
+        prescribe(people.doctor, clinic.encounter, drug_name="Penicillin V")
+        assert Prescription.objects.count() == 2
+        if "status" in {f.name for f in allergy_model._meta.concrete_fields}:
+            allergy_model.objects.create(
+                patient=clinic.patient, substance="Sulfa", **{**values, "status": "inactive"}
+            )
+            # Nor does an inactive one.
+            prescribe(people.doctor, clinic.encounter, drug_name="Sulfamethoxazole")
+            assert Prescription.objects.count() == 3
+
+
+# Stopping, completing, voiding
+
+
+@pytest.mark.django_db
+def test_the_prescriber_stops_an_active_prescription_with_a_reason(people, clinic):
+    with hospital_context("DMC001"):
+        prescription = prescribe(people.doctor, clinic.encounter)
+        with pytest.raises(ApplicationError, match="reason"):
+            services.prescription_stop(
+                acting_user=people.doctor, prescription_id=prescription.pk, reason="  "
+            )
+        services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="rash")
+        stored = Prescription.objects.get()
+        assert (stored.status, stored.stop_reason, stored.stopped_by_id) == (
+            "stopped",
+            "rash",
+            people.doctor.pk,
+        )
+        assert stored.stopped_at is not None
+        with pytest.raises(ApplicationError, match="already stopped"):
+            services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
+        event = AuditEvent.objects.filter(action="prescription.stop").get()
+        assert event.patient_id == clinic.patient.pk and event.detail["reason"] == "rash"
+
+
+@pytest.mark.django_db
+def test_stopping_is_for_doctors_in_care(people, clinic):
+    with hospital_context("DMC001"):
+        prescription = prescribe(people.doctor, clinic.encounter)
+        with pytest.raises(NotAllowed):
+            services.prescription_stop(acting_user=people.nurse, prescription_id=prescription.pk, reason="x")
+        with pytest.raises(NotFound):
+            services.prescription_stop(
+                acting_user=people.outsider, prescription_id=prescription.pk, reason="x"
+            )
+        # Any doctor caring for the patient may stop it, not only the prescriber.
+        services.prescription_stop(acting_user=people.colleague, prescription_id=prescription.pk, reason="x")
+
+
+@pytest.mark.django_db
+def test_a_course_that_has_run_out_is_completed_and_cannot_be_stopped(people, clinic):
+    now = timezone.now()
+    with hospital_context("DMC001"):
+        prescription = prescribe(people.doctor, clinic.encounter)
+        Prescription.objects.filter(pk=prescription.pk).update(
+            starts_at=now - datetime.timedelta(days=10), ends_at=now - datetime.timedelta(days=5)
+        )
+        prescription.refresh_from_db()
+        assert prescription.current_status(now) == "completed"
+        with pytest.raises(ApplicationError, match="already completed"):
+            services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
+
+
+@pytest.mark.django_db
+def test_a_course_finished_early_is_marked_completed(people, clinic):
+    with hospital_context("DMC001"):
+        prescription = prescribe(people.doctor, clinic.encounter)
+        services.prescription_complete(acting_user=people.doctor, prescription_id=prescription.pk)
+        assert Prescription.objects.get().status == "completed"
+        with pytest.raises(ApplicationError, match="already completed"):
+            services.prescription_complete(acting_user=people.doctor, prescription_id=prescription.pk)
+
+
+@pytest.mark.django_db
+def test_a_voided_prescription_keeps_its_row_leaves_the_list_and_takes_no_changes(people, clinic):
+    with hospital_context("DMC001"):
+        prescription = prescribe(people.doctor, clinic.encounter)
+        with pytest.raises(ApplicationError, match="reason"):
+            services.prescription_void(acting_user=people.doctor, prescription_id=prescription.pk, reason="")
+        with pytest.raises(NotAllowed):
+            services.prescription_void(acting_user=people.nurse, prescription_id=prescription.pk, reason="x")
+        services.prescription_void(
+            acting_user=people.doctor, prescription_id=prescription.pk, reason="wrong patient"
+        )
+        stored = Prescription.objects.get()
+        assert (stored.void_reason, stored.voided_by_id) == ("wrong patient", people.doctor.pk)
+        assert stored.is_voided
+        with pytest.raises(ApplicationError, match="voided"):
+            services.prescription_void(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
+        with pytest.raises(ApplicationError, match="voided"):
+            services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
+        listed = selectors.prescriptions_for_patient(user=people.doctor, patient_id=clinic.patient.pk)
+        assert list(listed.page.object_list) == []
+        with_voided = selectors.prescriptions_for_patient(
+            user=people.doctor, patient_id=clinic.patient.pk, include_voided=True
+        )
+        assert [p.pk for p in with_voided.page.object_list] == [prescription.pk]
+        as_patient = selectors.prescriptions_for_patient(
+            user=people.patient_user, patient_id=clinic.patient.pk, include_voided=True
+        )
+        assert list(as_patient.page.object_list) == []
+
+
+# Listing
+
+
+@pytest.mark.django_db
+def test_the_list_shows_running_prescriptions_first_and_is_audited(people, clinic):
+    now = timezone.now()
+    with hospital_context("DMC001"):
+        ended = prescribe(people.doctor, clinic.encounter, drug_name="Amoxicillin")
+        Prescription.objects.filter(pk=ended.pk).update(
+            starts_at=now - datetime.timedelta(days=10), ends_at=now - datetime.timedelta(days=3)
+        )
+        running = prescribe(people.doctor, clinic.encounter, drug_name="Ramipril", duration_days="90")
+        stopped = prescribe(people.doctor, clinic.encounter, drug_name="Ibuprofen")
+        services.prescription_stop(acting_user=people.doctor, prescription_id=stopped.pk, reason="GI upset")
+        AuditEvent.objects.all()  # events so far: 3 creates and a stop
+        records = selectors.prescriptions_for_patient(
+            user=people.nurse, patient_id=clinic.patient.pk, client_address="10.0.0.9"
+        )
+        rows = list(records.page.object_list)
+        event = AuditEvent.objects.filter(action="prescription.list").get()
+    assert records.patient == clinic.patient
+    assert rows[0].pk == running.pk
+    assert {r.pk for r in rows[1:]} == {ended.pk, stopped.pk}
+    assert {r.pk: r.shown_status for r in rows} == {
+        running.pk: "active",
+        ended.pk: "completed",
+        stopped.pk: "stopped",
+    }
+    assert rows[0].prescriber_name == "dr_house"
+    assert (event.patient_id, event.actor_id, event.client_address) == (
+        clinic.patient.pk,
+        people.nurse.pk,
+        "10.0.0.9",
+    )
+    assert event.detail["prescription_ids"] == [r.pk for r in rows]
+
+
+@pytest.mark.django_db
+def test_the_list_is_paginated(people, clinic):
+    now = timezone.now()
+    with hospital_context("DMC001"):
+        Prescription.objects.bulk_create(
+            Prescription(
+                encounter=clinic.encounter,
+                patient=clinic.patient,
+                prescriber_id=people.doctor.pk,
+                drug_name=f"Drug {n}",
+                dose=1,
+                dose_unit="mg",
+                route="oral",
+                frequency="OD",
+                duration_days=5,
+                starts_at=now - datetime.timedelta(minutes=n),
+                ends_at=now + datetime.timedelta(days=5),
+            )
+            for n in range(30)
+        )
+        first = selectors.prescriptions_for_patient(user=people.doctor, patient_id=clinic.patient.pk)
+        second = selectors.prescriptions_for_patient(
+            user=people.doctor, patient_id=clinic.patient.pk, page_number="2"
+        )
+        junk = selectors.prescriptions_for_patient(
+            user=people.doctor, patient_id=clinic.patient.pk, page_number="abc"
+        )
+    assert len(first.page.object_list) == selectors.PAGE_SIZE
+    assert [p.drug_name for p in second.page.object_list] == [f"Drug {n}" for n in range(25, 30)]
+    assert junk.page.number == 1
+
+
+@pytest.mark.django_db
+def test_who_may_list_a_patients_prescriptions(people, clinic):
+    with hospital_context("DMC001"):
+        prescribe(people.doctor, clinic.encounter)
+        own = selectors.prescriptions_for_patient(user=people.patient_user, patient_id=clinic.patient.pk)
+        assert len(own.page.object_list) == 1
+        with pytest.raises(NotFound):
+            selectors.prescriptions_for_patient(user=people.other_patient_user, patient_id=clinic.patient.pk)
+        with pytest.raises(NotFound):
+            selectors.prescriptions_for_patient(user=people.outsider, patient_id=clinic.patient.pk)
+        with pytest.raises(NotAllowed):
+            selectors.prescriptions_for_patient(user=people.receptionist, patient_id=clinic.patient.pk)
+        with pytest.raises(NotFound):
+            selectors.prescriptions_for_patient(user=people.doctor, patient_id="abc")

@@ -1,0 +1,406 @@
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+
+from hms.orders import services
+from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.orders.tests.helpers import PRESCRIPTION, ordered, prescribe, resulted
+from hms.tenancy.context import hospital_context
+
+BASE = "/h/DMC001/orders"
+
+
+def _body(response):
+    return response.content.decode()
+
+
+# Prescribing
+
+
+@pytest.mark.django_db
+def test_the_prescribing_form_prescribes_and_shows_the_list(client, people, clinic):
+    client.force_login(people.doctor)
+    url = f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/"
+    form = client.get(url)
+    assert form.status_code == 200
+    assert clinic.patient.mrn in _body(form) and 'name="drug_name"' in _body(form)
+    assert "TDS: three times a day" in _body(form)
+
+    response = client.post(url, PRESCRIPTION)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{BASE}/patients/{clinic.patient.pk}/prescriptions/"
+    with hospital_context("DMC001"):
+        assert Prescription.objects.get().drug_name == "Paracetamol"
+    listed = client.get(response["Location"])
+    assert listed.status_code == 200
+    assert "Paracetamol" in _body(listed) and "Active" in _body(listed)
+    assert "Reason to stop" in _body(listed)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "junk", "message"),
+    [
+        ("dose", "lots", "must be a number"),
+        ("duration_days", "", "how many days"),
+        ("frequency", "whenever", "Choose a frequency"),
+        ("dose_unit", "<script>alert(1)</script>", "Choose a dose unit"),
+    ],
+)
+def test_bad_prescriptions_answer_400_with_the_message_and_keep_what_was_typed(
+    client, people, clinic, field, junk, message
+):
+    client.force_login(people.doctor)
+    response = client.post(
+        f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/",
+        {**PRESCRIPTION, field: junk, "drug_name": "Amoxi<b>cillin</b>"},
+    )
+    assert response.status_code == 400
+    body = _body(response)
+    assert message in body
+    assert "Amoxi&lt;b&gt;cillin&lt;/b&gt;" in body
+    assert "<script>alert" not in body
+    with hospital_context("DMC001"):
+        assert not Prescription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_closed_encounter_shows_why_instead_of_the_form(client, people, clinic):
+    now = timezone.now()
+    with hospital_context("DMC001"):
+        type(clinic.earlier).objects.filter(pk=clinic.earlier.pk).update(
+            started_at=now - datetime.timedelta(days=3), ended_at=now - datetime.timedelta(days=2)
+        )
+    client.force_login(people.colleague)
+    response = client.get(f"{BASE}/encounters/{clinic.earlier.pk}/prescriptions/new/")
+    assert response.status_code == 200
+    assert "more than 24 hours ago" in _body(response) and 'name="drug_name"' not in _body(response)
+    refused = client.post(f"{BASE}/encounters/{clinic.earlier.pk}/prescriptions/new/", PRESCRIPTION)
+    assert refused.status_code == 400 and "more than 24 hours ago" in _body(refused)
+
+
+@pytest.mark.django_db
+def test_stop_and_void_from_the_list(client, people, clinic):
+    with hospital_context("DMC001"):
+        first = prescribe(people.doctor, clinic.encounter)
+        second = prescribe(people.doctor, clinic.encounter, drug_name="Ibuprofen")
+    client.force_login(people.doctor)
+    list_url = f"{BASE}/patients/{clinic.patient.pk}/prescriptions/"
+
+    refused = client.post(f"{BASE}/prescriptions/{first.pk}/stop/", {"reason": " ", "back": list_url})
+    assert refused.status_code == 400
+    assert "Give a reason for stopping" in _body(refused) and f'href="{list_url}"' in _body(refused)
+    outside = client.post(
+        f"{BASE}/prescriptions/{first.pk}/stop/", {"reason": "x", "back": "https://evil.example/"}
+    )
+    assert outside.status_code == 302  # stopped; the back link is only for refusals, and checked
+    assert client.post(f"{BASE}/prescriptions/{second.pk}/void/", {"reason": "wrong drug"}).status_code == 302
+    assert client.get(f"{BASE}/prescriptions/{second.pk}/void/").status_code == 405
+
+    with hospital_context("DMC001"):
+        assert Prescription.objects.get(pk=first.pk).status == "stopped"
+        assert Prescription.objects.get(pk=second.pk).is_voided
+    body = _body(client.get(list_url))
+    assert "Paracetamol" in body and "Ibuprofen" not in body
+    assert "Ibuprofen" in _body(client.get(list_url, {"voided": "1"}))
+
+
+@pytest.mark.django_db
+def test_refusal_back_links_only_point_inside_the_site(client, people, clinic):
+    with hospital_context("DMC001"):
+        prescription = prescribe(people.doctor, clinic.encounter)
+    client.force_login(people.doctor)
+    for back in ("https://evil.example/", "javascript:alert(1)", "//evil.example/"):
+        response = client.post(f"{BASE}/prescriptions/{prescription.pk}/stop/", {"reason": "", "back": back})
+        assert response.status_code == 400
+        assert "evil.example" not in _body(response) and "javascript:" not in _body(response)
+
+
+@pytest.mark.django_db
+def test_a_patient_sees_their_own_prescriptions_without_buttons(client, people, clinic):
+    with hospital_context("DMC001"):
+        prescribe(people.doctor, clinic.encounter)
+    client.force_login(people.patient_user)
+    response = client.get(f"{BASE}/patients/{clinic.patient.pk}/prescriptions/")
+    assert response.status_code == 200
+    assert "Paracetamol" in _body(response)
+    assert "Reason to stop" not in _body(response) and "Void" not in _body(response)
+    assert client.get(f"{BASE}/patients/{clinic.other.pk}/prescriptions/").status_code == 404
+
+
+# Lab pages
+
+
+@pytest.mark.django_db
+def test_the_lab_order_form_offers_the_catalogue_and_orders_a_panel(client, people, clinic):
+    client.force_login(people.doctor)
+    url = f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/"
+    form = client.get(url)
+    assert form.status_code == 200
+    assert 'value="58410-2"' in _body(form) and "CBC: Complete blood count" in _body(form)
+    assert "LOINC 718-7" in _body(form)
+
+    response = client.post(url, {"test_code": "CBC", "priority": "stat", "clinical_note": "pale"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{BASE}/patients/{clinic.patient.pk}/lab/"
+    with hospital_context("DMC001"):
+        assert LabOrder.objects.filter(priority="stat", panel_code="58410-2").count() == 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["NOPE", "", "<script>alert(1)</script>", "718-7' OR 1=1 --"])
+def test_an_unknown_test_code_answers_400(client, people, clinic, code):
+    client.force_login(people.doctor)
+    response = client.post(f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/", {"test_code": code})
+    assert response.status_code == 400
+    assert "catalogue" in _body(response)
+    assert "<script>alert" not in _body(response)
+    with hospital_context("DMC001"):
+        assert not LabOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_collect_enter_and_verify_through_the_pages(client, people, clinic):
+    with hospital_context("DMC001"):
+        order = ordered(people.doctor, clinic.encounter, "2823-3")
+    order_url = f"{BASE}/lab/orders/{order.pk}/"
+    client.force_login(people.nurse)
+    page = client.get(order_url)
+    assert page.status_code == 200 and "Specimen collected" in _body(page)
+    assert client.post(f"{order_url}collect/").status_code == 302
+    entry = client.get(order_url)
+    assert 'name="value"' in _body(entry) and 'value="mmol/L"' in _body(entry)
+
+    bad = client.post(f"{order_url}result/", {"value": "four", "unit": "mmol/L"})
+    assert bad.status_code == 400
+    assert "takes a number" in _body(bad) and 'value="four"' in _body(bad)
+    wrong_unit = client.post(f"{order_url}result/", {"value": "4", "unit": "mg/dL"})
+    assert wrong_unit.status_code == 400 and "cannot be converted" in _body(wrong_unit)
+    assert client.post(f"{order_url}result/", {"value": "6.8", "unit": "mEq/L"}).status_code == 302
+
+    with hospital_context("DMC001"):
+        result = LabResult.objects.get()
+    assert result.flag == "HH"
+    assert client.post(f"{BASE}/lab/results/{result.pk}/verify/").status_code == 403  # nurses do not verify
+
+    client.force_login(people.doctor)
+    shown = client.get(order_url)
+    assert "Verify result" in _body(shown) and 'class="flag-HH"' in _body(shown)
+    assert client.post(f"{BASE}/lab/results/{result.pk}/verify/").status_code == 302
+    with hospital_context("DMC001"):
+        assert LabOrder.objects.get().status == "verified"
+
+
+@pytest.mark.django_db
+def test_verifying_your_own_entry_answers_400_with_the_rule(client, people, clinic):
+    with hospital_context("DMC001"):
+        order = ordered(people.doctor, clinic.encounter)
+        services.lab_order_collect(acting_user=people.doctor, order_id=order.pk)
+        result = services.lab_result_enter(acting_user=people.doctor, order_id=order.pk, value="13")
+    client.force_login(people.doctor)
+    response = client.post(
+        f"{BASE}/lab/results/{result.pk}/verify/", {"back": f"{BASE}/lab/orders/{order.pk}/"}
+    )
+    assert response.status_code == 400
+    assert "four-eyes" in _body(response)
+    page = _body(client.get(f"{BASE}/lab/orders/{order.pk}/"))
+    assert "Verify result" not in page and "another doctor must verify it" in page
+
+
+@pytest.mark.django_db
+def test_a_bad_correction_is_shown_on_the_order_page(client, people, clinic):
+    with hospital_context("DMC001"):
+        result = resulted(people, clinic.encounter, "13")
+        services.lab_result_verify(acting_user=people.doctor, result_id=result.pk)
+    client.force_login(people.nurse)
+    url = f"{BASE}/lab/results/{result.pk}/correct/"
+    response = client.post(url, {"value": "12", "reason": "", "order_id": result.order_id})
+    assert response.status_code == 400 and "Give a reason" in _body(response)
+    response = client.post(url, {"value": "abc", "reason": "typo", "order_id": "junk"})
+    assert response.status_code == 404
+    assert (
+        client.post(url, {"value": "12.5", "reason": "typo", "order_id": result.order_id}).status_code == 302
+    )
+    with hospital_context("DMC001"):
+        assert LabResult.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_patients_results_page_highlights_flags_and_shows_a_patient_only_verified_results(
+    client, people, clinic
+):
+    with hospital_context("DMC001"):
+        critical = resulted(people, clinic.encounter, "2.1", code="2823-3")
+        services.lab_result_verify(acting_user=people.doctor, result_id=critical.pk)
+        high = resulted(people, clinic.encounter, "16.4")
+        services.lab_result_verify(acting_user=people.doctor, result_id=high.pk)
+        resulted(people, clinic.encounter, "177", code="2345-7")  # not verified
+    url = f"{BASE}/patients/{clinic.patient.pk}/lab/"
+
+    client.force_login(people.nurse)
+    staff_view = _body(client.get(url))
+    assert 'class="flag-LL"' in staff_view and 'class="flag-H"' in staff_view
+    assert "177 mg/dL" in staff_view and "awaiting verification" in staff_view
+
+    client.force_login(people.patient_user)
+    response = client.get(url)
+    assert response.status_code == 200
+    own_view = _body(response)
+    assert "2.1 mmol/L" in own_view and 'class="flag-LL"' in own_view
+    assert "16.4 g/dL" in own_view
+    assert "177" not in own_view and "Result not yet available" in own_view
+    assert client.get(f"{BASE}/patients/{clinic.other.pk}/lab/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_pages_show_times_in_the_hospitals_time_zone(client, people, clinic):
+    with hospital_context("DMC001"):
+        order = ordered(people.doctor, clinic.encounter)
+        LabOrder.objects.filter(pk=order.pk).update(
+            ordered_at=datetime.datetime(2025, 3, 1, 20, 30, tzinfo=datetime.UTC)
+        )
+    client.force_login(people.nurse)
+    body = _body(client.get(f"{BASE}/lab/orders/{order.pk}/"))
+    assert "2025-03-02 02:30" in body  # Asia/Dhaka is UTC+6
+
+
+@pytest.mark.django_db
+def test_the_worklist_page(client, people, clinic):
+    with hospital_context("DMC001"):
+        resulted(people, clinic.encounter, "25", code="2345-7")
+        ordered(people.doctor, clinic.encounter, "2951-2", priority="stat")
+    client.force_login(people.nurse)
+    response = client.get(f"{BASE}/lab/worklist/")
+    assert response.status_code == 200
+    body = _body(response)
+    assert body.index("Glucose") < body.index("Sodium")  # the critical result first
+    assert 'class="flag-LL"' in body
+    assert client.get(f"{BASE}/lab/worklist/", {"page": "abc"}).status_code == 200
+    junk_stage = client.get(f"{BASE}/lab/worklist/", {"stage": "<b>all</b>"})
+    assert junk_stage.status_code == 400 and "Unknown worklist stage" in _body(junk_stage)
+    only_collect = _body(client.get(f"{BASE}/lab/worklist/", {"stage": "collect"}))
+    assert "Sodium" in only_collect and "Glucose" not in only_collect
+
+
+# Refusals and junk: never a 500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["receptionist", "admin", "patient_user"])
+def test_roles_without_rights_get_403_on_staff_pages(client, people, clinic, who):
+    client.force_login(getattr(people, who))
+    assert client.get(f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/").status_code == 403
+    assert client.get(f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/").status_code == 403
+    assert client.get(f"{BASE}/lab/worklist/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_doctor_not_in_care_gets_404(client, people, clinic):
+    with hospital_context("DMC001"):
+        prescription = prescribe(people.doctor, clinic.encounter)
+        result = resulted(people, clinic.encounter, "13")
+    client.force_login(people.outsider)
+    for url in (
+        f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/",
+        f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/",
+        f"{BASE}/patients/{clinic.patient.pk}/prescriptions/",
+        f"{BASE}/patients/{clinic.patient.pk}/lab/",
+        f"{BASE}/lab/orders/{result.order_id}/",
+    ):
+        assert client.get(url).status_code == 404, url
+    for url in (
+        f"{BASE}/prescriptions/{prescription.pk}/stop/",
+        f"{BASE}/lab/orders/{result.order_id}/cancel/",
+        f"{BASE}/lab/results/{result.pk}/verify/",
+    ):
+        assert client.post(url, {"reason": "x"}).status_code == 404, url
+
+
+JUNK_IDS = ["abc", "0", "-1", "1.5", "99999999999999999999999", "%27%20OR%201%3D1", "%00"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("junk", JUNK_IDS)
+def test_junk_ids_answer_404_never_500(client, people, clinic, junk):
+    client.force_login(people.doctor)
+    gets = [
+        f"encounters/{junk}/prescriptions/new/",
+        f"encounters/{junk}/lab-orders/new/",
+        f"patients/{junk}/prescriptions/",
+        f"patients/{junk}/lab/",
+        f"lab/orders/{junk}/",
+    ]
+    posts = [
+        f"encounters/{junk}/prescriptions/new/",
+        f"encounters/{junk}/lab-orders/new/",
+        f"prescriptions/{junk}/stop/",
+        f"prescriptions/{junk}/complete/",
+        f"prescriptions/{junk}/void/",
+        f"lab/orders/{junk}/collect/",
+        f"lab/orders/{junk}/result/",
+        f"lab/orders/{junk}/cancel/",
+        f"lab/orders/{junk}/void/",
+        f"lab/results/{junk}/verify/",
+        f"lab/results/{junk}/correct/",
+    ]
+    for path in gets:
+        assert client.get(f"{BASE}/{path}").status_code == 404, path
+    for path in posts:
+        response = client.post(f"{BASE}/{path}", {"reason": "x", "value": "1", "test_code": "718-7"})
+        assert response.status_code == 404, path
+
+
+@pytest.mark.django_db
+def test_junk_form_values_answer_400_never_500(client, people, clinic):
+    with hospital_context("DMC001"):
+        order = ordered(people.doctor, clinic.encounter)
+        services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
+        prescription = prescribe(people.doctor, clinic.encounter)
+    client.force_login(people.doctor)
+    long_text = "9" * 5000
+    cases = [
+        (f"encounters/{clinic.encounter.pk}/prescriptions/new/", {"dose": long_text}),
+        (
+            f"encounters/{clinic.encounter.pk}/prescriptions/new/",
+            {**PRESCRIPTION, "duration_days": long_text},
+        ),
+        (f"encounters/{clinic.encounter.pk}/prescriptions/new/", {**PRESCRIPTION, "quantity": "1e400"}),
+        (f"encounters/{clinic.encounter.pk}/lab-orders/new/", {"test_code": long_text}),
+        (f"encounters/{clinic.encounter.pk}/lab-orders/new/", {"test_code": "718-7", "priority": long_text}),
+        (f"lab/orders/{order.pk}/result/", {"value": long_text}),
+        (f"lab/orders/{order.pk}/result/", {"value": "Infinity"}),
+        (f"lab/orders/{order.pk}/result/", {"value": "1", "unit": long_text}),
+        (f"prescriptions/{prescription.pk}/stop/", {"reason": long_text}),
+        (f"lab/orders/{order.pk}/cancel/", {"reason": ""}),
+    ]
+    for path, data in cases:
+        response = client.post(f"{BASE}/{path}", data)
+        assert response.status_code == 400, (path, response.status_code)
+    with hospital_context("DMC001"):
+        assert Prescription.objects.count() == 1 and LabOrder.objects.count() == 1
+        assert not LabResult.objects.exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_log_in(client, clinic):
+    response = client.get(f"{BASE}/lab/worklist/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_the_order_page_shows_only_what_each_role_may_do(client, people, clinic):
+    with hospital_context("DMC001"):
+        result = resulted(people, clinic.encounter, "13")
+    url = f"{BASE}/lab/orders/{result.order_id}/"
+    client.force_login(people.nurse)
+    nurse_view = _body(client.get(url))
+    assert "Verify result" not in nurse_view and "Void order" not in nurse_view
+    assert "Correct the result" in nurse_view
+    client.force_login(people.patient_user)
+    patient_view = _body(client.get(url))
+    assert "Correct the result" not in patient_view and "13 g/dL" not in patient_view
+    assert re.search(r"No result yet", patient_view)
