@@ -1,12 +1,67 @@
-"""Scheduling (tenant database): practitioners' appointments with patients.
+"""Scheduling (tenant database): practitioners' working hours and their appointments with patients.
 
-Times are stored in UTC; pages show them in the hospital's time zone.
+Times are stored in UTC; pages show them in the hospital's time zone. Working hours
+are the hospital's local wall-clock times, so 09:00-17:00 stays 09:00-17:00 across
+daylight-saving changes. No practitioner is ever double-booked: the database itself
+refuses overlapping live appointments (an exclusion constraint on PostgreSQL,
+triggers on SQLite; migration 0003).
 """
 
 from django.db import models
 
 from hms.core.models import TimeStampedModel
 from hms.patients.models import Patient
+
+# Statuses that no longer hold the practitioner's time (the database constraint names them too).
+FREE_STATUSES = ("cancelled", "no_show")
+
+
+class WorkingHours(TimeStampedModel):
+    """One period of a practitioner's week in which they see patients (several per day allowed).
+
+    Rows are never deleted: replacing a day's hours deactivates the old rows.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    practitioner_user_id = models.BigIntegerField(help_text="The shared user (doctor) who works these hours.")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Local wall-clock time in the hospital's time zone.")
+    end_time = models.TimeField(help_text="Local wall-clock time in the hospital's time zone.")
+    slot_minutes = models.PositiveSmallIntegerField(default=15)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["practitioner_user_id", "weekday", "start_time", "id"]
+        verbose_name_plural = "working hours"
+        indexes = [models.Index(fields=["practitioner_user_id", "weekday", "is_active"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="scheduling_workinghours_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6),
+                name="scheduling_workinghours_weekday_0_to_6",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=480),
+                name="scheduling_workinghours_slot_5_to_480_minutes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"#{self.practitioner_user_id} {self.get_weekday_display()} "
+            f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        )
 
 
 class Appointment(TimeStampedModel):
@@ -24,12 +79,17 @@ class Appointment(TimeStampedModel):
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOOKED)
     reason = models.CharField(max_length=255, blank=True)
+    booked_by_id = models.BigIntegerField(null=True, blank=True, help_text="The shared user who booked it.")
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by_id = models.BigIntegerField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [
             models.Index(fields=["practitioner_user_id", "starts_at"]),
             models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["starts_at"], name="scheduling_appt_starts_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -40,3 +100,12 @@ class Appointment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} #{self.practitioner_user_id} {self.get_status_display()}"
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the appointment still holds the practitioner's time."""
+        return self.status not in FREE_STATUSES
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)

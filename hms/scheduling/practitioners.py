@@ -1,0 +1,58 @@
+"""Who can be booked: active doctors of the current hospital (shared users, looked up by id)."""
+
+from hms.accounts.models import Role, User
+from hms.core.exceptions import ApplicationError
+from hms.staff.models import StaffMember
+from hms.tenancy.context import current_tenant
+
+NOT_BOOKABLE = "Choose a doctor of this hospital."
+
+
+def practitioner_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def practitioner_get(*, practitioner_user_id: object) -> User:
+    """The active doctor of the current hospital with this user id, or ApplicationError ("practitioner").
+
+    An unknown id, another hospital's user and a user who is not a doctor answer alike,
+    so the message tells nothing about other hospitals' accounts.
+    """
+    try:
+        user_id = int(str(practitioner_user_id).strip())
+    except (TypeError, ValueError):
+        raise ApplicationError(NOT_BOOKABLE, details={"practitioner": [NOT_BOOKABLE]}) from None
+    user = User.objects.select_related("hospital").filter(pk=user_id).first()
+    tenant = current_tenant()
+    if user is None or user.hospital is None or user.hospital.code != tenant.code or user.role != Role.DOCTOR:
+        raise ApplicationError(NOT_BOOKABLE, details={"practitioner": [NOT_BOOKABLE]})
+    name = practitioner_name(user)
+    if not user.is_active or StaffMember.objects.filter(user_id=user_id, is_active=False).exists():
+        message = f"{name} is not on this hospital's active staff and cannot be booked."
+        raise ApplicationError(message, details={"practitioner": [message]})
+    return user
+
+
+def practitioner_choices() -> list[tuple[int, str]]:
+    """(user id, name) of the current hospital's bookable doctors, by name."""
+    tenant = current_tenant()
+    doctors = list(
+        User.objects.filter(hospital__code=tenant.code, role=Role.DOCTOR, is_active=True).only(
+            "id", "username", "first_name", "last_name"
+        )
+    )
+    inactive = set(
+        StaffMember.objects.filter(user_id__in=[d.pk for d in doctors], is_active=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    choices = [(d.pk, practitioner_name(d)) for d in doctors if d.pk not in inactive]
+    return sorted(choices, key=lambda choice: (choice[1].lower(), choice[0]))
+
+
+def practitioner_names(user_ids: set[int]) -> dict[int, str]:
+    """Names of these shared users, in one query (ids of users who are gone map to "#id")."""
+    if not user_ids:
+        return {}
+    users = User.objects.only("id", "username", "first_name", "last_name").in_bulk(sorted(user_ids))
+    return {pk: practitioner_name(users[pk]) if pk in users else f"#{pk}" for pk in user_ids}

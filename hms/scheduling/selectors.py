@@ -1,0 +1,276 @@
+"""Reads of the scheduling app, scoped to the current hospital and the user's rights.
+
+Reads that show patients (the day list, a patient's appointments, one appointment)
+are audited. Working hours, free slots and the list of doctors show no patient and
+are not.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, Scope, permission_require
+from hms.audit.services import audit_record
+from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.encounters.access import patient_access, patient_in_care
+from hms.patients.models import Patient
+from hms.scheduling import wallclock
+from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
+from hms.scheduling.practitioners import (
+    practitioner_choices,
+    practitioner_get,
+    practitioner_name,
+    practitioner_names,
+)
+from hms.scheduling.services import APPOINTMENT_NOT_FOUND, appointment_next_statuses
+from hms.scheduling.wallclock import hospital_zone, local_day_bounds, local_to_utc
+from hms.tenancy.context import current_tenant
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class AppointmentEntry:
+    """One appointment as a list shows it: the row, its patient, the doctor's name, local times."""
+
+    appointment: Appointment
+    patient: Patient
+    practitioner_name: str
+    starts_local: datetime.datetime
+    ends_local: datetime.datetime
+    next_statuses: tuple[str, ...]
+
+    @property
+    def can_cancel(self) -> bool:
+        return Appointment.Status.CANCELLED in self.next_statuses
+
+    @property
+    def can_reschedule(self) -> bool:
+        return self.appointment.status == Appointment.Status.BOOKED
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime.datetime  # UTC
+    starts_local: datetime.datetime
+    ends_local: datetime.datetime
+
+
+@dataclass(frozen=True)
+class FreeSlots:
+    practitioner_user_id: int
+    practitioner_name: str
+    date: datetime.date
+    time_zone: str
+    has_working_hours: bool  # any hours at all; without them the doctor can be booked at any time
+    periods: tuple[tuple[datetime.time, datetime.time], ...]  # that weekday's hours
+    slots: tuple[Slot, ...]
+
+
+def _entries(appointments: list[Appointment]) -> list[AppointmentEntry]:
+    zone = hospital_zone()
+    names = practitioner_names({a.practitioner_user_id for a in appointments})
+    return [
+        AppointmentEntry(
+            appointment=a,
+            patient=a.patient,
+            practitioner_name=names.get(a.practitioner_user_id, ""),
+            starts_local=a.starts_at.astimezone(zone),
+            ends_local=a.ends_at.astimezone(zone),
+            next_statuses=tuple(appointment_next_statuses(a.status)),
+        )
+        for a in appointments
+    ]
+
+
+def _page(queryset: QuerySet[Appointment], page_number: object) -> Page:
+    page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+    page.object_list = _entries(list(page.object_list))
+    return page
+
+
+def appointment_day_list(
+    *,
+    user: User,
+    date: datetime.date,
+    practitioner_user_id: int | None = None,
+    page_number: object = 1,
+    client_address: str | None = None,
+) -> Page:
+    """One page of the appointments starting on the hospital's local `date`, in time order; audited.
+
+    Every status is listed (cancelled ones too, with their reason). Hospital staff only.
+    """
+    scope = permission_require(user=user, resource=Resource.APPOINTMENT, action=Action.VIEW)
+    if scope != Scope.ALL:
+        raise NotAllowed("The day's appointment list is for the hospital's staff.")
+    start, end = local_day_bounds(date=date, zone=hospital_zone())
+    queryset = (
+        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("patient")
+        .order_by("starts_at", "id")
+    )
+    if practitioner_user_id is not None:
+        queryset = queryset.filter(practitioner_user_id=practitioner_user_id)
+    with transaction.atomic(using=current_tenant().alias):
+        page = _page(queryset, page_number)
+        audit_record(
+            acting_user=user,
+            action="appointment.day_list",
+            resource="Appointment",
+            client_address=client_address,
+            detail={
+                "date": date.isoformat(),
+                "practitioner_user_id": practitioner_user_id,
+                "page": page.number,
+                "appointment_ids": [e.appointment.pk for e in page.object_list],
+                "patient_ids": sorted({e.patient.pk for e in page.object_list}),
+            },
+        )
+    return page
+
+
+def patient_appointments(
+    *, user: User, patient_id: object, page_number: object = 1, client_address: str | None = None
+) -> Page:
+    """One page of a patient's appointments, latest first; a patient sees only their own. Audited."""
+    patient = patient_access(
+        user=user, patient_id=patient_id, resource=Resource.APPOINTMENT, action=Action.VIEW
+    )
+    queryset = (
+        Appointment.objects.filter(patient=patient).select_related("patient").order_by("-starts_at", "-id")
+    )
+    with transaction.atomic(using=current_tenant().alias):
+        page = _page(queryset, page_number)
+        audit_record(
+            acting_user=user,
+            action="appointment.list",
+            resource="Appointment",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={"page": page.number, "appointment_ids": [e.appointment.pk for e in page.object_list]},
+        )
+    return page
+
+
+def appointment_get(
+    *, user: User, appointment_id: object, client_address: str | None = None
+) -> AppointmentEntry:
+    """One appointment, if the user may see it (a patient: their own); NotFound otherwise. Audited."""
+    scope = permission_require(user=user, resource=Resource.APPOINTMENT, action=Action.VIEW)
+    try:
+        pk = int(str(appointment_id).strip())
+    except (TypeError, ValueError):
+        raise NotFound(APPOINTMENT_NOT_FOUND) from None
+    appointment = Appointment.objects.select_related("patient").filter(pk=pk).first()
+    if appointment is None:
+        raise NotFound(APPOINTMENT_NOT_FOUND)
+    if scope == Scope.OWN and appointment.patient.user_id != user.pk:
+        raise NotFound(APPOINTMENT_NOT_FOUND)
+    if (
+        scope == Scope.CARE
+        and appointment.practitioner_user_id != user.pk
+        and not patient_in_care(user=user, patient_id=appointment.patient_id)
+    ):
+        raise NotFound(APPOINTMENT_NOT_FOUND)
+    with transaction.atomic(using=current_tenant().alias):
+        (entry,) = _entries([appointment])
+        audit_record(
+            acting_user=user,
+            action="appointment.view",
+            resource="Appointment",
+            patient_id=appointment.patient_id,
+            client_address=client_address,
+            detail={"appointment_id": appointment.pk},
+        )
+    return entry
+
+
+def patient_for_booking(*, user: User, mrn: str) -> Patient:
+    """The patient with this MRN, for a booking form; ApplicationError ("mrn") if there is none."""
+    permission_require(user=user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+    mrn = (mrn or "").strip()
+    if not mrn:
+        raise ApplicationError("Enter the patient's MRN.", details={"mrn": ["Enter the patient's MRN."]})
+    patient = Patient.objects.filter(mrn=mrn).first()
+    if patient is None:
+        message = f"No patient with MRN {mrn} is registered here."
+        raise ApplicationError(message, details={"mrn": [message]})
+    return patient
+
+
+def bookable_practitioners(*, user: User) -> list[tuple[int, str]]:
+    """(user id, name) of the doctors who can be booked here, for staff."""
+    permission_require(user=user, resource=Resource.SCHEDULE, action=Action.VIEW)
+    return practitioner_choices()
+
+
+def working_hours_list(
+    *, user: User, practitioner_user_id: int | None = None, page_number: object = 1
+) -> Page:
+    """One page of the active working hours (of one doctor, or all), by doctor, weekday and time."""
+    permission_require(user=user, resource=Resource.SCHEDULE, action=Action.VIEW)
+    queryset = WorkingHours.objects.filter(is_active=True).order_by(
+        "practitioner_user_id", "weekday", "start_time", "id"
+    )
+    if practitioner_user_id is not None:
+        queryset = queryset.filter(practitioner_user_id=practitioner_user_id)
+    page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+    page.object_list = list(page.object_list)
+    return page
+
+
+def practitioner_free_slots(*, user: User, practitioner_user_id: object, date: datetime.date) -> FreeSlots:
+    """The doctor's free slots on the hospital's local `date`: working hours minus live appointments.
+
+    Slots are `slot_minutes` long, start on the period's wall-clock grid, and begin
+    from now on. A slot in the hour skipped by a clock change does not exist; in the
+    hour repeated, only its first occurrence is offered.
+    """
+    permission_require(user=user, resource=Resource.SCHEDULE, action=Action.VIEW)
+    practitioner = practitioner_get(practitioner_user_id=practitioner_user_id)
+    zone = hospital_zone()
+    hours = list(WorkingHours.objects.filter(practitioner_user_id=practitioner.pk, is_active=True))
+    day = sorted((h for h in hours if h.weekday == date.weekday()), key=lambda h: h.start_time)
+    day_start, day_end = local_day_bounds(date=date, zone=zone)
+    busy = list(
+        Appointment.objects.filter(
+            practitioner_user_id=practitioner.pk, starts_at__lt=day_end, ends_at__gt=day_start
+        )
+        .exclude(status__in=FREE_STATUSES)
+        .values_list("starts_at", "ends_at")
+    )
+    now = wallclock.now()
+    slots: list[Slot] = []
+    seen: set[datetime.datetime] = set()
+    for period in day:
+        step = datetime.timedelta(minutes=period.slot_minutes)
+        wall = datetime.datetime.combine(date, period.start_time)
+        period_end = datetime.datetime.combine(date, period.end_time)
+        while wall + step <= period_end:
+            try:
+                start = local_to_utc(date=date, time=wall.time(), zone=zone)
+            except ApplicationError:  # skipped by the clock change
+                wall += step
+                continue
+            end = start + step
+            local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+            within = local_end.date() == date and local_end.time() <= period.end_time
+            free = all(not (b_start < end and start < b_end) for b_start, b_end in busy)
+            if within and free and start >= now and start not in seen:
+                seen.add(start)
+                slots.append(Slot(starts_at=start, starts_local=local_start, ends_local=local_end))
+            wall += step
+    return FreeSlots(
+        practitioner_user_id=practitioner.pk,
+        practitioner_name=practitioner_name(practitioner),
+        date=date,
+        time_zone=zone.key,
+        has_working_hours=bool(hours),
+        periods=tuple((h.start_time, h.end_time) for h in day),
+        slots=tuple(sorted(slots, key=lambda s: s.starts_at)),
+    )

@@ -1,0 +1,540 @@
+"""Writes of the scheduling app: working hours, and booking, rescheduling, cancelling and
+moving appointments through their statuses. Each checks the permission matrix and writes
+its audit row in the same transaction.
+
+A practitioner is never double-booked: the service checks first, inside its
+transaction, to name the clashing time, and the database refuses what slips past
+(two bookings at the same moment); that refusal becomes the same ApplicationError.
+"""
+
+import datetime
+import zoneinfo
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, Scope, permission_require
+from hms.audit.services import audit_record
+from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.encounters.access import patient_access
+from hms.patients.models import Patient
+from hms.scheduling import wallclock
+from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
+from hms.scheduling.practitioners import practitioner_get, practitioner_name
+from hms.scheduling.wallclock import UTC, date_check, hospital_zone, local_to_utc
+from hms.tenancy.context import current_tenant
+
+MIN_DURATION_MINUTES = 5
+MAX_DURATION_MINUTES = 480
+APPOINTMENT_NOT_FOUND = "No such appointment here."
+
+S = Appointment.Status
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.BOOKED: frozenset({S.ARRIVED, S.CANCELLED, S.NO_SHOW}),
+    S.ARRIVED: frozenset({S.IN_CONSULTATION, S.CANCELLED}),
+    S.IN_CONSULTATION: frozenset({S.COMPLETED}),
+}
+
+
+def appointment_next_statuses(status: str) -> list[str]:
+    """The statuses an appointment in `status` may move to, in the order of the Status list."""
+    allowed = TRANSITIONS.get(status, frozenset())
+    return [value for value in S.values if value in allowed]
+
+
+# Working hours
+
+
+def working_hours_set(
+    *,
+    acting_user: User,
+    practitioner_user_id: object,
+    weekday: int,
+    periods: Sequence[tuple[datetime.time, datetime.time]],
+    slot_minutes: int = 15,
+    client_address: str | None = None,
+) -> list[WorkingHours]:
+    """Replace a doctor's working hours on one weekday with `periods` (local wall-clock times).
+
+    An empty `periods` means the doctor does not work that day. The replaced rows are
+    kept, inactive. Booked appointments are not moved: outside the new hours they stay
+    until someone reschedules them.
+    """
+    permission_require(user=acting_user, resource=Resource.SCHEDULE, action=Action.UPDATE)
+    practitioner = practitioner_get(practitioner_user_id=practitioner_user_id)
+    errors: dict[str, list[str]] = {}
+    if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        errors["weekday"] = ["Choose a day of the week (0 = Monday ... 6 = Sunday)."]
+    if isinstance(slot_minutes, bool) or not isinstance(slot_minutes, int) or not 5 <= slot_minutes <= 480:
+        errors["slot_minutes"] = ["Slots are 5 to 480 minutes long."]
+    rows: list[WorkingHours] = []
+    problems: list[str] = []
+    for start, end in periods:
+        if not isinstance(start, datetime.time) or not isinstance(end, datetime.time):
+            problems.append("Give each period as a start and an end time (hh:mm).")
+            continue
+        start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
+        if end <= start:
+            problems.append(f"{start:%H:%M}-{end:%H:%M}: the end must be after the start.")
+            continue
+        rows.append(
+            WorkingHours(
+                practitioner_user_id=practitioner.pk,
+                weekday=weekday,
+                start_time=start,
+                end_time=end,
+                slot_minutes=slot_minutes,
+            )
+        )
+    rows.sort(key=lambda row: row.start_time)
+    for before, after in zip(rows, rows[1:], strict=False):
+        if after.start_time < before.end_time:
+            problems.append(
+                f"{before.start_time:%H:%M}-{before.end_time:%H:%M} and "
+                f"{after.start_time:%H:%M}-{after.end_time:%H:%M} overlap."
+            )
+    if problems:
+        errors["periods"] = problems
+    if errors:
+        raise ApplicationError("The working hours are not valid.", details=errors)
+    for row in rows:
+        try:
+            row.full_clean(validate_constraints=False)
+        except ValidationError as exc:
+            raise ApplicationError("The working hours are not valid.", details=exc.message_dict) from exc
+
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        replaced = list(
+            WorkingHours.objects.select_for_update()
+            .filter(practitioner_user_id=practitioner.pk, weekday=weekday, is_active=True)
+            .values_list("pk", flat=True)
+        )
+        WorkingHours.objects.filter(pk__in=replaced).update(is_active=False, updated_at=timezone.now())
+        for row in rows:
+            row.save(using=alias)
+        audit_record(
+            acting_user=acting_user,
+            action="working_hours.set",
+            resource="WorkingHours",
+            client_address=client_address,
+            detail={
+                "practitioner_user_id": practitioner.pk,
+                "weekday": weekday,
+                "periods": [f"{r.start_time:%H:%M}-{r.end_time:%H:%M}" for r in rows],
+                "slot_minutes": slot_minutes,
+                "working_hours_ids": [r.pk for r in rows],
+                "replaced_ids": replaced,
+            },
+        )
+    return rows
+
+
+# Appointments
+
+
+def appointment_book(
+    *,
+    acting_user: User,
+    patient: Patient,
+    practitioner_user_id: object,
+    starts_at: datetime.datetime | None = None,
+    local_date: datetime.date | None = None,
+    local_time: datetime.time | None = None,
+    duration_minutes: int = 15,
+    reason: str = "",
+    client_address: str | None = None,
+) -> Appointment:
+    """Book `patient` with a doctor, from `starts_at` (aware) or the hospital's local date and time.
+
+    The start is taken to the minute. Refused: a start in the past, a duration outside
+    5-480 minutes, a time outside the doctor's working hours (when they have any), and
+    any overlap with the doctor's or the patient's live appointments.
+    """
+    permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+    alias = current_tenant().alias
+    if not isinstance(patient, Patient) or patient._state.db != alias:
+        raise NotFound("No such patient here.")
+    patient = patient_access(
+        user=acting_user, patient_id=patient.pk, resource=Resource.APPOINTMENT, action=Action.CREATE
+    )
+    practitioner = practitioner_get(practitioner_user_id=practitioner_user_id)
+    zone = hospital_zone()
+    start = _start_resolve(starts_at=starts_at, local_date=local_date, local_time=local_time, zone=zone)
+    duration = _duration_check(duration_minutes)
+    appointment = Appointment(
+        patient=patient,
+        practitioner_user_id=practitioner.pk,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(minutes=duration),
+        reason=(reason or "").strip(),
+        booked_by_id=acting_user.pk,
+    )
+    _fields_check(appointment)
+    _not_in_past_check(appointment.starts_at, zone)
+    _working_hours_check(practitioner, appointment.starts_at, appointment.ends_at, zone)
+
+    try:
+        with transaction.atomic(using=alias):
+            _patient_lock(patient.pk)
+            _clash_check(practitioner, patient, appointment.starts_at, appointment.ends_at, zone)
+            appointment.save(using=alias)
+            audit_record(
+                acting_user=acting_user,
+                action="appointment.book",
+                resource="Appointment",
+                patient_id=patient.pk,
+                client_address=client_address,
+                detail={
+                    "appointment_id": appointment.pk,
+                    "practitioner_user_id": practitioner.pk,
+                    "starts_at": appointment.starts_at.isoformat(),
+                    "ends_at": appointment.ends_at.isoformat(),
+                },
+            )
+    except IntegrityError as exc:
+        raise _database_refusal(
+            practitioner, patient, appointment.starts_at, appointment.ends_at, zone
+        ) from exc
+    return appointment
+
+
+def appointment_reschedule(
+    *,
+    acting_user: User,
+    appointment_id: object,
+    starts_at: datetime.datetime | None = None,
+    local_date: datetime.date | None = None,
+    local_time: datetime.time | None = None,
+    duration_minutes: int | None = None,
+    client_address: str | None = None,
+) -> Appointment:
+    """Move a booked appointment to a new start (and optionally a new duration), same doctor.
+
+    Rescheduling books a new time, so only those who may book may reschedule. The same
+    rules as booking apply. Give the new start as the local date and time to keep the
+    wall-clock time across a clock change ("same time next week").
+    """
+    permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+    permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
+    alias = current_tenant().alias
+    appointment = _appointment_get(appointment_id)
+    _reschedulable_check(appointment)
+    practitioner = practitioner_get(practitioner_user_id=appointment.practitioner_user_id)
+    zone = hospital_zone()
+    start = _start_resolve(starts_at=starts_at, local_date=local_date, local_time=local_time, zone=zone)
+    duration = _duration_check(appointment.duration_minutes if duration_minutes is None else duration_minutes)
+    end = start + datetime.timedelta(minutes=duration)
+    if (start, end) == (appointment.starts_at, appointment.ends_at):
+        raise ApplicationError("The appointment is already at that time.")
+    _not_in_past_check(start, zone)
+    _working_hours_check(practitioner, start, end, zone)
+
+    try:
+        with transaction.atomic(using=alias):
+            _patient_lock(appointment.patient_id)
+            current = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+            _reschedulable_check(current)
+            _clash_check(practitioner, current.patient, start, end, zone, exclude_id=current.pk)
+            before = {"starts_at": current.starts_at.isoformat(), "ends_at": current.ends_at.isoformat()}
+            current.starts_at, current.ends_at = start, end
+            current.save(using=alias, update_fields=["starts_at", "ends_at", "updated_at"])
+            audit_record(
+                acting_user=acting_user,
+                action="appointment.reschedule",
+                resource="Appointment",
+                patient_id=current.patient_id,
+                client_address=client_address,
+                detail={
+                    "appointment_id": current.pk,
+                    "practitioner_user_id": practitioner.pk,
+                    "from": before,
+                    "to": {"starts_at": start.isoformat(), "ends_at": end.isoformat()},
+                },
+            )
+    except IntegrityError as exc:
+        raise _database_refusal(
+            practitioner, appointment.patient, start, end, zone, exclude_id=appointment.pk
+        ) from exc
+    return current
+
+
+def appointment_cancel(
+    *, acting_user: User, appointment_id: object, reason: str, client_address: str | None = None
+) -> Appointment:
+    """Cancel a booked or arrived appointment; the reason is required and kept on the row."""
+    return appointment_status_set(
+        acting_user=acting_user,
+        appointment_id=appointment_id,
+        new_status=Appointment.Status.CANCELLED,
+        reason=reason,
+        client_address=client_address,
+    )
+
+
+def appointment_status_set(
+    *,
+    acting_user: User,
+    appointment_id: object,
+    new_status: str,
+    reason: str = "",
+    client_address: str | None = None,
+) -> Appointment:
+    """Move an appointment to `new_status` along the allowed transitions.
+
+    booked -> arrived | cancelled | no_show; arrived -> in_consultation | cancelled;
+    in_consultation -> completed. Cancelling needs a reason; a no-show can be recorded
+    only once the appointment has started. A doctor changes only their own appointments.
+    """
+    scope = permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
+    if new_status not in S.values:
+        raise ApplicationError(
+            f"{new_status!r} is not an appointment status.", details={"status": ["Choose a status."]}
+        )
+    reason = (reason or "").strip()
+    if new_status == S.CANCELLED and not reason:
+        raise ApplicationError(
+            "Give a reason for cancelling.", details={"reason": ["A cancellation needs a reason."]}
+        )
+    if len(reason) > 255:
+        raise ApplicationError(
+            "The reason is too long.", details={"reason": ["Keep the reason to 255 characters."]}
+        )
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        appointment = _appointment_get(appointment_id, for_update=True)
+        if scope == Scope.CARE and appointment.practitioner_user_id != acting_user.pk:
+            raise NotAllowed("A doctor may change only their own appointments.")
+        old_status = appointment.status
+        if new_status not in TRANSITIONS.get(old_status, frozenset()):
+            raise ApplicationError(
+                _transition_refusal(old_status, new_status), details={"status": [new_status]}
+            )
+        now = wallclock.now()
+        if new_status == S.NO_SHOW and now < appointment.starts_at:
+            zone = hospital_zone()
+            raise ApplicationError(
+                "A patient can be recorded as a no-show only once their appointment has started "
+                f"({_local_label(appointment.starts_at, zone)})."
+            )
+        appointment.status = new_status
+        appointment.status_changed_at = now
+        appointment.status_changed_by_id = acting_user.pk
+        fields = ["status", "status_changed_at", "status_changed_by_id", "updated_at"]
+        if new_status == S.CANCELLED:
+            appointment.cancel_reason = reason
+            fields.append("cancel_reason")
+        appointment.save(using=alias, update_fields=fields)
+        detail = {"appointment_id": appointment.pk, "from": old_status, "to": new_status}
+        if new_status == S.CANCELLED:
+            detail["reason"] = reason
+        audit_record(
+            acting_user=acting_user,
+            action="appointment.cancel" if new_status == S.CANCELLED else "appointment.status",
+            resource="Appointment",
+            patient_id=appointment.patient_id,
+            client_address=client_address,
+            detail=detail,
+        )
+    return appointment
+
+
+# Helpers
+
+
+def _appointment_get(appointment_id: object, *, for_update: bool = False) -> Appointment:
+    try:
+        pk = int(str(appointment_id).strip())
+    except (TypeError, ValueError):
+        raise NotFound(APPOINTMENT_NOT_FOUND) from None
+    queryset = Appointment.objects.select_related("patient")
+    if for_update:
+        queryset = queryset.select_for_update()
+    appointment = queryset.filter(pk=pk).first()
+    if appointment is None:
+        raise NotFound(APPOINTMENT_NOT_FOUND)
+    return appointment
+
+
+def _reschedulable_check(appointment: Appointment) -> None:
+    if appointment.status != S.BOOKED:
+        raise ApplicationError(
+            f"Only a booked appointment can be rescheduled; this one is {appointment.get_status_display()}."
+        )
+
+
+def _transition_refusal(old_status: str, new_status: str) -> str:
+    old_label, new_label = S(old_status).label, S(new_status).label
+    allowed = appointment_next_statuses(old_status)
+    if not allowed:
+        return f"The appointment is {old_label} and can no longer change status (asked for {new_label})."
+    labels = [S(value).label for value in allowed]
+    names = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+    return f"An appointment that is {old_label} cannot become {new_label}; it can become {names}."
+
+
+def _start_resolve(
+    *,
+    starts_at: datetime.datetime | None,
+    local_date: datetime.date | None,
+    local_time: datetime.time | None,
+    zone: zoneinfo.ZoneInfo,
+) -> datetime.datetime:
+    if starts_at is not None:
+        if local_date is not None or local_time is not None:
+            raise ApplicationError(
+                "Give the start either as an instant or as a local date and time, not both."
+            )
+        if not isinstance(starts_at, datetime.datetime) or timezone.is_naive(starts_at):
+            raise ApplicationError(
+                "The start must carry a time zone; give a local date and time for the hospital's own.",
+                details={"starts_at": ["A time-zone-aware date and time is needed."]},
+            )
+        date_check(starts_at.date())
+        start = starts_at.astimezone(UTC)
+    else:
+        errors = {}
+        if not isinstance(local_date, datetime.date) or isinstance(local_date, datetime.datetime):
+            errors["date"] = ["Enter the date (yyyy-mm-dd)."]
+        if not isinstance(local_time, datetime.time):
+            errors["time"] = ["Enter the time (hh:mm)."]
+        if errors:
+            raise ApplicationError("Enter the date and time of the appointment.", details=errors)
+        assert local_date is not None and local_time is not None  # for the type checker
+        start = local_to_utc(date=local_date, time=local_time, zone=zone)
+    return start.replace(second=0, microsecond=0)
+
+
+def _duration_check(duration_minutes: object) -> int:
+    if (
+        isinstance(duration_minutes, bool)
+        or not isinstance(duration_minutes, int)
+        or not MIN_DURATION_MINUTES <= duration_minutes <= MAX_DURATION_MINUTES
+    ):
+        message = f"An appointment lasts {MIN_DURATION_MINUTES} to {MAX_DURATION_MINUTES} minutes."
+        raise ApplicationError(message, details={"duration_minutes": [message]})
+    return duration_minutes
+
+
+def _fields_check(appointment: Appointment) -> None:
+    try:
+        appointment.full_clean(exclude=["patient"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ApplicationError("The appointment's details are not valid.", details=exc.message_dict) from exc
+
+
+def _not_in_past_check(start: datetime.datetime, zone: zoneinfo.ZoneInfo) -> None:
+    if start < wallclock.now().replace(second=0, microsecond=0):
+        message = f"{_local_label(start, zone)} is in the past; choose a time from now on."
+        raise ApplicationError(message, details={"time": [message]})
+
+
+def _working_hours_check(
+    practitioner: User, start: datetime.datetime, end: datetime.datetime, zone: zoneinfo.ZoneInfo
+) -> None:
+    """Within one period of the doctor's working hours, in wall-clock terms; no hours = no limit."""
+    hours = list(WorkingHours.objects.filter(practitioner_user_id=practitioner.pk, is_active=True))
+    if not hours:
+        return
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    weekday = local_start.weekday()
+    day = sorted((h for h in hours if h.weekday == weekday), key=lambda h: h.start_time)
+    name = practitioner_name(practitioner)
+    day_name = WorkingHours.Weekday(weekday).label
+    if not day:
+        message = f"{name} does not work on {day_name}s."
+        raise ApplicationError(message, details={"date": [message]})
+    start_wall, end_wall = local_start.time().replace(tzinfo=None), local_end.time().replace(tzinfo=None)
+    for period in day:
+        if (
+            local_end.date() == local_start.date()
+            and period.start_time <= start_wall
+            and end_wall <= period.end_time
+        ):
+            return
+    periods = ", ".join(f"{h.start_time:%H:%M}-{h.end_time:%H:%M}" for h in day)
+    message = (
+        f"{name} works {periods} on {day_name}s; {local_start:%H:%M}-{local_end:%H:%M} "
+        "is outside those hours."
+    )
+    raise ApplicationError(message, details={"time": [message]})
+
+
+def _patient_lock(patient_id: int) -> None:
+    # Serialises bookings of one patient (PostgreSQL), so the patient's own overlap rule
+    # holds under concurrency too; SQLite's IMMEDIATE transactions serialise all writers.
+    list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
+
+
+def _live_overlapping(start: datetime.datetime, end: datetime.datetime, exclude_id: int | None):
+    queryset = Appointment.objects.filter(starts_at__lt=end, ends_at__gt=start).exclude(
+        status__in=FREE_STATUSES
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by("starts_at", "id")
+
+
+def _clash_check(
+    practitioner: User,
+    patient: Patient,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    zone: zoneinfo.ZoneInfo,
+    *,
+    exclude_id: int | None = None,
+) -> None:
+    overlapping = _live_overlapping(start, end, exclude_id)
+    clash = overlapping.filter(practitioner_user_id=practitioner.pk).first()
+    if clash is not None:
+        raise _practitioner_clash_error(practitioner, clash, zone)
+    own = overlapping.filter(patient_id=patient.pk).first()
+    if own is not None:
+        other = practitioner_name(User.objects.filter(pk=own.practitioner_user_id).first() or practitioner)
+        message = (
+            f"This patient already has an appointment {_local_span(own, zone)} with {other}; "
+            "choose another time."
+        )
+        raise ApplicationError(message, details={"time": [message]})
+
+
+def _practitioner_clash_error(
+    practitioner: User, clash: Appointment, zone: zoneinfo.ZoneInfo
+) -> ApplicationError:
+    message = (
+        f"{practitioner_name(practitioner)} already has an appointment {_local_span(clash, zone)}; "
+        "choose another time."
+    )
+    return ApplicationError(message, details={"time": [message]})
+
+
+def _database_refusal(
+    practitioner: User,
+    patient: Patient,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    zone: zoneinfo.ZoneInfo,
+    *,
+    exclude_id: int | None = None,
+) -> ApplicationError:
+    """The database refused the write: say which booking made at the same moment took the time."""
+    try:
+        _clash_check(practitioner, patient, start, end, zone, exclude_id=exclude_id)
+    except ApplicationError as clash:
+        return clash
+    return ApplicationError(
+        "The appointment could not be saved because of another change made at the same moment; try again."
+    )
+
+
+def _local_label(instant: datetime.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    local = instant.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def _local_span(appointment: Appointment, zone: zoneinfo.ZoneInfo) -> str:
+    start, end = appointment.starts_at.astimezone(zone), appointment.ends_at.astimezone(zone)
+    return f"on {start:%Y-%m-%d} from {start:%H:%M} to {end:%H:%M} {end.tzname()}"
