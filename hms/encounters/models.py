@@ -1,6 +1,12 @@
-"""Encounters (tenant database): a patient's visits and what was recorded during them."""
+"""Encounters (tenant database): a patient's visits and what was recorded during them.
+
+Vital signs are LOINC-coded observations, diagnoses ICD-10-CM codes, notes SOAP notes
+that are final once signed (a database trigger holds that, see migration 0003).
+Nothing here is deleted: rows are voided, by someone, for a reason.
+"""
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from hms.core.models import TimeStampedModel, VoidableModel
 from hms.patients.models import Patient
@@ -21,6 +27,11 @@ class Encounter(TimeStampedModel, VoidableModel):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=255, blank=True)
+    voided_appointment_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The appointment this encounter was started from, kept here when voiding released it.",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -33,7 +44,192 @@ class Encounter(TimeStampedModel, VoidableModel):
                 condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
                 name="encounters_encounter_ends_after_start",
             ),
+            models.UniqueConstraint(
+                fields=["patient", "practitioner_user_id"],
+                condition=models.Q(status="in_progress", voided_at__isnull=True),
+                name="encounters_encounter_one_open_per_doctor_and_patient",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Encounter {self.pk} ({self.started_at:%Y-%m-%d})"
+
+
+class Observation(TimeStampedModel, VoidableModel):
+    """One LOINC-coded measurement (a vital sign), stored in its UCUM unit (hms.encounters.vitals)."""
+
+    class Flag(models.TextChoices):
+        HIGH = "H", "High"
+        LOW = "L", "Low"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="observations")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="observations")
+    loinc_code = models.CharField(max_length=16)
+    value = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=32, help_text="UCUM unit of `value`.")
+    entered_value = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True, help_text="As typed, before conversion."
+    )
+    entered_unit = models.CharField(max_length=32, blank=True)
+    abnormal_flag = models.CharField(
+        max_length=1, choices=Flag.choices, blank=True, help_text="Against the adult normal range."
+    )
+    derived_from = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="derivations",
+        help_text="BMI: its weight and height.",
+    )
+    recorded_at = models.DateTimeField()
+    recorded_by_id = models.BigIntegerField(help_text="The shared user who recorded it.")
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [
+            models.Index(fields=["encounter", "loinc_code"]),
+            models.Index(fields=["patient", "loinc_code", "recorded_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loinc_code} {self.value} {self.unit}"
+
+
+class Diagnosis(TimeStampedModel, VoidableModel):
+    """An ICD-10-CM coded diagnosis made in an encounter; the description is copied when it is made."""
+
+    class Kind(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+
+    class Certainty(models.TextChoices):
+        PROVISIONAL = "provisional", "Provisional"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="diagnoses")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diagnoses")
+    icd10_code = models.CharField("ICD-10-CM code", max_length=10)
+    description = models.TextField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SECONDARY)
+    certainty = models.CharField(max_length=16, choices=Certainty.choices, default=Certainty.CONFIRMED)
+    recorded_by_id = models.BigIntegerField(help_text="The shared user (doctor) who made it.")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "diagnoses"
+        indexes = [models.Index(fields=["patient", "icd10_code"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["encounter"],
+                condition=models.Q(kind="primary", voided_at__isnull=True),
+                name="encounters_diagnosis_one_primary_per_encounter",
+            ),
+            models.UniqueConstraint(
+                fields=["encounter", "icd10_code"],
+                condition=models.Q(voided_at__isnull=True),
+                name="encounters_diagnosis_code_once_per_encounter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.icd10_code} {self.description}"
+
+
+class Allergy(TimeStampedModel, VoidableModel):
+    """An allergy or intolerance of the patient; entered in error = voided."""
+
+    class Category(models.TextChoices):
+        FOOD = "food", "Food"
+        MEDICATION = "medication", "Medication"
+        ENVIRONMENT = "environment", "Environment"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    substance = models.CharField(max_length=200)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    reaction = models.CharField(max_length=255, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    recorded_by_id = models.BigIntegerField(help_text="The shared user who recorded it.")
+
+    class Meta:
+        ordering = ["substance", "id"]
+        verbose_name_plural = "allergies"
+        constraints = [
+            models.UniqueConstraint(
+                "patient",
+                Lower("substance"),
+                condition=models.Q(status="active", voided_at__isnull=True),
+                name="encounters_allergy_one_active_per_substance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.substance} ({self.get_severity_display()})"
+
+    @property
+    def status_display(self) -> str:
+        return "Entered in error" if self.is_voided else self.get_status_display()
+
+
+class ClinicalNote(TimeStampedModel, VoidableModel):
+    """A SOAP note. Once signed its text never changes (trigger in migration 0003); amend it instead."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="notes")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="clinical_notes")
+    author_id = models.BigIntegerField(help_text="The shared user (doctor) who wrote it.")
+    subjective = models.TextField(blank=True)
+    objective = models.TextField(blank=True)
+    assessment = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="draft", signed_at__isnull=True, signed_by_id__isnull=True)
+                    | models.Q(status="signed", signed_at__isnull=False, signed_by_id__isnull=False)
+                ),
+                name="encounters_clinicalnote_signed_has_signer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class NoteAmendment(models.Model):
+    """Text added to a signed note; the note itself stays as it was signed. Never updated."""
+
+    note = models.ForeignKey(ClinicalNote, on_delete=models.PROTECT, related_name="amendments")
+    author_id = models.BigIntegerField(help_text="The shared user (doctor) who wrote it.")
+    text = models.TextField()
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Amendment {self.pk} of note {self.note_id}"

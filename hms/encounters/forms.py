@@ -1,0 +1,105 @@
+"""Forms of the encounter pages: they parse input; the services decide."""
+
+from django import forms
+
+from hms.core.exceptions import ApplicationError
+from hms.encounters.models import Allergy, Diagnosis
+from hms.encounters.services import REASON_MAX
+from hms.encounters.vitals import VITALS
+
+TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
+
+
+def form_refused(
+    form: forms.Form, error: ApplicationError, *, field_names: dict[str, str] | None = None
+) -> None:
+    """Show a service's refusal on the form: its message on top, its details beside the fields."""
+    form.add_error(None, error.message)
+    names = field_names or {}
+    for key, messages in error.details.items():
+        if not isinstance(messages, list) or key == "suggestions":
+            continue
+        field = names.get(key, key)
+        for message in messages:
+            text = str(message)
+            if field in form.fields:
+                form.add_error(field, text)
+            elif text != error.message:
+                form.add_error(None, text)
+
+
+class EncounterStartForm(forms.Form):
+    reason = forms.CharField(max_length=REASON_MAX, required=False, label="Reason for the visit")
+    appointment = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="From appointment", choices=()
+    )
+
+    def __init__(self, *args, appointments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["appointment"].choices = [("", "None: a walk-in")] + [
+            (a.pk, label) for a, label in appointments
+        ]
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(max_length=REASON_MAX, label="Reason")
+
+
+class VitalsForm(forms.Form):
+    """A value and a unit per vital sign that is typed (BMI is computed)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.typed = [vital for vital in VITALS.values() if not vital.computed]
+        for vital in self.typed:
+            self.fields[f"value_{vital.code}"] = forms.CharField(
+                max_length=32, required=False, label=vital.display, widget=forms.TextInput(attrs={"size": 8})
+            )
+            self.fields[f"unit_{vital.code}"] = forms.ChoiceField(
+                choices=[(unit.ucum, unit.label) for unit in vital.input_units],
+                required=False,
+                label=f"{vital.display} unit",
+            )
+
+    def rows(self):
+        return [(vital, self[f"value_{vital.code}"], self[f"unit_{vital.code}"]) for vital in self.typed]
+
+    def values(self) -> dict[str, tuple[str, str]]:
+        data = self.cleaned_data
+        return {
+            vital.code: (data[f"value_{vital.code}"], data[f"unit_{vital.code}"] or vital.unit)
+            for vital in self.typed
+            if (data.get(f"value_{vital.code}") or "").strip()
+        }
+
+    def field_names(self) -> dict[str, str]:
+        return {vital.code: f"value_{vital.code}" for vital in self.typed}
+
+
+class DiagnosisForm(forms.Form):
+    icd10_code = forms.CharField(max_length=16, label="ICD-10-CM code")
+    kind = forms.ChoiceField(choices=Diagnosis.Kind.choices, initial=Diagnosis.Kind.SECONDARY)
+    certainty = forms.ChoiceField(choices=Diagnosis.Certainty.choices, initial=Diagnosis.Certainty.CONFIRMED)
+
+
+class AllergyForm(forms.Form):
+    substance = forms.CharField(max_length=200)
+    category = forms.ChoiceField(choices=Allergy.Category.choices)
+    severity = forms.ChoiceField(choices=Allergy.Severity.choices)
+    reaction = forms.CharField(max_length=255, required=False)
+
+
+class AllergyStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Allergy.Status.choices)
+
+
+class NoteForm(forms.Form):
+    subjective = forms.CharField(required=False, widget=TEXTAREA)
+    objective = forms.CharField(required=False, widget=TEXTAREA)
+    assessment = forms.CharField(required=False, widget=TEXTAREA)
+    plan = forms.CharField(required=False, widget=TEXTAREA)
+
+
+class AmendmentForm(forms.Form):
+    text = forms.CharField(widget=TEXTAREA, label="Amendment")
+    reason = forms.CharField(max_length=REASON_MAX)

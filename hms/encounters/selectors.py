@@ -1,0 +1,403 @@
+"""Reads of encounters and what was recorded in them, scoped by hms.encounters.access, and audited.
+
+`record_access` / `encounter_access` are the scoped fetches the services build on (they
+do not audit: the service or selector that calls them does). Missing and out-of-scope
+records answer the same NotFound; a role that may never do it gets NotAllowed.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.db import models, transaction
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
+from hms.audit.services import audit_record
+from hms.core.exceptions import NotFound
+from hms.encounters.access import patient_access
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
+from hms.encounters.vitals import VITALS, Vital
+from hms.patients.models import Patient
+from hms.scheduling.models import Appointment
+from hms.tenancy.context import current_tenant
+
+ENCOUNTER_NOT_FOUND = "No such encounter here."
+NOT_FOUND = {
+    Encounter: ENCOUNTER_NOT_FOUND,
+    Observation: "No such observation here.",
+    Diagnosis: "No such diagnosis here.",
+    Allergy: "No such allergy here.",
+    ClinicalNote: "No such note here.",
+}
+
+Row = TypeVar("Row", bound=models.Model)
+
+
+def record_pk(ref: object, *, model: type[models.Model]) -> int:
+    """The primary key `ref` names (a row of this hospital, an int, a digit string); NotFound if none."""
+    message = NOT_FOUND.get(model, "No such record here.")
+    if isinstance(ref, models.Model):
+        if not isinstance(ref, model) or ref.pk is None:
+            raise NotFound(message)
+        if ref._state.db not in (None, current_tenant().alias):  # loaded from another hospital
+            raise NotFound(message)
+        return int(ref.pk)
+    if isinstance(ref, bool):
+        raise NotFound(message)
+    try:
+        return int(str(ref))
+    except (TypeError, ValueError):
+        raise NotFound(message) from None
+
+
+def record_access(
+    model: type[Row],
+    ref: object,
+    *,
+    user: User,
+    resource: Resource,
+    action: Action,
+    for_update: bool = False,
+) -> Row:
+    """The row of `model` that `ref` names, if `user` may do `action` to its patient's `resource`.
+
+    NotAllowed if the role may not do it at all; NotFound if the row is missing or its
+    patient is out of the user's scope. The row's `patient` is filled in. With
+    `for_update` the row is locked until the caller's transaction ends.
+    """
+    permission_require(user=user, resource=resource, action=action)
+    message = NOT_FOUND.get(model, "No such record here.")
+    pk = record_pk(ref, model=model)
+    queryset = model._default_manager.all()
+    if for_update:
+        queryset = queryset.select_for_update()
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise NotFound(message)
+    try:
+        patient = patient_access(user=user, patient_id=row.patient_id, resource=resource, action=action)
+    except NotFound:
+        raise NotFound(message) from None
+    row.patient = patient
+    return row
+
+
+def encounter_access(
+    *,
+    user: User,
+    encounter: object,
+    resource: Resource = Resource.ENCOUNTER,
+    action: Action = Action.VIEW,
+    for_update: bool = False,
+) -> Encounter:
+    """The encounter, if `user` may do `action` to `resource` of its patient (see record_access).
+
+    Other apps hanging rows off an encounter (orders, billing) can fetch it with this.
+    """
+    return record_access(
+        Encounter, encounter, user=user, resource=resource, action=action, for_update=for_update
+    )
+
+
+def user_names(ids: Iterable[int | None]) -> dict[int, str]:
+    """Full names (else usernames) of shared users, in one query."""
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return {}
+    users = User.objects.only("id", "username", "first_name", "last_name").in_bulk(wanted)
+    return {pk: (user.get_full_name() or user.get_username()) for pk, user in users.items()}
+
+
+@dataclass(frozen=True)
+class EncounterSummary:
+    encounter: Encounter
+    practitioner_name: str
+
+
+def encounter_list_for_patient(
+    *, user: User, patient_id: object, include_voided: bool = False, client_address: str | None = None
+) -> list[EncounterSummary]:
+    """The patient's encounters, newest first; audited.
+
+    Voided ones only with `include_voided`, and never to the patient themselves.
+    """
+    with transaction.atomic(using=current_tenant().alias):
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.ENCOUNTER, action=Action.VIEW
+        )
+        own = permission_scope(user=user, resource=Resource.ENCOUNTER, action=Action.VIEW) == Scope.OWN
+        queryset = Encounter.objects.filter(patient=patient)
+        if own or not include_voided:
+            queryset = queryset.filter(voided_at__isnull=True)
+        encounters = list(queryset.order_by("-started_at", "-id"))
+        audit_record(
+            acting_user=user,
+            action="encounter.list",
+            resource="Encounter",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={"encounter_ids": [e.pk for e in encounters], "include_voided": include_voided},
+        )
+    names = user_names(e.practitioner_user_id for e in encounters)
+    for encounter in encounters:
+        encounter.patient = patient
+    return [EncounterSummary(e, names.get(e.practitioner_user_id, "")) for e in encounters]
+
+
+@dataclass(frozen=True)
+class VitalRow:
+    observation: Observation
+    vital: Vital | None
+    recorded_by_name: str
+
+    @property
+    def value_text(self) -> str:
+        """The value with its vital's decimal places and its unit: "37.0 °C", "72 /min"."""
+        value = self.observation.value
+        if self.vital is None:
+            return f"{value.normalize():f} {self.observation.unit}"
+        return f"{self.vital.round(value)} {self.vital.unit_label}"
+
+    @property
+    def entered_text(self) -> str:
+        """What was typed, where it was in another unit: "98.6 [degF]"; else ""."""
+        observation = self.observation
+        if observation.entered_value is None or observation.entered_unit in ("", observation.unit):
+            return ""
+        return f"{observation.entered_value.normalize():f} {observation.entered_unit}"
+
+
+@dataclass(frozen=True)
+class AmendmentView:
+    amendment: NoteAmendment
+    author_name: str
+
+
+@dataclass(frozen=True)
+class NoteView:
+    note: ClinicalNote
+    author_name: str
+    signed_by_name: str
+    amendments: list[AmendmentView]
+
+
+@dataclass(frozen=True)
+class EncounterDetail:
+    """Everything recorded in an encounter that the user may see; None where they may not see a kind."""
+
+    encounter: Encounter
+    patient: Patient
+    practitioner_name: str
+    vitals: list[VitalRow] | None
+    diagnoses: list[Diagnosis] | None
+    allergies: list[Allergy] | None
+    notes: list[NoteView] | None
+    may: dict[str, bool] = field(default_factory=dict)
+
+
+def encounter_detail(
+    *, user: User, encounter_id: object, include_voided: bool = False, client_address: str | None = None
+) -> EncounterDetail:
+    """One encounter with its vitals, diagnoses, notes (and amendments) and the patient's allergies; audited.
+
+    A voided encounter is still shown to staff (it is marked voided); voided vitals,
+    diagnoses, notes and allergies only with `include_voided`. A patient sees signed notes
+    only, and nothing voided.
+    """
+    with transaction.atomic(using=current_tenant().alias):
+        encounter = encounter_access(user=user, encounter=encounter_id)
+        patient = encounter.patient
+        scope = permission_scope(user=user, resource=Resource.ENCOUNTER, action=Action.VIEW)
+        own = scope == Scope.OWN
+        if own and encounter.is_voided:  # entered in error: perhaps not even this patient's visit
+            raise NotFound(ENCOUNTER_NOT_FOUND)
+        vitals = diagnoses = allergies = notes = None
+        if _may_view(user, patient, Resource.OBSERVATION, checked=scope):
+            vitals = list(_maybe_voided(encounter.observations.all(), include_voided and not own))
+        if _may_view(user, patient, Resource.DIAGNOSIS, checked=scope):
+            diagnoses = list(_maybe_voided(encounter.diagnoses.all(), include_voided and not own))
+        if _may_view(user, patient, Resource.ALLERGY, checked=scope):
+            allergies = list(
+                _maybe_voided(Allergy.objects.filter(patient=patient), include_voided and not own).order_by(
+                    "status", "substance", "id"
+                )
+            )
+        if _may_view(user, patient, Resource.NOTE, checked=scope):
+            note_rows = _maybe_voided(encounter.notes.all(), include_voided and not own)
+            if permission_scope(user=user, resource=Resource.NOTE, action=Action.VIEW) == Scope.OWN:
+                note_rows = note_rows.filter(status=ClinicalNote.Status.SIGNED)
+            notes = list(note_rows.prefetch_related("amendments"))
+        audit_record(
+            acting_user=user,
+            action="encounter.view",
+            resource="Encounter",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={
+                "encounter_id": encounter.pk,
+                "observation_ids": _ids(vitals),
+                "diagnosis_ids": _ids(diagnoses),
+                "allergy_ids": _ids(allergies),
+                "note_ids": _ids(notes),
+                "include_voided": include_voided,
+            },
+        )
+    people = {encounter.practitioner_user_id}
+    people.update(o.recorded_by_id for o in vitals or ())
+    for note in notes or ():
+        people.update([note.author_id, note.signed_by_id])
+        people.update(a.author_id for a in note.amendments.all())
+    names = user_names(people)
+    return EncounterDetail(
+        encounter=encounter,
+        patient=patient,
+        practitioner_name=names.get(encounter.practitioner_user_id, ""),
+        vitals=None
+        if vitals is None
+        else [VitalRow(o, VITALS.get(o.loinc_code), names.get(o.recorded_by_id, "")) for o in vitals],
+        diagnoses=diagnoses,
+        allergies=allergies,
+        notes=None if notes is None else [_note_view(note, names) for note in notes],
+        may=encounter_permissions(user=user, encounter=encounter),
+    )
+
+
+def encounter_permissions(*, user: User, encounter: Encounter) -> dict[str, bool]:
+    """What `user` may do on the page of an encounter they may see (role and encounter state)."""
+
+    def granted(resource: Resource, action: Action) -> bool:
+        return permission_scope(user=user, resource=resource, action=action) is not None
+
+    live = not encounter.is_voided
+    in_progress = live and encounter.status == Encounter.Status.IN_PROGRESS
+    return {
+        "finish": in_progress and granted(Resource.ENCOUNTER, Action.UPDATE),
+        "void_encounter": live and granted(Resource.ENCOUNTER, Action.VOID),
+        "record_vitals": in_progress and granted(Resource.OBSERVATION, Action.CREATE),
+        "void_observation": live and granted(Resource.OBSERVATION, Action.VOID),
+        "add_diagnosis": live and granted(Resource.DIAGNOSIS, Action.CREATE),
+        "void_diagnosis": live and granted(Resource.DIAGNOSIS, Action.VOID),
+        "record_allergy": granted(Resource.ALLERGY, Action.CREATE),
+        "update_allergy": granted(Resource.ALLERGY, Action.UPDATE),
+        "void_allergy": granted(Resource.ALLERGY, Action.VOID),
+        "write_note": live and granted(Resource.NOTE, Action.CREATE),
+        "sign_note": live and granted(Resource.NOTE, Action.SIGN),
+        "amend_note": live and granted(Resource.NOTE, Action.UPDATE),
+        "void_note": live and granted(Resource.NOTE, Action.VOID),
+    }
+
+
+def appointment_list_startable(
+    *, user: User, patient_id: object, client_address: str | None = None
+) -> list[Appointment]:
+    """The patient's booked or arrived appointments with `user` (a doctor) to start from; audited."""
+    permission_require(user=user, resource=Resource.ENCOUNTER, action=Action.CREATE)
+    with transaction.atomic(using=current_tenant().alias):
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.ENCOUNTER, action=Action.CREATE
+        )
+        appointments = list(
+            Appointment.objects.filter(
+                patient=patient,
+                practitioner_user_id=user.pk,
+                status__in=(Appointment.Status.BOOKED, Appointment.Status.ARRIVED),
+                encounter__isnull=True,
+            ).order_by("starts_at", "id")[:50]
+        )
+        audit_record(
+            acting_user=user,
+            action="appointment.list",
+            resource="Appointment",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={"appointment_ids": [a.pk for a in appointments], "purpose": "encounter.start"},
+        )
+    return appointments
+
+
+def allergy_list_for_patient(
+    *,
+    user: User,
+    patient_id: object,
+    include_inactive: bool = True,
+    include_voided: bool = False,
+    client_address: str | None = None,
+) -> list[Allergy]:
+    """The patient's allergies, active first; entered-in-error ones only with `include_voided`; audited."""
+    with transaction.atomic(using=current_tenant().alias):
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.ALLERGY, action=Action.VIEW
+        )
+        own = permission_scope(user=user, resource=Resource.ALLERGY, action=Action.VIEW) == Scope.OWN
+        queryset = _maybe_voided(Allergy.objects.filter(patient=patient), include_voided and not own)
+        if not include_inactive:
+            queryset = queryset.filter(status=Allergy.Status.ACTIVE)
+        allergies = list(queryset.order_by("status", "substance", "id"))
+        audit_record(
+            acting_user=user,
+            action="allergy.list",
+            resource="Allergy",
+            patient_id=patient.pk,
+            client_address=client_address,
+            detail={"allergy_ids": [a.pk for a in allergies], "include_voided": include_voided},
+        )
+    for allergy in allergies:
+        allergy.patient = patient
+    return allergies
+
+
+def note_detail(*, user: User, note_id: object, client_address: str | None = None) -> NoteView:
+    """One clinical note with its amendments; audited. A patient gets signed notes of their own only."""
+    with transaction.atomic(using=current_tenant().alias):
+        note = record_access(ClinicalNote, note_id, user=user, resource=Resource.NOTE, action=Action.VIEW)
+        own = permission_scope(user=user, resource=Resource.NOTE, action=Action.VIEW) == Scope.OWN
+        if own and (not note.is_signed or note.is_voided):
+            raise NotFound(NOT_FOUND[ClinicalNote])
+        amendments = list(note.amendments.all())
+        audit_record(
+            acting_user=user,
+            action="note.view",
+            resource="ClinicalNote",
+            patient_id=note.patient_id,
+            client_address=client_address,
+            detail={"note_id": note.pk, "encounter_id": note.encounter_id, "amendment_ids": _ids(amendments)},
+        )
+    names = user_names([note.author_id, note.signed_by_id, *(a.author_id for a in amendments)])
+    return NoteView(
+        note=note,
+        author_name=names.get(note.author_id, ""),
+        signed_by_name=names.get(note.signed_by_id, "") if note.signed_by_id else "",
+        amendments=[AmendmentView(a, names.get(a.author_id, "")) for a in amendments],
+    )
+
+
+def _may_view(user: User, patient: Patient, resource: Resource, *, checked: Scope | None) -> bool:
+    """Whether `user` may view `resource` of `patient`, whose encounters they see with scope `checked`."""
+    scope = permission_scope(user=user, resource=resource, action=Action.VIEW)
+    if scope is None:
+        return False
+    if scope in (Scope.ALL, checked):  # the same record-level check the encounter passed
+        return True
+    try:
+        patient_access(user=user, patient_id=patient.pk, resource=resource, action=Action.VIEW)
+    except NotFound:
+        return False
+    return True
+
+
+def _maybe_voided(queryset: models.QuerySet[Row], include_voided: bool) -> models.QuerySet[Row]:
+    return queryset if include_voided else queryset.filter(voided_at__isnull=True)
+
+
+def _ids(rows: Iterable[models.Model] | None) -> list[int] | None:
+    return None if rows is None else [row.pk for row in rows]
+
+
+def _note_view(note: ClinicalNote, names: dict[int, str]) -> NoteView:
+    return NoteView(
+        note=note,
+        author_name=names.get(note.author_id, ""),
+        signed_by_name=names.get(note.signed_by_id, "") if note.signed_by_id else "",
+        amendments=[AmendmentView(a, names.get(a.author_id, "")) for a in note.amendments.all()],
+    )

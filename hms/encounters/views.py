@@ -1,0 +1,587 @@
+"""Encounter pages: thin views that parse input, call a service or selector, and render.
+
+Refusals of the services: NotFound answers 404, NotAllowed 403 (refusals_as_http); any
+other ApplicationError is shown beside its form with status 400.
+"""
+
+import zoneinfo
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
+from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.http import client_address, refusals_as_http
+from hms.encounters import services
+from hms.encounters.forms import (
+    AllergyForm,
+    AllergyStatusForm,
+    AmendmentForm,
+    DiagnosisForm,
+    EncounterStartForm,
+    NoteForm,
+    VitalsForm,
+    VoidForm,
+    form_refused,
+)
+from hms.encounters.icd10 import icd10_search
+from hms.encounters.selectors import (
+    allergy_list_for_patient,
+    appointment_list_startable,
+    encounter_detail,
+    encounter_list_for_patient,
+    note_detail,
+)
+from hms.patients.selectors import patient_detail
+
+SEARCH_MAX = 100
+REFUSALS = (NotFound, NotAllowed)  # answered 404/403 by refusals_as_http, not shown beside a form
+
+
+def _granted(request: HttpRequest, resource: Resource, action: Action) -> bool:
+    return permission_scope(user=request.user, resource=resource, action=action) is not None
+
+
+def _encounter_url(hospital_code: str, encounter_id: int, anchor: str = "") -> str:
+    url = reverse("encounters:detail", kwargs={"hospital_code": hospital_code, "encounter_id": encounter_id})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _posted(request: HttpRequest):
+    """The POST data of a POST (even an empty one, which must be refused, not shown as a fresh form)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _digits(value: object) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+# The patient's encounters
+
+
+@login_required
+@refusals_as_http
+def patient_encounters(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+    """The patient's encounters, allergies, and for a doctor the form to start one."""
+    return _patient_page(request, patient_id)
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def encounter_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+    permission_require(user=request.user, resource=Resource.ENCOUNTER, action=Action.CREATE)
+    appointments = appointment_list_startable(
+        user=request.user, patient_id=patient_id, client_address=client_address(request)
+    )
+    form = EncounterStartForm(request.POST, appointments=_appointment_choices(request, appointments))
+    if form.is_valid():
+        try:
+            encounter = services.encounter_start(
+                acting_user=request.user,
+                patient=patient_id,
+                appointment=form.cleaned_data["appointment"],
+                reason=form.cleaned_data["reason"],
+                client_address=client_address(request),
+            )
+        except REFUSALS:
+            raise
+        except ApplicationError as error:
+            form_refused(form, error)
+        else:
+            return redirect(_encounter_url(hospital_code, encounter.pk))
+    return _patient_page(request, patient_id, start_form=form, status=400)
+
+
+def _appointment_choices(request: HttpRequest, appointments) -> list:
+    zone = zoneinfo.ZoneInfo(request.hospital.time_zone)
+    choices = []
+    for appointment in appointments:
+        starts = timezone.localtime(appointment.starts_at, zone)
+        label = f"{starts:%Y-%m-%d %H:%M} {appointment.get_status_display()} {appointment.reason}"
+        choices.append((appointment, label.strip()))
+    return choices
+
+
+def _patient_page(
+    request: HttpRequest, patient_id: str, *, start_form=None, status: int = 200
+) -> HttpResponse:
+    address = client_address(request)
+    include_voided = request.GET.get("voided") == "1"
+    may_start = _granted(request, Resource.ENCOUNTER, Action.CREATE)
+    try:
+        encounters = encounter_list_for_patient(
+            user=request.user, patient_id=patient_id, include_voided=include_voided, client_address=address
+        )
+    except NotFound:
+        if not may_start:
+            raise
+        encounters = None  # a doctor may start a walk-in with a patient not (yet) in their care
+    patient = patient_detail(user=request.user, patient_id=patient_id, client_address=address)
+    allergies = None
+    if encounters is not None and _granted(request, Resource.ALLERGY, Action.VIEW):
+        allergies = allergy_list_for_patient(user=request.user, patient_id=patient.pk, client_address=address)
+    if may_start and start_form is None:
+        appointments = appointment_list_startable(
+            user=request.user, patient_id=patient.pk, client_address=address
+        )
+        start_form = EncounterStartForm(appointments=_appointment_choices(request, appointments))
+    return render(
+        request,
+        "encounters/patient_encounters.html",
+        {
+            "hospital": request.hospital,
+            "patient": patient,
+            "encounters": encounters,
+            "allergies": allergies,
+            "include_voided": include_voided,
+            "start_form": start_form if may_start else None,
+            "may_record_allergy": _granted(request, Resource.ALLERGY, Action.CREATE),
+        },
+        status=status,
+    )
+
+
+# One encounter
+
+
+@login_required
+@refusals_as_http
+def encounter_show(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+    return _encounter_page(request, encounter_id)
+
+
+def _encounter_page(
+    request: HttpRequest, encounter_id: object, *, status: int = 200, **extra: object
+) -> HttpResponse:
+    detail = encounter_detail(
+        user=request.user,
+        encounter_id=encounter_id,
+        include_voided=request.GET.get("voided") == "1",
+        client_address=client_address(request),
+    )
+    return render(
+        request,
+        "encounters/encounter_detail.html",
+        {"hospital": request.hospital, "detail": detail, "void_form": VoidForm(), **extra},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def encounter_finish(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+    try:
+        services.encounter_finish(
+            acting_user=request.user, encounter=encounter_id, client_address=client_address(request)
+        )
+    except REFUSALS:
+        raise
+    except ApplicationError as error:
+        return _encounter_page(request, encounter_id, status=400, page_error=error.message)
+    return redirect(_encounter_url(hospital_code, _digits(encounter_id)))
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def encounter_void(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        try:
+            services.encounter_void(
+                acting_user=request.user,
+                encounter=encounter_id,
+                reason=form.cleaned_data["reason"],
+                client_address=client_address(request),
+            )
+        except REFUSALS:
+            raise
+        except ApplicationError as error:
+            form_refused(form, error)
+        else:
+            return redirect(_encounter_url(hospital_code, _digits(encounter_id)))
+    permission_require(user=request.user, resource=Resource.ENCOUNTER, action=Action.VOID)
+    return _encounter_page(request, encounter_id, status=400, encounter_void_form=form)
+
+
+# Vital signs
+
+
+@login_required
+@refusals_as_http
+def vitals_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+    permission_require(user=request.user, resource=Resource.OBSERVATION, action=Action.CREATE)
+    form = VitalsForm(_posted(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.observation_record_vitals(
+                    acting_user=request.user,
+                    encounter=encounter_id,
+                    values=form.values(),
+                    client_address=client_address(request),
+                )
+            except REFUSALS:
+                raise
+            except ApplicationError as error:
+                form_refused(form, error, field_names=form.field_names())
+            else:
+                return redirect(_encounter_url(hospital_code, _digits(encounter_id), "vitals"))
+    detail = encounter_detail(
+        user=request.user, encounter_id=encounter_id, client_address=client_address(request)
+    )
+    return render(
+        request,
+        "encounters/vitals_form.html",
+        {"hospital": request.hospital, "detail": detail, "form": form},
+        status=status,
+    )
+
+
+# Diagnoses
+
+
+@login_required
+@refusals_as_http
+def diagnosis_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+    """The diagnosis form, with an ICD-10-CM search: GET ?q= lists matches, ?code= fills the form."""
+    permission_require(user=request.user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX]
+    status = 200
+    if request.method == "POST":
+        form = DiagnosisForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                services.diagnosis_add(
+                    acting_user=request.user,
+                    encounter=encounter_id,
+                    client_address=client_address(request),
+                    **form.cleaned_data,
+                )
+            except REFUSALS:
+                raise
+            except ApplicationError as error:
+                if error.details.get("suggestions") and not query:
+                    query = form.cleaned_data["icd10_code"].strip()  # list the codes to choose from
+                form_refused(form, error)
+            else:
+                return redirect(_encounter_url(hospital_code, _digits(encounter_id), "diagnoses"))
+    else:
+        form = DiagnosisForm(initial={"icd10_code": request.GET.get("code", "")[:16]})
+    detail = encounter_detail(
+        user=request.user, encounter_id=encounter_id, client_address=client_address(request)
+    )
+    return render(
+        request,
+        "encounters/diagnosis_form.html",
+        {
+            "hospital": request.hospital,
+            "detail": detail,
+            "form": form,
+            "query": query,
+            "matches": icd10_search(query) if query else [],
+        },
+        status=status,
+    )
+
+
+# Allergies
+
+
+@login_required
+@refusals_as_http
+def allergy_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+    permission_require(user=request.user, resource=Resource.ALLERGY, action=Action.CREATE)
+    back_to = _digits(request.GET.get("encounter") or request.POST.get("encounter"))
+    form = AllergyForm(_posted(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.allergy_record(
+                    acting_user=request.user,
+                    patient=patient_id,
+                    client_address=client_address(request),
+                    **form.cleaned_data,
+                )
+            except REFUSALS:
+                raise
+            except ApplicationError as error:
+                form_refused(form, error)
+            else:
+                return redirect(_allergies_back(hospital_code, patient_id, back_to))
+    allergies = allergy_list_for_patient(
+        user=request.user, patient_id=patient_id, client_address=client_address(request)
+    )
+    patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
+    return render(
+        request,
+        "encounters/allergy_form.html",
+        {
+            "hospital": request.hospital,
+            "patient": patient,
+            "allergies": allergies,
+            "form": form,
+            "encounter_id": back_to,
+            "may_update": _granted(request, Resource.ALLERGY, Action.UPDATE),
+            "may_void": _granted(request, Resource.ALLERGY, Action.VOID),
+        },
+        status=status,
+    )
+
+
+def _allergies_back(hospital_code: str, patient_id: object, encounter_id: int | None) -> str:
+    if encounter_id is not None:
+        return _encounter_url(hospital_code, encounter_id, "allergies")
+    return reverse(
+        "encounters:patient", kwargs={"hospital_code": hospital_code, "patient_id": _digits(patient_id)}
+    )
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def allergy_status(request: HttpRequest, hospital_code: str, allergy_id: str) -> HttpResponse:
+    form = AllergyStatusForm(request.POST)
+    return _allergy_change(request, hospital_code, allergy_id, form, services.allergy_status_set, "status")
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def allergy_void(request: HttpRequest, hospital_code: str, allergy_id: str) -> HttpResponse:
+    form = VoidForm(request.POST)
+    return _allergy_change(request, hospital_code, allergy_id, form, services.allergy_void, "reason")
+
+
+def _allergy_change(request, hospital_code, allergy_id, form, service, field: str) -> HttpResponse:
+    message = "Check the form."
+    if form.is_valid():
+        try:
+            allergy = service(
+                acting_user=request.user,
+                allergy=allergy_id,
+                client_address=client_address(request),
+                **{field: form.cleaned_data[field]},
+            )
+        except REFUSALS:
+            raise
+        except ApplicationError as error:
+            message = error.message
+        else:
+            back_to = _digits(request.POST.get("encounter"))
+            return redirect(_allergies_back(hospital_code, allergy.patient_id, back_to))
+    else:
+        message = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+    return render(
+        request, "encounters/refused.html", {"hospital": request.hospital, "message": message}, status=400
+    )
+
+
+# Observations and diagnoses entered in error
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def observation_void(request: HttpRequest, hospital_code: str, observation_id: str) -> HttpResponse:
+    return _row_void(
+        request, hospital_code, observation_id, services.observation_void, "observation", "vitals"
+    )
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def diagnosis_void(request: HttpRequest, hospital_code: str, diagnosis_id: str) -> HttpResponse:
+    return _row_void(request, hospital_code, diagnosis_id, services.diagnosis_void, "diagnosis", "diagnoses")
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def note_void(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+    return _row_void(request, hospital_code, note_id, services.note_void, "note", "notes")
+
+
+def _row_void(request, hospital_code, row_id, service, argument: str, anchor: str) -> HttpResponse:
+    form = VoidForm(request.POST)
+    message = "Give a reason for voiding."
+    if form.is_valid():
+        try:
+            row = service(
+                acting_user=request.user,
+                reason=form.cleaned_data["reason"],
+                client_address=client_address(request),
+                **{argument: row_id},
+            )
+        except REFUSALS:
+            raise
+        except ApplicationError as error:
+            message = error.message
+        else:
+            return redirect(_encounter_url(hospital_code, row.encounter_id, anchor))
+    encounter_id = _digits(request.POST.get("encounter"))
+    if encounter_id is None:
+        return render(
+            request, "encounters/refused.html", {"hospital": request.hospital, "message": message}, status=400
+        )
+    return _encounter_page(request, encounter_id, status=400, page_error=f"Not voided: {message}")
+
+
+# Clinical notes
+
+
+@login_required
+@refusals_as_http
+def note_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+    permission_require(user=request.user, resource=Resource.NOTE, action=Action.CREATE)
+    form = NoteForm(_posted(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                note = services.note_create(
+                    acting_user=request.user,
+                    encounter=encounter_id,
+                    client_address=client_address(request),
+                    **form.cleaned_data,
+                )
+            except REFUSALS:
+                raise
+            except ApplicationError as error:
+                form_refused(form, error)
+            else:
+                return redirect(_encounter_url(hospital_code, note.encounter_id, f"note-{note.pk}"))
+    detail = encounter_detail(
+        user=request.user, encounter_id=encounter_id, client_address=client_address(request)
+    )
+    return render(
+        request,
+        "encounters/note_form.html",
+        {"hospital": request.hospital, "detail": detail, "form": form, "note": None},
+        status=status,
+    )
+
+
+@login_required
+@refusals_as_http
+def note_show(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+    return _note_page(request, note_id)
+
+
+def _note_page(request: HttpRequest, note_id: object, *, status: int = 200, **extra: object) -> HttpResponse:
+    view = note_detail(user=request.user, note_id=note_id, client_address=client_address(request))
+    note = view.note
+    live = not note.is_voided
+    is_author = note.author_id == request.user.pk
+    context = {
+        "hospital": request.hospital,
+        "view": view,
+        "may_edit": live
+        and not note.is_signed
+        and is_author
+        and _granted(request, Resource.NOTE, Action.UPDATE),
+        "may_sign": live
+        and not note.is_signed
+        and is_author
+        and _granted(request, Resource.NOTE, Action.SIGN),
+        "may_amend": live and note.is_signed and _granted(request, Resource.NOTE, Action.UPDATE),
+        "may_void": live and _granted(request, Resource.NOTE, Action.VOID),
+        "amend_form": AmendmentForm(),
+        "void_form": VoidForm(),
+        **extra,
+    }
+    return render(request, "encounters/note_detail.html", context, status=status)
+
+
+@login_required
+@refusals_as_http
+def note_edit(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+    permission_require(user=request.user, resource=Resource.NOTE, action=Action.UPDATE)
+    view = note_detail(user=request.user, note_id=note_id, client_address=client_address(request))
+    note = view.note
+    if note.author_id != request.user.pk:
+        raise NotAllowed("Only the note's author may edit it.")
+    if note.is_signed or note.is_voided:
+        return _note_page(
+            request, note.pk, status=400, page_error="Only a draft can be edited; amend a signed note."
+        )
+    initial = {name: getattr(note, name) for name in services.NOTE_SECTIONS}
+    form = NoteForm(_posted(request), initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.note_update_draft(
+                    acting_user=request.user,
+                    note=note.pk,
+                    client_address=client_address(request),
+                    **form.cleaned_data,
+                )
+            except REFUSALS:
+                raise
+            except ApplicationError as error:
+                form_refused(form, error)
+            else:
+                return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
+    detail = encounter_detail(
+        user=request.user, encounter_id=note.encounter_id, client_address=client_address(request)
+    )
+    return render(
+        request,
+        "encounters/note_form.html",
+        {"hospital": request.hospital, "detail": detail, "form": form, "note": note},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def note_sign(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+    try:
+        note = services.note_sign(
+            acting_user=request.user, note=note_id, client_address=client_address(request)
+        )
+    except REFUSALS:
+        raise
+    except ApplicationError as error:
+        return _note_page(request, note_id, status=400, page_error=error.message)
+    return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def note_amend(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+    form = AmendmentForm(request.POST)
+    if form.is_valid():
+        try:
+            amendment = services.note_amend(
+                acting_user=request.user,
+                note=note_id,
+                client_address=client_address(request),
+                **form.cleaned_data,
+            )
+        except REFUSALS:
+            raise
+        except ApplicationError as error:
+            form_refused(form, error)
+        else:
+            return redirect("encounters:note", hospital_code=hospital_code, note_id=amendment.note_id)
+    permission_require(user=request.user, resource=Resource.NOTE, action=Action.UPDATE)
+    return _note_page(request, note_id, status=400, amend_form=form)
