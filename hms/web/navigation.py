@@ -1,0 +1,71 @@
+"""The links a user sees in a hospital: each shown only to roles the permission matrix lets in."""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from hms.accounts.permissions import Action, Resource, Scope, permission_scope
+from hms.core.ids import record_id
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+# label, URL name, the right that opens it, and whether it needs every patient (scope ALL)
+HOSPITAL_LINKS = [
+    ("Patients", "hospital-home", Resource.PATIENT, Action.VIEW, True),
+    ("Appointments", "scheduling:day", Resource.APPOINTMENT, Action.VIEW, True),
+    ("Lab worklist", "orders:lab-worklist", Resource.LAB_RESULT, Action.CREATE, False),
+    ("Billing", "billing:home", Resource.INVOICE, Action.CREATE, True),
+    ("Staff", "staff:index", Resource.STAFF, Action.VIEW, True),
+    ("Audit log", "audit:log", Resource.AUDIT_LOG, Action.VIEW, True),
+]
+
+# label, URL name, resource: the parts of one patient's record
+CHART_LINKS = [
+    ("Appointments", "scheduling:patient", Resource.APPOINTMENT),
+    ("Encounters, vital signs, diagnoses, allergies and notes", "encounters:patient", Resource.ENCOUNTER),
+    ("Prescriptions", "orders:patient-prescriptions", Resource.PRESCRIPTION),
+    ("Lab results", "orders:patient-lab-results", Resource.LAB_RESULT),
+    ("Invoices", "billing:patient-invoices", Resource.INVOICE),
+]
+
+
+def hospital_links(*, user, hospital_code: str) -> list[Link]:
+    links = []
+    for label, name, resource, action, needs_all in HOSPITAL_LINKS:
+        scope = permission_scope(user=user, resource=resource, action=action)
+        if scope is not None and (scope == Scope.ALL or not needs_all):
+            links.append(Link(label, reverse(name, kwargs={"hospital_code": hospital_code})))
+    return links
+
+
+def chart_links(*, user, hospital_code: str, patient_id: int) -> list[Link]:
+    """Links to the parts of a patient's record the user's role may view at all (the pages
+    themselves check the record-level scope)."""
+    return [
+        Link(label, reverse(name, kwargs={"hospital_code": hospital_code, "patient_id": patient_id}))
+        for label, name, resource in CHART_LINKS
+        if permission_scope(user=user, resource=resource, action=Action.VIEW) is not None
+    ]
+
+
+def navigation(request: HttpRequest) -> dict[str, list[Link]]:
+    """Template context processor: `hospital_nav` inside a hospital's pages, and `chart_links`
+    on pages about one patient (their URL names a `patient_id`); else nothing."""
+    hospital = getattr(request, "hospital", None)
+    user = getattr(request, "user", None)
+    if hospital is None or user is None or not user.is_authenticated:
+        return {"hospital_nav": [], "chart_links": []}
+    match = getattr(request, "resolver_match", None)
+    patient_id = record_id(match.kwargs.get("patient_id")) if match is not None else None
+    return {
+        "hospital_nav": hospital_links(user=user, hospital_code=hospital.code),
+        "chart_links": chart_links(user=user, hospital_code=hospital.code, patient_id=patient_id)
+        if patient_id is not None
+        else [],
+    }

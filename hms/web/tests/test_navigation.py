@@ -1,0 +1,85 @@
+"""Each role sees the links its rights open, on every hospital page, and none on error pages."""
+
+import re
+
+import pytest
+
+from hms.accounts.models import Role
+from hms.patients.tests.factories import PatientFactory
+from hms.tenancy.context import hospital_context
+
+NAV = re.compile(r'<nav class="hospital-nav">(.*?)</nav>', re.S)
+CHART = re.compile(r'<ul class="chart-links">(.*?)</ul>', re.S)
+LABEL = re.compile(r">([^<]+)</a>")
+
+
+def _labels(pattern, response):
+    found = pattern.search(response.content.decode())
+    return LABEL.findall(found.group(1)) if found else []
+
+
+@pytest.fixture
+def th001(make_hospital):
+    return make_hospital("TH001")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.ADMIN, ["Patients", "Appointments", "Billing", "Staff", "Audit log"]),
+        (Role.DOCTOR, ["Patients", "Appointments", "Lab worklist", "Staff"]),
+        (Role.NURSE, ["Patients", "Appointments", "Lab worklist", "Staff"]),
+        (Role.RECEPTIONIST, ["Patients", "Appointments", "Billing", "Staff"]),
+        (Role.PATIENT, []),
+    ],
+)
+def test_the_hospital_menu_follows_the_role(client, make_user, th001, role, expected):
+    client.force_login(make_user("someone", role=role, hospital=th001))
+    response = client.get("/h/TH001/")
+    assert response.status_code == 200
+    assert _labels(NAV, response) == expected
+    for url in re.findall(r'<nav class="hospital-nav">.*?</nav>', response.content.decode(), re.S):
+        for href in re.findall(r'href="([^"]+)"', url):
+            assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.DOCTOR, ["Appointments", "Encounters", "Prescriptions", "Lab results"]),
+        (Role.NURSE, ["Appointments", "Encounters", "Prescriptions", "Lab results"]),
+        (Role.RECEPTIONIST, ["Appointments", "Invoices"]),
+    ],
+)
+def test_a_patients_record_links_to_the_parts_the_role_may_read(client, make_user, th001, role, expected):
+    client.force_login(make_user("someone", role=role, hospital=th001))
+    with hospital_context("TH001"):
+        patient = PatientFactory()
+    response = client.get(f"/h/TH001/patients/{patient.pk}/")
+    labels = [label.split(",")[0] for label in _labels(CHART, response)]
+    assert labels == expected
+
+
+@pytest.mark.django_db
+def test_a_patient_reaches_their_whole_record_from_it(client, make_user, th001):
+    user = make_user("amina", role=Role.PATIENT, hospital=th001)
+    with hospital_context("TH001"):
+        patient = PatientFactory(user_id=user.pk)
+    client.force_login(user)
+    response = client.get(f"/h/TH001/patients/{patient.pk}/")
+    hrefs = re.findall(r'href="([^"]+)"', CHART.search(response.content.decode()).group(1))
+    assert len(hrefs) == 5
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.django_db
+def test_error_pages_carry_no_menu(client, make_user, th001):
+    client.force_login(make_user("nurse", role=Role.NURSE, hospital=th001))
+    response = client.get("/h/TH001/staff/departments/")  # GET on a POST-only page: 405, no template
+    assert response.status_code == 405
+    forbidden = client.get("/h/TH001/audit/")
+    assert forbidden.status_code == 403
+    assert '<nav class="hospital-nav">' not in forbidden.content.decode()
