@@ -22,6 +22,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py migrate_hospitals --no-progress
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py icd10_index
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
