@@ -145,6 +145,10 @@ def patient_register(
 
     try:
         with transaction.atomic(using=alias):
+            # Registrations of one hospital take turns from here to commit (the MRN counter
+            # row is the lock; SQLite's IMMEDIATE transactions already serialise), so two
+            # desks registering the same person at once cannot both pass the duplicate check.
+            MrnCounter.objects.select_for_update().get_or_create(pk=1)
             if mrn is not None and Patient.objects.filter(mrn=mrn).exists():
                 raise ApplicationError(f"A patient with MRN {mrn} is already registered here.")
             _identifiers_check_free(identifier_rows)
