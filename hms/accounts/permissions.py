@@ -164,7 +164,11 @@ def permission_require(*, user: User, resource: Resource, action: Action) -> Sco
     scope = permission_scope(user=user, resource=resource, action=action)
     if scope is None:
         role = Role(user.role).label if user.role in Role.values else user.role
-        raise NotAllowed(f"A {role.lower()} may not {action} {resource.replace('_', ' ')} records here.")
+        raise NotAllowed(
+            f"A {role.lower()} may not {action} {resource.replace('_', ' ')} records here.",
+            resource=resource,
+            action=action,
+        )
     return scope
 
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.audit.models import AuditChainHead, AuditEvent
-from hms.core.exceptions import ApplicationError
-from hms.tenancy.context import current_tenant
+from hms.core.exceptions import ApplicationError, Refusal
+from hms.tenancy.context import current_tenant, current_tenant_or_none
 from hms.tenancy.models import SpooledAuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -69,6 +69,27 @@ def audit_record(
         SpooledAuditEvent.objects.create(hospital_code=tenant.code, payload=payload)
         return AuditEvent(**fields)
     return _append(tenant.alias, fields)
+
+
+def audit_refusal(request: Any, refusal: Refusal) -> None:
+    """Record a refused request (403/404 from a service) in the current hospital's log.
+
+    Outside a hospital, or for an anonymous user, there is nothing to record it in.
+    """
+    tenant = current_tenant_or_none()
+    user = getattr(request, "user", None)
+    if tenant is None or user is None or not user.is_authenticated:
+        return
+    with transaction.atomic(using=tenant.alias):
+        audit_record(
+            acting_user=user,
+            action=f"{refusal.resource}.{refusal.action}" if refusal.resource else "access",
+            resource=refusal.resource or "page",
+            patient_id=refusal.patient_id,
+            outcome=AuditEvent.Outcome.DENIED,
+            client_address=request.META.get("REMOTE_ADDR") or None,
+            detail={"path": request.path[:500], "method": request.method, "refusal": refusal.code},
+        )
 
 
 def _append(alias: str, fields: dict[str, Any]) -> AuditEvent:

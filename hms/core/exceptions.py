@@ -25,7 +25,25 @@ class ApplicationError(_ServiceError):
 
 
 class Refusal(_ServiceError):
-    """The user may not do this here. Deliberately not an ApplicationError."""
+    """The user may not do this here. Deliberately not an ApplicationError.
+
+    `resource`, `action` and `patient_id` (when the patient exists) say what was
+    refused, for the audit log's record of the attempt; they are never shown.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        resource: str = "",
+        action: str = "",
+        patient_id: int | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.resource = resource
+        self.action = action
+        self.patient_id = patient_id
 
 
 class NotAllowed(Refusal):

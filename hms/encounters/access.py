@@ -67,8 +67,10 @@ def patient_access(*, user: User, patient_id: object, resource: Resource, action
     patient = Patient.objects.filter(pk=wanted).first() if wanted is not None else None
     if patient is None:
         raise NotFound(PATIENT_NOT_FOUND)
-    if scope == Scope.OWN and patient.user_id != user.pk:
-        raise NotFound(PATIENT_NOT_FOUND)
-    if scope == Scope.CARE and not patient_in_care(user=user, patient_id=patient.pk):
-        raise NotFound(PATIENT_NOT_FOUND)
+    out_of_scope = (scope == Scope.OWN and patient.user_id != user.pk) or (
+        scope == Scope.CARE and not patient_in_care(user=user, patient_id=patient.pk)
+    )
+    if out_of_scope:
+        # The same words as a missing patient; the audit log alone learns who it was.
+        raise NotFound(PATIENT_NOT_FOUND, resource=resource, action=action, patient_id=patient.pk)
     return patient

@@ -2,7 +2,7 @@ import pytest
 
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
-from hms.audit.services import audit_record
+from hms.audit.services import audit_chain_verify, audit_record
 from hms.tenancy.context import hospital_context
 
 
@@ -48,8 +48,43 @@ def test_bad_filters_answer_400_with_the_reason(client, dmc, make_user, query):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST, Role.PATIENT])
-def test_only_the_hospitals_administrators_read_the_log(client, dmc, make_user, role):
-    client.force_login(make_user("someone", role=role, hospital=dmc))
-    assert client.get("/h/DMC001/audit/").status_code == 403
+def test_only_the_hospitals_administrators_read_the_log_and_attempts_are_recorded(
+    client, dmc, make_user, role
+):
+    user = make_user("someone", role=role, hospital=dmc)
+    client.force_login(user)
+    assert client.get("/h/DMC001/audit/", REMOTE_ADDR="192.0.2.9").status_code == 403
+    with hospital_context("DMC001"):
+        attempt = AuditEvent.objects.get()
+    assert (attempt.actor_id, attempt.action, attempt.outcome, attempt.client_address) == (
+        user.pk,
+        "audit_log.view",
+        "denied",
+        "192.0.2.9",
+    )
+    assert attempt.detail == {"path": "/h/DMC001/audit/", "method": "GET", "refusal": "permission_denied"}
+
+
+@pytest.mark.django_db
+def test_a_doctor_opening_a_patient_outside_their_care_is_recorded_by_patient(client, dmc, make_user):
+    from hms.patients.tests.factories import PatientFactory
+
+    doctor = make_user("doc", role=Role.DOCTOR, hospital=dmc)
+    with hospital_context("DMC001"):
+        stranger = PatientFactory()
+    client.force_login(doctor)
+    response = client.get(f"/h/DMC001/orders/patients/{stranger.pk}/prescriptions/")
+    missing = client.get("/h/DMC001/orders/patients/987654/prescriptions/")
+    assert response.status_code == missing.status_code == 404
+    assert response.content == missing.content
+    with hospital_context("DMC001"):
+        denied = list(AuditEvent.objects.filter(outcome="denied").order_by("id"))
+        assert audit_chain_verify().intact
+    assert [(e.patient_id, e.action) for e in denied] == [(stranger.pk, "prescription.view"), (None, "access")]
+
+
+@pytest.mark.django_db
+def test_anonymous_and_hospital_less_refusals_record_nothing_and_still_answer(client, dmc):
+    assert client.get("/h/DMC001/audit/").status_code == 302  # to the login page
     with hospital_context("DMC001"):
         assert not AuditEvent.objects.exists()
