@@ -176,9 +176,10 @@ def _search(user, query, **kwargs):
         ("ångs", ["000000026"]),
         ("angstrom", ["000000026"]),  # accents ignored
         ("ZOE", ["000000026"]),
-        ("ahman", []),  # a prefix, not a substring
+        ("ahm", []),  # a prefix, not a substring (and too unlike any name for fuzzy search)
         ("1990-13-45", []),  # not a date: read as a name
-        ("Khan Raha", []),
+        ("Khan Raha", ["TH-3"]),  # family and given name, in either order
+        ("Khan Amina", []),  # the start of two different patients' names
     ],
 )
 def test_search_by_mrn_identifier_birth_date_or_name_prefix(searchable, th001, make_user, query, expected):
