@@ -80,7 +80,10 @@ def test_a_doctor_opening_a_patient_outside_their_care_is_recorded_by_patient(cl
     with hospital_context("DMC001"):
         denied = list(AuditEvent.objects.filter(outcome="denied").order_by("id"))
         assert audit_chain_verify().intact
-    assert [(e.patient_id, e.action) for e in denied] == [(stranger.pk, "prescription.view"), (None, "access")]
+    assert [(e.patient_id, e.action) for e in denied] == [
+        (stranger.pk, "prescription.view"),
+        (None, "access"),
+    ]
 
 
 @pytest.mark.django_db
