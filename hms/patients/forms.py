@@ -51,3 +51,7 @@ class NextOfKinForm(forms.Form):
     name = forms.CharField(max_length=200)
     relationship = forms.CharField(max_length=50)
     phone = forms.CharField(max_length=40, required=False)
+
+
+class PortalLinkForm(forms.Form):
+    username = forms.CharField(max_length=150, label="Patient account (username)")

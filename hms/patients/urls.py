@@ -9,4 +9,5 @@ urlpatterns = [
     path("<str:patient_id>/edit/", views.patient_edit, name="edit"),
     path("<str:patient_id>/identifiers/", views.patient_identifier_new, name="identifier-new"),
     path("<str:patient_id>/next-of-kin/", views.patient_next_of_kin_new, name="next-of-kin-new"),
+    path("<str:patient_id>/portal/", views.patient_portal_link_new, name="portal-link"),
 ]

@@ -5,16 +5,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address, refusals_as_http
-from hms.patients.forms import IdentifierForm, NextOfKinForm, PatientForm, RegistrationForm
+from hms.patients.forms import IdentifierForm, NextOfKinForm, PatientForm, PortalLinkForm, RegistrationForm
 from hms.patients.selectors import patient_detail
 from hms.patients.services import (
     CONTACT_FIELDS,
     PossibleDuplicate,
     patient_identifier_add,
     patient_next_of_kin_add,
+    patient_portal_link,
     patient_register,
     patient_update,
 )
@@ -79,6 +81,7 @@ def patient_show(request: HttpRequest, hospital_code: str, patient_id: str) -> H
             "may_update": may_update,
             "identifier_form": IdentifierForm(),
             "kin_form": NextOfKinForm(),
+            "portal_form": PortalLinkForm(),
         },
     )
 
@@ -143,11 +146,33 @@ def _add_to_record(request, hospital_code, patient_id, form_class, service) -> H
             _form_refused(form, error)
         else:
             return redirect("patients:detail", hospital_code=hospital_code, patient_id=patient.pk)
-    forms_shown = {"identifier_form": IdentifierForm(), "kin_form": NextOfKinForm()}
-    forms_shown["identifier_form" if form_class is IdentifierForm else "kin_form"] = form
+    forms_shown = {
+        "identifier_form": IdentifierForm(),
+        "kin_form": NextOfKinForm(),
+        "portal_form": PortalLinkForm(),
+    }
+    forms_shown[
+        {IdentifierForm: "identifier_form", NextOfKinForm: "kin_form"}.get(form_class, "portal_form")
+    ] = form
     return render(
         request,
         "patients/patient_detail.html",
         {"hospital": request.hospital, "patient": patient, "may_update": True, **forms_shown},
         status=400,
     )
+
+
+def _portal_link(*, acting_user, patient, username: str, client_address: str | None):
+    account = User.objects.filter(username=username.strip()).select_related("hospital").first()
+    if account is None:
+        raise ApplicationError(f"There is no account named {username.strip()!r}.")
+    return patient_portal_link(
+        acting_user=acting_user, patient=patient, user=account, client_address=client_address
+    )
+
+
+@login_required
+@require_POST
+@refusals_as_http
+def patient_portal_link_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+    return _add_to_record(request, hospital_code, patient_id, PortalLinkForm, _portal_link)

@@ -160,3 +160,21 @@ def test_edits_and_additions_from_the_record_page(client, login):
     assert actions.count("patient.update") == 1
     assert actions.count("patient.identifier_add") == 1
     assert actions.count("patient.next_of_kin_add") == 1
+
+
+@pytest.mark.django_db
+def test_reception_links_a_patient_account_from_the_record(client, login, make_user, th001):
+    login(Role.RECEPTIONIST)
+    portal = make_user("amina", role=Role.PATIENT, hospital=th001)
+    doctor = make_user("doc", role=Role.DOCTOR, hospital=th001)
+    with hospital_context("TH001"):
+        patient = PatientFactory()
+    url = f"/h/TH001/patients/{patient.pk}/portal/"
+    assert client.post(url, {"username": "nobody"}).status_code == 400
+    refused = client.post(url, {"username": doctor.username})
+    assert refused.status_code == 400
+    assert "not a patient account of this hospital" in refused.content.decode()
+    assert client.post(url, {"username": " amina "}).status_code == 302
+    with hospital_context("TH001"):
+        assert Patient.objects.get().user_id == portal.pk
+    assert "linked to a patient account" in client.get(f"/h/TH001/patients/{patient.pk}/").content.decode()
