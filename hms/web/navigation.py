@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.core.ids import record_id
+from hms.tenancy.context import current_tenant_or_none
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,11 @@ def navigation(request: HttpRequest) -> dict[str, list[Link]]:
     on pages about one patient (their URL names a `patient_id`); else nothing."""
     hospital = getattr(request, "hospital", None)
     user = getattr(request, "user", None)
-    if hospital is None or user is None or not user.is_authenticated:
+    tenant = current_tenant_or_none()
+    # Pages rendered outside the hospital's context (503 "unavailable", say) get no menu.
+    if hospital is None or tenant is None or tenant.code != hospital.code:
+        return {"hospital_nav": [], "chart_links": []}
+    if user is None or not user.is_authenticated:
         return {"hospital_nav": [], "chart_links": []}
     match = getattr(request, "resolver_match", None)
     patient_id = record_id(match.kwargs.get("patient_id")) if match is not None else None

@@ -83,3 +83,18 @@ def test_error_pages_carry_no_menu(client, make_user, th001):
     forbidden = client.get("/h/TH001/audit/")
     assert forbidden.status_code == 403
     assert '<nav class="hospital-nav">' not in forbidden.content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_rendered_outside_the_hospitals_context_get_no_menu(rf, make_user, th001):
+    from hms.web.navigation import navigation
+
+    request = rf.get("/h/TH001/")
+    request.hospital = th001
+    request.user = make_user("doc", role=Role.DOCTOR, hospital=th001)
+    assert navigation(request) == {"hospital_nav": [], "chart_links": []}  # e.g. the 503 page
+    with hospital_context("TH001"):
+        assert [link.label for link in navigation(request)["hospital_nav"]][:2] == [
+            "Patients",
+            "Appointments",
+        ]
