@@ -30,6 +30,7 @@ from hms.billing.models import (
 )
 from hms.billing.money import MONEY_LIMIT, money_format, money_parse, money_round, quantity_parse
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.ids import record_id
 from hms.encounters.access import patient_access
 from hms.encounters.models import Encounter
 from hms.tenancy.context import current_tenant, get_hospital
@@ -38,15 +39,6 @@ INVOICE_NOT_FOUND = "No such invoice here."
 ENCOUNTER_NOT_FOUND = "No such encounter here."
 PRICE_ITEM_NOT_FOUND = "No such price list item here."
 SEQUENCE_DIGITS = 6
-
-
-def record_id(value: object) -> int | None:
-    """A database id from a URL or form value; None for anything that is not one."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _first_upper(text: str) -> str:

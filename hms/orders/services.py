@@ -19,6 +19,7 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.services import audit_record
+from hms.core import ids
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.encounters.access import patient_access, patient_scope_filter
 from hms.encounters.models import Encounter
@@ -66,11 +67,8 @@ class AllergyConflict(ApplicationError):
 
 def record_id(value: object, not_found: str) -> int:
     """A record id from a URL or form; NotFound (with `not_found`) for anything that is not one."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise NotFound(not_found) from None
-    if number < 1 or number > 2**63 - 1:
+    number = ids.record_id(value)
+    if number is None:
         raise NotFound(not_found)
     return number
 
