@@ -1,23 +1,51 @@
-"""Filling the demo hospitals: idempotent, so running it twice changes nothing."""
+"""Filling the demo hospitals: idempotent, so running it twice changes nothing.
 
+Hospitals, users and patients first; then, in each hospital and through its services
+(acting as the hospital's administrator), departments, staff, working hours, billing
+settings, the price list and the portal users' links to their records; then the
+clinic's activity (hms.demo.activity), unless the hospital already has some.
+"""
+
+import datetime
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils import timezone
 from faker import Faker
 
-from hms.accounts.models import Role, User
+from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.audit.services import audit_record
+from hms.billing.models import PriceListItem
+from hms.billing.services import billing_settings_get, billing_settings_update, price_item_create
 from hms.hospitals.models import Hospital
 from hms.patients.models import MrnCounter, Patient
 from hms.patients.normalise import name_normalise
-from hms.patients.services import mrn_for_sequence
+from hms.patients.services import mrn_for_sequence, patient_portal_link, patient_update
+from hms.scheduling.models import WorkingHours
+from hms.scheduling.services import working_hours_set
+from hms.staff.models import Department, StaffMember
+from hms.staff.services import department_create, staff_member_add
 from hms.tenancy.context import hospital_context
 from hms.tenancy.provisioning import hospital_provision
 
-from .data import DEMO_HOSPITALS, DEMO_USERS
+from .activity import HospitalActivity, demo_activity_seed
+from .data import (
+    DEMO_BILLING,
+    DEMO_DEPARTMENTS,
+    DEMO_FUTURE_DAYS,
+    DEMO_HISTORY_DAYS,
+    DEMO_HOSPITALS,
+    DEMO_PRICES,
+    DEMO_USERS,
+    DemoUser,
+)
 
 FAKER_LOCALES = {"TH001": "en_IN", "DMC001": "en_US", "TEST_HOSPITAL": "en_GB"}
+WORKING_DAYS = range(5)  # Monday to Friday
+OPENING_HOURS = [(datetime.time(9, 0), datetime.time(17, 0))]
+PORTAL_PATIENT_AGES = (35, 65)  # old enough for the long-term conditions their record shows
 
 
 @dataclass
@@ -25,9 +53,16 @@ class DemoSummary:
     hospitals_created: int = 0
     users_created: int = 0
     patients_created: int = 0
+    activity: list[HospitalActivity] = field(default_factory=list)
 
 
-def demo_seed(*, password: str, patients_per_hospital: int) -> DemoSummary:
+def demo_seed(
+    *,
+    password: str,
+    patients_per_hospital: int,
+    history_days: int = DEMO_HISTORY_DAYS,
+    future_days: int = DEMO_FUTURE_DAYS,
+) -> DemoSummary:
     summary = DemoSummary()
     for code, name, time_zone in DEMO_HOSPITALS:
         hospital = Hospital.objects.filter(code=code).first()
@@ -35,21 +70,68 @@ def demo_seed(*, password: str, patients_per_hospital: int) -> DemoSummary:
             hospital_provision(code=code, name=name, time_zone=time_zone)
             summary.hospitals_created += 1
     hospitals = {h.code: h for h in Hospital.objects.filter(code__in=[c for c, _, _ in DEMO_HOSPITALS])}
-    for username, role, code in DEMO_USERS:
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={"role": role, "hospital": hospitals[code] if code else None},
-        )
-        user.role = role
-        user.hospital = hospitals[code] if code else None
-        user.is_staff = user.is_superuser = role == Role.SUPERADMIN
-        user.set_password(password)
-        user.save()
-        summary.users_created += int(created)
+    summary.users_created = _users_seed(hospitals, password)
+    now = timezone.now()
     for code, _, _ in DEMO_HOSPITALS:
-        registrar = _hospital_admin(hospitals[code])
-        summary.patients_created += _seed_patients(hospitals[code], registrar, patients_per_hospital)
+        hospital = hospitals[code]
+        summary.patients_created += _seed_patients(hospital, _hospital_admin(hospital), patients_per_hospital)
+        with hospital_context(hospital):
+            admin = User.objects.select_related("hospital").filter(hospital=hospital, role=Role.ADMIN)
+            admin = admin.order_by("username").first()
+            if admin is not None:
+                _staff_seed(code, admin)
+                _billing_seed(code, admin)
+                _portal_links_seed(code, admin, now)
+            summary.activity.append(
+                demo_activity_seed(
+                    history_days=history_days,
+                    future_days=future_days,
+                    now=now,
+                    rng=random.Random(code),  # noqa: S311 - demo data, not security
+                )
+            )
     return summary
+
+
+# Users
+
+
+def _users_seed(hospitals: dict[str, Hospital], password: str) -> int:
+    """Create or correct the demo users; every one gets the demo password. Returns how many were new."""
+    existing = {u.username: u for u in User.objects.filter(username__in=[s.username for s in DEMO_USERS])}
+    encoded = _password_hash(password, [existing[name] for name in sorted(existing)])
+    created = 0
+    for spec in DEMO_USERS:
+        hospital = hospitals[spec.hospital] if spec.hospital else None
+        wanted = {
+            "role": spec.role,
+            "hospital_id": hospital.pk if hospital else None,
+            "is_staff": spec.role == Role.SUPERADMIN,
+            "is_superuser": spec.role == Role.SUPERADMIN,
+            "password": encoded,
+        }
+        if spec.first_name or spec.last_name:
+            wanted.update(first_name=spec.first_name, last_name=spec.last_name)
+        user = existing.get(spec.username)
+        if user is None:
+            User.objects.create(username=spec.username, **wanted)
+            created += 1
+        elif any(getattr(user, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(user, name, value)
+            user.save()
+    return created
+
+
+def _password_hash(password: str, users: list[User]) -> str:
+    """One hash of the demo password for every demo user: hashing is slow by design, so do it once.
+
+    If the first existing user already has the password, their hash is reused and a rerun
+    rewrites nobody.
+    """
+    if users and users[0].has_usable_password() and check_password(password, users[0].password):
+        return users[0].password
+    return make_password(password)
 
 
 def _hospital_admin(hospital: Hospital) -> User:
@@ -59,6 +141,17 @@ def _hospital_admin(hospital: Hospital) -> User:
         or User.objects.filter(hospital=hospital).exclude(role=Role.PATIENT).order_by("id").first()
         or User.objects.filter(role=Role.SUPERADMIN).order_by("id").first()
     )
+
+
+def _hospital_users(code: str) -> list[tuple[DemoUser, User]]:
+    specs = [spec for spec in DEMO_USERS if spec.hospital == code]
+    users = User.objects.select_related("hospital").in_bulk(
+        [s.username for s in specs], field_name="username"
+    )
+    return [(spec, users[spec.username]) for spec in specs if spec.username in users]
+
+
+# Patients
 
 
 def _seed_patients(hospital: Hospital, registrar: User, count: int) -> int:
@@ -100,3 +193,84 @@ def _seed_patients(hospital: Hospital, registrar: User, count: int) -> int:
             detail={"source": "seed_demo", "patient_ids": created_ids},
         )
     return len(new)
+
+
+# The hospital's staff, hours, prices and portal links: through its services, as its admin
+
+
+def _staff_seed(code: str, admin: User) -> None:
+    """Departments, every demo staff user on the staff, and each doctor's hours (Mon-Fri 09:00-17:00)."""
+    departments = {d.code: d for d in Department.objects.all()}
+    names = {d.name.lower() for d in departments.values()}
+    for name, department_code in DEMO_DEPARTMENTS.get(code, []):
+        if department_code not in departments and name.lower() not in names:
+            departments[department_code] = department_create(
+                acting_user=admin, name=name, code=department_code
+            )
+    on_staff = set(StaffMember.objects.values_list("user_id", flat=True))
+    staff = [(spec, user) for spec, user in _hospital_users(code) if user.role in STAFF_ROLES]
+    for spec, user in staff:
+        if user.pk not in on_staff:
+            staff_member_add(
+                acting_user=admin,
+                user=user,
+                department=departments.get(spec.department),
+                specialty=spec.specialty if user.role == Role.DOCTOR else "",
+                licence_number=spec.licence_number if user.role in (Role.DOCTOR, Role.NURSE) else "",
+            )
+    working = set(WorkingHours.objects.filter(is_active=True).values_list("practitioner_user_id", flat=True))
+    for _, user in staff:
+        if user.role == Role.DOCTOR and user.pk not in working:
+            for weekday in WORKING_DAYS:
+                working_hours_set(
+                    acting_user=admin, practitioner_user_id=user.pk, weekday=weekday, periods=OPENING_HOURS
+                )
+
+
+def _billing_seed(code: str, admin: User) -> None:
+    """The hospital's currency, invoice prefix and address (unless already set), and its price list."""
+    if code not in DEMO_BILLING:
+        return
+    currency, prefix, address = DEMO_BILLING[code]
+    current = billing_settings_get()
+    if current.invoice_prefix == "INV" and not current.address:  # never configured: the migration's row
+        current = billing_settings_update(
+            acting_user=admin, currency=currency, invoice_prefix=prefix, address=address
+        )
+    listed = set(PriceListItem.objects.values_list("code", flat=True))
+    for item_code, name, category, prices in DEMO_PRICES:
+        if item_code not in listed:
+            price_item_create(
+                acting_user=admin,
+                code=item_code,
+                name=name,
+                category=category,
+                unit_price=prices.get(current.currency, prices["USD"]),
+            )
+
+
+def _portal_links_seed(code: str, admin: User, now: datetime.datetime) -> None:
+    """Link each demo PATIENT user to a demo patient record (renamed to the user's name, if any)."""
+    for spec, user in _hospital_users(code):
+        if user.role != Role.PATIENT or Patient.objects.filter(user_id=user.pk).exists():
+            continue
+        patient = _portal_patient_choose(spec, now.date())
+        if patient is None:
+            continue
+        if spec.first_name and spec.last_name:
+            patient = patient_update(
+                acting_user=admin, patient=patient, given_name=spec.first_name, family_name=spec.last_name
+            )
+        patient_portal_link(acting_user=admin, patient=patient, user=user)
+
+
+def _portal_patient_choose(spec: DemoUser, today: datetime.date) -> Patient | None:
+    """The first unlinked adult patient (of the user's sex, if given) by MRN; else any unlinked one."""
+    youngest, oldest = PORTAL_PATIENT_AGES
+    born_from = today - datetime.timedelta(days=round(365.25 * (oldest + 1)))
+    born_to = today - datetime.timedelta(days=round(365.25 * youngest))
+    unlinked = Patient.objects.filter(user_id__isnull=True).order_by("mrn")
+    adults = unlinked.filter(birth_date__gt=born_from, birth_date__lte=born_to)
+    if spec.sex:
+        adults = adults.filter(sex=spec.sex)
+    return adults.first() or unlinked.first()

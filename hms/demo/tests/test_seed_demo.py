@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from hms.accounts.models import User
 from hms.audit.models import AuditEvent
 from hms.audit.services import audit_chain_verify
-from hms.demo.data import DEFAULT_DEMO_PASSWORD, DEMO_HOSPITALS, DEMO_USERS
+from hms.demo.data import DEFAULT_DEMO_PASSWORD, DEMO_HOSPITALS, DEMO_USERS, SEED_REPORT_USERS
 from hms.hospitals.models import Hospital
 from hms.patients.models import MrnCounter, Patient
 from hms.patients.services import mrn_for_sequence, mrn_has_valid_check_digit
@@ -17,8 +17,9 @@ DEMO_CODES = sorted(code for code, _, _ in DEMO_HOSPITALS)
 
 
 def _seed(*args):
+    """Hospitals, users and patients; no history (hms/demo/tests/test_activity.py covers the activity)."""
     out = StringIO()
-    call_command("seed_demo", "--patients", "20", *args, stdout=out)
+    call_command("seed_demo", "--patients", "20", "--days", "0", "--future-days", "1", *args, stdout=out)
     return out.getvalue()
 
 
@@ -41,11 +42,14 @@ def test_seed_creates_the_demo_hospitals_users_and_patients(settings):
     settings.HMS_DEMO_PASSWORD = ""
     output = _seed()
 
-    assert "3 hospital(s), 7 user(s) and 60 patient(s) created" in output
+    assert f"3 hospital(s), {len(DEMO_USERS)} user(s) and 60 patient(s) created" in output
     assert list(
         Hospital.objects.order_by("code").values_list("code", "name", "time_zone", "status")
     ) == sorted((code, name, tz, Hospital.Status.ACTIVE) for code, name, tz in DEMO_HOSPITALS)
-    assert sorted(User.objects.values_list("username", "role", "hospital__code")) == sorted(DEMO_USERS)
+    users = sorted(User.objects.values_list("username", "role", "hospital__code"))
+    assert users == sorted(user.as_tuple for user in DEMO_USERS)
+    # The seed report's users are all there, exactly as it lists them.
+    assert set(SEED_REPORT_USERS) <= set(users)
     for code in DEMO_CODES:
         with hospital_context(code):
             mrns = list(Patient.objects.values_list("mrn", flat=True))
@@ -55,9 +59,8 @@ def test_seed_creates_the_demo_hospitals_users_and_patients(settings):
             assert all(mrn_has_valid_check_digit(mrn=mrn) for mrn in mrns)
             assert MrnCounter.objects.get().last_sequence == 20
             assert not Patient.objects.filter(given_name="").exists()
-            # The bulk registration is audited, and the chain holds.
-            event = AuditEvent.objects.get()
-            assert event.action == "patient.create"
+            # The bulk registration is audited (one row), and the chain holds.
+            event = AuditEvent.objects.get(action="patient.create")
             assert sorted(event.detail["patient_ids"]) == sorted(Patient.objects.values_list("pk", flat=True))
             assert audit_chain_verify().intact
 
@@ -66,9 +69,9 @@ def test_seed_creates_the_demo_hospitals_users_and_patients(settings):
 def test_superadmin_flags_follow_the_role(settings):
     settings.HMS_DEMO_PASSWORD = ""
     _seed()
-    for username, role, _ in DEMO_USERS:
-        user = User.objects.get(username=username)
-        assert user.is_staff is user.is_superuser is (role == "SUPERADMIN"), username
+    for spec in DEMO_USERS:
+        user = User.objects.get(username=spec.username)
+        assert user.is_staff is user.is_superuser is (spec.role == "SUPERADMIN"), spec.username
 
 
 @pytest.mark.django_db
@@ -90,9 +93,24 @@ def test_the_configured_demo_password_is_the_one_that_works(settings):
     output = _seed()
 
     assert "Password: configured-demo-pw-7" in output
-    for username, _, _ in DEMO_USERS:
-        assert authenticate(username=username, password="configured-demo-pw-7") is not None, username
-        assert authenticate(username=username, password=DEFAULT_DEMO_PASSWORD) is None, username
+    for spec in DEMO_USERS:
+        assert authenticate(username=spec.username, password="configured-demo-pw-7") is not None, (
+            spec.username
+        )
+        assert authenticate(username=spec.username, password=DEFAULT_DEMO_PASSWORD) is None, spec.username
+
+
+@pytest.mark.django_db
+def test_a_changed_demo_password_replaces_the_old_one_for_every_user(settings):
+    settings.HMS_DEMO_PASSWORD = "first-demo-pw-1"
+    _seed()
+    settings.HMS_DEMO_PASSWORD = "second-demo-pw-2"
+
+    _seed()
+
+    for spec in DEMO_USERS:
+        assert authenticate(username=spec.username, password="second-demo-pw-2") is not None, spec.username
+        assert authenticate(username=spec.username, password="first-demo-pw-1") is None, spec.username
 
 
 @pytest.mark.django_db

@@ -1,0 +1,880 @@
+"""A demo hospital's clinic life: a month of history, the next two weeks booked, today under way.
+
+The services refuse to write in the past (no bookings before now; encounters, vital
+signs and orders are stamped now), so the history is written with the models
+directly, in one transaction, obeying every rule the services and the database hold:
+bookings inside working hours and never overlapping, vital signs converted and flagged
+by hms.encounters.vitals, billable ICD-10-CM codes, signed notes, valid prescriptions
+that respect allergies, lab results entered by a nurse and verified by the ordering
+doctor and flagged by the lab catalogue, one invoice per finished encounter numbered
+as the billing service numbers them, payments never above the balance. The history
+gets one audit row naming what was written. The future bookings and today's live work
+go through the real services, so they are audited one by one.
+"""
+
+import datetime
+import random
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from hms.accounts.models import Role, User
+from hms.audit.services import audit_record
+from hms.billing.models import Invoice, InvoiceCounter, InvoiceLine, Payment, PriceListItem
+from hms.billing.money import money_round
+from hms.billing.services import SEQUENCE_DIGITS, billing_settings_get
+from hms.core.exceptions import ApplicationError
+from hms.demo import clinical
+from hms.demo.data import DEMO_IMPERIAL_UNITS, DEMO_PAYMENT_METHODS
+from hms.encounters import vitals
+from hms.encounters.icd10 import icd10_lookup
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
+from hms.encounters.services import encounter_start, note_amend, observation_record_vitals
+from hms.orders.lab_catalogue import LabPanel
+from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.patients.models import Patient
+from hms.scheduling.models import Appointment
+from hms.scheduling.services import appointment_book, appointment_status_set
+from hms.scheduling.wallclock import hospital_zone, local_day_bounds, local_to_utc
+from hms.staff.models import StaffMember
+from hms.tenancy.context import current_tenant
+
+S = Appointment.Status
+SLOT_TIMES = [datetime.time(9 + index // 2, 30 * (index % 2)) for index in range(16)]  # 09:00 ... 16:30
+DURATIONS = (15, 15, 20, 20, 30)
+MINUTE = datetime.timedelta(minutes=1)
+# A visit this long after its start is over: seen, noted, billed and paid.
+VISIT_CLOSED = datetime.timedelta(minutes=45)
+# Bookings made through the service start at least this far ahead, so none falls into the past.
+BOOKING_LEAD = datetime.timedelta(minutes=10)
+# Booked patients starting within this window count as today's live clinic.
+LIVE_WINDOW = datetime.timedelta(hours=2)
+BOOKED_AHEAD = datetime.timedelta(days=3)
+PAEDIATRIC_AGE = 16
+ALLERGIC_SHARE = 0.1
+CANCEL_REASONS = (
+    "Patient called to cancel: feeling better.",
+    "Patient travelling; will rebook.",
+    "Rebooked at the patient's request.",
+    "Transport problems.",
+    "Doctor called away to an emergency.",
+    "Clash with the patient's work.",
+)
+
+
+@dataclass
+class ActivityCounts:
+    appointments: int = 0
+    encounters: int = 0
+    notes: int = 0
+    prescriptions: int = 0
+    lab_results: int = 0
+    invoices: int = 0
+    payments: int = 0
+
+
+@dataclass
+class HospitalActivity:
+    code: str
+    written: bool
+    reason: str = ""  # why nothing was written
+    counts: ActivityCounts = field(default_factory=ActivityCounts)
+
+
+def activity_counts() -> ActivityCounts:
+    """What the current hospital holds (live rows), for the command's summary."""
+    return ActivityCounts(
+        appointments=Appointment.objects.count(),
+        encounters=Encounter.objects.filter(voided_at__isnull=True).count(),
+        notes=ClinicalNote.objects.filter(voided_at__isnull=True).count(),
+        prescriptions=Prescription.objects.filter(voided_at__isnull=True).count(),
+        lab_results=LabResult.objects.count(),
+        invoices=Invoice.objects.filter(voided_at__isnull=True).count(),
+        payments=Payment.objects.filter(voided_at__isnull=True).count(),
+    )
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The people who do the work in the demo: one of each staff role, and the doctors."""
+
+    admin: User
+    nurse: User
+    receptionist: User
+    doctors: list[User]
+    specialties: dict[int, str]
+
+    def is_paediatrician(self, doctor: User) -> bool:
+        return self.specialties.get(doctor.pk, "").lower() in ("paediatrics", "pediatrics")
+
+
+def cast_find(code: str) -> Cast | None:
+    """The hospital's active staff by role (first by username), or None if a role is missing."""
+    active = dict(StaffMember.objects.filter(is_active=True).values_list("user_id", "specialty"))
+    users = list(
+        User.objects.select_related("hospital")
+        .filter(hospital__code=code, is_active=True, pk__in=list(active))
+        .order_by("username")
+    )
+    first = {role: next((u for u in users if u.role == role), None) for role in Role}
+    doctors = [u for u in users if u.role == Role.DOCTOR]
+    admin, nurse, desk = first[Role.ADMIN], first[Role.NURSE], first[Role.RECEPTIONIST]
+    if admin is None or nurse is None or desk is None or not doctors:
+        return None
+    return Cast(admin, nurse, desk, doctors, {d.pk: active[d.pk] for d in doctors})
+
+
+@dataclass
+class Profile:
+    pk: int
+    person: clinical.Person
+    chronic: list[str]
+    allergy: clinical.AllergySpec | None
+    portal: bool
+
+
+@dataclass
+class Slot:
+    doctor: User
+    date: datetime.date
+    local_time: datetime.time
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    kind: str  # history (over), current (under way, written directly), future (booked by the service)
+    patient: Profile | None = None
+    condition: clinical.Condition | None = None
+    status: str = S.BOOKED
+
+
+def demo_activity_seed(
+    *, history_days: int, future_days: int, now: datetime.datetime, rng: random.Random
+) -> HospitalActivity:
+    """Fill the current hospital with clinic activity, unless it already has some."""
+    tenant = current_tenant()
+    if Appointment.objects.exists() or Encounter.objects.exists():
+        return HospitalActivity(
+            tenant.code, False, "it already has appointments or encounters", activity_counts()
+        )
+    cast = cast_find(tenant.code)
+    if cast is None:
+        reason = "it has no admin, nurse, receptionist or doctor on its staff"
+        return HospitalActivity(tenant.code, False, reason, activity_counts())
+    prices = {item.code: item for item in PriceListItem.objects.filter(is_active=True)}
+    problems = clinical.demo_content_problems(price_codes=set(prices))
+    if problems:
+        raise ApplicationError(
+            "The demo's clinical content breaks the clinical rules: " + "; ".join(problems)
+        )
+    zone = hospital_zone()
+    today = now.astimezone(zone).date()
+    profiles = _profiles(rng, today)
+    if not profiles:
+        return HospitalActivity(tenant.code, False, "it has no patients", activity_counts())
+    slots = _plan(rng, cast=cast, zone=zone, now=now, history_days=history_days, future_days=future_days)
+    _assign(rng, slots, profiles=profiles, cast=cast, today=today)
+    with transaction.atomic(using=tenant.alias):
+        if history_days > 0:
+            writer = HistoryWriter(rng, cast=cast, zone=zone, now=now, prices=prices, code=tenant.code)
+            writer.write(profiles, [s for s in slots if s.kind in ("history", "current") and s.patient])
+        patients = Patient.objects.in_bulk([p.pk for p in profiles])
+        for slot in slots:
+            if slot.kind == "future" and slot.patient is not None:
+                _book(cast, slot, patients[slot.patient.pk])
+        _live_clinic(rng, cast=cast, zone=zone, now=now, profiles=profiles, units=_units(tenant.code))
+    return HospitalActivity(tenant.code, True, counts=activity_counts())
+
+
+# Planning
+
+
+def _profiles(rng: random.Random, today: datetime.date) -> list[Profile]:
+    profiles = []
+    rows = list(Patient.objects.order_by("mrn").values_list("pk", "birth_date", "sex", "user_id"))
+    allergic = set(rng.sample(range(len(rows)), round(len(rows) * ALLERGIC_SHARE) or min(len(rows), 1)))
+    for number, (pk, birth, sex, user_id) in enumerate(rows):
+        months = (today.year - birth.year) * 12 + today.month - birth.month - (today.day < birth.day)
+        months = max(months, 0)
+        age = months // 12
+        height, weight = clinical.body_baseline(rng, age_months=months, sex=sex)
+        chronic = clinical.chronic_conditions(rng, age=age, sex=sex)
+        allergy = rng.choice(clinical.ALLERGIES) if number in allergic else None
+        if user_id is not None:  # a portal user's record: make sure it has something to show
+            chronic = chronic or [
+                code for code in ("I10", "E78.5") if age >= clinical.CONDITIONS[code].min_age
+            ]
+            allergy = allergy or clinical.ALLERGIES[0]
+        profiles.append(
+            Profile(pk, clinical.Person(age, sex, weight, height), chronic, allergy, user_id is not None)
+        )
+    return profiles
+
+
+def _plan(
+    rng: random.Random,
+    *,
+    cast: Cast,
+    zone: zoneinfo.ZoneInfo,
+    now: datetime.datetime,
+    history_days: int,
+    future_days: int,
+) -> list[Slot]:
+    """Each doctor's clinic, weekdays 09:00-17:00 local: 6-8 patients a day so far, 3-5 a day ahead."""
+    today = now.astimezone(zone).date()
+    days = [today + datetime.timedelta(days=offset) for offset in range(-history_days, future_days + 1)]
+    slots = []
+    for date in days:
+        if date.weekday() >= 5:
+            continue
+        for doctor in cast.doctors:
+            count = rng.randint(6, 8) if date <= today else rng.randint(3, 5)
+            for index in sorted(rng.sample(range(len(SLOT_TIMES)), count)):
+                start = local_to_utc(date=date, time=SLOT_TIMES[index], zone=zone)
+                end = start + datetime.timedelta(minutes=rng.choice(DURATIONS))
+                if date < today or start + VISIT_CLOSED <= now:
+                    kind = "history"
+                elif start < now + BOOKING_LEAD:
+                    kind = "current"
+                else:
+                    kind = "future"
+                if kind != "future" and history_days == 0:
+                    continue
+                slots.append(Slot(doctor, date, SLOT_TIMES[index], start, end, kind))
+    slots.sort(key=lambda s: (s.starts_at, s.doctor.username))
+    return slots
+
+
+def _assign(
+    rng: random.Random, slots: list[Slot], *, profiles: list[Profile], cast: Cast, today: datetime.date
+) -> None:
+    """Give each slot a patient (never two overlapping visits of one patient), a reason and a status."""
+    busy: dict[datetime.date, dict[int, list[Slot]]] = defaultdict(lambda: defaultdict(list))
+    adult_doctor = next((d for d in cast.doctors if not cast.is_paediatrician(d)), cast.doctors[0])
+    for profile in (p for p in profiles if p.portal):
+        own = [s for s in slots if s.doctor == adult_doctor]
+        past = sorted({s.date for s in own if s.kind == "history" and s.date < today})
+        wanted = {past[i] for i in {0, len(past) // 2, len(past) - 1}} if past else set()
+        chosen = [next(s for s in own if s.date == date and s.kind == "history") for date in sorted(wanted)]
+        chosen += [s for s in own if s.kind == "future"][:1]
+        for number, slot in enumerate(chosen):
+            _give(rng, slot, profile, cast, busy)
+            if profile.chronic:  # their record follows their long-term conditions
+                slot.condition = clinical.CONDITIONS[profile.chronic[number % len(profile.chronic)]]
+            if slot.kind == "history":
+                slot.status = S.COMPLETED
+    children = [p for p in profiles if p.person.age < PAEDIATRIC_AGE]
+    adults = [p for p in profiles if p.person.age >= PAEDIATRIC_AGE]
+    for slot in slots:
+        if slot.patient is not None:
+            continue
+        pool = (children if cast.is_paediatrician(slot.doctor) else adults) or profiles
+        profile = _free_patient(rng, slot, pool, busy) or _free_patient(rng, slot, profiles, busy)
+        if profile is None:
+            continue  # every patient is busy then: the doctor has a gap
+        _give(rng, slot, profile, cast, busy)
+        if slot.kind == "history":
+            draw = rng.random()
+            slot.status = S.COMPLETED if draw < 0.85 else S.NO_SHOW if draw < 0.93 else S.CANCELLED
+
+
+def _give(rng: random.Random, slot: Slot, profile: Profile, cast: Cast, busy: dict) -> None:
+    slot.patient = profile
+    slot.condition = clinical.visit_condition(
+        rng,
+        age=profile.person.age,
+        chronic=profile.chronic,
+        specialty=cast.specialties.get(slot.doctor.pk, ""),
+    )
+    busy[slot.date][profile.pk].append(slot)
+
+
+def _free_patient(rng: random.Random, slot: Slot, pool: Sequence[Profile], busy: dict) -> Profile | None:
+    day = busy[slot.date]
+    for _ in range(12):  # usually a patient with nothing else that day
+        candidate = rng.choice(pool)
+        if candidate.pk not in day:
+            return candidate
+    for candidate in rng.sample(list(pool), len(pool)):  # else anyone free at that time
+        if all(s.ends_at <= slot.starts_at or slot.ends_at <= s.starts_at for s in day.get(candidate.pk, ())):
+            return candidate
+    return None
+
+
+def _units(code: str) -> dict[str, str]:
+    return clinical.IMPERIAL if code in DEMO_IMPERIAL_UNITS else clinical.METRIC
+
+
+# The history, written directly
+
+
+def _minutes(rng: random.Random, low: int, high: int) -> datetime.timedelta:
+    return datetime.timedelta(minutes=rng.randint(low, high))
+
+
+@dataclass
+class Visit:
+    """One finished encounter and what was done in it, before it is written."""
+
+    slot: Slot
+    appointment: Appointment
+    encounter: Encounter
+    observations: list[Observation] = field(default_factory=list)
+    bmi_sources: tuple[Observation, Observation] | None = None
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    prescriptions: list[Prescription] = field(default_factory=list)
+    lab_orders: list[LabOrder] = field(default_factory=list)
+    lab_results: list[tuple[LabOrder, LabResult]] = field(default_factory=list)
+    note: ClinicalNote | None = None
+    invoice: Invoice | None = None
+    lines: list[InvoiceLine] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+
+
+class HistoryWriter:
+    """Writes the past visits of one hospital in bulk, with the same values the services would store."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        *,
+        cast: Cast,
+        zone: zoneinfo.ZoneInfo,
+        now: datetime.datetime,
+        prices: dict[str, PriceListItem],
+        code: str,
+    ) -> None:
+        self.rng = rng
+        self.cast = cast
+        self.zone = zone
+        self.now = now
+        self.prices = prices
+        self.units = _units(code)
+        self.methods = DEMO_PAYMENT_METHODS.get(code, ["cash", "card"])
+        self.settings = billing_settings_get()
+        self.seen: set[tuple[int, int]] = set()  # (patient, doctor) pairs already seen: follow-ups
+
+    def write(self, profiles: list[Profile], slots: list[Slot]) -> None:
+        allergies = self._allergies(profiles)
+        visits: list[Visit] = []
+        appointments = []
+        for slot in slots:
+            appointment = self._appointment(slot)
+            appointments.append(appointment)
+            if appointment.status == S.COMPLETED:
+                visits.append(self._visit(slot, appointment, allergies.get(slot.patient.pk)))
+        Allergy.objects.bulk_create(allergies.values())
+        Appointment.objects.bulk_create(appointments)
+        for visit in visits:
+            visit.encounter.appointment = visit.appointment
+        Encounter.objects.bulk_create([v.encounter for v in visits])
+        self._children_save(visits)
+        invoices = sorted((v.invoice for v in visits if v.invoice), key=lambda invoice: invoice.issued_at)
+        self._invoices_number(invoices)
+        Invoice.objects.bulk_create(invoices)
+        InvoiceLine.objects.bulk_create(self._flat(visits, "lines"))
+        Payment.objects.bulk_create(self._flat(visits, "payments"))
+        written = {
+            "allergies": list(allergies.values()),
+            "appointments": appointments,
+            "encounters": [v.encounter for v in visits],
+            "observations": [o for v in visits for o in v.observations],
+            "diagnoses": [d for v in visits for d in v.diagnoses],
+            "notes": [v.note for v in visits if v.note],
+            "prescriptions": [p for v in visits for p in v.prescriptions],
+            "lab_orders": [o for v in visits for o in v.lab_orders],
+            "lab_results": [r for v in visits for _, r in v.lab_results],
+            "invoices": invoices,
+            "invoice_lines": [line for v in visits for line in v.lines],
+            "payments": [p for v in visits for p in v.payments],
+        }
+        self._timestamps_backdate(written, first_day=slots[0].starts_at if slots else self.now)
+        audit_record(
+            acting_user=self.cast.admin,
+            action="demo.history",
+            resource="DemoHistory",
+            detail={
+                "source": "seed_demo",
+                "from": slots[0].starts_at.isoformat() if slots else None,
+                "to": self.now.isoformat(),
+                "patient_ids": sorted({s.patient.pk for s in slots} | set(allergies)),
+                **{name: _id_summary(rows) for name, rows in written.items()},
+            },
+        )
+
+    # Rows
+
+    def _allergies(self, profiles: list[Profile]) -> dict[int, Allergy]:
+        return {
+            p.pk: Allergy(
+                patient_id=p.pk,
+                substance=p.allergy.substance,
+                category=p.allergy.category,
+                reaction=p.allergy.reaction,
+                severity=p.allergy.severity,
+                recorded_by_id=self.cast.nurse.pk,
+            )
+            for p in profiles
+            if p.allergy is not None
+        }
+
+    def _appointment(self, slot: Slot) -> Appointment:
+        rng, status = self.rng, slot.status if slot.kind == "history" else S.BOOKED
+        appointment = Appointment(
+            patient_id=slot.patient.pk,
+            practitioner_user_id=slot.doctor.pk,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            status=status,
+            reason=slot.condition.reason,
+            booked_by_id=self.cast.receptionist.pk,
+        )
+        if status == S.NO_SHOW:
+            appointment.status_changed_at = slot.starts_at + _minutes(rng, 15, 30)
+            appointment.status_changed_by_id = self.cast.receptionist.pk
+        elif status == S.CANCELLED:
+            appointment.status_changed_at = slot.starts_at - _minutes(rng, 90, 48 * 60)
+            appointment.status_changed_by_id = self.cast.receptionist.pk
+            appointment.cancel_reason = rng.choice(CANCEL_REASONS)
+        return appointment
+
+    def _visit(self, slot: Slot, appointment: Appointment, allergy: Allergy | None) -> Visit:
+        rng, doctor = self.rng, slot.doctor
+        started = slot.starts_at + _minutes(rng, 0, 8)
+        ended = started + _minutes(rng, 10, 22)
+        appointment.status_changed_at, appointment.status_changed_by_id = ended, doctor.pk
+        profile, condition = slot.patient, slot.condition
+        encounter = Encounter(
+            patient_id=profile.pk,
+            practitioner_user_id=doctor.pk,
+            status=Encounter.Status.FINISHED,
+            started_at=started,
+            ended_at=ended,
+            reason=condition.reason,
+        )
+        visit = Visit(slot, appointment, encounter)
+        measured = self._vitals(visit, started + _minutes(rng, 1, 4))
+        secondary = [
+            clinical.CONDITIONS[code]
+            for code in profile.chronic
+            if condition.code in clinical.CHRONIC and code != condition.code and rng.random() < 0.5
+        ]
+        treated_all = [condition, *secondary]
+        for treated in treated_all:
+            kind = Diagnosis.Kind.PRIMARY if treated is condition else Diagnosis.Kind.SECONDARY
+            entry = icd10_lookup(treated.code)
+            visit.diagnoses.append(
+                Diagnosis(
+                    encounter=encounter,
+                    patient_id=profile.pk,
+                    icd10_code=entry.code,
+                    description=entry.description,
+                    kind=kind,
+                    certainty=Diagnosis.Certainty.CONFIRMED,
+                    recorded_by_id=doctor.pk,
+                )
+            )
+        prescribed = clinical.prescriptions_for(
+            treated_all, profile.person, [allergy.substance] if allergy is not None else []
+        )
+        prescribed_at = started + (ended - started) * 3 / 4
+        for _, rx in prescribed:
+            visit.prescriptions.append(
+                Prescription(
+                    encounter=encounter,
+                    patient_id=profile.pk,
+                    prescriber_id=doctor.pk,
+                    drug_name=rx.drug_name,
+                    dose=rx.dose,
+                    dose_unit=rx.dose_unit,
+                    route=rx.route,
+                    frequency=rx.frequency,
+                    duration_days=rx.duration_days,
+                    instructions=rx.instructions,
+                    starts_at=prescribed_at,
+                    ends_at=prescribed_at + datetime.timedelta(days=rx.duration_days or 1),
+                )
+            )
+        lab_items = self._labs(visit, treated_all, started + _minutes(rng, 3, 8))
+        procedure = ""
+        if condition.procedure and rng.random() < condition.procedure[1]:
+            procedure = condition.procedure[0]
+        entry = icd10_lookup(condition.code)
+        sections = clinical.note_sections(
+            rng,
+            condition=condition,
+            description=entry.description,
+            secondary=[(d.icd10_code, d.description) for d in visit.diagnoses[1:]],
+            vitals_summary=clinical.vitals_text(measured),
+            prescriptions=[rx for _, rx in prescribed],
+            lab_names=[getattr(item, "short_name", item.name) for item in lab_items],
+            procedure_name=self.prices[procedure].name if procedure else "",
+        )
+        visit.note = ClinicalNote(
+            encounter=encounter,
+            patient_id=profile.pk,
+            author_id=doctor.pk,
+            status=ClinicalNote.Status.SIGNED,
+            signed_at=ended,
+            signed_by_id=doctor.pk,
+            **sections,
+        )
+        self._invoice(visit, ended, lab_items, procedure, [rx for _, rx in prescribed])
+        self.seen.add((profile.pk, doctor.pk))
+        return visit
+
+    def _vitals(self, visit: Visit, at: datetime.datetime) -> dict[str, Decimal]:
+        typed = clinical.vital_signs(
+            self.rng, patient=visit.slot.patient.person, signs=visit.slot.condition.signs, units=self.units
+        )
+        measured = {code: vitals.vital_measure(code, value, unit) for code, (value, unit) in typed.items()}
+        bmi = vitals.bmi_measure(
+            weight_kg=measured[vitals.WEIGHT].value, height_cm=measured[vitals.HEIGHT].value
+        )
+        rows = {}
+        for code, measurement in [*measured.items(), (vitals.BMI, bmi)]:
+            rows[code] = Observation(
+                encounter=visit.encounter,
+                patient_id=visit.slot.patient.pk,
+                loinc_code=code,
+                value=measurement.value,
+                unit=measurement.vital.unit,
+                entered_value=measurement.entered_value,
+                entered_unit=measurement.entered_unit,
+                abnormal_flag=measurement.flag,
+                recorded_at=at,
+                recorded_by_id=self.cast.nurse.pk,
+            )
+        visit.observations = list(rows.values())
+        visit.bmi_sources = (rows[vitals.WEIGHT], rows[vitals.HEIGHT])
+        return {code: row.value for code, row in rows.items()}
+
+    def _labs(self, visit: Visit, treated: list[clinical.Condition], ordered_at: datetime.datetime) -> list:
+        rng, now, sex = self.rng, self.now, visit.slot.patient.person.sex
+        ranges: dict[str, tuple[str, str]] = {}
+        for condition in treated:
+            ranges.update(condition.lab_ranges)
+            ranges.update(condition.lab_ranges_by_sex.get(sex, {}))
+        items = []
+        for condition in treated:
+            for code, chance in condition.labs:
+                item, tests = clinical.lab_tests(code)
+                if item in items or rng.random() >= chance:
+                    continue
+                items.append(item)
+                collected = ordered_at + _minutes(rng, 10, 45)
+                entered = collected + _minutes(rng, 120, 480)
+                verified = self._daytime(entered + _minutes(rng, 60, 1200))
+                for test in tests:
+                    order = LabOrder(
+                        encounter=visit.encounter,
+                        patient_id=visit.slot.patient.pk,
+                        ordered_by_id=visit.slot.doctor.pk,
+                        ordered_at=ordered_at,
+                        test_code=test.code,
+                        test_name=test.name,
+                        panel_code=item.code if isinstance(item, LabPanel) else "",
+                        priority=LabOrder.Priority.URGENT
+                        if condition.code == "R07.9"
+                        else LabOrder.Priority.ROUTINE,
+                        clinical_note=condition.reason,
+                    )
+                    visit.lab_orders.append(order)
+                    if collected > now:
+                        continue
+                    order.status = LabOrder.Status.COLLECTED
+                    order.collected_at, order.collected_by_id = collected, self.cast.nurse.pk
+                    if entered > now:
+                        continue
+                    visit.lab_results.append(
+                        (order, self._result(order, test, sex, ranges, entered, verified))
+                    )
+                    order.status = LabOrder.Status.VERIFIED if verified <= now else LabOrder.Status.RESULTED
+        return items
+
+    def _daytime(self, instant: datetime.datetime) -> datetime.datetime:
+        """`instant`, or if it falls at night in the hospital, the next morning (doctors verify by day)."""
+        local = instant.astimezone(self.zone)
+        if 8 <= local.hour < 20:
+            return instant
+        morning = local.date() + datetime.timedelta(days=1 if local.hour >= 20 else 0)
+        start = local_to_utc(date=morning, time=datetime.time(8, 0), zone=self.zone)
+        return start + _minutes(self.rng, 0, 90)
+
+    def _result(self, order, test, sex, ranges, entered, verified) -> LabResult:
+        value = clinical.lab_value(self.rng, test, sex=sex, ranges=ranges)
+        reference = test.reference_for(sex)
+        result = LabResult(
+            order=order,
+            value_numeric=value,
+            unit=test.unit,
+            entered_value=f"{value:f}",
+            entered_unit=test.unit,
+            reference_low=reference.low,
+            reference_high=reference.high,
+            critical_low=test.critical.low,
+            critical_high=test.critical.high,
+            reference_text=f"{reference} {test.unit}".strip() if str(reference) else "",
+            flag=test.flag(value, sex),
+            entered_by_id=self.cast.nurse.pk,
+            entered_at=entered,
+        )
+        if verified <= self.now:  # by the ordering doctor: never the nurse who entered it
+            result.verified_at, result.verified_by_id = verified, order.ordered_by_id
+        return result
+
+    def _invoice(
+        self, visit: Visit, ended: datetime.datetime, lab_items: list, procedure: str, rxs: list
+    ) -> None:
+        rng, desk = self.rng, self.cast.receptionist.pk
+        follow_up = (visit.slot.patient.pk, visit.slot.doctor.pk) in self.seen
+        codes = ["FOLLOWUP" if follow_up else "CONSULT"]
+        codes += [clinical.lab_price_code(item.code) for item in lab_items]
+        codes += [procedure] if procedure else []
+        codes += [rx.price_code for rx in rxs if rx.price_code and rng.random() < 0.4]  # dispensed here
+        issued = ended + _minutes(rng, 2, 10)
+        invoice = Invoice(
+            encounter=visit.encounter,
+            patient_id=visit.slot.patient.pk,
+            status=Invoice.Status.ISSUED,
+            currency=self.settings.currency,
+            created_by_id=desk,
+            issued_at=issued,
+            issued_by_id=desk,
+        )
+        for code in codes:
+            item = self.prices.get(code)
+            if item is None:
+                continue
+            quantity = Decimal("1.00")
+            visit.lines.append(
+                InvoiceLine(
+                    invoice=invoice,
+                    item_code=item.code,
+                    item_name=item.name,
+                    category=item.category,
+                    quantity=quantity,
+                    unit_price=item.unit_price,
+                    line_total=money_round(quantity * item.unit_price),
+                    added_by_id=desk,
+                )
+            )
+        if not visit.lines:
+            return
+        total = money_round(sum((line.line_total for line in visit.lines), Decimal(0)))
+        draw = rng.random()
+        if total == 0:
+            invoice.status, invoice.paid_at = Invoice.Status.PAID, issued
+        elif draw < 0.87:
+            paid_in_full = draw < 0.75
+            amount = (
+                total if paid_in_full else money_round(total * Decimal(rng.choice(("0.3", "0.5", "0.6"))))
+            )
+            received = issued + _minutes(rng, 0, 3)
+            method = rng.choice(self.methods)
+            visit.payments.append(
+                Payment(
+                    invoice=invoice,
+                    amount=amount,
+                    method=method,
+                    reference=_payment_reference(rng, method),
+                    received_by_id=desk,
+                    received_at=received,
+                )
+            )
+            if paid_in_full:
+                invoice.status, invoice.paid_at = Invoice.Status.PAID, received
+        visit.invoice = invoice
+
+    # Saving
+
+    def _children_save(self, visits: list[Visit]) -> None:
+        Observation.objects.bulk_create(self._flat(visits, "observations"))
+        through = Observation.derived_from.through
+        links = []
+        for visit in visits:
+            bmi = visit.observations[-1]
+            links += [through(from_observation_id=bmi.pk, to_observation_id=o.pk) for o in visit.bmi_sources]
+        through.objects.bulk_create(links)
+        Diagnosis.objects.bulk_create(self._flat(visits, "diagnoses"))
+        ClinicalNote.objects.bulk_create([v.note for v in visits])
+        Prescription.objects.bulk_create(self._flat(visits, "prescriptions"))
+        LabOrder.objects.bulk_create(self._flat(visits, "lab_orders"))
+        LabResult.objects.bulk_create([result for visit in visits for _, result in visit.lab_results])
+
+    @staticmethod
+    def _flat(visits: list[Visit], name: str) -> list[Any]:
+        # Each row holds its (now saved) parent object; bulk_create takes the parent's id from it.
+        return [row for visit in visits for row in getattr(visit, name)]
+
+    def _invoices_number(self, invoices: list[Invoice]) -> None:
+        """Numbers in the order of issue, `<prefix>-<year>-<sequence>` as invoice_number_next makes them."""
+        counters = dict(InvoiceCounter.objects.values_list("year", "last_sequence"))
+        taken = set(Invoice.objects.exclude(number=None).values_list("number", flat=True))
+        prefix = self.settings.invoice_prefix
+        for invoice in invoices:
+            year = invoice.issued_at.astimezone(self.zone).year
+            while True:
+                counters[year] = counters.get(year, 0) + 1
+                if counters[year] >= 10**SEQUENCE_DIGITS:
+                    raise ApplicationError(f"This hospital has issued every invoice number of {year}.")
+                number = f"{prefix}-{year}-{counters[year]:0{SEQUENCE_DIGITS}d}".lstrip("-")
+                if number not in taken:
+                    break
+            invoice.number = number
+            taken.add(number)
+        for year, last in counters.items():
+            InvoiceCounter.objects.update_or_create(year=year, defaults={"last_sequence": last})
+
+    def _timestamps_backdate(self, written: dict[str, list[Any]], *, first_day: datetime.datetime) -> None:
+        """created_at/updated_at as when it happened, not now (bulk_create stamps now)."""
+        encounter_end = Subquery(Encounter.objects.filter(pk=OuterRef("encounter_id")).values("ended_at")[:1])
+        invoice_issued = Subquery(Invoice.objects.filter(pk=OuterRef("invoice_id")).values("issued_at")[:1])
+        changes: dict[str, tuple[type[models.Model], dict[str, Any]]] = {
+            "allergies": (Allergy, {"created_at": first_day, "updated_at": first_day}),
+            "appointments": (
+                Appointment,
+                {
+                    "created_at": F("starts_at") - BOOKED_AHEAD,
+                    "updated_at": Coalesce(F("status_changed_at"), F("starts_at") - BOOKED_AHEAD),
+                },
+            ),
+            "encounters": (Encounter, {"created_at": F("started_at"), "updated_at": F("ended_at")}),
+            "observations": (Observation, {"created_at": F("recorded_at"), "updated_at": F("recorded_at")}),
+            "diagnoses": (Diagnosis, {"created_at": encounter_end, "updated_at": encounter_end}),
+            "notes": (ClinicalNote, {"created_at": F("signed_at"), "updated_at": F("signed_at")}),
+            "prescriptions": (Prescription, {"created_at": F("starts_at"), "updated_at": F("starts_at")}),
+            "lab_orders": (LabOrder, {"created_at": F("ordered_at"), "updated_at": F("ordered_at")}),
+            "lab_results": (
+                LabResult,
+                {"created_at": F("entered_at"), "updated_at": Coalesce(F("verified_at"), F("entered_at"))},
+            ),
+            "invoices": (
+                Invoice,
+                {"created_at": F("issued_at"), "updated_at": Coalesce(F("paid_at"), F("issued_at"))},
+            ),
+            "invoice_lines": (InvoiceLine, {"created_at": invoice_issued, "updated_at": invoice_issued}),
+            "payments": (Payment, {"created_at": F("received_at"), "updated_at": F("received_at")}),
+        }
+        for name, (model, values) in changes.items():
+            rows = written[name]
+            if rows:
+                ids = [row.pk for row in rows]
+                model.objects.filter(pk__gte=min(ids), pk__lte=max(ids)).update(**values)
+
+
+def _id_summary(rows: Sequence[Any]) -> dict[str, int | None]:
+    ids = [row.pk for row in rows]
+    return {"count": len(ids), "first_id": min(ids, default=None), "last_id": max(ids, default=None)}
+
+
+def _payment_reference(rng: random.Random, method: str) -> str:
+    number = rng.randint(100000, 999999)
+    return {
+        "card": f"Card slip {number}",
+        "mobile_money": f"bKash TrxID {rng.randint(10**9, 10**10 - 1)}",
+        "insurance": f"Claim CLM-{number}",
+        "bank_transfer": f"Transfer {number}",
+    }.get(method, "")
+
+
+# Through the services
+
+
+def _book(cast: Cast, slot: Slot, patient: Patient) -> Appointment:
+    return appointment_book(
+        acting_user=cast.receptionist,
+        patient=patient,
+        practitioner_user_id=slot.doctor.pk,
+        local_date=slot.date,
+        local_time=slot.local_time,
+        duration_minutes=int((slot.ends_at - slot.starts_at) / MINUTE),
+        reason=slot.condition.reason,
+    )
+
+
+def _live_clinic(
+    rng: random.Random,
+    *,
+    cast: Cast,
+    zone: zoneinfo.ZoneInfo,
+    now: datetime.datetime,
+    profiles: list[Profile],
+    units: dict[str, str],
+) -> None:
+    """Today: the next booked patient is with the doctor (vital signs taken), two more have arrived.
+
+    With nobody booked around now (a weekend, the evening), a walk-in is seen instead.
+    A doctor also reviews the latest results of one of their patients and amends that note.
+    """
+    doctors = {d.pk: d for d in cast.doctors}
+    by_pk = {p.pk: p for p in profiles}
+    waiting = list(
+        Appointment.objects.filter(
+            status=S.BOOKED, starts_at__gte=now - VISIT_CLOSED, starts_at__lt=now + LIVE_WINDOW
+        ).order_by("starts_at", "id")
+    )
+    if waiting:
+        first = waiting[0]
+        encounter = encounter_start(
+            acting_user=doctors[first.practitioner_user_id], patient=first.patient_id, appointment=first.pk
+        )
+        profile, condition = by_pk[first.patient_id], None
+        for appointment in waiting[1:3]:
+            appointment_status_set(
+                acting_user=cast.receptionist, appointment_id=appointment.pk, new_status=S.ARRIVED
+            )
+    else:
+        doctor = next((d for d in cast.doctors if not cast.is_paediatrician(d)), cast.doctors[0])
+        day_starts, day_ends = local_day_bounds(date=now.astimezone(zone).date(), zone=zone)
+        booked_today = set(
+            Appointment.objects.filter(starts_at__gte=day_starts, starts_at__lt=day_ends).values_list(
+                "patient_id", flat=True
+            )
+        )
+        free = [
+            p for p in profiles if p.person.age >= PAEDIATRIC_AGE and p.pk not in booked_today
+        ] or profiles
+        profile = rng.choice(free)
+        condition = clinical.visit_condition(rng, age=profile.person.age, chronic=())
+        encounter = encounter_start(
+            acting_user=doctor, patient=profile.pk, reason=f"Walk-in: {condition.reason}"
+        )
+    signs = condition.signs if condition else ()
+    typed = clinical.vital_signs(rng, patient=profile.person, signs=signs, units=units)
+    observation_record_vitals(acting_user=cast.nurse, encounter=encounter.pk, values=typed)
+    _results_review(cast, now)
+
+
+def _results_review(cast: Cast, now: datetime.datetime) -> None:
+    """The latest verified result's doctor adds a 'results reviewed' amendment to that visit's note."""
+    result = (
+        LabResult.objects.filter(verified_at__isnull=False, verified_at__lte=now)
+        .select_related("order")
+        .order_by("-verified_at", "-id")
+        .first()
+    )
+    if result is None:
+        return
+    note = ClinicalNote.objects.filter(
+        encounter_id=result.order.encounter_id, status=ClinicalNote.Status.SIGNED
+    ).first()
+    doctor = next((d for d in cast.doctors if note is not None and d.pk == note.author_id), None)
+    if doctor is None:
+        return
+    results = LabResult.objects.filter(order__encounter_id=note.encounter_id, verified_at__isnull=False)
+    summary = "; ".join(
+        f"{r.order.test_name.split(' [')[0]} {r.display_value} ({r.get_flag_display().lower()})"
+        for r in results.select_related("order").order_by("order_id")
+    )
+    note_amend(
+        acting_user=doctor,
+        note=note.pk,
+        text=f"Results reviewed: {summary}. Patient informed; plan unchanged.",
+        reason="Lab results reviewed",
+    )
