@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from django.core.paginator import Page, Paginator
 from django.db import models, transaction
 
 from hms.accounts.models import User
@@ -32,6 +33,8 @@ NOT_FOUND = {
 }
 
 Row = TypeVar("Row", bound=models.Model)
+
+PAGE_SIZE = 25
 
 
 def record_pk(ref: object, *, model: type[models.Model]) -> int:
@@ -116,9 +119,15 @@ class EncounterSummary:
 
 
 def encounter_list_for_patient(
-    *, user: User, patient_id: object, include_voided: bool = False, client_address: str | None = None
-) -> list[EncounterSummary]:
-    """The patient's encounters, newest first; audited.
+    *,
+    user: User,
+    patient_id: object,
+    include_voided: bool = False,
+    page_number: object = 1,
+    client_address: str | None = None,
+) -> Page:
+    """One page (25) of the patient's encounters, newest first; audited. Its object_list
+    holds EncounterSummary rows.
 
     Voided ones only with `include_voided`, and never to the patient themselves.
     """
@@ -130,19 +139,25 @@ def encounter_list_for_patient(
         queryset = Encounter.objects.filter(patient=patient)
         if own or not include_voided:
             queryset = queryset.filter(voided_at__isnull=True)
-        encounters = list(queryset.order_by("-started_at", "-id"))
+        page = Paginator(queryset.order_by("-started_at", "-id"), PAGE_SIZE).get_page(page_number)
+        encounters = list(page.object_list)
         audit_record(
             acting_user=user,
             action="encounter.list",
             resource="Encounter",
             patient_id=patient.pk,
             client_address=client_address,
-            detail={"encounter_ids": [e.pk for e in encounters], "include_voided": include_voided},
+            detail={
+                "encounter_ids": [e.pk for e in encounters],
+                "include_voided": include_voided,
+                "page": page.number,
+            },
         )
     names = user_names(e.practitioner_user_id for e in encounters)
     for encounter in encounters:
         encounter.patient = patient
-    return [EncounterSummary(e, names.get(e.practitioner_user_id, "")) for e in encounters]
+    page.object_list = [EncounterSummary(e, names.get(e.practitioner_user_id, "")) for e in encounters]
+    return page
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,11 @@ def _patient_page(
     may_start = _granted(request, Resource.ENCOUNTER, Action.CREATE)
     try:
         encounters = encounter_list_for_patient(
-            user=request.user, patient_id=patient_id, include_voided=include_voided, client_address=address
+            user=request.user,
+            patient_id=patient_id,
+            include_voided=include_voided,
+            page_number=request.GET.get("page", 1),
+            client_address=address,
         )
     except NotFound:
         if not may_start:

@@ -108,7 +108,7 @@ def test_a_voided_encounter_is_shown_to_staff_marked_and_hidden_from_the_patient
     assert detail.encounter.is_voided and not detail.may["add_diagnosis"]
     with pytest.raises(NotFound):
         encounter_detail(user=staff.patient_user, encounter_id=visit.pk)
-    assert encounter_list_for_patient(user=staff.nurse, patient_id=chart.patient.pk) == []
+    assert list(encounter_list_for_patient(user=staff.nurse, patient_id=chart.patient.pk)) == []
     assert [
         s.encounter.pk
         for s in encounter_list_for_patient(
@@ -116,7 +116,11 @@ def test_a_voided_encounter_is_shown_to_staff_marked_and_hidden_from_the_patient
         )
     ] == [visit.pk]
     assert (
-        encounter_list_for_patient(user=staff.patient_user, patient_id=chart.patient.pk, include_voided=True)
+        list(
+            encounter_list_for_patient(
+                user=staff.patient_user, patient_id=chart.patient.pk, include_voided=True
+            )
+        )
         == []
     )
 
@@ -167,3 +171,31 @@ def test_the_list_costs_the_same_few_queries_for_one_or_many_encounters(staff, c
         )
     assert queries() == one
     assert one[1] == 1  # the practitioners' names, in one query
+
+
+def test_a_long_history_comes_25_a_page_newest_first(staff, chart, in_hospital):
+    import datetime
+
+    from django.utils import timezone
+
+    from hms.encounters.models import Encounter
+
+    start = timezone.now() - datetime.timedelta(days=400)
+    Encounter.objects.bulk_create(
+        Encounter(
+            patient=chart.patient,
+            practitioner_user_id=staff.doctor.pk,
+            status=Encounter.Status.FINISHED,
+            started_at=start + datetime.timedelta(days=n),
+            ended_at=start + datetime.timedelta(days=n, minutes=20),
+        )
+        for n in range(30)
+    )
+    first = encounter_list_for_patient(user=staff.nurse, patient_id=chart.patient.pk)
+    second = encounter_list_for_patient(user=staff.nurse, patient_id=chart.patient.pk, page_number="2")
+    beyond = encounter_list_for_patient(user=staff.nurse, patient_id=chart.patient.pk, page_number="junk")
+    assert (first.paginator.count, len(first), len(second), beyond.number) == (30, 25, 5, 1)
+    starts = [s.encounter.started_at for s in [*first, *second]]
+    assert starts == sorted(starts, reverse=True)
+    pages = list(AuditEvent.objects.filter(action="encounter.list").values_list("detail__page", flat=True))
+    assert pages == [1, 2, 1]
