@@ -25,12 +25,21 @@ hospital database gets). Template without spares, template with spares and (a)
 alternate (order rotated each round), in one process.
 
 (b) Schema-per-tenant with django-tenants: a throwaway virtualenv under /tmp
-(pip install django==5.2.19 django-tenants psycopg[binary]; kept between runs at
-VENV_DIR and rebuilt with --fresh-venv; nothing of it enters requirements/ or the
-project), a throwaway Django project generated into a temp dir with the same
-tenant models and migrations as ours (hms/patients and hms/audit copied into tenant
-apps), and `Client(schema_name=...).save()` with auto_create_schema (CREATE SCHEMA,
-then migrate_schemas into it) timed in a subprocess of that virtualenv.
+(pip install django-tenants==4.0.1 and the pins of requirements/base.txt; kept
+between runs at VENV_DIR, rebuilt when those change or with --fresh-venv; nothing
+of it enters requirements/ or the project), a throwaway Django project generated
+into a temp dir that imports our apps unchanged from this work tree: SHARED_APPS
+django-tenants' own plus hms.core, hms.hospitals, hms.accounts and hms.tenancy
+(public schema), TENANT_APPS our settings.TENANT_APPS, so every tenant schema gets
+all our tenant apps through their own migration files (RunSQL/RunPython included).
+The extensions those migrations create (btree_gist, pg_trgm) are created in the
+public schema beforehand: an extension lives in one schema, so one created by the
+first tenant's migration would be invisible to the next. `Client(schema_name=...).save()`
+with auto_create_schema (CREATE SCHEMA, then migrate_schemas into it) is timed in a
+subprocess of that virtualenv. Afterwards every schema is checked to hold what a
+hospital database of ours holds: the same tables (every table of our tenant
+migrations), numbers of indexes, constraints, triggers and functions, every tenant
+migration applied, and the audit chain head row.
 
 Each kind: one unmeasured warm-up, then the median of --runs. Targets, judged on the
 template with spares (warm pool): median <= 50 ms, and >= 10x faster than (a) and
@@ -76,15 +85,43 @@ RATIO_TARGET = 10.0
 SPARES = 2  # spares=N of the server in the spares case
 PORT = pgcommon.MAIN_PORT
 VENV_DIR = Path(tempfile.gettempdir()) / "hms-bench-django-tenants-venv"
-VENV_REQUIREMENTS = ["django==5.2.19", "django-tenants", "psycopg[binary]"]
-TENANT_TABLES = {"patients_patient", "audit_auditevent", "audit_auditchainhead"}
+DJANGO_TENANTS = "django-tenants==4.0.1"
+# PostgreSQL extensions our tenant migrations create (patients 0004: pg_trgm; scheduling 0003:
+# btree_gist). An extension belongs to one schema of the database: created by the first
+# tenant's migration it would land in that tenant's schema, invisible to the next tenant. They
+# are created in public beforehand, which stays on django-tenants' search_path; the migrations'
+# CREATE EXTENSION IF NOT EXISTS then finds them and does nothing.
+DT_EXTENSIONS = ("btree_gist", "pg_trgm")
+
+
+def venv_requirements() -> list[str]:
+    """django-tenants, and our runtime requirements at the versions pinned in requirements/base.txt.
+
+    Our apps are imported in the throwaway project, so their imports (reportlab, pillow,
+    simple-icd-10-cm, ...) must be importable there, at the same versions as ours.
+    """
+    pins = []
+    for line in (fleetdata.ROOT / "requirements" / "base.txt").read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement:
+            pins.append(requirement)
+    return [DJANGO_TENANTS, *pins]
 
 
 # --------------------------------------------------------------------------- django-tenants baseline
 
 DT_SETTINGS = '''
-"""Throwaway django-tenants project of bench/pg_provisioning.py (generated; not part of HMS)."""
+"""Throwaway django-tenants project of bench/pg_provisioning.py (generated; not part of HMS).
+
+Our apps are imported unchanged from the HMS work tree (DT_HMS_ROOT): the shared ones
+migrate into the public schema, and each tenant schema gets the tenant apps of HMS
+(settings.TENANT_APPS of config/settings/base.py) with their own migration files.
+"""
 import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.environ["DT_HMS_ROOT"])
 
 SECRET_KEY = "bench-only-not-a-secret"
 DEBUG = False
@@ -102,14 +139,37 @@ DATABASES = {
     }
 }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
-SHARED_APPS = ["django_tenants", "customers", "django.contrib.contenttypes"]
-TENANT_APPS = ["patients", "audit"]
+SHARED_APPS = __SHARED_APPS__
+TENANT_APPS = __TENANT_APPS__
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "customers.Client"
 TENANT_DOMAIN_MODEL = "customers.Domain"
 MIDDLEWARE = ["django_tenants.middleware.main.TenantMainMiddleware"]
 ROOT_URLCONF = "dtproj.urls"
+AUTH_USER_MODEL = "accounts.User"
+
+# What our apps read at import and ready() time (as in config/settings/base.py).
+HMS_DATA_DIR = Path(os.environ["DT_DATA_DIR"])
+HMS_TEMPLATE_DIR = HMS_DATA_DIR / "templates"
+HMS_DATABASE_SERVERS = ""
+HMS_DATABASE_PREFIX = "hms_"
+HMS_MAX_TENANT_CONNECTIONS = 64
+# Our tenancy checks ask for hms.tenancy's router and middleware; django-tenants' route here.
+SILENCED_SYSTEM_CHECKS = ["tenancy.E003", "tenancy.E004"]
 '''
+
+# Shared apps of the throwaway project: django-tenants' own, and ours that our tenant apps'
+# code needs at import and ready() time (the user model, the registry, the tenancy engine).
+DT_SHARED_APPS = [
+    "django_tenants",
+    "customers",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "hms.core",
+    "hms.hospitals",
+    "hms.accounts",
+    "hms.tenancy",
+]
 
 DT_CUSTOMERS = """
 from django.db import models
@@ -135,16 +195,6 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 """
 
-TIMESTAMPED = """
-
-class TimeStampedModel(models.Model):  # copied from hms/core/models.py
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-"""
-
 # Runs inside the django-tenants virtualenv. argv: project dir, runs.
 DT_CHILD = """
 import json, os, sys, time
@@ -152,9 +202,9 @@ sys.path.insert(0, sys.argv[1])
 os.environ["DJANGO_SETTINGS_MODULE"] = "dtproj.settings"
 import django
 django.setup()
+from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
-import django_tenants
+import hms
 
 call_command("makemigrations", "customers", verbosity=0)
 call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
@@ -168,14 +218,8 @@ def create(schema):
 runs = int(sys.argv[2])
 warmup = create("warmup")
 times = [create(f"hosp{n:05d}") for n in range(runs)]
-with connection.cursor() as cursor:
-    cursor.execute(
-        "SELECT table_schema, count(*) FROM information_schema.tables WHERE table_name = ANY(%s) "
-        "GROUP BY table_schema", [["patients_patient", "audit_auditevent", "audit_auditchainhead"]])
-    complete = sum(1 for _, n in cursor.fetchall() if n == 3)
-    cursor.execute("SELECT count(*) FROM hosp00000.audit_auditchainhead")
-    head_rows = cursor.fetchone()[0]
-print(json.dumps({"warmup": warmup, "times": times, "complete_schemas": complete, "head_rows": head_rows,
+print(json.dumps({"warmup": warmup, "times": times, "tenant_apps": list(settings.TENANT_APPS),
+                  "hms": os.path.dirname(os.path.dirname(os.path.abspath(hms.__file__))),
                   "django": django.get_version(),
                   "django_tenants": __import__("importlib.metadata").metadata.version("django-tenants")}))
 """
@@ -185,7 +229,8 @@ def ensure_tenants_venv(fresh: bool) -> Path:
     """The throwaway virtualenv with django-tenants (never the project's .venv)."""
     python = VENV_DIR / "bin" / "python"
     marker = VENV_DIR / "bench-requirements.txt"
-    wanted = "\n".join(VENV_REQUIREMENTS)
+    requirements = venv_requirements()
+    wanted = "\n".join(requirements)
     if fresh or not (python.exists() and marker.exists() and marker.read_text() == wanted):
         shutil.rmtree(VENV_DIR, ignore_errors=True)
         print(f"Creating the throwaway django-tenants virtualenv {VENV_DIR} ...", flush=True)
@@ -196,9 +241,9 @@ def ensure_tenants_venv(fresh: bool) -> Path:
                 "-m",
                 "pip",
                 "install",
-                "--quiet",
+                "-qq",  # errors only (not the warnings about this machine's extra index URLs)
                 "--disable-pip-version-check",
-                *VENV_REQUIREMENTS,
+                *requirements,
             ],
             check=True,
         )
@@ -206,11 +251,14 @@ def ensure_tenants_venv(fresh: bool) -> Path:
     return python
 
 
-def write_tenants_project(root: Path) -> None:
-    """A minimal django-tenants project with copies of our tenant models and migrations."""
+def write_tenants_project(root: Path, tenant_apps: list[str]) -> None:
+    """A minimal django-tenants project that installs our own apps, unchanged, from the work tree."""
+    settings_text = DT_SETTINGS.replace("__SHARED_APPS__", repr(DT_SHARED_APPS)).replace(
+        "__TENANT_APPS__", repr(list(tenant_apps))
+    )
     (root / "dtproj").mkdir(parents=True)
     (root / "dtproj" / "__init__.py").write_text("")
-    (root / "dtproj" / "settings.py").write_text(DT_SETTINGS)
+    (root / "dtproj" / "settings.py").write_text(settings_text)
     (root / "dtproj" / "urls.py").write_text("urlpatterns = []\n")
     customers = root / "customers"
     (customers / "migrations").mkdir(parents=True)
@@ -218,47 +266,189 @@ def write_tenants_project(root: Path) -> None:
     (customers / "migrations" / "__init__.py").write_text("")
     (customers / "models.py").write_text(DT_CUSTOMERS)
     (customers / "apps.py").write_text(DT_APPS.format(name="customers"))
-    for app in ("patients", "audit"):
-        source = fleetdata.ROOT / "hms" / app
-        target = root / app
-        (target / "migrations").mkdir(parents=True)
-        (target / "__init__.py").write_text(f'default_app_config = "{app}.apps.Config"\n')
-        (target / "apps.py").write_text(DT_APPS.format(name=app))
-        models = (source / "models.py").read_text()
-        if "from hms.core.models import TimeStampedModel" in models:
-            models = models.replace("from hms.core.models import TimeStampedModel\n", "")
-            head, _, rest = models.partition("\n\n\nclass ")
-            models = head + TIMESTAMPED + "\n\nclass " + rest
-        if "hms." in models:
-            raise SystemExit(f"hms/{app}/models.py imports the project; update write_tenants_project().")
-        (target / "models.py").write_text(models)
-        for migration in sorted((source / "migrations").glob("*.py")):
-            text = migration.read_text()
-            if "import hms" in text or "from hms" in text:
-                raise SystemExit(f"{migration} imports the project; update write_tenants_project().")
-            shutil.copy(migration, target / "migrations" / migration.name)
 
 
-def run_django_tenants(run: pgcommon.PgRun, runs: int, fresh_venv: bool, tmp: Path) -> dict[str, Any]:
+def tenant_schema_expected() -> dict[str, Any]:
+    """What our tenant migrations create, from the migration files on disk (needs django.setup()).
+
+    "tables": every table of the tenant apps' models in the migrations' final state
+    (auto-created many-to-many tables too); "migrations": every (app, name) of them.
+    """
+    from django.db.migrations.loader import MigrationLoader
+
+    from hms.tenancy.schema import tenant_app_labels
+
+    labels = tenant_app_labels()
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    state = loader.project_state()
+    tables = {
+        model._meta.db_table
+        for model in state.apps.get_models(include_auto_created=True)
+        if model._meta.app_label in labels and model._meta.managed and not model._meta.proxy
+    }
+    migrations = {(app, name) for app, name in loader.disk_migrations if app in labels}
+    return {"labels": labels, "tables": tables, "migrations": migrations}
+
+
+def schema_objects(connection: Any, schema: str, labels: frozenset[str]) -> dict[str, Any]:
+    """The tables, indexes, constraints, triggers and functions of one schema, and its audit head rows.
+
+    Functions that belong to an extension are left out (the clone has pg_trgm's and btree_gist's
+    in its public schema; django-tenants has them in public, next to no tenant schema).
+    """
+
+    def count(query: str) -> int:
+        return int(connection.execute(query, [schema]).fetchone()[0])
+
+    tables = {
+        row[0]
+        for row in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema]
+        ).fetchall()
+    }
+    found: dict[str, Any] = {
+        "tables": tables,
+        "indexes": count("SELECT count(*) FROM pg_indexes WHERE schemaname = %s"),
+        "constraints": count(
+            "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE n.nspname = %s"
+        ),
+        "triggers": count(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal"
+        ),
+        "functions": count(
+            "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = %s AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+            "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
+        ),
+        "migrations": set(),
+        "head_rows": None,
+    }
+    if "django_migrations" in tables:
+        rows = connection.execute(
+            sql.SQL("SELECT app, name FROM {}.django_migrations WHERE app = ANY(%s)").format(
+                sql.Identifier(schema)
+            ),
+            [sorted(labels)],
+        ).fetchall()
+        found["migrations"] = {(app, name) for app, name in rows}
+    if "audit_auditchainhead" in tables:
+        found["head_rows"] = connection.execute(
+            sql.SQL("SELECT count(*) FROM {}.audit_auditchainhead").format(sql.Identifier(schema))
+        ).fetchone()[0]
+    return found
+
+
+def check_tenant_database(port: int, database: str, expected: dict[str, Any]) -> dict[str, Any]:
+    """A hospital database of ours (public schema) holds every tenant table and the chain head row."""
+    with pgcommon.admin(port, database) as connection:
+        found = schema_objects(connection, "public", expected["labels"])
+    missing = expected["tables"] - found["tables"]
+    assert not missing and found["head_rows"] == 1, (database, sorted(missing), found["head_rows"])
+    assert found["migrations"] == expected["migrations"], (
+        database,
+        sorted(expected["migrations"] ^ found["migrations"]),
+    )
+    return found
+
+
+def check_tenants_schemas(
+    database: str, schemas: list[str], expected: dict[str, Any], reference: dict[str, Any]
+) -> dict[str, Any]:
+    """Each django-tenants schema holds exactly what a hospital database of ours holds.
+
+    The same tables (our tenant apps' tables and django_migrations), the same numbers of
+    indexes, constraints, triggers and (non-extension) functions as `reference` (a clone of
+    our template), every one of our tenant migrations recorded as applied, the audit chain
+    head row; and the extensions in public, not in a tenant schema.
+    """
+    problems = []
+    with pgcommon.admin(PORT, database) as connection:
+        present = {
+            row[0]
+            for row in connection.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [schemas]
+            ).fetchall()
+        }
+        if absent := sorted(set(schemas) - present):
+            problems.append(f"schemas not created: {absent}")
+        for schema in sorted(present):
+            found = schema_objects(connection, schema, expected["labels"])
+            if missing := sorted(expected["tables"] - found["tables"]):
+                problems.append(f"{schema}: missing tables {missing}")
+            if found["tables"] != reference["tables"]:
+                problems.append(f"{schema}: tables differ {sorted(found['tables'] ^ reference['tables'])}")
+            for kind in ("indexes", "constraints", "triggers", "functions"):
+                if found[kind] != reference[kind]:
+                    problems.append(
+                        f"{schema}: {found[kind]} {kind}, a hospital database has {reference[kind]}"
+                    )
+            if found["migrations"] != expected["migrations"]:
+                problems.append(
+                    f"{schema}: migrations differ {sorted(found['migrations'] ^ expected['migrations'])}"
+                )
+            if found["head_rows"] != 1:
+                problems.append(f"{schema}: {found['head_rows']} audit chain head rows, not 1")
+        extensions = dict(
+            connection.execute(
+                "SELECT e.extname, n.nspname FROM pg_extension e "
+                "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname <> 'pg_catalog'"
+            ).fetchall()
+        )
+        if extensions != dict.fromkeys(DT_EXTENSIONS, "public"):
+            # One in a tenant schema: a new migration creates another extension; add it to DT_EXTENSIONS.
+            problems.append(f"extensions are not {list(DT_EXTENSIONS)} in public: {extensions}")
+    if problems:
+        raise SystemExit(
+            "django-tenants made schemas unlike our hospital databases:\n  " + "\n  ".join(problems)
+        )
+    return {"schemas": len(present), **{k: reference[k] for k in ("indexes", "constraints", "triggers")}}
+
+
+def run_django_tenants(
+    run: pgcommon.PgRun,
+    runs: int,
+    fresh_venv: bool,
+    tmp: Path,
+    expected: dict[str, Any],
+    reference: dict[str, Any],
+) -> dict[str, Any]:
+    from django.conf import settings
+
     python = ensure_tenants_venv(fresh_venv)
     project = tmp / "dtproject"
-    write_tenants_project(project)
+    tenant_apps = list(settings.TENANT_APPS)
+    write_tenants_project(project, tenant_apps)
     database = run.create_database(PORT, run.name("dt"))
+    with pgcommon.admin(PORT, database) as connection:
+        for extension in DT_EXTENSIONS:
+            connection.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(sql.Identifier(extension))
+            )
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTHONPATH")}
-    env.update(DT_DATABASE=database, DT_PORT=str(PORT), PYTHONDONTWRITEBYTECODE="1")
+    env.update(
+        DT_DATABASE=database,
+        DT_PORT=str(PORT),
+        DT_HMS_ROOT=str(fleetdata.ROOT),
+        DT_DATA_DIR=str(tmp / "dt-data"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     result = subprocess.run(
         [str(python), "-c", DT_CHILD, str(project), str(runs)],
         env=env,
         cwd=project,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1800,
     )
     if result.returncode != 0:
         raise SystemExit(f"The django-tenants baseline failed:\n{result.stdout}\n{result.stderr[-4000:]}")
     data = json.loads(result.stdout.strip().splitlines()[-1])
-    if data["complete_schemas"] != runs + 1 or data["head_rows"] != 1:
-        raise SystemExit(f"django-tenants made incomplete schemas: {data}")
+    if data["tenant_apps"] != tenant_apps or Path(data["hms"]) != fleetdata.ROOT:
+        raise SystemExit(f"django-tenants did not install our tenant apps from {fleetdata.ROOT}: {data}")
+    schemas = ["warmup", *(f"hosp{n:05d}" for n in range(runs))]
+    data["check"] = check_tenants_schemas(database, schemas, expected, reference)
     return data
 
 
@@ -611,6 +801,7 @@ def main() -> int:
 
         try:
             call_command("migrate", interactive=False, verbosity=0)
+            expected = tenant_schema_expected()
             storage = storage_for("main")
             assert not storage.server.spares
 
@@ -683,7 +874,7 @@ def main() -> int:
                         head_rows = cursor.fetchone()[0]
                 finally:
                     tenant_connections.forget(alias)
-                assert tables >= TENANT_TABLES and head_rows == 1, (tables, head_rows)
+                assert expected["tables"] <= tables and head_rows == 1, (tables, head_rows)
                 split["create"].append(created - started)
                 split["migrate"].append(done - created)
                 return done - started
@@ -712,15 +903,24 @@ def main() -> int:
                 times["spares"],
                 times["create-and-migrate"],
             )
-            # Check that provisioned hospitals' databases are complete (a clone, and a claimed spare).
-            for database in (run.name("p00000"), run.name("s00000")):
-                with pgcommon.admin(PORT, database) as check:
-                    tables = {r[0] for r in check.execute("SELECT tablename FROM pg_tables").fetchall()}
-                    head_rows = check.execute("SELECT count(*) FROM audit_auditchainhead").fetchone()[0]
-                assert tables >= TENANT_TABLES and head_rows == 1, (database, tables, head_rows)
+            # Check that provisioned hospitals' databases are complete (a clone, a claimed spare and a
+            # migrated one): every table and migration of our tenant apps, the chain head row, and the
+            # same indexes, constraints, triggers and functions in all three.
+            reference = check_tenant_database(PORT, run.name("p00000"), expected)
+            for database in (run.name("s00000"), run.name("m00000")):
+                found = check_tenant_database(PORT, database, expected)
+                assert found == reference, (database, found, reference)
 
             print("django-tenants baseline (subprocess in the throwaway virtualenv) ...", flush=True)
-            tenants = run_django_tenants(run, args.runs, args.fresh_venv, tmp)
+            tenants = run_django_tenants(run, args.runs, args.fresh_venv, tmp, expected, reference)
+            print(
+                f"  checked: {tenants['check']['schemas']} schemas, each with the {len(expected['tables'])} "
+                f"tables and {len(expected['migrations'])} migrations of our {len(expected['labels'])} "
+                f"tenant apps, {reference['indexes']} indexes, {reference['constraints']} constraints, "
+                f"{reference['triggers']} triggers, {reference['functions']} functions (as in a hospital "
+                "database) and the audit chain head row",
+                flush=True,
+            )
             print("where the time goes: instrumented provisionings and server probes ...", flush=True)
             breakdown = probe_breakdown(args.probe_runs, "B")
             with with_spares():
