@@ -169,6 +169,19 @@ def _tenant_models() -> list[type[models.Model]]:
     return ordered
 
 
+def _insert_as_is(model: type[models.Model], target: str, rows: list[models.Model]) -> None:
+    """Insert rows with every value exactly as read, like loaddata does (raw).
+
+    bulk_create() would run each field's pre_save(): auto_now and auto_now_add
+    fields would be stamped with the time of the move, losing when records were made.
+    """
+    fields = model._meta.concrete_fields
+    size = max(connections[target].ops.bulk_batch_size(fields, rows), 1)
+    queryset = model._base_manager.using(target)
+    for start in range(0, len(rows), size):
+        queryset._insert(rows[start : start + size], fields=fields, raw=True, using=target)
+
+
 def _copy_tables(source: str, target: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     copied = _tenant_models()
@@ -181,10 +194,10 @@ def _copy_tables(source: str, target: str) -> dict[str, int]:
             for row in manager.using(source).order_by("pk").iterator(chunk_size=COPY_BATCH):
                 batch.append(row)
                 if len(batch) >= COPY_BATCH:
-                    manager.using(target).bulk_create(batch)
+                    _insert_as_is(model, target, batch)
                     batch = []
             if batch:
-                manager.using(target).bulk_create(batch)
+                _insert_as_is(model, target, batch)
         statements = connections[target].ops.sequence_reset_sql(no_style(), copied)
         with connections[target].cursor() as cursor:
             for statement in statements:

@@ -1,5 +1,6 @@
 """Moving a hospital between servers: every row kept, reads served throughout, writes refused."""
 
+import datetime
 import threading
 
 import pytest
@@ -108,9 +109,14 @@ def test_embedded_sqlite_hospital_moves_to_postgresql(settings, make_hospital, m
     settings.HMS_DATABASE_SERVERS = servers
     assert hospital.server == "embedded"
     doctor = make_user("doc", role=Role.DOCTOR, hospital=hospital)
+    long_ago = datetime.datetime(2019, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
     with hospital_context(hospital):
         _register(doctor, 25)
+        Patient.objects.filter(pk__in=Patient.objects.order_by("pk").values("pk")[:3]).update(
+            created_at=long_ago, updated_at=long_ago
+        )
         before = _patients()
+        stamps = list(Patient.objects.order_by("pk").values_list("created_at", "updated_at"))
     call_command("move_hospital", "LEGACY", "--to", "main", "--grace", "0")
     hospital.refresh_from_db()
     assert hospital.server == "main"
@@ -118,6 +124,9 @@ def test_embedded_sqlite_hospital_moves_to_postgresql(settings, make_hospital, m
     with hospital_context(hospital):
         assert _patients() == before
         assert audit_chain_verify().intact
+        # When each record was made and last changed survives the move.
+        assert list(Patient.objects.order_by("pk").values_list("created_at", "updated_at")) == stamps
+        assert stamps[0] == (long_ago, long_ago)
 
 
 @pytest.mark.django_db
