@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from hms.accounts.models import Role, User
@@ -340,6 +340,24 @@ def price_list(*, user: User, include_inactive: bool = False) -> list[PriceListI
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     return list(queryset.order_by("category", "name", "id"))
+
+
+PRICE_PAGE_SIZE = 50
+
+
+def price_list_page(
+    *, user: User, query: str = "", include_inactive: bool = False, page_number: object = 1
+) -> Page:
+    """One page (50) of the price list, by category and name; `query` keeps items whose code
+    or name contains it (case ignored)."""
+    permission_require(user=user, resource=Resource.PRICE_LIST, action=Action.VIEW)
+    queryset = PriceListItem.objects.all()
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    query = query.strip()[:100]
+    if query:
+        queryset = queryset.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    return Paginator(queryset.order_by("category", "name", "id"), PRICE_PAGE_SIZE).get_page(page_number)
 
 
 def price_item_get(*, user: User, item_id: object) -> PriceListItem:

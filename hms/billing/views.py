@@ -108,8 +108,15 @@ def price_list(request: HttpRequest, hospital_code: str) -> HttpResponse:
             context.update(_error_context(exc), form=request.POST)
             status = BAD_REQUEST
     include_inactive = context["can"].edit_prices
+    query = request.GET.get("q", "")
     context.update(
-        items=selectors.price_list(user=request.user, include_inactive=include_inactive),
+        page=selectors.price_list_page(
+            user=request.user,
+            query=query,
+            include_inactive=include_inactive,
+            page_number=request.GET.get("page", 1),
+        ),
+        query=query.strip()[:100],
         categories=PriceListItem.Category.choices,
         settings=services.billing_settings_get(),
     )

@@ -365,3 +365,28 @@ def test_get_on_a_post_only_url_is_405(client, people, clinic, prices):
     invoice = _issued(people, clinic)
     client.force_login(people.admin)
     assert client.get(f"{BASE}/invoices/{invoice.pk}/issue/").status_code == 405
+
+
+def test_the_price_list_pages_by_50_and_finds_items_by_code_or_name(client, dmc, people):
+    from decimal import Decimal
+
+    from hms.billing.models import PriceListItem
+    from hms.tenancy.context import hospital_context
+
+    with hospital_context(dmc):
+        PriceListItem.objects.bulk_create(
+            PriceListItem(code=f"LAB-{n:03d}", name=f"Test {n}", category="lab", unit_price=Decimal("5.00"))
+            for n in range(60)
+        )
+        PriceListItem.objects.create(
+            code="XRAY-CHEST", name="Chest X-ray", category="procedure", unit_price=40
+        )
+    client.force_login(people.admin)
+    first = client.get(f"/h/{dmc.code}/billing/prices/").content.decode()
+    assert first.count("<td>LAB-") + first.count("<td>XRAY-") == 50
+    assert "Page 1 of 2" in first
+    second = client.get(f"/h/{dmc.code}/billing/prices/?page=2").content.decode()
+    assert second.count("<td>LAB-") + second.count("<td>XRAY-") == 11
+    found = client.get(f"/h/{dmc.code}/billing/prices/?q=x-ray").content.decode()
+    assert "Chest X-ray" in found and "<td>LAB-" not in found
+    assert "No item matches" in client.get(f"/h/{dmc.code}/billing/prices/?q=zzz").content.decode()
