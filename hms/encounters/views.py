@@ -172,9 +172,37 @@ def _encounter_page(
     return render(
         request,
         "encounters/encounter_detail.html",
-        {"hospital": request.hospital, "detail": detail, "void_form": VoidForm(), **extra},
+        {
+            "hospital": request.hospital,
+            "detail": detail,
+            "void_form": VoidForm(),
+            "related_links": _related_links(request, detail.encounter),
+            **extra,
+        },
         status=status,
     )
+
+
+# What else a user may do about this encounter, in the orders pages (role-level
+# rights; those pages check the record-level ones): label, URL name, keyword, resource, action.
+RELATED = [
+    ("Prescribe", "orders:prescription-new", "encounter_id", Resource.PRESCRIPTION, Action.CREATE),
+    ("Order lab tests", "orders:lab-order-new", "encounter_id", Resource.LAB_ORDER, Action.CREATE),
+    ("Prescriptions", "orders:patient-prescriptions", "patient_id", Resource.PRESCRIPTION, Action.VIEW),
+    ("Lab results", "orders:patient-lab-results", "patient_id", Resource.LAB_RESULT, Action.VIEW),
+]
+
+
+def _related_links(request: HttpRequest, encounter) -> list[tuple[str, str]]:
+    links = []
+    for label, name, keyword, resource, action in RELATED:
+        if action == Action.CREATE and encounter.is_voided:
+            continue
+        if not _granted(request, resource, action):
+            continue
+        target = encounter.pk if keyword == "encounter_id" else encounter.patient_id
+        links.append((label, reverse(name, kwargs={"hospital_code": request.hospital.code, keyword: target})))
+    return links
 
 
 @login_required

@@ -98,3 +98,26 @@ def test_pages_rendered_outside_the_hospitals_context_get_no_menu(rf, make_user,
             "Patients",
             "Appointments",
         ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.DOCTOR, ["Prescribe", "Order lab tests", "Prescriptions", "Lab results"]),
+        (Role.NURSE, ["Prescriptions", "Lab results"]),
+    ],
+)
+def test_an_encounter_links_to_its_orders(client, make_user, th001, role, expected):
+    from hms.encounters.services import encounter_start
+
+    doctor = make_user("doc", role=Role.DOCTOR, hospital=th001)
+    user = doctor if role == Role.DOCTOR else make_user("nurse", role=role, hospital=th001)
+    with hospital_context("TH001"):
+        encounter = encounter_start(acting_user=doctor, patient=PatientFactory(), reason="Cough")
+    client.force_login(user)
+    page = client.get(f"/h/TH001/encounters/{encounter.pk}/").content.decode()
+    links = re.search(r'<p class="related-links">(.*?)</p>', page, re.S).group(1)
+    assert LABEL.findall(links) == expected
+    for href in re.findall(r'href="([^"]+)"', links):
+        assert client.get(href).status_code == 200, href
