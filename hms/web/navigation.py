@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import reverse
 
+from hms.accounts.models import Role
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.core.ids import record_id
 from hms.tenancy.context import current_tenant_or_none
@@ -42,6 +43,10 @@ def hospital_links(*, user, hospital_code: str) -> list[Link]:
         scope = permission_scope(user=user, resource=resource, action=action)
         if scope is not None and (scope == Scope.ALL or not needs_all):
             links.append(Link(label, reverse(name, kwargs={"hospital_code": hospital_code})))
+    if user.role == Role.DOCTOR and links:
+        # A doctor's day starts from their own list: the day's appointments filtered to them.
+        own = reverse("scheduling:day", kwargs={"hospital_code": hospital_code}) + f"?doctor={user.pk}"
+        links.insert(1, Link("My appointments", own))
     return links
 
 

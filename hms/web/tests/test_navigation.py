@@ -28,7 +28,7 @@ def th001(make_hospital):
     ("role", "expected"),
     [
         (Role.ADMIN, ["Patients", "Appointments", "Billing", "Staff", "Audit log"]),
-        (Role.DOCTOR, ["Patients", "Appointments", "Lab worklist", "Staff"]),
+        (Role.DOCTOR, ["Patients", "My appointments", "Appointments", "Lab worklist", "Staff"]),
         (Role.NURSE, ["Patients", "Appointments", "Lab worklist", "Staff"]),
         (Role.RECEPTIONIST, ["Patients", "Appointments", "Billing", "Staff"]),
         (Role.PATIENT, []),
@@ -96,7 +96,7 @@ def test_pages_rendered_outside_the_hospitals_context_get_no_menu(rf, make_user,
     with hospital_context("TH001"):
         assert [link.label for link in navigation(request)["hospital_nav"]][:2] == [
             "Patients",
-            "Appointments",
+            "My appointments",
         ]
 
 
@@ -121,3 +121,15 @@ def test_an_encounter_links_to_its_orders(client, make_user, th001, role, expect
     assert LABEL.findall(links) == expected
     for href in re.findall(r'href="([^"]+)"', links):
         assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.django_db
+def test_my_appointments_shows_the_doctor_their_own_day(client, make_user, th001):
+    doctor = make_user("doc", role=Role.DOCTOR, hospital=th001)
+    client.force_login(doctor)
+    nav = NAV.search(client.get("/h/TH001/").content.decode()).group(1)
+    href = re.search(r'href="([^"]+)">My appointments<', nav).group(1)
+    assert href == f"/h/TH001/scheduling/?doctor={doctor.pk}"
+    page = client.get(href.replace("&amp;", "&"))
+    assert page.status_code == 200
+    assert f'<option value="{doctor.pk}" selected' in page.content.decode()
