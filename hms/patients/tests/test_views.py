@@ -178,3 +178,14 @@ def test_reception_links_a_patient_account_from_the_record(client, login, make_u
     with hospital_context("TH001"):
         assert Patient.objects.get().user_id == portal.pk
     assert "linked to a patient account" in client.get(f"/h/TH001/patients/{patient.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_record_page_has_a_plain_title_and_one_portal_form(client, login):
+    login(Role.RECEPTIONIST)
+    with hospital_context("TH001"):
+        patient = PatientFactory(given_name="Amina", family_name="Okafor")
+    body = client.get(f"/h/TH001/patients/{patient.pk}/").content.decode()
+    title = body.split("<title>")[1].split("</title>")[0]
+    assert title == "Amina Okafor &middot; Test Hospital"
+    assert body.count(f'action="/h/TH001/patients/{patient.pk}/portal/"') == 1
