@@ -214,6 +214,62 @@ def invoices_for_patient(
     return patient, invoices
 
 
+@dataclass(frozen=True)
+class VisitToInvoice:
+    """A visit (encounter) with no live invoice, as the desk sees it: when, whom, with whom."""
+
+    encounter_id: int
+    started_at: datetime.datetime
+    status: str
+    patient: Patient
+    doctor_name: str
+
+
+def visits_to_invoice(
+    *, user: User, patient_id: object = None, page_number: object = 1, client_address: str | None = None
+) -> Page:
+    """Encounters not voided and without a live invoice, newest first, 25 a page; audited.
+
+    For the desk (whoever may create invoices): the whole hospital, or one patient's.
+    Shows when and with whom, nothing clinical.
+    """
+    permission_require(user=user, resource=Resource.INVOICE, action=Action.CREATE)
+    queryset = Encounter.objects.filter(voided_at__isnull=True).exclude(
+        pk__in=Invoice.objects.filter(voided_at__isnull=True).values("encounter_id")
+    )
+    if patient_id is not None:
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.INVOICE, action=Action.CREATE
+        )
+        queryset = queryset.filter(patient=patient)
+    queryset = queryset.select_related("patient").order_by("-started_at", "-id")
+    with transaction.atomic(using=current_tenant().alias):
+        page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+        encounters = list(page.object_list)
+        audit_record(
+            acting_user=user,
+            action="invoice.visits_to_invoice",
+            resource="Encounter",
+            patient_id=encounters[0].patient_id if patient_id is not None and encounters else None,
+            client_address=client_address,
+            detail={
+                "encounter_ids": [e.pk for e in encounters],
+                "patient_ids": [e.patient_id for e in encounters],
+            },
+        )
+    doctors = User.objects.filter(pk__in={e.practitioner_user_id for e in encounters}).only(
+        "id", "username", "first_name", "last_name"
+    )
+    names = {d.pk: d.get_full_name() or d.get_username() for d in doctors}
+    page.object_list = [
+        VisitToInvoice(
+            e.pk, e.started_at, e.get_status_display(), e.patient, names.get(e.practitioner_user_id, "")
+        )
+        for e in encounters
+    ]
+    return page
+
+
 def outstanding_invoices(*, user: User, page_number: object = 1, client_address: str | None = None) -> Page:
     """Issued invoices not yet paid in full, oldest issued first, 25 a page; the read is audited.
 

@@ -54,7 +54,12 @@ def billing_home(request: HttpRequest, hospital_code: str) -> HttpResponse:
     patient_id = selectors.own_patient_id(user=request.user)
     if patient_id is not None:
         return redirect("billing:patient-invoices", hospital_code=hospital_code, patient_id=patient_id)
-    return render(request, "billing/home.html", _base_context(request))
+    context = _base_context(request)
+    if context["can"].create_invoice:
+        context["visits"] = selectors.visits_to_invoice(
+            user=request.user, page_number=request.GET.get("page", 1), client_address=client_address(request)
+        )
+    return render(request, "billing/home.html", context)
 
 
 @login_required
@@ -404,6 +409,10 @@ def patient_invoices(request: HttpRequest, hospital_code: str, patient_id: int) 
     )
     context = _base_context(request)
     context.update(patient=patient, invoices=invoices, include_voided=include_voided)
+    if context["can"].create_invoice:
+        context["visits"] = selectors.visits_to_invoice(
+            user=request.user, patient_id=patient.pk, client_address=client_address(request)
+        )
     return render(request, "billing/patient_invoices.html", context)
 
 
