@@ -18,14 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hms.billing import selectors, services
 from hms.billing.models import Invoice, Payment, PriceListItem
 from hms.billing.pdf import invoice_pdf
-from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.core.http import client_address, refusals_as_http
 
 BAD_REQUEST = 400
-
-
-def _is_refusal(exc: ApplicationError) -> bool:
-    return isinstance(exc, NotFound | NotAllowed)
 
 
 def _error_context(exc: ApplicationError) -> dict[str, Any]:
@@ -81,8 +77,6 @@ def billing_settings(request: HttpRequest, hospital_code: str) -> HttpResponse:
             )
             return redirect("billing:settings", hospital_code=hospital_code)
         except ApplicationError as exc:
-            if _is_refusal(exc):
-                raise
             context.update(_error_context(exc), form=request.POST)
             status = BAD_REQUEST
     context["settings"] = services.billing_settings_get()
@@ -108,8 +102,6 @@ def price_list(request: HttpRequest, hospital_code: str) -> HttpResponse:
             )
             return redirect("billing:price-list", hospital_code=hospital_code)
         except ApplicationError as exc:
-            if _is_refusal(exc):
-                raise
             context.update(_error_context(exc), form=request.POST)
             status = BAD_REQUEST
     include_inactive = context["can"].edit_prices
@@ -146,8 +138,6 @@ def price_item_edit(request: HttpRequest, hospital_code: str, item_id: int) -> H
             )
             return redirect("billing:price-list", hospital_code=hospital_code)
         except ApplicationError as exc:
-            if _is_refusal(exc):
-                raise
             context.update(_error_context(exc), form=request.POST)
             status = BAD_REQUEST
     context.update(
@@ -165,8 +155,6 @@ def price_item_active(request: HttpRequest, hospital_code: str, item_id: int, ac
     try:
         change(acting_user=request.user, item_id=item_id, client_address=client_address(request))
     except ApplicationError as exc:
-        if _is_refusal(exc):
-            raise
         context = _base_context(request)
         context.update(
             _error_context(exc),
@@ -194,8 +182,6 @@ def encounter_invoice(request: HttpRequest, hospital_code: str, encounter_id: in
             )
             return redirect("billing:invoice", hospital_code=hospital_code, invoice_id=invoice.pk)
         except ApplicationError as exc:
-            if _is_refusal(exc):
-                raise
             context.update(_error_context(exc))
             status = BAD_REQUEST
     encounter, patient, invoices = selectors.invoice_for_encounter(
@@ -239,8 +225,6 @@ def _invoice_action(
     try:
         act()
     except ApplicationError as exc:
-        if _is_refusal(exc):
-            raise
         return _invoice_page(
             request, invoice_id, status=BAD_REQUEST, extra={**_error_context(exc), "form": request.POST}
         )
@@ -438,8 +422,6 @@ def takings(request: HttpRequest, hospital_code: str) -> HttpResponse:
             user=request.user, day=day, client_address=client_address(request)
         )
     except ApplicationError as exc:
-        if _is_refusal(exc):
-            raise
         context.update(_error_context(exc), day=today)
         return render(request, "billing/takings.html", context, status=BAD_REQUEST)
     context.update(

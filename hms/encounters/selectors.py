@@ -16,6 +16,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.services import audit_record
 from hms.core.exceptions import NotFound
+from hms.core.ids import record_id
 from hms.encounters.access import patient_access
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
 from hms.encounters.vitals import VITALS, Vital
@@ -46,12 +47,10 @@ def record_pk(ref: object, *, model: type[models.Model]) -> int:
         if ref._state.db not in (None, current_tenant().alias):  # loaded from another hospital
             raise NotFound(message)
         return int(ref.pk)
-    if isinstance(ref, bool):
+    pk = record_id(ref)
+    if pk is None:
         raise NotFound(message)
-    try:
-        return int(str(ref))
-    except (TypeError, ValueError):
-        raise NotFound(message) from None
+    return pk
 
 
 def record_access(

@@ -39,7 +39,6 @@ from hms.encounters.selectors import (
 from hms.patients.selectors import patient_detail
 
 SEARCH_MAX = 100
-REFUSALS = (NotFound, NotAllowed)  # answered 404/403 by refusals_as_http, not shown beside a form
 
 
 def _granted(request: HttpRequest, resource: Resource, action: Action) -> bool:
@@ -89,8 +88,6 @@ def encounter_new(request: HttpRequest, hospital_code: str, patient_id: str) -> 
                 reason=form.cleaned_data["reason"],
                 client_address=client_address(request),
             )
-        except REFUSALS:
-            raise
         except ApplicationError as error:
             form_refused(form, error)
         else:
@@ -213,8 +210,6 @@ def encounter_finish(request: HttpRequest, hospital_code: str, encounter_id: str
         services.encounter_finish(
             acting_user=request.user, encounter=encounter_id, client_address=client_address(request)
         )
-    except REFUSALS:
-        raise
     except ApplicationError as error:
         return _encounter_page(request, encounter_id, status=400, page_error=error.message)
     return redirect(_encounter_url(hospital_code, _digits(encounter_id)))
@@ -233,8 +228,6 @@ def encounter_void(request: HttpRequest, hospital_code: str, encounter_id: str) 
                 reason=form.cleaned_data["reason"],
                 client_address=client_address(request),
             )
-        except REFUSALS:
-            raise
         except ApplicationError as error:
             form_refused(form, error)
         else:
@@ -262,8 +255,6 @@ def vitals_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> H
                     values=form.values(),
                     client_address=client_address(request),
                 )
-            except REFUSALS:
-                raise
             except ApplicationError as error:
                 form_refused(form, error, field_names=form.field_names())
             else:
@@ -300,8 +291,6 @@ def diagnosis_new(request: HttpRequest, hospital_code: str, encounter_id: str) -
                     client_address=client_address(request),
                     **form.cleaned_data,
                 )
-            except REFUSALS:
-                raise
             except ApplicationError as error:
                 if error.details.get("suggestions") and not query:
                     query = form.cleaned_data["icd10_code"].strip()  # list the codes to choose from
@@ -347,8 +336,6 @@ def allergy_new(request: HttpRequest, hospital_code: str, patient_id: str) -> Ht
                     client_address=client_address(request),
                     **form.cleaned_data,
                 )
-            except REFUSALS:
-                raise
             except ApplicationError as error:
                 form_refused(form, error)
             else:
@@ -407,8 +394,6 @@ def _allergy_change(request, hospital_code, allergy_id, form, service, field: st
                 client_address=client_address(request),
                 **{field: form.cleaned_data[field]},
             )
-        except REFUSALS:
-            raise
         except ApplicationError as error:
             message = error.message
         else:
@@ -458,8 +443,6 @@ def _row_void(request, hospital_code, row_id, service, argument: str, anchor: st
                 client_address=client_address(request),
                 **{argument: row_id},
             )
-        except REFUSALS:
-            raise
         except ApplicationError as error:
             message = error.message
         else:
@@ -491,8 +474,6 @@ def note_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> Htt
                     client_address=client_address(request),
                     **form.cleaned_data,
                 )
-            except REFUSALS:
-                raise
             except ApplicationError as error:
                 form_refused(form, error)
             else:
@@ -564,8 +545,6 @@ def note_edit(request: HttpRequest, hospital_code: str, note_id: str) -> HttpRes
                     client_address=client_address(request),
                     **form.cleaned_data,
                 )
-            except REFUSALS:
-                raise
             except ApplicationError as error:
                 form_refused(form, error)
             else:
@@ -589,8 +568,6 @@ def note_sign(request: HttpRequest, hospital_code: str, note_id: str) -> HttpRes
         note = services.note_sign(
             acting_user=request.user, note=note_id, client_address=client_address(request)
         )
-    except REFUSALS:
-        raise
     except ApplicationError as error:
         return _note_page(request, note_id, status=400, page_error=error.message)
     return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
@@ -609,8 +586,6 @@ def note_amend(request: HttpRequest, hospital_code: str, note_id: str) -> HttpRe
                 client_address=client_address(request),
                 **form.cleaned_data,
             )
-        except REFUSALS:
-            raise
         except ApplicationError as error:
             form_refused(form, error)
         else:

@@ -15,13 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hms.accounts.models import Role
 from hms.accounts.permissions import Action, Resource, permission_scope
-from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address, refusals_as_http
 from hms.orders import selectors, services
 from hms.orders.lab_catalogue import PANELS, TESTS
 from hms.orders.models import LabOrder, LabResult, Prescription
 
-REFUSALS = (NotFound, NotAllowed)
 PRESCRIPTION_FIELDS = (
     "drug_name",
     "drug_code",
@@ -76,8 +75,6 @@ def prescription_new(request: HttpRequest, hospital_code: str, encounter_id: str
             prescription = services.prescription_create(
                 acting_user=request.user, encounter_id=encounter_id, client_address=address, **values
             )
-        except REFUSALS:
-            raise
         except ApplicationError as exc:
             error = exc
         else:
@@ -135,8 +132,6 @@ def _prescription_action(
 ) -> HttpResponse:
     try:
         prescription = service(acting_user=request.user, client_address=client_address(request), **kwargs)
-    except REFUSALS:
-        raise
     except ApplicationError as exc:
         return _refused(request, exc)
     return redirect(
@@ -201,8 +196,6 @@ def lab_order_new(request: HttpRequest, hospital_code: str, encounter_id: str) -
                 clinical_note=values["clinical_note"],
                 client_address=address,
             )
-        except REFUSALS:
-            raise
         except ApplicationError as exc:
             error = exc
         else:
@@ -259,8 +252,6 @@ def lab_worklist(request: HttpRequest, hospital_code: str) -> HttpResponse:
             page_number=request.GET.get("page", 1),
             client_address=client_address(request),
         )
-    except REFUSALS:
-        raise
     except ApplicationError as exc:
         return _page(request, "orders/refused.html", {"error": exc, "back": "?"}, status=400)
     return _page(request, "orders/lab_worklist.html", {"page": page, "stage": stage})
@@ -306,8 +297,6 @@ def lab_order(request: HttpRequest, hospital_code: str, order_id: str) -> HttpRe
 def _order_action(request: HttpRequest, hospital_code: str, service: Any, **kwargs: Any) -> HttpResponse:
     try:
         done = service(acting_user=request.user, client_address=client_address(request), **kwargs)
-    except REFUSALS:
-        raise
     except ApplicationError as exc:
         return _refused(request, exc)
     order_pk = done.order_id if isinstance(done, LabResult) else done.pk
@@ -356,8 +345,6 @@ def lab_result_enter(request: HttpRequest, hospital_code: str, order_id: str) ->
         services.lab_result_enter(
             acting_user=request.user, order_id=order_id, client_address=client_address(request), **values
         )
-    except REFUSALS:
-        raise
     except ApplicationError as exc:
         return _lab_order_page(request, order_id, error=exc, values=values)
     return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_id)
@@ -379,8 +366,6 @@ def lab_result_correct(request: HttpRequest, hospital_code: str, result_id: str)
         result = services.lab_result_correct(
             acting_user=request.user, result_id=result_id, client_address=client_address(request), **values
         )
-    except REFUSALS:
-        raise
     except ApplicationError as exc:
         order_id = request.POST.get("order_id", "")
         if not order_id:

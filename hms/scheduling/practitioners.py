@@ -2,6 +2,7 @@
 
 from hms.accounts.models import Role, User
 from hms.core.exceptions import ApplicationError
+from hms.core.ids import record_id
 from hms.staff.models import StaffMember
 from hms.tenancy.context import current_tenant
 
@@ -18,10 +19,9 @@ def practitioner_get(*, practitioner_user_id: object) -> User:
     An unknown id, another hospital's user and a user who is not a doctor answer alike,
     so the message tells nothing about other hospitals' accounts.
     """
-    try:
-        user_id = int(str(practitioner_user_id).strip())
-    except (TypeError, ValueError):
-        raise ApplicationError(NOT_BOOKABLE, details={"practitioner": [NOT_BOOKABLE]}) from None
+    user_id = record_id(str(practitioner_user_id).strip())
+    if user_id is None:
+        raise ApplicationError(NOT_BOOKABLE, details={"practitioner": [NOT_BOOKABLE]})
     user = User.objects.select_related("hospital").filter(pk=user_id).first()
     tenant = current_tenant()
     if user is None or user.hospital is None or user.hospital.code != tenant.code or user.role != Role.DOCTOR:

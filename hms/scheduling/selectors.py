@@ -16,6 +16,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.services import audit_record
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.ids import record_id
 from hms.encounters.access import patient_access, patient_in_care
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
@@ -162,10 +163,9 @@ def appointment_get(
 ) -> AppointmentEntry:
     """One appointment, if the user may see it (a patient: their own); NotFound otherwise. Audited."""
     scope = permission_require(user=user, resource=Resource.APPOINTMENT, action=Action.VIEW)
-    try:
-        pk = int(str(appointment_id).strip())
-    except (TypeError, ValueError):
-        raise NotFound(APPOINTMENT_NOT_FOUND) from None
+    pk = record_id(str(appointment_id).strip())
+    if pk is None:
+        raise NotFound(APPOINTMENT_NOT_FOUND)
     appointment = Appointment.objects.select_related("patient").filter(pk=pk).first()
     if appointment is None:
         raise NotFound(APPOINTMENT_NOT_FOUND)

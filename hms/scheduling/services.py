@@ -19,6 +19,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.services import audit_record
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.ids import record_id
 from hms.encounters.access import patient_access
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
@@ -346,10 +347,9 @@ def appointment_status_set(
 
 
 def _appointment_get(appointment_id: object, *, for_update: bool = False) -> Appointment:
-    try:
-        pk = int(str(appointment_id).strip())
-    except (TypeError, ValueError):
-        raise NotFound(APPOINTMENT_NOT_FOUND) from None
+    pk = record_id(str(appointment_id).strip())
+    if pk is None:
+        raise NotFound(APPOINTMENT_NOT_FOUND)
     queryset = Appointment.objects.select_related("patient")
     if for_update:
         queryset = queryset.select_for_update()
