@@ -74,7 +74,7 @@ def _drop_postgresql_databases(*, keep_templates):
     for server in parse_servers(_RUN_SERVERS).values():
         storage = PostgresStorage(server, prefix=prefix)
         for name in storage.database_names():
-            if keep_templates and name.startswith(f"{prefix}template_"):
+            if keep_templates and storage.is_template(name):
                 continue
             storage.drop(name)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import connections as db_connections
 
 from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
@@ -91,6 +92,8 @@ def _replenish_spares_later(storage: StorageBackend, fingerprint: str) -> None:
             storage.spares_replenish(fingerprint)
         except Exception:  # noqa: BLE001 - provisioning falls back to cloning when none is ready
             logger.exception("Could not replenish spare databases")
+        finally:
+            db_connections.close_all()  # this thread's own (the registry was read)
 
     thread = threading.Thread(target=replenish, name="hms-spares", daemon=True)
     thread.start()

@@ -3,9 +3,17 @@
 Identifiers are composed with psycopg's `sql.Identifier`, never by string formatting.
 The template of each schema fingerprint is kept with connections disallowed, so a
 clone never waits for (or fails on) a session connected to the template.
+
+Two name spaces that can never meet: a hospital's database is the prefix and its code
+(`hms_th001`), and a code starts with a letter or digit; the engine's own databases
+(templates, templates being built, spare clones) are the prefix and an underscore
+(`hms__template_...`, `hms__spare_...`). A spare is dropped only if it is in that
+name space, carries the spare pool's mark (a comment on the database) and no
+hospital in the registry names it.
 """
 
 import contextlib
+import logging
 import os
 import threading
 import uuid
@@ -19,6 +27,18 @@ from hms.tenancy.backends.base import StorageBackend
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import DatabaseExists, StorageError
 from hms.tenancy.servers import DatabaseServer
+
+logger = logging.getLogger(__name__)
+
+# The spare pool's own record, kept on each spare database (COMMENT ON DATABASE).
+SPARE_MARK = "hms spare database: a clone of a schema template, no hospital's data"
+
+
+def _registry_database_names(server: str) -> set[str]:
+    """Databases the hospital registry places on `server`: never a spare, whatever their name."""
+    from hms.hospitals.models import Hospital
+
+    return set(Hospital.objects.filter(server=server).values_list("database_name", flat=True))
 
 
 class PostgresStorage(StorageBackend):
@@ -55,10 +75,21 @@ class PostgresStorage(StorageBackend):
             "HMS_SERVER": self.server.name,
         }
 
+    @property
+    def internal_prefix(self) -> str:
+        """The engine's own databases; no hospital code starts with an underscore."""
+        return f"{self.prefix}_"
+
+    def is_internal(self, database_name: str) -> bool:
+        return database_name.startswith(self.internal_prefix)
+
     def template_name(self, fingerprint: str) -> str:
         if not fingerprint.isalnum():
             raise StorageError(f"Invalid schema fingerprint {fingerprint!r}.")
-        return f"{self.prefix}template_{fingerprint.lower()}"
+        return f"{self.internal_prefix}template_{fingerprint.lower()}"
+
+    def is_template(self, database_name: str) -> bool:
+        return database_name.startswith(f"{self.internal_prefix}template_")
 
     def template_location(self, fingerprint: str) -> str:
         admin = self.server.admin
@@ -69,7 +100,7 @@ class PostgresStorage(StorageBackend):
 
     def build_template(self, fingerprint: str, migrate: Callable[[dict[str, Any]], None]) -> None:
         final = self.template_name(fingerprint)
-        building = f"{self.prefix}building_{uuid.uuid4().hex[:16]}"
+        building = f"{self.internal_prefix}building_{uuid.uuid4().hex[:16]}"
         self._execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(building))
         )
@@ -110,16 +141,16 @@ class PostgresStorage(StorageBackend):
             raise StorageError(f"Could not create {database_name} on {self.server.name}: {exc}") from exc
 
     def spare_prefix(self, fingerprint: str) -> str:
-        return f"{self.prefix}spare_{fingerprint.lower()}_"
+        if not fingerprint.isalnum():
+            raise StorageError(f"Invalid schema fingerprint {fingerprint!r}.")
+        return f"{self.internal_prefix}spare_{fingerprint.lower()}_"
 
     def _claim_spare(self, database_name: str, fingerprint: str) -> bool:
         """Rename a ready clone of the template to `database_name`; False if none is left."""
+        if self.is_internal(database_name):
+            raise StorageError(f"{database_name} is in the engine's own name space, not a hospital's.")
         with self._admin() as connection:
-            spares = connection.execute(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY datname",
-                [self.spare_prefix(fingerprint)],
-            ).fetchall()
-            for (spare,) in spares:
+            for spare in self._spares(connection, self.spare_prefix(fingerprint)):
                 try:
                     connection.execute(
                         sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
@@ -132,14 +163,29 @@ class PostgresStorage(StorageBackend):
                     raise DatabaseExists(
                         f"Database {database_name} already exists on {self.server.name}."
                     ) from exc
+                # A hospital's database now: it no longer carries the spare pool's mark.
+                connection.execute(
+                    sql.SQL("COMMENT ON DATABASE {} IS NULL").format(sql.Identifier(database_name))
+                )
                 return True
         return False
+
+    def _spares(self, connection: psycopg.Connection[Any], prefix: str) -> list[str]:
+        """Databases the spare pool made and marked, whose names start with `prefix`."""
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) "
+            "AND shobj_description(oid, 'pg_database') = %s ORDER BY datname",
+            [prefix, SPARE_MARK],
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def spares_replenish(self, fingerprint: str) -> int:
         """Clone the template until `spares` clones are ready; drop clones of older schemas.
 
         One refill per server at a time (a session advisory lock on the admin
         connection); a refill that finds another running leaves the work to it.
+        Only a database that is in the engine's name space, marked as a spare and
+        named by no hospital in the registry is ever dropped.
         """
         if not self.server.spares:
             return 0
@@ -152,23 +198,26 @@ class PostgresStorage(StorageBackend):
             if not lock or not lock[0]:
                 return 0
             try:
-                names = [
-                    row[0]
-                    for row in connection.execute(
-                        "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
-                        [f"{self.prefix}spare_"],
-                    ).fetchall()
-                ]
-                for stale in (name for name in names if not name.startswith(current)):
+                spares = self._spares(connection, f"{self.internal_prefix}spare_")
+                owned = _registry_database_names(self.server.name)
+                for stale in (name for name in spares if not name.startswith(current)):
+                    if stale in owned:
+                        logger.warning(
+                            "Not dropping %s: the registry names it as a hospital's database", stale
+                        )
+                        continue
                     connection.execute(
                         sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(stale))
                     )
-                for _ in range(self.server.spares - sum(name.startswith(current) for name in names)):
+                for _ in range(self.server.spares - sum(name.startswith(current) for name in spares)):
+                    name = sql.Identifier(f"{current}{uuid.uuid4().hex[:12]}")
                     connection.execute(
                         sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                            sql.Identifier(f"{current}{uuid.uuid4().hex[:12]}"),
-                            sql.Identifier(self.template_name(fingerprint)),
+                            name, sql.Identifier(self.template_name(fingerprint))
                         )
+                    )
+                    connection.execute(
+                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(name, sql.Literal(SPARE_MARK))
                     )
                     made += 1
             finally:

@@ -87,12 +87,11 @@ def leftovers() -> list[str]:
     half-built templates included.
     """
     if ON_POSTGRESQL:
-        template_prefix = f"{settings.HMS_DATABASE_PREFIX}template_"
         return sorted(
             name
             for server in configured_servers()
             for name in storage_for(server).database_names()
-            if not name.startswith(template_prefix)
+            if not storage_for(server).is_template(name)
         )
     data_dir = Path(settings.HMS_DATA_DIR)
     folder = data_dir / "hospitals"
@@ -380,7 +379,7 @@ def test_postgresql_template_is_built_once_per_fingerprint_and_reused(one_server
     # Published as a template nobody can connect to (a clone never waits on a session).
     assert published is not None
     assert (published["datistemplate"], published["datallowconn"]) == (True, False)
-    building = f"{settings.HMS_DATABASE_PREFIX}building_"
+    building = f"{settings.HMS_DATABASE_PREFIX}_building_"
     assert [name for name in store.database_names() if name.startswith(building)] == []
 
     assert hospital_provision(code="TH002", name="Second").server == server

@@ -141,43 +141,6 @@ def test_unreachable_server_answers_503(settings, make_hospital, make_user, clie
     assert response.status_code == 503
 
 
-def _oids(storage, names):
-    with storage._admin() as connection:
-        rows = connection.execute(
-            "SELECT datname, oid FROM pg_database WHERE datname = ANY(%s)", [list(names)]
-        ).fetchall()
-    return dict(rows)
-
-
-@postgresql_only
-@pytest.mark.django_db
-def test_spare_databases_are_renamed_into_place_and_refilled(settings):
-    from hms.tenancy.backends import storage_for
-    from hms.tenancy.provisioning import hospital_provision, spares_wait
-    from hms.tenancy.schema import current_fingerprint
-
-    settings.HMS_DATABASE_SERVERS = f"main={MAIN}?spares=2"
-    storage = storage_for("main")
-    stale = f"{storage.prefix}spare_0ld0ld0ld0ld0ld0_x"
-    with storage._admin() as connection:
-        connection.execute(f'CREATE DATABASE "{stale}"')  # a spare of an older schema
-
-    hospital_provision(code="SPARE1", name="First")  # no spare yet: cloned, then the pool is filled
-    spares_wait()
-    spare_prefix = storage.spare_prefix(current_fingerprint())
-    spares = [n for n in storage.database_names() if n.startswith(spare_prefix)]
-    assert len(spares) == 2
-    assert stale not in storage.database_names()
-    spare_oids = set(_oids(storage, spares).values())
-
-    second = hospital_provision(code="SPARE2", name="Second")
-    spares_wait()
-    assert _oids(storage, [second.database_name])[second.database_name] in spare_oids
-    assert len([n for n in storage.database_names() if n.startswith(spare_prefix)]) == 2
-    with hospital_context(second):
-        assert Patient.objects.count() == 0  # a complete, empty hospital database
-
-
 @pytest.mark.django_db
 def test_a_half_made_hospital_is_finished_even_when_every_server_is_full(settings):
     from hms.tenancy.provisioning import hospital_provision
