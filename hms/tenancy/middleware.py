@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
-from django.db import OperationalError, connections
+from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
@@ -72,25 +72,46 @@ class HospitalMiddleware:
         request.hospital = hospital  # type: ignore[attr-defined]
         try:
             with hospital_context(hospital) as tenant:
-                # Connect now, so a full or unreachable server is a clear 503, not a 500 mid-page.
-                connections[tenant.alias].ensure_connection()
+                _connect(tenant.alias)
                 return self.get_response(request)
         except (ConnectionLimitReached, OperationalError) as exc:
             logger.warning("Hospital %s unavailable: %s", hospital.code, exc)
-            response = _unavailable(
-                request,
-                hospital,
-                503,
-                "This hospital's database is busy or unreachable right now. Please try again in a moment.",
-            )
-            response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-            return response
+            return _busy_response(request, hospital)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         hospital = getattr(request, "hospital", None)
-        if isinstance(exception, HospitalReadOnly) and hospital is not None:
+        if hospital is None:
+            return None
+        if isinstance(exception, HospitalReadOnly):
             return _read_only_response(request, hospital)
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            # The database went away (or is locked, or damaged) in the middle of the page.
+            logger.exception("Hospital %s unavailable during %s", hospital.code, request.path_info)
+            return _busy_response(request, hospital)
         return None
+
+
+def _connect(alias: str) -> None:
+    """Connect now, so a full or unreachable server is a clear 503, not a 500 mid-page.
+
+    A connection kept from an earlier request is checked first (Django's health check,
+    which the page's first query would otherwise run): a pooled connection to a server
+    or PgBouncer that has gone away is closed and reopened here, where failing is a 503.
+    """
+    connection = connections[alias]
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+
+
+def _busy_response(request: HttpRequest, hospital: Hospital) -> HttpResponse:
+    response = _unavailable(
+        request,
+        hospital,
+        503,
+        "This hospital's database is busy or unreachable right now. Please try again in a moment.",
+    )
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _read_only_response(request: HttpRequest, hospital: Hospital) -> HttpResponse:

@@ -1,5 +1,6 @@
 """HospitalMiddleware through the test client: who may enter which hospital, and in what state."""
 
+import sqlite3
 from urllib.parse import quote
 
 import pytest
@@ -311,3 +312,25 @@ def test_context_is_reset_inside_an_outer_context(client, hospitals, login, prob
             client.get("/h/TH001/boom/")
         assert current_tenant().code == "DMC001"
         assert Patient.objects.get().mrn == "DMC001-1"
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.django_db
+def test_a_database_damaged_under_a_page_answers_503_and_other_hospitals_go_on(client, hospitals, login):
+    login("th_doctor", hospital=hospitals["TH001"])
+    assert client.get("/h/TH001/").status_code == 200
+    with hospital_context("TH001") as tenant:
+        path = connections[tenant.alias].settings_dict["NAME"]
+    # Damaged behind the application's back: the page's own query fails, not the connect.
+    damaged = sqlite3.connect(path.removeprefix("file:").split("?")[0])
+    damaged.execute("DROP TABLE patients_patient")
+    damaged.commit()
+    damaged.close()
+
+    client.raise_request_exception = False
+    response = client.get("/h/TH001/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert b"busy or unreachable" in response.content
+    login("dmc_doctor", hospital=hospitals["DMC001"])
+    assert client.get("/h/DMC001/").status_code == 200

@@ -18,6 +18,7 @@ from django.db import connections
 from hms.accounts.models import Role
 from hms.audit.services import audit_chain_verify
 from hms.patients.services import patient_register
+from hms.tenancy import connections as tenant_connections
 from hms.tenancy.context import hospital_context
 
 pytestmark = pytest.mark.postgresql_only
@@ -29,8 +30,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def pgbouncer():
+def _start_pgbouncer():
+    """A real PgBouncer in transaction mode in front of 127.0.0.1:5432; (process, port, folder)."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     assert os.path.exists(binary), "pgbouncer is not installed (apt-get install pgbouncer)"
     # Not under pytest's tmp folder: PgBouncer runs as the postgres user, who cannot enter it.
@@ -70,10 +71,20 @@ pidfile = {folder}/pgbouncer.pid
     else:
         process.terminate()
         pytest.fail(f"PgBouncer did not start: {process.stderr.read().decode()}")
-    yield port
+    return process, port, folder
+
+
+def _stop_pgbouncer(process, folder):
     process.terminate()
     process.wait(timeout=10)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pgbouncer():
+    process, port, folder = _start_pgbouncer()
+    yield port
+    _stop_pgbouncer(process, folder)
 
 
 def _transactions_through(port: int, database: str) -> int:
@@ -116,3 +127,30 @@ def test_hospital_pages_and_writes_work_behind_pgbouncer_in_transaction_mode(
         report = audit_chain_verify()
     assert report.intact
     assert report.events_checked == 34  # 30 registrations + 4 page reads
+
+
+@pytest.mark.django_db
+def test_a_stopped_pgbouncer_answers_503_on_the_first_request_that_reused_a_pooled_connection(
+    settings, make_hospital, make_user, client
+):
+    process, port, folder = _start_pgbouncer()
+    try:
+        settings.HMS_DATABASE_SERVERS = (
+            f"main=postgres://postgres@127.0.0.1:5432/postgres?pgbouncer=127.0.0.1:{port}"
+        )
+        hospital = make_hospital("PGB02")
+        doctor = make_user("doc", role=Role.DOCTOR, hospital=hospital)
+        client.force_login(doctor)
+        assert client.get("/h/PGB02/").status_code == 200
+        alias = tenant_connections.hospital_alias("PGB02")
+        # The worker keeps its connection to PgBouncer for the next request.
+        assert alias in tenant_connections.open_aliases()
+    finally:
+        _stop_pgbouncer(process, folder)
+    # PgBouncer is gone (as when its host dies): the very next request, which reuses the
+    # pooled connection, must be the documented 503, not a 500 from the page's first query.
+    response = client.get("/h/PGB02/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert b"busy or unreachable" in response.content
+    assert client.get("/h/PGB02/patients/").status_code == 503
