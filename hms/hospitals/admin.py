@@ -41,6 +41,7 @@ EDITABLE_FIELDS = ("name", "time_zone")
 RECORDED_FIELDS = (
     "status",
     "status_detail",
+    "migration_error",
     "read_only",
     "server",
     "database_name",

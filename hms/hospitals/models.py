@@ -30,6 +30,10 @@ class Hospital(TimeStampedModel):
         max_length=64, blank=True, help_text="Tenant schema the database was last migrated to."
     )
     status_detail = models.TextField(blank=True, help_text="Why the last operation failed.")
+    migration_error = models.TextField(
+        blank=True,
+        help_text="Why the last fleet migration of this hospital failed; empty once it succeeds.",
+    )
     read_only = models.BooleanField(
         default=False, help_text="Writes are refused (set while the hospital is moved between servers)."
     )

@@ -64,8 +64,15 @@ def fleet_migrate(
     outcomes: list[MigrationOutcome] = []
 
     def land(outcome: MigrationOutcome) -> None:
-        if not outcome.failed:
-            Hospital.objects.filter(code=outcome.code).update(schema_fingerprint=plan.fingerprint)
+        if outcome.failed:
+            # Still ACTIVE (it answers 503 until migrated): recorded so list_hospitals shows it.
+            Hospital.objects.filter(code=outcome.code).update(
+                migration_error=outcome.error[:2000] or "failed"
+            )
+        else:
+            Hospital.objects.filter(code=outcome.code).update(
+                schema_fingerprint=plan.fingerprint, migration_error=""
+            )
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)

@@ -403,13 +403,13 @@ def test_list_hospitals_shows_status_schema_and_size(make_hospital):
 
     lines = list_hospitals()
 
-    assert lines[0] == ["CODE", "STATUS", "SCHEMA", "SIZE", "SERVER", "NAME"]
+    assert lines[0] == ["CODE", "STATUS", "SCHEMA", "SIZE", "SERVER", "DATABASE", "NAME"]
     rows = {line[0]: line for line in lines[1:-1]}
     fingerprint = current_fingerprint()
     assert list(rows) == ["TH001", "TH002", "TH003", "TH004"]
     assert rows["TH001"][:3] == ["TH001", "ACTIVE", fingerprint]
     assert rows["TH001"][4] in ("KB", "MB") and float(rows["TH001"][3]) > 0
-    assert rows["TH001"][5:] == [first.server, "Teaching", "Hospital"]
+    assert rows["TH001"][5:] == [first.server, first.database_name, "Teaching", "Hospital"]
     assert rows["TH002"][:3] == ["TH002", "ACTIVE", f"{STALE}*"]  # behind the code
     assert rows["TH003"][:4] == ["TH003", "SUSPENDED", fingerprint, "missing"]
     assert rows["TH004"][:4] == ["TH004", "PROVISIONING", "-", "missing"]
@@ -432,6 +432,56 @@ def test_list_hospitals_filters():
         list_hospitals("--status", "NOT_A_STATUS")
     with pytest.raises(CommandError, match="Invalid hospital code"):
         list_hospitals("--hospital", "bad code")
+
+
+@pytest.mark.django_db
+def test_a_hospital_whose_migration_failed_is_shown_plainly_and_found_as_failed(make_hospital):
+    hospitals = {code: make_hospital(code) for code in ("TH001", "TH002", "TH003")}
+    corrupt(hospitals["TH002"], "garbage")
+    make_stale("TH001", "TH002")
+    with pytest.raises(CommandError):
+        call_command("migrate_hospitals", "--jobs", "1", "--no-progress", stdout=io.StringIO())
+    # Still ACTIVE in the registry (nothing else changed), and marked as failed.
+    assert Hospital.objects.get(code="TH002").status == Hospital.Status.ACTIVE
+    registry_row("TH004", status=Hospital.Status.FAILED)  # a failed provisioning
+
+    lines = list_hospitals("--status", "FAILED")
+    assert [line[:2] for line in lines[1:3]] == [["TH002", "ACTIVE,MIGRATION_FAILED"], ["TH004", "FAILED"]]
+    assert lines[3][:2] == ["2", "hospital(s);"]
+    note = " ".join(lines[4])
+    assert note.startswith("TH002: its last migration failed")
+    assert "migrate_hospitals --hospital TH002" in note
+    assert [line[0] for line in list_hospitals("--status", "MIGRATION_FAILED")[1:2]] == ["TH002"]
+    assert [line[0] for line in list_hospitals("--status", "BEHIND")[1:2]] == ["TH002"]
+    rows = {line[0]: line for line in list_hospitals()[1:5]}
+    assert rows["TH001"][1] == "ACTIVE"  # migrated this time
+    assert rows["TH003"][1] == "ACTIVE"
+
+
+@pytest.mark.django_db
+def test_a_later_successful_migration_clears_the_failure(make_hospital):
+    make_hospital("TH001")
+    make_stale("TH001")
+    Hospital.objects.filter(code="TH001").update(migration_error="OperationalError: disk full")
+    call_command("migrate_hospitals", "--jobs", "1", "--no-progress", stdout=io.StringIO())
+    hospital = Hospital.objects.get(code="TH001")
+    assert (hospital.migration_error, hospital.schema_fingerprint) == ("", current_fingerprint())
+    assert list_hospitals("--status", "FAILED")[1][:2] == ["0", "hospital(s);"]
+
+
+@pytest.mark.django_db
+def test_a_hospital_left_read_only_by_a_move_is_shown_plainly():
+    registry_row("TH001")
+    stuck = registry_row("TH002")
+    Hospital.objects.filter(pk=stuck.pk).update(read_only=True)
+
+    lines = list_hospitals("--status", "READ_ONLY")
+    assert lines[1][:2] == ["TH002", "ACTIVE,READ_ONLY"]
+    assert lines[2][:2] == ["1", "hospital(s);"]
+    note = " ".join(lines[3])
+    assert note.startswith("TH002: read-only")
+    assert "move_hospital TH002 --abort" in note
+    assert [line[1] for line in list_hospitals()[1:3]] == ["ACTIVE", "ACTIVE,READ_ONLY"]
 
 
 @pytest.mark.django_db
