@@ -1,6 +1,9 @@
 """User accounts (shared database): a role and the hospital the user belongs to."""
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 
 
@@ -16,6 +19,23 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST})
 
 
+class UserManager(DjangoUserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> "User":
+        """A platform super-administrator: role SUPERADMIN and no hospital (what `createsuperuser` makes).
+
+        Django's superuser flags on any other role would give a hospital user the whole
+        platform admin, so another role or a hospital is refused rather than overridden.
+        """
+        role = extra_fields.setdefault("role", Role.SUPERADMIN)
+        if role != Role.SUPERADMIN:
+            raise ValueError(f"A superuser must have role {Role.SUPERADMIN}, not {role}.")
+        if extra_fields.get("hospital") is not None or extra_fields.get("hospital_id") is not None:
+            raise ValueError("A superuser belongs to no hospital: create hospital users with their own role.")
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
     hospital = models.ForeignKey(
@@ -26,6 +46,8 @@ class User(AbstractUser):
         related_name="users",
         help_text="The hospital this user belongs to; only a super-administrator may have none.",
     )
+
+    objects = UserManager()
 
     class Meta:
         constraints = [
