@@ -100,6 +100,11 @@ HMS_MAX_TENANT_CONNECTIONS = env.int("HMS_MAX_TENANT_CONNECTIONS", default=64)
 # PostgreSQL servers hospitals are placed on: "name=postgres://...,name=postgres://...".
 # Empty: every hospital uses the embedded SQLite storage under HMS_DATA_DIR.
 HMS_DATABASE_SERVERS = env.str("HMS_DATABASE_SERVERS", default="")
+# A worker that meets a hospital migrated past its code restarts itself once every
+# hospital is migrated (gunicorn only; docs/operations/README.md, "Upgrading"), but
+# not within its first HMS_WORKER_MIN_LIFETIME seconds (no restart loops).
+HMS_RESTART_WORKERS_ON_UPGRADE = env.bool("HMS_RESTART_WORKERS_ON_UPGRADE", default=True)
+HMS_WORKER_MIN_LIFETIME = env.float("HMS_WORKER_MIN_LIFETIME", default=30.0)
 # Prefix of every database this deployment creates on those servers.
 HMS_DATABASE_PREFIX = env.str("HMS_DATABASE_PREFIX", default="hms_")
 

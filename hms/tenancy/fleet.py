@@ -18,6 +18,7 @@ from hms.hospitals.models import Hospital
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.context import tenant_for
 from hms.tenancy.schema import current_fingerprint, migrate_database
+from hms.tenancy.upgrades import schema_record_current
 
 MIGRATABLE = (Hospital.Status.ACTIVE, Hospital.Status.SUSPENDED)
 
@@ -43,8 +44,13 @@ class FleetPlan:
 
 
 def fleet_plan(*, codes: Iterable[str] | None = None) -> FleetPlan:
-    """Which hospitals need migrating; decided from the registry alone."""
+    """Which hospitals need migrating; decided from the registry alone.
+
+    Records this release's schema first, so that workers still running the previous
+    release can tell the hospitals migrated past their code (hms.tenancy.upgrades).
+    """
     fingerprint = current_fingerprint()
+    schema_record_current()
     hospitals = Hospital.objects.filter(status__in=MIGRATABLE)
     if codes is not None:
         hospitals = hospitals.filter(code__in=list(codes))

@@ -3,7 +3,8 @@
 `/h/<CODE>/`, `/api/v1/hospitals/<CODE>/` and `/fhir/<CODE>/` are hospital URLs. The
 code must name an ACTIVE hospital the user belongs to (a SUPERADMIN may enter any);
 an unknown code and another hospital's code answer the same 404. A hospital whose
-database is behind the current schema is refused with 503 until it is migrated.
+database is behind the current schema is refused with 503 until it is migrated; one
+migrated past this code is served only if the code can run on it (hms.tenancy.upgrades).
 """
 
 import logging
@@ -20,6 +21,7 @@ from hms.tenancy.codes import is_valid_hospital_code
 from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import ConnectionLimitReached, HospitalReadOnly
 from hms.tenancy.schema import current_fingerprint
+from hms.tenancy.upgrades import Relation, newer_release_seen, relation_to_code
 
 HOSPITAL_PATH = re.compile(r"^/(?:h|api/v1/hospitals|fhir)/(?P<code>[^/]+)(?:/|$)")
 SCHEMA_RETRY_AFTER_SECONDS = 120
@@ -36,6 +38,7 @@ def hospital_code_from_path(path: str) -> str | None:
 class HospitalMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        current_fingerprint()  # the schema of the code this worker loaded, read as it boots
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         code = hospital_code_from_path(request.path_info)
@@ -57,16 +60,10 @@ class HospitalMiddleware:
             return _unavailable(
                 request, hospital, 403, "This hospital's account is suspended. Contact the platform operator."
             )
-        if hospital.schema_fingerprint != current_fingerprint():
-            response = _unavailable(
-                request,
-                hospital,
-                503,
-                "This hospital's database is being upgraded to the current version. "
-                "Please try again in a few minutes.",
-            )
-            response["Retry-After"] = str(SCHEMA_RETRY_AFTER_SECONDS)
-            return response
+        if hospital.schema_fingerprint != current_fingerprint() and (
+            refused := _schema_refusal(request, hospital)
+        ):
+            return refused
         if hospital.read_only and request.method not in SAFE_METHODS:
             return _read_only_response(request, hospital)
         request.hospital = hospital  # type: ignore[attr-defined]
@@ -89,6 +86,37 @@ class HospitalMiddleware:
             logger.exception("Hospital %s unavailable during %s", hospital.code, request.path_info)
             return _busy_response(request, hospital)
         return None
+
+
+def _schema_refusal(request: HttpRequest, hospital: Hospital) -> HttpResponse | None:
+    """A hospital whose schema is not this code's: refused, or (ahead, compatible) served."""
+    relation = relation_to_code(hospital.schema_fingerprint)
+    if relation in (Relation.AHEAD_COMPATIBLE, Relation.AHEAD, Relation.DIVERGED):
+        newer_release_seen(request)
+    if relation is Relation.AHEAD_COMPATIBLE:
+        return None  # the migrations this code lacks only add what it never reads
+    if relation is Relation.BEHIND:
+        message = (
+            "This hospital's database is being upgraded to the current version. "
+            "Please try again in a few minutes."
+        )
+        retry_after = SCHEMA_RETRY_AFTER_SECONDS
+    else:
+        logger.warning(
+            "Hospital %s runs schema %s, %s of this code's %s",
+            hospital.code,
+            hospital.schema_fingerprint,
+            relation.value,
+            current_fingerprint(),
+        )
+        message = (
+            "This hospital has been upgraded to a newer version than this server is running. "
+            "The server is switching to the new version: please try again in a moment."
+        )
+        retry_after = BUSY_RETRY_AFTER_SECONDS
+    response = _unavailable(request, hospital, 503, message)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _connect(alias: str) -> None:

@@ -23,6 +23,7 @@ from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import DatabaseExists, ProvisioningError, StorageError
 from hms.tenancy.placement import server_choose
 from hms.tenancy.schema import current_fingerprint, migrate_database
+from hms.tenancy.upgrades import schema_record_current
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def hospital_provision(*, code: str, name: str, time_zone: str = "UTC") -> Hospi
     storage = storage_for(hospital.server)
     fingerprint = current_fingerprint()
     try:
+        schema_record_current()  # before any hospital has this schema (hms.tenancy.upgrades)
         template_ensure(storage, fingerprint)
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
             # Locks the row (PostgreSQL) or the registry (SQLite IMMEDIATE) so two

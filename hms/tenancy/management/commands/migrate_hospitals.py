@@ -59,6 +59,12 @@ class Command(HospitalCommand):
         failed = [o.code for o in outcomes if o.failed]
         migrated = len(outcomes) - len(failed)
         self.stdout.write(f"{migrated} migrated, {len(failed)} failed, {plan.current} already current.")
+        if migrated:
+            self.stdout.write(
+                "Application workers still running the previous release switch to this one by "
+                "themselves once every hospital is migrated (gunicorn); to switch at once, reload "
+                "the application server (e.g. `kill -HUP <gunicorn master pid>`)."
+            )
         if failed:
             raise CommandError(
                 f"{len(failed)} hospital(s) failed to migrate: {', '.join(sorted(failed))}. "
