@@ -1,6 +1,7 @@
 """The documented upgrade sequence, run as an operator runs it, against a real gunicorn.
 
-A copy of the project is served by gunicorn (production settings, 2 sync workers)
+A copy of the project is served by gunicorn (production settings, 2 sync workers;
+on PostgreSQL with spare databases and PgBouncer in front, as an operator runs it)
 while a client keeps reading three hospitals. A new release is installed into that
 copy (a new tenant migration file), `migrate` and `migrate_hospitals` run from it,
 first for one hospital, then for the rest, and nobody signals gunicorn. The old
@@ -28,7 +29,7 @@ import pytest
 from django.conf import settings
 from psycopg import sql
 
-from hms.tenancy.tests.test_pgbouncer import _free_port
+from hms.tenancy.tests.test_pgbouncer import _free_port, _start_pgbouncer, _stop_pgbouncer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,6 +61,8 @@ class Migration(migrations.Migration):
 class Deployment:
     """A copy of the project with its own data, served by gunicorn from that copy."""
 
+    pgbouncer: tuple[subprocess.Popen[bytes], int, Path] | None = None
+
     def __init__(self, folder: Path) -> None:
         self.app = folder / "app"
         for part in ("hms", "config"):
@@ -88,9 +91,14 @@ class Deployment:
             shared = f"{prefix}shared"
             with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
                 c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(shared)))
+            # As the operator deployed it: spare databases, and PgBouncer in front.
+            self.pgbouncer = _start_pgbouncer()
             self.env.update(
                 DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{shared}",
-                HMS_DATABASE_SERVERS="main=postgres://postgres@127.0.0.1:5432/postgres",
+                HMS_DATABASE_SERVERS=(
+                    "main=postgres://postgres@127.0.0.1:5432/postgres"
+                    f"?spares=1&pgbouncer=127.0.0.1:{self.pgbouncer[1]}"
+                ),
                 HMS_DATABASE_PREFIX=f"{prefix}_",
             )
         self.server: subprocess.Popen[bytes] | None = None
@@ -146,6 +154,8 @@ class Deployment:
         if self.server is not None:
             self.server.terminate()
             self.server.wait(timeout=30)
+        if self.pgbouncer is not None:
+            _stop_pgbouncer(self.pgbouncer[0], self.pgbouncer[2])
 
 
 class Browser:
