@@ -6,3 +6,5 @@ from .base import env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+
+WHITENOISE_USE_FINDERS = True  # static files straight from the apps, no collectstatic

@@ -44,3 +44,5 @@ else:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+WHITENOISE_USE_FINDERS = True  # static files straight from the apps, no collectstatic

@@ -5,7 +5,7 @@ before it reads or writes. The answer is a scope, not a yes/no:
 
 - ALL: any patient of the current hospital;
 - CARE: only patients in the user's care (a doctor's appointments and encounters),
-  resolved by the clinical apps (hms.encounters.access);
+  resolved by the clinical apps (hms.care.access);
 - OWN: only the patient record linked to the user's own account.
 
 A user acts only inside their own hospital. A super-administrator manages hospitals,

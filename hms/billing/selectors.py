@@ -19,8 +19,8 @@ from hms.audit.services import audit_record
 from hms.billing.models import MONEY_DIGITS, ZERO, Invoice, InvoiceLine, Payment, PriceListItem
 from hms.billing.money import money_round
 from hms.billing.services import ENCOUNTER_NOT_FOUND, INVOICE_NOT_FOUND, hospital_time_zone, record_id
+from hms.care.access import patient_access, patient_scope_filter
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
-from hms.encounters.access import patient_access, patient_scope_filter
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant

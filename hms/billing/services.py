@@ -29,9 +29,9 @@ from hms.billing.models import (
     PriceListItem,
 )
 from hms.billing.money import MONEY_LIMIT, money_format, money_parse, money_round, quantity_parse
+from hms.care.access import patient_access
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
-from hms.encounters.access import patient_access
 from hms.encounters.models import Encounter
 from hms.tenancy.context import current_tenant, get_hospital
 

@@ -1,4 +1,4 @@
-"""Reads of encounters and what was recorded in them, scoped by hms.encounters.access, and audited.
+"""Reads of encounters and what was recorded in them, scoped by hms.care.access, and audited.
 
 `record_access` / `encounter_access` are the scoped fetches the services build on (they
 do not audit: the service or selector that calls them does). Missing and out-of-scope
@@ -15,9 +15,9 @@ from django.db import models, transaction
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.services import audit_record
+from hms.care import access
+from hms.care.access import patient_access
 from hms.core.exceptions import NotFound
-from hms.core.ids import record_id
-from hms.encounters.access import patient_access
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
 from hms.encounters.vitals import VITALS, Vital
 from hms.patients.models import Patient
@@ -40,17 +40,7 @@ PAGE_SIZE = 25
 
 def record_pk(ref: object, *, model: type[models.Model]) -> int:
     """The primary key `ref` names (a row of this hospital, an int, a digit string); NotFound if none."""
-    message = NOT_FOUND.get(model, "No such record here.")
-    if isinstance(ref, models.Model):
-        if not isinstance(ref, model) or ref.pk is None:
-            raise NotFound(message)
-        if ref._state.db not in (None, current_tenant().alias):  # loaded from another hospital
-            raise NotFound(message)
-        return int(ref.pk)
-    pk = record_id(ref)
-    if pk is None:
-        raise NotFound(message)
-    return pk
+    return access.record_pk(ref, model=model, missing=NOT_FOUND.get(model, access.RECORD_NOT_FOUND))
 
 
 def record_access(
@@ -64,25 +54,17 @@ def record_access(
 ) -> Row:
     """The row of `model` that `ref` names, if `user` may do `action` to its patient's `resource`.
 
-    NotAllowed if the role may not do it at all; NotFound if the row is missing or its
-    patient is out of the user's scope. The row's `patient` is filled in. With
-    `for_update` the row is locked until the caller's transaction ends.
+    See hms.care.access.record_access; the NotFound message names the kind of record.
     """
-    permission_require(user=user, resource=resource, action=action)
-    message = NOT_FOUND.get(model, "No such record here.")
-    pk = record_pk(ref, model=model)
-    queryset = model._default_manager.all()
-    if for_update:
-        queryset = queryset.select_for_update()
-    row = queryset.filter(pk=pk).first()
-    if row is None:
-        raise NotFound(message)
-    try:
-        patient = patient_access(user=user, patient_id=row.patient_id, resource=resource, action=action)
-    except NotFound:
-        raise NotFound(message) from None
-    row.patient = patient
-    return row
+    return access.record_access(
+        model,
+        ref,
+        user=user,
+        resource=resource,
+        action=action,
+        for_update=for_update,
+        missing=NOT_FOUND.get(model, access.RECORD_NOT_FOUND),
+    )
 
 
 def encounter_access(

@@ -15,9 +15,9 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.services import audit_record
+from hms.care.access import patient_access
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.encounters import icd10, vitals
-from hms.encounters.access import patient_access
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
 from hms.encounters.selectors import encounter_access, record_access, record_pk
 from hms.patients.models import Patient

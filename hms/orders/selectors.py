@@ -14,8 +14,8 @@ from django.utils import timezone
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.services import audit_record
+from hms.care.access import patient_access, patient_scope_filter
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
-from hms.encounters.access import patient_access, patient_scope_filter
 from hms.encounters.models import Encounter
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.orders.services import ENCOUNTER_NOT_FOUND, ORDER_NOT_FOUND, record_id

@@ -19,9 +19,9 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.services import audit_record
+from hms.care.access import patient_access, patient_scope_filter
 from hms.core import ids
 from hms.core.exceptions import ApplicationError, NotFound
-from hms.encounters.access import patient_access, patient_scope_filter
 from hms.encounters.models import Encounter
 from hms.orders.lab_catalogue import TESTS, LabPanel, LabTest, catalogue_lookup, catalogue_tests
 from hms.orders.models import MAX_DURATION_DAYS, LabOrder, LabResult, Prescription

@@ -15,9 +15,9 @@ from django.db.models import QuerySet
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.services import audit_record
+from hms.care.access import patient_access, patient_in_care
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
-from hms.encounters.access import patient_access, patient_in_care
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours

@@ -18,9 +18,9 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.services import audit_record
+from hms.care.access import patient_access
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
-from hms.encounters.access import patient_access
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours

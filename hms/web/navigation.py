@@ -1,6 +1,7 @@
 """The links a user sees in a hospital: each shown only to roles the permission matrix lets in."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -60,9 +61,9 @@ def chart_links(*, user, hospital_code: str, patient_id: int) -> list[Link]:
     ]
 
 
-def navigation(request: HttpRequest) -> dict[str, list[Link]]:
-    """Template context processor: `hospital_nav` inside a hospital's pages, and `chart_links`
-    on pages about one patient (their URL names a `patient_id`); else nothing."""
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context processor: inside a hospital's pages, `hospital` and `hospital_nav`, and
+    `chart_links` on pages about one patient (their URL names a `patient_id`); else no links."""
     hospital = getattr(request, "hospital", None)
     user = getattr(request, "user", None)
     tenant = current_tenant_or_none()
@@ -74,6 +75,7 @@ def navigation(request: HttpRequest) -> dict[str, list[Link]]:
     match = getattr(request, "resolver_match", None)
     patient_id = record_id(match.kwargs.get("patient_id")) if match is not None else None
     return {
+        "hospital": hospital,
         "hospital_nav": hospital_links(user=user, hospital_code=hospital.code),
         "chart_links": chart_links(user=user, hospital_code=hospital.code, patient_id=patient_id)
         if patient_id is not None

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from hms.accounts.models import Role
 from hms.accounts.permissions import Action, Resource
+from hms.care.access import patient_access, patient_in_care, patient_scope_filter
 from hms.core.exceptions import NotAllowed, NotFound
-from hms.encounters.access import patient_access, patient_in_care, patient_scope_filter
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient
 from hms.patients.tests.factories import PatientFactory

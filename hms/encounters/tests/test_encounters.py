@@ -3,8 +3,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hms.audit.models import AuditEvent
+from hms.care.access import patient_in_care
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
-from hms.encounters.access import patient_in_care
 from hms.encounters.models import Encounter
 from hms.encounters.services import (
     encounter_finish,

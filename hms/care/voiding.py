@@ -1,0 +1,68 @@
+"""The one audited way to void a clinical record, for every record type.
+
+Check the reason (hms.core.voiding's rules), fetch the row within the user's scope and
+lock it, refuse if it is already voided (or if the caller's `check` refuses), set who,
+when and why, and write the audit row, all in one transaction.
+"""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import transaction
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource
+from hms.audit.services import audit_record
+from hms.care.access import RECORD_NOT_FOUND, record_access
+from hms.core.exceptions import ApplicationError
+from hms.core.models import VoidableModel
+from hms.core.voiding import mark_voided, void_reason_clean
+from hms.tenancy.context import current_tenant
+
+V = TypeVar("V", bound=VoidableModel)
+
+
+def record_void(
+    model: type[V],
+    ref: object,
+    *,
+    acting_user: User,
+    reason: str,
+    resource: Resource,
+    audit_action: str,
+    client_address: str | None = None,
+    missing: str = RECORD_NOT_FOUND,
+    already: str = "This record is already voided.",
+    check: Callable[[V], None] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> V:
+    """Void the row of `model` that `ref` names; ApplicationError if it cannot be, nothing changed.
+
+    The audit row records `{<model>_id: pk, "reason": reason}` (plus `detail`) under
+    `audit_action`, for the row's patient.
+    """
+    reason = void_reason_clean(reason)
+    with transaction.atomic(using=current_tenant().alias):
+        row = record_access(
+            model,
+            ref,
+            user=acting_user,
+            resource=resource,
+            action=Action.VOID,
+            for_update=True,
+            missing=missing,
+        )
+        if row.voided_at is not None:
+            raise ApplicationError(already)
+        if check is not None:
+            check(row)
+        mark_voided(row, user_id=acting_user.pk, reason=reason)
+        audit_record(
+            acting_user=acting_user,
+            action=audit_action,
+            resource=model.__name__,
+            patient_id=row.patient_id,  # type: ignore[attr-defined]
+            client_address=client_address,
+            detail={f"{model._meta.model_name}_id": row.pk, "reason": reason, **(detail or {})},
+        )
+    return row

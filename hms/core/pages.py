@@ -1,0 +1,69 @@
+"""The web kit every app's pages use: one decorator for hospital pages, service errors on forms,
+one page size and paginator.
+
+A hospital page is reached under /h/<CODE>/ (HospitalMiddleware has selected the
+hospital and activated its time zone); the view parses input with a form, calls one
+service or selector, and renders. Refusals become 403/404 in one place
+(hms.core.http.refusals_as_http); other ApplicationErrors go beside the form with
+`form_error_show` and status 400.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from hms.core.exceptions import ApplicationError
+from hms.core.http import refusals_as_http
+
+PAGE_SIZE = 25
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def hospital_page(*methods: str) -> Callable[[View], View]:
+    """Sign-in required, only `methods` allowed (default GET and HEAD), service refusals as 403/404.
+
+    `@hospital_page()` for a page, `@hospital_page("POST")` for a form's target,
+    `@hospital_page("GET", "POST")` for a page that shows and takes its own form.
+    """
+    allowed = list(methods or ("GET", "HEAD"))
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.append("HEAD")
+
+    def decorate(view: View) -> View:
+        return login_required(require_http_methods(allowed)(refusals_as_http(view)))  # type: ignore[return-value]
+
+    return decorate
+
+
+def form_error_show(
+    form: forms.BaseForm, error: ApplicationError, *, field_names: Mapping[str, str] | None = None
+) -> None:
+    """Show a service's refusal on the form: its message on top, its details beside the fields.
+
+    `field_names` maps a service's detail keys to the form's field names where they differ.
+    """
+    form.add_error(None, error.message)
+    names = field_names or {}
+    for key, messages in error.details.items():
+        if not isinstance(messages, list) or key == "suggestions":
+            continue
+        field = names.get(key, key)
+        for message in messages:
+            text = str(message)
+            if field in form.fields:
+                form.add_error(field, text)
+            elif text != error.message:
+                form.add_error(None, text)
+
+
+def page_of(rows: "QuerySet[Any] | Sequence[Any]", number: object, *, per_page: int = PAGE_SIZE) -> Page:
+    """One page of `rows` (an ordered queryset or a list); a junk or out-of-range number gives the
+    nearest page. Templates show it with {% include "core/_pagination.html" %}."""
+    return Paginator(rows, per_page).get_page(number)
