@@ -63,7 +63,9 @@ def form_error_show(
                 form.add_error(None, text)
 
 
-def page_of(rows: "QuerySet[Any] | Sequence[Any]", number: int | str | None, *, per_page: int = PAGE_SIZE) -> Page:
+def page_of(
+    rows: "QuerySet[Any] | Sequence[Any]", number: int | str | None, *, per_page: int = PAGE_SIZE
+) -> Page:
     """One page of `rows` (an ordered queryset or a list); a junk or out-of-range number gives the
     nearest page. Templates show it with {% include "core/_pagination.html" %}."""
     return Paginator(rows, per_page).get_page(number)
