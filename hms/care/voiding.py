@@ -5,7 +5,7 @@ lock it, refuse if it is already voided (or if the caller's `check` refuses), se
 when and why, and write the audit row, all in one transaction.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -35,11 +35,13 @@ def record_void(
     already: str = "This record is already voided.",
     check: Callable[[V], None] | None = None,
     detail: dict[str, Any] | None = None,
+    also_save: Sequence[str] = (),
 ) -> V:
     """Void the row of `model` that `ref` names; ApplicationError if it cannot be, nothing changed.
 
     The audit row records `{<model>_id: pk, "reason": reason}` (plus `detail`) under
-    `audit_action`, for the row's patient.
+    `audit_action`, for the row's patient. `check` may change other fields of the row
+    that must be saved with the void (a status): name them in `also_save`.
     """
     reason = void_reason_clean(reason)
     with transaction.atomic(using=current_tenant().alias):
@@ -56,7 +58,7 @@ def record_void(
             raise ApplicationError(already)
         if check is not None:
             check(row)
-        mark_voided(row, user_id=acting_user.pk, reason=reason)
+        mark_voided(row, user_id=acting_user.pk, reason=reason, also=also_save)
         audit_record(
             acting_user=acting_user,
             action=audit_action,

@@ -6,6 +6,7 @@ every record type uses is `hms.care.voiding.record_void`.
 """
 
 import unicodedata
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
@@ -47,12 +48,16 @@ def void_reason_clean(reason: str | None) -> str:
     return text
 
 
-def mark_voided(row: "VoidableModel", *, user_id: int, reason: str) -> None:
-    """Set who voided the row, when and why, and save those fields (reason already cleaned)."""
+def mark_voided(row: "VoidableModel", *, user_id: int, reason: str, also: Sequence[str] = ()) -> None:
+    """Set who voided the row, when and why, and save those fields (reason already cleaned).
+
+    `also` names fields the caller changed on the row that must be saved with the void
+    (a status the database requires to change in the same write).
+    """
     row.voided_at = timezone.now()
     row.voided_by_id = user_id
     row.void_reason = reason
-    fields: list[Any] = ["voided_at", "voided_by_id", "void_reason"]
+    fields: list[Any] = ["voided_at", "voided_by_id", "void_reason", *also]
     if any(field.name == "updated_at" for field in row._meta.concrete_fields):
         fields.append("updated_at")
     row.save(update_fields=fields)
