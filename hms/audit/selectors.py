@@ -1,15 +1,16 @@
 """Reading the hospital's audit log: its administrators only; reading it is itself recorded."""
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.models import AuditEvent
 from hms.audit.services import ChainReport, audit_chain_verify, audit_record
+from hms.core.pages import page_of
 from hms.tenancy.context import current_tenant
 
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # a log is read in longer pages than the other lists
 
 
 def audit_event_page(
@@ -18,7 +19,7 @@ def audit_event_page(
     patient_id: int | None = None,
     actor_id: int | None = None,
     action_prefix: str = "",
-    page_number: object = 1,
+    page_number: int | str = 1,
     client_address: str | None = None,
 ) -> Page:
     """One page of the log, newest first, optionally for one patient, one user or actions
@@ -32,7 +33,7 @@ def audit_event_page(
     if action_prefix:
         queryset = queryset.filter(action__startswith=action_prefix)
     with transaction.atomic(using=current_tenant().alias):
-        page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+        page = page_of(queryset, page_number, per_page=PAGE_SIZE)
         page.object_list = list(page.object_list)
         audit_record(
             acting_user=user,

@@ -1,28 +1,26 @@
 """The audit log page of a hospital, for its administrators."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from hms.audit.forms import AuditLogFilterForm
 from hms.audit.selectors import audit_chain_check, audit_event_page
-from hms.core.http import client_address, refusals_as_http
-from hms.core.ids import record_id
+from hms.core.http import client_address
+from hms.core.pages import hospital_page
+from hms.tenancy.http import HospitalRequest
 
 
-@login_required
-@refusals_as_http
-def audit_log(request: HttpRequest, hospital_code: str) -> HttpResponse:
-    patient = request.GET.get("patient", "").strip()
-    actor = request.GET.get("actor", "").strip()
-    action = request.GET.get("action", "").strip()[:64]
-    bad = [
-        name for name, value in (("patient", patient), ("user", actor)) if value and record_id(value) is None
-    ]
+@hospital_page()
+def audit_log(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    form = AuditLogFilterForm(request.GET)
+    form.is_valid()  # a filter that is not valid is left out, and the page says so
+    filters = form.cleaned_data
+    bad = [str(form.fields[name].label) for name in form.errors]
     page = audit_event_page(
         user=request.user,
-        patient_id=record_id(patient) if patient else None,
-        actor_id=record_id(actor) if actor else None,
-        action_prefix=action,
+        patient_id=filters.get("patient"),
+        actor_id=filters.get("actor"),
+        action_prefix=filters.get("action", ""),
         page_number=request.GET.get("page", 1),
         client_address=client_address(request),
     )
@@ -30,14 +28,6 @@ def audit_log(request: HttpRequest, hospital_code: str) -> HttpResponse:
     return render(
         request,
         "audit/audit_log.html",
-        {
-            "hospital": request.hospital,
-            "page": page,
-            "patient": patient,
-            "actor": actor,
-            "action": action,
-            "bad": bad,
-            "chain": chain,
-        },
+        {"page": page, "form": form, "bad": bad, "chain": chain},
         status=400 if bad else 200,
     )

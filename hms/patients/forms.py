@@ -2,6 +2,7 @@
 
 from django import forms
 
+from hms.accounts.models import User
 from hms.patients.models import Patient, PatientIdentifier
 
 
@@ -55,3 +56,11 @@ class NextOfKinForm(forms.Form):
 
 class PortalLinkForm(forms.Form):
     username = forms.CharField(max_length=150, label="Patient account (username)")
+
+    def clean_username(self) -> User:
+        """The account named (the service decides whether it may be linked)."""
+        username = self.cleaned_data["username"]
+        account = User.objects.filter(username=username).select_related("hospital").first()
+        if account is None:
+            raise forms.ValidationError(f"There is no account named {username!r}.")
+        return account

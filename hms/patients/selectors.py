@@ -12,11 +12,11 @@ from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.services import audit_record
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
+from hms.core.pages import PAGE_SIZE, page_of
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
 
-PAGE_SIZE = 25
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # Longer searches are refused: an MRN has at most 32 characters, an identifier 64.
 QUERY_MAX_LENGTH = 200
@@ -41,7 +41,7 @@ def patient_own_record(*, user: User) -> Patient | None:
     return Patient.objects.filter(user_id=user.pk).only("id", "mrn").first()
 
 
-def patient_detail(*, user: User, patient_id: object, client_address: str | None = None) -> Patient:
+def patient_detail(*, user: User, patient_id: int, client_address: str | None = None) -> Patient:
     """One patient with identifiers and next of kin; audited.
 
     Staff see any patient of the hospital, a patient only their own record; anything
@@ -68,18 +68,18 @@ def patient_detail(*, user: User, patient_id: object, client_address: str | None
     return patient
 
 
-def patient_page(*, user: User, page_number: object = 1, client_address: str | None = None) -> Page:
+def patient_page(*, user: User, page_number: int | str = 1, client_address: str | None = None) -> Page:
     """One page of the current hospital's patients, in name order; the read is audited.
 
     A user who may not see the list gets an empty page (and nothing is read or audited).
     """
     if not patient_list_visible_to(user=user):
-        return Paginator([], PAGE_SIZE).get_page(1)
+        return page_of([], 1)
     queryset = Patient.objects.only("id", "mrn", "given_name", "family_name", "birth_date", "sex").order_by(
         "family_name", "given_name", "id"
     )
     with transaction.atomic(using=current_tenant().alias):
-        page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+        page = page_of(queryset, page_number)
         page.object_list = list(page.object_list)
         audit_record(
             acting_user=user,
@@ -92,7 +92,7 @@ def patient_page(*, user: User, page_number: object = 1, client_address: str | N
 
 
 def patient_search(
-    *, user: User, query: str, page_number: object = 1, client_address: str | None = None
+    *, user: User, query: str, page_number: int | str = 1, client_address: str | None = None
 ) -> Page:
     """One page of the current hospital's patients matching `query`; audited.
 
@@ -115,7 +115,7 @@ def patient_search(
             details={"query": [f"{len(query)} characters given."]},
         )
     if not patient_list_visible_to(user=user):
-        return Paginator([], PAGE_SIZE).get_page(1)
+        return page_of([], 1)
     queryset = Patient.objects.only("id", "mrn", "given_name", "family_name", "birth_date", "sex").order_by(
         _SameOrderNoIndex(F("family_name")), "given_name", "id"
     )

@@ -5,9 +5,9 @@ from hms.patients import views
 app_name = "patients"
 urlpatterns = [
     path("new/", views.patient_new, name="new"),
-    path("<str:patient_id>/", views.patient_show, name="detail"),
-    path("<str:patient_id>/edit/", views.patient_edit, name="edit"),
-    path("<str:patient_id>/identifiers/", views.patient_identifier_new, name="identifier-new"),
-    path("<str:patient_id>/next-of-kin/", views.patient_next_of_kin_new, name="next-of-kin-new"),
-    path("<str:patient_id>/portal/", views.patient_portal_link_new, name="portal-link"),
+    path("<id:patient_id>/", views.patient_show, name="detail"),
+    path("<id:patient_id>/edit/", views.patient_edit, name="edit"),
+    path("<id:patient_id>/identifiers/", views.patient_identifier_new, name="identifier-new"),
+    path("<id:patient_id>/next-of-kin/", views.patient_next_of_kin_new, name="next-of-kin-new"),
+    path("<id:patient_id>/portal/", views.patient_portal_link_new, name="portal-link"),
 ]

@@ -1,15 +1,18 @@
 """Patient pages: register, view and update a record. Thin: parse, call one service or selector, render."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from collections.abc import Callable
+from typing import Any
 
-from hms.accounts.models import User
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError
-from hms.core.http import client_address, refusals_as_http
+from hms.core.http import client_address
+from hms.core.pages import form_error_show, hospital_page
 from hms.patients.forms import IdentifierForm, NextOfKinForm, PatientForm, PortalLinkForm, RegistrationForm
+from hms.patients.models import Patient
 from hms.patients.selectors import patient_detail
 from hms.patients.services import (
     CONTACT_FIELDS,
@@ -20,19 +23,18 @@ from hms.patients.services import (
     patient_register,
     patient_update,
 )
+from hms.tenancy.http import HospitalRequest
+
+# The forms the record page shows to whoever may update it, by their name in the template.
+RECORD_FORMS: dict[str, type[forms.Form]] = {
+    "identifier_form": IdentifierForm,
+    "kin_form": NextOfKinForm,
+    "portal_form": PortalLinkForm,
+}
 
 
-def _form_refused(form, error: ApplicationError) -> None:
-    form.add_error(None, error.message)
-    for field, messages in error.details.items():
-        if isinstance(messages, list) and field != "candidates":
-            for message in messages:
-                form.add_error(field if field in form.fields else None, str(message))
-
-
-@login_required
-@refusals_as_http
-def patient_new(request: HttpRequest, hospital_code: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def patient_new(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.PATIENT, action=Action.CREATE)
     form = RegistrationForm(request.POST or None)
     candidates = []
@@ -54,41 +56,22 @@ def patient_new(request: HttpRequest, hospital_code: str) -> HttpResponse:
                 candidates = warning.candidates
                 form.add_error(None, warning.message)
             except ApplicationError as error:
-                _form_refused(form, error)
+                form_error_show(form, error)
             else:
                 return redirect("patients:detail", hospital_code=hospital_code, patient_id=patient.pk)
     return render(
-        request,
-        "patients/patient_new.html",
-        {"hospital": request.hospital, "form": form, "candidates": candidates},
-        status=status,
+        request, "patients/patient_new.html", {"form": form, "candidates": candidates}, status=status
     )
 
 
-@login_required
-@refusals_as_http
-def patient_show(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+@hospital_page()
+def patient_show(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
-    may_update = (
-        permission_scope(user=request.user, resource=Resource.PATIENT, action=Action.UPDATE) is not None
-    )
-    return render(
-        request,
-        "patients/patient_detail.html",
-        {
-            "hospital": request.hospital,
-            "patient": patient,
-            "may_update": may_update,
-            "identifier_form": IdentifierForm(),
-            "kin_form": NextOfKinForm(),
-            "portal_form": PortalLinkForm(),
-        },
-    )
+    return _record_page(request, patient)
 
 
-@login_required
-@refusals_as_http
-def patient_edit(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def patient_edit(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.PATIENT, action=Action.UPDATE)
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
     initial = {field: getattr(patient, field) for field in CONTACT_FIELDS}
@@ -105,74 +88,75 @@ def patient_edit(request: HttpRequest, hospital_code: str, patient_id: str) -> H
                     **form.cleaned_data,
                 )
             except ApplicationError as error:
-                _form_refused(form, error)
+                form_error_show(form, error)
             else:
                 return redirect("patients:detail", hospital_code=hospital_code, patient_id=patient.pk)
-    return render(
-        request,
-        "patients/patient_edit.html",
-        {"hospital": request.hospital, "patient": patient, "form": form},
-        status=status,
-    )
+    return render(request, "patients/patient_edit.html", {"patient": patient, "form": form}, status=status)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def patient_identifier_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
-    return _add_to_record(request, hospital_code, patient_id, IdentifierForm, patient_identifier_add)
+@hospital_page("POST")
+def patient_identifier_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+    def add(patient: Patient, data: dict[str, Any]) -> object:
+        return patient_identifier_add(
+            acting_user=request.user, patient=patient, client_address=client_address(request), **data
+        )
+
+    return _add_to_record(request, patient_id, "identifier_form", add)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def patient_next_of_kin_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
-    return _add_to_record(request, hospital_code, patient_id, NextOfKinForm, patient_next_of_kin_add)
+@hospital_page("POST")
+def patient_next_of_kin_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+    def add(patient: Patient, data: dict[str, Any]) -> object:
+        return patient_next_of_kin_add(
+            acting_user=request.user, patient=patient, client_address=client_address(request), **data
+        )
+
+    return _add_to_record(request, patient_id, "kin_form", add)
 
 
-def _add_to_record(request, hospital_code, patient_id, form_class, service) -> HttpResponse:
+@hospital_page("POST")
+def patient_portal_link_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+    def add(patient: Patient, data: dict[str, Any]) -> object:
+        return patient_portal_link(
+            acting_user=request.user,
+            patient=patient,
+            user=data["username"],  # the account, as PortalLinkForm reads it
+            client_address=client_address(request),
+        )
+
+    return _add_to_record(request, patient_id, "portal_form", add)
+
+
+def _add_to_record(
+    request: HospitalRequest,
+    patient_id: int,
+    form_name: str,
+    add: Callable[[Patient, dict[str, Any]], object],
+) -> HttpResponse:
+    """Post one of the record page's forms: back to the record, or the record with the form's errors (400)."""
     permission_require(user=request.user, resource=Resource.PATIENT, action=Action.UPDATE)
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
-    form = form_class(request.POST)
+    form = RECORD_FORMS[form_name](request.POST)
     if form.is_valid():
         try:
-            service(
-                acting_user=request.user,
-                patient=patient,
-                client_address=client_address(request),
-                **form.cleaned_data,
-            )
+            add(patient, form.cleaned_data)
         except ApplicationError as error:
-            _form_refused(form, error)
+            form_error_show(form, error)
         else:
-            return redirect("patients:detail", hospital_code=hospital_code, patient_id=patient.pk)
-    forms_shown = {
-        "identifier_form": IdentifierForm(),
-        "kin_form": NextOfKinForm(),
-        "portal_form": PortalLinkForm(),
-    }
-    forms_shown[
-        {IdentifierForm: "identifier_form", NextOfKinForm: "kin_form"}.get(form_class, "portal_form")
-    ] = form
+            return redirect("patients:detail", hospital_code=request.hospital.code, patient_id=patient.pk)
+    return _record_page(request, patient, status=400, **{form_name: form})
+
+
+def _record_page(
+    request: HospitalRequest, patient: Patient, *, status: int = 200, **shown: forms.Form
+) -> HttpResponse:
+    may_update = (
+        permission_scope(user=request.user, resource=Resource.PATIENT, action=Action.UPDATE) is not None
+    )
+    record_forms = {name: shown.get(name) or form_class() for name, form_class in RECORD_FORMS.items()}
     return render(
         request,
         "patients/patient_detail.html",
-        {"hospital": request.hospital, "patient": patient, "may_update": True, **forms_shown},
-        status=400,
+        {"patient": patient, "may_update": may_update, **record_forms},
+        status=status,
     )
-
-
-def _portal_link(*, acting_user, patient, username: str, client_address: str | None):
-    account = User.objects.filter(username=username.strip()).select_related("hospital").first()
-    if account is None:
-        raise ApplicationError(f"There is no account named {username.strip()!r}.")
-    return patient_portal_link(
-        acting_user=acting_user, patient=patient, user=account, client_address=client_address
-    )
-
-
-@login_required
-@require_POST
-@refusals_as_http
-def patient_portal_link_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
-    return _add_to_record(request, hospital_code, patient_id, PortalLinkForm, _portal_link)

@@ -2,14 +2,13 @@
 
 from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 
 from hms.accounts.models import STAFF_ROLES, User
 from hms.accounts.permissions import Action, Resource, permission_scope
+from hms.core.pages import PAGE_SIZE, page_of
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
-
-PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ def staff_list(
     user: User,
     department: Department | None = None,
     include_inactive: bool = False,
-    page_number: object = 1,
+    page_number: int | str = 1,
     page_size: int = PAGE_SIZE,
 ) -> Page:
     """One page of the current hospital's staff (active only unless `include_inactive`), oldest first.
@@ -36,15 +35,15 @@ def staff_list(
     """
     tenant = current_tenant()
     if permission_scope(user=user, resource=Resource.STAFF, action=Action.VIEW) is None:
-        return Paginator([], page_size).get_page(1)
+        return page_of([], 1, per_page=page_size)
     queryset = StaffMember.objects.select_related("department").order_by("id")
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     if department is not None:
         if department._state.db != tenant.alias:
-            return Paginator([], page_size).get_page(1)
+            return page_of([], 1, per_page=page_size)
         queryset = queryset.filter(department=department)
-    page = Paginator(queryset, page_size).get_page(page_number)
+    page = page_of(queryset, page_number, per_page=page_size)
     members = list(page.object_list)
     users = User.objects.only("id", "username", "first_name", "last_name").in_bulk(
         [m.user_id for m in members]
@@ -61,6 +60,13 @@ def staff_list(
         )
     page.object_list = entries
     return page
+
+
+def staff_member_find(*, user: User, member_id: int) -> StaffMember | None:
+    """The current hospital's staff member `member_id` (active or not), for whoever may see its staff."""
+    if permission_scope(user=user, resource=Resource.STAFF, action=Action.VIEW) is None:
+        return None
+    return StaffMember.objects.select_related("department").filter(pk=member_id).first()
 
 
 def department_list(*, user: User, include_inactive: bool = False) -> list[Department]:

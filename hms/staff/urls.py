@@ -7,5 +7,5 @@ urlpatterns = [
     path("", views.staff_index, name="index"),
     path("departments/", views.department_new, name="department-new"),
     path("members/", views.member_new, name="member-new"),
-    path("members/<str:member_id>/deactivate/", views.member_deactivate, name="member-deactivate"),
+    path("members/<id:member_id>/deactivate/", views.member_deactivate, name="member-deactivate"),
 ]

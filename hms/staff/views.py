@@ -1,22 +1,28 @@
 """Staff pages: the hospital's staff directory; its administrator manages departments and members."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
-from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError
-from hms.core.http import refusals_as_http
-from hms.core.ids import record_id
+from hms.core.pages import form_error_show, hospital_page
 from hms.staff.forms import DepartmentForm, StaffMemberForm
-from hms.staff.models import Department, StaffMember
-from hms.staff.selectors import department_list, staff_candidates, staff_list
+from hms.staff.selectors import department_list, staff_candidates, staff_list, staff_member_find
 from hms.staff.services import department_create, staff_member_add, staff_member_deactivate
+from hms.tenancy.http import HospitalRequest
+
+# Where a service's detail keys name a form field differently.
+MEMBER_FIELDS = {"department": "department_id", "user": "user_id"}
 
 
-def _page(request: HttpRequest, *, status: int = 200, error: str = "", **forms) -> HttpResponse:
+def _page(
+    request: HospitalRequest,
+    *,
+    status: int = 200,
+    error: str = "",
+    department_form: DepartmentForm | None = None,
+    member_form: StaffMemberForm | None = None,
+) -> HttpResponse:
     user = request.user
     permission_require(user=user, resource=Resource.STAFF, action=Action.VIEW)
     departments = department_list(user=user)
@@ -28,78 +34,62 @@ def _page(request: HttpRequest, *, status: int = 200, error: str = "", **forms) 
         request,
         "staff/staff_index.html",
         {
-            "hospital": request.hospital,
             "page": page,
             "departments": departments,
             "department": department,
             "may_manage": may_manage,
             "candidates": staff_candidates(user=user) if may_manage else [],
-            "department_form": forms.get("department_form") or DepartmentForm(),
-            "member_form": forms.get("member_form") or StaffMemberForm(),
+            "department_form": department_form or DepartmentForm(),
+            "member_form": member_form or StaffMemberForm(),
             "error": error,
         },
         status=status,
     )
 
 
-@login_required
-@refusals_as_http
-def staff_index(request: HttpRequest, hospital_code: str) -> HttpResponse:
+@hospital_page()
+def staff_index(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     return _page(request)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def department_new(request: HttpRequest, hospital_code: str) -> HttpResponse:
+@hospital_page("POST")
+def department_new(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     form = DepartmentForm(request.POST)
     if form.is_valid():
         try:
             department_create(acting_user=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            return _page(request, status=400, error=error.message, department_form=form)
-        return redirect("staff:index", hospital_code=hospital_code)
-    return _page(request, status=400, error="Check the department's name and code.", department_form=form)
+            form_error_show(form, error)
+        else:
+            return redirect("staff:index", hospital_code=hospital_code)
+    return _page(request, status=400, department_form=form)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def member_new(request: HttpRequest, hospital_code: str) -> HttpResponse:
+@hospital_page("POST")
+def member_new(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.STAFF, action=Action.CREATE)
     form = StaffMemberForm(request.POST)
-    if not form.is_valid():
-        return _page(request, status=400, error="Choose an account.", member_form=form)
-    data = form.cleaned_data
-    account = User.objects.filter(pk=data["user_id"]).select_related("hospital").first()
-    department = None
-    if data["department_id"] is not None:
-        department = Department.objects.filter(pk=data["department_id"]).first()
-        if department is None:
-            return _page(request, status=400, error="Choose a department of this hospital.", member_form=form)
-    try:
-        if account is None:
-            raise ApplicationError("Choose an account of this hospital.")
-        staff_member_add(
-            acting_user=request.user,
-            user=account,
-            department=department,
-            specialty=data["specialty"],
-            licence_number=data["licence_number"],
-        )
-    except ApplicationError as error:
-        detail = " ".join(str(m) for messages in error.details.values() for m in messages)
-        return _page(request, status=400, error=f"{error.message} {detail}".strip(), member_form=form)
-    return redirect("staff:index", hospital_code=hospital_code)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            staff_member_add(
+                acting_user=request.user,
+                user=data["account"],
+                department=data["department"],
+                specialty=data["specialty"],
+                licence_number=data["licence_number"],
+            )
+        except ApplicationError as error:
+            form_error_show(form, error, field_names=MEMBER_FIELDS)
+        else:
+            return redirect("staff:index", hospital_code=hospital_code)
+    return _page(request, status=400, member_form=form)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def member_deactivate(request: HttpRequest, hospital_code: str, member_id: str) -> HttpResponse:
+@hospital_page("POST")
+def member_deactivate(request: HospitalRequest, hospital_code: str, member_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.STAFF, action=Action.UPDATE)
-    wanted = record_id(member_id)
-    member = StaffMember.objects.filter(pk=wanted).first() if wanted is not None else None
+    member = staff_member_find(user=request.user, member_id=member_id)
     if member is None:
         return _page(request, status=404, error="No such staff member here.")
     try:
