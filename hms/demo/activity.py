@@ -32,7 +32,16 @@ from hms.billing.money import money_round
 from hms.billing.services import SEQUENCE_DIGITS, billing_settings_get
 from hms.core.exceptions import ApplicationError
 from hms.demo import clinical
-from hms.demo.data import DEMO_IMPERIAL_UNITS, DEMO_PAYMENT_METHODS
+from hms.demo.data.allergies import ALLERGIC_SHARE, ALLERGIES, PORTAL_PATIENT_ALLERGY, AllergySpec
+from hms.demo.data.billing import (
+    DEFAULT_PAYMENT_METHODS,
+    DEMO_PAYMENT_METHODS,
+    PART_PAYMENT_SHARES,
+    PAYMENT_REFERENCES,
+)
+from hms.demo.data.clinic import CANCEL_REASONS, DURATIONS, IMPERIAL, METRIC, SLOT_TIMES
+from hms.demo.data.conditions import CHRONIC, CONDITIONS, PORTAL_PATIENT_CONDITIONS, Condition
+from hms.demo.data.hospitals import DEMO_IMPERIAL_UNITS
 from hms.encounters import vitals
 from hms.encounters.icd10 import icd10_lookup
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
@@ -47,8 +56,6 @@ from hms.staff.models import StaffMember
 from hms.tenancy.context import current_tenant
 
 S = Appointment.Status
-SLOT_TIMES = [datetime.time(9 + index // 2, 30 * (index % 2)) for index in range(16)]  # 09:00 ... 16:30
-DURATIONS = (15, 15, 20, 20, 30)
 MINUTE = datetime.timedelta(minutes=1)
 # A visit this long after its start is over: seen, noted, billed and paid.
 VISIT_CLOSED = datetime.timedelta(minutes=45)
@@ -58,15 +65,6 @@ BOOKING_LEAD = datetime.timedelta(minutes=10)
 LIVE_WINDOW = datetime.timedelta(hours=2)
 BOOKED_AHEAD = datetime.timedelta(days=3)
 PAEDIATRIC_AGE = 16
-ALLERGIC_SHARE = 0.1
-CANCEL_REASONS = (
-    "Patient called to cancel: feeling better.",
-    "Patient travelling; will rebook.",
-    "Rebooked at the patient's request.",
-    "Transport problems.",
-    "Doctor called away to an emergency.",
-    "Clash with the patient's work.",
-)
 
 
 @dataclass
@@ -136,7 +134,7 @@ class Profile:
     pk: int
     person: clinical.Person
     chronic: list[str]
-    allergy: clinical.AllergySpec | None
+    allergy: AllergySpec | None
     portal: bool
 
 
@@ -149,7 +147,7 @@ class Slot:
     ends_at: datetime.datetime
     kind: str  # history (over), current (under way, written directly), future (booked by the service)
     patient: Profile | None = None
-    condition: clinical.Condition | None = None
+    condition: Condition | None = None
     status: str = S.BOOKED
 
 
@@ -204,12 +202,12 @@ def _profiles(rng: random.Random, today: datetime.date) -> list[Profile]:
         age = months // 12
         height, weight = clinical.body_baseline(rng, age_months=months, sex=sex)
         chronic = clinical.chronic_conditions(rng, age=age, sex=sex)
-        allergy = rng.choice(clinical.ALLERGIES) if number in allergic else None
+        allergy = rng.choice(ALLERGIES) if number in allergic else None
         if user_id is not None:  # a portal user's record: make sure it has something to show
             chronic = chronic or [
-                code for code in ("I10", "E78.5") if age >= clinical.CONDITIONS[code].min_age
+                code for code in PORTAL_PATIENT_CONDITIONS if age >= CONDITIONS[code].min_age
             ]
-            allergy = allergy or clinical.ALLERGIES[0]
+            allergy = allergy or PORTAL_PATIENT_ALLERGY
         profiles.append(
             Profile(pk, clinical.Person(age, sex, weight, height), chronic, allergy, user_id is not None)
         )
@@ -265,7 +263,7 @@ def _assign(
         for number, slot in enumerate(chosen):
             _give(rng, slot, profile, cast, busy)
             if profile.chronic:  # their record follows their long-term conditions
-                slot.condition = clinical.CONDITIONS[profile.chronic[number % len(profile.chronic)]]
+                slot.condition = CONDITIONS[profile.chronic[number % len(profile.chronic)]]
             if slot.kind == "history":
                 slot.status = S.COMPLETED
     children = [p for p in profiles if p.person.age < PAEDIATRIC_AGE]
@@ -307,7 +305,7 @@ def _free_patient(rng: random.Random, slot: Slot, pool: Sequence[Profile], busy:
 
 
 def _units(code: str) -> dict[str, str]:
-    return clinical.IMPERIAL if code in DEMO_IMPERIAL_UNITS else clinical.METRIC
+    return IMPERIAL if code in DEMO_IMPERIAL_UNITS else METRIC
 
 
 # The history, written directly
@@ -355,7 +353,7 @@ class HistoryWriter:
         self.now = now
         self.prices = prices
         self.units = _units(code)
-        self.methods = DEMO_PAYMENT_METHODS.get(code, ["cash", "card"])
+        self.methods = DEMO_PAYMENT_METHODS.get(code, DEFAULT_PAYMENT_METHODS)
         self.settings = billing_settings_get()
         self.seen: set[tuple[int, int]] = set()  # (patient, doctor) pairs already seen: follow-ups
 
@@ -460,9 +458,9 @@ class HistoryWriter:
         visit = Visit(slot, appointment, encounter)
         measured = self._vitals(visit, started + _minutes(rng, 1, 4))
         secondary = [
-            clinical.CONDITIONS[code]
+            CONDITIONS[code]
             for code in profile.chronic
-            if condition.code in clinical.CHRONIC and code != condition.code and rng.random() < 0.5
+            if condition.code in CHRONIC and code != condition.code and rng.random() < 0.5
         ]
         treated_all = [condition, *secondary]
         for treated in treated_all:
@@ -485,17 +483,10 @@ class HistoryWriter:
         prescribed_at = started + (ended - started) * 3 / 4
         for _, rx in prescribed:
             visit.prescriptions.append(
-                Prescription(
+                rx.prescription(
                     encounter=encounter,
                     patient_id=profile.pk,
                     prescriber_id=doctor.pk,
-                    drug_name=rx.drug_name,
-                    dose=rx.dose,
-                    dose_unit=rx.dose_unit,
-                    route=rx.route,
-                    frequency=rx.frequency,
-                    duration_days=rx.duration_days,
-                    instructions=rx.instructions,
                     starts_at=prescribed_at,
                     ends_at=prescribed_at + datetime.timedelta(days=rx.duration_days or 1),
                 )
@@ -554,7 +545,7 @@ class HistoryWriter:
         visit.bmi_sources = (rows[vitals.WEIGHT], rows[vitals.HEIGHT])
         return {code: row.value for code, row in rows.items()}
 
-    def _labs(self, visit: Visit, treated: list[clinical.Condition], ordered_at: datetime.datetime) -> list:
+    def _labs(self, visit: Visit, treated: list[Condition], ordered_at: datetime.datetime) -> list:
         rng, now, sex = self.rng, self.now, visit.slot.patient.person.sex
         ranges: dict[str, tuple[str, str]] = {}
         for condition in treated:
@@ -580,7 +571,7 @@ class HistoryWriter:
                         test_name=test.name,
                         panel_code=item.code if isinstance(item, LabPanel) else "",
                         priority=LabOrder.Priority.URGENT
-                        if condition.code == "R07.9"
+                        if condition.urgent_labs
                         else LabOrder.Priority.ROUTINE,
                         clinical_note=condition.reason,
                     )
@@ -672,9 +663,7 @@ class HistoryWriter:
             invoice.status, invoice.paid_at = Invoice.Status.PAID, issued
         elif draw < 0.87:
             paid_in_full = draw < 0.75
-            amount = (
-                total if paid_in_full else money_round(total * Decimal(rng.choice(("0.3", "0.5", "0.6"))))
-            )
+            amount = total if paid_in_full else money_round(total * Decimal(rng.choice(PART_PAYMENT_SHARES)))
             received = issued + _minutes(rng, 0, 3)
             method = rng.choice(self.methods)
             visit.payments.append(
@@ -775,12 +764,8 @@ def _id_summary(rows: Sequence[Any]) -> dict[str, int | None]:
 
 def _payment_reference(rng: random.Random, method: str) -> str:
     number = rng.randint(100000, 999999)
-    return {
-        "card": f"Card slip {number}",
-        "mobile_money": f"bKash TrxID {rng.randint(10**9, 10**10 - 1)}",
-        "insurance": f"Claim CLM-{number}",
-        "bank_transfer": f"Transfer {number}",
-    }.get(method, "")
+    transaction_id = rng.randint(10**9, 10**10 - 1)  # drawn whatever the method: the draws stay in step
+    return PAYMENT_REFERENCES.get(method, "").format(number=number, transaction_id=transaction_id)
 
 
 # Through the services

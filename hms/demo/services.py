@@ -9,6 +9,7 @@ clinic's activity (hms.demo.activity), unless the hospital already has some.
 import datetime
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
@@ -31,21 +32,17 @@ from hms.tenancy.context import hospital_context
 from hms.tenancy.provisioning import hospital_provision
 
 from .activity import HospitalActivity, demo_activity_seed
-from .data import (
-    DEMO_BILLING,
+from .data.billing import DEMO_BILLING, DEMO_PRICES, PRICE_FALLBACK_CURRENCY
+from .data.clinic import OPENING_HOURS, WORKING_DAYS
+from .data.hospitals import (
+    DEFAULT_FAKER_LOCALE,
     DEMO_DEPARTMENTS,
     DEMO_FUTURE_DAYS,
     DEMO_HISTORY_DAYS,
     DEMO_HOSPITALS,
-    DEMO_PRICES,
-    DEMO_USERS,
-    DemoUser,
+    FAKER_LOCALES,
 )
-
-FAKER_LOCALES = {"TH001": "en_IN", "DMC001": "en_US", "TEST_HOSPITAL": "en_GB"}
-WORKING_DAYS = range(5)  # Monday to Friday
-OPENING_HOURS = [(datetime.time(9, 0), datetime.time(17, 0))]
-PORTAL_PATIENT_AGES = (35, 65)  # old enough for the long-term conditions their record shows
+from .data.users import DEMO_USERS, PORTAL_PATIENT_AGES, DemoUser
 
 
 @dataclass
@@ -155,7 +152,7 @@ def _hospital_users(code: str) -> list[tuple[DemoUser, User]]:
 
 
 def _seed_patients(hospital: Hospital, registrar: User, count: int) -> int:
-    fake = Faker(FAKER_LOCALES.get(hospital.code, "en_US"))
+    fake = Faker(FAKER_LOCALES.get(hospital.code, DEFAULT_FAKER_LOCALE))
     fake.seed_instance(hospital.code)  # same people every run: idempotent and reproducible
     rng = random.Random(hospital.code)  # noqa: S311 - demo data, not security
     with hospital_context(hospital) as tenant, transaction.atomic(using=tenant.alias):
@@ -245,7 +242,7 @@ def _billing_seed(code: str, admin: User) -> None:
                 code=item_code,
                 name=name,
                 category=category,
-                unit_price=prices.get(current.currency, prices["USD"]),
+                unit_price=Decimal(prices.get(current.currency, prices[PRICE_FALLBACK_CURRENCY])),
             )
 
 

@@ -1,12 +1,6 @@
-"""The demo hospitals, their users, departments, billing settings and price lists."""
+"""The demo users: who can sign in, with which role, where, and what to try as them."""
 
 from dataclasses import dataclass
-
-DEMO_HOSPITALS = [
-    ("TH001", "Test Hospital", "Asia/Dhaka"),
-    ("DMC001", "Downtown Medical Center", "America/New_York"),
-    ("TEST_HOSPITAL", "Test Hospital for Enterprise Features", "Europe/London"),
-]
 
 # The seed report's users, exactly as it lists them: username, role, hospital code (None: platform-wide).
 SEED_REPORT_USERS = [
@@ -203,88 +197,8 @@ DEMO_USERS = [
     ),
 ]
 
-DEMO_DEPARTMENTS = {
-    "TH001": [
-        ("General Medicine", "GENMED"),
-        ("Paediatrics", "PAED"),
-        ("Cardiology", "CARD"),
-        ("Laboratory", "LAB"),
-        ("Front Desk", "FRONT"),
-        ("Administration", "ADMIN"),
-    ],
-    "DMC001": [
-        ("Internal Medicine", "GENMED"),
-        ("Pediatrics", "PAED"),
-        ("Cardiology", "CARD"),
-        ("Laboratory", "LAB"),
-        ("Front Desk", "FRONT"),
-        ("Administration", "ADMIN"),
-    ],
-    "TEST_HOSPITAL": [
-        ("General Practice", "GENMED"),
-        ("Paediatrics", "PAED"),
-        ("Cardiology", "CARD"),
-        ("Pathology", "LAB"),
-        ("Reception", "FRONT"),
-        ("Administration", "ADMIN"),
-    ],
-}
-
-# currency, invoice number prefix, address printed on invoices
-DEMO_BILLING = {
-    "TH001": ("BDT", "TH", "House 12, Road 5, Dhanmondi, Dhaka 1205, Bangladesh"),
-    "DMC001": ("USD", "DMC", "350 Park Avenue South, New York, NY 10010, USA"),
-    "TEST_HOSPITAL": ("GBP", "TEST", "1 Hospital Way, London SE1 7EH, United Kingdom"),
-}
-
-# code, name, category, {currency: unit price}. Lab items use the lab catalogue's codes
-# (panels by their LOINC panel code); a lab order is billed by its panel or its test.
-DEMO_PRICES = [
-    ("CONSULT", "Consultation, new patient", "consultation", {"BDT": "1000", "USD": "180", "GBP": "120"}),
-    ("FOLLOWUP", "Follow-up consultation", "consultation", {"BDT": "600", "USD": "110", "GBP": "75"}),
-    ("58410-2", "Complete blood count (CBC)", "lab", {"BDT": "400", "USD": "35", "GBP": "18"}),
-    ("24321-2", "Basic metabolic panel (BMP)", "lab", {"BDT": "1200", "USD": "55", "GBP": "32"}),
-    ("24331-1", "Lipid panel", "lab", {"BDT": "1100", "USD": "48", "GBP": "28"}),
-    ("24325-3", "Hepatic function panel (LFT)", "lab", {"BDT": "1000", "USD": "52", "GBP": "30"}),
-    ("4548-4", "Haemoglobin A1c", "lab", {"BDT": "900", "USD": "40", "GBP": "22"}),
-    ("3016-3", "Thyroid stimulating hormone (TSH)", "lab", {"BDT": "800", "USD": "45", "GBP": "25"}),
-    ("2345-7", "Glucose, serum", "lab", {"BDT": "150", "USD": "15", "GBP": "8"}),
-    ("2160-0", "Creatinine, serum", "lab", {"BDT": "300", "USD": "18", "GBP": "10"}),
-    ("882-1", "Blood group (ABO and Rh)", "lab", {"BDT": "200", "USD": "25", "GBP": "15"}),
-    ("PROC-ECG", "12-lead ECG", "procedure", {"BDT": "500", "USD": "85", "GBP": "45"}),
-    ("PROC-NEBULISATION", "Nebulisation", "procedure", {"BDT": "300", "USD": "60", "GBP": "35"}),
-    ("PROC-INJECTION", "Injection (administration)", "procedure", {"BDT": "100", "USD": "25", "GBP": "15"}),
-    ("PROC-DRESSING", "Wound dressing", "procedure", {"BDT": "250", "USD": "45", "GBP": "25"}),
-    ("DRUG-AMLODIPINE-5", "Amlodipine 5 mg, 30 tablets", "drug", {"BDT": "150", "USD": "12", "GBP": "4"}),
-    ("DRUG-METFORMIN-500", "Metformin 500 mg, 60 tablets", "drug", {"BDT": "180", "USD": "10", "GBP": "4"}),
-    (
-        "DRUG-ATORVASTATIN-20",
-        "Atorvastatin 20 mg, 30 tablets",
-        "drug",
-        {"BDT": "300", "USD": "15", "GBP": "5"},
-    ),
-    ("DRUG-PARACETAMOL-500", "Paracetamol 500 mg, 32 tablets", "drug", {"BDT": "40", "USD": "6", "GBP": "2"}),
-    (
-        "DRUG-AMOXICILLIN-500",
-        "Amoxicillin 500 mg, 21 capsules",
-        "drug",
-        {"BDT": "220", "USD": "14", "GBP": "5"},
-    ),
-    ("DRUG-OMEPRAZOLE-20", "Omeprazole 20 mg, 28 capsules", "drug", {"BDT": "160", "USD": "12", "GBP": "4"}),
-    ("DRUG-SALBUTAMOL-INH", "Salbutamol 100 mcg inhaler", "drug", {"BDT": "350", "USD": "38", "GBP": "9"}),
-    ("DRUG-ORS", "Oral rehydration salts, 10 sachets", "drug", {"BDT": "60", "USD": "8", "GBP": "4"}),
-]
-
-# Hospitals whose nurses type temperatures in °F, weights in lb and heights in inches.
-DEMO_IMPERIAL_UNITS = {"DMC001"}
-# How patients pay, in proportion.
-DEMO_PAYMENT_METHODS = {
-    "TH001": ["cash", "cash", "mobile_money", "mobile_money", "card"],
-    "DMC001": ["card", "card", "insurance", "insurance", "cash"],
-    "TEST_HOSPITAL": ["card", "card", "card", "cash", "insurance"],
-}
-
 DEFAULT_DEMO_PASSWORD = "demo-hms-2025"  # noqa: S105 - demo data, refused in production
-DEMO_PATIENTS_PER_HOSPITAL = 300
-DEMO_HISTORY_DAYS = 30
-DEMO_FUTURE_DAYS = 14
+
+# A portal user is linked to an adult demo patient of these ages (years), old enough for the
+# long-term conditions their record shows.
+PORTAL_PATIENT_AGES = (35, 65)

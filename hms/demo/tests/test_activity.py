@@ -25,7 +25,10 @@ from hms.billing.models import (
 from hms.billing.services import invoice_create_for_encounter, invoice_issue, invoice_line_add
 from hms.core.exceptions import NotFound
 from hms.demo import clinical
-from hms.demo.data import DEMO_BILLING, DEMO_HOSPITALS, DEMO_PRICES
+from hms.demo.data.allergies import CROSS_REACTIONS
+from hms.demo.data.billing import DEMO_BILLING, DEMO_PRICES
+from hms.demo.data.conditions import CONDITIONS
+from hms.demo.data.hospitals import DEMO_HOSPITALS
 from hms.encounters import vitals
 from hms.encounters.icd10 import icd10_lookup
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
@@ -176,7 +179,7 @@ def _check_encounters(code, now):
         for diagnosis in diagnoses:
             entry = icd10_lookup(diagnosis.icd10_code)
             assert entry.billable and entry.description == diagnosis.description
-            assert diagnosis.icd10_code in clinical.CONDITIONS
+            assert diagnosis.icd10_code in CONDITIONS
     # The one encounter under way now was started through the service, with vital signs.
     live = Encounter.objects.get(status="in_progress")
     assert AuditEvent.objects.filter(action="encounter.start", detail__encounter_id=live.pk).exists()
@@ -216,8 +219,9 @@ def _check_prescriptions():
         assert not _allergy_conflicts(patient=prescription.patient, drug_name=prescription.drug_name)
     for allergy in Allergy.objects.all():
         assert allergy.status == "active"
-        for drug in clinical.CROSS_REACTIONS.get(allergy.substance.lower(), ()):
-            names = {clinical.DRUGS[drug](clinical.Person(40, "female", Decimal(70), Decimal(165))).drug_name}
+        for drug in CROSS_REACTIONS.get(allergy.substance.lower(), ()):
+            adult = clinical.Person(40, "female", Decimal(70), Decimal(165))
+            names = {clinical.rx_for(drug, adult).drug_name}
             assert not Prescription.objects.filter(patient=allergy.patient, drug_name__in=names).exists()
 
 

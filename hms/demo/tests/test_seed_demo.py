@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from hms.accounts.models import User
 from hms.audit.models import AuditEvent
 from hms.audit.services import audit_chain_verify
-from hms.demo.data import DEFAULT_DEMO_PASSWORD, DEMO_HOSPITALS, DEMO_USERS, SEED_REPORT_USERS
+from hms.demo.data.hospitals import DEMO_HOSPITALS
+from hms.demo.data.users import DEFAULT_DEMO_PASSWORD, DEMO_USERS, SEED_REPORT_USERS
 from hms.hospitals.models import Hospital
 from hms.patients.models import MrnCounter, Patient
 from hms.patients.services import mrn_for_sequence, mrn_has_valid_check_digit
