@@ -13,13 +13,13 @@ def practitioner_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def practitioner_get(*, practitioner_user_id: object) -> User:
+def practitioner_get(*, practitioner_user_id: int) -> User:
     """The active doctor of the current hospital with this user id, or ApplicationError ("practitioner").
 
     An unknown id, another hospital's user and a user who is not a doctor answer alike,
     so the message tells nothing about other hospitals' accounts.
     """
-    user_id = record_id(str(practitioner_user_id).strip())
+    user_id = record_id(practitioner_user_id)
     if user_id is None:
         raise ApplicationError(NOT_BOOKABLE, details={"practitioner": [NOT_BOOKABLE]})
     user = User.objects.select_related("hospital").filter(pk=user_id).first()

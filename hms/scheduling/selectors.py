@@ -8,7 +8,7 @@ are not.
 import datetime
 from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -18,6 +18,7 @@ from hms.audit.services import audit_record
 from hms.care.access import patient_access, patient_in_care
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
+from hms.core.pages import page_of
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
@@ -30,8 +31,6 @@ from hms.scheduling.practitioners import (
 from hms.scheduling.services import APPOINTMENT_NOT_FOUND, appointment_next_statuses
 from hms.scheduling.wallclock import hospital_zone, local_day_bounds, local_to_utc
 from hms.tenancy.context import current_tenant
-
-PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def _entries(appointments: list[Appointment]) -> list[AppointmentEntry]:
 
 
 def _page(queryset: QuerySet[Appointment], page_number: object) -> Page:
-    page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+    page = page_of(queryset, page_number)
     page.object_list = _entries(list(page.object_list))
     return page
 
@@ -136,7 +135,7 @@ def appointment_day_list(
 
 
 def patient_appointments(
-    *, user: User, patient_id: object, page_number: object = 1, client_address: str | None = None
+    *, user: User, patient_id: int, page_number: object = 1, client_address: str | None = None
 ) -> Page:
     """One page of a patient's appointments, latest first; a patient sees only their own. Audited."""
     patient = patient_access(
@@ -159,11 +158,11 @@ def patient_appointments(
 
 
 def appointment_get(
-    *, user: User, appointment_id: object, client_address: str | None = None
+    *, user: User, appointment_id: int, client_address: str | None = None
 ) -> AppointmentEntry:
     """One appointment, if the user may see it (a patient: their own); NotFound otherwise. Audited."""
     scope = permission_require(user=user, resource=Resource.APPOINTMENT, action=Action.VIEW)
-    pk = record_id(str(appointment_id).strip())
+    pk = record_id(appointment_id)
     if pk is None:
         raise NotFound(APPOINTMENT_NOT_FOUND)
     appointment = Appointment.objects.select_related("patient").filter(pk=pk).first()
@@ -219,12 +218,12 @@ def working_hours_list(
     )
     if practitioner_user_id is not None:
         queryset = queryset.filter(practitioner_user_id=practitioner_user_id)
-    page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+    page = page_of(queryset, page_number)
     page.object_list = list(page.object_list)
     return page
 
 
-def practitioner_free_slots(*, user: User, practitioner_user_id: object, date: datetime.date) -> FreeSlots:
+def practitioner_free_slots(*, user: User, practitioner_user_id: int, date: datetime.date) -> FreeSlots:
     """The doctor's free slots on the hospital's local `date`: working hours minus live appointments.
 
     Slots are `slot_minutes` long, start on the period's wall-clock grid, and begin

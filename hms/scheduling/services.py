@@ -38,6 +38,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ARRIVED: frozenset({S.IN_CONSULTATION, S.CANCELLED}),
     S.IN_CONSULTATION: frozenset({S.COMPLETED}),
 }
+# The moves an encounter makes to the appointment it was started from (and only those):
+# a doctor may start straight from a booked appointment (nobody marked the patient
+# arrived), finishing completes it, and voiding the encounter gives it back, arrived.
+ENCOUNTER_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    "start": {S.IN_CONSULTATION: frozenset({S.BOOKED, S.ARRIVED})},
+    "finish": {S.COMPLETED: frozenset({S.IN_CONSULTATION})},
+    "void": {S.ARRIVED: frozenset({S.IN_CONSULTATION})},
+}
 
 
 def appointment_next_statuses(status: str) -> list[str]:
@@ -52,7 +60,7 @@ def appointment_next_statuses(status: str) -> list[str]:
 def working_hours_set(
     *,
     acting_user: User,
-    practitioner_user_id: object,
+    practitioner_user_id: int,
     weekday: int,
     periods: Sequence[tuple[datetime.time, datetime.time]],
     slot_minutes: int = 15,
@@ -141,7 +149,7 @@ def appointment_book(
     *,
     acting_user: User,
     patient: Patient,
-    practitioner_user_id: object,
+    practitioner_user_id: int,
     starts_at: datetime.datetime | None = None,
     local_date: datetime.date | None = None,
     local_time: datetime.time | None = None,
@@ -206,7 +214,7 @@ def appointment_book(
 def appointment_reschedule(
     *,
     acting_user: User,
-    appointment_id: object,
+    appointment_id: int,
     starts_at: datetime.datetime | None = None,
     local_date: datetime.date | None = None,
     local_time: datetime.time | None = None,
@@ -264,7 +272,7 @@ def appointment_reschedule(
 
 
 def appointment_cancel(
-    *, acting_user: User, appointment_id: object, reason: str, client_address: str | None = None
+    *, acting_user: User, appointment_id: int, reason: str, client_address: str | None = None
 ) -> Appointment:
     """Cancel a booked or arrived appointment; the reason is required and kept on the row."""
     return appointment_status_set(
@@ -279,7 +287,7 @@ def appointment_cancel(
 def appointment_status_set(
     *,
     acting_user: User,
-    appointment_id: object,
+    appointment_id: int,
     new_status: str,
     reason: str = "",
     client_address: str | None = None,
@@ -343,11 +351,58 @@ def appointment_status_set(
     return appointment
 
 
+def appointment_encounter_move(
+    *,
+    acting_user: User,
+    appointment_id: int,
+    event: str,
+    encounter_id: int,
+    client_address: str | None = None,
+) -> tuple[str, str] | None:
+    """Move the appointment an encounter was started from, as the encounter `event` requires.
+
+    `event` is "start" (booked or arrived -> in consultation), "finish" (in consultation
+    -> completed) or "void" (in consultation -> arrived): ENCOUNTER_TRANSITIONS. Meant to
+    run inside the encounter service's transaction, which has checked the user's rights
+    to the encounter, so the appointment and the encounter change together. Records who
+    moved it and when, and audits it. Returns (from, to), or None if the appointment was
+    in no status the event moves (it is left as it is).
+    """
+    ((new_status, from_statuses),) = ENCOUNTER_TRANSITIONS[event].items()
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        appointment = _appointment_get(appointment_id, for_update=True)
+        old_status = appointment.status
+        if old_status not in from_statuses:
+            return None
+        appointment.status = new_status
+        appointment.status_changed_at = wallclock.now()
+        appointment.status_changed_by_id = acting_user.pk
+        appointment.save(
+            using=alias, update_fields=["status", "status_changed_at", "status_changed_by_id", "updated_at"]
+        )
+        audit_record(
+            acting_user=acting_user,
+            action="appointment.status",
+            resource="Appointment",
+            patient_id=appointment.patient_id,
+            client_address=client_address,
+            detail={
+                "appointment_id": appointment.pk,
+                "from": old_status,
+                "to": new_status,
+                "encounter_id": encounter_id,
+                "by": f"encounter.{event}",
+            },
+        )
+    return old_status, new_status
+
+
 # Helpers
 
 
-def _appointment_get(appointment_id: object, *, for_update: bool = False) -> Appointment:
-    pk = record_id(str(appointment_id).strip())
+def _appointment_get(appointment_id: int, *, for_update: bool = False) -> Appointment:
+    pk = record_id(appointment_id)
     if pk is None:
         raise NotFound(APPOINTMENT_NOT_FOUND)
     queryset = Appointment.objects.select_related("patient")
