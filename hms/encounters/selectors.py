@@ -397,3 +397,16 @@ def _note_view(note: ClinicalNote, names: dict[int, str]) -> NoteView:
         signed_by_name=names.get(note.signed_by_id, "") if note.signed_by_id else "",
         amendments=[AmendmentView(a, names.get(a.author_id, "")) for a in note.amendments.all()],
     )
+
+
+def allergy_list_active(*, patient_id: int) -> list[Allergy]:
+    """The patient's active allergies that were not entered in error, for safety checks (prescribing).
+
+    Not scoped or audited: the caller has already checked its own right to the patient
+    and audits the action the check guards.
+    """
+    return list(
+        Allergy.objects.live()
+        .filter(patient_id=patient_id, status=Allergy.Status.ACTIVE)
+        .order_by("substance", "id")
+    )

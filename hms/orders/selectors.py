@@ -6,7 +6,7 @@ verified, current ones; staff see the whole history, corrections included.
 
 from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.utils import timezone
@@ -14,15 +14,15 @@ from django.utils import timezone
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.services import audit_record
-from hms.care.access import patient_access, patient_scope_filter
+from hms.care.access import patient_access, patient_scope_filter, record_pk
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.pages import page_of
 from hms.encounters.models import Encounter
 from hms.orders.models import LabOrder, LabResult, Prescription
-from hms.orders.services import ENCOUNTER_NOT_FOUND, ORDER_NOT_FOUND, record_id
+from hms.orders.services import ENCOUNTER_NOT_FOUND, ORDER_NOT_FOUND
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
 
-PAGE_SIZE = 25
 CRITICAL_FLAGS = (LabResult.Flag.CRITICAL_LOW, LabResult.Flag.CRITICAL_HIGH)
 ABNORMAL_FLAGS = (LabResult.Flag.LOW, LabResult.Flag.HIGH, LabResult.Flag.ABNORMAL)
 WORKLIST_STAGES = {
@@ -105,7 +105,7 @@ def prescriptions_for_patient(
         )
         prescriptions = Prescription.objects.filter(patient=patient)
         if not (include_voided and _sees_history(user)):
-            prescriptions = prescriptions.filter(voided_at__isnull=True)
+            prescriptions = prescriptions.live()
         prescriptions = prescriptions.annotate(
             running=Case(
                 When(
@@ -115,7 +115,7 @@ def prescriptions_for_patient(
                 output_field=IntegerField(),
             )
         ).order_by("running", "-starts_at", "-id")
-        page = Paginator(prescriptions, PAGE_SIZE).get_page(page_number)
+        page = page_of(prescriptions, page_number)
         page.object_list = list(page.object_list)
         names = _user_names(
             {p.prescriber_id for p in page.object_list} | {p.stopped_by_id for p in page.object_list}
@@ -155,9 +155,9 @@ def lab_orders_for_patient(
         )
         orders = LabOrder.objects.filter(patient=patient)
         if not (include_voided and _sees_history(user)):
-            orders = orders.filter(voided_at__isnull=True)
+            orders = orders.live()
         orders = _with_results(orders.order_by("-ordered_at", "id"), user)
-        page = Paginator(orders, PAGE_SIZE).get_page(page_number)
+        page = page_of(orders, page_number)
         page.object_list = list(page.object_list)
         _name_orders(page.object_list)
         audit_record(
@@ -177,12 +177,12 @@ def lab_orders_for_patient(
 
 def lab_order_detail(*, user: User, order_id: object, client_address: str | None = None) -> LabOrder:
     """One lab order with its patient and `visible_results` (corrections included for staff)."""
-    number = record_id(order_id, ORDER_NOT_FOUND)
+    number = record_pk(order_id, model=LabOrder, missing=ORDER_NOT_FOUND)
     with transaction.atomic(using=current_tenant().alias):
         scope = patient_scope_filter(user=user, resource=Resource.LAB_ORDER, action=Action.VIEW)
         orders = LabOrder.objects.filter(scope, pk=number).select_related("patient", "encounter")
         if not _sees_history(user):
-            orders = orders.filter(voided_at__isnull=True)
+            orders = orders.live()
         order = _with_results(orders, user).first()
         if order is None:
             raise NotFound(ORDER_NOT_FOUND)
@@ -224,7 +224,8 @@ def lab_worklist(
     with transaction.atomic(using=current_tenant().alias):
         scope = patient_scope_filter(user=user, resource=Resource.LAB_ORDER, action=Action.VIEW)
         orders = (
-            LabOrder.objects.filter(scope, status__in=statuses, voided_at__isnull=True)
+            LabOrder.objects.live()
+            .filter(scope, status__in=statuses)
             .select_related("patient")
             .annotate(current_flag=Subquery(current_flag))
             .annotate(
@@ -251,7 +252,7 @@ def lab_worklist(
                 )
             )
         )
-        page = Paginator(orders, PAGE_SIZE).get_page(page_number)
+        page = page_of(orders, page_number)
         page.object_list = list(page.object_list)
         audit_record(
             acting_user=user,
@@ -275,7 +276,7 @@ def order_encounter_get(
     if resource not in (Resource.PRESCRIPTION, Resource.LAB_ORDER):
         raise ValueError(f"Orders are prescriptions or lab orders, not {resource}.")
     permission_require(user=user, resource=resource, action=Action.CREATE)
-    number = record_id(encounter_id, ENCOUNTER_NOT_FOUND)
+    number = record_pk(encounter_id, model=Encounter, missing=ENCOUNTER_NOT_FOUND)
     with transaction.atomic(using=current_tenant().alias):
         encounter = Encounter.objects.select_related("patient").filter(pk=number).first()
         if encounter is None:

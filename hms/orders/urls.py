@@ -1,4 +1,4 @@
-"""Pages of the orders app, mounted at /h/<CODE>/orders/. Ids are taken as text: junk answers 404."""
+"""Pages of the orders app, mounted at /h/<CODE>/orders/. Ids are `<id:>`: junk answers 404."""
 
 from django.urls import path
 
@@ -6,25 +6,25 @@ from hms.orders import views
 
 app_name = "orders"
 urlpatterns = [
-    path("encounters/<str:encounter_id>/prescriptions/new/", views.prescription_new, name="prescription-new"),
+    path("encounters/<id:encounter_id>/prescriptions/new/", views.prescription_new, name="prescription-new"),
     path(
-        "patients/<str:patient_id>/prescriptions/", views.patient_prescriptions, name="patient-prescriptions"
+        "patients/<id:patient_id>/prescriptions/", views.patient_prescriptions, name="patient-prescriptions"
     ),
-    path("prescriptions/<str:prescription_id>/stop/", views.prescription_stop, name="prescription-stop"),
+    path("prescriptions/<id:prescription_id>/stop/", views.prescription_stop, name="prescription-stop"),
     path(
-        "prescriptions/<str:prescription_id>/complete/",
+        "prescriptions/<id:prescription_id>/complete/",
         views.prescription_complete,
         name="prescription-complete",
     ),
-    path("prescriptions/<str:prescription_id>/void/", views.prescription_void, name="prescription-void"),
-    path("encounters/<str:encounter_id>/lab-orders/new/", views.lab_order_new, name="lab-order-new"),
-    path("patients/<str:patient_id>/lab/", views.patient_lab_results, name="patient-lab-results"),
+    path("prescriptions/<id:prescription_id>/void/", views.prescription_void, name="prescription-void"),
+    path("encounters/<id:encounter_id>/lab-orders/new/", views.lab_order_new, name="lab-order-new"),
+    path("patients/<id:patient_id>/lab/", views.patient_lab_results, name="patient-lab-results"),
     path("lab/worklist/", views.lab_worklist, name="lab-worklist"),
-    path("lab/orders/<str:order_id>/", views.lab_order, name="lab-order"),
-    path("lab/orders/<str:order_id>/collect/", views.lab_order_collect, name="lab-order-collect"),
-    path("lab/orders/<str:order_id>/result/", views.lab_result_enter, name="lab-result-enter"),
-    path("lab/orders/<str:order_id>/cancel/", views.lab_order_cancel, name="lab-order-cancel"),
-    path("lab/orders/<str:order_id>/void/", views.lab_order_void, name="lab-order-void"),
-    path("lab/results/<str:result_id>/verify/", views.lab_result_verify, name="lab-result-verify"),
-    path("lab/results/<str:result_id>/correct/", views.lab_result_correct, name="lab-result-correct"),
+    path("lab/orders/<id:order_id>/", views.lab_order, name="lab-order"),
+    path("lab/orders/<id:order_id>/collect/", views.lab_order_collect, name="lab-order-collect"),
+    path("lab/orders/<id:order_id>/result/", views.lab_result_enter, name="lab-result-enter"),
+    path("lab/orders/<id:order_id>/cancel/", views.lab_order_cancel, name="lab-order-cancel"),
+    path("lab/orders/<id:order_id>/void/", views.lab_order_void, name="lab-order-void"),
+    path("lab/results/<id:result_id>/verify/", views.lab_result_verify, name="lab-result-verify"),
+    path("lab/results/<id:result_id>/correct/", views.lab_result_correct, name="lab-result-correct"),
 ]

@@ -1,52 +1,42 @@
-"""Pages for prescribing, lab orders, the lab worklist and results: thin views over services and selectors.
+"""Pages for prescribing, lab orders, the lab worklist and results: forms, one service or selector, render.
 
 A refused input answers 400 with the service's message; NotFound 404 and NotAllowed 403
-(hms.core.http.refusals_as_http).
+(hms.core.pages.hospital_page).
 """
 
+from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
 
 from hms.accounts.models import Role
 from hms.accounts.permissions import Action, Resource, permission_scope
-from hms.core.exceptions import ApplicationError
-from hms.core.http import client_address, refusals_as_http
+from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.http import client_address
+from hms.core.pages import form_error_show, hospital_page
 from hms.orders import selectors, services
+from hms.orders.forms import LabOrderForm, LabResultCorrectForm, LabResultForm, PrescriptionForm, ReasonForm
 from hms.orders.lab_catalogue import PANELS, TESTS
 from hms.orders.models import LabOrder, LabResult, Prescription
-
-PRESCRIPTION_FIELDS = (
-    "drug_name",
-    "drug_code",
-    "dose",
-    "dose_unit",
-    "route",
-    "frequency",
-    "duration_days",
-    "quantity",
-    "instructions",
-)
+from hms.tenancy.http import HospitalRequest
 
 
-def _may(request: HttpRequest, resource: Resource, action: Action) -> bool:
+def _may(request: HospitalRequest, resource: Resource, action: Action) -> bool:
     return permission_scope(user=request.user, resource=resource, action=action) is not None
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _page(
+    request: HospitalRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     # Staff see the workflow (who entered and verified, corrections); a patient sees results only.
     staff = request.user.role != Role.PATIENT
-    return render(
-        request, template, {"hospital": request.hospital, "show_workflow": staff, **context}, status=status
-    )
+    return render(request, template, {"show_workflow": staff, **context}, status=status)
 
 
-def _back(request: HttpRequest) -> str:
+def _back(request: HospitalRequest) -> str:
     """The page a refused form came from (its hidden `back` field), if it is a page of this site."""
     back = request.POST.get("back", "")
     if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -54,29 +44,29 @@ def _back(request: HttpRequest) -> str:
     return ""
 
 
-def _refused(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return _page(request, "orders/refused.html", {"error": exc, "back": _back(request)}, status=400)
+def _refused(request: HospitalRequest, error: ApplicationError, back: str | None = None) -> HttpResponse:
+    context = {"message": error.message, "back": _back(request) if back is None else back}
+    return render(request, "core/refused.html", context, status=400)
 
 
 # Prescriptions
 
 
-@login_required
-@refusals_as_http
-@require_http_methods(["GET", "POST"])
-def prescription_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The prescribing form of an encounter."""
     address = client_address(request)
-    values: dict[str, str] = {}
-    error: ApplicationError | None = None
-    if request.method == "POST":
-        values = {name: request.POST.get(name, "") for name in PRESCRIPTION_FIELDS}
+    form = PrescriptionForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
             prescription = services.prescription_create(
-                acting_user=request.user, encounter_id=encounter_id, client_address=address, **values
+                acting_user=request.user,
+                encounter_id=encounter_id,
+                client_address=address,
+                **form.cleaned_data,
             )
-        except ApplicationError as exc:
-            error = exc
+        except ApplicationError as error:
+            form_error_show(form, error)
         else:
             return redirect(
                 "orders:patient-prescriptions",
@@ -92,20 +82,17 @@ def prescription_new(request: HttpRequest, hospital_code: str, encounter_id: str
         {
             "encounter": encounter,
             "closed": services.encounter_ordering_problem(encounter=encounter, now=timezone.now()),
-            "values": values,
-            "error": error,
+            "form": form,
             "dose_units": Prescription.DoseUnit.choices,
             "routes": Prescription.Route.choices,
             "frequencies": Prescription.Frequency.choices,
         },
-        status=400 if error else 200,
+        status=400 if form.errors else 200,
     )
 
 
-@login_required
-@refusals_as_http
-@require_http_methods(["GET"])
-def patient_prescriptions(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+@hospital_page()
+def patient_prescriptions(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
     include_voided = request.GET.get("voided") == "1"
     records = selectors.prescriptions_for_patient(
         user=request.user,
@@ -128,76 +115,69 @@ def patient_prescriptions(request: HttpRequest, hospital_code: str, patient_id: 
 
 
 def _prescription_action(
-    request: HttpRequest, hospital_code: str, service: Any, **kwargs: Any
+    request: HospitalRequest, hospital_code: str, service: Callable[..., Prescription], **kwargs: Any
 ) -> HttpResponse:
     try:
         prescription = service(acting_user=request.user, client_address=client_address(request), **kwargs)
-    except ApplicationError as exc:
-        return _refused(request, exc)
+    except ApplicationError as error:
+        return _refused(request, error)
     return redirect(
         "orders:patient-prescriptions", hospital_code=hospital_code, patient_id=prescription.patient_id
     )
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def prescription_stop(request: HttpRequest, hospital_code: str, prescription_id: str) -> HttpResponse:
+def _reason(request: HospitalRequest) -> str:
+    form = ReasonForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+@hospital_page("POST")
+def prescription_stop(request: HospitalRequest, hospital_code: str, prescription_id: int) -> HttpResponse:
     return _prescription_action(
         request,
         hospital_code,
         services.prescription_stop,
         prescription_id=prescription_id,
-        reason=request.POST.get("reason", ""),
+        reason=_reason(request),
     )
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def prescription_complete(request: HttpRequest, hospital_code: str, prescription_id: str) -> HttpResponse:
+@hospital_page("POST")
+def prescription_complete(request: HospitalRequest, hospital_code: str, prescription_id: int) -> HttpResponse:
     return _prescription_action(
         request, hospital_code, services.prescription_complete, prescription_id=prescription_id
     )
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def prescription_void(request: HttpRequest, hospital_code: str, prescription_id: str) -> HttpResponse:
+@hospital_page("POST")
+def prescription_void(request: HospitalRequest, hospital_code: str, prescription_id: int) -> HttpResponse:
     return _prescription_action(
         request,
         hospital_code,
         services.prescription_void,
         prescription_id=prescription_id,
-        reason=request.POST.get("reason", ""),
+        reason=_reason(request),
     )
 
 
 # Lab orders
 
 
-@login_required
-@refusals_as_http
-@require_http_methods(["GET", "POST"])
-def lab_order_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def lab_order_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The lab order form of an encounter, with the catalogue to pick from."""
     address = client_address(request)
-    values: dict[str, str] = {}
-    error: ApplicationError | None = None
-    if request.method == "POST":
-        values = {name: request.POST.get(name, "") for name in ("test_code", "priority", "clinical_note")}
+    form = LabOrderForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
             orders = services.lab_order_create(
                 acting_user=request.user,
                 encounter_id=encounter_id,
-                test_code=values["test_code"],
-                priority=values["priority"] or LabOrder.Priority.ROUTINE,
-                clinical_note=values["clinical_note"],
                 client_address=address,
+                **form.cleaned_data,
             )
-        except ApplicationError as exc:
-            error = exc
+        except ApplicationError as error:
+            form_error_show(form, error)
         else:
             return redirect(
                 "orders:patient-lab-results", hospital_code=hospital_code, patient_id=orders[0].patient_id
@@ -211,20 +191,17 @@ def lab_order_new(request: HttpRequest, hospital_code: str, encounter_id: str) -
         {
             "encounter": encounter,
             "closed": services.encounter_ordering_problem(encounter=encounter, now=timezone.now()),
-            "values": values,
-            "error": error,
+            "form": form,
             "panels": list(PANELS.values()),
             "tests": sorted(TESTS.values(), key=lambda t: t.name),
             "priorities": LabOrder.Priority.choices,
         },
-        status=400 if error else 200,
+        status=400 if form.errors else 200,
     )
 
 
-@login_required
-@refusals_as_http
-@require_http_methods(["GET"])
-def patient_lab_results(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+@hospital_page()
+def patient_lab_results(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
     include_voided = request.GET.get("voided") == "1"
     records = selectors.lab_orders_for_patient(
         user=request.user,
@@ -240,10 +217,8 @@ def patient_lab_results(request: HttpRequest, hospital_code: str, patient_id: st
     )
 
 
-@login_required
-@refusals_as_http
-@require_http_methods(["GET"])
-def lab_worklist(request: HttpRequest, hospital_code: str) -> HttpResponse:
+@hospital_page()
+def lab_worklist(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     stage = request.GET.get("stage", "")
     try:
         page = selectors.lab_worklist(
@@ -252,123 +227,121 @@ def lab_worklist(request: HttpRequest, hospital_code: str) -> HttpResponse:
             page_number=request.GET.get("page", 1),
             client_address=client_address(request),
         )
-    except ApplicationError as exc:
-        return _page(request, "orders/refused.html", {"error": exc, "back": "?"}, status=400)
+    except ApplicationError as error:
+        return _refused(request, error, back="?")
     return _page(request, "orders/lab_worklist.html", {"page": page, "stage": stage})
 
 
 def _lab_order_page(
-    request: HttpRequest,
-    order_id: str,
+    request: HospitalRequest,
+    order_id: int,
     *,
-    error: ApplicationError | None = None,
-    values: dict[str, str] | None = None,
+    form: LabResultForm | None = None,
+    correcting: int | None = None,
 ) -> HttpResponse:
     order = selectors.lab_order_detail(
         user=request.user, order_id=order_id, client_address=client_address(request)
     )
-    test = TESTS.get(order.test_code)
+    values = {name: form.data.get(name, "") for name in form.fields} if form is not None else {}
     return _page(
         request,
         "orders/lab_order_detail.html",
         {
             "order": order,
-            "test": test,
+            "test": TESTS.get(order.test_code),
             "current": next((r for r in order.visible_results if r.is_current), None),
-            "error": error,
-            "values": values or {},
+            "form": form,
+            "values": values,
+            "correcting": correcting,
             "may_work": _may(request, Resource.LAB_RESULT, Action.CREATE),
             "may_verify": _may(request, Resource.LAB_RESULT, Action.VERIFY),
             "may_cancel": _may(request, Resource.LAB_ORDER, Action.CREATE),
             "may_void": _may(request, Resource.LAB_ORDER, Action.VOID),
         },
-        status=400 if error else 200,
+        status=400 if form is not None else 200,
     )
 
 
-@login_required
-@refusals_as_http
-@require_http_methods(["GET"])
-def lab_order(request: HttpRequest, hospital_code: str, order_id: str) -> HttpResponse:
+@hospital_page()
+def lab_order(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
     """One lab order: its results and, for those who may, collection, result entry and verification."""
     return _lab_order_page(request, order_id)
 
 
-def _order_action(request: HttpRequest, hospital_code: str, service: Any, **kwargs: Any) -> HttpResponse:
+def _order_action(
+    request: HospitalRequest, hospital_code: str, service: Callable[..., LabOrder | LabResult], **kwargs: Any
+) -> HttpResponse:
     try:
         done = service(acting_user=request.user, client_address=client_address(request), **kwargs)
-    except ApplicationError as exc:
-        return _refused(request, exc)
+    except ApplicationError as error:
+        return _refused(request, error)
     order_pk = done.order_id if isinstance(done, LabResult) else done.pk
     return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_pk)
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def lab_order_collect(request: HttpRequest, hospital_code: str, order_id: str) -> HttpResponse:
+@hospital_page("POST")
+def lab_order_collect(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
     return _order_action(request, hospital_code, services.lab_order_collect, order_id=order_id)
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def lab_order_cancel(request: HttpRequest, hospital_code: str, order_id: str) -> HttpResponse:
+@hospital_page("POST")
+def lab_order_cancel(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
     return _order_action(
-        request,
-        hospital_code,
-        services.lab_order_cancel,
-        order_id=order_id,
-        reason=request.POST.get("reason", ""),
+        request, hospital_code, services.lab_order_cancel, order_id=order_id, reason=_reason(request)
     )
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def lab_order_void(request: HttpRequest, hospital_code: str, order_id: str) -> HttpResponse:
+@hospital_page("POST")
+def lab_order_void(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
     return _order_action(
-        request,
-        hospital_code,
-        services.lab_order_void,
-        order_id=order_id,
-        reason=request.POST.get("reason", ""),
+        request, hospital_code, services.lab_order_void, order_id=order_id, reason=_reason(request)
     )
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def lab_result_enter(request: HttpRequest, hospital_code: str, order_id: str) -> HttpResponse:
-    values = {name: request.POST.get(name, "") for name in ("value", "unit", "comment")}
-    try:
-        services.lab_result_enter(
-            acting_user=request.user, order_id=order_id, client_address=client_address(request), **values
-        )
-    except ApplicationError as exc:
-        return _lab_order_page(request, order_id, error=exc, values=values)
-    return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_id)
+@hospital_page("POST")
+def lab_result_enter(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
+    form = LabResultForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lab_result_enter(
+                acting_user=request.user,
+                order_id=order_id,
+                client_address=client_address(request),
+                **form.cleaned_data,
+            )
+        except ApplicationError as error:
+            form_error_show(form, error)
+        else:
+            return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_id)
+    return _lab_order_page(request, order_id, form=form)
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def lab_result_verify(request: HttpRequest, hospital_code: str, result_id: str) -> HttpResponse:
+@hospital_page("POST")
+def lab_result_verify(request: HospitalRequest, hospital_code: str, result_id: int) -> HttpResponse:
     return _order_action(request, hospital_code, services.lab_result_verify, result_id=result_id)
 
 
-@login_required
-@refusals_as_http
-@require_POST
-def lab_result_correct(request: HttpRequest, hospital_code: str, result_id: str) -> HttpResponse:
-    values = {name: request.POST.get(name, "") for name in ("value", "unit", "comment", "reason")}
+@hospital_page("POST")
+def lab_result_correct(request: HospitalRequest, hospital_code: str, result_id: int) -> HttpResponse:
+    form = LabResultCorrectForm(request.POST)
+    if not form.is_valid():
+        # Only the hidden order field can be invalid: a page that names no order of ours.
+        raise NotFound(services.ORDER_NOT_FOUND)
+    values = form.cleaned_data
+    order_id = values["order_id"]
     try:
         result = services.lab_result_correct(
-            acting_user=request.user, result_id=result_id, client_address=client_address(request), **values
+            acting_user=request.user,
+            result_id=result_id,
+            value=values["value"],
+            unit=values["unit"],
+            comment=values["comment"],
+            reason=values["reason"],
+            client_address=client_address(request),
         )
-    except ApplicationError as exc:
-        order_id = request.POST.get("order_id", "")
-        if not order_id:
-            return _refused(request, exc)
-        return _lab_order_page(request, order_id, error=exc, values={**values, "correcting": result_id})
+    except ApplicationError as error:
+        if order_id is None:
+            return _refused(request, error)
+        form_error_show(form, error)
+        return _lab_order_page(request, order_id, form=form, correcting=result_id)
     return redirect("orders:lab-order", hospital_code=hospital_code, order_id=result.order_id)

@@ -1,14 +1,16 @@
 """Shortcuts for the orders tests; call them inside `hospital_context(...)`."""
 
+from decimal import Decimal
+
 from hms.orders import services
 
 PRESCRIPTION = {
     "drug_name": "Paracetamol",
-    "dose": "500",
+    "dose": Decimal("500"),
     "dose_unit": "mg",
     "route": "oral",
     "frequency": "QDS",
-    "duration_days": "5",
+    "duration_days": 5,
 }
 
 

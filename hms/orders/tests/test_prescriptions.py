@@ -6,10 +6,12 @@ from django.utils import timezone
 
 from hms.audit.models import AuditEvent
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.pages import PAGE_SIZE
 from hms.encounters.models import Encounter
 from hms.orders import selectors, services
+from hms.orders.forms import PrescriptionForm
 from hms.orders.models import Prescription
-from hms.orders.tests.helpers import prescribe
+from hms.orders.tests.helpers import PRESCRIPTION, prescribe
 from hms.tenancy.context import hospital_context
 
 
@@ -24,7 +26,11 @@ def _nothing_written():
 def test_a_doctor_prescribes_for_a_patient_in_care_and_it_is_audited(people, clinic):
     with hospital_context("DMC001"):
         prescription = prescribe(
-            people.doctor, clinic.encounter, drug_code=" 161 ", instructions=" after food ", quantity="20"
+            people.doctor,
+            clinic.encounter,
+            drug_code=" 161 ",
+            instructions=" after food ",
+            quantity=Decimal("20"),
         )
         stored = Prescription.objects.get()
         event = AuditEvent.objects.get()
@@ -54,10 +60,10 @@ def test_a_doctor_prescribes_for_a_patient_in_care_and_it_is_audited(people, cli
 @pytest.mark.django_db
 def test_a_stat_dose_needs_no_duration_and_refuses_one(people, clinic):
     with hospital_context("DMC001"):
-        stat = prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days="")
+        stat = prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days=None)
         assert stat.duration_days is None
         with pytest.raises(ApplicationError) as raised:
-            prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days="3")
+            prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days=3)
         assert "given once" in raised.value.details["duration_days"][0]
         assert Prescription.objects.count() == 1
 
@@ -66,20 +72,15 @@ def test_a_stat_dose_needs_no_duration_and_refuses_one(people, clinic):
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"duration_days": ""}, "duration_days"),
-        ({"duration_days": "0"}, "duration_days"),
-        ({"duration_days": "366"}, "duration_days"),
-        ({"duration_days": "2.5"}, "duration_days"),
-        ({"duration_days": "999999999999"}, "duration_days"),
-        ({"duration_days": "a week"}, "duration_days"),
-        ({"dose": ""}, "dose"),
-        ({"dose": "0"}, "dose"),
-        ({"dose": "-5"}, "dose"),
-        ({"dose": "five hundred"}, "dose"),
-        ({"dose": "1e3"}, "dose"),
-        ({"dose": "12345678901"}, "dose"),
-        ({"quantity": "0"}, "quantity"),
-        ({"quantity": "lots"}, "quantity"),
+        ({"duration_days": None}, "duration_days"),
+        ({"duration_days": 0}, "duration_days"),
+        ({"duration_days": 366}, "duration_days"),
+        ({"duration_days": 999999999999}, "duration_days"),
+        ({"dose": None}, "dose"),
+        ({"dose": Decimal("0")}, "dose"),
+        ({"dose": Decimal("-5")}, "dose"),
+        ({"dose": Decimal("12345678901")}, "dose"),
+        ({"quantity": Decimal("0")}, "quantity"),
         ({"dose_unit": "bucket"}, "dose_unit"),
         ({"route": "by mouth"}, "route"),
         ({"frequency": "sometimes"}, "frequency"),
@@ -95,6 +96,36 @@ def test_invalid_prescriptions_are_refused_with_the_field_named_and_nothing_writ
             prescribe(people.doctor, clinic.encounter, **overrides)
         assert field in raised.value.details
         assert _nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"duration_days": "2.5"}, "duration_days", "whole number"),
+        ({"duration_days": "a week"}, "duration_days", "must be a number"),
+        ({"dose": ""}, "dose", "Enter the dose"),
+        ({"dose": "five hundred"}, "dose", "must be a number"),
+        ({"dose": "1e3"}, "dose", "must be a number"),
+        ({"dose": "NaN"}, "dose", "must be a number"),
+        ({"quantity": "lots"}, "quantity", "must be a number"),
+        ({"dose_unit": "bucket"}, "dose_unit", "Choose a dose unit"),
+        ({"route": "by mouth"}, "route", "Choose a route"),
+        ({"frequency": "sometimes"}, "frequency", "Choose a frequency"),
+        ({"drug_name": "   "}, "drug_name", "Enter the drug"),
+        ({"drug_name": "x" * 201}, "drug_name", "at most 200"),
+    ],
+)
+def test_the_prescribing_form_refuses_what_is_not_a_value_with_the_field_named(overrides, field, message):
+    form = PrescriptionForm({**{k: str(v) for k, v in PRESCRIPTION.items()}, **overrides})
+    assert not form.is_valid()
+    assert message in " ".join(form.errors[field])
+
+
+def test_the_prescribing_form_reads_typed_values():
+    form = PrescriptionForm({**PRESCRIPTION, "dose": " 2.50 ", "duration_days": "7.0", "quantity": ""})
+    assert form.is_valid(), form.errors
+    assert (form.cleaned_data["dose"], form.cleaned_data["duration_days"]) == (Decimal("2.50"), 7)
+    assert form.cleaned_data["quantity"] is None
 
 
 @pytest.mark.django_db
@@ -118,11 +149,11 @@ def test_a_doctor_not_in_care_is_told_the_encounter_does_not_exist(people, clini
                     encounter_id=junk,
                     **{
                         "drug_name": "x",
-                        "dose": "1",
+                        "dose": Decimal("1"),
                         "dose_unit": "mg",
                         "route": "oral",
                         "frequency": "OD",
-                        "duration_days": "1",
+                        "duration_days": 1,
                     },
                 )
             assert missing.value.message == out_of_care.value.message
@@ -314,7 +345,7 @@ def test_the_list_shows_running_prescriptions_first_and_is_audited(people, clini
         Prescription.objects.filter(pk=ended.pk).update(
             starts_at=now - datetime.timedelta(days=10), ends_at=now - datetime.timedelta(days=3)
         )
-        running = prescribe(people.doctor, clinic.encounter, drug_name="Ramipril", duration_days="90")
+        running = prescribe(people.doctor, clinic.encounter, drug_name="Ramipril", duration_days=90)
         stopped = prescribe(people.doctor, clinic.encounter, drug_name="Ibuprofen")
         services.prescription_stop(acting_user=people.doctor, prescription_id=stopped.pk, reason="GI upset")
         AuditEvent.objects.all()  # events so far: 3 creates and a stop
@@ -367,7 +398,7 @@ def test_the_list_is_paginated(people, clinic):
         junk = selectors.prescriptions_for_patient(
             user=people.doctor, patient_id=clinic.patient.pk, page_number="abc"
         )
-    assert len(first.page.object_list) == selectors.PAGE_SIZE
+    assert len(first.page.object_list) == PAGE_SIZE
     assert [p.drug_name for p in second.page.object_list] == [f"Drug {n}" for n in range(25, 30)]
     assert junk.page.number == 1
 

@@ -1,0 +1,105 @@
+"""Forms of the orders pages: they read what people type into typed values for the services.
+
+The services hold the clinical rules (which fields a STAT dose needs, the catalogue, the
+reason rules); a form refuses only what is not a value at all ("five hundred" for a dose).
+"""
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from hms.core.ids import record_id
+from hms.orders.models import LabOrder, Prescription
+
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+
+
+class PlainDecimalField(forms.Field):
+    """A number written with digits and a decimal point (no exponent, no NaN); None when empty."""
+
+    def __init__(self, *, label: str, **kwargs: Any) -> None:
+        super().__init__(label=label, **kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = (value or "").strip() if isinstance(value, str) else str(value or "").strip()
+        if not text:
+            return None
+        if not NUMBER.fullmatch(text):
+            raise forms.ValidationError(
+                f"{self.label} must be a number written with digits and a decimal point (e.g. 2.5), "
+                f"not {text[:20]!r}.",
+                code="invalid",
+            )
+        return Decimal(text)
+
+
+class WholeNumberField(PlainDecimalField):
+    """A whole number written with digits (2.0 is 2; 2.5 is refused); None when empty."""
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        number = super().to_python(value)
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            raise forms.ValidationError(f"{self.label} must be a whole number.", code="invalid")
+        return int(number)
+
+
+def _choice(choices: Any, what: str, **kwargs: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=choices,
+        error_messages={"invalid_choice": f"Choose {what} from the list.", "required": f"Choose {what}."},
+        **kwargs,
+    )
+
+
+class PrescriptionForm(forms.Form):
+    drug_name = forms.CharField(max_length=200, error_messages={"required": "Enter the drug."})
+    drug_code = forms.CharField(max_length=64, required=False)
+    dose = PlainDecimalField(label="The dose", error_messages={"required": "Enter the dose."})
+    dose_unit = _choice(Prescription.DoseUnit.choices, "a dose unit")
+    route = _choice(Prescription.Route.choices, "a route")
+    frequency = _choice(Prescription.Frequency.choices, "a frequency")
+    duration_days = WholeNumberField(label="The duration", required=False)
+    quantity = PlainDecimalField(label="The quantity", required=False)
+    instructions = forms.CharField(required=False, widget=forms.Textarea)
+
+
+class LabOrderForm(forms.Form):
+    # Checked against the catalogue by the service (a LOINC code or a panel's abbreviation).
+    test_code = forms.CharField(required=False)
+    priority = _choice(LabOrder.Priority.choices, "routine, urgent or STAT", required=False)
+    clinical_note = forms.CharField(required=False, widget=forms.Textarea)
+
+    def clean_priority(self) -> str:
+        return self.cleaned_data.get("priority") or LabOrder.Priority.ROUTINE
+
+
+class ReasonForm(forms.Form):
+    """Why a prescription is stopped or voided, or an order cancelled or voided (the service's rules)."""
+
+    reason = forms.CharField(required=False, strip=False)
+
+
+class LabResultForm(forms.Form):
+    # The value as typed: a number or one of the test's answers, read by the service against the test.
+    value = forms.CharField(required=False)
+    unit = forms.CharField(required=False)
+    comment = forms.CharField(required=False, widget=forms.Textarea)
+
+
+class LabResultCorrectForm(LabResultForm):
+    reason = forms.CharField(required=False, strip=False)
+    # The order page to show a refusal on (a hidden field of the correction form).
+    order_id = forms.CharField(required=False)
+
+    def clean_order_id(self) -> int | None:
+        text = self.cleaned_data.get("order_id") or ""
+        if not text:
+            return None
+        number = record_id(text)
+        if number is None:
+            raise forms.ValidationError("No such lab order here.", code="invalid")
+        return number

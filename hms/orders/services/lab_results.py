@@ -1,0 +1,252 @@
+"""Entering, verifying and correcting lab results.
+
+A result's value is taken as the text the person typed (it is kept, as entered): whether
+it is a number in some unit or one of the test's answers depends on the order's test,
+which only the locked order tells, so it is read here against the lab catalogue.
+"""
+
+import datetime
+import re
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource
+from hms.audit.services import audit_record
+from hms.care.access import patient_scope_filter, record_pk
+from hms.core.exceptions import ApplicationError, NotFound
+from hms.orders.lab_catalogue import TESTS, LabTest
+from hms.orders.models import LabOrder, LabResult
+from hms.orders.services.lab_orders import order_for_work
+from hms.orders.services.shared import RESULT_NOT_FOUND, Errors, reason_clean, validation_errors
+from hms.tenancy.context import current_tenant
+
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+
+
+def result_number(text: str) -> Decimal | None:
+    """The number written in `text` with digits and a decimal point, or None (no exponents, no NaN)."""
+    text = text.strip()
+    return Decimal(text) if NUMBER.fullmatch(text) else None
+
+
+def _result_build(
+    *, order: LabOrder, acting_user: User, value: str, unit: str, comment: str, now: datetime.datetime
+) -> LabResult:
+    """An unsaved result for `order`: the value checked, converted to the test's unit and flagged."""
+    test: LabTest | None = TESTS.get(order.test_code)
+    if test is None:
+        raise ApplicationError(
+            f"Test {order.test_code} is no longer in the lab catalogue; ask the laboratory."
+        )
+    unit = (unit or "").strip()
+    entered = (value or "").strip()
+    result = LabResult(
+        order=order,
+        entered_value=entered[:64],
+        entered_unit=unit[:32],
+        comment=(comment or "").strip(),
+        entered_by_id=acting_user.pk,
+        entered_at=now,
+    )
+    if not entered:
+        raise ApplicationError("Enter the result.", details={"value": ["A value is required."]})
+    if test.is_numeric:
+        number = result_number(entered)
+        if number is None:
+            raise ApplicationError(
+                f"{test.short_name} takes a number, in {test.unit}; {entered[:20]!r} is not one.",
+                details={"value": [f"Enter a number such as 4.5 (in {test.unit})."]},
+            )
+        if number < 0:
+            raise ApplicationError(
+                f"{test.short_name} cannot be negative.", details={"value": ["Enter a value of 0 or more."]}
+            )
+        canonical = test.to_canonical(number, unit)
+        if canonical is None:
+            accepted = ", ".join(test.accepted_units())
+            message = (
+                f"{test.short_name} is reported in {test.unit}; {unit[:20]!r} cannot be converted to it."
+            )
+            raise ApplicationError(message, details={"unit": [f"Use one of: {accepted}."]})
+        reference = test.reference_for(order.patient.sex)
+        result.value_numeric = canonical
+        result.unit = test.unit
+        result.reference_low, result.reference_high = reference.low, reference.high
+        result.critical_low, result.critical_high = test.critical.low, test.critical.high
+        result.reference_text = f"{reference} {test.unit}".strip() if str(reference) else ""
+        result.flag = test.flag(canonical, order.patient.sex)
+    else:
+        answer = test.answer_match(entered)
+        if answer is None:
+            raise ApplicationError(
+                f"{test.short_name} is reported as one of: {', '.join(test.answers)}.",
+                details={"value": [f"Choose one of: {', '.join(test.answers)}."]},
+            )
+        if unit:
+            raise ApplicationError(
+                f"{test.short_name} has no unit; leave the unit empty.", details={"unit": ["Leave empty."]}
+            )
+        result.value_text = answer
+        result.reference_text = ", ".join(test.normal_answers)
+        result.flag = test.text_flag(answer)
+    errors: Errors = {}
+    validation_errors(result, errors, exclude=["supersedes"], validate_constraints=False)
+    if "value_numeric" in errors:
+        errors["value"] = errors.pop("value_numeric")
+    if errors:
+        raise ApplicationError("The result is not valid.", details=errors)
+    return result
+
+
+def lab_result_enter(
+    *,
+    acting_user: User,
+    order_id: int,
+    value: str,
+    unit: str = "",
+    comment: str = "",
+    client_address: str | None = None,
+) -> LabResult:
+    """Enter the result of a collected specimen: a nurse, or a doctor for a patient in care.
+
+    A numeric value may be given in any unit the test accepts and is stored in the
+    test's own unit; the flag (N, L, H, LL, HH; A for an abnormal answer) comes from the
+    catalogue's ranges for the patient's sex. The result then awaits verification.
+    """
+    alias = current_tenant().alias
+    try:
+        with transaction.atomic(using=alias):
+            order = order_for_work(
+                acting_user=acting_user, order_id=order_id, resource=Resource.LAB_RESULT, action=Action.CREATE
+            )
+            if order.status == LabOrder.Status.ORDERED:
+                raise ApplicationError(
+                    "The specimen has not been marked collected yet; mark it collected first."
+                )
+            if order.status != LabOrder.Status.COLLECTED:
+                raise ApplicationError("This order already has a result; to change it, enter a correction.")
+            result = _result_build(
+                order=order,
+                acting_user=acting_user,
+                value=value,
+                unit=unit,
+                comment=comment,
+                now=timezone.now(),
+            )
+            result.save(using=alias)
+            order.status = LabOrder.Status.RESULTED
+            order.save(update_fields=["status", "updated_at"])
+            audit_record(
+                acting_user=acting_user,
+                action="lab_result.enter",
+                resource="LabResult",
+                patient_id=order.patient_id,
+                client_address=client_address,
+                detail={"order_id": order.pk, "result_id": result.pk, "flag": result.flag},
+            )
+    except IntegrityError as exc:
+        raise ApplicationError("Someone else entered a result for this order at the same moment.") from exc
+    return result
+
+
+def _result_for_work(*, acting_user: User, result_id: int, action: Action) -> LabResult:
+    """The current result, locked with its order, if `acting_user` may do `action` to lab results."""
+    # A result has no patient of its own: it is scoped through its order's.
+    scope = patient_scope_filter(
+        user=acting_user, resource=Resource.LAB_RESULT, action=action, field="order__patient"
+    )
+    number = record_pk(result_id, model=LabResult, missing=RESULT_NOT_FOUND)
+    result = LabResult.objects.select_for_update().filter(scope, pk=number).first()
+    if result is None:
+        raise NotFound(RESULT_NOT_FOUND)
+    order = LabOrder.objects.select_for_update().select_related("patient").get(pk=result.order_id)
+    result.order = order
+    if order.voided_at is not None:
+        raise ApplicationError("This lab order was voided.")
+    if result.superseded_at is not None:
+        raise ApplicationError("This result has been corrected; work on the latest result instead.")
+    return result
+
+
+def lab_result_verify(*, acting_user: User, result_id: int, client_address: str | None = None) -> LabResult:
+    """Verify a result: a doctor for a patient in care, not the person who entered it (four eyes).
+
+    A verified result is final: it is never changed again, only corrected by a new result.
+    """
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        result = _result_for_work(acting_user=acting_user, result_id=result_id, action=Action.VERIFY)
+        if result.verified_at is not None:
+            raise ApplicationError("This result is already verified.")
+        if result.entered_by_id == acting_user.pk:
+            raise ApplicationError("You entered this result; another doctor must verify it (four-eyes rule).")
+        result.verified_at = timezone.now()
+        result.verified_by_id = acting_user.pk
+        result.save(update_fields=["verified_at", "verified_by_id", "updated_at"])
+        order = result.order
+        order.status = LabOrder.Status.VERIFIED
+        order.save(update_fields=["status", "updated_at"])
+        audit_record(
+            acting_user=acting_user,
+            action="lab_result.verify",
+            resource="LabResult",
+            patient_id=order.patient_id,
+            client_address=client_address,
+            detail={"order_id": order.pk, "result_id": result.pk, "flag": result.flag},
+        )
+    return result
+
+
+def lab_result_correct(
+    *,
+    acting_user: User,
+    result_id: int,
+    value: str,
+    reason: str,
+    unit: str = "",
+    comment: str = "",
+    client_address: str | None = None,
+) -> LabResult:
+    """Correct a result with a new one that supersedes it; the old one is kept, unchanged.
+
+    A nurse, or a doctor for a patient in care. The correction awaits verification like
+    any result (by someone other than its author); until then the patient sees neither.
+    """
+    alias = current_tenant().alias
+    try:
+        with transaction.atomic(using=alias):
+            old = _result_for_work(acting_user=acting_user, result_id=result_id, action=Action.CREATE)
+            reason = reason_clean(reason, what="the correction")
+            now = timezone.now()
+            new = _result_build(
+                order=old.order, acting_user=acting_user, value=value, unit=unit, comment=comment, now=now
+            )
+            old.superseded_at = now
+            old.save(update_fields=["superseded_at", "updated_at"])
+            new.supersedes = old
+            new.correction_reason = reason
+            new.save(using=alias)
+            order = old.order
+            order.status = LabOrder.Status.RESULTED
+            order.save(update_fields=["status", "updated_at"])
+            audit_record(
+                acting_user=acting_user,
+                action="lab_result.correct",
+                resource="LabResult",
+                patient_id=order.patient_id,
+                client_address=client_address,
+                detail={
+                    "order_id": order.pk,
+                    "result_id": new.pk,
+                    "supersedes_id": old.pk,
+                    "old_flag": old.flag,
+                    "flag": new.flag,
+                    "reason": reason,
+                },
+            )
+    except IntegrityError as exc:
+        raise ApplicationError("Someone else corrected this result at the same moment.") from exc
+    return new

@@ -1,0 +1,84 @@
+"""What every order shares: the encounter rules for adding orders, reasons, model validation."""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, permission_require
+from hms.care.access import patient_access, record_pk
+from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.voiding import void_reason_clean
+from hms.encounters.models import Encounter
+
+# Orders may still be added to an encounter this long after it finished (late results
+# reviewed, discharge prescriptions written after the visit was closed).
+ENCOUNTER_GRACE = datetime.timedelta(hours=24)
+
+ENCOUNTER_NOT_FOUND = "No such encounter here."
+PRESCRIPTION_NOT_FOUND = "No such prescription here."
+ORDER_NOT_FOUND = "No such lab order here."
+RESULT_NOT_FOUND = "No such lab result here."
+
+Errors = dict[str, list[str]]
+
+
+def reason_clean(reason: str, *, what: str) -> str:
+    """A reason for stopping, cancelling or correcting, by the rules of void reasons (hms.core.voiding).
+
+    `what` names the change in the message for a missing reason ("stopping the prescription").
+    """
+    if not (reason or "").strip():
+        raise ApplicationError(f"Give a reason for {what}.", details={"reason": ["A reason is required."]})
+    return void_reason_clean(reason)
+
+
+def validation_errors(instance: models.Model, errors: Errors, **kwargs: Any) -> None:
+    """Add what the model's own validation refuses in `instance` to `errors`, by field."""
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+
+
+def encounter_ordering_problem(*, encounter: Encounter, now: datetime.datetime) -> str | None:
+    """Why orders may not be added to `encounter` now, or None if they may.
+
+    An encounter takes orders while it is in progress and for 24 hours after it finished;
+    a voided encounter takes none.
+    """
+    if encounter.voided_at is not None:
+        return "This encounter was voided; orders cannot be added to it."
+    if encounter.status == Encounter.Status.IN_PROGRESS:
+        return None
+    if encounter.status == Encounter.Status.FINISHED and encounter.ended_at is not None:
+        if now - encounter.ended_at <= ENCOUNTER_GRACE:
+            return None
+        return (
+            "This encounter finished more than 24 hours ago; "
+            "start a new encounter to prescribe or order tests."
+        )
+    return "This encounter is not in progress; orders cannot be added to it."
+
+
+def encounter_for_ordering(*, acting_user: User, encounter_id: int, resource: Resource) -> Encounter:
+    """The encounter, locked, if `acting_user` may order `resource` for its patient now."""
+    permission_require(user=acting_user, resource=resource, action=Action.CREATE)
+    number = record_pk(encounter_id, model=Encounter, missing=ENCOUNTER_NOT_FOUND)
+    encounter = Encounter.objects.select_for_update().filter(pk=number).first()
+    if encounter is None:
+        raise NotFound(ENCOUNTER_NOT_FOUND)
+    try:
+        encounter.patient = patient_access(
+            user=acting_user, patient_id=encounter.patient_id, resource=resource, action=Action.CREATE
+        )
+    except NotFound:
+        raise NotFound(ENCOUNTER_NOT_FOUND) from None
+    problem = encounter_ordering_problem(encounter=encounter, now=timezone.now())
+    if problem:
+        raise ApplicationError(problem, details={"encounter": [problem]})
+    return encounter
