@@ -100,6 +100,11 @@ class Prescription(TimeStampedModel, VoidableModel):
     stopped_by_id = models.BigIntegerField(null=True, blank=True)
     stop_reason = models.CharField(max_length=255, blank=True)
 
+    # Filled in by the selectors for a page (the status as shown, the shared users' names); not stored.
+    shown_status: str
+    prescriber_name: str
+    stopped_by_name: str
+
     class Meta:
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["patient", "status", "ends_at"])]
@@ -164,6 +169,10 @@ class LabOrder(TimeStampedModel, VoidableModel):
     cancelled_by_id = models.BigIntegerField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
 
+    # Filled in by the selectors for a page (a prefetch, the shared users' names); not stored.
+    visible_results: list["LabResult"]
+    ordered_by_name: str
+
     class Meta:
         ordering = ["-ordered_at", "id"]
         indexes = [
@@ -220,6 +229,10 @@ class LabResult(TimeStampedModel):
     )
     superseded_at = models.DateTimeField(null=True, blank=True)
     correction_reason = models.CharField(max_length=255, blank=True)
+
+    # Filled in by the selectors for a page (the shared users' names); not stored.
+    entered_by_name: str
+    verified_by_name: str
 
     class Meta:
         ordering = ["-entered_at", "-id"]

@@ -51,11 +51,9 @@ def _user_names(ids: set[int | None]) -> dict[int, str]:
 
 def _name_orders(orders: list[LabOrder]) -> None:
     results = [r for o in orders for r in o.visible_results]
-    names = _user_names(
-        {o.ordered_by_id for o in orders}
-        | {r.entered_by_id for r in results}
-        | {r.verified_by_id for r in results}
-    )
+    ids: set[int | None] = {o.ordered_by_id for o in orders}
+    ids |= {r.entered_by_id for r in results} | {r.verified_by_id for r in results}
+    names = _user_names(ids)
     for order in orders:
         order.ordered_by_name = names.get(order.ordered_by_id, "")
     for result in results:
@@ -83,14 +81,17 @@ def _with_results(orders: QuerySet[LabOrder], user: User) -> QuerySet[LabOrder]:
     results = _results_visible(user)
     if results is None:
         results = LabResult.objects.none()
-    return orders.prefetch_related(Prefetch("results", queryset=results, to_attr="visible_results"))
+    # LabOrder declares `visible_results` for its readers; the plugin takes that for a clash.
+    return orders.prefetch_related(
+        Prefetch("results", queryset=results, to_attr="visible_results")  # type: ignore[no-redef]
+    )
 
 
 def prescriptions_for_patient(
     *,
     user: User,
-    patient_id: object,
-    page_number: object = 1,
+    patient_id: int,
+    page_number: int | str = 1,
     include_voided: bool = False,
     client_address: str | None = None,
 ) -> PatientRecords:
@@ -106,7 +107,7 @@ def prescriptions_for_patient(
         prescriptions = Prescription.objects.filter(patient=patient)
         if not (include_voided and _sees_history(user)):
             prescriptions = prescriptions.live()
-        prescriptions = prescriptions.annotate(
+        ordered = prescriptions.annotate(
             running=Case(
                 When(
                     status=Prescription.Status.ACTIVE, ends_at__gt=now, voided_at__isnull=True, then=Value(0)
@@ -115,7 +116,7 @@ def prescriptions_for_patient(
                 output_field=IntegerField(),
             )
         ).order_by("running", "-starts_at", "-id")
-        page = page_of(prescriptions, page_number)
+        page = page_of(ordered, page_number)
         page.object_list = list(page.object_list)
         names = _user_names(
             {p.prescriber_id for p in page.object_list} | {p.stopped_by_id for p in page.object_list}
@@ -140,8 +141,8 @@ def prescriptions_for_patient(
 def lab_orders_for_patient(
     *,
     user: User,
-    patient_id: object,
-    page_number: object = 1,
+    patient_id: int,
+    page_number: int | str = 1,
     include_voided: bool = False,
     client_address: str | None = None,
 ) -> PatientRecords:
@@ -156,8 +157,7 @@ def lab_orders_for_patient(
         orders = LabOrder.objects.filter(patient=patient)
         if not (include_voided and _sees_history(user)):
             orders = orders.live()
-        orders = _with_results(orders.order_by("-ordered_at", "id"), user)
-        page = page_of(orders, page_number)
+        page = page_of(_with_results(orders.order_by("-ordered_at", "id"), user), page_number)
         page.object_list = list(page.object_list)
         _name_orders(page.object_list)
         audit_record(
@@ -175,7 +175,7 @@ def lab_orders_for_patient(
     return PatientRecords(patient=patient, page=page)
 
 
-def lab_order_detail(*, user: User, order_id: object, client_address: str | None = None) -> LabOrder:
+def lab_order_detail(*, user: User, order_id: int, client_address: str | None = None) -> LabOrder:
     """One lab order with its patient and `visible_results` (corrections included for staff)."""
     number = record_pk(order_id, model=LabOrder, missing=ORDER_NOT_FOUND)
     with transaction.atomic(using=current_tenant().alias):
@@ -199,7 +199,7 @@ def lab_order_detail(*, user: User, order_id: object, client_address: str | None
 
 
 def lab_worklist(
-    *, user: User, stage: str = "", page_number: object = 1, client_address: str | None = None
+    *, user: User, stage: str = "", page_number: int | str = 1, client_address: str | None = None
 ) -> Page:
     """Lab orders still to be collected, resulted or verified, for nurses and doctors.
 
@@ -270,7 +270,7 @@ def lab_worklist(
 
 
 def order_encounter_get(
-    *, user: User, encounter_id: object, resource: Resource, client_address: str | None = None
+    *, user: User, encounter_id: int, resource: Resource, client_address: str | None = None
 ) -> Encounter:
     """The encounter (with its patient) a prescribing or lab order form is for, if `user` may order there."""
     if resource not in (Resource.PRESCRIPTION, Resource.LAB_ORDER):

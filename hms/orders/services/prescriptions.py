@@ -129,7 +129,7 @@ def prescription_create(
             prescriber_id=acting_user.pk,
             drug_name=drug_name,
             drug_code=(drug_code or "").strip(),
-            dose=dose,
+            dose=Decimal(0) if dose is None else dose,  # refused above when None
             dose_unit=dose_unit,
             route=route,
             frequency=frequency,

@@ -7,10 +7,12 @@ from django.utils import timezone
 from hms.audit.models import AuditEvent
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.pages import PAGE_SIZE
-from hms.encounters.models import Encounter
+from hms.encounters.models import Allergy, Encounter
+from hms.encounters.selectors import allergy_list_active
 from hms.orders import selectors, services
 from hms.orders.forms import PrescriptionForm
 from hms.orders.models import Prescription
+from hms.orders.tests.factories import AllergyFactory
 from hms.orders.tests.helpers import PRESCRIPTION, prescribe
 from hms.tenancy.context import hospital_context
 
@@ -181,46 +183,12 @@ def test_the_encounter_must_be_in_progress_or_finished_within_a_day_and_not_void
 # Allergies
 
 
-def _allergy_model():
-    from hms.encounters import models as encounter_models
-
-    model = getattr(encounter_models, "Allergy", None)
-    if model is None:
-        return None
-    fields = {f.name for f in model._meta.get_fields()}
-    return model if {"patient", "substance", "voided_at"} <= fields else None
-
-
 @pytest.mark.django_db
 def test_a_drug_containing_an_actively_recorded_allergen_is_refused(people, clinic):
-    allergy_model = _allergy_model()
-    if allergy_model is None:
-        pytest.skip("hms.encounters.models has no Allergy model (patient, substance, voided_at) yet")
-    from django.db.models import NOT_PROVIDED
-
     with hospital_context("DMC001"):
-        required = {
-            f.name: f
-            for f in allergy_model._meta.concrete_fields
-            if not f.null
-            and f.default is NOT_PROVIDED
-            and not f.blank
-            and not f.primary_key
-            and f.name not in ("patient", "substance")
-            and not getattr(f, "auto_now_add", False)
-            and not getattr(f, "auto_now", False)
-        }
-        values = {}
-        for name, field in required.items():
-            if field.choices:
-                values[name] = field.choices[0][0]
-            elif field.get_internal_type() in ("BigIntegerField", "IntegerField", "PositiveIntegerField"):
-                values[name] = people.doctor.pk
-            elif field.get_internal_type() == "DateTimeField":
-                values[name] = timezone.now()
-            else:
-                pytest.skip(f"cannot fill Allergy.{name} in this test")
-        allergy = allergy_model.objects.create(patient=clinic.patient, substance="Penicillin", **values)
+        allergy = AllergyFactory(
+            patient=clinic.patient, substance="Penicillin", recorded_by_id=people.doctor.pk
+        )
         with pytest.raises(services.AllergyConflict) as raised:
             prescribe(people.doctor, clinic.encounter, drug_name="Phenoxymethylpenicillin (penicillin V)")
         assert raised.value.substances == ["Penicillin"]
@@ -228,17 +196,42 @@ def test_a_drug_containing_an_actively_recorded_allergen_is_refused(people, clin
         refusal = AuditEvent.objects.get()
         assert (refusal.action, refusal.patient_id) == ("prescription.allergy_refused", clinic.patient.pk)
         prescribe(people.doctor, clinic.encounter, drug_name="Paracetamol")  # unrelated drug: fine
-        allergy_model.objects.filter(pk=allergy.pk).update(voided_at=timezone.now())
+        Allergy.objects.filter(pk=allergy.pk).update(voided_at=timezone.now())
         # A voided allergy does not count.
         prescribe(people.doctor, clinic.encounter, drug_name="Penicillin V")
         assert Prescription.objects.count() == 2
-        if "status" in {f.name for f in allergy_model._meta.concrete_fields}:
-            allergy_model.objects.create(
-                patient=clinic.patient, substance="Sulfa", **{**values, "status": "inactive"}
-            )
-            # Nor does an inactive one.
-            prescribe(people.doctor, clinic.encounter, drug_name="Sulfamethoxazole")
-            assert Prescription.objects.count() == 3
+        AllergyFactory(patient=clinic.patient, substance="Sulfa", status=Allergy.Status.INACTIVE)
+        # Nor does an inactive one.
+        prescribe(people.doctor, clinic.encounter, drug_name="Sulfamethoxazole")
+        assert Prescription.objects.count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("substance", "drug_name"),
+    [("Amoxicillin", "Amoxicillin 500 mg"), ("aspirin", "ASPIRIN"), ("Co-trimoxazole", "trimoxazole")],
+)
+def test_the_allergy_check_finds_an_active_matching_allergy(people, clinic, substance, drug_name):
+    """If the allergy records move or change shape, this fails instead of the check finding nothing."""
+    with hospital_context("DMC001"):
+        AllergyFactory(patient=clinic.patient, substance=substance)
+        AllergyFactory(patient=clinic.other, substance="Paracetamol")
+        assert services._allergy_conflicts(patient=clinic.patient, drug_name=drug_name) == [substance]
+        assert services._allergy_conflicts(patient=clinic.patient, drug_name="Paracetamol") == []
+        with pytest.raises(services.AllergyConflict):
+            prescribe(people.doctor, clinic.encounter, drug_name=drug_name)
+
+
+@pytest.mark.django_db
+def test_active_allergies_leave_out_inactive_voided_and_other_patients_allergies(clinic):
+    with hospital_context("DMC001"):
+        active = AllergyFactory(patient=clinic.patient, substance="Latex")
+        AllergyFactory(patient=clinic.patient, substance="Egg", status=Allergy.Status.INACTIVE)
+        AllergyFactory(
+            patient=clinic.patient, substance="Nuts", voided_at=timezone.now(), void_reason="error"
+        )
+        AllergyFactory(patient=clinic.other, substance="Latex")
+        assert allergy_list_active(patient_id=clinic.patient.pk) == [active]
 
 
 # Stopping, completing, voiding

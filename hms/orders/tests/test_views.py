@@ -2,14 +2,23 @@ import datetime
 import re
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from hms.orders import services
 from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.orders.tests.factories import LabOrderFactory, LabResultFactory, PrescriptionFactory
 from hms.orders.tests.helpers import PRESCRIPTION, ordered, prescribe, resulted
 from hms.tenancy.context import hospital_context
 
+# Only the junk-id test writes paths by hand: reverse() cannot make a URL the resolver refuses.
 BASE = "/h/DMC001/orders"
+
+
+def _url(name, **kwargs):
+    return reverse(f"orders:{name}", kwargs={"hospital_code": "DMC001", **kwargs})
 
 
 def _body(response):
@@ -22,7 +31,7 @@ def _body(response):
 @pytest.mark.django_db
 def test_the_prescribing_form_prescribes_and_shows_the_list(client, people, clinic):
     client.force_login(people.doctor)
-    url = f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/"
+    url = _url("prescription-new", encounter_id=clinic.encounter.pk)
     form = client.get(url)
     assert form.status_code == 200
     assert clinic.patient.mrn in _body(form) and 'name="drug_name"' in _body(form)
@@ -31,7 +40,7 @@ def test_the_prescribing_form_prescribes_and_shows_the_list(client, people, clin
     response = client.post(url, PRESCRIPTION)
 
     assert response.status_code == 302
-    assert response["Location"] == f"{BASE}/patients/{clinic.patient.pk}/prescriptions/"
+    assert response["Location"] == _url("patient-prescriptions", patient_id=clinic.patient.pk)
     with hospital_context("DMC001"):
         assert Prescription.objects.get().drug_name == "Paracetamol"
     listed = client.get(response["Location"])
@@ -55,7 +64,7 @@ def test_bad_prescriptions_answer_400_with_the_message_and_keep_what_was_typed(
 ):
     client.force_login(people.doctor)
     response = client.post(
-        f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/",
+        _url("prescription-new", encounter_id=clinic.encounter.pk),
         {**PRESCRIPTION, field: junk, "drug_name": "Amoxi<b>cillin</b>"},
     )
     assert response.status_code == 400
@@ -75,10 +84,10 @@ def test_a_closed_encounter_shows_why_instead_of_the_form(client, people, clinic
             started_at=now - datetime.timedelta(days=3), ended_at=now - datetime.timedelta(days=2)
         )
     client.force_login(people.colleague)
-    response = client.get(f"{BASE}/encounters/{clinic.earlier.pk}/prescriptions/new/")
+    response = client.get(_url("prescription-new", encounter_id=clinic.earlier.pk))
     assert response.status_code == 200
     assert "more than 24 hours ago" in _body(response) and 'name="drug_name"' not in _body(response)
-    refused = client.post(f"{BASE}/encounters/{clinic.earlier.pk}/prescriptions/new/", PRESCRIPTION)
+    refused = client.post(_url("prescription-new", encounter_id=clinic.earlier.pk), PRESCRIPTION)
     assert refused.status_code == 400 and "more than 24 hours ago" in _body(refused)
 
 
@@ -88,17 +97,24 @@ def test_stop_and_void_from_the_list(client, people, clinic):
         first = prescribe(people.doctor, clinic.encounter)
         second = prescribe(people.doctor, clinic.encounter, drug_name="Ibuprofen")
     client.force_login(people.doctor)
-    list_url = f"{BASE}/patients/{clinic.patient.pk}/prescriptions/"
+    list_url = _url("patient-prescriptions", patient_id=clinic.patient.pk)
 
-    refused = client.post(f"{BASE}/prescriptions/{first.pk}/stop/", {"reason": " ", "back": list_url})
+    refused = client.post(
+        _url("prescription-stop", prescription_id=first.pk), {"reason": " ", "back": list_url}
+    )
     assert refused.status_code == 400
     assert "Give a reason for stopping" in _body(refused) and f'href="{list_url}"' in _body(refused)
     outside = client.post(
-        f"{BASE}/prescriptions/{first.pk}/stop/", {"reason": "x", "back": "https://evil.example/"}
+        _url("prescription-stop", prescription_id=first.pk), {"reason": "x", "back": "https://evil.example/"}
     )
     assert outside.status_code == 302  # stopped; the back link is only for refusals, and checked
-    assert client.post(f"{BASE}/prescriptions/{second.pk}/void/", {"reason": "wrong drug"}).status_code == 302
-    assert client.get(f"{BASE}/prescriptions/{second.pk}/void/").status_code == 405
+    assert (
+        client.post(
+            _url("prescription-void", prescription_id=second.pk), {"reason": "wrong drug"}
+        ).status_code
+        == 302
+    )
+    assert client.get(_url("prescription-void", prescription_id=second.pk)).status_code == 405
 
     with hospital_context("DMC001"):
         assert Prescription.objects.get(pk=first.pk).status == "stopped"
@@ -114,7 +130,9 @@ def test_refusal_back_links_only_point_inside_the_site(client, people, clinic):
         prescription = prescribe(people.doctor, clinic.encounter)
     client.force_login(people.doctor)
     for back in ("https://evil.example/", "javascript:alert(1)", "//evil.example/"):
-        response = client.post(f"{BASE}/prescriptions/{prescription.pk}/stop/", {"reason": "", "back": back})
+        response = client.post(
+            _url("prescription-stop", prescription_id=prescription.pk), {"reason": "", "back": back}
+        )
         assert response.status_code == 400
         assert "evil.example" not in _body(response) and "javascript:" not in _body(response)
 
@@ -124,11 +142,11 @@ def test_a_patient_sees_their_own_prescriptions_without_buttons(client, people, 
     with hospital_context("DMC001"):
         prescribe(people.doctor, clinic.encounter)
     client.force_login(people.patient_user)
-    response = client.get(f"{BASE}/patients/{clinic.patient.pk}/prescriptions/")
+    response = client.get(_url("patient-prescriptions", patient_id=clinic.patient.pk))
     assert response.status_code == 200
     assert "Paracetamol" in _body(response)
     assert "Reason to stop" not in _body(response) and "Void" not in _body(response)
-    assert client.get(f"{BASE}/patients/{clinic.other.pk}/prescriptions/").status_code == 404
+    assert client.get(_url("patient-prescriptions", patient_id=clinic.other.pk)).status_code == 404
 
 
 # Lab pages
@@ -137,7 +155,7 @@ def test_a_patient_sees_their_own_prescriptions_without_buttons(client, people, 
 @pytest.mark.django_db
 def test_the_lab_order_form_offers_the_catalogue_and_orders_a_panel(client, people, clinic):
     client.force_login(people.doctor)
-    url = f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/"
+    url = _url("lab-order-new", encounter_id=clinic.encounter.pk)
     form = client.get(url)
     assert form.status_code == 200
     assert 'value="58410-2"' in _body(form) and "CBC: Complete blood count" in _body(form)
@@ -146,7 +164,7 @@ def test_the_lab_order_form_offers_the_catalogue_and_orders_a_panel(client, peop
     response = client.post(url, {"test_code": "CBC", "priority": "stat", "clinical_note": "pale"})
 
     assert response.status_code == 302
-    assert response["Location"] == f"{BASE}/patients/{clinic.patient.pk}/lab/"
+    assert response["Location"] == _url("patient-lab-results", patient_id=clinic.patient.pk)
     with hospital_context("DMC001"):
         assert LabOrder.objects.filter(priority="stat", panel_code="58410-2").count() == 5
 
@@ -155,7 +173,7 @@ def test_the_lab_order_form_offers_the_catalogue_and_orders_a_panel(client, peop
 @pytest.mark.parametrize("code", ["NOPE", "", "<script>alert(1)</script>", "718-7' OR 1=1 --"])
 def test_an_unknown_test_code_answers_400(client, people, clinic, code):
     client.force_login(people.doctor)
-    response = client.post(f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/", {"test_code": code})
+    response = client.post(_url("lab-order-new", encounter_id=clinic.encounter.pk), {"test_code": code})
     assert response.status_code == 400
     assert "catalogue" in _body(response)
     assert "<script>alert" not in _body(response)
@@ -167,30 +185,37 @@ def test_an_unknown_test_code_answers_400(client, people, clinic, code):
 def test_collect_enter_and_verify_through_the_pages(client, people, clinic):
     with hospital_context("DMC001"):
         order = ordered(people.doctor, clinic.encounter, "2823-3")
-    order_url = f"{BASE}/lab/orders/{order.pk}/"
+    order_url = _url("lab-order", order_id=order.pk)
     client.force_login(people.nurse)
     page = client.get(order_url)
     assert page.status_code == 200 and "Specimen collected" in _body(page)
-    assert client.post(f"{order_url}collect/").status_code == 302
+    assert client.post(_url("lab-order-collect", order_id=order.pk)).status_code == 302
     entry = client.get(order_url)
     assert 'name="value"' in _body(entry) and 'value="mmol/L"' in _body(entry)
 
-    bad = client.post(f"{order_url}result/", {"value": "four", "unit": "mmol/L"})
+    bad = client.post(_url("lab-result-enter", order_id=order.pk), {"value": "four", "unit": "mmol/L"})
     assert bad.status_code == 400
     assert "takes a number" in _body(bad) and 'value="four"' in _body(bad)
-    wrong_unit = client.post(f"{order_url}result/", {"value": "4", "unit": "mg/dL"})
+    wrong_unit = client.post(_url("lab-result-enter", order_id=order.pk), {"value": "4", "unit": "mg/dL"})
     assert wrong_unit.status_code == 400 and "cannot be converted" in _body(wrong_unit)
-    assert client.post(f"{order_url}result/", {"value": "6.8", "unit": "mEq/L"}).status_code == 302
+    assert (
+        client.post(
+            _url("lab-result-enter", order_id=order.pk), {"value": "6.8", "unit": "mEq/L"}
+        ).status_code
+        == 302
+    )
 
     with hospital_context("DMC001"):
         result = LabResult.objects.get()
     assert result.flag == "HH"
-    assert client.post(f"{BASE}/lab/results/{result.pk}/verify/").status_code == 403  # nurses do not verify
+    assert (
+        client.post(_url("lab-result-verify", result_id=result.pk)).status_code == 403
+    )  # nurses do not verify
 
     client.force_login(people.doctor)
     shown = client.get(order_url)
     assert "Verify result" in _body(shown) and 'class="flag-HH"' in _body(shown)
-    assert client.post(f"{BASE}/lab/results/{result.pk}/verify/").status_code == 302
+    assert client.post(_url("lab-result-verify", result_id=result.pk)).status_code == 302
     with hospital_context("DMC001"):
         assert LabOrder.objects.get().status == "verified"
 
@@ -203,11 +228,11 @@ def test_verifying_your_own_entry_answers_400_with_the_rule(client, people, clin
         result = services.lab_result_enter(acting_user=people.doctor, order_id=order.pk, value="13")
     client.force_login(people.doctor)
     response = client.post(
-        f"{BASE}/lab/results/{result.pk}/verify/", {"back": f"{BASE}/lab/orders/{order.pk}/"}
+        _url("lab-result-verify", result_id=result.pk), {"back": _url("lab-order", order_id=order.pk)}
     )
     assert response.status_code == 400
     assert "four-eyes" in _body(response)
-    page = _body(client.get(f"{BASE}/lab/orders/{order.pk}/"))
+    page = _body(client.get(_url("lab-order", order_id=order.pk)))
     assert "Verify result" not in page and "another doctor must verify it" in page
 
 
@@ -217,7 +242,7 @@ def test_a_bad_correction_is_shown_on_the_order_page(client, people, clinic):
         result = resulted(people, clinic.encounter, "13")
         services.lab_result_verify(acting_user=people.doctor, result_id=result.pk)
     client.force_login(people.nurse)
-    url = f"{BASE}/lab/results/{result.pk}/correct/"
+    url = _url("lab-result-correct", result_id=result.pk)
     response = client.post(url, {"value": "12", "reason": "", "order_id": result.order_id})
     assert response.status_code == 400 and "Give a reason" in _body(response)
     response = client.post(url, {"value": "abc", "reason": "typo", "order_id": "junk"})
@@ -239,7 +264,7 @@ def test_the_patients_results_page_highlights_flags_and_shows_a_patient_only_ver
         high = resulted(people, clinic.encounter, "16.4")
         services.lab_result_verify(acting_user=people.doctor, result_id=high.pk)
         resulted(people, clinic.encounter, "177", code="2345-7")  # not verified
-    url = f"{BASE}/patients/{clinic.patient.pk}/lab/"
+    url = _url("patient-lab-results", patient_id=clinic.patient.pk)
 
     client.force_login(people.nurse)
     staff_view = _body(client.get(url))
@@ -253,7 +278,7 @@ def test_the_patients_results_page_highlights_flags_and_shows_a_patient_only_ver
     assert "2.1 mmol/L" in own_view and 'class="flag-LL"' in own_view
     assert "16.4 g/dL" in own_view
     assert "177" not in own_view and "Result not yet available" in own_view
-    assert client.get(f"{BASE}/patients/{clinic.other.pk}/lab/").status_code == 404
+    assert client.get(_url("patient-lab-results", patient_id=clinic.other.pk)).status_code == 404
 
 
 @pytest.mark.django_db
@@ -264,7 +289,7 @@ def test_pages_show_times_in_the_hospitals_time_zone(client, people, clinic):
             ordered_at=datetime.datetime(2025, 3, 1, 20, 30, tzinfo=datetime.UTC)
         )
     client.force_login(people.nurse)
-    body = _body(client.get(f"{BASE}/lab/orders/{order.pk}/"))
+    body = _body(client.get(_url("lab-order", order_id=order.pk)))
     assert "2025-03-02 02:30" in body  # Asia/Dhaka is UTC+6
 
 
@@ -274,15 +299,15 @@ def test_the_worklist_page(client, people, clinic):
         resulted(people, clinic.encounter, "25", code="2345-7")
         ordered(people.doctor, clinic.encounter, "2951-2", priority="stat")
     client.force_login(people.nurse)
-    response = client.get(f"{BASE}/lab/worklist/")
+    response = client.get(_url("lab-worklist"))
     assert response.status_code == 200
     body = _body(response)
     assert body.index("Glucose") < body.index("Sodium")  # the critical result first
     assert 'class="flag-LL"' in body
-    assert client.get(f"{BASE}/lab/worklist/", {"page": "abc"}).status_code == 200
-    junk_stage = client.get(f"{BASE}/lab/worklist/", {"stage": "<b>all</b>"})
+    assert client.get(_url("lab-worklist"), {"page": "abc"}).status_code == 200
+    junk_stage = client.get(_url("lab-worklist"), {"stage": "<b>all</b>"})
     assert junk_stage.status_code == 400 and "Unknown worklist stage" in _body(junk_stage)
-    only_collect = _body(client.get(f"{BASE}/lab/worklist/", {"stage": "collect"}))
+    only_collect = _body(client.get(_url("lab-worklist"), {"stage": "collect"}))
     assert "Sodium" in only_collect and "Glucose" not in only_collect
 
 
@@ -293,9 +318,9 @@ def test_the_worklist_page(client, people, clinic):
 @pytest.mark.parametrize("who", ["receptionist", "admin", "patient_user"])
 def test_roles_without_rights_get_403_on_staff_pages(client, people, clinic, who):
     client.force_login(getattr(people, who))
-    assert client.get(f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/").status_code == 403
-    assert client.get(f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/").status_code == 403
-    assert client.get(f"{BASE}/lab/worklist/").status_code == 403
+    assert client.get(_url("prescription-new", encounter_id=clinic.encounter.pk)).status_code == 403
+    assert client.get(_url("lab-order-new", encounter_id=clinic.encounter.pk)).status_code == 403
+    assert client.get(_url("lab-worklist")).status_code == 403
 
 
 @pytest.mark.django_db
@@ -305,17 +330,17 @@ def test_a_doctor_not_in_care_gets_404(client, people, clinic):
         result = resulted(people, clinic.encounter, "13")
     client.force_login(people.outsider)
     for url in (
-        f"{BASE}/encounters/{clinic.encounter.pk}/prescriptions/new/",
-        f"{BASE}/encounters/{clinic.encounter.pk}/lab-orders/new/",
-        f"{BASE}/patients/{clinic.patient.pk}/prescriptions/",
-        f"{BASE}/patients/{clinic.patient.pk}/lab/",
-        f"{BASE}/lab/orders/{result.order_id}/",
+        _url("prescription-new", encounter_id=clinic.encounter.pk),
+        _url("lab-order-new", encounter_id=clinic.encounter.pk),
+        _url("patient-prescriptions", patient_id=clinic.patient.pk),
+        _url("patient-lab-results", patient_id=clinic.patient.pk),
+        _url("lab-order", order_id=result.order_id),
     ):
         assert client.get(url).status_code == 404, url
     for url in (
-        f"{BASE}/prescriptions/{prescription.pk}/stop/",
-        f"{BASE}/lab/orders/{result.order_id}/cancel/",
-        f"{BASE}/lab/results/{result.pk}/verify/",
+        _url("prescription-stop", prescription_id=prescription.pk),
+        _url("lab-order-cancel", order_id=result.order_id),
+        _url("lab-result-verify", result_id=result.pk),
     ):
         assert client.post(url, {"reason": "x"}).status_code == 404, url
 
@@ -362,24 +387,24 @@ def test_junk_form_values_answer_400_never_500(client, people, clinic):
         prescription = prescribe(people.doctor, clinic.encounter)
     client.force_login(people.doctor)
     long_text = "9" * 5000
+    prescribing = _url("prescription-new", encounter_id=clinic.encounter.pk)
+    ordering = _url("lab-order-new", encounter_id=clinic.encounter.pk)
+    result = _url("lab-result-enter", order_id=order.pk)
     cases = [
-        (f"encounters/{clinic.encounter.pk}/prescriptions/new/", {"dose": long_text}),
-        (
-            f"encounters/{clinic.encounter.pk}/prescriptions/new/",
-            {**PRESCRIPTION, "duration_days": long_text},
-        ),
-        (f"encounters/{clinic.encounter.pk}/prescriptions/new/", {**PRESCRIPTION, "quantity": "1e400"}),
-        (f"encounters/{clinic.encounter.pk}/lab-orders/new/", {"test_code": long_text}),
-        (f"encounters/{clinic.encounter.pk}/lab-orders/new/", {"test_code": "718-7", "priority": long_text}),
-        (f"lab/orders/{order.pk}/result/", {"value": long_text}),
-        (f"lab/orders/{order.pk}/result/", {"value": "Infinity"}),
-        (f"lab/orders/{order.pk}/result/", {"value": "1", "unit": long_text}),
-        (f"prescriptions/{prescription.pk}/stop/", {"reason": long_text}),
-        (f"lab/orders/{order.pk}/cancel/", {"reason": ""}),
+        (prescribing, {"dose": long_text}),
+        (prescribing, {**PRESCRIPTION, "duration_days": long_text}),
+        (prescribing, {**PRESCRIPTION, "quantity": "1e400"}),
+        (ordering, {"test_code": long_text}),
+        (ordering, {"test_code": "718-7", "priority": long_text}),
+        (result, {"value": long_text}),
+        (result, {"value": "Infinity"}),
+        (result, {"value": "1", "unit": long_text}),
+        (_url("prescription-stop", prescription_id=prescription.pk), {"reason": long_text}),
+        (_url("lab-order-cancel", order_id=order.pk), {"reason": ""}),
     ]
-    for path, data in cases:
-        response = client.post(f"{BASE}/{path}", data)
-        assert response.status_code == 400, (path, response.status_code)
+    for url, data in cases:
+        response = client.post(url, data)
+        assert response.status_code == 400, (url, response.status_code)
     with hospital_context("DMC001"):
         assert Prescription.objects.count() == 1 and LabOrder.objects.count() == 1
         assert not LabResult.objects.exists()
@@ -387,7 +412,7 @@ def test_junk_form_values_answer_400_never_500(client, people, clinic):
 
 @pytest.mark.django_db
 def test_anonymous_users_are_sent_to_log_in(client, clinic):
-    response = client.get(f"{BASE}/lab/worklist/")
+    response = client.get(_url("lab-worklist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
@@ -395,7 +420,7 @@ def test_anonymous_users_are_sent_to_log_in(client, clinic):
 def test_the_order_page_shows_only_what_each_role_may_do(client, people, clinic):
     with hospital_context("DMC001"):
         result = resulted(people, clinic.encounter, "13")
-    url = f"{BASE}/lab/orders/{result.order_id}/"
+    url = _url("lab-order", order_id=result.order_id)
     client.force_login(people.nurse)
     nurse_view = _body(client.get(url))
     assert "Verify result" not in nurse_view and "Void order" not in nurse_view
@@ -404,3 +429,43 @@ def test_the_order_page_shows_only_what_each_role_may_do(client, people, clinic)
     patient_view = _body(client.get(url))
     assert "Correct the result" not in patient_view and "13 g/dL" not in patient_view
     assert re.search(r"No result yet", patient_view)
+
+
+# Query counts: a list page costs the same whatever the number of rows it shows
+
+
+def _page_queries(client, url, alias):
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as shared,
+        CaptureQueriesContext(connections[alias]) as hospital,
+    ):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(hospital) > 0
+    return len(shared), len(hospital)
+
+
+def _orders_of_every_kind(people, clinic, n):
+    """n prescriptions, n resulted lab orders and n awaiting collection, for the patient in care."""
+    for _ in range(n):
+        PrescriptionFactory(encounter=clinic.encounter, prescriber_id=people.doctor.pk)
+        LabResultFactory(
+            order__encounter=clinic.encounter,
+            order__ordered_by_id=people.doctor.pk,
+            entered_by_id=people.nurse.pk,
+        )
+        LabOrderFactory(encounter=clinic.encounter, ordered_by_id=people.doctor.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["patient-prescriptions", "patient-lab-results", "lab-worklist"])
+def test_list_pages_cost_the_same_queries_for_n_rows_or_3n(client, people, clinic, page):
+    url = _url(page) if page == "lab-worklist" else _url(page, patient_id=clinic.patient.pk)
+    client.force_login(people.doctor)
+    with hospital_context("DMC001") as tenant:
+        _orders_of_every_kind(people, clinic, 2)
+    few = _page_queries(client, url, tenant.alias)
+    with hospital_context("DMC001"):
+        _orders_of_every_kind(people, clinic, 4)
+        assert LabOrder.objects.count() == 12 and Prescription.objects.count() == 6
+    assert _page_queries(client, url, tenant.alias) == few
