@@ -188,3 +188,8 @@ class Payment(TimeStampedModel, VoidableModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.get_method_display()} on {self.received_at:%Y-%m-%d}"
+
+    @property
+    def patient_id(self) -> int:
+        """The invoice's patient: whose record a payment is, for record access and the audit row."""
+        return self.invoice.patient_id

@@ -7,7 +7,6 @@ scripts; letters outside Latin-1 print as boxes.
 
 import datetime
 import io
-import zoneinfo
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
@@ -17,6 +16,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from hms.billing.common import hospital_time_zone
 from hms.billing.models import Invoice
 from hms.billing.money import money_format, quantity_format
 from hms.billing.selectors import invoice_figures
@@ -28,7 +28,7 @@ GRID = colors.HexColor("#b8c2cc")
 HEAD = colors.HexColor("#eef2f6")
 
 
-def _local(moment: datetime.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
+def _local(moment: datetime.datetime | None, zone: datetime.tzinfo) -> str:
     if moment is None:
         return "-"
     return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M")
@@ -46,7 +46,7 @@ def invoice_pdf(
     `hospital` is the registry row (read from the current hospital when not given).
     """
     hospital = hospital if hospital is not None else get_hospital(current_tenant().code)
-    zone = zoneinfo.ZoneInfo(hospital.time_zone)
+    zone = hospital_time_zone(hospital)  # also when no page has it active (a command, a test)
     settings_row = billing_settings_get()
     figures = invoice_figures(invoice)
     patient = figures.patient

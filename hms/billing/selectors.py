@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -16,16 +16,22 @@ from django.db.models.functions import Coalesce
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.services import audit_record
+from hms.billing.common import (
+    ENCOUNTER_NOT_FOUND,
+    INVOICE_NOT_FOUND,
+    PRICE_ITEM_NOT_FOUND,
+    hospital_time_zone,
+)
 from hms.billing.models import MONEY_DIGITS, ZERO, Invoice, InvoiceLine, Payment, PriceListItem
 from hms.billing.money import money_round
-from hms.billing.services import ENCOUNTER_NOT_FOUND, INVOICE_NOT_FOUND, hospital_time_zone, record_id
-from hms.care.access import patient_access, patient_scope_filter
+from hms.care.access import patient_access, patient_scope_filter, record_access
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
+from hms.core.ids import record_id
+from hms.core.pages import page_of
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
 
-PAGE_SIZE = 25
 MIN_YEAR, MAX_YEAR = 1900, 9998
 
 
@@ -74,9 +80,7 @@ def _with_figures(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
     money = DecimalField(max_digits=MONEY_DIGITS + 6, decimal_places=2)
     return queryset.annotate(
         total_amount=_money_sum(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "line_total"),
-        paid_amount=_money_sum(
-            Payment.objects.filter(invoice=OuterRef("pk"), voided_at__isnull=True), "amount"
-        ),
+        paid_amount=_money_sum(Payment.objects.live().filter(invoice=OuterRef("pk")), "amount"),
     ).annotate(balance_amount=ExpressionWrapper(F("total_amount") - F("paid_amount"), output_field=money))
 
 
@@ -93,7 +97,7 @@ def invoice_figures(invoice: Invoice, *, include_voided: bool = False) -> Invoic
     lines = list(InvoiceLine.objects.filter(invoice=invoice).order_by("id"))
     payments_qs = Payment.objects.filter(invoice=invoice).order_by("received_at", "id")
     if not include_voided:
-        payments_qs = payments_qs.filter(voided_at__isnull=True)
+        payments_qs = payments_qs.live()
     payments = list(payments_qs)
     total = money_round(sum((line.line_total for line in lines), ZERO))
     paid = money_round(sum((p.amount for p in payments if p.voided_at is None), ZERO))
@@ -119,7 +123,7 @@ def invoice_figures(invoice: Invoice, *, include_voided: bool = False) -> Invoic
 def invoice_detail(
     *,
     user: User,
-    invoice_id: object,
+    invoice_id: int,
     include_voided: bool = False,
     client_address: str | None = None,
     purpose: str = "view",
@@ -154,23 +158,21 @@ def invoice_detail(
 
 
 def invoice_for_encounter(
-    *, user: User, encounter_id: object, client_address: str | None = None
+    *, user: User, encounter_id: int, client_address: str | None = None
 ) -> tuple[Encounter, Patient, list[Invoice]]:
     """An encounter, its patient and its invoices (the live one first, then voided ones); audited.
 
     NotFound if the encounter is missing or its patient's invoices are out of the user's reach.
     """
-    permission_require(user=user, resource=Resource.INVOICE, action=Action.VIEW)
-    pk = record_id(encounter_id)
-    encounter = Encounter.objects.filter(pk=pk).first() if pk else None
-    if encounter is None:
-        raise NotFound(ENCOUNTER_NOT_FOUND)
-    try:
-        patient = patient_access(
-            user=user, patient_id=encounter.patient_id, resource=Resource.INVOICE, action=Action.VIEW
-        )
-    except NotFound:
-        raise NotFound(ENCOUNTER_NOT_FOUND) from None
+    encounter = record_access(
+        Encounter,
+        encounter_id,
+        user=user,
+        resource=Resource.INVOICE,
+        action=Action.VIEW,
+        missing=ENCOUNTER_NOT_FOUND,
+    )
+    patient = encounter.patient
     invoices = [
         invoice
         for invoice in _with_figures(Invoice.objects.filter(encounter=encounter)).order_by("voided_at", "-id")
@@ -189,7 +191,7 @@ def invoice_for_encounter(
 
 
 def invoices_for_patient(
-    *, user: User, patient_id: object, include_voided: bool = False, client_address: str | None = None
+    *, user: User, patient_id: int, include_voided: bool = False, client_address: str | None = None
 ) -> tuple[Patient, list[Invoice]]:
     """A patient's invoices, newest first, each annotated with `total_amount` and `paid_amount`; audited.
 
@@ -198,7 +200,7 @@ def invoices_for_patient(
     patient = patient_access(user=user, patient_id=patient_id, resource=Resource.INVOICE, action=Action.VIEW)
     queryset = Invoice.objects.filter(patient=patient)
     if not include_voided:
-        queryset = queryset.filter(voided_at__isnull=True)
+        queryset = queryset.live()
     if user.role == Role.PATIENT:
         queryset = queryset.filter(number__isnull=False)
     with transaction.atomic(using=current_tenant().alias):
@@ -226,7 +228,11 @@ class VisitToInvoice:
 
 
 def visits_to_invoice(
-    *, user: User, patient_id: object = None, page_number: object = 1, client_address: str | None = None
+    *,
+    user: User,
+    patient_id: int | None = None,
+    page_number: int | str | None = 1,
+    client_address: str | None = None,
 ) -> Page:
     """Encounters not voided and without a live invoice, newest first, 25 a page; audited.
 
@@ -234,9 +240,7 @@ def visits_to_invoice(
     Shows when and with whom, nothing clinical.
     """
     permission_require(user=user, resource=Resource.INVOICE, action=Action.CREATE)
-    queryset = Encounter.objects.filter(voided_at__isnull=True).exclude(
-        pk__in=Invoice.objects.filter(voided_at__isnull=True).values("encounter_id")
-    )
+    queryset = Encounter.objects.live().exclude(pk__in=Invoice.objects.live().values("encounter_id"))
     if patient_id is not None:
         patient = patient_access(
             user=user, patient_id=patient_id, resource=Resource.INVOICE, action=Action.CREATE
@@ -244,7 +248,7 @@ def visits_to_invoice(
         queryset = queryset.filter(patient=patient)
     queryset = queryset.select_related("patient").order_by("-started_at", "-id")
     with transaction.atomic(using=current_tenant().alias):
-        page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+        page = page_of(queryset, page_number)
         encounters = list(page.object_list)
         audit_record(
             acting_user=user,
@@ -270,7 +274,9 @@ def visits_to_invoice(
     return page
 
 
-def outstanding_invoices(*, user: User, page_number: object = 1, client_address: str | None = None) -> Page:
+def outstanding_invoices(
+    *, user: User, page_number: int | str | None = 1, client_address: str | None = None
+) -> Page:
     """Issued invoices not yet paid in full, oldest issued first, 25 a page; the read is audited.
 
     Each invoice carries `total_amount`, `paid_amount` and its patient (one query for the page).
@@ -280,7 +286,7 @@ def outstanding_invoices(*, user: User, page_number: object = 1, client_address:
         Invoice.objects.filter(scope_filter, status=Invoice.Status.ISSUED).select_related("patient")
     ).order_by("issued_at", "id")
     with transaction.atomic(using=current_tenant().alias):
-        page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+        page = page_of(queryset, page_number)
         page.object_list = list(page.object_list)
         audit_record(
             acting_user=user,
@@ -402,7 +408,7 @@ PRICE_PAGE_SIZE = 50
 
 
 def price_list_page(
-    *, user: User, query: str = "", include_inactive: bool = False, page_number: object = 1
+    *, user: User, query: str = "", include_inactive: bool = False, page_number: int | str | None = 1
 ) -> Page:
     """One page (50) of the price list, by category and name; `query` keeps items whose code
     or name contains it (case ignored)."""
@@ -413,13 +419,13 @@ def price_list_page(
     query = query.strip()[:100]
     if query:
         queryset = queryset.filter(Q(code__icontains=query) | Q(name__icontains=query))
-    return Paginator(queryset.order_by("category", "name", "id"), PRICE_PAGE_SIZE).get_page(page_number)
+    return page_of(queryset.order_by("category", "name", "id"), page_number, per_page=PRICE_PAGE_SIZE)
 
 
-def price_item_get(*, user: User, item_id: object) -> PriceListItem:
+def price_item_get(*, user: User, item_id: int) -> PriceListItem:
     permission_require(user=user, resource=Resource.PRICE_LIST, action=Action.VIEW)
     pk = record_id(item_id)
     item = PriceListItem.objects.filter(pk=pk).first() if pk else None
     if item is None:
-        raise NotFound("No such price list item here.")
+        raise NotFound(PRICE_ITEM_NOT_FOUND)
     return item

@@ -2,6 +2,7 @@
 
 import threading
 import zoneinfo
+from decimal import Decimal
 
 import pytest
 from django.db import connections, transaction
@@ -90,7 +91,7 @@ def test_two_desks_paying_the_whole_balance_at_once_cannot_both_succeed(people, 
 
     results, errors = _run_at_once(
         lambda method: services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice_id, amount="50.00", method=method
+            acting_user=people.receptionist, invoice_id=invoice_id, amount=Decimal("50.00"), method=method
         ),
         ["cash", "card"],
     )

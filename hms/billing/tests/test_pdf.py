@@ -4,6 +4,7 @@ import base64
 import datetime
 import re
 import zlib
+from decimal import Decimal
 
 import pytest
 
@@ -35,7 +36,7 @@ def _invoice(people, clinic, lines):
     )
     for code, quantity in lines:
         services.invoice_line_add(
-            acting_user=people.receptionist, invoice_id=invoice.pk, item_code=code, quantity=quantity
+            acting_user=people.receptionist, invoice_id=invoice.pk, item_code=code, quantity=Decimal(quantity)
         )
     return services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice.pk)
 
@@ -51,7 +52,7 @@ def test_the_pdf_names_the_hospital_patient_number_lines_and_balance(people, cli
         payment = services.payment_record(
             acting_user=people.receptionist,
             invoice_id=invoice.pk,
-            amount="20",
+            amount=Decimal("20"),
             method="cash",
             reference="R-1",
         )
@@ -110,7 +111,7 @@ def test_names_with_markup_and_letters_outside_latin_1_do_not_break_the_pdf(peop
             code="XR",
             name="X-ray (chest) <left>",
             category="procedure",
-            unit_price="5",
+            unit_price=Decimal("5"),
         )
         invoice = _invoice(people, clinic, [("XR", "1")])
         content = invoice_pdf(invoice, hospital=dmc)

@@ -19,7 +19,9 @@ from hms.tenancy.context import hospital_context
 def _issued(user, encounter, lines=(("CONS", "1"),)):
     invoice = services.invoice_create_for_encounter(acting_user=user, encounter_id=encounter.pk)
     for code, quantity in lines:
-        services.invoice_line_add(acting_user=user, invoice_id=invoice.pk, item_code=code, quantity=quantity)
+        services.invoice_line_add(
+            acting_user=user, invoice_id=invoice.pk, item_code=code, quantity=Decimal(quantity)
+        )
     return services.invoice_issue(acting_user=user, invoice_id=invoice.pk)
 
 
@@ -28,10 +30,10 @@ def test_invoice_detail_has_lines_payments_and_money_and_is_audited(people, clin
     with hospital_context(CODE):
         invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1"), ("PARA", "3")])  # 50.45
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="20", method="cash"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("20"), method="cash"
         )
         bounced = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="5", method="card"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("5"), method="card"
         )
         services.payment_void(acting_user=people.admin, payment_id=bounced.pk, reason="declined")
         before = AuditEvent.objects.count()
@@ -121,7 +123,7 @@ def test_invoices_for_patient_carry_money_and_leave_void_ones_out_unless_asked(p
     with hospital_context(CODE):
         paid = _issued(people.receptionist, clinic.encounter, [("CONS", "2")])
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=paid.pk, amount="40", method="cash"
+            acting_user=people.receptionist, invoice_id=paid.pk, amount=Decimal("40"), method="cash"
         )
         services.invoice_void(
             acting_user=people.admin,
@@ -156,10 +158,10 @@ def test_outstanding_is_unpaid_issued_oldest_first_25_a_page_in_a_fixed_number_o
             )
             invoices.append(_issued(people.receptionist, encounter, [("CBC", "1")]))
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoices[0].pk, amount="12.35", method="cash"
+            acting_user=people.receptionist, invoice_id=invoices[0].pk, amount=Decimal("12.35"), method="cash"
         )  # paid: not outstanding
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoices[1].pk, amount="2.35", method="cash"
+            acting_user=people.receptionist, invoice_id=invoices[1].pk, amount=Decimal("2.35"), method="cash"
         )  # part-paid: still outstanding
         services.invoice_create_for_encounter(
             acting_user=people.receptionist, encounter_id=clinic.encounter.pk
@@ -192,19 +194,19 @@ def test_takings_add_up_the_hospitals_local_day_by_method(people, clinic, prices
         a = _issued(people.receptionist, clinic.encounter, [("CONS", "2")])
         b = _issued(people.receptionist, clinic.other_encounter, [("CONS", "2")])
         cash1 = services.payment_record(
-            acting_user=people.receptionist, invoice_id=a.pk, amount="10.10", method="cash"
+            acting_user=people.receptionist, invoice_id=a.pk, amount=Decimal("10.10"), method="cash"
         )
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=b.pk, amount="20.20", method="cash"
+            acting_user=people.receptionist, invoice_id=b.pk, amount=Decimal("20.20"), method="cash"
         )
         card = services.payment_record(
-            acting_user=people.receptionist, invoice_id=a.pk, amount="30", method="card"
+            acting_user=people.receptionist, invoice_id=a.pk, amount=Decimal("30"), method="card"
         )
         late = services.payment_record(
-            acting_user=people.receptionist, invoice_id=b.pk, amount="1", method="card"
+            acting_user=people.receptionist, invoice_id=b.pk, amount=Decimal("1"), method="card"
         )
         void = services.payment_record(
-            acting_user=people.receptionist, invoice_id=b.pk, amount="7", method="cash"
+            acting_user=people.receptionist, invoice_id=b.pk, amount=Decimal("7"), method="cash"
         )
         services.payment_void(acting_user=people.admin, payment_id=void.pk, reason="typo")
         # Dhaka is UTC+6: 2025-03-10 local runs from 2025-03-09 18:00 to 2025-03-10 18:00 UTC.

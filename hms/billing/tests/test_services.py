@@ -18,7 +18,9 @@ DHAKA = zoneinfo.ZoneInfo("Asia/Dhaka")
 def _draft(user, encounter, lines=()):
     invoice = services.invoice_create_for_encounter(acting_user=user, encounter_id=encounter.pk)
     for code, quantity in lines:
-        services.invoice_line_add(acting_user=user, invoice_id=invoice.pk, item_code=code, quantity=quantity)
+        services.invoice_line_add(
+            acting_user=user, invoice_id=invoice.pk, item_code=code, quantity=Decimal(quantity)
+        )
     return invoice
 
 
@@ -42,7 +44,7 @@ def test_admin_adds_a_price_item_rounded_half_up_and_audited(people):
             code=" xr-chest ",
             name=" Chest X-ray ",
             category="procedure",
-            unit_price="25.005",
+            unit_price=Decimal("25.005"),
         )
         stored = PriceListItem.objects.get()
         event = AuditEvent.objects.get()
@@ -61,11 +63,11 @@ def test_admin_adds_a_price_item_rounded_half_up_and_audited(people):
 @pytest.mark.parametrize(
     ("fields", "bad"),
     [
-        ({"unit_price": "-1"}, "unit_price"),
-        ({"unit_price": "abc"}, "unit_price"),
-        ({"unit_price": "NaN"}, "unit_price"),
-        ({"unit_price": "1e9999"}, "unit_price"),
-        ({"unit_price": "10000000000"}, "unit_price"),
+        ({"unit_price": Decimal("-1")}, "unit_price"),
+        ({"unit_price": "abc"}, "unit_price"),  # not a Decimal: parsing is the form's work
+        ({"unit_price": Decimal("NaN")}, "unit_price"),
+        ({"unit_price": Decimal("1e9999")}, "unit_price"),
+        ({"unit_price": Decimal("10000000000")}, "unit_price"),
         ({"unit_price": 1.5}, "unit_price"),
         ({"category": "magic"}, "category"),
         ({"code": "bad code!"}, "code"),
@@ -74,7 +76,7 @@ def test_admin_adds_a_price_item_rounded_half_up_and_audited(people):
     ],
 )
 def test_a_bad_price_item_is_refused_with_the_field_named_and_nothing_written(people, fields, bad):
-    values = {"code": "XR", "name": "X-ray", "category": "procedure", "unit_price": "20", **fields}
+    values = {"code": "XR", "name": "X-ray", "category": "procedure", "unit_price": Decimal("20"), **fields}
     with hospital_context(CODE):
         with pytest.raises(ApplicationError) as raised:
             services.price_item_create(acting_user=people.admin, **values)
@@ -87,7 +89,7 @@ def test_a_price_code_is_unique_in_the_hospital(people, prices):
     with hospital_context(CODE):
         with pytest.raises(ApplicationError, match="already has an item with code CONS"):
             services.price_item_create(
-                acting_user=people.admin, code="cons", name="Again", category="other", unit_price="1"
+                acting_user=people.admin, code="cons", name="Again", category="other", unit_price=Decimal("1")
             )
         assert PriceListItem.objects.count() == len(prices)
 
@@ -99,11 +101,15 @@ def test_only_an_admin_changes_the_price_list(people, prices, role):
     with hospital_context(CODE):
         with pytest.raises(NotAllowed):
             services.price_item_create(
-                acting_user=user, code="NEW", name="New", category="other", unit_price="1"
+                acting_user=user, code="NEW", name="New", category="other", unit_price=Decimal("1")
             )
         with pytest.raises(NotAllowed):
             services.price_item_update(
-                acting_user=user, item_id=prices["CONS"].pk, name="x", category="other", unit_price="1"
+                acting_user=user,
+                item_id=prices["CONS"].pk,
+                name="x",
+                category="other",
+                unit_price=Decimal("1"),
             )
         with pytest.raises(NotAllowed):
             services.price_item_deactivate(acting_user=user, item_id=prices["CONS"].pk)
@@ -121,11 +127,11 @@ def test_a_new_price_does_not_change_lines_already_on_invoices(people, clinic, p
             item_id=prices["CONS"].pk,
             name="Specialist consultation",
             category="consultation",
-            unit_price="75",
+            unit_price=Decimal("75"),
         )
         old_line = InvoiceLine.objects.get(invoice=invoice)
         new_line = services.invoice_line_add(
-            acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CONS", quantity="1"
+            acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CONS", quantity=Decimal("1")
         )
         event = AuditEvent.objects.filter(action="price_item.update").get()
     assert (old_line.item_name, old_line.unit_price, old_line.line_total) == (
@@ -201,7 +207,7 @@ def test_doctors_nurses_and_patients_may_not_write_billing_records(people, clini
         invoice = _issued(people.receptionist, clinic.encounter)
         draft = _draft(people.receptionist, clinic.other_encounter, [("CONS", "1")])
         payment = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="10", method="cash"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("10"), method="cash"
         )
         before = _audit_count()
         attempts = [
@@ -213,7 +219,7 @@ def test_doctors_nurses_and_patients_may_not_write_billing_records(people, clini
             lambda: services.invoice_issue(acting_user=user, invoice_id=draft.pk),
             lambda: services.invoice_void(acting_user=user, invoice_id=draft.pk, reason="x"),
             lambda: services.payment_record(
-                acting_user=user, invoice_id=invoice.pk, amount="1", method="cash"
+                acting_user=user, invoice_id=invoice.pk, amount=Decimal("1"), method="cash"
             ),
             lambda: services.payment_void(acting_user=user, payment_id=payment.pk, reason="x"),
         ]
@@ -280,7 +286,7 @@ def test_lines_copy_the_price_and_round_half_up(people, clinic, prices):
     with hospital_context(CODE):
         invoice = _draft(people.receptionist, clinic.encounter)
         line = services.invoice_line_add(
-            acting_user=people.receptionist, invoice_id=invoice.pk, item_code=" cbc ", quantity="0.5"
+            acting_user=people.receptionist, invoice_id=invoice.pk, item_code=" cbc ", quantity=Decimal("0.5")
         )
         para = services.invoice_line_add(
             acting_user=people.receptionist, invoice_id=invoice.pk, item_code="PARA", quantity=Decimal("3")
@@ -303,13 +309,13 @@ def test_lines_copy_the_price_and_round_half_up(people, clinic, prices):
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("-1", "more than zero"),
-        ("0", "more than zero"),
-        ("abc", "as a number"),
-        ("NaN", "as a number"),
-        ("Infinity", "as a number"),
-        ("1e9999", "less than"),
-        ("0.001", "at most 2 decimals"),
+        (Decimal("-1"), "more than zero"),
+        (0, "more than zero"),
+        ("abc", "as a number"),  # not a Decimal: parsing is the form's work
+        (Decimal("NaN"), "as a number"),
+        (Decimal("Infinity"), "as a number"),
+        (Decimal("1e9999"), "less than"),
+        (Decimal("0.001"), "at most 2 decimals"),
         ("", "as a number"),
         (2.5, "as a number"),
     ],
@@ -330,12 +336,19 @@ def test_a_bad_quantity_is_refused_and_nothing_written(people, clinic, prices, q
 def test_a_line_too_large_to_hold_is_refused(people, clinic, dmc):
     with hospital_context(CODE):
         services.price_item_create(
-            acting_user=people.admin, code="GOLD", name="Gold", category="other", unit_price="9999999999.99"
+            acting_user=people.admin,
+            code="GOLD",
+            name="Gold",
+            category="other",
+            unit_price=Decimal("9999999999.99"),
         )
         invoice = _draft(people.receptionist, clinic.encounter)
         with pytest.raises(ApplicationError, match="more than one line can hold"):
             services.invoice_line_add(
-                acting_user=people.receptionist, invoice_id=invoice.pk, item_code="GOLD", quantity="2"
+                acting_user=people.receptionist,
+                invoice_id=invoice.pk,
+                item_code="GOLD",
+                quantity=Decimal("2"),
             )
         assert not InvoiceLine.objects.exists()
 
@@ -449,7 +462,7 @@ def test_payments_bring_the_balance_to_zero_and_the_invoice_to_paid(people, clin
     with hospital_context(CODE):
         invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1"), ("CBC", "0.5")])  # 56.18
         first = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="20.004", method="cash"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("20.004"), method="cash"
         )
         invoice.refresh_from_db()
         assert (first.amount, invoice.status) == (Decimal("20.00"), "issued")
@@ -457,7 +470,7 @@ def test_payments_bring_the_balance_to_zero_and_the_invoice_to_paid(people, clin
         last = services.payment_record(
             acting_user=people.receptionist,
             invoice_id=invoice.pk,
-            amount=" 36.175 ",  # rounded half-up to 36.18: exactly the balance
+            amount=Decimal("36.175"),  # rounded half-up to 36.18: exactly the balance
             method="card",
             reference="slip 991",
         )
@@ -469,7 +482,7 @@ def test_payments_bring_the_balance_to_zero_and_the_invoice_to_paid(people, clin
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("amount", ["56.19", "100", "9999999999.99"])
+@pytest.mark.parametrize("amount", [Decimal("56.19"), Decimal("100"), Decimal("9999999999.99")])
 def test_overpayment_is_refused_with_the_balance_in_the_message(people, clinic, prices, amount):
     with hospital_context(CODE):
         invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1"), ("CBC", "0.5")])
@@ -488,13 +501,13 @@ def test_overpayment_is_refused_with_the_balance_in_the_message(people, clinic, 
 @pytest.mark.parametrize(
     ("amount", "method", "bad"),
     [
-        ("abc", "cash", "amount"),
-        ("1e9999", "cash", "amount"),
-        ("NaN", "cash", "amount"),
-        ("-5", "cash", "amount"),
-        ("0", "cash", "amount"),
-        ("0.004", "cash", "amount"),  # rounds to 0.00
-        ("5", "cheque", "method"),
+        ("abc", "cash", "amount"),  # not a Decimal: parsing is the form's work
+        (Decimal("1e9999"), "cash", "amount"),
+        (Decimal("NaN"), "cash", "amount"),
+        (Decimal("-5"), "cash", "amount"),
+        (0, "cash", "amount"),
+        (Decimal("0.004"), "cash", "amount"),  # rounds to 0.00
+        (Decimal("5"), "cheque", "method"),
     ],
 )
 def test_a_bad_payment_is_refused_and_nothing_written(people, clinic, prices, amount, method, bad):
@@ -514,20 +527,20 @@ def test_payments_only_against_issued_invoices(people, clinic, prices):
         draft = _draft(people.receptionist, clinic.encounter, [("CONS", "1")])
         with pytest.raises(ApplicationError, match="Draft invoice .* is not issued yet"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=draft.pk, amount="1", method="cash"
+                acting_user=people.receptionist, invoice_id=draft.pk, amount=Decimal("1"), method="cash"
             )
         paid = _issued(people.receptionist, clinic.other_encounter, [("CONS", "1")])
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=paid.pk, amount="50", method="cash"
+            acting_user=people.receptionist, invoice_id=paid.pk, amount=Decimal("50"), method="cash"
         )
         with pytest.raises(ApplicationError, match="already paid in full"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=paid.pk, amount="1", method="cash"
+                acting_user=people.receptionist, invoice_id=paid.pk, amount=Decimal("1"), method="cash"
             )
         services.invoice_void(acting_user=people.admin, invoice_id=draft.pk, reason="duplicate")
         with pytest.raises(ApplicationError, match="is void"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=draft.pk, amount="1", method="cash"
+                acting_user=people.receptionist, invoice_id=draft.pk, amount=Decimal("1"), method="cash"
             )
         assert Payment.objects.count() == 1
 
@@ -537,10 +550,10 @@ def test_voiding_a_payment_reopens_the_balance(people, clinic, prices):
     with hospital_context(CODE):
         invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1")])
         cash = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="30", method="cash"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("30"), method="cash"
         )
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="20", method="card"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("20"), method="card"
         )
         invoice.refresh_from_db()
         assert invoice.status == "paid"
@@ -561,10 +574,10 @@ def test_voiding_a_payment_reopens_the_balance(people, clinic, prices):
         # The reopened balance can be paid again, but not overpaid.
         with pytest.raises(ApplicationError, match="overpay"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=invoice.pk, amount="30.01", method="cash"
+                acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("30.01"), method="cash"
             )
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="30", method="cash"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("30"), method="cash"
         )
         invoice.refresh_from_db()
         assert invoice.status == "paid"
@@ -576,7 +589,7 @@ def test_a_payment_of_another_invoice_is_not_found(people, clinic, prices):
         mine = _issued(people.receptionist, clinic.encounter)
         theirs = _issued(people.receptionist, clinic.other_encounter)
         payment = services.payment_record(
-            acting_user=people.receptionist, invoice_id=theirs.pk, amount="5", method="cash"
+            acting_user=people.receptionist, invoice_id=theirs.pk, amount=Decimal("5"), method="cash"
         )
         with pytest.raises(NotFound):
             services.payment_void(
@@ -592,7 +605,10 @@ def test_an_invoice_with_live_payments_cannot_be_voided(people, clinic, prices):
     with hospital_context(CODE):
         invoice = _issued(people.receptionist, clinic.encounter)
         payment = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="10", method="mobile_money"
+            acting_user=people.receptionist,
+            invoice_id=invoice.pk,
+            amount=Decimal("10"),
+            method="mobile_money",
         )
         with pytest.raises(ApplicationError, match="has payments of 10.00 USD"):
             services.invoice_void(acting_user=people.admin, invoice_id=invoice.pk, reason="wrong patient")

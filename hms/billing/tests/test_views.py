@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from hms.audit.models import AuditEvent
@@ -17,7 +19,10 @@ def _draft(people, clinic, lines=(("CONS", "1"),)):
         )
         for code, quantity in lines:
             services.invoice_line_add(
-                acting_user=people.receptionist, invoice_id=invoice.pk, item_code=code, quantity=quantity
+                acting_user=people.receptionist,
+                invoice_id=invoice.pk,
+                item_code=code,
+                quantity=Decimal(quantity),
             )
     return invoice
 
@@ -341,7 +346,7 @@ def test_voiding_through_the_pages(client, people, clinic, prices):
     invoice = _issued(people, clinic)
     with hospital_context(CODE):
         payment = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount="10", method="cash"
+            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("10"), method="cash"
         )
     client.force_login(people.admin)
     refused = client.post(f"{BASE}/invoices/{invoice.pk}/void/", {"reason": "wrong patient"})

@@ -1,0 +1,172 @@
+"""Forms of the billing pages: they read what was typed into typed values; the services decide.
+
+Amounts and quantities are read here (hms.billing.money holds the rules both forms and
+services apply). A form that does not read says so on top in the words the services
+use ("The payment is not valid.") and beside each field.
+"""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from hms.billing.models import Payment, PriceListItem
+from hms.billing.money import (
+    QUANTITY_INVALID,
+    TEXT_MAX,
+    money_format,
+    money_message_invalid,
+    money_value,
+    quantity_value,
+)
+from hms.core.voiding import REASON_MAX
+
+DECIMAL_INPUT = forms.TextInput(attrs={"inputmode": "decimal"})
+
+
+class _DecimalText(forms.DecimalField):
+    """A Decimal typed as text (no float on the way, no spinner); `_rule` says what may be kept."""
+
+    widget = DECIMAL_INPUT
+
+    def __init__(self, *, invalid: str, **kwargs: Any) -> None:
+        super().__init__(error_messages={"invalid": invalid}, **kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > TEXT_MAX:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+        number = super().to_python(value)
+        if number is None:
+            return None
+        if not number.is_finite():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return self._rule(number)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+    def _rule(self, number: Decimal) -> Decimal:
+        raise NotImplementedError
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {}  # DecimalField's "step" belongs to number inputs
+
+
+class MoneyField(_DecimalText):
+    """An amount of money, rounded half-up to cents; refused past the limit, below zero (or at zero)."""
+
+    def __init__(self, *, field: str, allow_zero: bool, **kwargs: Any) -> None:
+        self.field_words, self.allow_zero = field, allow_zero
+        super().__init__(invalid=money_message_invalid(field), **kwargs)
+
+    def _rule(self, number: Decimal) -> Decimal:
+        return money_value(number, field=self.field_words, allow_zero=self.allow_zero)
+
+
+class QuantityField(_DecimalText):
+    """A quantity: more than 0, at most 2 decimals, under a million."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(invalid=QUANTITY_INVALID, **kwargs)
+
+    def _rule(self, number: Decimal) -> Decimal:
+        return quantity_value(number)
+
+
+class BillingForm(forms.Form):
+    """A form whose failure is summed up on top, as the service would have said it."""
+
+    label_suffix = ""
+    invalid_message = "The form is not valid."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            self.add_error(None, self.invalid_message)
+        return cleaned
+
+
+class ActionForm(BillingForm):
+    """No fields: carries a service's refusal of a button (issue, remove a line) to the page."""
+
+
+class SettingsForm(BillingForm):
+    invalid_message = "The billing settings are not valid."
+
+    currency = forms.CharField(max_length=3, label="Currency (ISO 4217 code, like USD or BDT)")
+    invoice_prefix = forms.CharField(
+        max_length=10,
+        required=False,
+        label="Invoice number prefix (up to 10 letters or digits; numbers look like PREFIX-2025-000001)",
+    )
+    address = forms.CharField(
+        required=False,
+        label="Address printed on invoices",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
+    )
+
+
+class PriceItemForm(BillingForm):
+    invalid_message = "The price list item is not valid."
+
+    code = forms.CharField(max_length=32, label="Code (capital letters, digits, . - _)")
+    name = forms.CharField(max_length=200, label="Name")
+    category = forms.ChoiceField(choices=PriceListItem.Category.choices, label="Category")
+    unit_price = MoneyField(field="unit price", allow_zero=True, label="Unit price")
+
+
+class PriceItemEditForm(PriceItemForm):
+    """The item's name, category and price (its code never changes)."""
+
+    code = None  # type: ignore[assignment]
+
+
+class LineAddForm(BillingForm):
+    invalid_message = "The invoice line is not valid."
+
+    item_code = forms.CharField(max_length=32, label="Item", widget=forms.Select)
+    quantity = QuantityField(label="Quantity", initial=1)
+
+    def offer(self, items: Iterable[PriceListItem]) -> None:
+        """Offer these price list items in the item list."""
+        self.fields["item_code"].widget.choices = [  # type: ignore[attr-defined]
+            (item.code, f"{item.code} · {item.name} · {money_format(item.unit_price)}") for item in items
+        ]
+
+
+class PaymentForm(BillingForm):
+    invalid_message = "The payment is not valid."
+
+    amount = MoneyField(field="amount", allow_zero=False, label="Amount")
+    method = forms.ChoiceField(choices=Payment.Method.choices, label="Method")
+    reference = forms.CharField(
+        max_length=100, required=False, label="Reference (card slip, transfer or claim number)"
+    )
+
+
+class VoidForm(BillingForm):
+    invalid_message = "Give a reason for voiding."
+
+    reason = forms.CharField(max_length=REASON_MAX, label="Reason")
+
+
+class PaymentVoidForm(VoidForm):
+    """A payment's void (a form of its own, so a refusal is not shown on the invoice's)."""
+
+
+class TakingsDayForm(forms.Form):
+    """`?day=yyyy-mm-dd` (blank: today in the hospital's time zone)."""
+
+    day = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Not a day: use yyyy-mm-dd, like 2025-01-31."},
+    )
+
+    def day_or(self, today: datetime.date) -> datetime.date:
+        return self.cleaned_data.get("day") or today

@@ -1,0 +1,287 @@
+"""Invoices: opened for an encounter as a draft, filled from the price list, issued (numbered,
+lines fixed), voided. Every write that depends on an invoice's state locks the invoice row
+first, so two desks at once cannot both pass a check (a line added while it is issued)."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource
+from hms.audit.services import audit_record
+from hms.billing.common import ENCOUNTER_NOT_FOUND, INVOICE_NOT_FOUND, SEQUENCE_DIGITS, hospital_time_zone
+from hms.billing.models import (
+    ZERO,
+    BillingSettings,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Payment,
+    PriceListItem,
+)
+from hms.billing.money import MONEY_LIMIT, money_format, money_round, quantity_value
+from hms.billing.services.settings import billing_settings_get
+from hms.billing.services.shared import draft_required, first_upper, invoice_locked, invoice_total
+from hms.care.access import record_access
+from hms.care.voiding import record_void
+from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.ids import record_id
+from hms.encounters.models import Encounter
+from hms.tenancy.context import current_tenant
+
+
+def invoice_create_for_encounter(
+    *, acting_user: User, encounter_id: int, client_address: str | None = None
+) -> Invoice:
+    """Open a draft invoice for an encounter, in the hospital's current currency.
+
+    An encounter has at most one live invoice; a voided encounter cannot be invoiced.
+    """
+    alias = current_tenant().alias
+    encounter = record_access(
+        Encounter,
+        encounter_id,
+        user=acting_user,
+        resource=Resource.INVOICE,
+        action=Action.CREATE,
+        missing=ENCOUNTER_NOT_FOUND,
+    )
+    if encounter.voided_at is not None:
+        raise ApplicationError(
+            "This encounter was voided, so it cannot be invoiced.",
+            details={"encounter": [f"Voided: {encounter.void_reason or 'no reason recorded'}."]},
+        )
+    invoice = Invoice(
+        encounter=encounter,
+        patient_id=encounter.patient_id,
+        currency=billing_settings_get().currency,
+        created_by_id=acting_user.pk,
+    )
+    try:
+        with transaction.atomic(using=alias):
+            existing = Invoice.objects.live().filter(encounter=encounter).first()
+            if existing is not None:
+                raise ApplicationError(
+                    f"This encounter already has an invoice ({existing.label}); "
+                    "void it first to make a new one.",
+                    details={"invoice_id": existing.pk},
+                )
+            invoice.save(using=alias)
+            audit_record(
+                acting_user=acting_user,
+                action="invoice.create",
+                resource="Invoice",
+                patient_id=invoice.patient_id,
+                client_address=client_address,
+                detail={"invoice_id": invoice.pk, "encounter_id": encounter.pk},
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "Someone else opened an invoice for this encounter at the same moment; open that one."
+        ) from exc
+    return invoice
+
+
+def invoice_line_add(
+    *,
+    acting_user: User,
+    invoice_id: int,
+    item_code: str,
+    quantity: Decimal | int = 1,
+    client_address: str | None = None,
+) -> InvoiceLine:
+    """Add `quantity` of a price list item to a draft invoice, copying its code, name and price."""
+    alias = current_tenant().alias
+    errors: dict[str, list[str]] = {}
+    qty: Decimal | None = None
+    try:
+        qty = quantity_value(quantity)
+    except ValueError as exc:
+        errors["quantity"] = [str(exc)]
+    code = item_code.strip().upper()
+    with transaction.atomic(using=alias):
+        invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
+        draft_required(invoice, "take new lines")
+        item = PriceListItem.objects.filter(code=code, is_active=True).first() if code else None
+        if item is None:
+            errors["item_code"] = [
+                f"No active price list item has code {code}."
+                if code
+                else "Choose an item from the price list."
+            ]
+        if errors or item is None or qty is None:
+            raise ApplicationError("The invoice line is not valid.", details=errors)
+        line_total = money_round(qty * item.unit_price)
+        if line_total >= MONEY_LIMIT:
+            raise ApplicationError(
+                f"This line would come to {money_format(line_total)}, more than one line can hold.",
+                details={"quantity": ["Lower the quantity."]},
+            )
+        line = InvoiceLine(
+            invoice=invoice,
+            item_code=item.code,
+            item_name=item.name,
+            category=item.category,
+            quantity=qty,
+            unit_price=item.unit_price,
+            line_total=line_total,
+            added_by_id=acting_user.pk,
+        )
+        line.save(using=alias)
+        audit_record(
+            acting_user=acting_user,
+            action="invoice.line_add",
+            resource="Invoice",
+            patient_id=invoice.patient_id,
+            client_address=client_address,
+            detail={
+                "invoice_id": invoice.pk,
+                "line_id": line.pk,
+                "item_code": line.item_code,
+                "quantity": str(line.quantity),
+                "unit_price": str(line.unit_price),
+                "line_total": str(line.line_total),
+            },
+        )
+    return line
+
+
+def invoice_line_remove(
+    *, acting_user: User, invoice_id: int, line_id: int, client_address: str | None = None
+) -> None:
+    """Take a line off a draft invoice.
+
+    A draft is not yet a financial record, so the line row is deleted; the audit row keeps
+    what it said. Lines of an issued invoice are never removed: void the invoice instead.
+    """
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
+        pk = record_id(line_id)
+        line = InvoiceLine.objects.filter(pk=pk, invoice=invoice).first() if pk else None
+        if line is None:
+            raise NotFound("No such line on this invoice.")
+        draft_required(invoice, "have lines removed")
+        detail = {
+            "invoice_id": invoice.pk,
+            "line_id": line.pk,
+            "item_code": line.item_code,
+            "item_name": line.item_name,
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+            "line_total": str(line.line_total),
+        }
+        line.delete()
+        audit_record(
+            acting_user=acting_user,
+            action="invoice.line_remove",
+            resource="Invoice",
+            patient_id=invoice.patient_id,
+            client_address=client_address,
+            detail=detail,
+        )
+
+
+def invoice_number_next(*, at: datetime.datetime) -> str:
+    """The next invoice number, `<prefix>-<year>-<6-digit sequence>` (no prefix: `<year>-<sequence>`).
+
+    The year is the hospital's local year of `at`. Locks the billing settings row until the
+    caller's transaction ends, so numbers are handed out one at a time; a transaction that
+    rolls back gives its number back, so issued numbers have no gaps.
+    """
+    alias = current_tenant().alias
+    year = timezone.localtime(at, hospital_time_zone()).year
+    with transaction.atomic(using=alias, savepoint=False):
+        settings_row = BillingSettings.objects.select_for_update().filter(pk=1).first()
+        if settings_row is None:
+            raise ApplicationError("This hospital has no billing settings row; run migrate_hospitals.")
+        counter, _ = InvoiceCounter.objects.get_or_create(year=year)
+        while True:
+            counter.last_sequence += 1
+            if counter.last_sequence >= 10**SEQUENCE_DIGITS:
+                raise ApplicationError(f"This hospital has issued every invoice number of {year}.")
+            sequence = f"{counter.last_sequence:0{SEQUENCE_DIGITS}d}"
+            number = f"{settings_row.invoice_prefix}-{year}-{sequence}".lstrip("-")
+            # Only a prefix changed back and forth within a year could make this collide.
+            if not Invoice.objects.filter(number=number).exists():
+                break
+        counter.save(using=alias, update_fields=["last_sequence"])
+    return number
+
+
+def invoice_issue(*, acting_user: User, invoice_id: int, client_address: str | None = None) -> Invoice:
+    """Issue a draft invoice: it gets its number and its lines are fixed.
+
+    An invoice without lines is refused. One whose total is zero is paid at once.
+    """
+    alias = current_tenant().alias
+    try:
+        with transaction.atomic(using=alias):
+            invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
+            draft_required(invoice, "be issued")
+            if not InvoiceLine.objects.filter(invoice=invoice).exists():
+                raise ApplicationError(
+                    "This invoice has no lines yet: add what the patient is charged for first."
+                )
+            now = timezone.now()
+            total = invoice_total(invoice)
+            invoice.number = invoice_number_next(at=now)
+            invoice.issued_at = now
+            invoice.issued_by_id = acting_user.pk
+            invoice.status = Invoice.Status.ISSUED if total > 0 else Invoice.Status.PAID
+            invoice.paid_at = None if total > 0 else now
+            invoice.save(
+                using=alias,
+                update_fields=["number", "issued_at", "issued_by_id", "status", "paid_at", "updated_at"],
+            )
+            audit_record(
+                acting_user=acting_user,
+                action="invoice.issue",
+                resource="Invoice",
+                patient_id=invoice.patient_id,
+                client_address=client_address,
+                detail={"invoice_id": invoice.pk, "number": invoice.number, "total": str(total)},
+            )
+    except IntegrityError as exc:
+        # The database refused the row (say, a number taken at the same moment): nothing was written.
+        raise ApplicationError(
+            "The invoice could not be numbered; try again, and tell the administrator if it recurs."
+        ) from exc
+    return invoice
+
+
+def invoice_void(
+    *, acting_user: User, invoice_id: int, reason: str, client_address: str | None = None
+) -> Invoice:
+    """Void an invoice (a draft or an issued one) that has no live payments; it keeps its number."""
+    detail: dict[str, object] = {}  # what the invoice was, filled in by check() for the audit row
+
+    def check(invoice: Invoice) -> None:
+        live = Payment.objects.live().filter(invoice=invoice)
+        if live.exists():
+            paid = money_round(live.aggregate(paid=Sum("amount"))["paid"] or ZERO)
+            raise ApplicationError(
+                f"{first_upper(invoice.label)} has payments of {money_format(paid)} {invoice.currency}: "
+                "void them (or refund them) first.",
+                details={"payments": list(live.values_list("pk", flat=True))},
+            )
+        detail.update(number=invoice.number, was=invoice.status)
+        invoice.status = Invoice.Status.VOID
+
+    return record_void(
+        Invoice,
+        invoice_id,
+        acting_user=acting_user,
+        reason=reason,
+        resource=Resource.INVOICE,
+        audit_action="invoice.void",
+        client_address=client_address,
+        missing=INVOICE_NOT_FOUND,
+        already="This invoice is already void.",
+        check=check,
+        detail=detail,
+        also_save=["status"],
+    )

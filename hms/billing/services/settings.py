@@ -1,0 +1,57 @@
+"""The hospital's billing settings: its currency, invoice number prefix and invoice address."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, permission_require
+from hms.audit.services import audit_record
+from hms.billing.models import BillingSettings
+from hms.billing.services.shared import validation_details
+from hms.core.exceptions import ApplicationError
+from hms.tenancy.context import current_tenant
+
+
+def billing_settings_get() -> BillingSettings:
+    """The current hospital's billing settings (the row the migration made; defaults if it is missing)."""
+    settings_row = BillingSettings.objects.filter(pk=1).first()
+    return settings_row if settings_row is not None else BillingSettings(pk=1)
+
+
+def billing_settings_update(
+    *,
+    acting_user: User,
+    currency: str,
+    invoice_prefix: str,
+    address: str = "",
+    client_address: str | None = None,
+) -> BillingSettings:
+    """Set the hospital's currency, invoice number prefix and invoice address (ADMIN).
+
+    Invoices keep the currency they were created in; new invoices take the new one.
+    """
+    permission_require(user=acting_user, resource=Resource.PRICE_LIST, action=Action.UPDATE)
+    alias = current_tenant().alias
+    row = BillingSettings(
+        pk=1,
+        currency=currency.strip().upper(),
+        invoice_prefix=invoice_prefix.strip().upper(),
+        address=address.strip(),
+    )
+    try:
+        row.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ApplicationError(
+            "The billing settings are not valid.", details=validation_details(exc)
+        ) from exc
+    with transaction.atomic(using=alias):
+        BillingSettings.objects.select_for_update().filter(pk=1).first()
+        row.save(using=alias)
+        audit_record(
+            acting_user=acting_user,
+            action="billing_settings.update",
+            resource="BillingSettings",
+            client_address=client_address,
+            detail={"currency": row.currency, "invoice_prefix": row.invoice_prefix},
+        )
+    return row

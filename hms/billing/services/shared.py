@@ -1,0 +1,55 @@
+"""What the billing services share: the invoice, fetched within the user's reach and locked;
+its figures; and the way a model's validation errors become a refusal's details."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource
+from hms.billing.common import INVOICE_NOT_FOUND
+from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment
+from hms.billing.money import money_round
+from hms.care.access import record_access
+from hms.core.exceptions import ApplicationError
+
+
+def first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def validation_details(exc: ValidationError) -> dict[str, list[str]]:
+    return {field: list(messages) for field, messages in exc.message_dict.items()}
+
+
+def invoice_locked(*, user: User, invoice_id: int, action: Action) -> Invoice:
+    """The invoice, locked until the transaction ends, if `user` may do `action` to it; else NotFound."""
+    return record_access(
+        Invoice,
+        invoice_id,
+        user=user,
+        resource=Resource.INVOICE,
+        action=action,
+        for_update=True,
+        missing=INVOICE_NOT_FOUND,
+    )
+
+
+def invoice_total(invoice: Invoice) -> Decimal:
+    """The sum of the invoice's line totals (each already rounded to cents)."""
+    totals = InvoiceLine.objects.filter(invoice=invoice).values_list("line_total", flat=True)
+    return money_round(sum(totals, ZERO))
+
+
+def invoice_paid(invoice: Invoice) -> Decimal:
+    """The sum of the invoice's payments that are not voided."""
+    amounts = Payment.objects.live().filter(invoice=invoice).values_list("amount", flat=True)
+    return money_round(sum(amounts, ZERO))
+
+
+def draft_required(invoice: Invoice, doing: str) -> None:
+    if invoice.status != Invoice.Status.DRAFT:
+        raise ApplicationError(
+            f"{first_upper(invoice.label)} is {invoice.get_status_display().lower()}: "
+            f"only a draft invoice can {doing}. Void it and make a new one if it is wrong.",
+        )
