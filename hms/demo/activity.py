@@ -16,7 +16,7 @@ import datetime
 import random
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,10 +43,9 @@ from hms.demo.data.clinic import CANCEL_REASONS, DURATIONS, IMPERIAL, METRIC, SL
 from hms.demo.data.conditions import CHRONIC, CONDITIONS, PORTAL_PATIENT_CONDITIONS, Condition
 from hms.demo.data.hospitals import DEMO_IMPERIAL_UNITS
 from hms.encounters import vitals
-from hms.encounters.icd10 import icd10_lookup
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.services import encounter_start, note_amend, observation_record_vitals
-from hms.orders.lab_catalogue import LabPanel
+from hms.orders.lab_catalogue import LabPanel, LabTest
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
@@ -138,17 +137,29 @@ class Profile:
     portal: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class Slot:
+    """A time in a doctor's clinic that may be booked."""
+
     doctor: User
     date: datetime.date
     local_time: datetime.time
     starts_at: datetime.datetime
     ends_at: datetime.datetime
     kind: str  # history (over), current (under way, written directly), future (booked by the service)
-    patient: Profile | None = None
-    condition: Condition | None = None
+
+
+@dataclass
+class Booking:
+    """A slot given to a patient, with why they come and (for the history) how it went."""
+
+    slot: Slot
+    patient: Profile
+    condition: Condition
     status: str = S.BOOKED
+
+
+Busy = dict[datetime.date, dict[int, list[Slot]]]  # each day's slots of each patient (by pk)
 
 
 def demo_activity_seed(
@@ -176,15 +187,15 @@ def demo_activity_seed(
     if not profiles:
         return HospitalActivity(tenant.code, False, "it has no patients", activity_counts())
     slots = _plan(rng, cast=cast, zone=zone, now=now, history_days=history_days, future_days=future_days)
-    _assign(rng, slots, profiles=profiles, cast=cast, today=today)
+    bookings = _assign(rng, slots, profiles=profiles, cast=cast, today=today)
     with transaction.atomic(using=tenant.alias):
         if history_days > 0:
             writer = HistoryWriter(rng, cast=cast, zone=zone, now=now, prices=prices, code=tenant.code)
-            writer.write(profiles, [s for s in slots if s.kind in ("history", "current") and s.patient])
+            writer.write(profiles, [b for b in bookings if b.slot.kind in ("history", "current")])
         patients = Patient.objects.in_bulk([p.pk for p in profiles])
-        for slot in slots:
-            if slot.kind == "future" and slot.patient is not None:
-                _book(cast, slot, patients[slot.patient.pk])
+        for booking in bookings:
+            if booking.slot.kind == "future":
+                _book(cast, booking, patients[booking.patient.pk])
         _live_clinic(rng, cast=cast, zone=zone, now=now, profiles=profiles, units=_units(tenant.code))
     return HospitalActivity(tenant.code, True, counts=activity_counts())
 
@@ -250,49 +261,54 @@ def _plan(
 
 def _assign(
     rng: random.Random, slots: list[Slot], *, profiles: list[Profile], cast: Cast, today: datetime.date
-) -> None:
-    """Give each slot a patient (never two overlapping visits of one patient), a reason and a status."""
-    busy: dict[datetime.date, dict[int, list[Slot]]] = defaultdict(lambda: defaultdict(list))
+) -> list[Booking]:
+    """Give slots a patient (never two overlapping visits of one patient), a reason and a status.
+
+    The bookings come in the order of their slots; a slot nobody is free for stays a gap.
+    """
+    bookings: dict[Slot, Booking] = {}
+    busy: Busy = defaultdict(lambda: defaultdict(list))
     adult_doctor = next((d for d in cast.doctors if not cast.is_paediatrician(d)), cast.doctors[0])
-    for profile in (p for p in profiles if p.portal):
+    for portal in (p for p in profiles if p.portal):
         own = [s for s in slots if s.doctor == adult_doctor]
         past = sorted({s.date for s in own if s.kind == "history" and s.date < today})
         wanted = {past[i] for i in {0, len(past) // 2, len(past) - 1}} if past else set()
         chosen = [next(s for s in own if s.date == date and s.kind == "history") for date in sorted(wanted)]
         chosen += [s for s in own if s.kind == "future"][:1]
         for number, slot in enumerate(chosen):
-            _give(rng, slot, profile, cast, busy)
-            if profile.chronic:  # their record follows their long-term conditions
-                slot.condition = CONDITIONS[profile.chronic[number % len(profile.chronic)]]
+            booking = bookings[slot] = _give(rng, slot, portal, cast, busy)
+            if portal.chronic:  # their record follows their long-term conditions
+                booking.condition = CONDITIONS[portal.chronic[number % len(portal.chronic)]]
             if slot.kind == "history":
-                slot.status = S.COMPLETED
+                booking.status = S.COMPLETED
     children = [p for p in profiles if p.person.age < PAEDIATRIC_AGE]
     adults = [p for p in profiles if p.person.age >= PAEDIATRIC_AGE]
     for slot in slots:
-        if slot.patient is not None:
+        if slot in bookings:
             continue
         pool = (children if cast.is_paediatrician(slot.doctor) else adults) or profiles
         profile = _free_patient(rng, slot, pool, busy) or _free_patient(rng, slot, profiles, busy)
         if profile is None:
             continue  # every patient is busy then: the doctor has a gap
-        _give(rng, slot, profile, cast, busy)
+        booking = bookings[slot] = _give(rng, slot, profile, cast, busy)
         if slot.kind == "history":
             draw = rng.random()
-            slot.status = S.COMPLETED if draw < 0.85 else S.NO_SHOW if draw < 0.93 else S.CANCELLED
+            booking.status = S.COMPLETED if draw < 0.85 else S.NO_SHOW if draw < 0.93 else S.CANCELLED
+    return [bookings[slot] for slot in slots if slot in bookings]
 
 
-def _give(rng: random.Random, slot: Slot, profile: Profile, cast: Cast, busy: dict) -> None:
-    slot.patient = profile
-    slot.condition = clinical.visit_condition(
+def _give(rng: random.Random, slot: Slot, profile: Profile, cast: Cast, busy: Busy) -> Booking:
+    condition = clinical.visit_condition(
         rng,
         age=profile.person.age,
         chronic=profile.chronic,
         specialty=cast.specialties.get(slot.doctor.pk, ""),
     )
     busy[slot.date][profile.pk].append(slot)
+    return Booking(slot, profile, condition)
 
 
-def _free_patient(rng: random.Random, slot: Slot, pool: Sequence[Profile], busy: dict) -> Profile | None:
+def _free_patient(rng: random.Random, slot: Slot, pool: Sequence[Profile], busy: Busy) -> Profile | None:
     day = busy[slot.date]
     for _ in range(12):  # usually a patient with nothing else that day
         candidate = rng.choice(pool)
@@ -319,7 +335,7 @@ def _minutes(rng: random.Random, low: int, high: int) -> datetime.timedelta:
 class Visit:
     """One finished encounter and what was done in it, before it is written."""
 
-    slot: Slot
+    booking: Booking
     appointment: Appointment
     encounter: Encounter
     observations: list[Observation] = field(default_factory=list)
@@ -357,27 +373,27 @@ class HistoryWriter:
         self.settings = billing_settings_get()
         self.seen: set[tuple[int, int]] = set()  # (patient, doctor) pairs already seen: follow-ups
 
-    def write(self, profiles: list[Profile], slots: list[Slot]) -> None:
+    def write(self, profiles: list[Profile], bookings: list[Booking]) -> None:
         allergies = self._allergies(profiles)
         visits: list[Visit] = []
         appointments = []
-        for slot in slots:
-            appointment = self._appointment(slot)
+        for booking in bookings:
+            appointment = self._appointment(booking)
             appointments.append(appointment)
             if appointment.status == S.COMPLETED:
-                visits.append(self._visit(slot, appointment, allergies.get(slot.patient.pk)))
+                visits.append(self._visit(booking, appointment, allergies.get(booking.patient.pk)))
         Allergy.objects.bulk_create(allergies.values())
         Appointment.objects.bulk_create(appointments)
         for visit in visits:
             visit.encounter.appointment = visit.appointment
         Encounter.objects.bulk_create([v.encounter for v in visits])
         self._children_save(visits)
-        invoices = sorted((v.invoice for v in visits if v.invoice), key=lambda invoice: invoice.issued_at)
+        invoices = sorted((v.invoice for v in visits if v.invoice), key=_issued_at)
         self._invoices_number(invoices)
         Invoice.objects.bulk_create(invoices)
         InvoiceLine.objects.bulk_create(self._flat(visits, "lines"))
         Payment.objects.bulk_create(self._flat(visits, "payments"))
-        written = {
+        written: dict[str, list[Any]] = {
             "allergies": list(allergies.values()),
             "appointments": appointments,
             "encounters": [v.encounter for v in visits],
@@ -391,16 +407,17 @@ class HistoryWriter:
             "invoice_lines": [line for v in visits for line in v.lines],
             "payments": [p for v in visits for p in v.payments],
         }
-        self._timestamps_backdate(written, first_day=slots[0].starts_at if slots else self.now)
+        first_day = bookings[0].slot.starts_at if bookings else self.now
+        self._timestamps_backdate(written, first_day=first_day)
         audit_record(
             acting_user=self.cast.admin,
             action="demo.history",
             resource="DemoHistory",
             detail={
                 "source": "seed_demo",
-                "from": slots[0].starts_at.isoformat() if slots else None,
+                "from": bookings[0].slot.starts_at.isoformat() if bookings else None,
                 "to": self.now.isoformat(),
-                "patient_ids": sorted({s.patient.pk for s in slots} | set(allergies)),
+                "patient_ids": sorted({b.patient.pk for b in bookings} | set(allergies)),
                 **{name: _id_summary(rows) for name, rows in written.items()},
             },
         )
@@ -421,15 +438,16 @@ class HistoryWriter:
             if p.allergy is not None
         }
 
-    def _appointment(self, slot: Slot) -> Appointment:
-        rng, status = self.rng, slot.status if slot.kind == "history" else S.BOOKED
+    def _appointment(self, booking: Booking) -> Appointment:
+        slot = booking.slot
+        rng, status = self.rng, booking.status if slot.kind == "history" else S.BOOKED
         appointment = Appointment(
-            patient_id=slot.patient.pk,
+            patient_id=booking.patient.pk,
             practitioner_user_id=slot.doctor.pk,
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
             status=status,
-            reason=slot.condition.reason,
+            reason=booking.condition.reason,
             booked_by_id=self.cast.receptionist.pk,
         )
         if status == S.NO_SHOW:
@@ -441,12 +459,12 @@ class HistoryWriter:
             appointment.cancel_reason = rng.choice(CANCEL_REASONS)
         return appointment
 
-    def _visit(self, slot: Slot, appointment: Appointment, allergy: Allergy | None) -> Visit:
-        rng, doctor = self.rng, slot.doctor
-        started = slot.starts_at + _minutes(rng, 0, 8)
+    def _visit(self, booking: Booking, appointment: Appointment, allergy: Allergy | None) -> Visit:
+        rng, doctor = self.rng, booking.slot.doctor
+        started = booking.slot.starts_at + _minutes(rng, 0, 8)
         ended = started + _minutes(rng, 10, 22)
         appointment.status_changed_at, appointment.status_changed_by_id = ended, doctor.pk
-        profile, condition = slot.patient, slot.condition
+        profile, condition = booking.patient, booking.condition
         encounter = Encounter(
             patient_id=profile.pk,
             practitioner_user_id=doctor.pk,
@@ -455,7 +473,7 @@ class HistoryWriter:
             ended_at=ended,
             reason=condition.reason,
         )
-        visit = Visit(slot, appointment, encounter)
+        visit = Visit(booking, appointment, encounter)
         measured = self._vitals(visit, started + _minutes(rng, 1, 4))
         secondary = [
             CONDITIONS[code]
@@ -465,7 +483,7 @@ class HistoryWriter:
         treated_all = [condition, *secondary]
         for treated in treated_all:
             kind = Diagnosis.Kind.PRIMARY if treated is condition else Diagnosis.Kind.SECONDARY
-            entry = icd10_lookup(treated.code)
+            entry = clinical.icd10_entry(treated.code)
             visit.diagnoses.append(
                 Diagnosis(
                     encounter=encounter,
@@ -483,7 +501,8 @@ class HistoryWriter:
         prescribed_at = started + (ended - started) * 3 / 4
         for _, rx in prescribed:
             visit.prescriptions.append(
-                rx.prescription(
+                clinical.rx_prescription(
+                    rx,
                     encounter=encounter,
                     patient_id=profile.pk,
                     prescriber_id=doctor.pk,
@@ -495,7 +514,7 @@ class HistoryWriter:
         procedure = ""
         if condition.procedure and rng.random() < condition.procedure[1]:
             procedure = condition.procedure[0]
-        entry = icd10_lookup(condition.code)
+        entry = clinical.icd10_entry(condition.code)
         sections = clinical.note_sections(
             rng,
             condition=condition,
@@ -503,7 +522,7 @@ class HistoryWriter:
             secondary=[(d.icd10_code, d.description) for d in visit.diagnoses[1:]],
             vitals_summary=clinical.vitals_text(measured),
             prescriptions=[rx for _, rx in prescribed],
-            lab_names=[getattr(item, "short_name", item.name) for item in lab_items],
+            lab_names=[item.short_name if isinstance(item, LabTest) else item.name for item in lab_items],
             procedure_name=self.prices[procedure].name if procedure else "",
         )
         visit.note = ClinicalNote(
@@ -521,7 +540,10 @@ class HistoryWriter:
 
     def _vitals(self, visit: Visit, at: datetime.datetime) -> dict[str, Decimal]:
         typed = clinical.vital_signs(
-            self.rng, patient=visit.slot.patient.person, signs=visit.slot.condition.signs, units=self.units
+            self.rng,
+            patient=visit.booking.patient.person,
+            signs=visit.booking.condition.signs,
+            units=self.units,
         )
         measured = {code: vitals.vital_measure(code, value, unit) for code, (value, unit) in typed.items()}
         bmi = vitals.bmi_measure(
@@ -531,7 +553,7 @@ class HistoryWriter:
         for code, measurement in [*measured.items(), (vitals.BMI, bmi)]:
             rows[code] = Observation(
                 encounter=visit.encounter,
-                patient_id=visit.slot.patient.pk,
+                patient_id=visit.booking.patient.pk,
                 loinc_code=code,
                 value=measurement.value,
                 unit=measurement.vital.unit,
@@ -545,13 +567,15 @@ class HistoryWriter:
         visit.bmi_sources = (rows[vitals.WEIGHT], rows[vitals.HEIGHT])
         return {code: row.value for code, row in rows.items()}
 
-    def _labs(self, visit: Visit, treated: list[Condition], ordered_at: datetime.datetime) -> list:
-        rng, now, sex = self.rng, self.now, visit.slot.patient.person.sex
+    def _labs(
+        self, visit: Visit, treated: list[Condition], ordered_at: datetime.datetime
+    ) -> list[LabPanel | LabTest]:
+        rng, now, sex = self.rng, self.now, visit.booking.patient.person.sex
         ranges: dict[str, tuple[str, str]] = {}
         for condition in treated:
             ranges.update(condition.lab_ranges)
             ranges.update(condition.lab_ranges_by_sex.get(sex, {}))
-        items = []
+        items: list[LabPanel | LabTest] = []
         for condition in treated:
             for code, chance in condition.labs:
                 item, tests = clinical.lab_tests(code)
@@ -564,8 +588,8 @@ class HistoryWriter:
                 for test in tests:
                     order = LabOrder(
                         encounter=visit.encounter,
-                        patient_id=visit.slot.patient.pk,
-                        ordered_by_id=visit.slot.doctor.pk,
+                        patient_id=visit.booking.patient.pk,
+                        ordered_by_id=visit.booking.slot.doctor.pk,
                         ordered_at=ordered_at,
                         test_code=test.code,
                         test_name=test.name,
@@ -597,7 +621,15 @@ class HistoryWriter:
         start = local_to_utc(date=morning, time=datetime.time(8, 0), zone=self.zone)
         return start + _minutes(self.rng, 0, 90)
 
-    def _result(self, order, test, sex, ranges, entered, verified) -> LabResult:
+    def _result(
+        self,
+        order: LabOrder,
+        test: LabTest,
+        sex: str,
+        ranges: Mapping[str, tuple[str, str]],
+        entered: datetime.datetime,
+        verified: datetime.datetime,
+    ) -> LabResult:
         value = clinical.lab_value(self.rng, test, sex=sex, ranges=ranges)
         reference = test.reference_for(sex)
         result = LabResult(
@@ -620,10 +652,15 @@ class HistoryWriter:
         return result
 
     def _invoice(
-        self, visit: Visit, ended: datetime.datetime, lab_items: list, procedure: str, rxs: list
+        self,
+        visit: Visit,
+        ended: datetime.datetime,
+        lab_items: list[LabPanel | LabTest],
+        procedure: str,
+        rxs: list[clinical.Rx],
     ) -> None:
         rng, desk = self.rng, self.cast.receptionist.pk
-        follow_up = (visit.slot.patient.pk, visit.slot.doctor.pk) in self.seen
+        follow_up = (visit.booking.patient.pk, visit.booking.slot.doctor.pk) in self.seen
         codes = ["FOLLOWUP" if follow_up else "CONSULT"]
         codes += [clinical.lab_price_code(item.code) for item in lab_items]
         codes += [procedure] if procedure else []
@@ -631,7 +668,7 @@ class HistoryWriter:
         issued = ended + _minutes(rng, 2, 10)
         invoice = Invoice(
             encounter=visit.encounter,
-            patient_id=visit.slot.patient.pk,
+            patient_id=visit.booking.patient.pk,
             status=Invoice.Status.ISSUED,
             currency=self.settings.currency,
             created_by_id=desk,
@@ -688,10 +725,12 @@ class HistoryWriter:
         links = []
         for visit in visits:
             bmi = visit.observations[-1]
-            links += [through(from_observation_id=bmi.pk, to_observation_id=o.pk) for o in visit.bmi_sources]
+            links += [
+                through(from_observation_id=bmi.pk, to_observation_id=o.pk) for o in visit.bmi_sources or ()
+            ]
         through.objects.bulk_create(links)
         Diagnosis.objects.bulk_create(self._flat(visits, "diagnoses"))
-        ClinicalNote.objects.bulk_create([v.note for v in visits])
+        ClinicalNote.objects.bulk_create([v.note for v in visits if v.note is not None])
         Prescription.objects.bulk_create(self._flat(visits, "prescriptions"))
         LabOrder.objects.bulk_create(self._flat(visits, "lab_orders"))
         LabResult.objects.bulk_create([result for visit in visits for _, result in visit.lab_results])
@@ -707,7 +746,7 @@ class HistoryWriter:
         taken = set(Invoice.objects.exclude(number=None).values_list("number", flat=True))
         prefix = self.settings.invoice_prefix
         for invoice in invoices:
-            year = invoice.issued_at.astimezone(self.zone).year
+            year = _issued_at(invoice).astimezone(self.zone).year
             while True:
                 counters[year] = counters.get(year, 0) + 1
                 if counters[year] >= 10**SEQUENCE_DIGITS:
@@ -754,7 +793,12 @@ class HistoryWriter:
             rows = written[name]
             if rows:
                 ids = [row.pk for row in rows]
-                model.objects.filter(pk__gte=min(ids), pk__lte=max(ids)).update(**values)
+                model._default_manager.filter(pk__gte=min(ids), pk__lte=max(ids)).update(**values)
+
+
+def _issued_at(invoice: Invoice) -> datetime.datetime:
+    assert invoice.issued_at is not None, "the history's invoices are all issued"
+    return invoice.issued_at
 
 
 def _id_summary(rows: Sequence[Any]) -> dict[str, int | None]:
@@ -771,7 +815,8 @@ def _payment_reference(rng: random.Random, method: str) -> str:
 # Through the services
 
 
-def _book(cast: Cast, slot: Slot, patient: Patient) -> Appointment:
+def _book(cast: Cast, booking: Booking, patient: Patient) -> Appointment:
+    slot = booking.slot
     return appointment_book(
         acting_user=cast.receptionist,
         patient=patient,
@@ -779,7 +824,7 @@ def _book(cast: Cast, slot: Slot, patient: Patient) -> Appointment:
         local_date=slot.date,
         local_time=slot.local_time,
         duration_minutes=int((slot.ends_at - slot.starts_at) / MINUTE),
-        reason=slot.condition.reason,
+        reason=booking.condition.reason,
     )
 
 
@@ -849,7 +894,9 @@ def _results_review(cast: Cast, now: datetime.datetime) -> None:
     note = ClinicalNote.objects.filter(
         encounter_id=result.order.encounter_id, status=ClinicalNote.Status.SIGNED
     ).first()
-    doctor = next((d for d in cast.doctors if note is not None and d.pk == note.author_id), None)
+    if note is None:
+        return
+    doctor = next((d for d in cast.doctors if d.pk == note.author_id), None)
     if doctor is None:
         return
     results = LabResult.objects.filter(order__encounter_id=note.encounter_id, verified_at__isnull=False)

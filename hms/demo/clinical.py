@@ -25,9 +25,9 @@ from hms.demo.data.conditions import (
     ChronicRisk,
     Condition,
 )
-from hms.demo.data.drugs import DRUGS, ByAge, PerKg, Regimen
+from hms.demo.data.drugs import DRUGS, ByAge, Dose, PerKg, Regimen
 from hms.encounters import vitals
-from hms.encounters.icd10 import icd10_lookup
+from hms.encounters.icd10 import Icd10Code, icd10_lookup
 from hms.orders.lab_catalogue import LabPanel, LabTest, catalogue_lookup, catalogue_tests
 from hms.orders.models import Prescription
 from hms.patients.normalise import name_normalise
@@ -35,37 +35,27 @@ from hms.patients.normalise import name_normalise
 D = Decimal
 
 
-@dataclass(frozen=True)
-class Rx:
-    """One prescription as the doctor writes it for one patient."""
+Rx = Regimen[Decimal]  # a drug as prescribed for one patient: its dose settled
 
-    drug_name: str
-    dose: Decimal
-    dose_unit: str
-    route: str
-    frequency: str
-    duration_days: int | None
-    instructions: str = ""
-    price_code: str = ""  # the hospital pharmacy's item, when it is dispensed there
 
-    @property
-    def text(self) -> str:
-        course = f" for {self.duration_days} days" if self.duration_days else ""
-        dose = f"{self.dose.normalize():f}"
-        return f"{self.drug_name} {dose} {self.dose_unit} {self.route} {self.frequency}{course}"
+def rx_text(rx: Rx) -> str:
+    """The prescription as a note's plan says it: "Amoxicillin 500 mg oral TDS for 7 days"."""
+    course = f" for {rx.duration_days} days" if rx.duration_days else ""
+    return f"{rx.drug_name} {rx.dose.normalize():f} {rx.dose_unit} {rx.route} {rx.frequency}{course}"
 
-    def prescription(self, **fields: Any) -> Prescription:
-        """An unsaved Prescription row of this Rx; `fields` add the rest (patient, prescriber...)."""
-        return Prescription(
-            drug_name=self.drug_name,
-            dose=self.dose,
-            dose_unit=self.dose_unit,
-            route=self.route,
-            frequency=self.frequency,
-            duration_days=self.duration_days,
-            instructions=self.instructions,
-            **fields,
-        )
+
+def rx_prescription(rx: Rx, **fields: Any) -> Prescription:
+    """An unsaved Prescription row of `rx`; `fields` add the rest (patient, prescriber...)."""
+    return Prescription(
+        drug_name=rx.drug_name,
+        dose=rx.dose,
+        dose_unit=rx.dose_unit,
+        route=rx.route,
+        frequency=rx.frequency,
+        duration_days=rx.duration_days,
+        instructions=rx.instructions,
+        **fields,
+    )
 
 
 @dataclass(frozen=True)
@@ -85,8 +75,8 @@ class Person:
 def rx_for(drug: str, patient: Person) -> Rx:
     """The DRUGS entry `drug` as prescribed for `patient`: the child's regimen for a child, if any."""
     entry = DRUGS[drug]
-    regimen: Regimen = entry.child if entry.child is not None and not patient.is_adult else entry.adult
-    return Rx(
+    regimen = entry.child if entry.child is not None and not patient.is_adult else entry.adult
+    return Regimen(
         regimen.drug_name,
         _dose(regimen.dose, patient),
         regimen.dose_unit,
@@ -98,7 +88,7 @@ def rx_for(drug: str, patient: Person) -> Rx:
     )
 
 
-def _dose(dose: Decimal | PerKg | ByAge, patient: Person) -> Decimal:
+def _dose(dose: Dose, patient: Person) -> Decimal:
     if isinstance(dose, PerKg):
         by_weight = _round_to(dose.mg_per_kg * patient.weight_kg, dose.step)
         return max(D(dose.step), min(D(dose.most), by_weight))
@@ -109,6 +99,13 @@ def _dose(dose: Decimal | PerKg | ByAge, patient: Person) -> Decimal:
 
 def _round_to(value: Decimal, step: int) -> Decimal:
     return (value / step).quantize(D(1), rounding=ROUND_HALF_UP) * step
+
+
+def icd10_entry(code: str) -> Icd10Code:
+    """The ICD-10-CM entry of a demo condition's code (demo_content_problems checks they all exist)."""
+    entry = icd10_lookup(code)
+    assert entry is not None, code
+    return entry
 
 
 def lab_price_code(code: str) -> str:
@@ -323,7 +320,7 @@ def note_sections(
         assessment += " Also: " + "; ".join(f"{text} ({code})" for code, text in secondary) + "."
     plan = []
     if prescriptions:
-        plan.append("Prescribed: " + "; ".join(rx.text for rx in prescriptions) + ".")
+        plan.append("Prescribed: " + "; ".join(rx_text(rx) for rx in prescriptions) + ".")
     if lab_names:
         plan.append("Tests: " + ", ".join(lab_names) + ".")
     plan.append(condition.plan)
@@ -364,7 +361,7 @@ def demo_content_problems(*, price_codes: set[str]) -> list[str]:
     for key in DRUGS:
         for patient in samples:
             rx = rx_for(key, patient)
-            row = rx.prescription(prescriber_id=1)
+            row = rx_prescription(rx, prescriber_id=1)
             try:
                 row.full_clean(
                     exclude=["encounter", "patient", "starts_at", "ends_at"], validate_constraints=False

@@ -20,6 +20,7 @@ from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.audit.services import audit_record
 from hms.billing.models import PriceListItem
 from hms.billing.services import billing_settings_get, billing_settings_update, price_item_create
+from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
 from hms.patients.models import MrnCounter, Patient
 from hms.patients.normalise import name_normalise
@@ -73,8 +74,8 @@ def demo_seed(
         hospital = hospitals[code]
         summary.patients_created += _seed_patients(hospital, _hospital_admin(hospital), patients_per_hospital)
         with hospital_context(hospital):
-            admin = User.objects.select_related("hospital").filter(hospital=hospital, role=Role.ADMIN)
-            admin = admin.order_by("username").first()
+            admins = User.objects.select_related("hospital").filter(hospital=hospital, role=Role.ADMIN)
+            admin = admins.order_by("username").first()
             if admin is not None:
                 _staff_seed(code, admin)
                 _billing_seed(code, admin)
@@ -133,11 +134,16 @@ def _password_hash(password: str, users: list[User]) -> str:
 
 def _hospital_admin(hospital: Hospital) -> User:
     """The user recorded as registering the demo patients: the hospital's admin, else its first staff."""
-    return (
+    user = (
         User.objects.filter(hospital=hospital, role=Role.ADMIN).order_by("id").first()
         or User.objects.filter(hospital=hospital).exclude(role=Role.PATIENT).order_by("id").first()
         or User.objects.filter(role=Role.SUPERADMIN).order_by("id").first()
     )
+    if user is None:  # the demo users include a superadmin: only a changed DEMO_USERS gets here
+        raise ApplicationError(
+            f"{hospital.code} has no administrator, staff or superadmin to register patients."
+        )
+    return user
 
 
 def _hospital_users(code: str) -> list[tuple[DemoUser, User]]:

@@ -4,6 +4,7 @@ hms.demo.clinical.demo_content_problems before the seed writes anything)."""
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 D = Decimal
 
@@ -25,12 +26,17 @@ class ByAge:
     older: Decimal
 
 
+Dose = Decimal | PerKg | ByAge
+DoseT = TypeVar("DoseT", bound=Dose, covariant=True)
+
+
 @dataclass(frozen=True)
-class Regimen:
-    """A prescription as the doctor writes it, its dose fixed or by the patient's weight or age."""
+class Regimen(Generic[DoseT]):
+    """A prescription as the doctor writes it: in DRUGS its dose may go by the patient's weight or
+    age; a Regimen[Decimal] is one prescribed for one patient (hms.demo.clinical.rx_for)."""
 
     drug_name: str
-    dose: Decimal | PerKg | ByAge
+    dose: DoseT
     dose_unit: str
     route: str
     frequency: str
@@ -41,8 +47,8 @@ class Regimen:
 
 @dataclass(frozen=True)
 class Drug:
-    adult: Regimen
-    child: Regimen | None = None  # for children (under 12, or under 40 kg), when not the adult's
+    adult: Regimen[Dose]
+    child: Regimen[Dose] | None = None  # for children (under 12, or under 40 kg), when not the adult's
 
 
 PARACETAMOL = Regimen(
