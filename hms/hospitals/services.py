@@ -1,11 +1,11 @@
-"""Changes to registry rows other than provisioning (which lives in hms.tenancy.provisioning)."""
+"""Changes to registry rows other than provisioning (which is the tenancy engine's)."""
 
 from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
 
-_ALLOWED = {
-    Hospital.Status.ACTIVE: {Hospital.Status.SUSPENDED, Hospital.Status.ARCHIVED},
-    Hospital.Status.SUSPENDED: {Hospital.Status.ACTIVE, Hospital.Status.ARCHIVED},
+_ALLOWED: dict[str, frozenset[str]] = {
+    Hospital.Status.ACTIVE: frozenset({Hospital.Status.SUSPENDED, Hospital.Status.ARCHIVED}),
+    Hospital.Status.SUSPENDED: frozenset({Hospital.Status.ACTIVE, Hospital.Status.ARCHIVED}),
 }
 
 
@@ -13,7 +13,7 @@ def hospital_set_status(*, hospital: Hospital, status: str) -> Hospital:
     """Suspend, reactivate or archive a hospital whose database is complete."""
     if status == hospital.status:
         return hospital
-    if status not in _ALLOWED.get(hospital.status, set()):
+    if status not in _ALLOWED.get(hospital.status, frozenset()):
         raise ApplicationError(
             f"A {hospital.status} hospital cannot become {status}."
             + (

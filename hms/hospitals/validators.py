@@ -5,7 +5,7 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 
-from hms.tenancy.codes import is_valid_hospital_code
+from hms.hospitals.codes import is_valid_hospital_code
 
 
 def validate_code(value: str) -> None:

@@ -1,15 +1,21 @@
-"""Platform admin for the registry; creating a hospital here provisions its database."""
+"""Platform admin for the hospital registry; creating a hospital here provisions its database.
+
+It lives in the engine, not in hms.hospitals, because it calls provisioning: the registry
+imports nothing from the engine. Its pages keep the model's URLs (/admin/hospitals/hospital/).
+"""
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
 from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
 from hms.hospitals.services import hospital_set_status
+from hms.tenancy.exceptions import TenancyError
 from hms.tenancy.provisioning import hospital_provision
 
 
@@ -27,7 +33,7 @@ class HospitalCreationForm(forms.ModelForm):
             self.instance = hospital_provision(
                 code=cleaned["code"], name=cleaned["name"], time_zone=cleaned["time_zone"]
             )
-        except ApplicationError as exc:
+        except TenancyError as exc:
             raise ValidationError(exc.message) from exc
         return cleaned
 
@@ -60,19 +66,19 @@ class HospitalAdmin(admin.ModelAdmin):
 
     def get_form(
         self, request: HttpRequest, obj: Hospital | None = None, change: bool = False, **kwargs: Any
-    ) -> Any:
+    ) -> "type[forms.ModelForm[Hospital]]":
         if obj is None:
             kwargs["form"] = HospitalCreationForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Hospital | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Hospital | None = None) -> tuple[str, ...]:
         if obj is None:
-            return list(CREATION_FIELDS)
-        return ["code", *EDITABLE_FIELDS, *RECORDED_FIELDS]
+            return CREATION_FIELDS
+        return ("code", *EDITABLE_FIELDS, *RECORDED_FIELDS)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Hospital | None = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Hospital | None = None) -> tuple[str, ...]:
         # Only the name and time zone are edited here; the rest is changed by services.
-        return [] if obj is None else ["code", *RECORDED_FIELDS]
+        return () if obj is None else ("code", *RECORDED_FIELDS)
 
     def changeform_view(
         self,
@@ -80,14 +86,20 @@ class HospitalAdmin(admin.ModelAdmin):
         object_id: str | None = None,
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
-    ) -> Any:
+    ) -> HttpResponse:
         if object_id is None:
             # Not inside the admin's usual transaction: provisioning commits its own steps,
-            # so a crash mid-way leaves a PROVISIONING hospital that a rerun finishes.
-            return self._changeform_view(request, object_id, form_url, extra_context)
+            # so a crash mid-way leaves a PROVISIONING hospital that a rerun finishes. What
+            # changeform_view runs inside that transaction is this (undeclared) method.
+            response: HttpResponse = self._changeform_view(  # type: ignore[attr-defined]
+                request, object_id, form_url, extra_context
+            )
+            return response
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def save_model(self, request: HttpRequest, obj: Hospital, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Hospital, form: "forms.ModelForm[Hospital]", change: bool
+    ) -> None:
         if change:
             obj.save(update_fields=[*EDITABLE_FIELDS, "updated_at"])
         # A new hospital was provisioned (and saved) while the form was validated.
@@ -96,14 +108,14 @@ class HospitalAdmin(admin.ModelAdmin):
         return False  # hospitals are archived, never deleted
 
     @admin.action(description="Suspend selected hospitals")
-    def suspend(self, request: HttpRequest, queryset: Any) -> None:
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Hospital]) -> None:
         self._set_status(request, queryset, Hospital.Status.SUSPENDED)
 
     @admin.action(description="Reactivate selected hospitals")
-    def reactivate(self, request: HttpRequest, queryset: Any) -> None:
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Hospital]) -> None:
         self._set_status(request, queryset, Hospital.Status.ACTIVE)
 
-    def _set_status(self, request: HttpRequest, queryset: Any, status: str) -> None:
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Hospital], status: str) -> None:
         for hospital in queryset:
             try:
                 hospital_set_status(hospital=hospital, status=status)

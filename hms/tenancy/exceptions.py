@@ -1,10 +1,19 @@
-"""Errors raised by the tenancy engine."""
+"""Errors raised by the tenancy engine.
 
-from hms.core.exceptions import ApplicationError
+Deliberately not ApplicationErrors: views catch those and show them beside a form, and
+these (no hospital selected, a write across hospitals, a read-only hospital) must reach
+HospitalMiddleware or the command that set the context, never a form.
+"""
 
 
-class TenancyError(ApplicationError):
+class TenancyError(Exception):
+    """A failure of the hospital engine; `message` is safe to show to an operator."""
+
     code = "tenancy_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class NoHospitalSelected(TenancyError):

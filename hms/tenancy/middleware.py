@@ -5,21 +5,27 @@ code must name an ACTIVE hospital the user belongs to (a SUPERADMIN may enter an
 an unknown code and another hospital's code answer the same 404. A hospital whose
 database is behind the current schema is refused with 503 until it is migrated; one
 migrated past this code is served only if the code can run on it (hms.tenancy.upgrades).
+While the page runs, the hospital's time zone is Django's current time zone, so pages and
+forms show and read the hospital's wall-clock time without wrapping anything themselves.
 """
 
 import logging
 import re
+import zoneinfo
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from hms.hospitals.models import Hospital
 from hms.tenancy.codes import is_valid_hospital_code
 from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import ConnectionLimitReached, HospitalReadOnly
+from hms.tenancy.http import HospitalRequest
 from hms.tenancy.schema import current_fingerprint
 from hms.tenancy.upgrades import Relation, newer_release_seen, relation_to_code
 
@@ -66,9 +72,13 @@ class HospitalMiddleware:
             return refused
         if hospital.read_only and request.method not in SAFE_METHODS:
             return _read_only_response(request, hospital)
-        request.hospital = hospital  # type: ignore[attr-defined]
+        cast(HospitalRequest, request).hospital = hospital
         try:
-            with hospital_context(hospital) as tenant:
+            # override() restores the time zone that was active before, even if the view raises.
+            with (
+                hospital_context(hospital) as tenant,
+                timezone.override(zoneinfo.ZoneInfo(hospital.time_zone)),
+            ):
                 _connect(tenant.alias)
                 return self.get_response(request)
         except (ConnectionLimitReached, OperationalError) as exc:

@@ -14,13 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db import connections as db_connections
 
-from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
 from hms.hospitals.validators import validate_time_zone
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.backends import StorageBackend, storage_for
 from hms.tenancy.codes import validate_hospital_code
-from hms.tenancy.exceptions import DatabaseExists, ProvisioningError, StorageError
+from hms.tenancy.exceptions import DatabaseExists, ProvisioningError, StorageError, TenancyError
 from hms.tenancy.placement import server_choose
 from hms.tenancy.schema import current_fingerprint, migrate_database
 from hms.tenancy.upgrades import schema_record_current
@@ -36,7 +35,8 @@ def hospital_provision(*, code: str, name: str, time_zone: str = "UTC") -> Hospi
     name = (name or "").strip()
     if not name:
         raise ProvisioningError("A hospital needs a name.")
-    if len(name) > Hospital._meta.get_field("name").max_length:
+    longest = Hospital._meta.get_field("name").max_length
+    if longest is not None and len(name) > longest:
         raise ProvisioningError("The hospital name is too long (200 characters at most).")
     try:
         validate_time_zone(time_zone)
@@ -185,7 +185,7 @@ def _resumable(code: str, cause: Exception) -> Hospital:
         return existing
     if existing is not None:
         raise ProvisioningError(f"Hospital {code} already exists.") from cause
-    if isinstance(cause, ApplicationError):
+    if isinstance(cause, TenancyError):  # no server has room, say: its message is for the operator
         raise ProvisioningError(cause.message) from cause
     raise ProvisioningError(f"Could not register hospital {code}: {cause}") from cause
 

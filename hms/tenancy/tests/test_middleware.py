@@ -9,12 +9,16 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse
 from django.urls import include, path
+from django.utils import timezone
 
 from hms.accounts.models import Role
+from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
 from hms.patients.models import Patient
 from hms.tenancy import connections as tenant_connections
+from hms.tenancy import middleware
 from hms.tenancy.context import current_tenant, current_tenant_or_none, hospital_context
+from hms.tenancy.exceptions import CrossHospitalWrite, NoHospitalSelected, TenancyError
 from hms.tenancy.middleware import SCHEMA_RETRY_AFTER_SECONDS
 from hms.tenancy.schema import current_fingerprint
 
@@ -39,11 +43,43 @@ def _failing_view(request, hospital_code):
     raise ViewFailed("the view broke")
 
 
+def _time_zone_view(request, hospital_code):
+    seen_in_view.append(timezone.get_current_timezone_name())
+    return HttpResponse(timezone.get_current_timezone_name())
+
+
+def _new_patient() -> None:
+    Patient.objects.create(mrn="NEW-1", given_name="N", family_name="New", birth_date="1990-01-01")
+
+
+def _patient_of_another_hospital_saved_here() -> None:
+    with hospital_context("DMC001"):
+        patient = Patient.objects.get()
+    patient.given_name = "Moved"
+    patient.save()
+
+
+_WRITES = {"patient": _new_patient, "cross": _patient_of_another_hospital_saved_here}
+
+
+def _form_view(request, hospital_code=None):
+    """Saves the way the clinical views do: an ApplicationError is shown beside the form (400)."""
+    try:
+        _WRITES[request.GET["write"]]()
+    except ApplicationError as error:
+        seen_in_view.append("form error")
+        return HttpResponse(error.message, status=400)
+    return HttpResponse("saved")
+
+
 urlpatterns = [
-    path("", include("hms.accounts.urls")),
     path("h/<str:hospital_code>/", _report_view),
     path("h/<str:hospital_code>/report/", _report_view),
     path("h/<str:hospital_code>/boom/", _failing_view),
+    path("h/<str:hospital_code>/time-zone/", _time_zone_view),
+    path("h/<str:hospital_code>/form/", _form_view),
+    path("outside/form/", _form_view),
+    path("", include("config.urls")),  # the rest, for the links the refusal pages show
 ]
 
 
@@ -334,3 +370,80 @@ def test_a_database_damaged_under_a_page_answers_503_and_other_hospitals_go_on(c
     assert b"busy or unreachable" in response.content
     login("dmc_doctor", hospital=hospitals["DMC001"])
     assert client.get("/h/DMC001/").status_code == 200
+
+
+# --- tenancy errors reach the middleware, never a form -----------------------------------
+
+
+def test_tenancy_errors_are_not_application_errors():
+    """Views catch ApplicationError to show it beside a form; these must get past them."""
+    assert not issubclass(TenancyError, ApplicationError)
+    error = CrossHospitalWrite("written elsewhere")
+    assert (error.message, error.code) == ("written elsewhere", "cross_hospital_write")
+
+
+@pytest.mark.django_db
+def test_a_write_with_no_hospital_selected_is_not_shown_as_a_form_error(client, login, probe_urls):
+    login("root", role=Role.SUPERADMIN)
+    with pytest.raises(NoHospitalSelected):
+        client.post("/outside/form/?write=patient")
+    assert probe_urls == []  # the view's `except ApplicationError` never saw it
+
+
+@pytest.mark.django_db
+def test_a_write_across_hospitals_is_not_shown_as_a_form_error(client, hospitals, login, probe_urls):
+    login("root", role=Role.SUPERADMIN)
+    with pytest.raises(CrossHospitalWrite):
+        client.post("/h/TH001/form/?write=cross")
+    assert probe_urls == []
+    with hospital_context("DMC001"):
+        assert Patient.objects.get().given_name == "P"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_write_refused_by_a_read_only_hospital_answers_the_read_only_503(
+    client, hospitals, login, probe_urls, monkeypatch, method
+):
+    """The router's HospitalReadOnly passes the view's form handling and the middleware answers it.
+
+    A read-only hospital serves GETs, so a page that writes on a GET meets the router. A POST
+    is refused before its view runs; here that early refusal is switched off, so the POST's
+    write meets the router too, as any write that gets past it would.
+    """
+    login("th_doctor", hospital=hospitals["TH001"])
+    Hospital.objects.filter(code="TH001").update(read_only=True)
+    monkeypatch.setattr(middleware, "SAFE_METHODS", ("GET", "HEAD", "OPTIONS", "POST"))
+    response = getattr(client, method)("/h/TH001/form/?write=patient")
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(SCHEMA_RETRY_AFTER_SECONDS)
+    assert b"being moved" in response.content
+    assert probe_urls == []
+    with hospital_context("TH001"):
+        assert not Patient.objects.filter(mrn="NEW-1").exists()
+
+
+# --- the hospital's time zone is the current one while its page runs ---------------------
+
+
+@pytest.mark.django_db
+def test_a_page_runs_in_its_hospitals_time_zone_and_the_zone_is_restored_after(
+    client, make_hospital, login, probe_urls, settings
+):
+    dhaka = make_hospital("DHK01", time_zone="Asia/Dhaka")
+    make_hospital("LON01", time_zone="Europe/London")
+    login("root", role=Role.SUPERADMIN)
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+    assert client.get("/h/DHK01/time-zone/").content == dhaka.time_zone.encode()
+    assert client.get("/h/LON01/time-zone/").content == b"Europe/London"
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+    # Whatever was active before the request is active again after it, even if the view fails.
+    with timezone.override("America/New_York"):
+        assert client.get("/h/DHK01/time-zone/").content == b"Asia/Dhaka"
+        assert timezone.get_current_timezone_name() == "America/New_York"
+        with pytest.raises(ViewFailed):
+            client.get("/h/DHK01/boom/")
+        assert timezone.get_current_timezone_name() == "America/New_York"
+    assert probe_urls == ["Asia/Dhaka", "Europe/London", "Asia/Dhaka", "DHK01"]

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hms.core.exceptions import ApplicationError
+from hms.tenancy.exceptions import TenancyError
 from hms.tenancy.provisioning import hospital_provision, spares_wait
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             hospital = hospital_provision(
                 code=options["code"], name=options["name"], time_zone=options["timezone"]
             )
-        except ApplicationError as exc:
+        except TenancyError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
             self.style.SUCCESS(

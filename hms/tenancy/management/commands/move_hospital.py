@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hms.core.exceptions import ApplicationError
+from hms.tenancy.exceptions import TenancyError
 from hms.tenancy.moving import hospital_move, hospital_move_abort
 
 
@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 grace_seconds=options["grace"],
                 progress=self.stdout.write,
             )
-        except ApplicationError as exc:
+        except TenancyError as exc:
             raise CommandError(exc.message) from exc
         for label, rows in sorted(report.rows.items()):
             self.stdout.write(f"  {label:<32} {rows:>9} rows")
