@@ -26,8 +26,8 @@ def ordered(user, encounter, code="718-7", **kwargs):
     return services.lab_order_create(acting_user=user, encounter_id=encounter.pk, test_code=code, **kwargs)[0]
 
 
-def resulted(people, encounter, value, code="718-7", unit=""):
-    """An order collected and resulted by the nurse; returns the result."""
-    order = ordered(people.doctor, encounter, code)
-    services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
-    return services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value=value, unit=unit)
+def resulted(doctor, nurse, encounter, value, code="718-7", unit=""):
+    """An order by the doctor, collected and resulted by the nurse; returns the result."""
+    order = ordered(doctor, encounter, code)
+    services.lab_order_collect(acting_user=nurse, order_id=order.pk)
+    return services.lab_result_enter(acting_user=nurse, order_id=order.pk, value=value, unit=unit)

@@ -43,13 +43,13 @@ def _run_at_once(work, arguments):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_results_entered_at_the_same_moment_keep_one(people, clinic):
+def test_results_entered_at_the_same_moment_keep_one(doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
-        services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
+        order = ordered(doctor, encounter)
+        services.lab_order_collect(acting_user=nurse, order_id=order.pk)
 
     results, errors = _run_at_once(
-        lambda value: services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value=value),
+        lambda value: services.lab_result_enter(acting_user=nurse, order_id=order.pk, value=value),
         [str(12 + n) for n in range(THREADS)],
     )
 
@@ -62,14 +62,14 @@ def test_results_entered_at_the_same_moment_keep_one(people, clinic):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_corrections_made_at_the_same_moment_keep_one(people, clinic):
+def test_corrections_made_at_the_same_moment_keep_one(doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        first = resulted(people, clinic.encounter, "13")
-        services.lab_result_verify(acting_user=people.doctor, result_id=first.pk)
+        first = resulted(doctor, nurse, encounter, "13")
+        services.lab_result_verify(acting_user=doctor, result_id=first.pk)
 
     results, errors = _run_at_once(
         lambda value: services.lab_result_correct(
-            acting_user=people.nurse, result_id=first.pk, value=value, reason="recount"
+            acting_user=nurse, result_id=first.pk, value=value, reason="recount"
         ),
         [str(10 + n) for n in range(THREADS)],
     )

@@ -22,11 +22,11 @@ def _nothing_ordered():
 
 
 @pytest.mark.django_db
-def test_a_doctor_orders_a_test_in_an_encounter_and_it_is_audited(people, clinic):
+def test_a_doctor_orders_a_test_in_an_encounter_and_it_is_audited(doctor, encounter, patient):
     with hospital_context("DMC001"):
         [order] = services.lab_order_create(
-            acting_user=people.doctor,
-            encounter_id=clinic.encounter.pk,
+            acting_user=doctor,
+            encounter_id=encounter.pk,
             test_code=" 2823-3 ",
             priority="urgent",
             clinical_note="on furosemide",
@@ -43,13 +43,13 @@ def test_a_doctor_orders_a_test_in_an_encounter_and_it_is_audited(people, clinic
     )
     assert stored.test_name.startswith("Potassium")
     assert (stored.patient_id, stored.ordered_by_id, stored.clinical_note) == (
-        clinic.patient.pk,
-        people.doctor.pk,
+        patient.pk,
+        doctor.pk,
         "on furosemide",
     )
     assert (event.action, event.patient_id, event.client_address) == (
         "lab_order.create",
-        clinic.patient.pk,
+        patient.pk,
         "10.1.1.1",
     )
     assert event.detail["order_ids"] == [order.pk]
@@ -57,11 +57,9 @@ def test_a_doctor_orders_a_test_in_an_encounter_and_it_is_audited(people, clinic
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", ["58410-2", "CBC", "cbc"])
-def test_a_panel_makes_one_order_per_member_test(people, clinic, code):
+def test_a_panel_makes_one_order_per_member_test(doctor, encounter, code):
     with hospital_context("DMC001"):
-        orders = services.lab_order_create(
-            acting_user=people.doctor, encounter_id=clinic.encounter.pk, test_code=code
-        )
+        orders = services.lab_order_create(acting_user=doctor, encounter_id=encounter.pk, test_code=code)
         stored = list(LabOrder.objects.order_by("id"))
         event = AuditEvent.objects.get()
     members = list(PANELS["58410-2"].members)
@@ -80,26 +78,26 @@ def test_a_panel_makes_one_order_per_member_test(people, clinic, code):
         ("718-7", "whenever", "priority"),
     ],
 )
-def test_unknown_tests_and_priorities_are_refused(people, clinic, code, priority, field):
+def test_unknown_tests_and_priorities_are_refused(doctor, encounter, code, priority, field):
     with hospital_context("DMC001"):
         with pytest.raises(ApplicationError) as raised:
             services.lab_order_create(
-                acting_user=people.doctor, encounter_id=clinic.encounter.pk, test_code=code, priority=priority
+                acting_user=doctor, encounter_id=encounter.pk, test_code=code, priority=priority
             )
         assert field in raised.value.details
         assert _nothing_ordered()
 
 
 @pytest.mark.django_db
-def test_who_may_order_tests(people, clinic):
+def test_who_may_order_tests(nurse, receptionist, patient_user, admin, outsider, doctor, encounter):
     with hospital_context("DMC001"):
-        for who in (people.nurse, people.receptionist, people.patient_user, people.admin):
+        for who in (nurse, receptionist, patient_user, admin):
             with pytest.raises(NotAllowed):
-                ordered(who, clinic.encounter)
+                ordered(who, encounter)
         with pytest.raises(NotFound):
-            ordered(people.outsider, clinic.encounter)
+            ordered(outsider, encounter)
         with pytest.raises(NotFound):
-            services.lab_order_create(acting_user=people.doctor, encounter_id="x", test_code="718-7")
+            services.lab_order_create(acting_user=doctor, encounter_id="x", test_code="718-7")
         assert _nothing_ordered()
 
 
@@ -107,19 +105,17 @@ def test_who_may_order_tests(people, clinic):
 
 
 @pytest.mark.django_db
-def test_collect_then_result_then_verify(people, clinic):
+def test_collect_then_result_then_verify(doctor, nurse, encounter, patient):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
+        order = ordered(doctor, encounter)
         with pytest.raises(ApplicationError, match="mark it collected first"):
-            services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value="13")
-        services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
+            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13")
+        services.lab_order_collect(acting_user=nurse, order_id=order.pk)
         order.refresh_from_db()
-        assert (order.status, order.collected_by_id) == ("collected", people.nurse.pk)
+        assert (order.status, order.collected_by_id) == ("collected", nurse.pk)
         with pytest.raises(ApplicationError, match="already specimen collected"):
-            services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
-        result = services.lab_result_enter(
-            acting_user=people.nurse, order_id=order.pk, value="13.2", unit="g/dL"
-        )
+            services.lab_order_collect(acting_user=nurse, order_id=order.pk)
+        result = services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13.2", unit="g/dL")
         order.refresh_from_db()
         assert order.status == "resulted"
         stored = LabResult.objects.get()
@@ -130,20 +126,20 @@ def test_collect_then_result_then_verify(people, clinic):
         )  # the patient is female
         assert (stored.critical_low, stored.critical_high) == (D("7.0"), D("20.0"))
         assert stored.reference_text == "12.0\u201315.5 g/dL"
-        assert (stored.entered_by_id, stored.verified_at) == (people.nurse.pk, None)
+        assert (stored.entered_by_id, stored.verified_at) == (nurse.pk, None)
         with pytest.raises(ApplicationError, match="already has a result"):
-            services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value="13.0")
-        services.lab_result_verify(acting_user=people.doctor, result_id=result.pk)
+            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13.0")
+        services.lab_result_verify(acting_user=doctor, result_id=result.pk)
         order.refresh_from_db()
         stored.refresh_from_db()
         assert order.status == "verified"
-        assert stored.verified_by_id == people.doctor.pk and stored.verified_at is not None
+        assert stored.verified_by_id == doctor.pk and stored.verified_at is not None
         actions = list(AuditEvent.objects.order_by("id").values_list("action", "patient_id"))
     assert actions == [
-        ("lab_order.create", clinic.patient.pk),
-        ("lab_order.collect", clinic.patient.pk),
-        ("lab_result.enter", clinic.patient.pk),
-        ("lab_result.verify", clinic.patient.pk),
+        ("lab_order.create", patient.pk),
+        ("lab_order.collect", patient.pk),
+        ("lab_result.enter", patient.pk),
+        ("lab_result.verify", patient.pk),
     ]
 
 
@@ -152,26 +148,28 @@ def test_collect_then_result_then_verify(people, clinic):
     ("value", "flag"),
     [("4.0", "N"), ("3.5", "N"), ("3.2", "L"), ("5.6", "H"), ("2.7", "LL"), ("6.5", "HH")],
 )
-def test_the_flag_comes_from_the_reference_and_critical_ranges(people, clinic, value, flag):
+def test_the_flag_comes_from_the_reference_and_critical_ranges(doctor, nurse, encounter, value, flag):
     with hospital_context("DMC001"):
-        result = resulted(people, clinic.encounter, value, code="2823-3")
+        result = resulted(doctor, nurse, encounter, value, code="2823-3")
         assert LabResult.objects.get(pk=result.pk).flag == flag
 
 
 @pytest.mark.django_db
-def test_sex_specific_ranges_use_the_patients_sex(people, clinic):
+def test_sex_specific_ranges_use_the_patients_sex(outsider, nurse, other_encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.outsider, clinic.other_encounter)  # `other` is male
-        services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
-        result = services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value="13.0")
+        order = ordered(outsider, other_encounter)  # `other` is male
+        services.lab_order_collect(acting_user=nurse, order_id=order.pk)
+        result = services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13.0")
     assert result.flag == "L"
     assert (result.reference_low, result.reference_high) == (D("13.5"), D("17.5"))
 
 
 @pytest.mark.django_db
-def test_a_value_in_a_convertible_unit_is_stored_in_the_tests_unit_with_what_was_typed(people, clinic):
+def test_a_value_in_a_convertible_unit_is_stored_in_the_tests_unit_with_what_was_typed(
+    doctor, nurse, encounter
+):
     with hospital_context("DMC001"):
-        result = resulted(people, clinic.encounter, "6.1", code="2345-7", unit="mmol/L")
+        result = resulted(doctor, nurse, encounter, "6.1", code="2345-7", unit="mmol/L")
         stored = LabResult.objects.get(pk=result.pk)
     assert (stored.value_numeric, stored.unit, stored.flag) == (D("110"), "mg/dL", "H")
     assert (stored.entered_value, stored.entered_unit) == ("6.1", "mmol/L")
@@ -192,13 +190,15 @@ def test_a_value_in_a_convertible_unit_is_stored_in_the_tests_unit_with_what_was
         ("8", "furlongs", "unit", "cannot be converted"),
     ],
 )
-def test_bad_values_and_units_are_refused_and_nothing_is_written(people, clinic, value, unit, field, message):
+def test_bad_values_and_units_are_refused_and_nothing_is_written(
+    doctor, nurse, encounter, value, unit, field, message
+):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
-        services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
+        order = ordered(doctor, encounter)
+        services.lab_order_collect(acting_user=nurse, order_id=order.pk)
         events = AuditEvent.objects.count()
         with pytest.raises(ApplicationError, match=message) as raised:
-            services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value=value, unit=unit)
+            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value=value, unit=unit)
         assert field in raised.value.details
         assert not LabResult.objects.exists()
         assert LabOrder.objects.get().status == "collected"
@@ -206,99 +206,105 @@ def test_bad_values_and_units_are_refused_and_nothing_is_written(people, clinic,
 
 
 @pytest.mark.django_db
-def test_text_tests_take_one_of_their_answers(people, clinic):
+def test_text_tests_take_one_of_their_answers(doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        negative = resulted(people, clinic.encounter, "negative", code="5196-1")
-        positive = resulted(people, clinic.encounter, "POSITIVE", code="5196-1")
+        negative = resulted(doctor, nurse, encounter, "negative", code="5196-1")
+        positive = resulted(doctor, nurse, encounter, "POSITIVE", code="5196-1")
         assert (negative.value_text, negative.flag, negative.value_numeric) == ("Negative", "N", None)
         assert (positive.value_text, positive.flag) == ("Positive", "A")
-        order = ordered(people.doctor, clinic.encounter, "882-1")
-        services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
+        order = ordered(doctor, encounter, "882-1")
+        services.lab_order_collect(acting_user=nurse, order_id=order.pk)
         with pytest.raises(ApplicationError, match="one of") as raised:
-            services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value="purple")
+            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="purple")
         assert "value" in raised.value.details
         with pytest.raises(ApplicationError, match="no unit"):
-            services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value="O Rh+", unit="mg")
-        group = services.lab_result_enter(acting_user=people.nurse, order_id=order.pk, value="o rh+")
+            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="O Rh+", unit="mg")
+        group = services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="o rh+")
         assert (group.value_text, group.flag) == ("O Rh+", "")
 
 
 @pytest.mark.django_db
-def test_who_may_collect_and_enter_results(people, clinic):
+def test_who_may_collect_and_enter_results(
+    doctor, receptionist, patient_user, admin, outsider, nurse, encounter
+):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
-        for who in (people.receptionist, people.patient_user, people.admin):
+        order = ordered(doctor, encounter)
+        for who in (receptionist, patient_user, admin):
             with pytest.raises(NotAllowed):
                 services.lab_order_collect(acting_user=who, order_id=order.pk)
         with pytest.raises(NotFound):
-            services.lab_order_collect(acting_user=people.outsider, order_id=order.pk)
+            services.lab_order_collect(acting_user=outsider, order_id=order.pk)
         for junk in ("abc", 0, -3, None, "9" * 30):
             with pytest.raises(NotFound):
-                services.lab_order_collect(acting_user=people.nurse, order_id=junk)
+                services.lab_order_collect(acting_user=nurse, order_id=junk)
         # A doctor caring for the patient may collect and enter results too.
-        services.lab_order_collect(acting_user=people.doctor, order_id=order.pk)
+        services.lab_order_collect(acting_user=doctor, order_id=order.pk)
         with pytest.raises(NotFound):
-            services.lab_result_enter(acting_user=people.outsider, order_id=order.pk, value="13")
-        services.lab_result_enter(acting_user=people.doctor, order_id=order.pk, value="13")
+            services.lab_result_enter(acting_user=outsider, order_id=order.pk, value="13")
+        services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13")
 
 
 # Verification
 
 
 @pytest.mark.django_db
-def test_the_same_person_cannot_verify_their_own_entry(people, clinic):
+def test_the_same_person_cannot_verify_their_own_entry(doctor, colleague, encounter, earlier_encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
-        services.lab_order_collect(acting_user=people.doctor, order_id=order.pk)
-        result = services.lab_result_enter(acting_user=people.doctor, order_id=order.pk, value="13")
+        order = ordered(doctor, encounter)
+        services.lab_order_collect(acting_user=doctor, order_id=order.pk)
+        result = services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13")
         with pytest.raises(ApplicationError, match="four-eyes"):
-            services.lab_result_verify(acting_user=people.doctor, result_id=result.pk)
+            services.lab_result_verify(acting_user=doctor, result_id=result.pk)
         assert LabResult.objects.get().verified_at is None
-        services.lab_result_verify(acting_user=people.colleague, result_id=result.pk)
-        assert LabResult.objects.get().verified_by_id == people.colleague.pk
+        services.lab_result_verify(acting_user=colleague, result_id=result.pk)
+        assert LabResult.objects.get().verified_by_id == colleague.pk
 
 
 @pytest.mark.django_db
-def test_the_database_holds_the_four_eyes_rule_too(people, clinic):
+def test_the_database_holds_the_four_eyes_rule_too(doctor, nurse, encounter):
     with hospital_context("DMC001") as tenant:
-        result = resulted(people, clinic.encounter, "13")
+        result = resulted(doctor, nurse, encounter, "13")
         with pytest.raises(IntegrityError), transaction.atomic(using=tenant.alias):
             LabResult.objects.filter(pk=result.pk).update(
-                verified_by_id=people.nurse.pk, verified_at=result.entered_at
+                verified_by_id=nurse.pk, verified_at=result.entered_at
             )
 
 
 @pytest.mark.django_db
-def test_who_may_verify(people, clinic):
+def test_who_may_verify(
+    doctor, nurse, receptionist, patient_user, admin, outsider, colleague, encounter, earlier_encounter
+):
     with hospital_context("DMC001"):
-        result = resulted(people, clinic.encounter, "13")
-        for who in (people.nurse, people.receptionist, people.patient_user, people.admin):
+        result = resulted(doctor, nurse, encounter, "13")
+        for who in (nurse, receptionist, patient_user, admin):
             with pytest.raises(NotAllowed):
                 services.lab_result_verify(acting_user=who, result_id=result.pk)
         with pytest.raises(NotFound):
-            services.lab_result_verify(acting_user=people.outsider, result_id=result.pk)
+            services.lab_result_verify(acting_user=outsider, result_id=result.pk)
         with pytest.raises(NotFound):
-            services.lab_result_verify(acting_user=people.doctor, result_id="1 or 1=1")
-        services.lab_result_verify(acting_user=people.doctor, result_id=result.pk)
+            services.lab_result_verify(acting_user=doctor, result_id="1 or 1=1")
+        services.lab_result_verify(acting_user=doctor, result_id=result.pk)
         with pytest.raises(ApplicationError, match="already verified"):
-            services.lab_result_verify(acting_user=people.colleague, result_id=result.pk)
+            services.lab_result_verify(acting_user=colleague, result_id=result.pk)
 
 
 # Immutability and corrections
 
 
 @pytest.mark.django_db
-def test_a_verified_result_cannot_be_changed_or_deleted_in_the_database(people, clinic):
+def test_a_verified_result_cannot_be_changed_or_deleted_in_the_database(
+    doctor, nurse, colleague, encounter, earlier_encounter
+):
     with hospital_context("DMC001") as tenant:
-        result = resulted(people, clinic.encounter, "13")
+        result = resulted(doctor, nurse, encounter, "13")
         # Before verification the database does not freeze it (the services never change values anyway).
         LabResult.objects.filter(pk=result.pk).update(comment="haemolysed?")
-        services.lab_result_verify(acting_user=people.doctor, result_id=result.pk)
+        services.lab_result_verify(acting_user=doctor, result_id=result.pk)
         for change in (
             {"value_numeric": D("9.9")},
             {"flag": "L"},
             {"unit": "g/L"},
-            {"verified_by_id": people.colleague.pk},
+            {"verified_by_id": colleague.pk},
             {"comment": "changed"},
         ):
             with pytest.raises(DatabaseError), transaction.atomic(using=tenant.alias):
@@ -310,19 +316,21 @@ def test_a_verified_result_cannot_be_changed_or_deleted_in_the_database(people, 
 
 
 @pytest.mark.django_db
-def test_a_correction_supersedes_the_verified_result_and_keeps_it(people, clinic):
+def test_a_correction_supersedes_the_verified_result_and_keeps_it(
+    doctor, nurse, colleague, patient_user, encounter, patient, earlier_encounter
+):
     with hospital_context("DMC001"):
-        first = resulted(people, clinic.encounter, "13")
-        services.lab_result_verify(acting_user=people.doctor, result_id=first.pk)
+        first = resulted(doctor, nurse, encounter, "13")
+        services.lab_result_verify(acting_user=doctor, result_id=first.pk)
         with pytest.raises(ApplicationError, match="reason"):
-            services.lab_result_correct(acting_user=people.nurse, result_id=first.pk, value="6.5", reason=" ")
+            services.lab_result_correct(acting_user=nurse, result_id=first.pk, value="6.5", reason=" ")
         correction = services.lab_result_correct(
-            acting_user=people.nurse, result_id=first.pk, value="6.5", reason="sample mix-up", unit="g/dL"
+            acting_user=nurse, result_id=first.pk, value="6.5", reason="sample mix-up", unit="g/dL"
         )
         old = LabResult.objects.get(pk=first.pk)
         new = LabResult.objects.get(pk=correction.pk)
         order = LabOrder.objects.get()
-        assert (old.value_numeric, old.flag, old.verified_by_id) == (D("13"), "N", people.doctor.pk)
+        assert (old.value_numeric, old.flag, old.verified_by_id) == (D("13"), "N", doctor.pk)
         assert old.superseded_at is not None and not old.is_current
         assert (new.value_numeric, new.flag, new.supersedes_id, new.correction_reason) == (
             D("6.5"),
@@ -332,140 +340,146 @@ def test_a_correction_supersedes_the_verified_result_and_keeps_it(people, clinic
         )
         assert new.verified_at is None and order.status == "resulted"
         event = AuditEvent.objects.filter(action="lab_result.correct").get()
-        assert event.detail["supersedes_id"] == old.pk and event.patient_id == clinic.patient.pk
+        assert event.detail["supersedes_id"] == old.pk and event.patient_id == patient.pk
         # The old one is history now: neither verified again nor corrected again.
         with pytest.raises(ApplicationError, match="corrected"):
-            services.lab_result_correct(acting_user=people.nurse, result_id=old.pk, value="7", reason="x")
+            services.lab_result_correct(acting_user=nurse, result_id=old.pk, value="7", reason="x")
         with pytest.raises(ApplicationError, match="corrected"):
-            services.lab_result_verify(acting_user=people.colleague, result_id=old.pk)
+            services.lab_result_verify(acting_user=colleague, result_id=old.pk)
         # Until the correction is verified, the patient sees no result at all.
-        as_patient = selectors.lab_orders_for_patient(user=people.patient_user, patient_id=clinic.patient.pk)
+        as_patient = selectors.lab_orders_for_patient(user=patient_user, patient_id=patient.pk)
         assert as_patient.page.object_list[0].visible_results == []
-        services.lab_result_verify(acting_user=people.doctor, result_id=new.pk)
-        as_patient = selectors.lab_orders_for_patient(user=people.patient_user, patient_id=clinic.patient.pk)
+        services.lab_result_verify(acting_user=doctor, result_id=new.pk)
+        as_patient = selectors.lab_orders_for_patient(user=patient_user, patient_id=patient.pk)
         assert [r.pk for r in as_patient.page.object_list[0].visible_results] == [new.pk]
-        as_staff = selectors.lab_orders_for_patient(user=people.nurse, patient_id=clinic.patient.pk)
+        as_staff = selectors.lab_orders_for_patient(user=nurse, patient_id=patient.pk)
         assert [r.pk for r in as_staff.page.object_list[0].visible_results] == [new.pk, old.pk]
 
 
 @pytest.mark.django_db
-def test_the_person_who_corrected_cannot_verify_the_correction(people, clinic):
+def test_the_person_who_corrected_cannot_verify_the_correction(
+    doctor, nurse, colleague, encounter, earlier_encounter
+):
     with hospital_context("DMC001"):
-        first = resulted(people, clinic.encounter, "13")
+        first = resulted(doctor, nurse, encounter, "13")
         correction = services.lab_result_correct(
-            acting_user=people.doctor, result_id=first.pk, value="12", reason="typo"
+            acting_user=doctor, result_id=first.pk, value="12", reason="typo"
         )
         with pytest.raises(ApplicationError, match="four-eyes"):
-            services.lab_result_verify(acting_user=people.doctor, result_id=correction.pk)
-        services.lab_result_verify(acting_user=people.colleague, result_id=correction.pk)
+            services.lab_result_verify(acting_user=doctor, result_id=correction.pk)
+        services.lab_result_verify(acting_user=colleague, result_id=correction.pk)
 
 
 # Cancelling and voiding
 
 
 @pytest.mark.django_db
-def test_an_order_without_a_result_is_cancelled_with_a_reason(people, clinic):
+def test_an_order_without_a_result_is_cancelled_with_a_reason(doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
+        order = ordered(doctor, encounter)
         with pytest.raises(NotAllowed):
-            services.lab_order_cancel(acting_user=people.nurse, order_id=order.pk, reason="x")
+            services.lab_order_cancel(acting_user=nurse, order_id=order.pk, reason="x")
         with pytest.raises(ApplicationError, match="reason"):
-            services.lab_order_cancel(acting_user=people.doctor, order_id=order.pk, reason="")
-        services.lab_order_cancel(acting_user=people.doctor, order_id=order.pk, reason="duplicate")
+            services.lab_order_cancel(acting_user=doctor, order_id=order.pk, reason="")
+        services.lab_order_cancel(acting_user=doctor, order_id=order.pk, reason="duplicate")
         stored = LabOrder.objects.get()
         assert (stored.status, stored.cancel_reason, stored.cancelled_by_id) == (
             "cancelled",
             "duplicate",
-            people.doctor.pk,
+            doctor.pk,
         )
         with pytest.raises(ApplicationError, match="cancelled"):
-            services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
-        resulted_order = resulted(people, clinic.encounter, "13").order
+            services.lab_order_collect(acting_user=nurse, order_id=order.pk)
+        resulted_order = resulted(doctor, nurse, encounter, "13").order
         with pytest.raises(ApplicationError, match="already has a result"):
-            services.lab_order_cancel(acting_user=people.doctor, order_id=resulted_order.pk, reason="x")
+            services.lab_order_cancel(acting_user=doctor, order_id=resulted_order.pk, reason="x")
 
 
 @pytest.mark.django_db
-def test_a_voided_order_keeps_its_rows_leaves_every_list_and_takes_no_work(people, clinic):
+def test_a_voided_order_keeps_its_rows_leaves_every_list_and_takes_no_work(
+    doctor, nurse, colleague, patient_user, encounter, patient, earlier_encounter
+):
     with hospital_context("DMC001"):
-        result = resulted(people, clinic.encounter, "13")
+        result = resulted(doctor, nurse, encounter, "13")
         order_id = result.order_id
         with pytest.raises(NotAllowed):
-            services.lab_order_void(acting_user=people.nurse, order_id=order_id, reason="x")
+            services.lab_order_void(acting_user=nurse, order_id=order_id, reason="x")
         with pytest.raises(ApplicationError, match="reason"):
-            services.lab_order_void(acting_user=people.doctor, order_id=order_id, reason=" ")
-        services.lab_order_void(acting_user=people.doctor, order_id=order_id, reason="wrong patient")
+            services.lab_order_void(acting_user=doctor, order_id=order_id, reason=" ")
+        services.lab_order_void(acting_user=doctor, order_id=order_id, reason="wrong patient")
         order = LabOrder.objects.get()
         assert (order.void_reason, order.voided_by_id, order.status) == (
             "wrong patient",
-            people.doctor.pk,
+            doctor.pk,
             "resulted",
         )
         assert LabResult.objects.count() == 1
         with pytest.raises(ApplicationError, match="already voided"):
-            services.lab_order_void(acting_user=people.doctor, order_id=order_id, reason="x")
+            services.lab_order_void(acting_user=doctor, order_id=order_id, reason="x")
         with pytest.raises(ApplicationError, match="voided"):
-            services.lab_result_verify(acting_user=people.colleague, result_id=result.pk)
+            services.lab_result_verify(acting_user=colleague, result_id=result.pk)
         with pytest.raises(ApplicationError, match="voided"):
-            services.lab_result_correct(acting_user=people.nurse, result_id=result.pk, value="1", reason="x")
-        assert list(selectors.lab_worklist(user=people.nurse).object_list) == []
-        listed = selectors.lab_orders_for_patient(user=people.doctor, patient_id=clinic.patient.pk)
+            services.lab_result_correct(acting_user=nurse, result_id=result.pk, value="1", reason="x")
+        assert list(selectors.lab_worklist(user=nurse).object_list) == []
+        listed = selectors.lab_orders_for_patient(user=doctor, patient_id=patient.pk)
         assert list(listed.page.object_list) == []
         with_voided = selectors.lab_orders_for_patient(
-            user=people.doctor, patient_id=clinic.patient.pk, include_voided=True
+            user=doctor, patient_id=patient.pk, include_voided=True
         )
         assert [o.pk for o in with_voided.page.object_list] == [order_id]
         with pytest.raises(NotFound):
-            selectors.lab_order_detail(user=people.patient_user, order_id=order_id)
-        assert selectors.lab_order_detail(user=people.doctor, order_id=order_id).is_voided
+            selectors.lab_order_detail(user=patient_user, order_id=order_id)
+        assert selectors.lab_order_detail(user=doctor, order_id=order_id).is_voided
 
 
 # Selectors
 
 
 @pytest.mark.django_db
-def test_a_patient_sees_their_orders_but_only_verified_results(people, clinic):
+def test_a_patient_sees_their_orders_but_only_verified_results(
+    doctor, nurse, patient_user, other_patient_user, outsider, receptionist, encounter, patient
+):
     with hospital_context("DMC001"):
-        verified = resulted(people, clinic.encounter, "13")
-        services.lab_result_verify(acting_user=people.doctor, result_id=verified.pk)
-        pending = resulted(people, clinic.encounter, "5.9", code="2823-3")
-        own = selectors.lab_orders_for_patient(user=people.patient_user, patient_id=clinic.patient.pk)
+        verified = resulted(doctor, nurse, encounter, "13")
+        services.lab_result_verify(acting_user=doctor, result_id=verified.pk)
+        pending = resulted(doctor, nurse, encounter, "5.9", code="2823-3")
+        own = selectors.lab_orders_for_patient(user=patient_user, patient_id=patient.pk)
         by_order = {o.pk: [r.pk for r in o.visible_results] for o in own.page.object_list}
         assert by_order == {verified.order_id: [verified.pk], pending.order_id: []}
-        detail = selectors.lab_order_detail(user=people.patient_user, order_id=pending.order_id)
+        detail = selectors.lab_order_detail(user=patient_user, order_id=pending.order_id)
         assert detail.visible_results == []
-        staff = selectors.lab_orders_for_patient(user=people.nurse, patient_id=clinic.patient.pk)
+        staff = selectors.lab_orders_for_patient(user=nurse, patient_id=patient.pk)
         assert {o.pk: [r.pk for r in o.visible_results] for o in staff.page.object_list}[
             pending.order_id
         ] == [pending.pk]
         with pytest.raises(NotFound):
-            selectors.lab_orders_for_patient(user=people.other_patient_user, patient_id=clinic.patient.pk)
+            selectors.lab_orders_for_patient(user=other_patient_user, patient_id=patient.pk)
         with pytest.raises(NotFound):
-            selectors.lab_order_detail(user=people.other_patient_user, order_id=verified.order_id)
+            selectors.lab_order_detail(user=other_patient_user, order_id=verified.order_id)
         with pytest.raises(NotFound):
-            selectors.lab_orders_for_patient(user=people.outsider, patient_id=clinic.patient.pk)
+            selectors.lab_orders_for_patient(user=outsider, patient_id=patient.pk)
         with pytest.raises(NotAllowed):
-            selectors.lab_orders_for_patient(user=people.receptionist, patient_id=clinic.patient.pk)
-        event = AuditEvent.objects.filter(action="lab_order.list", actor_id=people.patient_user.pk).get()
-        assert event.patient_id == clinic.patient.pk
+            selectors.lab_orders_for_patient(user=receptionist, patient_id=patient.pk)
+        event = AuditEvent.objects.filter(action="lab_order.list", actor_id=patient_user.pk).get()
+        assert event.patient_id == patient.pk
         assert event.detail["result_ids"] == [verified.pk]
 
 
 @pytest.mark.django_db
-def test_the_worklist_puts_abnormal_results_awaiting_verification_first(people, clinic):
+def test_the_worklist_puts_abnormal_results_awaiting_verification_first(doctor, nurse, encounter, patient):
     with hospital_context("DMC001"):
-        routine = ordered(people.doctor, clinic.encounter, "2951-2")
-        stat = ordered(people.doctor, clinic.encounter, "2951-2", priority="stat")
-        urgent_collected = ordered(people.doctor, clinic.encounter, "2951-2", priority="urgent")
-        services.lab_order_collect(acting_user=people.nurse, order_id=urgent_collected.pk)
-        normal = resulted(people, clinic.encounter, "4.0", code="2823-3")
-        high = resulted(people, clinic.encounter, "5.5", code="2823-3")
-        critical = resulted(people, clinic.encounter, "7.0", code="2823-3")
-        done = resulted(people, clinic.encounter, "4.0", code="2823-3")
-        services.lab_result_verify(acting_user=people.doctor, result_id=done.pk)
-        cancelled = ordered(people.doctor, clinic.encounter)
-        services.lab_order_cancel(acting_user=people.doctor, order_id=cancelled.pk, reason="x")
-        page = selectors.lab_worklist(user=people.nurse, client_address="10.0.0.1")
+        routine = ordered(doctor, encounter, "2951-2")
+        stat = ordered(doctor, encounter, "2951-2", priority="stat")
+        urgent_collected = ordered(doctor, encounter, "2951-2", priority="urgent")
+        services.lab_order_collect(acting_user=nurse, order_id=urgent_collected.pk)
+        normal = resulted(doctor, nurse, encounter, "4.0", code="2823-3")
+        high = resulted(doctor, nurse, encounter, "5.5", code="2823-3")
+        critical = resulted(doctor, nurse, encounter, "7.0", code="2823-3")
+        done = resulted(doctor, nurse, encounter, "4.0", code="2823-3")
+        services.lab_result_verify(acting_user=doctor, result_id=done.pk)
+        cancelled = ordered(doctor, encounter)
+        services.lab_order_cancel(acting_user=doctor, order_id=cancelled.pk, reason="x")
+        page = selectors.lab_worklist(user=nurse, client_address="10.0.0.1")
         ids = [o.pk for o in page.object_list]
         assert ids == [
             critical.order_id,
@@ -477,25 +491,27 @@ def test_the_worklist_puts_abnormal_results_awaiting_verification_first(people, 
         ]
         assert page.object_list[0].current_results[0].flag == "HH"
         event = AuditEvent.objects.filter(action="lab_order.worklist").get()
-        assert event.detail["order_ids"] == ids and event.detail["patient_ids"] == [clinic.patient.pk]
+        assert event.detail["order_ids"] == ids and event.detail["patient_ids"] == [patient.pk]
         assert event.patient_id is None
-        to_verify = selectors.lab_worklist(user=people.doctor, stage="verify")
+        to_verify = selectors.lab_worklist(user=doctor, stage="verify")
         assert [o.pk for o in to_verify.object_list] == [critical.order_id, high.order_id, normal.order_id]
-        to_collect = selectors.lab_worklist(user=people.nurse, stage="collect")
+        to_collect = selectors.lab_worklist(user=nurse, stage="collect")
         assert [o.pk for o in to_collect.object_list] == [stat.pk, routine.pk]
         with pytest.raises(ApplicationError, match="stage"):
-            selectors.lab_worklist(user=people.nurse, stage="everything")
+            selectors.lab_worklist(user=nurse, stage="everything")
 
 
 @pytest.mark.django_db
-def test_the_worklist_is_for_nurses_and_doctors_and_a_doctor_sees_their_patients(people, clinic):
+def test_the_worklist_is_for_nurses_and_doctors_and_a_doctor_sees_their_patients(
+    doctor, outsider, nurse, receptionist, patient_user, admin, encounter, other_encounter
+):
     with hospital_context("DMC001"):
-        mine = ordered(people.doctor, clinic.encounter)
-        theirs = ordered(people.outsider, clinic.other_encounter)
-        assert [o.pk for o in selectors.lab_worklist(user=people.doctor).object_list] == [mine.pk]
-        assert [o.pk for o in selectors.lab_worklist(user=people.outsider).object_list] == [theirs.pk]
-        assert {o.pk for o in selectors.lab_worklist(user=people.nurse).object_list} == {mine.pk, theirs.pk}
-        for who in (people.receptionist, people.patient_user, people.admin):
+        mine = ordered(doctor, encounter)
+        theirs = ordered(outsider, other_encounter)
+        assert [o.pk for o in selectors.lab_worklist(user=doctor).object_list] == [mine.pk]
+        assert [o.pk for o in selectors.lab_worklist(user=outsider).object_list] == [theirs.pk]
+        assert {o.pk for o in selectors.lab_worklist(user=nurse).object_list} == {mine.pk, theirs.pk}
+        for who in (receptionist, patient_user, admin):
             with pytest.raises(NotAllowed, match="nurses and doctors"):
                 selectors.lab_worklist(user=who)
 
@@ -510,27 +526,25 @@ def _queries(alias, read):
 
 
 @pytest.mark.django_db
-def test_list_pages_cost_the_same_number_of_queries_for_one_order_or_many(people, clinic):
+def test_list_pages_cost_the_same_number_of_queries_for_one_order_or_many(doctor, nurse, encounter, patient):
     with hospital_context("DMC001") as tenant:
-        resulted(people, clinic.encounter, "13")
-        prescribe(people.doctor, clinic.encounter)
+        resulted(doctor, nurse, encounter, "13")
+        prescribe(doctor, encounter)
 
         def worklist():
-            return list(selectors.lab_worklist(user=people.doctor).object_list)
+            return list(selectors.lab_worklist(user=doctor).object_list)
 
         def patient_orders():
-            return selectors.lab_orders_for_patient(user=people.doctor, patient_id=clinic.patient.pk)
+            return selectors.lab_orders_for_patient(user=doctor, patient_id=patient.pk)
 
         def prescriptions():
-            return selectors.prescriptions_for_patient(user=people.doctor, patient_id=clinic.patient.pk)
+            return selectors.prescriptions_for_patient(user=doctor, patient_id=patient.pk)
 
         before = [_queries(tenant.alias, read) for read in (worklist, patient_orders, prescriptions)]
         for value in ("4.0", "5.9", "2.0"):
-            resulted(people, clinic.encounter, value, code="2823-3")
-        services.lab_order_create(
-            acting_user=people.doctor, encounter_id=clinic.encounter.pk, test_code="CBC"
-        )
+            resulted(doctor, nurse, encounter, value, code="2823-3")
+        services.lab_order_create(acting_user=doctor, encounter_id=encounter.pk, test_code="CBC")
         for _ in range(3):
-            prescribe(people.doctor, clinic.encounter)
+            prescribe(doctor, encounter)
         after = [_queries(tenant.alias, read) for read in (worklist, patient_orders, prescriptions)]
     assert after == before

@@ -25,11 +25,11 @@ def _nothing_written():
 
 
 @pytest.mark.django_db
-def test_a_doctor_prescribes_for_a_patient_in_care_and_it_is_audited(people, clinic):
+def test_a_doctor_prescribes_for_a_patient_in_care_and_it_is_audited(doctor, encounter, patient):
     with hospital_context("DMC001"):
         prescription = prescribe(
-            people.doctor,
-            clinic.encounter,
+            doctor,
+            encounter,
             drug_code=" 161 ",
             instructions=" after food ",
             quantity=Decimal("20"),
@@ -38,9 +38,9 @@ def test_a_doctor_prescribes_for_a_patient_in_care_and_it_is_audited(people, cli
         event = AuditEvent.objects.get()
     assert stored.pk == prescription.pk
     assert (stored.patient_id, stored.encounter_id, stored.prescriber_id) == (
-        clinic.patient.pk,
-        clinic.encounter.pk,
-        people.doctor.pk,
+        patient.pk,
+        encounter.pk,
+        doctor.pk,
     )
     assert (stored.drug_name, stored.drug_code, stored.instructions) == ("Paracetamol", "161", "after food")
     assert (stored.dose, stored.dose_unit, stored.route, stored.frequency) == (
@@ -53,19 +53,19 @@ def test_a_doctor_prescribes_for_a_patient_in_care_and_it_is_audited(people, cli
     assert stored.ends_at - stored.starts_at == datetime.timedelta(days=5)
     assert (event.action, event.patient_id, event.actor_id) == (
         "prescription.create",
-        clinic.patient.pk,
-        people.doctor.pk,
+        patient.pk,
+        doctor.pk,
     )
     assert event.detail["prescription_id"] == stored.pk
 
 
 @pytest.mark.django_db
-def test_a_stat_dose_needs_no_duration_and_refuses_one(people, clinic):
+def test_a_stat_dose_needs_no_duration_and_refuses_one(doctor, encounter):
     with hospital_context("DMC001"):
-        stat = prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days=None)
+        stat = prescribe(doctor, encounter, frequency="STAT", duration_days=None)
         assert stat.duration_days is None
         with pytest.raises(ApplicationError) as raised:
-            prescribe(people.doctor, clinic.encounter, frequency="STAT", duration_days=3)
+            prescribe(doctor, encounter, frequency="STAT", duration_days=3)
         assert "given once" in raised.value.details["duration_days"][0]
         assert Prescription.objects.count() == 1
 
@@ -91,11 +91,11 @@ def test_a_stat_dose_needs_no_duration_and_refuses_one(people, clinic):
     ],
 )
 def test_invalid_prescriptions_are_refused_with_the_field_named_and_nothing_written(
-    people, clinic, overrides, field
+    doctor, encounter, overrides, field
 ):
     with hospital_context("DMC001"):
         with pytest.raises(ApplicationError) as raised:
-            prescribe(people.doctor, clinic.encounter, **overrides)
+            prescribe(doctor, encounter, **overrides)
         assert field in raised.value.details
         assert _nothing_written()
 
@@ -132,22 +132,22 @@ def test_the_prescribing_form_reads_typed_values():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["nurse", "receptionist", "admin", "patient_user"])
-def test_only_doctors_prescribe(people, clinic, who):
+def test_only_doctors_prescribe(request, encounter, who):
     with hospital_context("DMC001"):
         with pytest.raises(NotAllowed):
-            prescribe(getattr(people, who), clinic.encounter)
+            prescribe(request.getfixturevalue(who), encounter)
         assert _nothing_written()
 
 
 @pytest.mark.django_db
-def test_a_doctor_not_in_care_is_told_the_encounter_does_not_exist(people, clinic):
+def test_a_doctor_not_in_care_is_told_the_encounter_does_not_exist(outsider, doctor, encounter):
     with hospital_context("DMC001"):
         with pytest.raises(NotFound) as out_of_care:
-            prescribe(people.outsider, clinic.encounter)
+            prescribe(outsider, encounter)
         for junk in (999999, "abc", "", None, -1, "1; drop table", 2**70):
             with pytest.raises(NotFound) as missing:
                 services.prescription_create(
-                    acting_user=people.doctor,
+                    acting_user=doctor,
                     encounter_id=junk,
                     **{
                         "drug_name": "x",
@@ -163,20 +163,22 @@ def test_a_doctor_not_in_care_is_told_the_encounter_does_not_exist(people, clini
 
 
 @pytest.mark.django_db
-def test_the_encounter_must_be_in_progress_or_finished_within_a_day_and_not_voided(people, clinic):
+def test_the_encounter_must_be_in_progress_or_finished_within_a_day_and_not_voided(
+    colleague, earlier_encounter, encounter
+):
     now = timezone.now()
     with hospital_context("DMC001"):
         # The colleague's encounter finished an hour ago: still open for orders.
-        prescribe(people.colleague, clinic.earlier)
-        Encounter.objects.filter(pk=clinic.earlier.pk).update(
+        prescribe(colleague, earlier_encounter)
+        Encounter.objects.filter(pk=earlier_encounter.pk).update(
             started_at=now - datetime.timedelta(hours=30), ended_at=now - datetime.timedelta(hours=25)
         )
         with pytest.raises(ApplicationError, match="more than 24 hours ago"):
-            prescribe(people.colleague, clinic.earlier)
-        Encounter.objects.filter(pk=clinic.encounter.pk).update(voided_at=now, void_reason="wrong patient")
+            prescribe(colleague, earlier_encounter)
+        Encounter.objects.filter(pk=encounter.pk).update(voided_at=now, void_reason="wrong patient")
         with pytest.raises(ApplicationError, match="voided"):
             # The colleague is still in care through the earlier encounter; the voided one takes no orders.
-            prescribe(people.colleague, clinic.encounter)
+            prescribe(colleague, encounter)
         assert Prescription.objects.count() == 1
 
 
@@ -184,25 +186,23 @@ def test_the_encounter_must_be_in_progress_or_finished_within_a_day_and_not_void
 
 
 @pytest.mark.django_db
-def test_a_drug_containing_an_actively_recorded_allergen_is_refused(people, clinic):
+def test_a_drug_containing_an_actively_recorded_allergen_is_refused(doctor, patient, encounter):
     with hospital_context("DMC001"):
-        allergy = AllergyFactory(
-            patient=clinic.patient, substance="Penicillin", recorded_by_id=people.doctor.pk
-        )
+        allergy = AllergyFactory(patient=patient, substance="Penicillin", recorded_by_id=doctor.pk)
         with pytest.raises(services.AllergyConflict) as raised:
-            prescribe(people.doctor, clinic.encounter, drug_name="Phenoxymethylpenicillin (penicillin V)")
+            prescribe(doctor, encounter, drug_name="Phenoxymethylpenicillin (penicillin V)")
         assert raised.value.substances == ["Penicillin"]
         assert not Prescription.objects.exists()
         refusal = AuditEvent.objects.get()
-        assert (refusal.action, refusal.patient_id) == ("prescription.allergy_refused", clinic.patient.pk)
-        prescribe(people.doctor, clinic.encounter, drug_name="Paracetamol")  # unrelated drug: fine
+        assert (refusal.action, refusal.patient_id) == ("prescription.allergy_refused", patient.pk)
+        prescribe(doctor, encounter, drug_name="Paracetamol")  # unrelated drug: fine
         Allergy.objects.filter(pk=allergy.pk).update(voided_at=timezone.now())
         # A voided allergy does not count.
-        prescribe(people.doctor, clinic.encounter, drug_name="Penicillin V")
+        prescribe(doctor, encounter, drug_name="Penicillin V")
         assert Prescription.objects.count() == 2
-        AllergyFactory(patient=clinic.patient, substance="Sulfa", status=Allergy.Status.INACTIVE)
+        AllergyFactory(patient=patient, substance="Sulfa", status=Allergy.Status.INACTIVE)
         # Nor does an inactive one.
-        prescribe(people.doctor, clinic.encounter, drug_name="Sulfamethoxazole")
+        prescribe(doctor, encounter, drug_name="Sulfamethoxazole")
         assert Prescription.objects.count() == 3
 
 
@@ -211,118 +211,116 @@ def test_a_drug_containing_an_actively_recorded_allergen_is_refused(people, clin
     ("substance", "drug_name"),
     [("Amoxicillin", "Amoxicillin 500 mg"), ("aspirin", "ASPIRIN"), ("Co-trimoxazole", "trimoxazole")],
 )
-def test_the_allergy_check_finds_an_active_matching_allergy(people, clinic, substance, drug_name):
+def test_the_allergy_check_finds_an_active_matching_allergy(
+    doctor, patient, other_patient, encounter, substance, drug_name
+):
     """If the allergy records move or change shape, this fails instead of the check finding nothing."""
     with hospital_context("DMC001"):
-        AllergyFactory(patient=clinic.patient, substance=substance)
-        AllergyFactory(patient=clinic.other, substance="Paracetamol")
-        assert services._allergy_conflicts(patient=clinic.patient, drug_name=drug_name) == [substance]
-        assert services._allergy_conflicts(patient=clinic.patient, drug_name="Paracetamol") == []
+        AllergyFactory(patient=patient, substance=substance)
+        AllergyFactory(patient=other_patient, substance="Paracetamol")
+        assert services._allergy_conflicts(patient=patient, drug_name=drug_name) == [substance]
+        assert services._allergy_conflicts(patient=patient, drug_name="Paracetamol") == []
         with pytest.raises(services.AllergyConflict):
-            prescribe(people.doctor, clinic.encounter, drug_name=drug_name)
+            prescribe(doctor, encounter, drug_name=drug_name)
 
 
 @pytest.mark.django_db
-def test_active_allergies_leave_out_inactive_voided_and_other_patients_allergies(clinic):
+def test_active_allergies_leave_out_inactive_voided_and_other_patients_allergies(patient, other_patient):
     with hospital_context("DMC001"):
-        active = AllergyFactory(patient=clinic.patient, substance="Latex")
-        AllergyFactory(patient=clinic.patient, substance="Egg", status=Allergy.Status.INACTIVE)
-        AllergyFactory(
-            patient=clinic.patient, substance="Nuts", voided_at=timezone.now(), void_reason="error"
-        )
-        AllergyFactory(patient=clinic.other, substance="Latex")
-        assert allergy_list_active(patient_id=clinic.patient.pk) == [active]
+        active = AllergyFactory(patient=patient, substance="Latex")
+        AllergyFactory(patient=patient, substance="Egg", status=Allergy.Status.INACTIVE)
+        AllergyFactory(patient=patient, substance="Nuts", voided_at=timezone.now(), void_reason="error")
+        AllergyFactory(patient=other_patient, substance="Latex")
+        assert allergy_list_active(patient_id=patient.pk) == [active]
 
 
 # Stopping, completing, voiding
 
 
 @pytest.mark.django_db
-def test_the_prescriber_stops_an_active_prescription_with_a_reason(people, clinic):
+def test_the_prescriber_stops_an_active_prescription_with_a_reason(doctor, encounter, patient):
     with hospital_context("DMC001"):
-        prescription = prescribe(people.doctor, clinic.encounter)
+        prescription = prescribe(doctor, encounter)
         with pytest.raises(ApplicationError, match="reason"):
-            services.prescription_stop(
-                acting_user=people.doctor, prescription_id=prescription.pk, reason="  "
-            )
-        services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="rash")
+            services.prescription_stop(acting_user=doctor, prescription_id=prescription.pk, reason="  ")
+        services.prescription_stop(acting_user=doctor, prescription_id=prescription.pk, reason="rash")
         stored = Prescription.objects.get()
         assert (stored.status, stored.stop_reason, stored.stopped_by_id) == (
             "stopped",
             "rash",
-            people.doctor.pk,
+            doctor.pk,
         )
         assert stored.stopped_at is not None
         with pytest.raises(ApplicationError, match="already stopped"):
-            services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
+            services.prescription_stop(acting_user=doctor, prescription_id=prescription.pk, reason="x")
         event = AuditEvent.objects.filter(action="prescription.stop").get()
-        assert event.patient_id == clinic.patient.pk and event.detail["reason"] == "rash"
+        assert event.patient_id == patient.pk and event.detail["reason"] == "rash"
 
 
 @pytest.mark.django_db
-def test_stopping_is_for_doctors_in_care(people, clinic):
+def test_stopping_is_for_doctors_in_care(doctor, nurse, outsider, colleague, encounter, earlier_encounter):
     with hospital_context("DMC001"):
-        prescription = prescribe(people.doctor, clinic.encounter)
+        prescription = prescribe(doctor, encounter)
         with pytest.raises(NotAllowed):
-            services.prescription_stop(acting_user=people.nurse, prescription_id=prescription.pk, reason="x")
+            services.prescription_stop(acting_user=nurse, prescription_id=prescription.pk, reason="x")
         with pytest.raises(NotFound):
-            services.prescription_stop(
-                acting_user=people.outsider, prescription_id=prescription.pk, reason="x"
-            )
+            services.prescription_stop(acting_user=outsider, prescription_id=prescription.pk, reason="x")
         # Any doctor caring for the patient may stop it, not only the prescriber.
-        services.prescription_stop(acting_user=people.colleague, prescription_id=prescription.pk, reason="x")
+        services.prescription_stop(acting_user=colleague, prescription_id=prescription.pk, reason="x")
 
 
 @pytest.mark.django_db
-def test_a_course_that_has_run_out_is_completed_and_cannot_be_stopped(people, clinic):
+def test_a_course_that_has_run_out_is_completed_and_cannot_be_stopped(doctor, encounter):
     now = timezone.now()
     with hospital_context("DMC001"):
-        prescription = prescribe(people.doctor, clinic.encounter)
+        prescription = prescribe(doctor, encounter)
         Prescription.objects.filter(pk=prescription.pk).update(
             starts_at=now - datetime.timedelta(days=10), ends_at=now - datetime.timedelta(days=5)
         )
         prescription.refresh_from_db()
         assert prescription.current_status(now) == "completed"
         with pytest.raises(ApplicationError, match="already completed"):
-            services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
+            services.prescription_stop(acting_user=doctor, prescription_id=prescription.pk, reason="x")
 
 
 @pytest.mark.django_db
-def test_a_course_finished_early_is_marked_completed(people, clinic):
+def test_a_course_finished_early_is_marked_completed(doctor, encounter):
     with hospital_context("DMC001"):
-        prescription = prescribe(people.doctor, clinic.encounter)
-        services.prescription_complete(acting_user=people.doctor, prescription_id=prescription.pk)
+        prescription = prescribe(doctor, encounter)
+        services.prescription_complete(acting_user=doctor, prescription_id=prescription.pk)
         assert Prescription.objects.get().status == "completed"
         with pytest.raises(ApplicationError, match="already completed"):
-            services.prescription_complete(acting_user=people.doctor, prescription_id=prescription.pk)
+            services.prescription_complete(acting_user=doctor, prescription_id=prescription.pk)
 
 
 @pytest.mark.django_db
-def test_a_voided_prescription_keeps_its_row_leaves_the_list_and_takes_no_changes(people, clinic):
+def test_a_voided_prescription_keeps_its_row_leaves_the_list_and_takes_no_changes(
+    doctor, nurse, patient_user, encounter, patient
+):
     with hospital_context("DMC001"):
-        prescription = prescribe(people.doctor, clinic.encounter)
+        prescription = prescribe(doctor, encounter)
         with pytest.raises(ApplicationError, match="reason"):
-            services.prescription_void(acting_user=people.doctor, prescription_id=prescription.pk, reason="")
+            services.prescription_void(acting_user=doctor, prescription_id=prescription.pk, reason="")
         with pytest.raises(NotAllowed):
-            services.prescription_void(acting_user=people.nurse, prescription_id=prescription.pk, reason="x")
+            services.prescription_void(acting_user=nurse, prescription_id=prescription.pk, reason="x")
         services.prescription_void(
-            acting_user=people.doctor, prescription_id=prescription.pk, reason="wrong patient"
+            acting_user=doctor, prescription_id=prescription.pk, reason="wrong patient"
         )
         stored = Prescription.objects.get()
-        assert (stored.void_reason, stored.voided_by_id) == ("wrong patient", people.doctor.pk)
+        assert (stored.void_reason, stored.voided_by_id) == ("wrong patient", doctor.pk)
         assert stored.is_voided
         with pytest.raises(ApplicationError, match="voided"):
-            services.prescription_void(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
+            services.prescription_void(acting_user=doctor, prescription_id=prescription.pk, reason="x")
         with pytest.raises(ApplicationError, match="voided"):
-            services.prescription_stop(acting_user=people.doctor, prescription_id=prescription.pk, reason="x")
-        listed = selectors.prescriptions_for_patient(user=people.doctor, patient_id=clinic.patient.pk)
+            services.prescription_stop(acting_user=doctor, prescription_id=prescription.pk, reason="x")
+        listed = selectors.prescriptions_for_patient(user=doctor, patient_id=patient.pk)
         assert list(listed.page.object_list) == []
         with_voided = selectors.prescriptions_for_patient(
-            user=people.doctor, patient_id=clinic.patient.pk, include_voided=True
+            user=doctor, patient_id=patient.pk, include_voided=True
         )
         assert [p.pk for p in with_voided.page.object_list] == [prescription.pk]
         as_patient = selectors.prescriptions_for_patient(
-            user=people.patient_user, patient_id=clinic.patient.pk, include_voided=True
+            user=patient_user, patient_id=patient.pk, include_voided=True
         )
         assert list(as_patient.page.object_list) == []
 
@@ -331,23 +329,23 @@ def test_a_voided_prescription_keeps_its_row_leaves_the_list_and_takes_no_change
 
 
 @pytest.mark.django_db
-def test_the_list_shows_running_prescriptions_first_and_is_audited(people, clinic):
+def test_the_list_shows_running_prescriptions_first_and_is_audited(doctor, nurse, encounter, patient):
     now = timezone.now()
     with hospital_context("DMC001"):
-        ended = prescribe(people.doctor, clinic.encounter, drug_name="Amoxicillin")
+        ended = prescribe(doctor, encounter, drug_name="Amoxicillin")
         Prescription.objects.filter(pk=ended.pk).update(
             starts_at=now - datetime.timedelta(days=10), ends_at=now - datetime.timedelta(days=3)
         )
-        running = prescribe(people.doctor, clinic.encounter, drug_name="Ramipril", duration_days=90)
-        stopped = prescribe(people.doctor, clinic.encounter, drug_name="Ibuprofen")
-        services.prescription_stop(acting_user=people.doctor, prescription_id=stopped.pk, reason="GI upset")
+        running = prescribe(doctor, encounter, drug_name="Ramipril", duration_days=90)
+        stopped = prescribe(doctor, encounter, drug_name="Ibuprofen")
+        services.prescription_stop(acting_user=doctor, prescription_id=stopped.pk, reason="GI upset")
         AuditEvent.objects.all()  # events so far: 3 creates and a stop
         records = selectors.prescriptions_for_patient(
-            user=people.nurse, patient_id=clinic.patient.pk, client_address="10.0.0.9"
+            user=nurse, patient_id=patient.pk, client_address="10.0.0.9"
         )
         rows = list(records.page.object_list)
         event = AuditEvent.objects.filter(action="prescription.list").get()
-    assert records.patient == clinic.patient
+    assert records.patient == patient
     assert rows[0].pk == running.pk
     assert {r.pk for r in rows[1:]} == {ended.pk, stopped.pk}
     assert {r.pk: r.shown_status for r in rows} == {
@@ -357,22 +355,22 @@ def test_the_list_shows_running_prescriptions_first_and_is_audited(people, clini
     }
     assert rows[0].prescriber_name == "dr_house"
     assert (event.patient_id, event.actor_id, event.client_address) == (
-        clinic.patient.pk,
-        people.nurse.pk,
+        patient.pk,
+        nurse.pk,
         "10.0.0.9",
     )
     assert event.detail["prescription_ids"] == [r.pk for r in rows]
 
 
 @pytest.mark.django_db
-def test_the_list_is_paginated(people, clinic):
+def test_the_list_is_paginated(doctor, encounter, patient):
     now = timezone.now()
     with hospital_context("DMC001"):
         Prescription.objects.bulk_create(
             Prescription(
-                encounter=clinic.encounter,
-                patient=clinic.patient,
-                prescriber_id=people.doctor.pk,
+                encounter=encounter,
+                patient=patient,
+                prescriber_id=doctor.pk,
                 drug_name=f"Drug {n}",
                 dose=1,
                 dose_unit="mg",
@@ -384,29 +382,27 @@ def test_the_list_is_paginated(people, clinic):
             )
             for n in range(30)
         )
-        first = selectors.prescriptions_for_patient(user=people.doctor, patient_id=clinic.patient.pk)
-        second = selectors.prescriptions_for_patient(
-            user=people.doctor, patient_id=clinic.patient.pk, page_number="2"
-        )
-        junk = selectors.prescriptions_for_patient(
-            user=people.doctor, patient_id=clinic.patient.pk, page_number="abc"
-        )
+        first = selectors.prescriptions_for_patient(user=doctor, patient_id=patient.pk)
+        second = selectors.prescriptions_for_patient(user=doctor, patient_id=patient.pk, page_number="2")
+        junk = selectors.prescriptions_for_patient(user=doctor, patient_id=patient.pk, page_number="abc")
     assert len(first.page.object_list) == PAGE_SIZE
     assert [p.drug_name for p in second.page.object_list] == [f"Drug {n}" for n in range(25, 30)]
     assert junk.page.number == 1
 
 
 @pytest.mark.django_db
-def test_who_may_list_a_patients_prescriptions(people, clinic):
+def test_who_may_list_a_patients_prescriptions(
+    doctor, patient_user, other_patient_user, outsider, receptionist, encounter, patient
+):
     with hospital_context("DMC001"):
-        prescribe(people.doctor, clinic.encounter)
-        own = selectors.prescriptions_for_patient(user=people.patient_user, patient_id=clinic.patient.pk)
+        prescribe(doctor, encounter)
+        own = selectors.prescriptions_for_patient(user=patient_user, patient_id=patient.pk)
         assert len(own.page.object_list) == 1
         with pytest.raises(NotFound):
-            selectors.prescriptions_for_patient(user=people.other_patient_user, patient_id=clinic.patient.pk)
+            selectors.prescriptions_for_patient(user=other_patient_user, patient_id=patient.pk)
         with pytest.raises(NotFound):
-            selectors.prescriptions_for_patient(user=people.outsider, patient_id=clinic.patient.pk)
+            selectors.prescriptions_for_patient(user=outsider, patient_id=patient.pk)
         with pytest.raises(NotAllowed):
-            selectors.prescriptions_for_patient(user=people.receptionist, patient_id=clinic.patient.pk)
+            selectors.prescriptions_for_patient(user=receptionist, patient_id=patient.pk)
         with pytest.raises(NotFound):
-            selectors.prescriptions_for_patient(user=people.doctor, patient_id="abc")
+            selectors.prescriptions_for_patient(user=doctor, patient_id="abc")

@@ -29,18 +29,18 @@ def _body(response):
 
 
 @pytest.mark.django_db
-def test_the_prescribing_form_prescribes_and_shows_the_list(client, people, clinic):
-    client.force_login(people.doctor)
-    url = _url("prescription-new", encounter_id=clinic.encounter.pk)
+def test_the_prescribing_form_prescribes_and_shows_the_list(client, doctor, encounter, patient):
+    client.force_login(doctor)
+    url = _url("prescription-new", encounter_id=encounter.pk)
     form = client.get(url)
     assert form.status_code == 200
-    assert clinic.patient.mrn in _body(form) and 'name="drug_name"' in _body(form)
+    assert patient.mrn in _body(form) and 'name="drug_name"' in _body(form)
     assert "TDS: three times a day" in _body(form)
 
     response = client.post(url, PRESCRIPTION)
 
     assert response.status_code == 302
-    assert response["Location"] == _url("patient-prescriptions", patient_id=clinic.patient.pk)
+    assert response["Location"] == _url("patient-prescriptions", patient_id=patient.pk)
     with hospital_context("DMC001"):
         assert Prescription.objects.get().drug_name == "Paracetamol"
     listed = client.get(response["Location"])
@@ -60,11 +60,11 @@ def test_the_prescribing_form_prescribes_and_shows_the_list(client, people, clin
     ],
 )
 def test_bad_prescriptions_answer_400_with_the_message_and_keep_what_was_typed(
-    client, people, clinic, field, junk, message
+    client, doctor, encounter, field, junk, message
 ):
-    client.force_login(people.doctor)
+    client.force_login(doctor)
     response = client.post(
-        _url("prescription-new", encounter_id=clinic.encounter.pk),
+        _url("prescription-new", encounter_id=encounter.pk),
         {**PRESCRIPTION, field: junk, "drug_name": "Amoxi<b>cillin</b>"},
     )
     assert response.status_code == 400
@@ -77,27 +77,27 @@ def test_bad_prescriptions_answer_400_with_the_message_and_keep_what_was_typed(
 
 
 @pytest.mark.django_db
-def test_a_closed_encounter_shows_why_instead_of_the_form(client, people, clinic):
+def test_a_closed_encounter_shows_why_instead_of_the_form(client, colleague, earlier_encounter):
     now = timezone.now()
     with hospital_context("DMC001"):
-        type(clinic.earlier).objects.filter(pk=clinic.earlier.pk).update(
+        type(earlier_encounter).objects.filter(pk=earlier_encounter.pk).update(
             started_at=now - datetime.timedelta(days=3), ended_at=now - datetime.timedelta(days=2)
         )
-    client.force_login(people.colleague)
-    response = client.get(_url("prescription-new", encounter_id=clinic.earlier.pk))
+    client.force_login(colleague)
+    response = client.get(_url("prescription-new", encounter_id=earlier_encounter.pk))
     assert response.status_code == 200
     assert "more than 24 hours ago" in _body(response) and 'name="drug_name"' not in _body(response)
-    refused = client.post(_url("prescription-new", encounter_id=clinic.earlier.pk), PRESCRIPTION)
+    refused = client.post(_url("prescription-new", encounter_id=earlier_encounter.pk), PRESCRIPTION)
     assert refused.status_code == 400 and "more than 24 hours ago" in _body(refused)
 
 
 @pytest.mark.django_db
-def test_stop_and_void_from_the_list(client, people, clinic):
+def test_stop_and_void_from_the_list(client, doctor, encounter, patient):
     with hospital_context("DMC001"):
-        first = prescribe(people.doctor, clinic.encounter)
-        second = prescribe(people.doctor, clinic.encounter, drug_name="Ibuprofen")
-    client.force_login(people.doctor)
-    list_url = _url("patient-prescriptions", patient_id=clinic.patient.pk)
+        first = prescribe(doctor, encounter)
+        second = prescribe(doctor, encounter, drug_name="Ibuprofen")
+    client.force_login(doctor)
+    list_url = _url("patient-prescriptions", patient_id=patient.pk)
 
     refused = client.post(
         _url("prescription-stop", prescription_id=first.pk), {"reason": " ", "back": list_url}
@@ -125,10 +125,10 @@ def test_stop_and_void_from_the_list(client, people, clinic):
 
 
 @pytest.mark.django_db
-def test_refusal_back_links_only_point_inside_the_site(client, people, clinic):
+def test_refusal_back_links_only_point_inside_the_site(client, doctor, encounter):
     with hospital_context("DMC001"):
-        prescription = prescribe(people.doctor, clinic.encounter)
-    client.force_login(people.doctor)
+        prescription = prescribe(doctor, encounter)
+    client.force_login(doctor)
     for back in ("https://evil.example/", "javascript:alert(1)", "//evil.example/"):
         response = client.post(
             _url("prescription-stop", prescription_id=prescription.pk), {"reason": "", "back": back}
@@ -138,24 +138,26 @@ def test_refusal_back_links_only_point_inside_the_site(client, people, clinic):
 
 
 @pytest.mark.django_db
-def test_a_patient_sees_their_own_prescriptions_without_buttons(client, people, clinic):
+def test_a_patient_sees_their_own_prescriptions_without_buttons(
+    client, doctor, patient_user, encounter, patient, other_patient
+):
     with hospital_context("DMC001"):
-        prescribe(people.doctor, clinic.encounter)
-    client.force_login(people.patient_user)
-    response = client.get(_url("patient-prescriptions", patient_id=clinic.patient.pk))
+        prescribe(doctor, encounter)
+    client.force_login(patient_user)
+    response = client.get(_url("patient-prescriptions", patient_id=patient.pk))
     assert response.status_code == 200
     assert "Paracetamol" in _body(response)
     assert "Reason to stop" not in _body(response) and "Void" not in _body(response)
-    assert client.get(_url("patient-prescriptions", patient_id=clinic.other.pk)).status_code == 404
+    assert client.get(_url("patient-prescriptions", patient_id=other_patient.pk)).status_code == 404
 
 
 # Lab pages
 
 
 @pytest.mark.django_db
-def test_the_lab_order_form_offers_the_catalogue_and_orders_a_panel(client, people, clinic):
-    client.force_login(people.doctor)
-    url = _url("lab-order-new", encounter_id=clinic.encounter.pk)
+def test_the_lab_order_form_offers_the_catalogue_and_orders_a_panel(client, doctor, encounter, patient):
+    client.force_login(doctor)
+    url = _url("lab-order-new", encounter_id=encounter.pk)
     form = client.get(url)
     assert form.status_code == 200
     assert 'value="58410-2"' in _body(form) and "CBC: Complete blood count" in _body(form)
@@ -164,16 +166,16 @@ def test_the_lab_order_form_offers_the_catalogue_and_orders_a_panel(client, peop
     response = client.post(url, {"test_code": "CBC", "priority": "stat", "clinical_note": "pale"})
 
     assert response.status_code == 302
-    assert response["Location"] == _url("patient-lab-results", patient_id=clinic.patient.pk)
+    assert response["Location"] == _url("patient-lab-results", patient_id=patient.pk)
     with hospital_context("DMC001"):
         assert LabOrder.objects.filter(priority="stat", panel_code="58410-2").count() == 5
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", ["NOPE", "", "<script>alert(1)</script>", "718-7' OR 1=1 --"])
-def test_an_unknown_test_code_answers_400(client, people, clinic, code):
-    client.force_login(people.doctor)
-    response = client.post(_url("lab-order-new", encounter_id=clinic.encounter.pk), {"test_code": code})
+def test_an_unknown_test_code_answers_400(client, doctor, encounter, code):
+    client.force_login(doctor)
+    response = client.post(_url("lab-order-new", encounter_id=encounter.pk), {"test_code": code})
     assert response.status_code == 400
     assert "catalogue" in _body(response)
     assert "<script>alert" not in _body(response)
@@ -182,11 +184,11 @@ def test_an_unknown_test_code_answers_400(client, people, clinic, code):
 
 
 @pytest.mark.django_db
-def test_collect_enter_and_verify_through_the_pages(client, people, clinic):
+def test_collect_enter_and_verify_through_the_pages(client, doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter, "2823-3")
+        order = ordered(doctor, encounter, "2823-3")
     order_url = _url("lab-order", order_id=order.pk)
-    client.force_login(people.nurse)
+    client.force_login(nurse)
     page = client.get(order_url)
     assert page.status_code == 200 and "Specimen collected" in _body(page)
     assert client.post(_url("lab-order-collect", order_id=order.pk)).status_code == 302
@@ -212,7 +214,7 @@ def test_collect_enter_and_verify_through_the_pages(client, people, clinic):
         client.post(_url("lab-result-verify", result_id=result.pk)).status_code == 403
     )  # nurses do not verify
 
-    client.force_login(people.doctor)
+    client.force_login(doctor)
     shown = client.get(order_url)
     assert "Verify result" in _body(shown) and 'class="flag-HH"' in _body(shown)
     assert client.post(_url("lab-result-verify", result_id=result.pk)).status_code == 302
@@ -221,12 +223,12 @@ def test_collect_enter_and_verify_through_the_pages(client, people, clinic):
 
 
 @pytest.mark.django_db
-def test_verifying_your_own_entry_answers_400_with_the_rule(client, people, clinic):
+def test_verifying_your_own_entry_answers_400_with_the_rule(client, doctor, encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
-        services.lab_order_collect(acting_user=people.doctor, order_id=order.pk)
-        result = services.lab_result_enter(acting_user=people.doctor, order_id=order.pk, value="13")
-    client.force_login(people.doctor)
+        order = ordered(doctor, encounter)
+        services.lab_order_collect(acting_user=doctor, order_id=order.pk)
+        result = services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13")
+    client.force_login(doctor)
     response = client.post(
         _url("lab-result-verify", result_id=result.pk), {"back": _url("lab-order", order_id=order.pk)}
     )
@@ -237,11 +239,11 @@ def test_verifying_your_own_entry_answers_400_with_the_rule(client, people, clin
 
 
 @pytest.mark.django_db
-def test_a_bad_correction_is_shown_on_the_order_page(client, people, clinic):
+def test_a_bad_correction_is_shown_on_the_order_page(client, doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        result = resulted(people, clinic.encounter, "13")
-        services.lab_result_verify(acting_user=people.doctor, result_id=result.pk)
-    client.force_login(people.nurse)
+        result = resulted(doctor, nurse, encounter, "13")
+        services.lab_result_verify(acting_user=doctor, result_id=result.pk)
+    client.force_login(nurse)
     url = _url("lab-result-correct", result_id=result.pk)
     response = client.post(url, {"value": "12", "reason": "", "order_id": result.order_id})
     assert response.status_code == 400 and "Give a reason" in _body(response)
@@ -256,49 +258,49 @@ def test_a_bad_correction_is_shown_on_the_order_page(client, people, clinic):
 
 @pytest.mark.django_db
 def test_the_patients_results_page_highlights_flags_and_shows_a_patient_only_verified_results(
-    client, people, clinic
+    client, doctor, nurse, patient_user, encounter, patient, other_patient
 ):
     with hospital_context("DMC001"):
-        critical = resulted(people, clinic.encounter, "2.1", code="2823-3")
-        services.lab_result_verify(acting_user=people.doctor, result_id=critical.pk)
-        high = resulted(people, clinic.encounter, "16.4")
-        services.lab_result_verify(acting_user=people.doctor, result_id=high.pk)
-        resulted(people, clinic.encounter, "177", code="2345-7")  # not verified
-    url = _url("patient-lab-results", patient_id=clinic.patient.pk)
+        critical = resulted(doctor, nurse, encounter, "2.1", code="2823-3")
+        services.lab_result_verify(acting_user=doctor, result_id=critical.pk)
+        high = resulted(doctor, nurse, encounter, "16.4")
+        services.lab_result_verify(acting_user=doctor, result_id=high.pk)
+        resulted(doctor, nurse, encounter, "177", code="2345-7")  # not verified
+    url = _url("patient-lab-results", patient_id=patient.pk)
 
-    client.force_login(people.nurse)
+    client.force_login(nurse)
     staff_view = _body(client.get(url))
     assert 'class="flag-LL"' in staff_view and 'class="flag-H"' in staff_view
     assert "177 mg/dL" in staff_view and "awaiting verification" in staff_view
 
-    client.force_login(people.patient_user)
+    client.force_login(patient_user)
     response = client.get(url)
     assert response.status_code == 200
     own_view = _body(response)
     assert "2.1 mmol/L" in own_view and 'class="flag-LL"' in own_view
     assert "16.4 g/dL" in own_view
     assert "177" not in own_view and "Result not yet available" in own_view
-    assert client.get(_url("patient-lab-results", patient_id=clinic.other.pk)).status_code == 404
+    assert client.get(_url("patient-lab-results", patient_id=other_patient.pk)).status_code == 404
 
 
 @pytest.mark.django_db
-def test_pages_show_times_in_the_hospitals_time_zone(client, people, clinic):
+def test_pages_show_times_in_the_hospitals_time_zone(client, doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
+        order = ordered(doctor, encounter)
         LabOrder.objects.filter(pk=order.pk).update(
             ordered_at=datetime.datetime(2025, 3, 1, 20, 30, tzinfo=datetime.UTC)
         )
-    client.force_login(people.nurse)
+    client.force_login(nurse)
     body = _body(client.get(_url("lab-order", order_id=order.pk)))
     assert "2025-03-02 02:30" in body  # Asia/Dhaka is UTC+6
 
 
 @pytest.mark.django_db
-def test_the_worklist_page(client, people, clinic):
+def test_the_worklist_page(client, doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        resulted(people, clinic.encounter, "25", code="2345-7")
-        ordered(people.doctor, clinic.encounter, "2951-2", priority="stat")
-    client.force_login(people.nurse)
+        resulted(doctor, nurse, encounter, "25", code="2345-7")
+        ordered(doctor, encounter, "2951-2", priority="stat")
+    client.force_login(nurse)
     response = client.get(_url("lab-worklist"))
     assert response.status_code == 200
     body = _body(response)
@@ -316,24 +318,24 @@ def test_the_worklist_page(client, people, clinic):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["receptionist", "admin", "patient_user"])
-def test_roles_without_rights_get_403_on_staff_pages(client, people, clinic, who):
-    client.force_login(getattr(people, who))
-    assert client.get(_url("prescription-new", encounter_id=clinic.encounter.pk)).status_code == 403
-    assert client.get(_url("lab-order-new", encounter_id=clinic.encounter.pk)).status_code == 403
+def test_roles_without_rights_get_403_on_staff_pages(client, request, encounter, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(_url("prescription-new", encounter_id=encounter.pk)).status_code == 403
+    assert client.get(_url("lab-order-new", encounter_id=encounter.pk)).status_code == 403
     assert client.get(_url("lab-worklist")).status_code == 403
 
 
 @pytest.mark.django_db
-def test_a_doctor_not_in_care_gets_404(client, people, clinic):
+def test_a_doctor_not_in_care_gets_404(client, doctor, nurse, outsider, encounter, patient):
     with hospital_context("DMC001"):
-        prescription = prescribe(people.doctor, clinic.encounter)
-        result = resulted(people, clinic.encounter, "13")
-    client.force_login(people.outsider)
+        prescription = prescribe(doctor, encounter)
+        result = resulted(doctor, nurse, encounter, "13")
+    client.force_login(outsider)
     for url in (
-        _url("prescription-new", encounter_id=clinic.encounter.pk),
-        _url("lab-order-new", encounter_id=clinic.encounter.pk),
-        _url("patient-prescriptions", patient_id=clinic.patient.pk),
-        _url("patient-lab-results", patient_id=clinic.patient.pk),
+        _url("prescription-new", encounter_id=encounter.pk),
+        _url("lab-order-new", encounter_id=encounter.pk),
+        _url("patient-prescriptions", patient_id=patient.pk),
+        _url("patient-lab-results", patient_id=patient.pk),
         _url("lab-order", order_id=result.order_id),
     ):
         assert client.get(url).status_code == 404, url
@@ -350,8 +352,8 @@ JUNK_IDS = ["abc", "0", "-1", "1.5", "99999999999999999999999", "%27%20OR%201%3D
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("junk", JUNK_IDS)
-def test_junk_ids_answer_404_never_500(client, people, clinic, junk):
-    client.force_login(people.doctor)
+def test_junk_ids_answer_404_never_500(client, doctor, junk):
+    client.force_login(doctor)
     gets = [
         f"encounters/{junk}/prescriptions/new/",
         f"encounters/{junk}/lab-orders/new/",
@@ -380,15 +382,15 @@ def test_junk_ids_answer_404_never_500(client, people, clinic, junk):
 
 
 @pytest.mark.django_db
-def test_junk_form_values_answer_400_never_500(client, people, clinic):
+def test_junk_form_values_answer_400_never_500(client, doctor, nurse, encounter):
     with hospital_context("DMC001"):
-        order = ordered(people.doctor, clinic.encounter)
-        services.lab_order_collect(acting_user=people.nurse, order_id=order.pk)
-        prescription = prescribe(people.doctor, clinic.encounter)
-    client.force_login(people.doctor)
+        order = ordered(doctor, encounter)
+        services.lab_order_collect(acting_user=nurse, order_id=order.pk)
+        prescription = prescribe(doctor, encounter)
+    client.force_login(doctor)
     long_text = "9" * 5000
-    prescribing = _url("prescription-new", encounter_id=clinic.encounter.pk)
-    ordering = _url("lab-order-new", encounter_id=clinic.encounter.pk)
+    prescribing = _url("prescription-new", encounter_id=encounter.pk)
+    ordering = _url("lab-order-new", encounter_id=encounter.pk)
     result = _url("lab-result-enter", order_id=order.pk)
     cases = [
         (prescribing, {"dose": long_text}),
@@ -411,21 +413,21 @@ def test_junk_form_values_answer_400_never_500(client, people, clinic):
 
 
 @pytest.mark.django_db
-def test_anonymous_users_are_sent_to_log_in(client, clinic):
+def test_anonymous_users_are_sent_to_log_in(client):
     response = client.get(_url("lab-worklist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 @pytest.mark.django_db
-def test_the_order_page_shows_only_what_each_role_may_do(client, people, clinic):
+def test_the_order_page_shows_only_what_each_role_may_do(client, doctor, nurse, patient_user, encounter):
     with hospital_context("DMC001"):
-        result = resulted(people, clinic.encounter, "13")
+        result = resulted(doctor, nurse, encounter, "13")
     url = _url("lab-order", order_id=result.order_id)
-    client.force_login(people.nurse)
+    client.force_login(nurse)
     nurse_view = _body(client.get(url))
     assert "Verify result" not in nurse_view and "Void order" not in nurse_view
     assert "Correct the result" in nurse_view
-    client.force_login(people.patient_user)
+    client.force_login(patient_user)
     patient_view = _body(client.get(url))
     assert "Correct the result" not in patient_view and "13 g/dL" not in patient_view
     assert re.search(r"No result yet", patient_view)
@@ -445,27 +447,23 @@ def _page_queries(client, url, alias):
     return len(shared), len(hospital)
 
 
-def _orders_of_every_kind(people, clinic, n):
+def _orders_of_every_kind(encounter, doctor, nurse, n):
     """n prescriptions, n resulted lab orders and n awaiting collection, for the patient in care."""
     for _ in range(n):
-        PrescriptionFactory(encounter=clinic.encounter, prescriber_id=people.doctor.pk)
-        LabResultFactory(
-            order__encounter=clinic.encounter,
-            order__ordered_by_id=people.doctor.pk,
-            entered_by_id=people.nurse.pk,
-        )
-        LabOrderFactory(encounter=clinic.encounter, ordered_by_id=people.doctor.pk)
+        PrescriptionFactory(encounter=encounter, prescriber_id=doctor.pk)
+        LabResultFactory(order__encounter=encounter, order__ordered_by_id=doctor.pk, entered_by_id=nurse.pk)
+        LabOrderFactory(encounter=encounter, ordered_by_id=doctor.pk)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", ["patient-prescriptions", "patient-lab-results", "lab-worklist"])
-def test_list_pages_cost_the_same_queries_for_n_rows_or_3n(client, people, clinic, page):
-    url = _url(page) if page == "lab-worklist" else _url(page, patient_id=clinic.patient.pk)
-    client.force_login(people.doctor)
+def test_list_pages_cost_the_same_queries_for_n_rows_or_3n(client, doctor, nurse, patient, encounter, page):
+    url = _url(page) if page == "lab-worklist" else _url(page, patient_id=patient.pk)
+    client.force_login(doctor)
     with hospital_context("DMC001") as tenant:
-        _orders_of_every_kind(people, clinic, 2)
+        _orders_of_every_kind(encounter, doctor, nurse, 2)
     few = _page_queries(client, url, tenant.alias)
     with hospital_context("DMC001"):
-        _orders_of_every_kind(people, clinic, 4)
+        _orders_of_every_kind(encounter, doctor, nurse, 4)
         assert LabOrder.objects.count() == 12 and Prescription.objects.count() == 6
     assert _page_queries(client, url, tenant.alias) == few
