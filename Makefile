@@ -28,6 +28,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 	bash .ci/postgres-clusters
 	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
@@ -42,7 +43,8 @@ test-postgresql: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache

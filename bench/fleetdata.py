@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -128,11 +128,20 @@ class Dataset:
         return f"{self.hospitals:,} hospital(s), {len(self.pairs):,} session(s), {origin}: {self.data_dir}"
 
 
+class BuildParams(TypedDict):
+    """What `build` is called with; a cached data folder is reused only for the same."""
+
+    hospitals: int
+    used_every: int
+    users: int
+    patients: int
+
+
 def single_hospital(*, users: int = 1000, fresh: bool = False) -> Dataset:
     """One hospital with PATIENTS_PER_HOSPITAL patients and `users` staff users, each logged in."""
     return _cached(
         f"single-u{users}",
-        dict(hospitals=1, used_every=1, users=users, patients=PATIENTS_PER_HOSPITAL),
+        BuildParams(hospitals=1, used_every=1, users=users, patients=PATIENTS_PER_HOSPITAL),
         fresh=fresh,
     )
 
@@ -142,7 +151,7 @@ def fleet(*, hospitals: int = 10_000, used: int = 1000, fresh: bool = False) -> 
     used_every = max(1, hospitals // used)
     return _cached(
         f"fleet-h{hospitals}-u{used}",
-        dict(hospitals=hospitals, used_every=used_every, users=1, patients=PATIENTS_PER_HOSPITAL),
+        BuildParams(hospitals=hospitals, used_every=used_every, users=1, patients=PATIENTS_PER_HOSPITAL),
         fresh=fresh,
     )
 
@@ -221,7 +230,7 @@ def cache_root() -> Path:
     return base / f"{CACHE_PREFIX}{source_fingerprint()}"
 
 
-def _cached(name: str, params: dict[str, int], *, fresh: bool) -> Dataset:
+def _cached(name: str, params: BuildParams, *, fresh: bool) -> Dataset:
     """The cached data folder `name`, built first if missing (or if `fresh`).
 
     Users hold a shared lock on `<name>.lock` for as long as the process lives;
@@ -262,7 +271,7 @@ def _cached(name: str, params: dict[str, int], *, fresh: bool) -> Dataset:
         raise
 
 
-def _load(final: Path, params: dict[str, int]) -> Dataset | None:
+def _load(final: Path, params: BuildParams) -> Dataset | None:
     manifest = final / "bench-manifest.json"
     if not manifest.exists():
         return None

@@ -197,7 +197,9 @@ def time_searches(code: str, user: Any, queries: list[str]) -> tuple[list[float]
     from hms.patients.selectors import patient_search
     from hms.tenancy.context import hospital_context
 
-    seconds, matches, kinds = [], [], Counter()
+    seconds: list[float] = []
+    matches: list[int] = []
+    kinds: Counter[str] = Counter()
     with hospital_context(code):
         for query in queries:
             started = time.perf_counter()

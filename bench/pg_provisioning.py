@@ -70,9 +70,9 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -459,7 +459,7 @@ def ms(seconds: float) -> float:
     return seconds * 1000
 
 
-def med(values: list[float]) -> float:
+def med(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
@@ -525,12 +525,12 @@ def instrumented_storage(log: list[tuple[str, str, float]]) -> Iterator[None]:
     try:
         for name, function in originals.items():
             setattr(PostgresStorage, name, timed(name, function))
-        PostgresStorage._admin = counting_admin
+        PostgresStorage._admin = counting_admin  # type: ignore[method-assign]
         yield
     finally:
         for name, function in originals.items():
             setattr(PostgresStorage, name, function)
-        PostgresStorage._admin = original_admin
+        PostgresStorage._admin = original_admin  # type: ignore[method-assign]
 
 
 def probe_breakdown(runs: int, code_letter: str) -> dict[str, Any]:
@@ -544,7 +544,7 @@ def probe_breakdown(runs: int, code_letter: str) -> dict[str, Any]:
     per_run: list[list[tuple[str, str, float]]] = []
     totals = []
     with pgcommon.admin(PORT) as watcher:
-        lsn = watcher.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+        lsn = pgcommon.one(watcher.execute("SELECT pg_current_wal_insert_lsn()"))[0]
         for number in range(runs):
             log: list[tuple[str, str, float]] = []
             with instrumented_storage(log):
@@ -553,7 +553,8 @@ def probe_breakdown(runs: int, code_letter: str) -> dict[str, Any]:
                 totals.append(time.perf_counter() - started)
                 spares_wait()
             per_run.append(log)
-        wal = watcher.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [lsn]).fetchone()[0]
+        wal_query = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)"
+        wal = pgcommon.one(watcher.execute(wal_query, [lsn]))[0]
 
     def per_provisioning(kind: str, name: str | None = None) -> list[int]:
         return [sum(1 for k, n, _ in log if k == kind and name in (None, n)) for log in per_run]
@@ -608,7 +609,7 @@ def probe_server(run: pgcommon.PgRun, template: str, runs: int) -> dict[str, Any
         connects.append(time.perf_counter() - started)
     out["connect"] = med(connects)
     with pgcommon.admin(PORT) as connection:
-        out["template_size"] = connection.execute("SELECT pg_database_size(%s)", [template]).fetchone()[0]
+        out["template_size"] = pgcommon.one(connection.execute("SELECT pg_database_size(%s)", [template]))[0]
         commits = []
         for _ in range(runs * 2):
             started = time.perf_counter()
@@ -617,13 +618,13 @@ def probe_server(run: pgcommon.PgRun, template: str, runs: int) -> dict[str, Any
         out["commit"] = med(commits)
 
         def wal_lsn() -> str:
-            return connection.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+            return pgcommon.one(connection.execute("SELECT pg_current_wal_insert_lsn()"))[0]
 
         def checkpoints() -> int:
             return int(
-                connection.execute(
-                    "SELECT checkpoints_req + checkpoints_timed FROM pg_stat_bgwriter"
-                ).fetchone()[0]
+                pgcommon.one(
+                    connection.execute("SELECT checkpoints_req + checkpoints_timed FROM pg_stat_bgwriter")
+                )[0]
             )
 
         # Each strategy as a series of clones (as provisioning makes them), from a clean buffer pool:
@@ -645,7 +646,7 @@ def probe_server(run: pgcommon.PgRun, template: str, runs: int) -> dict[str, Any
                 )
                 figures["create"].append(time.perf_counter() - started)
                 wal = connection.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [lsn])
-                figures["wal"].append(float(wal.fetchone()[0]))
+                figures["wal"].append(float(pgcommon.one(wal)[0]))
                 figures["checkpoints"].append(checkpoints() - cps)
                 made.append(name)
             started = time.perf_counter()
@@ -792,6 +793,7 @@ def main() -> int:
         from hms.hospitals.models import Hospital
         from hms.tenancy import connections as tenant_connections
         from hms.tenancy.backends import storage_for
+        from hms.tenancy.backends.postgresql import PostgresStorage
         from hms.tenancy.provisioning import hospital_provision, spares_wait
         from hms.tenancy.schema import current_fingerprint
 
@@ -802,7 +804,7 @@ def main() -> int:
         try:
             call_command("migrate", interactive=False, verbosity=0)
             expected = tenant_schema_expected()
-            storage = storage_for("main")
+            storage = cast(PostgresStorage, storage_for("main"))
             assert not storage.server.spares
 
             started = time.perf_counter()
@@ -814,7 +816,7 @@ def main() -> int:
             assert storage.exists(template), template
             spare_prefix = storage.spare_prefix(fingerprint)
             with with_spares():
-                assert storage_for("main").server.spares == SPARES
+                assert cast(PostgresStorage, storage_for("main")).server.spares == SPARES
                 # Warm-up with spares: the pool is empty, so this one clones, then fills the pool.
                 hospital_provision(code="W00002", name="Warm-up hospital (fills the spares pool)")
                 spares_wait()

@@ -15,21 +15,22 @@ database anyway. A ContextVar set and reset is what the tenanted path pays too.
 
 from django.contrib.auth.decorators import login_required
 from django.db import DEFAULT_DB_ALIAS
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import path
 
 from config.urls import urlpatterns as project_urlpatterns
 from hms.hospitals.models import Hospital
 from hms.tenancy import context
+from hms.tenancy.http import HospitalRequest
 from hms.web import views
 
 
 @login_required
-def hospital_home(request: HttpRequest, hospital_code: str) -> HttpResponse:
+def hospital_home(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     hospital = Hospital.objects.filter(code=hospital_code, status=Hospital.Status.ACTIVE).first()
     if hospital is None or not request.user.may_enter(hospital.pk):
         raise Http404("No such hospital.")
-    request.hospital = hospital  # type: ignore[attr-defined]
+    request.hospital = hospital
     token = context._current.set(context.Tenant(code=hospital.code, alias=DEFAULT_DB_ALIAS, database={}))
     try:
         return views.hospital_home(request, hospital_code)

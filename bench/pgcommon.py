@@ -78,6 +78,13 @@ def admin(port: int, dbname: str = "postgres") -> Iterator[psycopg.Connection[An
         connection.close()
 
 
+def one(cursor: psycopg.Cursor[Any]) -> Any:
+    """The row of a query that always returns exactly one (a count, a function's value)."""
+    row = cursor.fetchone()
+    assert row is not None, "the query returned no row"
+    return row
+
+
 def scalar(port: int, query: str, params: Iterable[object] = ()) -> Any:
     with admin(port) as connection:
         row = connection.execute(query, list(params)).fetchone()
@@ -205,16 +212,19 @@ def django_env(
     shared_port: int = MAIN_PORT,
     servers: str = "",
     shared_name: str | None = None,
+    settings: str = fleetdata.PRODUCTION_SETTINGS,
     **extra: str,
 ) -> dict[str, str]:
     """The environment of a Django process of this run (production settings unless overridden)."""
-    return fleetdata.env_for(
+    env = fleetdata.env_for(
         data_dir,
+        settings=settings,
         DATABASE_URL=database_url(shared_port, shared_name or run.shared_name),
         HMS_DATABASE_SERVERS=servers,
         HMS_DATABASE_PREFIX=run.prefix,
-        **extra,
     )
+    env.update(extra)
+    return env
 
 
 # --------------------------------------------------------------------------- gunicorn
@@ -378,11 +388,13 @@ class ConnectionSampler:
     def _run(self) -> None:
         with admin(self.port) as connection:
             while not self._stop.is_set():
-                ours, total = connection.execute(
-                    "SELECT count(*) FILTER (WHERE starts_with(datname, %s)), count(*) "
-                    "FROM pg_stat_activity WHERE backend_type = 'client backend'",
-                    [self.prefix],
-                ).fetchone()
+                ours, total = one(
+                    connection.execute(
+                        "SELECT count(*) FILTER (WHERE starts_with(datname, %s)), count(*) "
+                        "FROM pg_stat_activity WHERE backend_type = 'client backend'",
+                        [self.prefix],
+                    )
+                )
                 self.samples.append(int(ours))
                 self.total_samples.append(int(total))
                 self._stop.wait(self.interval)

@@ -157,10 +157,10 @@ def _time_database_copies() -> list[float]:
     times: list[float] = []
     original = SqliteStorage.create_from_template
 
-    def timed(self: object, *args: object, **kwargs: object) -> object:
+    def timed(self: SqliteStorage, database_name: str, fingerprint: str) -> None:
         started = time.perf_counter()
         try:
-            return original(self, *args, **kwargs)
+            return original(self, database_name, fingerprint)
         finally:
             times.append(time.perf_counter() - started)
 

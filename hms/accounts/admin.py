@@ -10,7 +10,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "hospital", "is_active")
     list_select_related = ("hospital",)
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Hospital", {"fields": ("role", "hospital")}),
     )
     add_fieldsets = (

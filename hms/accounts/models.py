@@ -1,6 +1,6 @@
 """User accounts (shared database): a role and the hospital the user belongs to."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -47,7 +47,7 @@ class User(AbstractUser):
         help_text="The hospital this user belongs to; only a super-administrator may have none.",
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         constraints = [

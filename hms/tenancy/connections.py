@@ -214,7 +214,7 @@ def _server_limit(server: str) -> int | None:
 def _existing_connection(alias: str) -> Any:
     # Django keeps each thread's connections in a private Local; reading it is the
     # only way to ask "is this connection open here?" without creating one.
-    return getattr(connections._connections, alias, None)
+    return getattr(connections._connections, alias, None)  # type: ignore[attr-defined]
 
 
 def _close_if_unusable(alias: str) -> None:
@@ -235,7 +235,7 @@ def _close_thread_connection(alias: str) -> None:
     try:
         existing.close()
     finally:
-        delattr(connections._connections, alias)
+        del connections[alias]
 
 
 def _deep_copy(value: Any) -> Any:

@@ -179,7 +179,10 @@ def _insert_as_is(model: type[models.Model], target: str, rows: list[models.Mode
     size = max(connections[target].ops.bulk_batch_size(fields, rows), 1)
     queryset = model._base_manager.using(target)
     for start in range(0, len(rows), size):
-        queryset._insert(rows[start : start + size], fields=fields, raw=True, using=target)
+        # QuerySet._insert is what Model.save_base(raw=True) runs, for many rows at once.
+        queryset._insert(  # type: ignore[attr-defined]
+            rows[start : start + size], fields=fields, raw=True, using=target
+        )
 
 
 def _copy_tables(source: str, target: str) -> dict[str, int]:

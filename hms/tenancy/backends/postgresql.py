@@ -157,7 +157,7 @@ class PostgresStorage(StorageBackend):
                             sql.Identifier(spare), sql.Identifier(database_name)
                         )
                     )
-                except (psycopg.errors.UndefinedDatabase, psycopg.errors.ObjectInUse):
+                except (psycopg.errors.InvalidCatalogName, psycopg.errors.ObjectInUse):
                     continue  # another provisioner took it
                 except psycopg.errors.DuplicateDatabase as exc:
                     raise DatabaseExists(
@@ -257,7 +257,7 @@ class PostgresStorage(StorageBackend):
             ).fetchone()
         return None if row is None else int(row[0])
 
-    def _execute(self, statement: sql.Composable) -> None:
+    def _execute(self, statement: sql.Composed) -> None:
         with self._admin() as connection:
             connection.execute(statement)
 

@@ -17,6 +17,7 @@ from hms.patients.services import patient_register
 from hms.tenancy.backends import storage_for
 from hms.tenancy.backends.postgresql import SPARE_MARK
 from hms.tenancy.context import hospital_context
+from hms.tenancy.exceptions import DatabaseExists
 from hms.tenancy.provisioning import hospital_provision, spares_wait
 from hms.tenancy.schema import current_fingerprint
 
@@ -140,3 +141,28 @@ def test_a_claimed_spare_no_longer_carries_the_spare_mark(storage):
             [hospital.database_name],
         ).fetchone()
     assert comment == (None,)
+
+
+def test_a_spare_another_provisioner_took_is_skipped_for_the_next(storage, monkeypatch):
+    """Listed, then renamed away by another process before this one's rename: take the next."""
+    fingerprint = current_fingerprint()
+    storage.spares_replenish(fingerprint)
+    ready = _spares(storage)
+    gone = f"{storage.spare_prefix(fingerprint)}taken"
+    listed = storage._spares
+    monkeypatch.setattr(storage, "_spares", lambda connection, prefix: [gone, *listed(connection, prefix)])
+    name = storage.database_name_for("CLAIMED1")
+    assert storage._claim_spare(name, fingerprint) is True
+    assert storage.exists(name)
+    assert len(_spares(storage)) == len(ready) - 1
+
+
+def test_a_spare_renamed_onto_an_existing_database_is_refused_and_kept(storage):
+    fingerprint = current_fingerprint()
+    storage.spares_replenish(fingerprint)
+    ready = _spares(storage)
+    taken = storage.database_name_for("OWNED2")
+    _create(storage, taken, marked=False)
+    with pytest.raises(DatabaseExists):
+        storage._claim_spare(taken, fingerprint)
+    assert sorted(_spares(storage)) == sorted(ready)
