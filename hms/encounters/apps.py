@@ -13,6 +13,6 @@ class EncountersConfig(AppConfig):
 
         def seen(user_id: int) -> "QuerySet[Encounter]":
             """An encounter that was not voided puts the patient in the practitioner's care."""
-            return Encounter.objects.filter(practitioner_user_id=user_id, voided_at__isnull=True)
+            return Encounter.objects.live().filter(practitioner_user_id=user_id)
 
         care_source_add("encounters.encounter", seen)

@@ -1,31 +1,27 @@
 """Forms of the encounter pages: they parse input; the services decide."""
 
+from typing import Any
+
 from django import forms
 
-from hms.core.exceptions import ApplicationError
+from hms.core.ids import record_id
+from hms.core.voiding import REASON_MAX
 from hms.encounters.models import Allergy, Diagnosis
-from hms.encounters.services import REASON_MAX
 from hms.encounters.vitals import VITALS
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
 
-def form_refused(
-    form: forms.Form, error: ApplicationError, *, field_names: dict[str, str] | None = None
-) -> None:
-    """Show a service's refusal on the form: its message on top, its details beside the fields."""
-    form.add_error(None, error.message)
-    names = field_names or {}
-    for key, messages in error.details.items():
-        if not isinstance(messages, list) or key == "suggestions":
-            continue
-        field = names.get(key, key)
-        for message in messages:
-            text = str(message)
-            if field in form.fields:
-                form.add_error(field, text)
-            elif text != error.message:
-                form.add_error(None, text)
+class EncounterBackField(forms.Field):
+    """The encounter page to go back to (a hidden field); what is no record id means none."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        return record_id(value) if value else None
 
 
 class EncounterStartForm(forms.Form):
@@ -43,6 +39,7 @@ class EncounterStartForm(forms.Form):
 
 class VoidForm(forms.Form):
     reason = forms.CharField(max_length=REASON_MAX, label="Reason")
+    encounter = EncounterBackField()
 
 
 class VitalsForm(forms.Form):
@@ -87,10 +84,12 @@ class AllergyForm(forms.Form):
     category = forms.ChoiceField(choices=Allergy.Category.choices)
     severity = forms.ChoiceField(choices=Allergy.Severity.choices)
     reaction = forms.CharField(max_length=255, required=False)
+    encounter = EncounterBackField()
 
 
 class AllergyStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Allergy.Status.choices)
+    encounter = EncounterBackField()
 
 
 class NoteForm(forms.Form):

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import models, transaction
 
 from hms.accounts.models import User
@@ -18,6 +18,9 @@ from hms.audit.services import audit_record
 from hms.care import access
 from hms.care.access import patient_access
 from hms.core.exceptions import NotFound
+from hms.core.models import VoidableModel
+from hms.core.pages import page_of
+from hms.core.voiding import VoidableQuerySet
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
 from hms.encounters.vitals import VITALS, Vital
 from hms.patients.models import Patient
@@ -34,18 +37,17 @@ NOT_FOUND = {
 }
 
 Row = TypeVar("Row", bound=models.Model)
+LiveRow = TypeVar("LiveRow", bound=VoidableModel)
 
-PAGE_SIZE = 25
 
-
-def record_pk(ref: object, *, model: type[models.Model]) -> int:
+def record_pk(ref: models.Model | int, *, model: type[models.Model]) -> int:
     """The primary key `ref` names (a row of this hospital, an int, a digit string); NotFound if none."""
     return access.record_pk(ref, model=model, missing=NOT_FOUND.get(model, access.RECORD_NOT_FOUND))
 
 
 def record_access(
     model: type[Row],
-    ref: object,
+    ref: Row | int,
     *,
     user: User,
     resource: Resource,
@@ -70,7 +72,7 @@ def record_access(
 def encounter_access(
     *,
     user: User,
-    encounter: object,
+    encounter: Encounter | int,
     resource: Resource = Resource.ENCOUNTER,
     action: Action = Action.VIEW,
     for_update: bool = False,
@@ -102,7 +104,7 @@ class EncounterSummary:
 def encounter_list_for_patient(
     *,
     user: User,
-    patient_id: object,
+    patient_id: int,
     include_voided: bool = False,
     page_number: object = 1,
     client_address: str | None = None,
@@ -119,8 +121,8 @@ def encounter_list_for_patient(
         own = permission_scope(user=user, resource=Resource.ENCOUNTER, action=Action.VIEW) == Scope.OWN
         queryset = Encounter.objects.filter(patient=patient)
         if own or not include_voided:
-            queryset = queryset.filter(voided_at__isnull=True)
-        page = Paginator(queryset.order_by("-started_at", "-id"), PAGE_SIZE).get_page(page_number)
+            queryset = queryset.live()
+        page = page_of(queryset.order_by("-started_at", "-id"), page_number)
         encounters = list(page.object_list)
         audit_record(
             acting_user=user,
@@ -193,7 +195,7 @@ class EncounterDetail:
 
 
 def encounter_detail(
-    *, user: User, encounter_id: object, include_voided: bool = False, client_address: str | None = None
+    *, user: User, encounter_id: int, include_voided: bool = False, client_address: str | None = None
 ) -> EncounterDetail:
     """One encounter with its vitals, diagnoses, notes (and amendments) and the patient's allergies; audited.
 
@@ -285,7 +287,7 @@ def encounter_permissions(*, user: User, encounter: Encounter) -> dict[str, bool
 
 
 def appointment_list_startable(
-    *, user: User, patient_id: object, client_address: str | None = None
+    *, user: User, patient_id: int, client_address: str | None = None
 ) -> list[Appointment]:
     """The patient's booked or arrived appointments with `user` (a doctor) to start from; audited."""
     permission_require(user=user, resource=Resource.ENCOUNTER, action=Action.CREATE)
@@ -315,7 +317,7 @@ def appointment_list_startable(
 def allergy_list_for_patient(
     *,
     user: User,
-    patient_id: object,
+    patient_id: int,
     include_inactive: bool = True,
     include_voided: bool = False,
     client_address: str | None = None,
@@ -343,7 +345,7 @@ def allergy_list_for_patient(
     return allergies
 
 
-def note_detail(*, user: User, note_id: object, client_address: str | None = None) -> NoteView:
+def note_detail(*, user: User, note_id: int, client_address: str | None = None) -> NoteView:
     """One clinical note with its amendments; audited. A patient gets signed notes of their own only."""
     with transaction.atomic(using=current_tenant().alias):
         note = record_access(ClinicalNote, note_id, user=user, resource=Resource.NOTE, action=Action.VIEW)
@@ -382,8 +384,8 @@ def _may_view(user: User, patient: Patient, resource: Resource, *, checked: Scop
     return True
 
 
-def _maybe_voided(queryset: models.QuerySet[Row], include_voided: bool) -> models.QuerySet[Row]:
-    return queryset if include_voided else queryset.filter(voided_at__isnull=True)
+def _maybe_voided(queryset: VoidableQuerySet[LiveRow], include_voided: bool) -> VoidableQuerySet[LiveRow]:
+    return queryset if include_voided else queryset.live()
 
 
 def _ids(rows: Iterable[models.Model] | None) -> list[int] | None:

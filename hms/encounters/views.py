@@ -1,21 +1,23 @@
 """Encounter pages: thin views that parse input, call a service or selector, and render.
 
-Refusals of the services: NotFound answers 404, NotAllowed 403 (refusals_as_http); any
-other ApplicationError is shown beside its form with status 400.
+Refusals of the services: NotFound answers 404, NotAllowed 403 (hospital_page); any
+other ApplicationError is shown beside its form with status 400 (form_error_show).
 """
 
-import zoneinfo
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django import forms
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
-from hms.core.http import client_address, refusals_as_http
+from hms.core.http import client_address
+from hms.core.ids import record_id
+from hms.core.pages import form_error_show, hospital_page
 from hms.encounters import services
 from hms.encounters.forms import (
     AllergyForm,
@@ -26,9 +28,9 @@ from hms.encounters.forms import (
     NoteForm,
     VitalsForm,
     VoidForm,
-    form_refused,
 )
 from hms.encounters.icd10 import icd10_search
+from hms.encounters.models import Allergy, Encounter
 from hms.encounters.selectors import (
     allergy_list_for_patient,
     appointment_list_startable,
@@ -37,11 +39,13 @@ from hms.encounters.selectors import (
     note_detail,
 )
 from hms.patients.selectors import patient_detail
+from hms.scheduling.models import Appointment
+from hms.tenancy.http import HospitalRequest
 
 SEARCH_MAX = 100
 
 
-def _granted(request: HttpRequest, resource: Resource, action: Action) -> bool:
+def _granted(request: HospitalRequest, resource: Resource, action: Action) -> bool:
     return permission_scope(user=request.user, resource=resource, action=action) is not None
 
 
@@ -50,35 +54,31 @@ def _encounter_url(hospital_code: str, encounter_id: int, anchor: str = "") -> s
     return f"{url}#{anchor}" if anchor else url
 
 
-def _posted(request: HttpRequest):
+def _posted(request: HospitalRequest) -> QueryDict | None:
     """The POST data of a POST (even an empty one, which must be refused, not shown as a fresh form)."""
     return request.POST if request.method == "POST" else None
 
 
-def _digits(value: object) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+def _refused(message: str, back: str = "") -> dict[str, str]:
+    return {"message": message, "back": back}
 
 
 # The patient's encounters
 
 
-@login_required
-@refusals_as_http
-def patient_encounters(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+@hospital_page()
+def patient_encounters(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
     """The patient's encounters, allergies, and for a doctor the form to start one."""
     return _patient_page(request, patient_id)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def encounter_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+@hospital_page("POST")
+def encounter_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.ENCOUNTER, action=Action.CREATE)
     appointments = appointment_list_startable(
         user=request.user, patient_id=patient_id, client_address=client_address(request)
     )
-    form = EncounterStartForm(request.POST, appointments=_appointment_choices(request, appointments))
+    form = EncounterStartForm(request.POST, appointments=_appointment_choices(appointments))
     if form.is_valid():
         try:
             encounter = services.encounter_start(
@@ -89,24 +89,28 @@ def encounter_new(request: HttpRequest, hospital_code: str, patient_id: str) -> 
                 client_address=client_address(request),
             )
         except ApplicationError as error:
-            form_refused(form, error)
+            form_error_show(form, error)
         else:
             return redirect(_encounter_url(hospital_code, encounter.pk))
     return _patient_page(request, patient_id, start_form=form, status=400)
 
 
-def _appointment_choices(request: HttpRequest, appointments) -> list:
-    zone = zoneinfo.ZoneInfo(request.hospital.time_zone)
+def _appointment_choices(appointments: Iterable[Appointment]) -> list[tuple[Appointment, str]]:
+    """Each appointment with its label, in the hospital's time (the active zone)."""
     choices = []
     for appointment in appointments:
-        starts = timezone.localtime(appointment.starts_at, zone)
+        starts = timezone.localtime(appointment.starts_at)
         label = f"{starts:%Y-%m-%d %H:%M} {appointment.get_status_display()} {appointment.reason}"
         choices.append((appointment, label.strip()))
     return choices
 
 
 def _patient_page(
-    request: HttpRequest, patient_id: str, *, start_form=None, status: int = 200
+    request: HospitalRequest,
+    patient_id: int,
+    *,
+    start_form: EncounterStartForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     address = client_address(request)
     include_voided = request.GET.get("voided") == "1"
@@ -131,12 +135,11 @@ def _patient_page(
         appointments = appointment_list_startable(
             user=request.user, patient_id=patient.pk, client_address=address
         )
-        start_form = EncounterStartForm(appointments=_appointment_choices(request, appointments))
+        start_form = EncounterStartForm(appointments=_appointment_choices(appointments))
     return render(
         request,
         "encounters/patient_encounters.html",
         {
-            "hospital": request.hospital,
             "patient": patient,
             "encounters": encounters,
             "allergies": allergies,
@@ -151,14 +154,13 @@ def _patient_page(
 # One encounter
 
 
-@login_required
-@refusals_as_http
-def encounter_show(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page()
+def encounter_show(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     return _encounter_page(request, encounter_id)
 
 
 def _encounter_page(
-    request: HttpRequest, encounter_id: object, *, status: int = 200, **extra: object
+    request: HospitalRequest, encounter_id: int, *, status: int = 200, **extra: object
 ) -> HttpResponse:
     detail = encounter_detail(
         user=request.user,
@@ -170,7 +172,6 @@ def _encounter_page(
         request,
         "encounters/encounter_detail.html",
         {
-            "hospital": request.hospital,
             "detail": detail,
             "void_form": VoidForm(),
             "related_links": _related_links(request, detail.encounter),
@@ -190,7 +191,7 @@ RELATED = [
 ]
 
 
-def _related_links(request: HttpRequest, encounter) -> list[tuple[str, str]]:
+def _related_links(request: HospitalRequest, encounter: Encounter) -> list[tuple[str, str]]:
     links = []
     for label, name, keyword, resource, action in RELATED:
         if action == Action.CREATE and encounter.is_voided:
@@ -202,23 +203,19 @@ def _related_links(request: HttpRequest, encounter) -> list[tuple[str, str]]:
     return links
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def encounter_finish(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page("POST")
+def encounter_finish(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     try:
         services.encounter_finish(
             acting_user=request.user, encounter=encounter_id, client_address=client_address(request)
         )
     except ApplicationError as error:
         return _encounter_page(request, encounter_id, status=400, page_error=error.message)
-    return redirect(_encounter_url(hospital_code, _digits(encounter_id)))
+    return redirect(_encounter_url(hospital_code, encounter_id))
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def encounter_void(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page("POST")
+def encounter_void(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     form = VoidForm(request.POST)
     if form.is_valid():
         try:
@@ -229,9 +226,9 @@ def encounter_void(request: HttpRequest, hospital_code: str, encounter_id: str) 
                 client_address=client_address(request),
             )
         except ApplicationError as error:
-            form_refused(form, error)
+            form_error_show(form, error)
         else:
-            return redirect(_encounter_url(hospital_code, _digits(encounter_id)))
+            return redirect(_encounter_url(hospital_code, encounter_id))
     permission_require(user=request.user, resource=Resource.ENCOUNTER, action=Action.VOID)
     return _encounter_page(request, encounter_id, status=400, encounter_void_form=form)
 
@@ -239,9 +236,8 @@ def encounter_void(request: HttpRequest, hospital_code: str, encounter_id: str) 
 # Vital signs
 
 
-@login_required
-@refusals_as_http
-def vitals_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.OBSERVATION, action=Action.CREATE)
     form = VitalsForm(_posted(request))
     status = 200
@@ -256,16 +252,16 @@ def vitals_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> H
                     client_address=client_address(request),
                 )
             except ApplicationError as error:
-                form_refused(form, error, field_names=form.field_names())
+                form_error_show(form, error, field_names=form.field_names())
             else:
-                return redirect(_encounter_url(hospital_code, _digits(encounter_id), "vitals"))
+                return redirect(_encounter_url(hospital_code, encounter_id, "vitals"))
     detail = encounter_detail(
         user=request.user, encounter_id=encounter_id, client_address=client_address(request)
     )
     return render(
         request,
         "encounters/vitals_form.html",
-        {"hospital": request.hospital, "detail": detail, "form": form},
+        {"detail": detail, "form": form},
         status=status,
     )
 
@@ -273,9 +269,8 @@ def vitals_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> H
 # Diagnoses
 
 
-@login_required
-@refusals_as_http
-def diagnosis_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def diagnosis_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The diagnosis form, with an ICD-10-CM search: GET ?q= lists matches, ?code= fills the form."""
     permission_require(user=request.user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
     query = request.GET.get("q", "").strip()[:SEARCH_MAX]
@@ -288,15 +283,17 @@ def diagnosis_new(request: HttpRequest, hospital_code: str, encounter_id: str) -
                 services.diagnosis_add(
                     acting_user=request.user,
                     encounter=encounter_id,
+                    icd10_code=form.cleaned_data["icd10_code"],
+                    kind=form.cleaned_data["kind"],
+                    certainty=form.cleaned_data["certainty"],
                     client_address=client_address(request),
-                    **form.cleaned_data,
                 )
             except ApplicationError as error:
                 if error.details.get("suggestions") and not query:
                     query = form.cleaned_data["icd10_code"].strip()  # list the codes to choose from
-                form_refused(form, error)
+                form_error_show(form, error)
             else:
-                return redirect(_encounter_url(hospital_code, _digits(encounter_id), "diagnoses"))
+                return redirect(_encounter_url(hospital_code, encounter_id, "diagnoses"))
     else:
         form = DiagnosisForm(initial={"icd10_code": request.GET.get("code", "")[:16]})
     detail = encounter_detail(
@@ -306,7 +303,6 @@ def diagnosis_new(request: HttpRequest, hospital_code: str, encounter_id: str) -
         request,
         "encounters/diagnosis_form.html",
         {
-            "hospital": request.hospital,
             "detail": detail,
             "form": form,
             "query": query,
@@ -319,25 +315,29 @@ def diagnosis_new(request: HttpRequest, hospital_code: str, encounter_id: str) -
 # Allergies
 
 
-@login_required
-@refusals_as_http
-def allergy_new(request: HttpRequest, hospital_code: str, patient_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def allergy_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.ALLERGY, action=Action.CREATE)
-    back_to = _digits(request.GET.get("encounter") or request.POST.get("encounter"))
-    form = AllergyForm(_posted(request))
+    form = AllergyForm(_posted(request), initial={"encounter": request.GET.get("encounter", "")})
+    back_to = record_id(request.GET.get("encounter", ""))
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            data = form.cleaned_data
+            back_to = data["encounter"]
             try:
                 services.allergy_record(
                     acting_user=request.user,
                     patient=patient_id,
+                    substance=data["substance"],
+                    category=data["category"],
+                    severity=data["severity"],
+                    reaction=data["reaction"],
                     client_address=client_address(request),
-                    **form.cleaned_data,
                 )
             except ApplicationError as error:
-                form_refused(form, error)
+                form_error_show(form, error)
             else:
                 return redirect(_allergies_back(hospital_code, patient_id, back_to))
     allergies = allergy_list_for_patient(
@@ -348,7 +348,6 @@ def allergy_new(request: HttpRequest, hospital_code: str, patient_id: str) -> Ht
         request,
         "encounters/allergy_form.html",
         {
-            "hospital": request.hospital,
             "patient": patient,
             "allergies": allergies,
             "form": form,
@@ -360,107 +359,128 @@ def allergy_new(request: HttpRequest, hospital_code: str, patient_id: str) -> Ht
     )
 
 
-def _allergies_back(hospital_code: str, patient_id: object, encounter_id: int | None) -> str:
+def _allergies_back(hospital_code: str, patient_id: int, encounter_id: int | None) -> str:
     if encounter_id is not None:
         return _encounter_url(hospital_code, encounter_id, "allergies")
-    return reverse(
-        "encounters:patient", kwargs={"hospital_code": hospital_code, "patient_id": _digits(patient_id)}
-    )
+    return reverse("encounters:patient", kwargs={"hospital_code": hospital_code, "patient_id": patient_id})
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def allergy_status(request: HttpRequest, hospital_code: str, allergy_id: str) -> HttpResponse:
+@hospital_page("POST")
+def allergy_status(request: HospitalRequest, hospital_code: str, allergy_id: int) -> HttpResponse:
     form = AllergyStatusForm(request.POST)
-    return _allergy_change(request, hospital_code, allergy_id, form, services.allergy_status_set, "status")
+
+    def change(data: dict[str, Any]) -> Allergy:
+        return services.allergy_status_set(
+            acting_user=request.user,
+            allergy=allergy_id,
+            status=data["status"],
+            client_address=client_address(request),
+        )
+
+    return _allergy_change(request, hospital_code, form, change)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def allergy_void(request: HttpRequest, hospital_code: str, allergy_id: str) -> HttpResponse:
+@hospital_page("POST")
+def allergy_void(request: HospitalRequest, hospital_code: str, allergy_id: int) -> HttpResponse:
     form = VoidForm(request.POST)
-    return _allergy_change(request, hospital_code, allergy_id, form, services.allergy_void, "reason")
+
+    def change(data: dict[str, Any]) -> Allergy:
+        return services.allergy_void(
+            acting_user=request.user,
+            allergy=allergy_id,
+            reason=data["reason"],
+            client_address=client_address(request),
+        )
+
+    return _allergy_change(request, hospital_code, form, change)
 
 
-def _allergy_change(request, hospital_code, allergy_id, form, service, field: str) -> HttpResponse:
-    message = "Check the form."
+def _allergy_change(
+    request: HospitalRequest,
+    hospital_code: str,
+    form: forms.Form,
+    change: Callable[[dict[str, Any]], Allergy],
+) -> HttpResponse:
     if form.is_valid():
         try:
-            allergy = service(
-                acting_user=request.user,
-                allergy=allergy_id,
-                client_address=client_address(request),
-                **{field: form.cleaned_data[field]},
-            )
+            allergy = change(form.cleaned_data)
         except ApplicationError as error:
             message = error.message
         else:
-            back_to = _digits(request.POST.get("encounter"))
-            return redirect(_allergies_back(hospital_code, allergy.patient_id, back_to))
+            return redirect(
+                _allergies_back(hospital_code, allergy.patient_id, form.cleaned_data["encounter"])
+            )
     else:
         message = "; ".join(str(e) for errors in form.errors.values() for e in errors)
-    return render(
-        request, "encounters/refused.html", {"hospital": request.hospital, "message": message}, status=400
-    )
+    return render(request, "core/refused.html", _refused(message), status=400)
 
 
-# Observations and diagnoses entered in error
+# Observations, diagnoses and notes entered in error
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def observation_void(request: HttpRequest, hospital_code: str, observation_id: str) -> HttpResponse:
-    return _row_void(
-        request, hospital_code, observation_id, services.observation_void, "observation", "vitals"
-    )
+@hospital_page("POST")
+def observation_void(request: HospitalRequest, hospital_code: str, observation_id: int) -> HttpResponse:
+    def void(reason: str) -> int:
+        row = services.observation_void(
+            acting_user=request.user,
+            observation=observation_id,
+            reason=reason,
+            client_address=client_address(request),
+        )
+        return row.encounter_id
+
+    return _row_void(request, hospital_code, void, "vitals")
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def diagnosis_void(request: HttpRequest, hospital_code: str, diagnosis_id: str) -> HttpResponse:
-    return _row_void(request, hospital_code, diagnosis_id, services.diagnosis_void, "diagnosis", "diagnoses")
+@hospital_page("POST")
+def diagnosis_void(request: HospitalRequest, hospital_code: str, diagnosis_id: int) -> HttpResponse:
+    def void(reason: str) -> int:
+        row = services.diagnosis_void(
+            acting_user=request.user,
+            diagnosis=diagnosis_id,
+            reason=reason,
+            client_address=client_address(request),
+        )
+        return row.encounter_id
+
+    return _row_void(request, hospital_code, void, "diagnoses")
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def note_void(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
-    return _row_void(request, hospital_code, note_id, services.note_void, "note", "notes")
+@hospital_page("POST")
+def note_void(request: HospitalRequest, hospital_code: str, note_id: int) -> HttpResponse:
+    def void(reason: str) -> int:
+        row = services.note_void(
+            acting_user=request.user, note=note_id, reason=reason, client_address=client_address(request)
+        )
+        return row.encounter_id
+
+    return _row_void(request, hospital_code, void, "notes")
 
 
-def _row_void(request, hospital_code, row_id, service, argument: str, anchor: str) -> HttpResponse:
+def _row_void(
+    request: HospitalRequest, hospital_code: str, void: Callable[[str], int], anchor: str
+) -> HttpResponse:
+    """Void a row of an encounter with the posted reason; back to the encounter, or why not."""
     form = VoidForm(request.POST)
     message = "Give a reason for voiding."
     if form.is_valid():
         try:
-            row = service(
-                acting_user=request.user,
-                reason=form.cleaned_data["reason"],
-                client_address=client_address(request),
-                **{argument: row_id},
-            )
+            encounter_id = void(form.cleaned_data["reason"])
         except ApplicationError as error:
             message = error.message
         else:
-            return redirect(_encounter_url(hospital_code, row.encounter_id, anchor))
-    encounter_id = _digits(request.POST.get("encounter"))
-    if encounter_id is None:
-        return render(
-            request, "encounters/refused.html", {"hospital": request.hospital, "message": message}, status=400
-        )
-    return _encounter_page(request, encounter_id, status=400, page_error=f"Not voided: {message}")
+            return redirect(_encounter_url(hospital_code, encounter_id, anchor))
+    back_to = form.cleaned_data.get("encounter")
+    if back_to is None:
+        return render(request, "core/refused.html", _refused(message), status=400)
+    return _encounter_page(request, back_to, status=400, page_error=f"Not voided: {message}")
 
 
 # Clinical notes
 
 
-@login_required
-@refusals_as_http
-def note_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def note_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.NOTE, action=Action.CREATE)
     form = NoteForm(_posted(request))
     status = 200
@@ -475,7 +495,7 @@ def note_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> Htt
                     **form.cleaned_data,
                 )
             except ApplicationError as error:
-                form_refused(form, error)
+                form_error_show(form, error)
             else:
                 return redirect(_encounter_url(hospital_code, note.encounter_id, f"note-{note.pk}"))
     detail = encounter_detail(
@@ -484,24 +504,22 @@ def note_new(request: HttpRequest, hospital_code: str, encounter_id: str) -> Htt
     return render(
         request,
         "encounters/note_form.html",
-        {"hospital": request.hospital, "detail": detail, "form": form, "note": None},
+        {"detail": detail, "form": form, "note": None},
         status=status,
     )
 
 
-@login_required
-@refusals_as_http
-def note_show(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+@hospital_page()
+def note_show(request: HospitalRequest, hospital_code: str, note_id: int) -> HttpResponse:
     return _note_page(request, note_id)
 
 
-def _note_page(request: HttpRequest, note_id: object, *, status: int = 200, **extra: object) -> HttpResponse:
+def _note_page(request: HospitalRequest, note_id: int, *, status: int = 200, **extra: object) -> HttpResponse:
     view = note_detail(user=request.user, note_id=note_id, client_address=client_address(request))
     note = view.note
     live = not note.is_voided
     is_author = note.author_id == request.user.pk
     context = {
-        "hospital": request.hospital,
         "view": view,
         "may_edit": live
         and not note.is_signed
@@ -520,9 +538,8 @@ def _note_page(request: HttpRequest, note_id: object, *, status: int = 200, **ex
     return render(request, "encounters/note_detail.html", context, status=status)
 
 
-@login_required
-@refusals_as_http
-def note_edit(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+@hospital_page("GET", "POST")
+def note_edit(request: HospitalRequest, hospital_code: str, note_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.NOTE, action=Action.UPDATE)
     view = note_detail(user=request.user, note_id=note_id, client_address=client_address(request))
     note = view.note
@@ -546,7 +563,7 @@ def note_edit(request: HttpRequest, hospital_code: str, note_id: str) -> HttpRes
                     **form.cleaned_data,
                 )
             except ApplicationError as error:
-                form_refused(form, error)
+                form_error_show(form, error)
             else:
                 return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
     detail = encounter_detail(
@@ -555,15 +572,13 @@ def note_edit(request: HttpRequest, hospital_code: str, note_id: str) -> HttpRes
     return render(
         request,
         "encounters/note_form.html",
-        {"hospital": request.hospital, "detail": detail, "form": form, "note": note},
+        {"detail": detail, "form": form, "note": note},
         status=status,
     )
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def note_sign(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+@hospital_page("POST")
+def note_sign(request: HospitalRequest, hospital_code: str, note_id: int) -> HttpResponse:
     try:
         note = services.note_sign(
             acting_user=request.user, note=note_id, client_address=client_address(request)
@@ -573,10 +588,8 @@ def note_sign(request: HttpRequest, hospital_code: str, note_id: str) -> HttpRes
     return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
 
 
-@login_required
-@require_POST
-@refusals_as_http
-def note_amend(request: HttpRequest, hospital_code: str, note_id: str) -> HttpResponse:
+@hospital_page("POST")
+def note_amend(request: HospitalRequest, hospital_code: str, note_id: int) -> HttpResponse:
     form = AmendmentForm(request.POST)
     if form.is_valid():
         try:
@@ -587,7 +600,7 @@ def note_amend(request: HttpRequest, hospital_code: str, note_id: str) -> HttpRe
                 **form.cleaned_data,
             )
         except ApplicationError as error:
-            form_refused(form, error)
+            form_error_show(form, error)
         else:
             return redirect("encounters:note", hospital_code=hospital_code, note_id=amendment.note_id)
     permission_require(user=request.user, resource=Resource.NOTE, action=Action.UPDATE)

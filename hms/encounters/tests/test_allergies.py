@@ -157,7 +157,7 @@ def test_lists_leave_voided_and_optionally_inactive_allergies_out(staff, chart, 
 def test_two_nurses_recording_the_same_allergy_at_once_get_a_clear_message(
     staff, chart, in_hospital, monkeypatch
 ):
-    from hms.encounters import services
+    from hms.encounters.services import allergies as services
 
     allergy_record(acting_user=staff.nurse, patient=chart.patient, **PENICILLIN)
     # The other nurse's check ran before this row existed: only the database's constraint stops her.

@@ -1,0 +1,143 @@
+"""Allergies: recording one, marking it active or inactive, voiding one entered in error."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, permission_require
+from hms.audit.services import audit_record
+from hms.care.access import patient_access
+from hms.care.voiding import record_void
+from hms.core.exceptions import ApplicationError
+from hms.encounters.models import Allergy
+from hms.encounters.selectors import NOT_FOUND, record_access, record_pk
+from hms.encounters.services.shared import refuse_control_characters, require_live
+from hms.patients.models import Patient
+from hms.tenancy.context import current_tenant
+
+
+def allergy_record(
+    *,
+    acting_user: User,
+    patient: Patient | int,
+    substance: str,
+    category: str,
+    severity: str,
+    reaction: str = "",
+    client_address: str | None = None,
+) -> Allergy:
+    """Record an active allergy; a second active allergy to the same substance (any case) is refused."""
+    permission_require(user=acting_user, resource=Resource.ALLERGY, action=Action.CREATE)
+    refuse_control_characters(substance=substance, reaction=reaction)
+    allergy = Allergy(
+        substance=" ".join((substance or "").split()),
+        category=category,
+        severity=severity,
+        reaction=" ".join((reaction or "").split()),
+        recorded_by_id=acting_user.pk,
+    )
+    try:
+        allergy.full_clean(exclude=["patient"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ApplicationError("The allergy's details are not valid.", details=exc.message_dict) from exc
+    alias = current_tenant().alias
+    patient_pk = record_pk(patient, model=Patient) if isinstance(patient, Patient) else patient
+    try:
+        with transaction.atomic(using=alias):
+            found = patient_access(
+                user=acting_user, patient_id=patient_pk, resource=Resource.ALLERGY, action=Action.CREATE
+            )
+            _allergy_check_no_active_twin(found, allergy.substance)
+            allergy.patient = found
+            allergy.save(using=alias)
+            audit_record(
+                acting_user=acting_user,
+                action="allergy.record",
+                resource="Allergy",
+                patient_id=found.pk,
+                client_address=client_address,
+                detail={
+                    "allergy_id": allergy.pk,
+                    "substance": allergy.substance,
+                    "severity": allergy.severity,
+                },
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            f"An allergy to {allergy.substance} was recorded by someone else at the same moment."
+        ) from exc
+    return allergy
+
+
+def _allergy_check_no_active_twin(patient: Patient, substance: str, *, other_than: int | None = None) -> None:
+    twins = Allergy.objects.live().filter(
+        patient=patient, substance__iexact=substance, status=Allergy.Status.ACTIVE
+    )
+    if other_than is not None:
+        twins = twins.exclude(pk=other_than)
+    twin = twins.first()
+    if twin is not None:
+        raise ApplicationError(
+            f"An active allergy to {twin.substance} is already recorded for this patient.",
+            details={"substance": ["Already recorded and active."]},
+        )
+
+
+def allergy_status_set(
+    *, acting_user: User, allergy: Allergy | int, status: str, client_address: str | None = None
+) -> Allergy:
+    """Mark an allergy active or inactive (no longer a problem); for one entered in error, void it."""
+    if status not in Allergy.Status.values:
+        raise ApplicationError(
+            f"Choose {' or '.join(Allergy.Status.values)}.", details={"status": ["Not a status."]}
+        )
+    alias = current_tenant().alias
+    try:
+        with transaction.atomic(using=alias):
+            current = record_access(
+                Allergy,
+                allergy,
+                user=acting_user,
+                resource=Resource.ALLERGY,
+                action=Action.UPDATE,
+                for_update=True,
+            )
+            require_live(
+                current, what="This allergy was entered in error (voided); record it again if needed."
+            )
+            if current.status == status:
+                raise ApplicationError(f"This allergy is already {current.get_status_display().lower()}.")
+            if status == Allergy.Status.ACTIVE:
+                _allergy_check_no_active_twin(current.patient, current.substance, other_than=current.pk)
+            previous, current.status = current.status, status
+            current.save(update_fields=["status", "updated_at"])
+            audit_record(
+                acting_user=acting_user,
+                action="allergy.status",
+                resource="Allergy",
+                patient_id=current.patient_id,
+                client_address=client_address,
+                detail={"allergy_id": current.pk, "status": [previous, status]},
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "This allergy was changed by someone else at the same moment; try again."
+        ) from exc
+    return current
+
+
+def allergy_void(
+    *, acting_user: User, allergy: Allergy | int, reason: str, client_address: str | None = None
+) -> Allergy:
+    """Mark an allergy entered in error (voided); it stays in the record, hidden from lists."""
+    return record_void(
+        Allergy,
+        allergy,
+        acting_user=acting_user,
+        reason=reason,
+        resource=Resource.ALLERGY,
+        audit_action="allergy.void",
+        client_address=client_address,
+        missing=NOT_FOUND[Allergy],
+        already="This allergy is already marked entered in error.",
+    )

@@ -1,0 +1,135 @@
+"""Diagnoses: adding a billable ICD-10-CM code to an encounter, voiding one entered in error."""
+
+from django.db import IntegrityError, transaction
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, permission_require
+from hms.audit.services import audit_record
+from hms.care.voiding import record_void
+from hms.core.exceptions import ApplicationError
+from hms.encounters import icd10
+from hms.encounters.models import Diagnosis, Encounter
+from hms.encounters.selectors import NOT_FOUND, encounter_access
+from hms.encounters.services.shared import in_live_encounter, require_live
+from hms.tenancy.context import current_tenant
+
+ICD10_SUGGESTIONS_SHOWN = 8
+
+
+def diagnosis_add(
+    *,
+    acting_user: User,
+    encounter: Encounter | int,
+    icd10_code: str,
+    kind: str = Diagnosis.Kind.SECONDARY,
+    certainty: str = Diagnosis.Certainty.CONFIRMED,
+    client_address: str | None = None,
+) -> Diagnosis:
+    """Add an ICD-10-CM coded diagnosis to an encounter (a doctor with the patient in care).
+
+    Only billable codes: a category (E11) is refused with its billable codes suggested.
+    The description is copied from the code set as it is today. One primary diagnosis
+    per encounter, and a code once per encounter.
+    """
+    permission_require(user=acting_user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
+    errors: dict[str, list[str]] = {}
+    if kind not in Diagnosis.Kind.values:
+        errors["kind"] = [f"Choose {' or '.join(Diagnosis.Kind.values)}."]
+    if certainty not in Diagnosis.Certainty.values:
+        errors["certainty"] = [f"Choose {' or '.join(Diagnosis.Certainty.values)}."]
+    entry = icd10.icd10_lookup(icd10_code) if icd10_code and icd10_code.strip() else None
+    suggestions: list[icd10.Icd10Code] = []
+    if not (icd10_code or "").strip():
+        errors["icd10_code"] = ["Enter an ICD-10-CM code; search by words or code to find it."]
+    elif entry is None:
+        errors["icd10_code"] = [
+            f"{icd10_code.strip()} is not an ICD-10-CM code; search by words or by the start of the code."
+        ]
+    elif not entry.billable:
+        suggestions = icd10.icd10_billable_under(entry.code)
+        errors["icd10_code"] = [_category_refused(entry, suggestions)]
+    if errors or entry is None:
+        message = errors["icd10_code"][0] if "icd10_code" in errors else "The diagnosis is not valid."
+        details: dict[str, list[str]] = dict(errors)
+        if suggestions:
+            details["suggestions"] = [s.code for s in suggestions]
+        raise ApplicationError(message, details=details)
+
+    alias = current_tenant().alias
+    try:
+        with transaction.atomic(using=alias):
+            current = encounter_access(
+                user=acting_user,
+                encounter=encounter,
+                resource=Resource.DIAGNOSIS,
+                action=Action.CREATE,
+                for_update=True,
+            )
+            require_live(current)
+            live = Diagnosis.objects.live().filter(encounter=current)
+            if live.filter(icd10_code=entry.code).exists():
+                raise ApplicationError(f"{entry.code} is already recorded in this encounter.")
+            primary = (
+                live.filter(kind=Diagnosis.Kind.PRIMARY).first() if kind == Diagnosis.Kind.PRIMARY else None
+            )
+            if primary is not None:
+                raise ApplicationError(
+                    "This encounter already has a primary diagnosis "
+                    f"({primary.icd10_code} {primary.description}); "
+                    "add this one as secondary, or void that one first.",
+                    details={"kind": ["Only one primary diagnosis per encounter."]},
+                )
+            diagnosis = Diagnosis(
+                encounter=current,
+                patient_id=current.patient_id,
+                icd10_code=entry.code,
+                description=entry.description,
+                kind=kind,
+                certainty=certainty,
+                recorded_by_id=acting_user.pk,
+            )
+            diagnosis.save(using=alias)
+            audit_record(
+                acting_user=acting_user,
+                action="diagnosis.add",
+                resource="Diagnosis",
+                patient_id=current.patient_id,
+                client_address=client_address,
+                detail={"diagnosis_id": diagnosis.pk, "encounter_id": current.pk, "icd10_code": entry.code},
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "Another diagnosis was added to this encounter at the same moment; "
+            "reload the encounter and try again."
+        ) from exc
+    return diagnosis
+
+
+def _category_refused(entry: icd10.Icd10Code, billable: list[icd10.Icd10Code]) -> str:
+    shown = "; ".join(f"{s.code} {s.description}" for s in billable[:ICD10_SUGGESTIONS_SHOWN])
+    more = len(billable) - ICD10_SUGGESTIONS_SHOWN
+    tail = f" (and {more} more: search {entry.code} to see them all)" if more > 0 else ""
+    return (
+        f"{entry.code} ({entry.description}) is a category, not a billable code; "
+        f"choose a more specific one: {shown}{tail}."
+    )
+
+
+def diagnosis_void(
+    *, acting_user: User, diagnosis: Diagnosis | int, reason: str, client_address: str | None = None
+) -> Diagnosis:
+    """Void a diagnosis entered in error (to change it: void it and add the right one)."""
+    detail: dict[str, object] = {}
+    return record_void(
+        Diagnosis,
+        diagnosis,
+        acting_user=acting_user,
+        reason=reason,
+        resource=Resource.DIAGNOSIS,
+        audit_action="diagnosis.void",
+        client_address=client_address,
+        missing=NOT_FOUND[Diagnosis],
+        already="This diagnosis is already voided.",
+        check=in_live_encounter(detail),
+        detail=detail,
+    )

@@ -1,0 +1,214 @@
+"""Starting, finishing and voiding encounters; the appointment they start from moves with them
+through scheduling's own service (its encounter transitions), in the same transaction."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, permission_require
+from hms.audit.services import audit_record
+from hms.care.access import patient_access
+from hms.care.voiding import record_void
+from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.voiding import void_reason_clean
+from hms.encounters.models import Encounter
+from hms.encounters.selectors import ENCOUNTER_NOT_FOUND, encounter_access, record_pk
+from hms.encounters.services.shared import reason_clean, require_live
+from hms.patients.models import Patient
+from hms.scheduling.models import Appointment
+from hms.scheduling.services import appointment_encounter_move
+from hms.tenancy.context import current_tenant
+
+STARTABLE_APPOINTMENT = (Appointment.Status.BOOKED, Appointment.Status.ARRIVED)
+
+
+def encounter_start(
+    *,
+    acting_user: User,
+    patient: Patient | int,
+    appointment: Appointment | int | None = None,
+    reason: str = "",
+    client_address: str | None = None,
+) -> Encounter:
+    """Start an encounter of `acting_user` (a doctor) with `patient`, now.
+
+    From an appointment: it must be this doctor's, for this patient, booked or arrived;
+    it becomes in consultation in the same transaction. Without one it is a walk-in,
+    which brings the patient into the doctor's care. A doctor has at most one encounter
+    in progress with a patient.
+    """
+    permission_require(user=acting_user, resource=Resource.ENCOUNTER, action=Action.CREATE)
+    if appointment is not None:
+        permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
+    reason = reason_clean(reason, what="The reason for the visit")
+    alias = current_tenant().alias
+    patient_pk = record_pk(patient, model=Patient) if isinstance(patient, Patient) else patient
+    try:
+        with transaction.atomic(using=alias):
+            found = patient_access(
+                user=acting_user, patient_id=patient_pk, resource=Resource.ENCOUNTER, action=Action.CREATE
+            )
+            booked = (
+                _appointment_for_start(acting_user, found, appointment) if appointment is not None else None
+            )
+            open_one = (
+                Encounter.objects.live()
+                .filter(
+                    patient=found, practitioner_user_id=acting_user.pk, status=Encounter.Status.IN_PROGRESS
+                )
+                .first()
+            )
+            if open_one is not None:
+                raise ApplicationError(
+                    "You already have an encounter in progress with this patient; continue or finish it.",
+                    details={"encounter_id": open_one.pk},
+                )
+            if not reason and booked is not None:
+                reason = booked.reason
+            encounter = Encounter(
+                patient=found,
+                practitioner_user_id=acting_user.pk,
+                appointment=booked,
+                started_at=timezone.now(),
+                reason=reason,
+            )
+            encounter.full_clean(validate_unique=False, validate_constraints=False)
+            encounter.save(using=alias)
+            detail: dict[str, object] = {
+                "encounter_id": encounter.pk,
+                "appointment_id": booked.pk if booked else None,
+            }
+            if booked is not None:
+                moved = appointment_encounter_move(
+                    acting_user=acting_user,
+                    appointment_id=booked.pk,
+                    event="start",
+                    encounter_id=encounter.pk,
+                    client_address=client_address,
+                )
+                if moved is not None:
+                    detail["appointment_status"] = list(moved)
+                    booked.status = moved[1]
+            audit_record(
+                acting_user=acting_user,
+                action="encounter.start",
+                resource="Encounter",
+                patient_id=found.pk,
+                client_address=client_address,
+                detail=detail,
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "This encounter was started by someone else at the same moment; open the patient's encounters."
+        ) from exc
+    return encounter
+
+
+def _appointment_for_start(acting_user: User, patient: Patient, ref: Appointment | int) -> Appointment:
+    try:
+        pk = record_pk(ref, model=Appointment)  # an Appointment of another hospital is no appointment here
+    except NotFound:
+        pk = None
+    booked = Appointment.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
+    problem = None
+    if booked is None:
+        problem = "There is no such appointment here."
+    elif booked.practitioner_user_id != acting_user.pk:
+        problem = "This appointment is with another doctor; only that doctor can start its encounter."
+    elif booked.patient_id != patient.pk:
+        problem = "This appointment is for another patient."
+    elif booked.status not in STARTABLE_APPOINTMENT:
+        problem = (
+            f"This appointment is {booked.get_status_display().lower()}; an encounter can only be "
+            "started from a booked or arrived appointment."
+        )
+    elif Encounter.objects.filter(appointment=booked).exists():
+        problem = "An encounter was already started from this appointment."
+    if problem or booked is None:
+        raise ApplicationError(problem or "", details={"appointment": [problem or ""]})
+    return booked
+
+
+def encounter_finish(
+    *, acting_user: User, encounter: Encounter | int, client_address: str | None = None
+) -> Encounter:
+    """End an encounter in progress now; its appointment (if in consultation) becomes completed."""
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        current = encounter_access(
+            user=acting_user,
+            encounter=encounter,
+            resource=Resource.ENCOUNTER,
+            action=Action.UPDATE,
+            for_update=True,
+        )
+        require_live(current)
+        if current.status != Encounter.Status.IN_PROGRESS:
+            raise ApplicationError("This encounter is already finished.")
+        current.status = Encounter.Status.FINISHED
+        current.ended_at = max(timezone.now(), current.started_at)
+        current.save(update_fields=["status", "ended_at", "updated_at"])
+        detail: dict[str, object] = {"encounter_id": current.pk, "appointment_id": current.appointment_id}
+        if current.appointment_id is not None:
+            moved = appointment_encounter_move(
+                acting_user=acting_user,
+                appointment_id=current.appointment_id,
+                event="finish",
+                encounter_id=current.pk,
+                client_address=client_address,
+            )
+            if moved is not None:
+                detail["appointment_status"] = list(moved)
+        audit_record(
+            acting_user=acting_user,
+            action="encounter.finish",
+            resource="Encounter",
+            patient_id=current.patient_id,
+            client_address=client_address,
+            detail=detail,
+        )
+    return current
+
+
+def encounter_void(
+    *, acting_user: User, encounter: Encounter | int, reason: str, client_address: str | None = None
+) -> Encounter:
+    """Void an encounter entered in error (wrong patient, started twice); what is recorded in it stays.
+
+    An appointment it was started from is released: it goes back to arrived if it was in
+    consultation, and can start a new encounter; its id is kept on the voided encounter.
+    """
+    reason = void_reason_clean(reason)
+    with transaction.atomic(using=current_tenant().alias):
+        current = encounter_access(
+            user=acting_user,
+            encounter=encounter,
+            resource=Resource.ENCOUNTER,
+            action=Action.VOID,
+            for_update=True,
+        )
+        appointment_id = current.appointment_id
+        current = record_void(
+            Encounter,
+            current,
+            acting_user=acting_user,
+            reason=reason,
+            resource=Resource.ENCOUNTER,
+            audit_action="encounter.void",
+            client_address=client_address,
+            missing=ENCOUNTER_NOT_FOUND,
+            already="This encounter is already voided.",
+            detail={"appointment_id": appointment_id},
+        )
+        if appointment_id is not None:
+            current.voided_appointment_id = appointment_id
+            current.appointment = None
+            current.save(update_fields=["voided_appointment_id", "appointment", "updated_at"])
+            appointment_encounter_move(
+                acting_user=acting_user,
+                appointment_id=appointment_id,
+                event="void",
+                encounter_id=current.pk,
+                client_address=client_address,
+            )
+    return current

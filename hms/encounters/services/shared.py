@@ -1,0 +1,70 @@
+"""What the encounter services share: text rules and the "still live" checks."""
+
+from collections.abc import Callable
+from typing import Any
+
+from hms.core.exceptions import ApplicationError
+from hms.core.voiding import REASON_MAX
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
+
+__all__ = [
+    "REASON_MAX",
+    "encounter_live_check",
+    "in_live_encounter",
+    "refuse_control_characters",
+    "require_live",
+]
+
+EncounterRow = Observation | Diagnosis | ClinicalNote
+
+
+def refuse_control_characters(**texts: str | None) -> None:
+    """NUL cannot be stored in PostgreSQL text; it is never meant anyway (a pasted binary)."""
+    bad = {
+        name: ["Contains a character that cannot be stored (NUL)."]
+        for name, text in texts.items()
+        if text and "\x00" in text
+    }
+    if bad:
+        raise ApplicationError("Some text contains a character that cannot be stored.", details=bad)
+
+
+def reason_clean(reason: str | None, *, what: str) -> str:
+    """A short reason (of a visit, of an amendment): white space folded, at most REASON_MAX."""
+    refuse_control_characters(reason=reason)
+    text = " ".join((reason or "").split())
+    if len(text) > REASON_MAX:
+        raise ApplicationError(
+            f"{what} is too long ({len(text)} characters; at most {REASON_MAX}).",
+            details={"reason": [f"At most {REASON_MAX} characters."]},
+        )
+    return text
+
+
+def encounter_live_check(row: EncounterRow) -> None:
+    """Refuse a change to a row whose encounter was voided."""
+    if not Encounter.objects.live().filter(pk=row.encounter_id).exists():
+        raise ApplicationError("This encounter was voided; nothing in it can be changed.")
+
+
+def in_live_encounter(detail: dict[str, Any], *, row_key: str = "") -> Callable[[EncounterRow], None]:
+    """A `check` for record_void: refuse a row of a voided encounter, and name the encounter (and
+    the row, as `row_key`) in the audit `detail`, which record_void reads after the check."""
+
+    def check(row: EncounterRow) -> None:
+        encounter_live_check(row)
+        detail["encounter_id"] = row.encounter_id
+        if row_key:
+            detail[row_key] = row.pk
+
+    return check
+
+
+def require_live(
+    row: Encounter | Observation | Diagnosis | Allergy | ClinicalNote, *, what: str = ""
+) -> None:
+    """Refuse a change to a voided row, or to a row of a voided encounter."""
+    if row.voided_at is not None:
+        raise ApplicationError(what or "This encounter was voided; nothing more can be recorded in it.")
+    if isinstance(row, Observation | Diagnosis | ClinicalNote):
+        encounter_live_check(row)
