@@ -89,12 +89,12 @@ def activity_counts() -> ActivityCounts:
     """What the current hospital holds (live rows), for the command's summary."""
     return ActivityCounts(
         appointments=Appointment.objects.count(),
-        encounters=Encounter.objects.filter(voided_at__isnull=True).count(),
-        notes=ClinicalNote.objects.filter(voided_at__isnull=True).count(),
-        prescriptions=Prescription.objects.filter(voided_at__isnull=True).count(),
+        encounters=Encounter.objects.live().count(),
+        notes=ClinicalNote.objects.live().count(),
+        prescriptions=Prescription.objects.live().count(),
         lab_results=LabResult.objects.count(),
-        invoices=Invoice.objects.filter(voided_at__isnull=True).count(),
-        payments=Payment.objects.filter(voided_at__isnull=True).count(),
+        invoices=Invoice.objects.live().count(),
+        payments=Payment.objects.live().count(),
     )
 
 
