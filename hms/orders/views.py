@@ -5,8 +5,9 @@ A refused input answers 400 with the service's message; NotFound 404 and NotAllo
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -49,65 +50,99 @@ def _refused(request: HospitalRequest, error: ApplicationError, back: str | None
     return render(request, "core/refused.html", context, status=400)
 
 
+Placed = TypeVar("Placed")
+
+
+def _order_place(
+    request: HospitalRequest, form: forms.Form, service: Callable[..., Placed], *, encounter_id: int
+) -> Placed | None:
+    """What `service` made of a posted order form, or None (the form shows why)."""
+    if not (form.is_bound and form.is_valid()):
+        return None
+    try:
+        return service(
+            acting_user=request.user,
+            encounter_id=encounter_id,
+            client_address=client_address(request),
+            **form.cleaned_data,
+        )
+    except ApplicationError as error:
+        form_error_show(form, error)
+        return None
+
+
+def _order_form_page(
+    request: HospitalRequest,
+    template: str,
+    form: forms.Form,
+    *,
+    encounter_id: int,
+    resource: Resource,
+    **context: Any,
+) -> HttpResponse:
+    """A prescribing or lab order form of an encounter (or why the encounter takes no orders now)."""
+    encounter = selectors.order_encounter_get(
+        user=request.user,
+        encounter_id=encounter_id,
+        resource=resource,
+        client_address=client_address(request),
+    )
+    closed = services.encounter_ordering_problem(encounter=encounter, now=timezone.now())
+    return _page(
+        request,
+        template,
+        {"encounter": encounter, "closed": closed, "form": form, **context},
+        status=400 if form.errors else 200,
+    )
+
+
 # Prescriptions
 
 
 @hospital_page("GET", "POST")
 def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The prescribing form of an encounter."""
-    address = client_address(request)
     form = PrescriptionForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        try:
-            prescription = services.prescription_create(
-                acting_user=request.user,
-                encounter_id=encounter_id,
-                client_address=address,
-                **form.cleaned_data,
-            )
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect(
-                "orders:patient-prescriptions",
-                hospital_code=hospital_code,
-                patient_id=prescription.patient_id,
-            )
-    encounter = selectors.order_encounter_get(
-        user=request.user, encounter_id=encounter_id, resource=Resource.PRESCRIPTION, client_address=address
-    )
-    return _page(
+    prescription = _order_place(request, form, services.prescription_create, encounter_id=encounter_id)
+    if prescription is not None:
+        return redirect(
+            "orders:patient-prescriptions", hospital_code=hospital_code, patient_id=prescription.patient_id
+        )
+    return _order_form_page(
         request,
         "orders/prescription_form.html",
-        {
-            "encounter": encounter,
-            "closed": services.encounter_ordering_problem(encounter=encounter, now=timezone.now()),
-            "form": form,
-            "dose_units": Prescription.DoseUnit.choices,
-            "routes": Prescription.Route.choices,
-            "frequencies": Prescription.Frequency.choices,
-        },
-        status=400 if form.errors else 200,
+        form,
+        encounter_id=encounter_id,
+        resource=Resource.PRESCRIPTION,
+        dose_units=Prescription.DoseUnit.choices,
+        routes=Prescription.Route.choices,
+        frequencies=Prescription.Frequency.choices,
     )
 
 
-@hospital_page()
-def patient_prescriptions(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+def _patient_records(
+    request: HospitalRequest, selector: Callable[..., selectors.PatientRecords], patient_id: int
+) -> dict[str, Any]:
+    """A page of a patient's prescriptions or lab orders, voided ones too if asked (staff only)."""
     include_voided = request.GET.get("voided") == "1"
-    records = selectors.prescriptions_for_patient(
+    records = selector(
         user=request.user,
         patient_id=patient_id,
         page_number=request.GET.get("page", 1),
         include_voided=include_voided,
         client_address=client_address(request),
     )
+    return {"patient": records.patient, "page": records.page, "include_voided": include_voided}
+
+
+@hospital_page()
+def patient_prescriptions(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+    records = _patient_records(request, selectors.prescriptions_for_patient, patient_id)
     return _page(
         request,
         "orders/prescription_list.html",
         {
-            "patient": records.patient,
-            "page": records.page,
-            "include_voided": include_voided,
+            **records,
             "may_change": _may(request, Resource.PRESCRIPTION, Action.CREATE),
             "may_void": _may(request, Resource.PRESCRIPTION, Action.VOID),
         },
@@ -166,55 +201,28 @@ def prescription_void(request: HospitalRequest, hospital_code: str, prescription
 @hospital_page("GET", "POST")
 def lab_order_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The lab order form of an encounter, with the catalogue to pick from."""
-    address = client_address(request)
     form = LabOrderForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        try:
-            orders = services.lab_order_create(
-                acting_user=request.user,
-                encounter_id=encounter_id,
-                client_address=address,
-                **form.cleaned_data,
-            )
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect(
-                "orders:patient-lab-results", hospital_code=hospital_code, patient_id=orders[0].patient_id
-            )
-    encounter = selectors.order_encounter_get(
-        user=request.user, encounter_id=encounter_id, resource=Resource.LAB_ORDER, client_address=address
-    )
-    return _page(
+    orders = _order_place(request, form, services.lab_order_create, encounter_id=encounter_id)
+    if orders:
+        return redirect(
+            "orders:patient-lab-results", hospital_code=hospital_code, patient_id=orders[0].patient_id
+        )
+    return _order_form_page(
         request,
         "orders/lab_order_form.html",
-        {
-            "encounter": encounter,
-            "closed": services.encounter_ordering_problem(encounter=encounter, now=timezone.now()),
-            "form": form,
-            "panels": list(PANELS.values()),
-            "tests": sorted(TESTS.values(), key=lambda t: t.name),
-            "priorities": LabOrder.Priority.choices,
-        },
-        status=400 if form.errors else 200,
+        form,
+        encounter_id=encounter_id,
+        resource=Resource.LAB_ORDER,
+        panels=list(PANELS.values()),
+        tests=sorted(TESTS.values(), key=lambda t: t.name),
+        priorities=LabOrder.Priority.choices,
     )
 
 
 @hospital_page()
 def patient_lab_results(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    include_voided = request.GET.get("voided") == "1"
-    records = selectors.lab_orders_for_patient(
-        user=request.user,
-        patient_id=patient_id,
-        page_number=request.GET.get("page", 1),
-        include_voided=include_voided,
-        client_address=client_address(request),
-    )
-    return _page(
-        request,
-        "orders/lab_results.html",
-        {"patient": records.patient, "page": records.page, "include_voided": include_voided},
-    )
+    records = _patient_records(request, selectors.lab_orders_for_patient, patient_id)
+    return _page(request, "orders/lab_results.html", records)
 
 
 @hospital_page()
