@@ -285,7 +285,11 @@ CONTACT_FIELDS = ("given_name", "family_name", "birth_date", "sex", "phone", "em
 
 
 def patient_update(
-    *, acting_user: User, patient: Patient, client_address: str | None = None, **changes: object
+    *,
+    acting_user: User,
+    patient: Patient,
+    client_address: str | None = None,
+    **changes: str | datetime.date,
 ) -> Patient:
     """Change a patient's demographics or contact details; the audit row names the fields changed.
 

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
@@ -13,6 +14,10 @@ from hms.patients.models import Patient
 from hms.patients.selectors import FUZZY_LIMIT, NAME_MAX_WORDS, PAGE_SIZE, QUERY_MAX_LENGTH, patient_search
 from hms.patients.tests.factories import PatientFactory
 from hms.tenancy.context import hospital_context
+
+
+def _home():
+    return reverse("hospital-home", kwargs={"hospital_code": "TH001"})
 
 
 @pytest.fixture
@@ -173,7 +178,7 @@ def test_sqlite_has_no_fuzzy_fallback(people, doctor, query):
 @pytest.mark.sqlite_only
 def test_the_home_page_says_no_match_on_sqlite(client, people, doctor):
     client.force_login(doctor)
-    body = client.get("/h/TH001/", {"q": "okafr"}).content.decode()
+    body = client.get(_home(), {"q": "okafr"}).content.decode()
     assert "No patient matches &ldquo;okafr&rdquo;." in body
 
 
@@ -304,6 +309,6 @@ def test_fuzzy_search_never_finds_another_hospitals_patients(make_hospital, make
 @pytest.mark.postgresql_only
 def test_the_home_page_shows_fuzzy_matches_on_postgresql(client, people, doctor):
     client.force_login(doctor)
-    body = client.get("/h/TH001/", {"q": "okafr"}).content.decode()
+    body = client.get(_home(), {"q": "okafr"}).content.decode()
     assert "No patient matches" not in body
     assert "P-AMINA" in body and "P-CHIDI" in body

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.urls import reverse
 
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
@@ -28,7 +29,7 @@ def test_each_part_of_a_record_a_role_opens_is_audited_for_that_patient(client, 
         encounter = encounter_start(acting_user=doctor, patient=patient, reason="Headache")
         observation_record_vitals(acting_user=doctor, encounter=encounter, values={"8867-4": ("72", "/min")})
     client.force_login(user)
-    record_page = f"/h/TH001/patients/{patient.pk}/"
+    record_page = reverse("patients:detail", kwargs={"hospital_code": "TH001", "patient_id": patient.pk})
     pages = [record_page, *_chart_hrefs(client.get(record_page).content.decode())]
     assert 1 < len(pages) <= 1 + len(CHART_LINKS)
     for page in pages:

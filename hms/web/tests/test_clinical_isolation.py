@@ -5,6 +5,7 @@ import datetime
 import decimal
 
 import pytest
+from django.urls import reverse
 
 from hms.accounts.models import Role
 from hms.audit.selectors import audit_event_page
@@ -52,18 +53,19 @@ def test_nothing_clinical_runs_without_a_hospital_and_nothing_is_written(make_ho
         assert audit_chain_verify().events_checked == 0
 
 
+# URL name, and the record its address names (none, "patient_id" or "encounter_id")
 PAGES = [
-    "scheduling/",
-    "scheduling/book/",
-    "encounters/patients/{patient}/",
-    "encounters/{encounter}/",
-    "orders/lab/worklist/",
-    "orders/patients/{patient}/prescriptions/",
-    "billing/",
-    "billing/encounters/{encounter}/",
-    "staff/",
-    "audit/",
-    "patients/{patient}/",
+    ("scheduling:day", None),
+    ("scheduling:book", None),
+    ("encounters:patient", "patient_id"),
+    ("encounters:detail", "encounter_id"),
+    ("orders:lab-worklist", None),
+    ("orders:patient-prescriptions", "patient_id"),
+    ("billing:home", None),
+    ("billing:encounter", "encounter_id"),
+    ("staff:index", None),
+    ("audit:log", None),
+    ("patients:detail", "patient_id"),
 ]
 
 
@@ -79,9 +81,11 @@ def test_another_hospitals_user_gets_the_unknown_hospital_404_on_every_clinical_
         patient = PatientFactory()
         encounter = encounter_start(acting_user=doctor, patient=patient, reason="Cough")
     client.force_login(make_user("dmc_user", role=role, hospital=dmc))
-    unknown = client.get("/h/NOPE999/")
-    for page in PAGES:
-        path = "/h/TH001/" + page.format(patient=patient.pk, encounter=encounter.pk)
+    unknown = client.get(reverse("hospital-home", kwargs={"hospital_code": "NOPE999"}))
+    records = {"patient_id": patient.pk, "encounter_id": encounter.pk}
+    for name, record in PAGES:
+        named = {record: records[record]} if record else {}
+        path = reverse(name, kwargs={"hospital_code": "TH001", **named})
         response = client.get(path)
         assert response.status_code == 404, path
         assert response.content == unknown.content, path

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.urls import reverse
 
 from hms.accounts.models import Role
 from hms.patients.tests.factories import PatientFactory
@@ -16,6 +17,10 @@ LABEL = re.compile(r">([^<]+)</a>")
 def _labels(pattern, response):
     found = pattern.search(response.content.decode())
     return LABEL.findall(found.group(1)) if found else []
+
+
+def _url(name, **kwargs):
+    return reverse(name, kwargs={"hospital_code": "TH001", **kwargs})
 
 
 @pytest.fixture
@@ -36,7 +41,7 @@ def th001(make_hospital):
 )
 def test_the_hospital_menu_follows_the_role(client, make_user, th001, role, expected):
     client.force_login(make_user("someone", role=role, hospital=th001))
-    response = client.get("/h/TH001/")
+    response = client.get(_url("hospital-home"))
     assert response.status_code == 200
     assert _labels(NAV, response) == expected
     for url in re.findall(r'<nav class="hospital-nav">.*?</nav>', response.content.decode(), re.S):
@@ -57,7 +62,7 @@ def test_a_patients_record_links_to_the_parts_the_role_may_read(client, make_use
     client.force_login(make_user("someone", role=role, hospital=th001))
     with hospital_context("TH001"):
         patient = PatientFactory()
-    response = client.get(f"/h/TH001/patients/{patient.pk}/")
+    response = client.get(_url("patients:detail", patient_id=patient.pk))
     labels = [label.split(",")[0] for label in _labels(CHART, response)]
     assert labels == expected
 
@@ -68,7 +73,7 @@ def test_a_patient_reaches_their_whole_record_from_it(client, make_user, th001):
     with hospital_context("TH001"):
         patient = PatientFactory(user_id=user.pk)
     client.force_login(user)
-    response = client.get(f"/h/TH001/patients/{patient.pk}/")
+    response = client.get(_url("patients:detail", patient_id=patient.pk))
     hrefs = re.findall(r'href="([^"]+)"', CHART.search(response.content.decode()).group(1))
     assert len(hrefs) == 5
     for href in hrefs:
@@ -78,9 +83,9 @@ def test_a_patient_reaches_their_whole_record_from_it(client, make_user, th001):
 @pytest.mark.django_db
 def test_error_pages_carry_no_menu(client, make_user, th001):
     client.force_login(make_user("nurse", role=Role.NURSE, hospital=th001))
-    response = client.get("/h/TH001/staff/departments/")  # GET on a POST-only page: 405, no template
+    response = client.get(_url("staff:department-new"))  # GET on a POST-only page: 405, no template
     assert response.status_code == 405
-    forbidden = client.get("/h/TH001/audit/")
+    forbidden = client.get(_url("audit:log"))
     assert forbidden.status_code == 403
     assert '<nav class="hospital-nav">' not in forbidden.content.decode()
 
@@ -89,7 +94,7 @@ def test_error_pages_carry_no_menu(client, make_user, th001):
 def test_pages_rendered_outside_the_hospitals_context_get_no_menu(rf, make_user, th001):
     from hms.web.navigation import navigation
 
-    request = rf.get("/h/TH001/")
+    request = rf.get(_url("hospital-home"))
     request.hospital = th001
     request.user = make_user("doc", role=Role.DOCTOR, hospital=th001)
     assert navigation(request) == {"hospital_nav": [], "chart_links": []}  # e.g. the 503 page
@@ -116,7 +121,7 @@ def test_an_encounter_links_to_its_orders(client, make_user, th001, role, expect
     with hospital_context("TH001"):
         encounter = encounter_start(acting_user=doctor, patient=PatientFactory(), reason="Cough")
     client.force_login(user)
-    page = client.get(f"/h/TH001/encounters/{encounter.pk}/").content.decode()
+    page = client.get(_url("encounters:detail", encounter_id=encounter.pk)).content.decode()
     links = re.search(r'<p class="related-links">(.*?)</p>', page, re.S).group(1)
     assert LABEL.findall(links) == expected
     for href in re.findall(r'href="([^"]+)"', links):
@@ -127,9 +132,9 @@ def test_an_encounter_links_to_its_orders(client, make_user, th001, role, expect
 def test_my_appointments_shows_the_doctor_their_own_day(client, make_user, th001):
     doctor = make_user("doc", role=Role.DOCTOR, hospital=th001)
     client.force_login(doctor)
-    nav = NAV.search(client.get("/h/TH001/").content.decode()).group(1)
+    nav = NAV.search(client.get(_url("hospital-home")).content.decode()).group(1)
     href = re.search(r'href="([^"]+)">My appointments<', nav).group(1)
-    assert href == f"/h/TH001/scheduling/?doctor={doctor.pk}"
+    assert href == f"{_url('scheduling:day')}?doctor={doctor.pk}"
     page = client.get(href.replace("&amp;", "&"))
     assert page.status_code == 200
     assert f'<option value="{doctor.pk}" selected' in page.content.decode()

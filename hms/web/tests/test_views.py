@@ -1,15 +1,23 @@
 import re
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
 from hms.patients.models import Patient
 from hms.patients.tests.factories import PatientFactory
+from hms.tenancy.connections import hospital_alias
 from hms.tenancy.context import hospital_context
 
 STAFF = [Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST, Role.ADMIN]
 MRN_CELL = re.compile(r"<td>(TH-\d+|DMC-\d+)</td>")
+
+
+def _home(hospital_code="TH001"):
+    return reverse("hospital-home", kwargs={"hospital_code": hospital_code})
 
 
 def _mrns_in(response):
@@ -47,7 +55,7 @@ def _login(client, make_user, role, hospital, username="user"):
 def test_staff_see_the_hospital_their_role_and_the_first_page_of_patients(client, make_user, th001, role):
     user = _login(client, make_user, role, th001)
 
-    response = client.get("/h/TH001/")
+    response = client.get(_home())
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -68,7 +76,7 @@ def test_staff_see_the_hospital_their_role_and_the_first_page_of_patients(client
 def test_second_page_shows_the_rest(client, make_user, th001):
     _login(client, make_user, Role.NURSE, th001)
 
-    response = client.get("/h/TH001/", {"page": "2"})
+    response = client.get(_home(), {"page": "2"})
 
     assert response.status_code == 200
     assert _mrns_in(response) == [p.mrn for p in th001.patients[25:]]
@@ -81,7 +89,7 @@ def test_second_page_shows_the_rest(client, make_user, th001):
 def test_bad_page_numbers_do_not_fail(client, make_user, th001, page, shown):
     _login(client, make_user, Role.DOCTOR, th001)
 
-    response = client.get("/h/TH001/", {"page": page})
+    response = client.get(_home(), {"page": page})
 
     assert response.status_code == 200
     assert f"Page {shown} of 2" in response.content.decode()
@@ -93,7 +101,7 @@ def test_bad_page_numbers_do_not_fail(client, make_user, th001, page, shown):
 def test_a_patient_user_sees_no_patient_list(client, make_user, th001):
     _login(client, make_user, Role.PATIENT, th001)
 
-    response = client.get("/h/TH001/")
+    response = client.get(_home())
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -113,7 +121,7 @@ def test_empty_hospital_says_so(client, make_hospital, make_user):
     hospital = make_hospital("EMPTY01", name="Empty Clinic")
     _login(client, make_user, Role.ADMIN, hospital)
 
-    response = client.get("/h/EMPTY01/")
+    response = client.get(_home("EMPTY01"))
 
     assert response.status_code == 200
     assert "No patients are registered yet." in response.content.decode()
@@ -123,9 +131,9 @@ def test_empty_hospital_says_so(client, make_hospital, make_user):
 def test_staff_of_one_hospital_never_see_another_hospitals_patients(client, make_user, th001, dmc001):
     _login(client, make_user, Role.DOCTOR, dmc001, username="dmc_doctor")
 
-    own = client.get("/h/DMC001/")
-    other = client.get("/h/TH001/")
-    other_page = client.get("/h/TH001/", {"page": "2"})
+    own = client.get(_home("DMC001"))
+    other = client.get(_home())
+    other_page = client.get(_home(), {"page": "2"})
 
     assert own.status_code == 200
     assert sorted(_mrns_in(own)) == ["DMC-001", "DMC-002", "DMC-003"]
@@ -135,7 +143,7 @@ def test_staff_of_one_hospital_never_see_another_hospitals_patients(client, make
         for patient in th001.patients:
             assert patient.mrn not in body
     # Another hospital's code answers exactly as an unknown code does.
-    unknown = client.get("/h/NOPE01/")
+    unknown = client.get(_home("NOPE01"))
     assert other.status_code == other_page.status_code == unknown.status_code == 404
     with hospital_context("TH001"):
         assert not AuditEvent.objects.exists()
@@ -143,9 +151,9 @@ def test_staff_of_one_hospital_never_see_another_hospitals_patients(client, make
 
 @pytest.mark.django_db
 def test_anonymous_visitor_is_sent_to_login(client, th001):
-    response = client.get("/h/TH001/")
+    response = client.get(_home())
     assert response.status_code == 302
-    assert response["Location"] == "/login/?next=/h/TH001/"
+    assert response["Location"] == f"{reverse('login')}?next={_home()}"
 
 
 @pytest.mark.django_db
@@ -155,7 +163,7 @@ def test_a_platform_superadmin_may_enter_any_hospital_but_sees_no_patient_list(
     _login(client, make_user, Role.SUPERADMIN, None, username="root")
 
     for code, name in [("TH001", "Test Hospital"), ("DMC001", "Downtown Medical Center")]:
-        response = client.get(f"/h/{code}/")
+        response = client.get(_home(code))
         assert response.status_code == 200
         body = response.content.decode()
         assert f"<h1>{name}</h1>" in body
@@ -170,10 +178,10 @@ def test_staff_search_the_hospitals_patients_from_its_page(client, make_user, th
     with hospital_context("TH001"):
         Patient.objects.filter(mrn="TH-007").update(family_name="Zzyzx", family_name_norm="zzyzx")
 
-    page = client.get("/h/TH001/")
-    found = client.get("/h/TH001/", {"q": "zzy"})
-    by_mrn = client.get("/h/TH001/", {"q": "TH-012"})
-    foreign = client.get("/h/TH001/", {"q": "DMC-001"})
+    page = client.get(_home())
+    found = client.get(_home(), {"q": "zzy"})
+    by_mrn = client.get(_home(), {"q": "TH-012"})
+    foreign = client.get(_home(), {"q": "DMC-001"})
 
     assert 'name="q"' in page.content.decode()
     assert _mrns_in(found) == ["TH-007"]
@@ -193,8 +201,8 @@ def test_search_result_pages_keep_the_query(client, make_user, th001):
     with hospital_context("TH001"):
         Patient.objects.update(given_name="Ana María", given_name_norm="ana maria")
 
-    response = client.get("/h/TH001/", {"q": "ana m", "page": "1"})
-    second = client.get("/h/TH001/", {"q": "ana m", "page": "2"})
+    response = client.get(_home(), {"q": "ana m", "page": "1"})
+    second = client.get(_home(), {"q": "ana m", "page": "2"})
 
     body = response.content.decode()
     assert "Page 1 of 2" in body
@@ -202,3 +210,34 @@ def test_search_result_pages_keep_the_query(client, make_user, th001):
     # Every given name is now the same, so the order is by family name, then id.
     expected = sorted(th001.patients, key=lambda p: (p.family_name, p.pk))
     assert _mrns_in(response) + _mrns_in(second) == [p.mrn for p in expected]
+
+
+def _queries(client, url, data, hospital_code):
+    """The page at `url` (200) and the queries it ran: (on the shared database, on the hospital's)."""
+    with (
+        CaptureQueriesContext(connections["default"]) as shared,
+        CaptureQueriesContext(connections[hospital_alias(hospital_code)]) as hospital,
+    ):
+        response = client.get(url, data)
+    assert response.status_code == 200
+    return response.content.decode(), (len(shared), len(hospital))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "okafor"], ids=["list", "search"])
+def test_the_patient_list_and_search_run_the_same_queries_for_three_times_the_rows(
+    client, make_hospital, make_user, query
+):
+    hospital = make_hospital("QC001")
+    _login(client, make_user, Role.RECEPTIONIST, hospital)
+    counts = []
+    for added, shown in ((5, 5), (10, 15)):
+        with hospital_context(hospital):
+            Patient.objects.bulk_create(
+                PatientFactory.build_batch(added, family_name="Okafor", family_name_norm="okafor")
+            )
+        client.get(_home("QC001"), {"q": query})  # sign-in and per-process look-ups out of the way
+        body, count = _queries(client, _home("QC001"), {"q": query}, "QC001")
+        assert len(re.findall(r"<tr><td>MRN\d+</td>", body)) == shown
+        counts.append(count)
+    assert counts[0] == counts[1]
