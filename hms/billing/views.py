@@ -207,18 +207,15 @@ def _invoice_page(
     )
     can = _can(request)
     draft = detail.invoice.status == Invoice.Status.DRAFT
-    forms: dict[str, BillingForm] = {
-        "line_form": LineAddForm(),
-        "payment_form": PaymentForm(),
-        "void_form": VoidForm(),
-    }
-    for name, form in forms.items():
-        if refused is not None and type(refused) is type(form):
-            forms[name] = refused
+
+    def form_of(kind: type[BillingForm]) -> BillingForm:
+        return refused if type(refused) is kind and refused is not None else kind()
+
+    line_form = form_of(LineAddForm)
     items = selectors.price_list(user=request.user) if draft and can.update_invoice else []
-    line_form = forms["line_form"]
-    assert isinstance(line_form, LineAddForm)
-    line_form.offer(items)
+    if isinstance(line_form, LineAddForm):
+        line_form.offer(items)
+    forms = {"line_form": line_form, "payment_form": form_of(PaymentForm), "void_form": form_of(VoidForm)}
     context = {
         "can": can,
         "detail": detail,

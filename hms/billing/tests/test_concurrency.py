@@ -11,27 +11,19 @@ from django.utils import timezone
 from hms.billing import services
 from hms.billing.models import Invoice, Payment
 from hms.billing.tests.conftest import CODE
+from hms.billing.tests.factories import EncounterFactory
 from hms.core.exceptions import ApplicationError
-from hms.encounters.models import Encounter
-from hms.patients.tests.factories import PatientFactory
 from hms.tenancy.context import hospital_context
 
 DESKS = 10
 
 
-def _drafts(people, count):
+def _drafts(desk, count):
     ids = []
     with hospital_context(CODE):
-        for _ in range(count):
-            encounter = Encounter.objects.create(
-                patient=PatientFactory(), practitioner_user_id=people.doctor.pk, started_at=timezone.now()
-            )
-            invoice = services.invoice_create_for_encounter(
-                acting_user=people.receptionist, encounter_id=encounter.pk
-            )
-            services.invoice_line_add(
-                acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CONS"
-            )
+        for encounter in EncounterFactory.create_batch(count):
+            invoice = services.invoice_create_for_encounter(acting_user=desk, encounter_id=encounter.pk)
+            services.invoice_line_add(acting_user=desk, invoice_id=invoice.pk, item_code="CONS")
             ids.append(invoice.pk)
     return ids
 
@@ -65,13 +57,11 @@ def _run_at_once(work, arguments):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_desks_issuing_at_once_get_unique_gap_free_numbers(people, prices):
-    ids = _drafts(people, DESKS)
+def test_ten_desks_issuing_at_once_get_unique_gap_free_numbers(receptionist, prices):
+    ids = _drafts(receptionist, DESKS)
 
     numbers, errors = _run_at_once(
-        lambda invoice_id: (
-            services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice_id).number
-        ),
+        lambda invoice_id: services.invoice_issue(acting_user=receptionist, invoice_id=invoice_id).number,
         ids,
     )
 
@@ -84,14 +74,14 @@ def test_ten_desks_issuing_at_once_get_unique_gap_free_numbers(people, prices):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_desks_paying_the_whole_balance_at_once_cannot_both_succeed(people, prices):
-    [invoice_id] = _drafts(people, 1)
+def test_two_desks_paying_the_whole_balance_at_once_cannot_both_succeed(receptionist, prices):
+    [invoice_id] = _drafts(receptionist, 1)
     with hospital_context(CODE):
-        services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice_id)
+        services.invoice_issue(acting_user=receptionist, invoice_id=invoice_id)
 
     results, errors = _run_at_once(
         lambda method: services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice_id, amount=Decimal("50.00"), method=method
+            acting_user=receptionist, invoice_id=invoice_id, amount=Decimal("50.00"), method=method
         ),
         ["cash", "card"],
     )
@@ -104,7 +94,7 @@ def test_two_desks_paying_the_whole_balance_at_once_cannot_both_succeed(people, 
 
 
 @pytest.mark.django_db
-def test_a_number_taken_by_a_transaction_that_rolls_back_is_given_back(people):
+def test_a_number_taken_by_a_transaction_that_rolls_back_is_given_back(dmc):
     at = timezone.now()
     with hospital_context(CODE) as tenant:
         with pytest.raises(RuntimeError), transaction.atomic(using=tenant.alias):

@@ -30,27 +30,29 @@ def _pdf_text(content: bytes) -> str:
     return "\n".join(shown)
 
 
-def _invoice(people, clinic, lines):
-    invoice = services.invoice_create_for_encounter(
-        acting_user=people.receptionist, encounter_id=clinic.encounter.pk
-    )
+def _invoice(user, encounter, lines):
+    invoice = services.invoice_create_for_encounter(acting_user=user, encounter_id=encounter.pk)
     for code, quantity in lines:
         services.invoice_line_add(
-            acting_user=people.receptionist, invoice_id=invoice.pk, item_code=code, quantity=Decimal(quantity)
+            acting_user=user, invoice_id=invoice.pk, item_code=code, quantity=Decimal(quantity)
         )
-    return services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice.pk)
+    return services.invoice_issue(acting_user=user, invoice_id=invoice.pk)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("compressed", [True, False])
-def test_the_pdf_names_the_hospital_patient_number_lines_and_balance(people, clinic, prices, dmc, compressed):
+def test_the_pdf_names_the_hospital_patient_number_lines_and_balance(
+    admin, receptionist, encounter, prices, dmc, compressed
+):
     with hospital_context(CODE):
         services.billing_settings_update(
-            acting_user=people.admin, currency="USD", invoice_prefix="INV", address="12 Lake Road\nDhaka 1205"
+            acting_user=admin, currency="USD", invoice_prefix="INV", address="12 Lake Road\nDhaka 1205"
         )
-        invoice = _invoice(people, clinic, [("CONS", "1"), ("CBC", "0.5"), ("PARA", "3")])  # 50 + 6.18 + 0.45
+        invoice = _invoice(
+            receptionist, encounter, [("CONS", "1"), ("CBC", "0.5"), ("PARA", "3")]
+        )  # 50 + 6.18 + 0.45
         payment = services.payment_record(
-            acting_user=people.receptionist,
+            acting_user=receptionist,
             invoice_id=invoice.pk,
             amount=Decimal("20"),
             method="cash",
@@ -85,15 +87,15 @@ def test_the_pdf_names_the_hospital_patient_number_lines_and_balance(people, cli
 
 
 @pytest.mark.django_db
-def test_a_void_invoice_carries_the_void_watermark(people, clinic, prices, dmc):
+def test_a_void_invoice_carries_the_void_watermark(
+    receptionist, admin, encounter, other_encounter, prices, dmc
+):
     with hospital_context(CODE):
-        invoice = _invoice(people, clinic, [("CONS", "1")])
-        voided = services.invoice_void(
-            acting_user=people.admin, invoice_id=invoice.pk, reason="wrong patient"
-        )
+        invoice = _invoice(receptionist, encounter, [("CONS", "1")])
+        voided = services.invoice_void(acting_user=admin, invoice_id=invoice.pk, reason="wrong patient")
         text = _pdf_text(invoice_pdf(voided, hospital=dmc))
         draft = services.invoice_create_for_encounter(
-            acting_user=people.receptionist, encounter_id=clinic.other_encounter.pk
+            acting_user=receptionist, encounter_id=other_encounter.pk
         )
         draft_text = _pdf_text(invoice_pdf(draft))  # the hospital is read from the context
     assert "VOID" in text and "wrong patient" in text and invoice.number in text
@@ -101,19 +103,21 @@ def test_a_void_invoice_carries_the_void_watermark(people, clinic, prices, dmc):
 
 
 @pytest.mark.django_db
-def test_names_with_markup_and_letters_outside_latin_1_do_not_break_the_pdf(people, clinic, prices, dmc):
+def test_names_with_markup_and_letters_outside_latin_1_do_not_break_the_pdf(
+    admin, receptionist, patient, encounter, prices, dmc
+):
     with hospital_context(CODE):
-        clinic.patient.given_name = "<b>Ayesha & Co</b>"
-        clinic.patient.family_name = "রহমান"
-        clinic.patient.save()
+        patient.given_name = "<b>Ayesha & Co</b>"
+        patient.family_name = "রহমান"
+        patient.save()
         services.price_item_create(
-            acting_user=people.admin,
+            acting_user=admin,
             code="XR",
             name="X-ray (chest) <left>",
             category="procedure",
             unit_price=Decimal("5"),
         )
-        invoice = _invoice(people, clinic, [("XR", "1")])
+        invoice = _invoice(receptionist, encounter, [("XR", "1")])
         content = invoice_pdf(invoice, hospital=dmc)
     assert content.startswith(b"%PDF")
     assert "Ayesha" in _pdf_text(content)

@@ -37,10 +37,10 @@ def _audit_count():
 
 
 @pytest.mark.django_db
-def test_admin_adds_a_price_item_rounded_half_up_and_audited(people):
+def test_admin_adds_a_price_item_rounded_half_up_and_audited(admin):
     with hospital_context(CODE):
         item = services.price_item_create(
-            acting_user=people.admin,
+            acting_user=admin,
             code=" xr-chest ",
             name=" Chest X-ray ",
             category="procedure",
@@ -55,7 +55,7 @@ def test_admin_adds_a_price_item_rounded_half_up_and_audited(people):
         True,
     )
     assert item.pk == stored.pk
-    assert (event.action, event.actor_id, event.patient_id) == ("price_item.create", people.admin.pk, None)
+    assert (event.action, event.actor_id, event.patient_id) == ("price_item.create", admin.pk, None)
     assert event.detail["price_item_id"] == stored.pk
 
 
@@ -75,29 +75,29 @@ def test_admin_adds_a_price_item_rounded_half_up_and_audited(people):
         ({"name": "  "}, "name"),
     ],
 )
-def test_a_bad_price_item_is_refused_with_the_field_named_and_nothing_written(people, fields, bad):
+def test_a_bad_price_item_is_refused_with_the_field_named_and_nothing_written(admin, fields, bad):
     values = {"code": "XR", "name": "X-ray", "category": "procedure", "unit_price": Decimal("20"), **fields}
     with hospital_context(CODE):
         with pytest.raises(ApplicationError) as raised:
-            services.price_item_create(acting_user=people.admin, **values)
+            services.price_item_create(acting_user=admin, **values)
         assert bad in raised.value.details
         assert not PriceListItem.objects.exists() and _audit_count() == 0
 
 
 @pytest.mark.django_db
-def test_a_price_code_is_unique_in_the_hospital(people, prices):
+def test_a_price_code_is_unique_in_the_hospital(admin, prices):
     with hospital_context(CODE):
         with pytest.raises(ApplicationError, match="already has an item with code CONS"):
             services.price_item_create(
-                acting_user=people.admin, code="cons", name="Again", category="other", unit_price=Decimal("1")
+                acting_user=admin, code="cons", name="Again", category="other", unit_price=Decimal("1")
             )
         assert PriceListItem.objects.count() == len(prices)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["receptionist", "doctor", "nurse", "patient_user"])
-def test_only_an_admin_changes_the_price_list(people, prices, role):
-    user = getattr(people, role)
+def test_only_an_admin_changes_the_price_list(request, prices, role):
+    user = request.getfixturevalue(role)
     with hospital_context(CODE):
         with pytest.raises(NotAllowed):
             services.price_item_create(
@@ -119,11 +119,11 @@ def test_only_an_admin_changes_the_price_list(people, prices, role):
 
 
 @pytest.mark.django_db
-def test_a_new_price_does_not_change_lines_already_on_invoices(people, clinic, prices):
+def test_a_new_price_does_not_change_lines_already_on_invoices(receptionist, admin, encounter, prices):
     with hospital_context(CODE):
-        invoice = _draft(people.receptionist, clinic.encounter, [("CONS", "2")])
+        invoice = _draft(receptionist, encounter, [("CONS", "2")])
         services.price_item_update(
-            acting_user=people.admin,
+            acting_user=admin,
             item_id=prices["CONS"].pk,
             name="Specialist consultation",
             category="consultation",
@@ -131,7 +131,7 @@ def test_a_new_price_does_not_change_lines_already_on_invoices(people, clinic, p
         )
         old_line = InvoiceLine.objects.get(invoice=invoice)
         new_line = services.invoice_line_add(
-            acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CONS", quantity=Decimal("1")
+            acting_user=receptionist, invoice_id=invoice.pk, item_code="CONS", quantity=Decimal("1")
         )
         event = AuditEvent.objects.filter(action="price_item.update").get()
     assert (old_line.item_name, old_line.unit_price, old_line.line_total) == (
@@ -144,34 +144,34 @@ def test_a_new_price_does_not_change_lines_already_on_invoices(people, clinic, p
 
 
 @pytest.mark.django_db
-def test_a_deactivated_item_cannot_be_added_until_reactivated(people, clinic, prices):
+def test_a_deactivated_item_cannot_be_added_until_reactivated(admin, receptionist, encounter, prices):
     with hospital_context(CODE):
-        services.price_item_deactivate(acting_user=people.admin, item_id=prices["CBC"].pk)
-        invoice = _draft(people.receptionist, clinic.encounter)
+        services.price_item_deactivate(acting_user=admin, item_id=prices["CBC"].pk)
+        invoice = _draft(receptionist, encounter)
         with pytest.raises(ApplicationError) as raised:
-            services.invoice_line_add(acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CBC")
+            services.invoice_line_add(acting_user=receptionist, invoice_id=invoice.pk, item_code="CBC")
         assert "No active price list item has code CBC" in raised.value.details["item_code"][0]
         with pytest.raises(ApplicationError, match="already inactive"):
-            services.price_item_deactivate(acting_user=people.admin, item_id=prices["CBC"].pk)
-        services.price_item_reactivate(acting_user=people.admin, item_id=prices["CBC"].pk)
-        services.invoice_line_add(acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CBC")
+            services.price_item_deactivate(acting_user=admin, item_id=prices["CBC"].pk)
+        services.price_item_reactivate(acting_user=admin, item_id=prices["CBC"].pk)
+        services.invoice_line_add(acting_user=receptionist, invoice_id=invoice.pk, item_code="CBC")
         assert InvoiceLine.objects.filter(invoice=invoice).count() == 1
         with pytest.raises(NotFound):
-            services.price_item_deactivate(acting_user=people.admin, item_id="abc")
+            services.price_item_deactivate(acting_user=admin, item_id="abc")
 
 
 @pytest.mark.django_db
-def test_invoices_keep_the_currency_they_were_made_in(people, clinic, prices):
+def test_invoices_keep_the_currency_they_were_made_in(
+    receptionist, admin, encounter, other_encounter, prices
+):
     with hospital_context(CODE):
         assert BillingSettings.objects.get(pk=1).currency == "USD"  # made by the migration
-        first = _draft(people.receptionist, clinic.encounter)
-        services.billing_settings_update(acting_user=people.admin, currency="bdt", invoice_prefix="dmc")
-        second = _draft(people.receptionist, clinic.other_encounter)
+        first = _draft(receptionist, encounter)
+        services.billing_settings_update(acting_user=admin, currency="bdt", invoice_prefix="dmc")
+        second = _draft(receptionist, other_encounter)
         first.refresh_from_db()
         with pytest.raises(ApplicationError) as raised:
-            services.billing_settings_update(
-                acting_user=people.admin, currency="TAKA", invoice_prefix="bad-prefix"
-            )
+            services.billing_settings_update(acting_user=admin, currency="TAKA", invoice_prefix="bad-prefix")
         assert set(raised.value.details) == {"currency", "invoice_prefix"}
         assert BillingSettings.objects.get(pk=1).currency == "BDT"
     assert (first.currency, second.currency) == ("USD", "BDT")
@@ -182,36 +182,38 @@ def test_invoices_keep_the_currency_they_were_made_in(people, clinic, prices):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["receptionist", "admin"])
-def test_reception_and_admin_open_a_draft_invoice_for_an_encounter(people, clinic, role):
-    user = getattr(people, role)
+def test_reception_and_admin_open_a_draft_invoice_for_an_encounter(request, encounter, patient, role):
+    user = request.getfixturevalue(role)
     with hospital_context(CODE):
-        invoice = services.invoice_create_for_encounter(acting_user=user, encounter_id=clinic.encounter.pk)
+        invoice = services.invoice_create_for_encounter(acting_user=user, encounter_id=encounter.pk)
         event = AuditEvent.objects.get()
         stored = Invoice.objects.get()
     assert (stored.pk, stored.status, stored.number, stored.patient_id) == (
         invoice.pk,
         "draft",
         None,
-        clinic.patient.pk,
+        patient.pk,
     )
     assert (stored.currency, stored.created_by_id) == ("USD", user.pk)
-    assert (event.action, event.patient_id) == ("invoice.create", clinic.patient.pk)
-    assert event.detail == {"invoice_id": invoice.pk, "encounter_id": clinic.encounter.pk}
+    assert (event.action, event.patient_id) == ("invoice.create", patient.pk)
+    assert event.detail == {"invoice_id": invoice.pk, "encounter_id": encounter.pk}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["doctor", "nurse", "patient_user"])
-def test_doctors_nurses_and_patients_may_not_write_billing_records(people, clinic, prices, role):
-    user = getattr(people, role)
+def test_doctors_nurses_and_patients_may_not_write_billing_records(
+    request, receptionist, encounter, other_encounter, prices, role
+):
+    user = request.getfixturevalue(role)
     with hospital_context(CODE):
-        invoice = _issued(people.receptionist, clinic.encounter)
-        draft = _draft(people.receptionist, clinic.other_encounter, [("CONS", "1")])
+        invoice = _issued(receptionist, encounter)
+        draft = _draft(receptionist, other_encounter, [("CONS", "1")])
         payment = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("10"), method="cash"
+            acting_user=receptionist, invoice_id=invoice.pk, amount=Decimal("10"), method="cash"
         )
         before = _audit_count()
         attempts = [
-            lambda: services.invoice_create_for_encounter(acting_user=user, encounter_id=clinic.encounter.pk),
+            lambda: services.invoice_create_for_encounter(acting_user=user, encounter_id=encounter.pk),
             lambda: services.invoice_line_add(acting_user=user, invoice_id=draft.pk, item_code="CBC"),
             lambda: services.invoice_line_remove(
                 acting_user=user, invoice_id=draft.pk, line_id=draft.lines.get().pk
@@ -231,65 +233,61 @@ def test_doctors_nurses_and_patients_may_not_write_billing_records(people, clini
 
 
 @pytest.mark.django_db
-def test_a_user_of_another_hospital_is_refused(people, clinic, make_hospital, make_user):
+def test_a_user_of_another_hospital_is_refused(encounter, make_hospital, make_user):
     th = make_hospital("TH001")
     stranger = make_user("th_desk", role=Role.RECEPTIONIST, hospital=th)
     with hospital_context(CODE):
         with pytest.raises(NotAllowed):
-            services.invoice_create_for_encounter(acting_user=stranger, encounter_id=clinic.encounter.pk)
+            services.invoice_create_for_encounter(acting_user=stranger, encounter_id=encounter.pk)
         assert not Invoice.objects.exists()
 
 
 @pytest.mark.django_db
-def test_a_voided_or_missing_encounter_cannot_be_invoiced(people, clinic):
+def test_a_voided_or_missing_encounter_cannot_be_invoiced(receptionist, encounter):
     with hospital_context(CODE):
-        clinic.encounter.voided_at = timezone.now()
-        clinic.encounter.void_reason = "wrong patient"
-        clinic.encounter.save()
+        encounter.voided_at = timezone.now()
+        encounter.void_reason = "wrong patient"
+        encounter.save()
         with pytest.raises(ApplicationError, match="encounter was voided"):
-            services.invoice_create_for_encounter(
-                acting_user=people.receptionist, encounter_id=clinic.encounter.pk
-            )
+            services.invoice_create_for_encounter(acting_user=receptionist, encounter_id=encounter.pk)
         for junk in (999999, "abc", -1, None, "1e3"):
             with pytest.raises(NotFound):
-                services.invoice_create_for_encounter(acting_user=people.receptionist, encounter_id=junk)
+                services.invoice_create_for_encounter(acting_user=receptionist, encounter_id=junk)
         assert not Invoice.objects.exists() and _audit_count() == 0
 
 
 @pytest.mark.django_db
-def test_one_live_invoice_per_encounter_and_a_voided_one_can_be_replaced(people, clinic):
+def test_one_live_invoice_per_encounter_and_a_voided_one_can_be_replaced(receptionist, admin, encounter):
     with hospital_context(CODE):
-        first = _draft(people.receptionist, clinic.encounter)
+        first = _draft(receptionist, encounter)
         with pytest.raises(ApplicationError, match="already has an invoice") as raised:
-            _draft(people.admin, clinic.encounter)
+            _draft(admin, encounter)
         assert raised.value.details == {"invoice_id": first.pk}
-        services.invoice_void(acting_user=people.admin, invoice_id=first.pk, reason="opened by mistake")
-        second = _draft(people.receptionist, clinic.encounter)
-        assert Invoice.objects.filter(encounter=clinic.encounter).count() == 2
-        assert Invoice.objects.filter(encounter=clinic.encounter, voided_at__isnull=True).get() == second
+        services.invoice_void(acting_user=admin, invoice_id=first.pk, reason="opened by mistake")
+        second = _draft(receptionist, encounter)
+        assert Invoice.objects.filter(encounter=encounter).count() == 2
+        assert Invoice.objects.filter(encounter=encounter, voided_at__isnull=True).get() == second
 
 
 @pytest.mark.django_db
-def test_the_database_holds_one_live_invoice_per_encounter(people, clinic):
+def test_the_database_holds_one_live_invoice_per_encounter(receptionist, encounter, patient):
     from django.db import IntegrityError, transaction
 
     with hospital_context(CODE) as tenant:
-        _draft(people.receptionist, clinic.encounter)
+        _draft(receptionist, encounter)
         with pytest.raises(IntegrityError), transaction.atomic(using=tenant.alias):
-            Invoice.objects.create(
-                encounter=clinic.encounter, patient=clinic.patient, currency="USD", created_by_id=1
-            )
+            Invoice.objects.create(encounter=encounter, patient=patient, currency="USD", created_by_id=1)
 
 
 @pytest.mark.django_db
-def test_lines_copy_the_price_and_round_half_up(people, clinic, prices):
+def test_lines_copy_the_price_and_round_half_up(receptionist, encounter, patient, prices):
     with hospital_context(CODE):
-        invoice = _draft(people.receptionist, clinic.encounter)
+        invoice = _draft(receptionist, encounter)
         line = services.invoice_line_add(
-            acting_user=people.receptionist, invoice_id=invoice.pk, item_code=" cbc ", quantity=Decimal("0.5")
+            acting_user=receptionist, invoice_id=invoice.pk, item_code=" cbc ", quantity=Decimal("0.5")
         )
         para = services.invoice_line_add(
-            acting_user=people.receptionist, invoice_id=invoice.pk, item_code="PARA", quantity=Decimal("3")
+            acting_user=receptionist, invoice_id=invoice.pk, item_code="PARA", quantity=Decimal("3")
         )
         event = AuditEvent.objects.filter(action="invoice.line_add").first()
         total = services.invoice_total(invoice)
@@ -302,7 +300,7 @@ def test_lines_copy_the_price_and_round_half_up(people, clinic, prices):
     )
     assert para.line_total == Decimal("0.45")
     assert total == Decimal("6.63") and isinstance(total, Decimal)
-    assert event.patient_id == clinic.patient.pk and event.detail["line_total"] == "6.18"
+    assert event.patient_id == patient.pk and event.detail["line_total"] == "6.18"
 
 
 @pytest.mark.django_db
@@ -320,32 +318,32 @@ def test_lines_copy_the_price_and_round_half_up(people, clinic, prices):
         (2.5, "as a number"),
     ],
 )
-def test_a_bad_quantity_is_refused_and_nothing_written(people, clinic, prices, quantity, message):
+def test_a_bad_quantity_is_refused_and_nothing_written(receptionist, encounter, prices, quantity, message):
     with hospital_context(CODE):
-        invoice = _draft(people.receptionist, clinic.encounter)
+        invoice = _draft(receptionist, encounter)
         before = _audit_count()
         with pytest.raises(ApplicationError) as raised:
             services.invoice_line_add(
-                acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CONS", quantity=quantity
+                acting_user=receptionist, invoice_id=invoice.pk, item_code="CONS", quantity=quantity
             )
         assert message in raised.value.details["quantity"][0]
         assert not InvoiceLine.objects.exists() and _audit_count() == before
 
 
 @pytest.mark.django_db
-def test_a_line_too_large_to_hold_is_refused(people, clinic, dmc):
+def test_a_line_too_large_to_hold_is_refused(admin, receptionist, encounter, dmc):
     with hospital_context(CODE):
         services.price_item_create(
-            acting_user=people.admin,
+            acting_user=admin,
             code="GOLD",
             name="Gold",
             category="other",
             unit_price=Decimal("9999999999.99"),
         )
-        invoice = _draft(people.receptionist, clinic.encounter)
+        invoice = _draft(receptionist, encounter)
         with pytest.raises(ApplicationError, match="more than one line can hold"):
             services.invoice_line_add(
-                acting_user=people.receptionist,
+                acting_user=receptionist,
                 invoice_id=invoice.pk,
                 item_code="GOLD",
                 quantity=Decimal("2"),
@@ -354,18 +352,18 @@ def test_a_line_too_large_to_hold_is_refused(people, clinic, dmc):
 
 
 @pytest.mark.django_db
-def test_draft_lines_can_be_removed_and_the_audit_keeps_what_they_said(people, clinic, prices):
+def test_draft_lines_can_be_removed_and_the_audit_keeps_what_they_said(
+    receptionist, encounter, patient, prices
+):
     with hospital_context(CODE):
-        invoice = _draft(people.receptionist, clinic.encounter, [("CONS", "1"), ("CBC", "2")])
+        invoice = _draft(receptionist, encounter, [("CONS", "1"), ("CBC", "2")])
         cbc = InvoiceLine.objects.get(item_code="CBC")
-        services.invoice_line_remove(acting_user=people.receptionist, invoice_id=invoice.pk, line_id=cbc.pk)
+        services.invoice_line_remove(acting_user=receptionist, invoice_id=invoice.pk, line_id=cbc.pk)
         event = AuditEvent.objects.filter(action="invoice.line_remove").get()
         assert list(InvoiceLine.objects.values_list("item_code", flat=True)) == ["CONS"]
         with pytest.raises(NotFound):
-            services.invoice_line_remove(
-                acting_user=people.receptionist, invoice_id=invoice.pk, line_id=cbc.pk
-            )
-    assert event.patient_id == clinic.patient.pk
+            services.invoice_line_remove(acting_user=receptionist, invoice_id=invoice.pk, line_id=cbc.pk)
+    assert event.patient_id == patient.pk
     assert event.detail | {"line_id": 0} == {
         "invoice_id": invoice.pk,
         "line_id": 0,
@@ -378,38 +376,38 @@ def test_draft_lines_can_be_removed_and_the_audit_keeps_what_they_said(people, c
 
 
 @pytest.mark.django_db
-def test_a_line_of_another_invoice_is_not_found(people, clinic, prices):
+def test_a_line_of_another_invoice_is_not_found(receptionist, encounter, other_encounter, prices):
     with hospital_context(CODE):
-        mine = _draft(people.receptionist, clinic.encounter, [("CONS", "1")])
-        theirs = _draft(people.receptionist, clinic.other_encounter, [("CBC", "1")])
+        mine = _draft(receptionist, encounter, [("CONS", "1")])
+        theirs = _draft(receptionist, other_encounter, [("CBC", "1")])
         with pytest.raises(NotFound):
             services.invoice_line_remove(
-                acting_user=people.receptionist, invoice_id=mine.pk, line_id=theirs.lines.get().pk
+                acting_user=receptionist, invoice_id=mine.pk, line_id=theirs.lines.get().pk
             )
         assert InvoiceLine.objects.count() == 2
 
 
 @pytest.mark.django_db
-def test_issuing_numbers_the_invoice_and_fixes_its_lines(people, clinic, prices):
+def test_issuing_numbers_the_invoice_and_fixes_its_lines(receptionist, encounter, prices):
     with hospital_context(CODE):
-        invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1")])
+        invoice = _issued(receptionist, encounter, [("CONS", "1")])
         year = timezone.localtime(invoice.issued_at, DHAKA).year
         assert (invoice.status, invoice.number, invoice.issued_by_id) == (
             "issued",
             f"INV-{year}-000001",
-            people.receptionist.pk,
+            receptionist.pk,
         )
         event = AuditEvent.objects.filter(action="invoice.issue").get()
         assert event.detail == {"invoice_id": invoice.pk, "number": invoice.number, "total": "50.00"}
         line = invoice.lines.get()
         for attempt in (
             lambda: services.invoice_line_add(
-                acting_user=people.receptionist, invoice_id=invoice.pk, item_code="CBC"
+                acting_user=receptionist, invoice_id=invoice.pk, item_code="CBC"
             ),
             lambda: services.invoice_line_remove(
-                acting_user=people.receptionist, invoice_id=invoice.pk, line_id=line.pk
+                acting_user=receptionist, invoice_id=invoice.pk, line_id=line.pk
             ),
-            lambda: services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice.pk),
+            lambda: services.invoice_issue(acting_user=receptionist, invoice_id=invoice.pk),
         ):
             with pytest.raises(
                 ApplicationError, match=f"^Invoice {invoice.number} is issued: only a draft invoice can"
@@ -419,29 +417,31 @@ def test_issuing_numbers_the_invoice_and_fixes_its_lines(people, clinic, prices)
 
 
 @pytest.mark.django_db
-def test_an_invoice_without_lines_is_not_issued(people, clinic):
+def test_an_invoice_without_lines_is_not_issued(receptionist, encounter):
     with hospital_context(CODE):
-        invoice = _draft(people.receptionist, clinic.encounter)
+        invoice = _draft(receptionist, encounter)
         with pytest.raises(ApplicationError, match="no lines yet"):
-            services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice.pk)
+            services.invoice_issue(acting_user=receptionist, invoice_id=invoice.pk)
         invoice.refresh_from_db()
         assert (invoice.status, invoice.number) == ("draft", None)
 
 
 @pytest.mark.django_db
-def test_numbers_follow_the_prefix_and_an_issued_invoice_with_nothing_to_pay_is_paid(people, clinic, prices):
+def test_numbers_follow_the_prefix_and_an_issued_invoice_with_nothing_to_pay_is_paid(
+    admin, receptionist, encounter, other_encounter, prices
+):
     with hospital_context(CODE):
-        services.billing_settings_update(acting_user=people.admin, currency="USD", invoice_prefix="")
-        free = _issued(people.receptionist, clinic.encounter, [("FREE", "1")])
-        services.billing_settings_update(acting_user=people.admin, currency="USD", invoice_prefix="DMC")
-        paid = _issued(people.receptionist, clinic.other_encounter, [("CONS", "1")])
+        services.billing_settings_update(acting_user=admin, currency="USD", invoice_prefix="")
+        free = _issued(receptionist, encounter, [("FREE", "1")])
+        services.billing_settings_update(acting_user=admin, currency="USD", invoice_prefix="DMC")
+        paid = _issued(receptionist, other_encounter, [("CONS", "1")])
     year = timezone.localtime(free.issued_at, DHAKA).year
     assert (free.number, free.status, free.paid_at) == (f"{year}-000001", "paid", free.issued_at)
     assert paid.number == f"DMC-{year}-000002"
 
 
 @pytest.mark.django_db
-def test_the_number_year_is_the_hospitals_local_year(people, dmc):
+def test_the_number_year_is_the_hospitals_local_year(dmc):
     import datetime
 
     # 20:00 UTC on 31 December is already 02:00 on 1 January in Dhaka (UTC+6).
@@ -458,17 +458,17 @@ def test_the_number_year_is_the_hospitals_local_year(people, dmc):
 
 
 @pytest.mark.django_db
-def test_payments_bring_the_balance_to_zero_and_the_invoice_to_paid(people, clinic, prices):
+def test_payments_bring_the_balance_to_zero_and_the_invoice_to_paid(receptionist, encounter, patient, prices):
     with hospital_context(CODE):
-        invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1"), ("CBC", "0.5")])  # 56.18
+        invoice = _issued(receptionist, encounter, [("CONS", "1"), ("CBC", "0.5")])  # 56.18
         first = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("20.004"), method="cash"
+            acting_user=receptionist, invoice_id=invoice.pk, amount=Decimal("20.004"), method="cash"
         )
         invoice.refresh_from_db()
         assert (first.amount, invoice.status) == (Decimal("20.00"), "issued")
         assert services.invoice_paid(invoice) == Decimal("20.00")
         last = services.payment_record(
-            acting_user=people.receptionist,
+            acting_user=receptionist,
             invoice_id=invoice.pk,
             amount=Decimal("36.175"),  # rounded half-up to 36.18: exactly the balance
             method="card",
@@ -478,18 +478,18 @@ def test_payments_bring_the_balance_to_zero_and_the_invoice_to_paid(people, clin
         event = AuditEvent.objects.filter(action="payment.record").last()
     assert last.amount == Decimal("36.18") and last.reference == "slip 991"
     assert (invoice.status, invoice.paid_at is not None) == ("paid", True)
-    assert (event.patient_id, event.detail["balance_after"]) == (clinic.patient.pk, "0.00")
+    assert (event.patient_id, event.detail["balance_after"]) == (patient.pk, "0.00")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("amount", [Decimal("56.19"), Decimal("100"), Decimal("9999999999.99")])
-def test_overpayment_is_refused_with_the_balance_in_the_message(people, clinic, prices, amount):
+def test_overpayment_is_refused_with_the_balance_in_the_message(receptionist, encounter, prices, amount):
     with hospital_context(CODE):
-        invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1"), ("CBC", "0.5")])
+        invoice = _issued(receptionist, encounter, [("CONS", "1"), ("CBC", "0.5")])
         before = _audit_count()
         with pytest.raises(ApplicationError) as raised:
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=invoice.pk, amount=amount, method="cash"
+                acting_user=receptionist, invoice_id=invoice.pk, amount=amount, method="cash"
             )
         assert "balance of invoice" in raised.value.message and "is 56.18 USD" in raised.value.message
         assert "overpay" in raised.value.message
@@ -510,141 +510,135 @@ def test_overpayment_is_refused_with_the_balance_in_the_message(people, clinic, 
         (Decimal("5"), "cheque", "method"),
     ],
 )
-def test_a_bad_payment_is_refused_and_nothing_written(people, clinic, prices, amount, method, bad):
+def test_a_bad_payment_is_refused_and_nothing_written(receptionist, encounter, prices, amount, method, bad):
     with hospital_context(CODE):
-        invoice = _issued(people.receptionist, clinic.encounter)
+        invoice = _issued(receptionist, encounter)
         with pytest.raises(ApplicationError) as raised:
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=invoice.pk, amount=amount, method=method
+                acting_user=receptionist, invoice_id=invoice.pk, amount=amount, method=method
             )
         assert bad in raised.value.details
         assert not Payment.objects.exists()
 
 
 @pytest.mark.django_db
-def test_payments_only_against_issued_invoices(people, clinic, prices):
+def test_payments_only_against_issued_invoices(receptionist, admin, encounter, other_encounter, prices):
     with hospital_context(CODE):
-        draft = _draft(people.receptionist, clinic.encounter, [("CONS", "1")])
+        draft = _draft(receptionist, encounter, [("CONS", "1")])
         with pytest.raises(ApplicationError, match="Draft invoice .* is not issued yet"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=draft.pk, amount=Decimal("1"), method="cash"
+                acting_user=receptionist, invoice_id=draft.pk, amount=Decimal("1"), method="cash"
             )
-        paid = _issued(people.receptionist, clinic.other_encounter, [("CONS", "1")])
+        paid = _issued(receptionist, other_encounter, [("CONS", "1")])
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=paid.pk, amount=Decimal("50"), method="cash"
+            acting_user=receptionist, invoice_id=paid.pk, amount=Decimal("50"), method="cash"
         )
         with pytest.raises(ApplicationError, match="already paid in full"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=paid.pk, amount=Decimal("1"), method="cash"
+                acting_user=receptionist, invoice_id=paid.pk, amount=Decimal("1"), method="cash"
             )
-        services.invoice_void(acting_user=people.admin, invoice_id=draft.pk, reason="duplicate")
+        services.invoice_void(acting_user=admin, invoice_id=draft.pk, reason="duplicate")
         with pytest.raises(ApplicationError, match="is void"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=draft.pk, amount=Decimal("1"), method="cash"
+                acting_user=receptionist, invoice_id=draft.pk, amount=Decimal("1"), method="cash"
             )
         assert Payment.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_voiding_a_payment_reopens_the_balance(people, clinic, prices):
+def test_voiding_a_payment_reopens_the_balance(receptionist, admin, encounter, patient, prices):
     with hospital_context(CODE):
-        invoice = _issued(people.receptionist, clinic.encounter, [("CONS", "1")])
+        invoice = _issued(receptionist, encounter, [("CONS", "1")])
         cash = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("30"), method="cash"
+            acting_user=receptionist, invoice_id=invoice.pk, amount=Decimal("30"), method="cash"
         )
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("20"), method="card"
+            acting_user=receptionist, invoice_id=invoice.pk, amount=Decimal("20"), method="card"
         )
         invoice.refresh_from_db()
         assert invoice.status == "paid"
         with pytest.raises(ApplicationError, match="reason"):
-            services.payment_void(acting_user=people.admin, payment_id=cash.pk, reason="  ")
+            services.payment_void(acting_user=admin, payment_id=cash.pk, reason="  ")
         with pytest.raises(NotAllowed):
-            services.payment_void(acting_user=people.receptionist, payment_id=cash.pk, reason="bounced")
-        services.payment_void(acting_user=people.admin, payment_id=cash.pk, reason="counterfeit note")
+            services.payment_void(acting_user=receptionist, payment_id=cash.pk, reason="bounced")
+        services.payment_void(acting_user=admin, payment_id=cash.pk, reason="counterfeit note")
         invoice.refresh_from_db()
         cash.refresh_from_db()
         event = AuditEvent.objects.filter(action="payment.void").get()
         assert (invoice.status, invoice.paid_at) == ("issued", None)
         assert services.invoice_total(invoice) - services.invoice_paid(invoice) == Decimal("30.00")
-        assert (cash.void_reason, cash.voided_by_id) == ("counterfeit note", people.admin.pk)
-        assert event.detail["balance_after"] == "30.00" and event.patient_id == clinic.patient.pk
+        assert (cash.void_reason, cash.voided_by_id) == ("counterfeit note", admin.pk)
+        assert event.detail["balance_after"] == "30.00" and event.patient_id == patient.pk
         with pytest.raises(ApplicationError, match="already void"):
-            services.payment_void(acting_user=people.admin, payment_id=cash.pk, reason="again")
+            services.payment_void(acting_user=admin, payment_id=cash.pk, reason="again")
         # The reopened balance can be paid again, but not overpaid.
         with pytest.raises(ApplicationError, match="overpay"):
             services.payment_record(
-                acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("30.01"), method="cash"
+                acting_user=receptionist, invoice_id=invoice.pk, amount=Decimal("30.01"), method="cash"
             )
         services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("30"), method="cash"
+            acting_user=receptionist, invoice_id=invoice.pk, amount=Decimal("30"), method="cash"
         )
         invoice.refresh_from_db()
         assert invoice.status == "paid"
 
 
 @pytest.mark.django_db
-def test_a_payment_of_another_invoice_is_not_found(people, clinic, prices):
+def test_a_payment_of_another_invoice_is_not_found(receptionist, admin, encounter, other_encounter, prices):
     with hospital_context(CODE):
-        mine = _issued(people.receptionist, clinic.encounter)
-        theirs = _issued(people.receptionist, clinic.other_encounter)
+        mine = _issued(receptionist, encounter)
+        theirs = _issued(receptionist, other_encounter)
         payment = services.payment_record(
-            acting_user=people.receptionist, invoice_id=theirs.pk, amount=Decimal("5"), method="cash"
+            acting_user=receptionist, invoice_id=theirs.pk, amount=Decimal("5"), method="cash"
         )
         with pytest.raises(NotFound):
-            services.payment_void(
-                acting_user=people.admin, payment_id=payment.pk, invoice_id=mine.pk, reason="x"
-            )
+            services.payment_void(acting_user=admin, payment_id=payment.pk, invoice_id=mine.pk, reason="x")
         with pytest.raises(NotFound):
-            services.payment_void(acting_user=people.admin, payment_id="abc", reason="x")
+            services.payment_void(acting_user=admin, payment_id="abc", reason="x")
         assert not Payment.objects.filter(voided_at__isnull=False).exists()
 
 
 @pytest.mark.django_db
-def test_an_invoice_with_live_payments_cannot_be_voided(people, clinic, prices):
+def test_an_invoice_with_live_payments_cannot_be_voided(receptionist, admin, encounter, patient, prices):
     with hospital_context(CODE):
-        invoice = _issued(people.receptionist, clinic.encounter)
+        invoice = _issued(receptionist, encounter)
         payment = services.payment_record(
-            acting_user=people.receptionist,
+            acting_user=receptionist,
             invoice_id=invoice.pk,
             amount=Decimal("10"),
             method="mobile_money",
         )
         with pytest.raises(ApplicationError, match="has payments of 10.00 USD"):
-            services.invoice_void(acting_user=people.admin, invoice_id=invoice.pk, reason="wrong patient")
+            services.invoice_void(acting_user=admin, invoice_id=invoice.pk, reason="wrong patient")
         with pytest.raises(NotAllowed):
-            services.invoice_void(
-                acting_user=people.receptionist, invoice_id=invoice.pk, reason="wrong patient"
-            )
-        services.payment_void(acting_user=people.admin, payment_id=payment.pk, reason="refunded")
-        voided = services.invoice_void(
-            acting_user=people.admin, invoice_id=invoice.pk, reason="wrong patient"
-        )
+            services.invoice_void(acting_user=receptionist, invoice_id=invoice.pk, reason="wrong patient")
+        services.payment_void(acting_user=admin, payment_id=payment.pk, reason="refunded")
+        voided = services.invoice_void(acting_user=admin, invoice_id=invoice.pk, reason="wrong patient")
         event = AuditEvent.objects.filter(action="invoice.void").get()
         with pytest.raises(ApplicationError, match="already void"):
-            services.invoice_void(acting_user=people.admin, invoice_id=invoice.pk, reason="again")
+            services.invoice_void(acting_user=admin, invoice_id=invoice.pk, reason="again")
     assert (voided.status, voided.number, voided.void_reason) == ("void", invoice.number, "wrong patient")
-    assert event.detail["was"] == "issued" and event.patient_id == clinic.patient.pk
+    assert event.detail["was"] == "issued" and event.patient_id == patient.pk
 
 
 @pytest.mark.django_db
-def test_voiding_needs_a_reason(people, clinic):
+def test_voiding_needs_a_reason(receptionist, admin, encounter):
     with hospital_context(CODE):
-        invoice = _draft(people.receptionist, clinic.encounter)
+        invoice = _draft(receptionist, encounter)
         for reason in ("", "   ", "x" * 256):
             with pytest.raises(ApplicationError) as raised:
-                services.invoice_void(acting_user=people.admin, invoice_id=invoice.pk, reason=reason)
+                services.invoice_void(acting_user=admin, invoice_id=invoice.pk, reason=reason)
             assert "reason" in raised.value.details
         invoice.refresh_from_db()
         assert invoice.status == "draft"
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_negative_money(people, clinic, prices):
+def test_the_database_refuses_negative_money(receptionist, encounter, prices):
     from django.db import IntegrityError, transaction
 
     with hospital_context(CODE) as tenant:
-        invoice = _issued(people.receptionist, clinic.encounter)
+        invoice = _issued(receptionist, encounter)
         with pytest.raises(IntegrityError), transaction.atomic(using=tenant.alias):
             Payment.objects.create(
                 invoice=invoice,

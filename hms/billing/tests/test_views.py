@@ -5,21 +5,19 @@ import pytest
 from hms.audit.models import AuditEvent
 from hms.billing import services
 from hms.billing.models import Invoice, InvoiceLine, Payment, PriceListItem
-from hms.billing.tests.conftest import CODE
+from hms.billing.tests.conftest import CODE, url
 from hms.tenancy.context import hospital_context
 
-BASE = f"/h/{CODE}/billing"
+BASE = f"/h/{CODE}/billing"  # junk ids cannot be reversed: those addresses are written out
 JUNK = ["abc", "1e9999", "NaN", "-5", "", "0", "Infinity", "12,50", "1" * 60, "0x10", "½"]
 
 
-def _draft(people, clinic, lines=(("CONS", "1"),)):
+def _draft(user, encounter, lines=(("CONS", "1"),)):
     with hospital_context(CODE):
-        invoice = services.invoice_create_for_encounter(
-            acting_user=people.receptionist, encounter_id=clinic.encounter.pk
-        )
+        invoice = services.invoice_create_for_encounter(acting_user=user, encounter_id=encounter.pk)
         for code, quantity in lines:
             services.invoice_line_add(
-                acting_user=people.receptionist,
+                acting_user=user,
                 invoice_id=invoice.pk,
                 item_code=code,
                 quantity=Decimal(quantity),
@@ -27,43 +25,45 @@ def _draft(people, clinic, lines=(("CONS", "1"),)):
     return invoice
 
 
-def _issued(people, clinic, lines=(("CONS", "1"),)):
-    invoice = _draft(people, clinic, lines)
+def _issued(user, encounter, lines=(("CONS", "1"),)):
+    invoice = _draft(user, encounter, lines)
     with hospital_context(CODE):
-        return services.invoice_issue(acting_user=people.receptionist, invoice_id=invoice.pk)
+        return services.invoice_issue(acting_user=user, invoice_id=invoice.pk)
 
 
 @pytest.mark.django_db
-def test_reception_opens_fills_issues_and_takes_payment_through_the_pages(client, people, clinic, prices):
-    client.force_login(people.receptionist)
+def test_reception_opens_fills_issues_and_takes_payment_through_the_pages(
+    client, receptionist, encounter, prices
+):
+    client.force_login(receptionist)
 
-    page = client.get(f"{BASE}/encounters/{clinic.encounter.pk}/")
+    page = client.get(url("encounter", encounter_id=encounter.pk))
     assert page.status_code == 200 and "Open a draft invoice" in page.content.decode()
-    created = client.post(f"{BASE}/encounters/{clinic.encounter.pk}/")
+    created = client.post(url("encounter", encounter_id=encounter.pk))
     with hospital_context(CODE):
         invoice = Invoice.objects.get()
-    assert created.status_code == 302 and created["Location"] == f"{BASE}/invoices/{invoice.pk}/"
+    assert created.status_code == 302 and created["Location"] == url("invoice", invoice_id=invoice.pk)
 
     assert (
-        client.post(f"{BASE}/invoices/{invoice.pk}/lines/", {"item_code": "CBC", "quantity": "2"}).status_code
+        client.post(url("line-add", invoice_id=invoice.pk), {"item_code": "CBC", "quantity": "2"}).status_code
         == 302
     )
     assert (
         client.post(
-            f"{BASE}/invoices/{invoice.pk}/lines/", {"item_code": "CONS", "quantity": "1"}
+            url("line-add", invoice_id=invoice.pk), {"item_code": "CONS", "quantity": "1"}
         ).status_code
         == 302
     )
     with hospital_context(CODE):
         cbc = InvoiceLine.objects.get(item_code="CBC")
-    assert client.post(f"{BASE}/invoices/{invoice.pk}/lines/{cbc.pk}/remove/").status_code == 302
-    assert client.post(f"{BASE}/invoices/{invoice.pk}/issue/").status_code == 302
+    assert client.post(url("line-remove", invoice_id=invoice.pk, line_id=cbc.pk)).status_code == 302
+    assert client.post(url("issue", invoice_id=invoice.pk)).status_code == 302
     paid = client.post(
-        f"{BASE}/invoices/{invoice.pk}/payments/", {"amount": "50", "method": "cash", "reference": "r1"}
+        url("payment-record", invoice_id=invoice.pk), {"amount": "50", "method": "cash", "reference": "r1"}
     )
     assert paid.status_code == 302
 
-    page = client.get(f"{BASE}/invoices/{invoice.pk}/")
+    page = client.get(url("invoice", invoice_id=invoice.pk))
     body = page.content.decode()
     with hospital_context(CODE):
         invoice.refresh_from_db()
@@ -76,12 +76,12 @@ def test_reception_opens_fills_issues_and_takes_payment_through_the_pages(client
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("quantity", JUNK)
-def test_junk_quantities_answer_400_with_the_message(client, people, clinic, prices, quantity):
-    invoice = _draft(people, clinic, lines=())
-    client.force_login(people.receptionist)
+def test_junk_quantities_answer_400_with_the_message(client, receptionist, encounter, prices, quantity):
+    invoice = _draft(receptionist, encounter, lines=())
+    client.force_login(receptionist)
 
     response = client.post(
-        f"{BASE}/invoices/{invoice.pk}/lines/", {"item_code": "CONS", "quantity": quantity}
+        url("line-add", invoice_id=invoice.pk), {"item_code": "CONS", "quantity": quantity}
     )
 
     assert response.status_code == 400
@@ -92,11 +92,13 @@ def test_junk_quantities_answer_400_with_the_message(client, people, clinic, pri
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("amount", [*JUNK, "50.01", "1000"])
-def test_junk_and_excessive_amounts_answer_400_with_the_message(client, people, clinic, prices, amount):
-    invoice = _issued(people, clinic)
-    client.force_login(people.receptionist)
+def test_junk_and_excessive_amounts_answer_400_with_the_message(
+    client, receptionist, encounter, prices, amount
+):
+    invoice = _issued(receptionist, encounter)
+    client.force_login(receptionist)
 
-    response = client.post(f"{BASE}/invoices/{invoice.pk}/payments/", {"amount": amount, "method": "cash"})
+    response = client.post(url("payment-record", invoice_id=invoice.pk), {"amount": amount, "method": "cash"})
 
     assert response.status_code == 400
     body = response.content.decode()
@@ -106,21 +108,21 @@ def test_junk_and_excessive_amounts_answer_400_with_the_message(client, people, 
 
 
 @pytest.mark.django_db
-def test_a_form_missing_its_fields_is_a_400_not_a_500(client, people, clinic, prices):
-    invoice = _issued(people, clinic)
+def test_a_form_missing_its_fields_is_a_400_not_a_500(client, receptionist, admin, encounter, prices):
+    invoice = _issued(receptionist, encounter)
     draft_encounter_invoice = invoice.pk
-    client.force_login(people.admin)
-    for url in [
-        f"{BASE}/invoices/{draft_encounter_invoice}/payments/",
-        f"{BASE}/invoices/{draft_encounter_invoice}/void/",
-        f"{BASE}/invoices/{draft_encounter_invoice}/lines/",
-        f"{BASE}/invoices/{draft_encounter_invoice}/issue/",
-        f"{BASE}/prices/",
-        f"{BASE}/prices/{prices['CONS'].pk}/",
-        f"{BASE}/settings/",
+    client.force_login(admin)
+    for address in [
+        url("payment-record", invoice_id=draft_encounter_invoice),
+        url("invoice-void", invoice_id=draft_encounter_invoice),
+        url("line-add", invoice_id=draft_encounter_invoice),
+        url("issue", invoice_id=draft_encounter_invoice),
+        url("price-list"),
+        url("price-item", item_id=prices["CONS"].pk),
+        url("settings"),
     ]:
-        response = client.post(url, {})
-        assert response.status_code == 400, url
+        response = client.post(address, {})
+        assert response.status_code == 400, address
 
 
 @pytest.mark.django_db
@@ -140,15 +142,15 @@ def test_a_form_missing_its_fields_is_a_400_not_a_500(client, people, clinic, pr
         "/prices/999999/",
     ],
 )
-def test_junk_and_missing_ids_answer_404(client, people, clinic, path):
-    client.force_login(people.receptionist)
+def test_junk_and_missing_ids_answer_404(client, receptionist, path):
+    client.force_login(receptionist)
     assert client.get(BASE + path).status_code == 404
 
 
 @pytest.mark.django_db
-def test_ids_past_the_database_range_in_posts_answer_404(client, people, clinic, prices):
-    invoice = _issued(people, clinic)
-    client.force_login(people.admin)
+def test_ids_past_the_database_range_in_posts_answer_404(client, receptionist, admin, encounter, prices):
+    invoice = _issued(receptionist, encounter)
+    client.force_login(admin)
     huge = "9" * 30
     assert (
         client.post(f"{BASE}/invoices/{invoice.pk}/payments/{huge}/void/", {"reason": "x"}).status_code == 404
@@ -159,84 +161,92 @@ def test_ids_past_the_database_range_in_posts_answer_404(client, people, clinic,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["doctor", "nurse"])
-def test_doctors_and_nurses_are_refused_billing_pages_and_writes(client, people, clinic, prices, role):
-    invoice = _issued(people, clinic)
-    client.force_login(getattr(people, role))
-    assert client.get(f"{BASE}/invoices/{invoice.pk}/").status_code == 403
-    assert client.get(f"{BASE}/outstanding/").status_code == 403
-    assert client.post(f"{BASE}/encounters/{clinic.other_encounter.pk}/").status_code == 403
+def test_doctors_and_nurses_are_refused_billing_pages_and_writes(
+    client, request, receptionist, encounter, other_encounter, prices, role
+):
+    invoice = _issued(receptionist, encounter)
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(url("invoice", invoice_id=invoice.pk)).status_code == 403
+    assert client.get(url("outstanding")).status_code == 403
+    assert client.post(url("encounter", encounter_id=other_encounter.pk)).status_code == 403
     assert (
-        client.post(f"{BASE}/invoices/{invoice.pk}/payments/", {"amount": "1", "method": "cash"}).status_code
+        client.post(
+            url("payment-record", invoice_id=invoice.pk), {"amount": "1", "method": "cash"}
+        ).status_code
         == 403
     )
     assert (
         client.post(
-            f"{BASE}/prices/", {"code": "X", "name": "X", "category": "other", "unit_price": "1"}
+            url("price-list"), {"code": "X", "name": "X", "category": "other", "unit_price": "1"}
         ).status_code
         == 403
     )
-    assert client.get(f"{BASE}/").status_code == 200  # the billing home says who to ask
+    assert client.get(url("home")).status_code == 200  # the billing home says who to ask
     with hospital_context(CODE):
         assert Invoice.objects.count() == 1 and not Payment.objects.exists()
 
 
 @pytest.mark.django_db
-def test_a_patient_sees_their_own_invoice_and_pdf_but_not_anyone_elses(client, people, clinic, prices):
-    mine = _issued(people, clinic)
+def test_a_patient_sees_their_own_invoice_and_pdf_but_not_anyone_elses(
+    client, receptionist, patient_user, encounter, other_encounter, patient, other_patient, prices
+):
+    mine = _issued(receptionist, encounter)
     with hospital_context(CODE):
         theirs = services.invoice_issue(
-            acting_user=people.receptionist,
+            acting_user=receptionist,
             invoice_id=services.invoice_line_add(
-                acting_user=people.receptionist,
+                acting_user=receptionist,
                 invoice_id=services.invoice_create_for_encounter(
-                    acting_user=people.receptionist, encounter_id=clinic.other_encounter.pk
+                    acting_user=receptionist, encounter_id=other_encounter.pk
                 ).pk,
                 item_code="CONS",
             ).invoice_id,
         )
-    client.force_login(people.patient_user)
+    client.force_login(patient_user)
 
-    home = client.get(f"{BASE}/")
-    assert home.status_code == 302 and home["Location"] == f"{BASE}/patients/{clinic.patient.pk}/"
+    home = client.get(url("home"))
+    assert home.status_code == 302 and home["Location"] == url("patient-invoices", patient_id=patient.pk)
     listing = client.get(home["Location"])
     assert listing.status_code == 200 and mine.number in listing.content.decode()
     assert theirs.number not in listing.content.decode()
-    assert client.get(f"{BASE}/invoices/{mine.pk}/").status_code == 200
-    assert client.get(f"{BASE}/invoices/{mine.pk}/pdf/").status_code == 200
-    assert client.get(f"{BASE}/invoices/{theirs.pk}/").status_code == 404
-    assert client.get(f"{BASE}/invoices/{theirs.pk}/pdf/").status_code == 404
-    assert client.get(f"{BASE}/invoices/{theirs.pk}/print/").status_code == 404
-    assert client.get(f"{BASE}/patients/{clinic.other_patient.pk}/").status_code == 404
+    assert client.get(url("invoice", invoice_id=mine.pk)).status_code == 200
+    assert client.get(url("invoice-pdf", invoice_id=mine.pk)).status_code == 200
+    assert client.get(url("invoice", invoice_id=theirs.pk)).status_code == 404
+    assert client.get(url("invoice-pdf", invoice_id=theirs.pk)).status_code == 404
+    assert client.get(url("invoice-print", invoice_id=theirs.pk)).status_code == 404
+    assert client.get(url("patient-invoices", patient_id=other_patient.pk)).status_code == 404
     assert (
-        client.post(f"{BASE}/invoices/{mine.pk}/payments/", {"amount": "1", "method": "cash"}).status_code
+        client.post(url("payment-record", invoice_id=mine.pk), {"amount": "1", "method": "cash"}).status_code
         == 403
     )
 
 
 @pytest.mark.django_db
 def test_another_hospitals_user_gets_404_for_every_billing_page(
-    client, people, clinic, prices, make_hospital, make_user
+    client, receptionist, encounter, prices, make_hospital, make_user
 ):
-    invoice = _issued(people, clinic)
+    invoice = _issued(receptionist, encounter)
     th = make_hospital("TH001")
     client.force_login(make_user("th_admin", role="ADMIN", hospital=th))
-    for path in [
-        "/",
-        f"/invoices/{invoice.pk}/",
-        f"/invoices/{invoice.pk}/pdf/",
-        "/outstanding/",
-        "/prices/",
+    for page in [
+        url("home"),
+        url("invoice", invoice_id=invoice.pk),
+        url("invoice-pdf", invoice_id=invoice.pk),
+        url("outstanding"),
+        url("price-list"),
     ]:
-        assert client.get(BASE + path).status_code == 404, path
-    assert client.post(f"{BASE}/invoices/{invoice.pk}/void/", {"reason": "x"}).status_code == 404
+        assert client.get(page).status_code == 404, page
+    assert client.post(url("invoice-void", invoice_id=invoice.pk), {"reason": "x"}).status_code == 404
 
 
 @pytest.mark.django_db
-def test_the_pdf_page_is_inline_with_the_invoice_number_as_file_name(client, people, clinic, prices):
-    invoice = _issued(people, clinic)
-    client.force_login(people.receptionist)
+def test_the_pdf_page_is_inline_with_the_invoice_number_as_file_name(
+    client, receptionist, encounter, patient, prices
+):
+    invoice = _issued(receptionist, encounter)
+    client.force_login(receptionist)
 
-    response = client.get(f"{BASE}/invoices/{invoice.pk}/pdf/")
+    response = client.get(url("invoice-pdf", invoice_id=invoice.pk))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -244,22 +254,24 @@ def test_the_pdf_page_is_inline_with_the_invoice_number_as_file_name(client, peo
     assert response.content.startswith(b"%PDF")
     with hospital_context(CODE):
         event = AuditEvent.objects.filter(action="invoice.pdf").get()
-    assert event.patient_id == clinic.patient.pk
+    assert event.patient_id == patient.pk
 
 
 @pytest.mark.django_db
-def test_the_printable_page_shows_times_in_the_hospitals_zone_and_void_mark(client, people, clinic, prices):
+def test_the_printable_page_shows_times_in_the_hospitals_zone_and_void_mark(
+    client, receptionist, admin, encounter, prices
+):
     import datetime
 
-    invoice = _issued(people, clinic)
+    invoice = _issued(receptionist, encounter)
     with hospital_context(CODE):
         Invoice.objects.filter(pk=invoice.pk).update(
             issued_at=datetime.datetime(2025, 3, 1, 23, 30, tzinfo=datetime.UTC)
         )
-        services.invoice_void(acting_user=people.admin, invoice_id=invoice.pk, reason="wrong patient")
-    client.force_login(people.receptionist)
+        services.invoice_void(acting_user=admin, invoice_id=invoice.pk, reason="wrong patient")
+    client.force_login(receptionist)
 
-    response = client.get(f"{BASE}/invoices/{invoice.pk}/print/")
+    response = client.get(url("invoice-print", invoice_id=invoice.pk))
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -269,15 +281,15 @@ def test_the_printable_page_shows_times_in_the_hospitals_zone_and_void_mark(clie
 
 
 @pytest.mark.django_db
-def test_admin_manages_the_price_list_and_bad_prices_answer_400(client, people, prices):
-    client.force_login(people.admin)
+def test_admin_manages_the_price_list_and_bad_prices_answer_400(client, admin, prices):
+    client.force_login(admin)
     created = client.post(
-        f"{BASE}/prices/", {"code": "ECG", "name": "ECG", "category": "procedure", "unit_price": "15.5"}
+        url("price-list"), {"code": "ECG", "name": "ECG", "category": "procedure", "unit_price": "15.5"}
     )
     assert created.status_code == 302
     for price in ["abc", "1e9999", "NaN", "-1"]:
         response = client.post(
-            f"{BASE}/prices/", {"code": "X1", "name": "X", "category": "procedure", "unit_price": price}
+            url("price-list"), {"code": "X1", "name": "X", "category": "procedure", "unit_price": price}
         )
         assert (
             response.status_code == 400 and "The price list item is not valid." in response.content.decode()
@@ -285,13 +297,14 @@ def test_admin_manages_the_price_list_and_bad_prices_answer_400(client, people, 
     with hospital_context(CODE):
         ecg = PriceListItem.objects.get(code="ECG")
     edited = client.post(
-        f"{BASE}/prices/{ecg.pk}/", {"name": "ECG, 12 lead", "category": "procedure", "unit_price": "18"}
+        url("price-item", item_id=ecg.pk),
+        {"name": "ECG, 12 lead", "category": "procedure", "unit_price": "18"},
     )
     assert edited.status_code == 302
-    assert client.post(f"{BASE}/prices/{ecg.pk}/deactivate/").status_code == 302
-    again = client.post(f"{BASE}/prices/{ecg.pk}/deactivate/")
+    assert client.post(url("price-item-deactivate", item_id=ecg.pk)).status_code == 302
+    again = client.post(url("price-item-deactivate", item_id=ecg.pk))
     assert again.status_code == 400 and "already inactive" in again.content.decode()
-    listing = client.get(f"{BASE}/prices/")
+    listing = client.get(url("price-list"))
     assert listing.status_code == 200 and "ECG, 12 lead" in listing.content.decode()
     with hospital_context(CODE):
         ecg.refresh_from_db()
@@ -299,22 +312,22 @@ def test_admin_manages_the_price_list_and_bad_prices_answer_400(client, people, 
 
 
 @pytest.mark.django_db
-def test_a_receptionist_reads_the_price_list_but_cannot_change_it(client, people, prices):
-    client.force_login(people.receptionist)
-    listing = client.get(f"{BASE}/prices/")
+def test_a_receptionist_reads_the_price_list_but_cannot_change_it(client, receptionist, prices):
+    client.force_login(receptionist)
+    listing = client.get(url("price-list"))
     assert listing.status_code == 200 and "Add an item" not in listing.content.decode()
-    assert client.post(f"{BASE}/prices/{prices['CONS'].pk}/deactivate/").status_code == 403
-    assert client.get(f"{BASE}/settings/").status_code == 403
+    assert client.post(url("price-item-deactivate", item_id=prices["CONS"].pk)).status_code == 403
+    assert client.get(url("settings")).status_code == 403
 
 
 @pytest.mark.django_db
-def test_outstanding_and_patient_lists(client, people, clinic, prices):
-    invoice = _issued(people, clinic)
-    client.force_login(people.receptionist)
-    outstanding = client.get(f"{BASE}/outstanding/", {"page": "abc"})
+def test_outstanding_and_patient_lists(client, receptionist, encounter, patient, prices):
+    invoice = _issued(receptionist, encounter)
+    client.force_login(receptionist)
+    outstanding = client.get(url("outstanding"), {"page": "abc"})
     assert outstanding.status_code == 200 and invoice.number in outstanding.content.decode()
-    patient = client.get(f"{BASE}/patients/{clinic.patient.pk}/", {"voided": "1"})
-    assert patient.status_code == 200 and invoice.number in patient.content.decode()
+    listing = client.get(url("patient-invoices", patient_id=patient.pk), {"voided": "1"})
+    assert listing.status_code == 200 and invoice.number in listing.content.decode()
 
 
 @pytest.mark.django_db
@@ -329,50 +342,55 @@ def test_outstanding_and_patient_lists(client, people, clinic, prices):
         ("2025-02-30", 400),
     ],
 )
-def test_takings_page_for_a_day(client, people, clinic, prices, day, status):
-    client.force_login(people.admin)
-    response = client.get(f"{BASE}/takings/", {"day": day})
+def test_takings_page_for_a_day(client, admin, prices, day, status):
+    client.force_login(admin)
+    response = client.get(url("takings"), {"day": day})
     assert response.status_code == status
 
 
 @pytest.mark.django_db
-def test_takings_are_for_admins_only(client, people):
-    client.force_login(people.receptionist)
-    assert client.get(f"{BASE}/takings/").status_code == 403
+def test_takings_are_for_admins_only(client, receptionist):
+    client.force_login(receptionist)
+    assert client.get(url("takings")).status_code == 403
 
 
 @pytest.mark.django_db
-def test_voiding_through_the_pages(client, people, clinic, prices):
-    invoice = _issued(people, clinic)
+def test_voiding_through_the_pages(client, receptionist, admin, encounter, prices):
+    invoice = _issued(receptionist, encounter)
     with hospital_context(CODE):
         payment = services.payment_record(
-            acting_user=people.receptionist, invoice_id=invoice.pk, amount=Decimal("10"), method="cash"
+            acting_user=receptionist, invoice_id=invoice.pk, amount=Decimal("10"), method="cash"
         )
-    client.force_login(people.admin)
-    refused = client.post(f"{BASE}/invoices/{invoice.pk}/void/", {"reason": "wrong patient"})
+    client.force_login(admin)
+    refused = client.post(url("invoice-void", invoice_id=invoice.pk), {"reason": "wrong patient"})
     assert refused.status_code == 400 and "void them (or refund them) first" in refused.content.decode()
-    no_reason = client.post(f"{BASE}/invoices/{invoice.pk}/payments/{payment.pk}/void/", {"reason": " "})
+    no_reason = client.post(
+        url("payment-void", invoice_id=invoice.pk, payment_id=payment.pk), {"reason": " "}
+    )
     assert no_reason.status_code == 400
     assert (
         client.post(
-            f"{BASE}/invoices/{invoice.pk}/payments/{payment.pk}/void/", {"reason": "refund"}
+            url("payment-void", invoice_id=invoice.pk, payment_id=payment.pk), {"reason": "refund"}
         ).status_code
         == 302
     )
-    assert client.post(f"{BASE}/invoices/{invoice.pk}/void/", {"reason": "wrong patient"}).status_code == 302
+    assert (
+        client.post(url("invoice-void", invoice_id=invoice.pk), {"reason": "wrong patient"}).status_code
+        == 302
+    )
     with hospital_context(CODE):
         invoice.refresh_from_db()
     assert invoice.status == "void"
 
 
 @pytest.mark.django_db
-def test_get_on_a_post_only_url_is_405(client, people, clinic, prices):
-    invoice = _issued(people, clinic)
-    client.force_login(people.admin)
-    assert client.get(f"{BASE}/invoices/{invoice.pk}/issue/").status_code == 405
+def test_get_on_a_post_only_url_is_405(client, receptionist, admin, encounter, prices):
+    invoice = _issued(receptionist, encounter)
+    client.force_login(admin)
+    assert client.get(url("issue", invoice_id=invoice.pk)).status_code == 405
 
 
-def test_the_price_list_pages_by_50_and_finds_items_by_code_or_name(client, dmc, people):
+def test_the_price_list_pages_by_50_and_finds_items_by_code_or_name(client, dmc, admin):
     from decimal import Decimal
 
     from hms.billing.models import PriceListItem
@@ -386,12 +404,12 @@ def test_the_price_list_pages_by_50_and_finds_items_by_code_or_name(client, dmc,
         PriceListItem.objects.create(
             code="XRAY-CHEST", name="Chest X-ray", category="procedure", unit_price=40
         )
-    client.force_login(people.admin)
-    first = client.get(f"/h/{dmc.code}/billing/prices/").content.decode()
+    client.force_login(admin)
+    first = client.get(url("price-list")).content.decode()
     assert first.count("<td>LAB-") + first.count("<td>XRAY-") == 50
     assert "Page 1 of 2" in first
-    second = client.get(f"/h/{dmc.code}/billing/prices/?page=2").content.decode()
+    second = client.get(url("price-list"), {"page": 2}).content.decode()
     assert second.count("<td>LAB-") + second.count("<td>XRAY-") == 11
-    found = client.get(f"/h/{dmc.code}/billing/prices/?q=x-ray").content.decode()
+    found = client.get(url("price-list"), {"q": "x-ray"}).content.decode()
     assert "Chest X-ray" in found and "<td>LAB-" not in found
-    assert "No item matches" in client.get(f"/h/{dmc.code}/billing/prices/?q=zzz").content.decode()
+    assert "No item matches" in client.get(url("price-list"), {"q": "zzz"}).content.decode()
