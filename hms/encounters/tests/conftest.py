@@ -1,14 +1,14 @@
 """Fixtures of the encounters tests: one hospital, its people, two patients and an appointment."""
 
-import datetime
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import pytest
-from django.utils import timezone
 
-from hms.accounts.models import Role
+from hms.accounts.models import Role, User
+from hms.patients.models import Patient
 from hms.patients.tests.factories import PatientFactory
 from hms.scheduling.models import Appointment
+from hms.scheduling.tests.factories import AppointmentFactory
 from hms.tenancy.context import hospital_context
 
 CODE = "DMC001"
@@ -19,9 +19,20 @@ def hospital(make_hospital):
     return make_hospital(CODE, name="Downtown Medical Center", time_zone="Asia/Dhaka")
 
 
+@dataclass
+class Staff:
+    doctor: User
+    other_doctor: User
+    nurse: User
+    receptionist: User
+    admin: User
+    patient_user: User
+    other_patient_user: User
+
+
 @pytest.fixture
 def staff(hospital, make_user):
-    return SimpleNamespace(
+    return Staff(
         doctor=make_user("dr_rahman", role=Role.DOCTOR, hospital=hospital),
         other_doctor=make_user("dr_other", role=Role.DOCTOR, hospital=hospital),
         nurse=make_user("nurse_amina", role=Role.NURSE, hospital=hospital),
@@ -32,23 +43,24 @@ def staff(hospital, make_user):
     )
 
 
+@dataclass
+class Chart:
+    patient: Patient  # the account staff.patient_user
+    stranger: Patient  # the account staff.other_patient_user
+    appointment: Appointment  # of `patient` with staff.doctor, booked, starting in five minutes
+
+
 @pytest.fixture
 def chart(staff):
-    """`patient` (staff.patient_user), `stranger` (other_patient_user), `appointment` (patient, doctor)."""
-    now = timezone.now()
     with hospital_context(CODE):
         patient = PatientFactory(given_name="Karim", family_name="Uddin", user_id=staff.patient_user.pk)
-        stranger = PatientFactory(
-            given_name="Other", family_name="Person", user_id=staff.other_patient_user.pk
-        )
-        appointment = Appointment.objects.create(
+        return Chart(
             patient=patient,
-            practitioner_user_id=staff.doctor.pk,
-            starts_at=now + datetime.timedelta(minutes=5),
-            ends_at=now + datetime.timedelta(minutes=20),
-            reason="Follow-up",
+            stranger=PatientFactory(
+                given_name="Other", family_name="Person", user_id=staff.other_patient_user.pk
+            ),
+            appointment=AppointmentFactory(patient=patient, practitioner_user_id=staff.doctor.pk),
         )
-    return SimpleNamespace(patient=patient, stranger=stranger, appointment=appointment)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from hms.audit.models import AuditEvent
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
@@ -16,7 +17,11 @@ from hms.scheduling.models import Appointment
 from hms.tenancy.context import hospital_context
 
 pytestmark = pytest.mark.django_db
-BASE = "/h/DMC001/encounters"
+BASE = "/h/DMC001/encounters"  # for ids no URL can be reversed to
+
+
+def _url(name, **ids):
+    return reverse(f"encounters:{name}", kwargs={"hospital_code": "DMC001", **ids})
 
 
 def _body(response):
@@ -58,7 +63,7 @@ def visit(staff, chart):
 def test_the_encounter_page_shows_everything_with_flags_and_local_times(client, staff, visit):
     client.force_login(staff.doctor)
 
-    response = client.get(f"{BASE}/{visit['encounter'].pk}/")
+    response = client.get(_url("detail", encounter_id=visit["encounter"].pk))
 
     assert response.status_code == 200
     body = _body(response)
@@ -76,13 +81,13 @@ def test_the_encounter_page_shows_everything_with_flags_and_local_times(client, 
 
 def test_a_patient_sees_their_signed_notes_but_no_drafts_and_no_buttons(client, staff, visit):
     client.force_login(staff.patient_user)
-    response = client.get(f"{BASE}/{visit['encounter'].pk}/")
+    response = client.get(_url("detail", encounter_id=visit["encounter"].pk))
     assert response.status_code == 200
     body = _body(response)
     assert "Viral URTI" in body and "SECRET DRAFT THOUGHTS" not in body
     assert "Finish encounter" not in body and "Void" not in body and "Write a note" not in body
-    assert client.get(f"{BASE}/notes/{visit['draft'].pk}/").status_code == 404
-    assert client.get(f"{BASE}/notes/{visit['signed'].pk}/").status_code == 200
+    assert client.get(_url("note", note_id=visit["draft"].pk)).status_code == 404
+    assert client.get(_url("note", note_id=visit["signed"].pk)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -97,27 +102,27 @@ def test_a_patient_sees_their_signed_notes_but_no_drafts_and_no_buttons(client, 
 )
 def test_who_may_open_the_encounter_page(client, staff, visit, who, status):
     client.force_login(getattr(staff, who))
-    assert client.get(f"{BASE}/{visit['encounter'].pk}/").status_code == status
-    assert client.get(f"{BASE}/notes/{visit['signed'].pk}/").status_code == status
+    assert client.get(_url("detail", encounter_id=visit["encounter"].pk)).status_code == status
+    assert client.get(_url("note", note_id=visit["signed"].pk)).status_code == status
 
 
 def test_a_receptionist_never_reaches_notes(client, staff, visit):
     client.force_login(staff.receptionist)
-    assert client.get(f"{BASE}/{visit['encounter'].pk}/notes/new/").status_code == 403
+    assert client.get(_url("note-new", encounter_id=visit["encounter"].pk)).status_code == 403
     assert (
-        client.post(f"{BASE}/notes/{visit['signed'].pk}/amend/", {"text": "x", "reason": "y"}).status_code
+        client.post(_url("note-amend", note_id=visit["signed"].pk), {"text": "x", "reason": "y"}).status_code
         == 403
     )
 
 
 def test_a_doctor_starts_an_encounter_from_the_patient_page(client, staff, chart):
     client.force_login(staff.doctor)
-    page = client.get(f"{BASE}/patients/{chart.patient.pk}/")
+    page = client.get(_url("patient", patient_id=chart.patient.pk))
     assert page.status_code == 200
     assert f'<option value="{chart.appointment.pk}">' in _body(page)
 
     response = client.post(
-        f"{BASE}/patients/{chart.patient.pk}/start/",
+        _url("start", patient_id=chart.patient.pk),
         {"appointment": str(chart.appointment.pk), "reason": "Cough"},
     )
 
@@ -125,44 +130,44 @@ def test_a_doctor_starts_an_encounter_from_the_patient_page(client, staff, chart
     with hospital_context("DMC001"):
         encounter = Encounter.objects.get()
         assert Appointment.objects.get().status == "in_consultation"
-    assert response["Location"] == f"{BASE}/{encounter.pk}/"
-    again = client.post(f"{BASE}/patients/{chart.patient.pk}/start/", {"reason": "again"})
+    assert response["Location"] == _url("detail", encounter_id=encounter.pk)
+    again = client.post(_url("start", patient_id=chart.patient.pk), {"reason": "again"})
     assert again.status_code == 400 and "already have an encounter in progress" in _body(again)
 
 
 def test_a_doctor_starts_a_walk_in_with_a_patient_not_in_their_care(client, staff, chart, visit):
     client.force_login(staff.other_doctor)
-    page = client.get(f"{BASE}/patients/{chart.patient.pk}/")
+    page = client.get(_url("patient", patient_id=chart.patient.pk))
     assert page.status_code == 200
     body = _body(page)
     assert "not in your care" in body and "Start encounter" in body
     assert "Penicillin" not in body and "Follow-up" not in body  # nothing of the record yet
 
-    response = client.post(f"{BASE}/patients/{chart.patient.pk}/start/", {"reason": "Walk-in"})
+    response = client.post(_url("start", patient_id=chart.patient.pk), {"reason": "Walk-in"})
 
     assert response.status_code == 302
-    after = _body(client.get(f"{BASE}/patients/{chart.patient.pk}/"))
+    after = _body(client.get(_url("patient", patient_id=chart.patient.pk)))
     assert "Penicillin" in after and "Walk-in" in after and "Follow-up" in after
     client.force_login(staff.patient_user)
-    assert client.get(f"{BASE}/patients/{chart.stranger.pk}/").status_code == 404
+    assert client.get(_url("patient", patient_id=chart.stranger.pk)).status_code == 404
 
 
 def test_start_and_finish_refusals_show_beside_the_form(client, staff, chart):
     client.force_login(staff.doctor)
-    bad_choice = client.post(f"{BASE}/patients/{chart.patient.pk}/start/", {"appointment": "abc"})
+    bad_choice = client.post(_url("start", patient_id=chart.patient.pk), {"appointment": "abc"})
     assert bad_choice.status_code == 400 and "Select a valid choice" in _body(bad_choice)
-    nul = client.post(f"{BASE}/patients/{chart.patient.pk}/start/", {"reason": "a\x00b"})
+    nul = client.post(_url("start", patient_id=chart.patient.pk), {"reason": "a\x00b"})
     assert nul.status_code == 400
     with hospital_context("DMC001"):
         assert not Encounter.objects.exists()
     client.force_login(staff.nurse)
-    assert client.get(f"{BASE}/patients/{chart.patient.pk}/").status_code == 200
-    assert client.post(f"{BASE}/patients/{chart.patient.pk}/start/", {}).status_code == 403
+    assert client.get(_url("patient", patient_id=chart.patient.pk)).status_code == 200
+    assert client.post(_url("start", patient_id=chart.patient.pk), {}).status_code == 403
 
 
 def test_finishing_twice_is_a_400_with_the_reason(client, staff, visit):
     client.force_login(staff.doctor)
-    url = f"{BASE}/{visit['encounter'].pk}/finish/"
+    url = _url("finish", encounter_id=visit["encounter"].pk)
     assert client.post(url).status_code == 302
     again = client.post(url)
     assert again.status_code == 400 and "already finished" in _body(again)
@@ -171,7 +176,7 @@ def test_finishing_twice_is_a_400_with_the_reason(client, staff, visit):
 
 def test_recording_vitals_through_the_form(client, staff, visit):
     client.force_login(staff.nurse)
-    url = f"{BASE}/{visit['encounter'].pk}/vitals/"
+    url = _url("vitals", encounter_id=visit["encounter"].pk)
     assert client.get(url).status_code == 200
 
     response = client.post(
@@ -190,7 +195,7 @@ def test_an_impossible_vital_is_shown_beside_its_field_and_nothing_is_recorded(c
     with hospital_context("DMC001"):
         before = Observation.objects.count()
     response = client.post(
-        f"{BASE}/{visit['encounter'].pk}/vitals/",
+        _url("vitals", encounter_id=visit["encounter"].pk),
         {"value_8867-4": "720", "unit_8867-4": "/min", "value_9279-1": "16", "unit_9279-1": "/min"},
     )
     assert response.status_code == 400
@@ -199,13 +204,13 @@ def test_an_impossible_vital_is_shown_beside_its_field_and_nothing_is_recorded(c
     assert "Heart rate of 720 per minute is impossible" in body
     with hospital_context("DMC001"):
         assert Observation.objects.count() == before
-    empty = client.post(f"{BASE}/{visit['encounter'].pk}/vitals/", {})
+    empty = client.post(_url("vitals", encounter_id=visit["encounter"].pk), {})
     assert empty.status_code == 400 and "Enter at least one vital sign" in _body(empty)
 
 
 def test_the_icd10_search_box_lists_matches(client, staff, visit):
     client.force_login(staff.doctor)
-    url = f"{BASE}/{visit['encounter'].pk}/diagnoses/"
+    url = _url("diagnosis-new", encounter_id=visit["encounter"].pk)
     words = client.get(url, {"q": "type 2 diabetes"})
     assert words.status_code == 200 and "E11." in _body(words) and "Type 2 diabetes mellitus" in _body(words)
     code = client.get(url, {"q": "e11.9", "code": "E11.9"})
@@ -218,7 +223,7 @@ def test_the_icd10_search_box_lists_matches(client, staff, visit):
 
 def test_adding_a_diagnosis_through_the_form(client, staff, visit):
     client.force_login(staff.doctor)
-    url = f"{BASE}/{visit['encounter'].pk}/diagnoses/"
+    url = _url("diagnosis-new", encounter_id=visit["encounter"].pk)
     category = client.post(url, {"icd10_code": "E11", "kind": "secondary", "certainty": "confirmed"})
     assert category.status_code == 400
     assert "is a category, not a billable code" in _body(category)
@@ -237,7 +242,7 @@ def test_adding_a_diagnosis_through_the_form(client, staff, visit):
 
 def test_recording_an_allergy_through_the_form(client, staff, chart, visit):
     client.force_login(staff.nurse)
-    url = f"{BASE}/patients/{chart.patient.pk}/allergies/"
+    url = _url("allergy-new", patient_id=chart.patient.pk)
     assert client.get(url, {"encounter": visit["encounter"].pk}).status_code == 200
     fields = {"substance": "Latex", "category": "environment", "severity": "mild", "reaction": "Rash"}
 
@@ -250,57 +255,59 @@ def test_recording_an_allergy_through_the_form(client, staff, chart, visit):
     assert duplicate.status_code == 400 and "already recorded" in _body(duplicate)
     with hospital_context("DMC001"):
         latex = Allergy.objects.get(substance="Latex")
-    status = client.post(f"{BASE}/allergies/{latex.pk}/status/", {"status": "inactive"})
+    status = client.post(_url("allergy-status", allergy_id=latex.pk), {"status": "inactive"})
     assert status.status_code == 302
-    assert client.post(f"{BASE}/allergies/{latex.pk}/void/", {"reason": "typo"}).status_code == 403  # nurse
+    assert (
+        client.post(_url("allergy-void", allergy_id=latex.pk), {"reason": "typo"}).status_code == 403
+    )  # nurse
     client.force_login(staff.doctor)
-    assert client.post(f"{BASE}/allergies/{latex.pk}/void/", {"reason": ""}).status_code == 400
-    assert client.post(f"{BASE}/allergies/{latex.pk}/void/", {"reason": "typo"}).status_code == 302
+    assert client.post(_url("allergy-void", allergy_id=latex.pk), {"reason": ""}).status_code == 400
+    assert client.post(_url("allergy-void", allergy_id=latex.pk), {"reason": "typo"}).status_code == 302
 
 
 def test_writing_editing_signing_and_amending_a_note_through_the_pages(client, staff, visit):
     client.force_login(staff.doctor)
     created = client.post(
-        f"{BASE}/{visit['encounter'].pk}/notes/new/", {"subjective": "Sore throat", "plan": ""}
+        _url("note-new", encounter_id=visit["encounter"].pk), {"subjective": "Sore throat", "plan": ""}
     )
     assert created.status_code == 302
     with hospital_context("DMC001"):
         note = ClinicalNote.objects.latest("id")
-    assert client.get(f"{BASE}/notes/{note.pk}/edit/").status_code == 200
-    edited = client.post(f"{BASE}/notes/{note.pk}/edit/", {"subjective": "Sore throat", "plan": "Rest"})
+    assert client.get(_url("note-edit", note_id=note.pk)).status_code == 200
+    edited = client.post(_url("note-edit", note_id=note.pk), {"subjective": "Sore throat", "plan": "Rest"})
     assert edited.status_code == 302
-    assert client.post(f"{BASE}/notes/{note.pk}/sign/").status_code == 302
-    signed_edit = client.get(f"{BASE}/notes/{note.pk}/edit/")
+    assert client.post(_url("note-sign", note_id=note.pk)).status_code == 302
+    signed_edit = client.get(_url("note-edit", note_id=note.pk))
     assert signed_edit.status_code == 400 and "Only a draft can be edited" in _body(signed_edit)
-    again = client.post(f"{BASE}/notes/{note.pk}/sign/")
+    again = client.post(_url("note-sign", note_id=note.pk))
     assert again.status_code == 400 and "cannot be signed again" in _body(again)
 
-    no_reason = client.post(f"{BASE}/notes/{note.pk}/amend/", {"text": "More rest", "reason": ""})
+    no_reason = client.post(_url("note-amend", note_id=note.pk), {"text": "More rest", "reason": ""})
     assert no_reason.status_code == 400 and "This field is required" in _body(no_reason)
-    amended = client.post(f"{BASE}/notes/{note.pk}/amend/", {"text": "More rest", "reason": "Forgot"})
+    amended = client.post(_url("note-amend", note_id=note.pk), {"text": "More rest", "reason": "Forgot"})
     assert amended.status_code == 302
     with hospital_context("DMC001"):
         stored = ClinicalNote.objects.get(pk=note.pk)
         assert (stored.plan, stored.status) == ("Rest", "signed")
         assert NoteAmendment.objects.get(note=stored).text == "More rest"
-    page = _body(client.get(f"{BASE}/notes/{note.pk}/"))
+    page = _body(client.get(_url("note", note_id=note.pk)))
     assert "More rest" in page and "Forgot" in page
 
 
 def test_a_nurse_records_vitals_but_cannot_write_notes_through_the_pages(client, staff, visit):
     client.force_login(staff.nurse)
-    assert client.get(f"{BASE}/{visit['encounter'].pk}/notes/new/").status_code == 403
-    assert client.post(f"{BASE}/{visit['encounter'].pk}/notes/new/", {"plan": "x"}).status_code == 403
-    assert client.post(f"{BASE}/notes/{visit['draft'].pk}/sign/").status_code == 403
-    assert client.get(f"{BASE}/notes/{visit['draft'].pk}/edit/").status_code == 403
+    assert client.get(_url("note-new", encounter_id=visit["encounter"].pk)).status_code == 403
+    assert client.post(_url("note-new", encounter_id=visit["encounter"].pk), {"plan": "x"}).status_code == 403
+    assert client.post(_url("note-sign", note_id=visit["draft"].pk)).status_code == 403
+    assert client.get(_url("note-edit", note_id=visit["draft"].pk)).status_code == 403
 
 
 def test_another_doctor_cannot_edit_or_sign_a_draft(client, staff, chart, visit):
     with hospital_context("DMC001"):
         encounter_start(acting_user=staff.other_doctor, patient=chart.patient)
     client.force_login(staff.other_doctor)
-    assert client.get(f"{BASE}/notes/{visit['draft'].pk}/edit/").status_code == 403
-    assert client.post(f"{BASE}/notes/{visit['draft'].pk}/sign/").status_code == 403
+    assert client.get(_url("note-edit", note_id=visit["draft"].pk)).status_code == 403
+    assert client.post(_url("note-sign", note_id=visit["draft"].pk)).status_code == 403
 
 
 def test_voiding_rows_through_the_pages(client, staff, visit):
@@ -309,22 +316,29 @@ def test_voiding_rows_through_the_pages(client, staff, visit):
         observation = Observation.objects.filter(loinc_code=HEART_RATE).get()
         diagnosis = Diagnosis.objects.get()
     missing = client.post(
-        f"{BASE}/observations/{observation.pk}/void/", {"reason": " ", "encounter": visit["encounter"].pk}
+        _url("observation-void", observation_id=observation.pk),
+        {"reason": " ", "encounter": visit["encounter"].pk},
     )
     assert missing.status_code == 400 and "Not voided" in _body(missing)
-    assert client.post(f"{BASE}/observations/{observation.pk}/void/", {"reason": "typo"}).status_code == 302
-    assert client.post(f"{BASE}/diagnoses/{diagnosis.pk}/void/", {"reason": "wrong"}).status_code == 302
-    assert client.post(f"{BASE}/notes/{visit['draft'].pk}/void/", {"reason": "discard"}).status_code == 302
+    assert (
+        client.post(_url("observation-void", observation_id=observation.pk), {"reason": "typo"}).status_code
+        == 302
+    )
+    assert (
+        client.post(_url("diagnosis-void", diagnosis_id=diagnosis.pk), {"reason": "wrong"}).status_code == 302
+    )
+    assert client.post(_url("note-void", note_id=visit["draft"].pk), {"reason": "discard"}).status_code == 302
     with hospital_context("DMC001"):
         assert Observation.objects.get(pk=observation.pk).is_voided
         assert Diagnosis.objects.get(pk=diagnosis.pk).is_voided
         assert ClinicalNote.objects.get(pk=visit["draft"].pk).is_voided
-    voided_shown = _body(client.get(f"{BASE}/{visit['encounter'].pk}/", {"voided": "1"}))
+    voided_shown = _body(client.get(_url("detail", encounter_id=visit["encounter"].pk), {"voided": "1"}))
     assert "voided: typo" in voided_shown
-    encounter_void = client.post(f"{BASE}/{visit['encounter'].pk}/void/", {"reason": ""})
+    encounter_void = client.post(_url("void", encounter_id=visit["encounter"].pk), {"reason": ""})
     assert encounter_void.status_code == 400
     assert (
-        client.post(f"{BASE}/{visit['encounter'].pk}/void/", {"reason": "wrong patient"}).status_code == 302
+        client.post(_url("void", encounter_id=visit["encounter"].pk), {"reason": "wrong patient"}).status_code
+        == 302
     )
 
 
@@ -373,22 +387,22 @@ def test_junk_input_on_real_records_is_a_400(client, staff, chart, visit):
     with hospital_context("DMC001"):
         before = (Observation.objects.count(), Diagnosis.objects.count(), ClinicalNote.objects.count())
     for url, data in [
-        (f"{BASE}/{encounter}/vitals/", JUNK_POST),
-        (f"{BASE}/{encounter}/vitals/", {"value_8867-4": "1e999999", "unit_8867-4": "/min"}),
-        (f"{BASE}/{encounter}/vitals/", {"value_8867-4": "72", "unit_8867-4": "furlongs"}),
+        (_url("vitals", encounter_id=encounter), JUNK_POST),
+        (_url("vitals", encounter_id=encounter), {"value_8867-4": "1e999999", "unit_8867-4": "/min"}),
+        (_url("vitals", encounter_id=encounter), {"value_8867-4": "72", "unit_8867-4": "furlongs"}),
         (
-            f"{BASE}/{encounter}/diagnoses/",
+            _url("diagnosis-new", encounter_id=encounter),
             {"icd10_code": "\x00E11", "kind": "primary", "certainty": "confirmed"},
         ),
         (
-            f"{BASE}/{encounter}/diagnoses/",
+            _url("diagnosis-new", encounter_id=encounter),
             {"icd10_code": "E" * 17, "kind": "primary", "certainty": "confirmed"},
         ),
-        (f"{BASE}/{encounter}/notes/new/", {"plan": "x" * 50_001}),
-        (f"{BASE}/{encounter}/void/", {"reason": "x" * 300}),
-        (f"{BASE}/notes/{visit['signed'].pk}/amend/", {"text": "\x00", "reason": "r"}),
-        (f"{BASE}/patients/{chart.patient.pk}/allergies/", {"substance": "\x00", "category": "x"}),
-        (f"{BASE}/allergies/1/status/", {"status": "gone"}),
+        (_url("note-new", encounter_id=encounter), {"plan": "x" * 50_001}),
+        (_url("void", encounter_id=encounter), {"reason": "x" * 300}),
+        (_url("note-amend", note_id=visit["signed"].pk), {"text": "\x00", "reason": "r"}),
+        (_url("allergy-new", patient_id=chart.patient.pk), {"substance": "\x00", "category": "x"}),
+        (_url("allergy-status", allergy_id=1), {"status": "gone"}),
     ]:
         assert client.post(url, data).status_code == 400, url
     with hospital_context("DMC001"):
@@ -401,5 +415,5 @@ def test_junk_input_on_real_records_is_a_400(client, staff, chart, visit):
 
 
 def test_pages_need_a_login(client, visit):
-    response = client.get(f"{BASE}/{visit['encounter'].pk}/")
+    response = client.get(_url("detail", encounter_id=visit["encounter"].pk))
     assert response.status_code == 302 and "/login/" in response["Location"]

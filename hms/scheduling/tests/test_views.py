@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
@@ -10,7 +11,11 @@ from hms.tenancy.context import hospital_context
 
 UTC = datetime.UTC
 MONDAY = datetime.date(2026, 1, 12)
-BASE = "/h/DMC001/scheduling/"
+BASE = "/h/DMC001/scheduling/"  # for ids no URL can be reversed to
+
+
+def _url(name, **ids):
+    return reverse(f"scheduling:{name}", kwargs={"hospital_code": "DMC001", **ids})
 
 
 @pytest.fixture
@@ -47,7 +52,7 @@ def _body(response):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["receptionist", "nurse", "doctor", "admin"])
 def test_staff_see_the_day_list_in_the_hospitals_time(client, people, patients, booked, role):
-    response = _as(client, getattr(people, role)).get(BASE, {"date": "2026-01-12"})
+    response = _as(client, getattr(people, role)).get(_url("day"), {"date": "2026-01-12"})
     assert response.status_code == 200
     body = _body(response)
     assert "10:00&ndash;10:30 EST" in body  # stored as 15:00 UTC
@@ -61,7 +66,7 @@ def test_staff_see_the_day_list_in_the_hospitals_time(client, people, patients, 
 @pytest.mark.django_db
 def test_the_day_list_defaults_to_today_in_the_hospital(client, clock, people, patients, booked):
     clock.set(datetime.datetime(2026, 1, 13, 3, 0, tzinfo=UTC))  # still Monday 22:00 in New York
-    response = _as(client, people.nurse).get(BASE)
+    response = _as(client, people.nurse).get(_url("day"))
     assert response.status_code == 200
     assert "Appointments on Monday 12 January 2026" in _body(response)
     assert "10:00&ndash;10:30 EST" in _body(response)
@@ -69,14 +74,14 @@ def test_the_day_list_defaults_to_today_in_the_hospital(client, clock, people, p
 
 @pytest.mark.django_db
 def test_status_buttons_follow_the_role(client, people, patients, booked):
-    nurse_page = _body(_as(client, people.nurse).get(BASE, {"date": "2026-01-12"}))
+    nurse_page = _body(_as(client, people.nurse).get(_url("day"), {"date": "2026-01-12"}))
     assert 'value="arrived"' in nurse_page and 'value="no_show"' in nurse_page
     assert 'name="reason"' in nurse_page
     assert "/reschedule/" not in nurse_page  # only those who book may reschedule
-    other_doctor_page = _body(_as(client, people.other_doctor).get(BASE, {"date": "2026-01-12"}))
+    other_doctor_page = _body(_as(client, people.other_doctor).get(_url("day"), {"date": "2026-01-12"}))
     assert 'value="arrived"' not in other_doctor_page
-    desk_page = _body(_as(client, people.receptionist).get(BASE, {"date": "2026-01-12"}))
-    assert f"{BASE}{booked.pk}/reschedule/" in desk_page
+    desk_page = _body(_as(client, people.receptionist).get(_url("day"), {"date": "2026-01-12"}))
+    assert _url("reschedule", appointment_id=booked.pk) in desk_page
 
 
 @pytest.mark.django_db
@@ -93,7 +98,7 @@ def test_status_buttons_follow_the_role(client, people, patients, booked):
     ],
 )
 def test_bad_filters_answer_400_with_the_reason(client, clock, people, query, message):
-    response = _as(client, people.receptionist).get(BASE, query)
+    response = _as(client, people.receptionist).get(_url("day"), query)
     assert response.status_code == 400
     assert message in _body(response)
 
@@ -101,20 +106,20 @@ def test_bad_filters_answer_400_with_the_reason(client, clock, people, query, me
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", ["abc", "0", "999", ""])
 def test_odd_page_numbers_are_fine(client, clock, people, booked, page):
-    assert _as(client, people.nurse).get(BASE, {"date": "2026-01-12", "page": page}).status_code == 200
+    assert _as(client, people.nurse).get(_url("day"), {"date": "2026-01-12", "page": page}).status_code == 200
 
 
 @pytest.mark.django_db
 def test_a_patient_may_not_see_the_day_list(client, clock, people):
-    assert _as(client, people.patient_user).get(BASE).status_code == 403
+    assert _as(client, people.patient_user).get(_url("day")).status_code == 403
 
 
 @pytest.mark.django_db
 def test_other_hospitals_users_and_strangers_are_kept_out(client, clock, people, make_hospital, make_user):
     outsider = make_user("th_desk", role=Role.RECEPTIONIST, hospital=make_hospital("TH001"))
-    assert client.get(BASE).status_code == 302  # to the login page
-    assert _as(client, outsider).get(BASE).status_code == 404
-    assert client.post(f"{BASE}book/", {"mrn": "x"}).status_code == 404
+    assert client.get(_url("day")).status_code == 302  # to the login page
+    assert _as(client, outsider).get(_url("day")).status_code == 404
+    assert client.post(_url("book"), {"mrn": "x"}).status_code == 404
 
 
 # Booking
@@ -136,10 +141,10 @@ def _booking(people, patient, **fields):
 @pytest.mark.django_db
 def test_the_booking_form_books_in_the_hospitals_time(client, clock, people, patients):
     client = _as(client, people.receptionist)
-    assert client.get(f"{BASE}book/").status_code == 200
-    response = client.post(f"{BASE}book/", _booking(people, patients[0]))
+    assert client.get(_url("book")).status_code == 200
+    response = client.post(_url("book"), _booking(people, patients[0]))
     assert response.status_code == 302
-    assert response["Location"] == f"{BASE}?date=2026-01-12&doctor={people.doctor.pk}"
+    assert response["Location"] == f"{_url('day')}?date=2026-01-12&doctor={people.doctor.pk}"
     with hospital_context("DMC001"):
         stored = Appointment.objects.get()
         event = AuditEvent.objects.get(action="appointment.book")
@@ -173,7 +178,7 @@ def test_the_booking_form_books_in_the_hospitals_time(client, clock, people, pat
     ],
 )
 def test_bad_bookings_answer_400_beside_the_form(client, clock, people, patients, fields, message):
-    response = _as(client, people.receptionist).post(f"{BASE}book/", _booking(people, patients[0], **fields))
+    response = _as(client, people.receptionist).post(_url("book"), _booking(people, patients[0], **fields))
     assert response.status_code == 400
     body = _body(response)
     assert message in body
@@ -185,7 +190,7 @@ def test_bad_bookings_answer_400_beside_the_form(client, clock, people, patients
 @pytest.mark.django_db
 def test_a_clash_is_explained_beside_the_form(client, people, patients, booked):
     response = _as(client, people.receptionist).post(
-        f"{BASE}book/", _booking(people, patients[2], time="10:15")
+        _url("book"), _booking(people, patients[2], time="10:15")
     )
     assert response.status_code == 400
     assert "Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 EST" in _body(response)
@@ -194,7 +199,7 @@ def test_a_clash_is_explained_beside_the_form(client, people, patients, booked):
 @pytest.mark.django_db
 def test_a_nonexistent_local_time_is_explained(client, clock, people, patients):
     response = _as(client, people.receptionist).post(
-        f"{BASE}book/", _booking(people, patients[0], date="2026-03-08", time="02:30")
+        _url("book"), _booking(people, patients[0], date="2026-03-08", time="02:30")
     )
     assert response.status_code == 400
     assert "02:30 on 2026-03-08 does not exist in America/New_York" in _body(response)
@@ -212,7 +217,7 @@ def test_free_slots_are_shown_and_a_slot_button_books_it(client, clock, people, 
         )
     client = _as(client, people.receptionist)
     form = _booking(people, patients[0], action="slots", time="")
-    response = client.post(f"{BASE}book/", form)
+    response = client.post(_url("book"), form)
     assert response.status_code == 200
     body = _body(response)
     slots = [
@@ -220,11 +225,10 @@ def test_free_slots_are_shown_and_a_slot_button_books_it(client, clock, people, 
     ]
     assert slots == ["09:00", "09:30", "10:30"]
     assert (
-        client.get(f"{BASE}book/", {"practitioner": people.doctor.pk, "date": "2026-01-12"}).status_code
-        == 200
+        client.get(_url("book"), {"practitioner": people.doctor.pk, "date": "2026-01-12"}).status_code == 200
     )
     booked_slot = client.post(
-        f"{BASE}book/", {**form, "action": "book", "slot": "10:30", "duration_minutes": "30"}
+        _url("book"), {**form, "action": "book", "slot": "10:30", "duration_minutes": "30"}
     )
     assert booked_slot.status_code == 302
     with hospital_context("DMC001"):
@@ -239,7 +243,7 @@ def test_free_slots_are_shown_and_a_slot_button_books_it(client, clock, people, 
 )
 def test_bad_slot_requests_answer_400(client, clock, people, practitioner, date):
     query = {"practitioner": practitioner or people.doctor.pk, "date": date}
-    response = _as(client, people.receptionist).get(f"{BASE}book/", query)
+    response = _as(client, people.receptionist).get(_url("book"), query)
     assert response.status_code == 400
 
 
@@ -247,8 +251,8 @@ def test_bad_slot_requests_answer_400(client, clock, people, practitioner, date)
 @pytest.mark.parametrize("role", ["nurse", "doctor", "patient_user"])
 def test_only_those_who_book_get_the_booking_form(client, clock, people, patients, role):
     client = _as(client, getattr(people, role))
-    assert client.get(f"{BASE}book/").status_code == 403
-    assert client.post(f"{BASE}book/", _booking(people, patients[0])).status_code == 403
+    assert client.get(_url("book")).status_code == 403
+    assert client.post(_url("book"), _booking(people, patients[0])).status_code == 403
     with hospital_context("DMC001"):
         assert not Appointment.objects.exists()
 
@@ -259,11 +263,11 @@ def test_only_those_who_book_get_the_booking_form(client, clock, people, patient
 @pytest.mark.django_db
 def test_a_nurse_marks_arrived_from_the_list(client, people, booked):
     response = _as(client, people.nurse).post(
-        f"{BASE}{booked.pk}/status/",
+        _url("status", appointment_id=booked.pk),
         {"status": "arrived", "date": "2026-01-12", "doctor": str(people.doctor.pk)},
     )
     assert response.status_code == 302
-    assert response["Location"] == f"{BASE}?date=2026-01-12&doctor={people.doctor.pk}"
+    assert response["Location"] == f"{_url('day')}?date=2026-01-12&doctor={people.doctor.pk}"
     with hospital_context("DMC001"):
         assert Appointment.objects.get().status == "arrived"
 
@@ -271,18 +275,22 @@ def test_a_nurse_marks_arrived_from_the_list(client, people, booked):
 @pytest.mark.django_db
 def test_status_refusals_are_400_403_404_405(client, people, booked):
     nurse = _as(client, people.nurse)
-    refused = nurse.post(f"{BASE}{booked.pk}/status/", {"status": "completed"})
+    refused = nurse.post(_url("status", appointment_id=booked.pk), {"status": "completed"})
     assert refused.status_code == 400
     assert "An appointment that is Booked cannot become Completed" in _body(refused)
-    assert nurse.post(f"{BASE}{booked.pk}/status/", {"status": "nonsense"}).status_code == 400
-    assert nurse.post(f"{BASE}{booked.pk}/status/", {}).status_code == 400
+    assert nurse.post(_url("status", appointment_id=booked.pk), {"status": "nonsense"}).status_code == 400
+    assert nurse.post(_url("status", appointment_id=booked.pk), {}).status_code == 400
     assert nurse.post(f"{BASE}abc/status/", {"status": "arrived"}).status_code == 404
-    assert nurse.post(f"{BASE}999999/status/", {"status": "arrived"}).status_code == 404
-    assert nurse.get(f"{BASE}{booked.pk}/status/").status_code == 405
-    other = _as(client, people.other_doctor).post(f"{BASE}{booked.pk}/status/", {"status": "arrived"})
+    assert nurse.post(_url("status", appointment_id=999999), {"status": "arrived"}).status_code == 404
+    assert nurse.get(_url("status", appointment_id=booked.pk)).status_code == 405
+    other = _as(client, people.other_doctor).post(
+        _url("status", appointment_id=booked.pk), {"status": "arrived"}
+    )
     assert other.status_code == 403
     assert (
-        _as(client, people.patient_user).post(f"{BASE}{booked.pk}/status/", {"status": "arrived"}).status_code
+        _as(client, people.patient_user)
+        .post(_url("status", appointment_id=booked.pk), {"status": "arrived"})
+        .status_code
         == 403
     )
     with hospital_context("DMC001"):
@@ -292,16 +300,16 @@ def test_status_refusals_are_400_403_404_405(client, people, booked):
 @pytest.mark.django_db
 def test_cancelling_needs_a_reason(client, people, booked):
     desk = _as(client, people.receptionist)
-    form = desk.get(f"{BASE}{booked.pk}/cancel/")
+    form = desk.get(_url("cancel", appointment_id=booked.pk))
     assert form.status_code == 200 and "Reason for cancelling" in _body(form)
-    missing = desk.post(f"{BASE}{booked.pk}/cancel/", {"reason": "  "})
+    missing = desk.post(_url("cancel", appointment_id=booked.pk), {"reason": "  "})
     assert missing.status_code == 400 and "Give a reason for cancelling." in _body(missing)
-    done = desk.post(f"{BASE}{booked.pk}/cancel/", {"reason": "Patient called"})
-    assert done.status_code == 302 and done["Location"] == f"{BASE}?date=2026-01-12"
+    done = desk.post(_url("cancel", appointment_id=booked.pk), {"reason": "Patient called"})
+    assert done.status_code == 302 and done["Location"] == f"{_url('day')}?date=2026-01-12"
     with hospital_context("DMC001"):
         stored = Appointment.objects.get()
     assert (stored.status, stored.cancel_reason) == ("cancelled", "Patient called")
-    again = desk.post(f"{BASE}{booked.pk}/cancel/", {"reason": "twice"})
+    again = desk.post(_url("cancel", appointment_id=booked.pk), {"reason": "twice"})
     assert again.status_code == 400 and "can no longer change status" in _body(again)
     assert desk.get(f"{BASE}abc/cancel/").status_code == 404
     assert desk.post(f"{BASE}12abc/cancel/", {"reason": "x"}).status_code == 404
@@ -310,7 +318,7 @@ def test_cancelling_needs_a_reason(client, people, booked):
 @pytest.mark.django_db
 def test_rescheduling_from_the_form(client, people, patients, booked):
     desk = _as(client, people.receptionist)
-    form = desk.get(f"{BASE}{booked.pk}/reschedule/")
+    form = desk.get(_url("reschedule", appointment_id=booked.pk))
     assert form.status_code == 200
     assert 'value="2026-01-12"' in _body(form) and 'value="10:00"' in _body(form)
     for bad in (
@@ -319,9 +327,10 @@ def test_rescheduling_from_the_form(client, people, patients, booked):
         {"date": "2026-01-19", "time": "10:00", "duration_minutes": "x"},
         {"date": "2026-01-19", "time": "10:00", "duration_minutes": "3"},
     ):
-        assert desk.post(f"{BASE}{booked.pk}/reschedule/", bad).status_code == 400
+        assert desk.post(_url("reschedule", appointment_id=booked.pk), bad).status_code == 400
     moved = desk.post(
-        f"{BASE}{booked.pk}/reschedule/", {"date": "2026-01-19", "time": "11:00", "duration_minutes": "45"}
+        _url("reschedule", appointment_id=booked.pk),
+        {"date": "2026-01-19", "time": "11:00", "duration_minutes": "45"},
     )
     assert moved.status_code == 302
     with hospital_context("DMC001"):
@@ -334,7 +343,7 @@ def test_rescheduling_from_the_form(client, people, patients, booked):
     assert (
         _as(client, people.nurse)
         .post(
-            f"{BASE}{booked.pk}/reschedule/",
+            _url("reschedule", appointment_id=booked.pk),
             {"date": "2026-01-20", "time": "11:00", "duration_minutes": "45"},
         )
         .status_code
@@ -356,20 +365,20 @@ def test_a_patient_sees_their_own_appointments_page_only(client, people, patient
             local_time=datetime.time(11),
         )
     patient = _as(client, people.patient_user)
-    own = patient.get(f"{BASE}patients/{patients[0].pk}/")
+    own = patient.get(_url("patient", patient_id=patients[0].pk))
     assert own.status_code == 200 and "11:00" in _body(own)
-    assert patient.get(f"{BASE}patients/{patients[1].pk}/").status_code == 404
+    assert patient.get(_url("patient", patient_id=patients[1].pk)).status_code == 404
     assert patient.get(f"{BASE}patients/abc/").status_code == 404
-    staff = _as(client, people.nurse).get(f"{BASE}patients/{patients[1].pk}/")
+    staff = _as(client, people.nurse).get(_url("patient", patient_id=patients[1].pk))
     assert staff.status_code == 200 and "Sore knee" in _body(staff)
 
 
 @pytest.mark.django_db
 def test_an_admin_sets_working_hours_from_the_page(client, clock, people):
     admin = _as(client, people.admin)
-    assert admin.get(f"{BASE}hours/").status_code == 200
+    assert admin.get(_url("hours")).status_code == 200
     response = admin.post(
-        f"{BASE}hours/",
+        _url("hours"),
         {
             "practitioner": people.doctor.pk,
             "weekday": "0",
@@ -411,7 +420,7 @@ def test_bad_working_hours_answer_400(client, clock, people, fields, message):
         "slot_minutes": "15",
         **fields,
     }
-    response = _as(client, people.admin).post(f"{BASE}hours/", form)
+    response = _as(client, people.admin).post(_url("hours"), form)
     assert response.status_code == 400
     assert message in _body(response)
 
@@ -419,9 +428,9 @@ def test_bad_working_hours_answer_400(client, clock, people, fields, message):
 @pytest.mark.django_db
 def test_only_an_admin_sets_working_hours_from_the_page(client, clock, people):
     desk = _as(client, people.receptionist)
-    page = desk.get(f"{BASE}hours/")
+    page = desk.get(_url("hours"))
     assert page.status_code == 200 and "Set one day" not in _body(page)
     form = {"practitioner": people.doctor.pk, "weekday": "0", "periods": "09:00-17:00", "slot_minutes": "15"}
-    assert desk.post(f"{BASE}hours/", form).status_code == 403
-    assert desk.get(f"{BASE}hours/", {"practitioner": "abc"}).status_code == 400
-    assert _as(client, people.patient_user).get(f"{BASE}hours/").status_code == 403
+    assert desk.post(_url("hours"), form).status_code == 403
+    assert desk.get(_url("hours"), {"practitioner": "abc"}).status_code == 400
+    assert _as(client, people.patient_user).get(_url("hours")).status_code == 403
