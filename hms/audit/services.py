@@ -52,8 +52,9 @@ def audit_record(
     the shared database and appended to the log before the move completes.
     """
     tenant = current_tenant()
-    fields = {
-        "occurred_at": timezone.now(),
+    occurred_at = timezone.now()
+    fields: dict[str, Any] = {
+        "occurred_at": occurred_at,
         "actor_id": acting_user.pk,
         "actor_username": acting_user.get_username(),
         "actor_role": getattr(acting_user, "role", ""),
@@ -65,7 +66,7 @@ def audit_record(
         "detail": detail or {},
     }
     if tenant.read_only:
-        payload = {**fields, "occurred_at": fields["occurred_at"].isoformat()}
+        payload = {**fields, "occurred_at": occurred_at.isoformat()}
         SpooledAuditEvent.objects.create(hospital_code=tenant.code, payload=payload)
         return AuditEvent(**fields)
     return _append(tenant.alias, fields)

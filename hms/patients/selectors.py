@@ -2,6 +2,8 @@
 
 import datetime
 import re
+from collections.abc import Sequence
+from typing import overload
 
 from django.core.paginator import Page, Paginator
 from django.db import connections, transaction
@@ -251,7 +253,7 @@ class _WordSimilar(Func):
     output_field = BooleanField()
 
 
-class _PatientsInOrder:
+class _PatientsInOrder(Sequence[Patient]):
     """Patients given by id, in that order, read a page at a time (a Paginator's object list)."""
 
     def __init__(self, queryset: QuerySet[Patient], ids: list[int]) -> None:
@@ -261,8 +263,16 @@ class _PatientsInOrder:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, bounds: slice) -> list[Patient]:
-        wanted = self.ids[bounds]
+    @overload
+    def __getitem__(self, index: int) -> Patient: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Patient]: ...
+
+    def __getitem__(self, index: int | slice) -> Patient | list[Patient]:
+        if isinstance(index, int):
+            return self.queryset.get(pk=self.ids[index])
+        wanted = self.ids[index]
         if not wanted:
             return []
         found = self.queryset.order_by().in_bulk(wanted)

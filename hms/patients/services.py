@@ -159,8 +159,10 @@ def patient_register(
             if mrn is None:
                 patient.mrn = mrn_generate()
             patient.save(using=alias)
-            for row in [*identifier_rows, *kin_rows]:
-                row.patient = patient
+            for identifier in identifier_rows:
+                identifier.patient = patient
+            for kin in kin_rows:
+                kin.patient = patient
             PatientIdentifier.objects.bulk_create(identifier_rows)
             NextOfKin.objects.bulk_create(kin_rows)
             audit_record(

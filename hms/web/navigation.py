@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from hms.accounts.models import Role
+from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.core.ids import record_id
 from hms.tenancy.context import current_tenant_or_none
@@ -38,7 +38,7 @@ CHART_LINKS = [
 ]
 
 
-def hospital_links(*, user, hospital_code: str) -> list[Link]:
+def hospital_links(*, user: User, hospital_code: str) -> list[Link]:
     links = []
     for label, name, resource, action, needs_all in HOSPITAL_LINKS:
         scope = permission_scope(user=user, resource=resource, action=action)
@@ -51,7 +51,7 @@ def hospital_links(*, user, hospital_code: str) -> list[Link]:
     return links
 
 
-def chart_links(*, user, hospital_code: str, patient_id: int) -> list[Link]:
+def chart_links(*, user: User, hospital_code: str, patient_id: int) -> list[Link]:
     """Links to the parts of a patient's record the user's role may view at all (the pages
     themselves check the record-level scope)."""
     return [
