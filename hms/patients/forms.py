@@ -1,5 +1,7 @@
 """Forms of the patient pages: they parse input; the services decide."""
 
+from typing import Any
+
 from django import forms
 
 from hms.accounts.models import User
@@ -55,12 +57,17 @@ class NextOfKinForm(forms.Form):
 
 
 class PortalLinkForm(forms.Form):
+    """Cleaned, it holds the account named, as the service takes it: `{"user": account}` (the
+    service decides whether it may be linked)."""
+
     username = forms.CharField(max_length=150, label="Patient account (username)")
 
-    def clean_username(self) -> User:
-        """The account named (the service decides whether it may be linked)."""
-        username = self.cleaned_data["username"]
-        account = User.objects.filter(username=username).select_related("hospital").first()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "username" not in data:
+            return data
+        account = User.objects.filter(username=data["username"]).select_related("hospital").first()
         if account is None:
-            raise forms.ValidationError(f"There is no account named {username!r}.")
-        return account
+            self.add_error("username", f"There is no account named {data['username']!r}.")
+            return data
+        return {"user": account}

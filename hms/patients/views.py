@@ -1,7 +1,6 @@
 """Patient pages: register, view and update a record. Thin: parse, call one service or selector, render."""
 
 from collections.abc import Callable
-from typing import Any
 
 from django import forms
 from django.http import HttpResponse
@@ -96,50 +95,35 @@ def patient_edit(request: HospitalRequest, hospital_code: str, patient_id: int) 
 
 @hospital_page("POST")
 def patient_identifier_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    def add(patient: Patient, data: dict[str, Any]) -> object:
-        return patient_identifier_add(
-            acting_user=request.user, patient=patient, client_address=client_address(request), **data
-        )
-
-    return _add_to_record(request, patient_id, "identifier_form", add)
+    return _add_to_record(request, patient_id, "identifier_form", patient_identifier_add)
 
 
 @hospital_page("POST")
 def patient_next_of_kin_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    def add(patient: Patient, data: dict[str, Any]) -> object:
-        return patient_next_of_kin_add(
-            acting_user=request.user, patient=patient, client_address=client_address(request), **data
-        )
-
-    return _add_to_record(request, patient_id, "kin_form", add)
+    return _add_to_record(request, patient_id, "kin_form", patient_next_of_kin_add)
 
 
 @hospital_page("POST")
 def patient_portal_link_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    def add(patient: Patient, data: dict[str, Any]) -> object:
-        return patient_portal_link(
-            acting_user=request.user,
-            patient=patient,
-            user=data["username"],  # the account, as PortalLinkForm reads it
-            client_address=client_address(request),
-        )
-
-    return _add_to_record(request, patient_id, "portal_form", add)
+    return _add_to_record(request, patient_id, "portal_form", patient_portal_link)
 
 
 def _add_to_record(
-    request: HospitalRequest,
-    patient_id: int,
-    form_name: str,
-    add: Callable[[Patient, dict[str, Any]], object],
+    request: HospitalRequest, patient_id: int, form_name: str, service: Callable[..., object]
 ) -> HttpResponse:
-    """Post one of the record page's forms: back to the record, or the record with the form's errors (400)."""
+    """Post one of the record page's forms to `service` (with the form's cleaned data): back to the
+    record, or the record with the form's errors (400)."""
     permission_require(user=request.user, resource=Resource.PATIENT, action=Action.UPDATE)
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
     form = RECORD_FORMS[form_name](request.POST)
     if form.is_valid():
         try:
-            add(patient, form.cleaned_data)
+            service(
+                acting_user=request.user,
+                patient=patient,
+                client_address=client_address(request),
+                **form.cleaned_data,
+            )
         except ApplicationError as error:
             form_error_show(form, error)
         else:
