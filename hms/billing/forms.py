@@ -35,7 +35,8 @@ class _DecimalText(forms.DecimalField):
     def __init__(self, *, invalid: str, **kwargs: Any) -> None:
         super().__init__(error_messages={"invalid": invalid}, **kwargs)
 
-    def to_python(self, value: Any) -> Decimal | None:
+    # django-stubs type DecimalField.to_python as its base IntegerField's (int); Django's returns a Decimal.
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if isinstance(value, str):
             value = value.strip()
             if len(value) > TEXT_MAX:
@@ -134,7 +135,7 @@ class LineAddForm(BillingForm):
 
     def offer(self, items: Iterable[PriceListItem]) -> None:
         """Offer these price list items in the item list."""
-        self.fields["item_code"].widget.choices = [  # type: ignore[attr-defined]
+        self.fields["item_code"].widget.choices = [
             (item.code, f"{item.code} · {item.name} · {money_format(item.unit_price)}") for item in items
         ]
 

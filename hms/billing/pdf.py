@@ -7,6 +7,7 @@ scripts; letters outside Latin-1 print as boxes.
 
 import datetime
 import io
+from typing import Any
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
@@ -159,7 +160,7 @@ def invoice_pdf(
         )
     printed = _local(timezone.now(), zone)
 
-    def decorate(canvas, doc) -> None:  # noqa: ANN001 - reportlab's callback signature
+    def decorate(canvas: Any, doc: Any) -> None:  # reportlab ships no types
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.setFillColor(colors.HexColor("#4a5560"))

@@ -7,6 +7,7 @@ staff with invoice rights see every patient's.
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.core.paginator import Page
 from django.db import transaction
@@ -69,7 +70,7 @@ class Takings:
     voided_amount: dict[str, Decimal] = field(default_factory=dict)
 
 
-def _money_sum(queryset: QuerySet, column: str) -> Subquery:
+def _money_sum(queryset: QuerySet[Any], column: str) -> Coalesce:
     money = DecimalField(max_digits=MONEY_DIGITS + 6, decimal_places=2)
     summed = queryset.order_by().values("invoice_id").annotate(s=Sum(column)).values("s")
     return Coalesce(Subquery(summed, output_field=money), Value(ZERO), output_field=money)
