@@ -237,100 +237,66 @@ def _invoice_change(
     hospital_code: str,
     invoice_id: int,
     form: BillingForm,
-    act: Callable[[dict[str, Any]], object],
+    service: Callable[..., object],
+    **ids: int,
 ) -> HttpResponse:
-    """Run a change to an invoice; back to its page, or the page with the form and its message (400)."""
-    if _submitted(form, act):
+    """Call `service` for the invoice with the form's values (and `ids`, such as the line's); back to
+    the invoice's page, or the page with the form and the reason it was not done (400)."""
+    if _submitted(
+        form,
+        lambda values: service(
+            acting_user=request.user,
+            invoice_id=invoice_id,
+            client_address=client_address(request),
+            **ids,
+            **values,
+        ),
+    ):
         return redirect("billing:invoice", hospital_code=hospital_code, invoice_id=invoice_id)
     return _invoice_page(request, invoice_id, refused=form)
 
 
 @hospital_page("POST")
 def invoice_line_add(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    return _invoice_change(
-        request,
-        hospital_code,
-        invoice_id,
-        LineAddForm(request.POST),
-        lambda values: services.invoice_line_add(
-            acting_user=request.user, invoice_id=invoice_id, client_address=client_address(request), **values
-        ),
-    )
+    form = LineAddForm(request.POST)
+    return _invoice_change(request, hospital_code, invoice_id, form, services.invoice_line_add)
 
 
 @hospital_page("POST")
 def invoice_line_remove(
     request: HospitalRequest, hospital_code: str, invoice_id: int, line_id: int
 ) -> HttpResponse:
+    form = ActionForm(request.POST)
     return _invoice_change(
-        request,
-        hospital_code,
-        invoice_id,
-        ActionForm(request.POST),
-        lambda _: services.invoice_line_remove(
-            acting_user=request.user,
-            invoice_id=invoice_id,
-            line_id=line_id,
-            client_address=client_address(request),
-        ),
+        request, hospital_code, invoice_id, form, services.invoice_line_remove, line_id=line_id
     )
 
 
 @hospital_page("POST")
 def invoice_issue(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    return _invoice_change(
-        request,
-        hospital_code,
-        invoice_id,
-        ActionForm(request.POST),
-        lambda _: services.invoice_issue(
-            acting_user=request.user, invoice_id=invoice_id, client_address=client_address(request)
-        ),
-    )
+    form = ActionForm(request.POST)
+    return _invoice_change(request, hospital_code, invoice_id, form, services.invoice_issue)
 
 
 @hospital_page("POST")
 def invoice_void(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    return _invoice_change(
-        request,
-        hospital_code,
-        invoice_id,
-        VoidForm(request.POST),
-        lambda values: services.invoice_void(
-            acting_user=request.user, invoice_id=invoice_id, client_address=client_address(request), **values
-        ),
-    )
+    form = VoidForm(request.POST)
+    return _invoice_change(request, hospital_code, invoice_id, form, services.invoice_void)
 
 
 @hospital_page("POST")
 def payment_record(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    return _invoice_change(
-        request,
-        hospital_code,
-        invoice_id,
-        PaymentForm(request.POST),
-        lambda values: services.payment_record(
-            acting_user=request.user, invoice_id=invoice_id, client_address=client_address(request), **values
-        ),
-    )
+    form = PaymentForm(request.POST)
+    return _invoice_change(request, hospital_code, invoice_id, form, services.payment_record)
 
 
 @hospital_page("POST")
 def payment_void(
     request: HospitalRequest, hospital_code: str, invoice_id: int, payment_id: int
 ) -> HttpResponse:
+    form = PaymentVoidForm(request.POST)
     return _invoice_change(
-        request,
-        hospital_code,
-        invoice_id,
-        PaymentVoidForm(request.POST),
-        lambda values: services.payment_void(
-            acting_user=request.user,
-            payment_id=payment_id,
-            invoice_id=invoice_id,
-            client_address=client_address(request),
-            **values,
-        ),
+        request, hospital_code, invoice_id, form, services.payment_void, payment_id=payment_id
     )
 
 

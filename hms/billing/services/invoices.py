@@ -24,7 +24,13 @@ from hms.billing.models import (
 )
 from hms.billing.money import MONEY_LIMIT, money_format, money_round, quantity_value
 from hms.billing.services.settings import billing_settings_get
-from hms.billing.services.shared import draft_required, first_upper, invoice_locked, invoice_total
+from hms.billing.services.shared import (
+    draft_required,
+    first_upper,
+    invoice_locked,
+    invoice_total,
+    value_or_error,
+)
 from hms.care.access import record_access
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
@@ -96,11 +102,7 @@ def invoice_line_add(
     """Add `quantity` of a price list item to a draft invoice, copying its code, name and price."""
     alias = current_tenant().alias
     errors: dict[str, list[str]] = {}
-    qty: Decimal | None = None
-    try:
-        qty = quantity_value(quantity)
-    except ValueError as exc:
-        errors["quantity"] = [str(exc)]
+    qty = value_or_error(lambda: quantity_value(quantity), field="quantity", errors=errors)
     code = item_code.strip().upper()
     with transaction.atomic(using=alias):
         invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)

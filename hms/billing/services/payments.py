@@ -12,7 +12,13 @@ from hms.audit.services import audit_record
 from hms.billing.common import PAYMENT_NOT_FOUND
 from hms.billing.models import Invoice, Payment
 from hms.billing.money import money_format, money_value
-from hms.billing.services.shared import first_upper, invoice_locked, invoice_paid, invoice_total
+from hms.billing.services.shared import (
+    first_upper,
+    invoice_locked,
+    invoice_paid,
+    invoice_total,
+    value_or_error,
+)
 from hms.care.access import patient_access
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
@@ -39,11 +45,9 @@ def payment_record(
     permission_require(user=acting_user, resource=Resource.PAYMENT, action=Action.CREATE)
     alias = current_tenant().alias
     errors: dict[str, list[str]] = {}
-    value: Decimal | None = None
-    try:
-        value = money_value(amount, field="amount", allow_zero=False)
-    except ValueError as exc:
-        errors["amount"] = [str(exc)]
+    value = value_or_error(
+        lambda: money_value(amount, field="amount", allow_zero=False), field="amount", errors=errors
+    )
     method = method.strip()
     if method not in Payment.Method.values:
         errors["method"] = [f"Choose a payment method: {', '.join(Payment.Method.labels)}."]

@@ -13,7 +13,7 @@ from hms.audit.services import audit_record
 from hms.billing.common import PRICE_ITEM_NOT_FOUND
 from hms.billing.models import PriceListItem
 from hms.billing.money import money_value
-from hms.billing.services.shared import validation_details
+from hms.billing.services.shared import validation_details, value_or_error
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
 from hms.tenancy.context import current_tenant
@@ -25,11 +25,11 @@ def _price_fields(
     *, name: str, category: str, unit_price: Decimal
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
-    price: Decimal | None = None
-    try:
-        price = money_value(unit_price, field="unit price", allow_zero=True)
-    except ValueError as exc:
-        errors["unit_price"] = [str(exc)]
+    price = value_or_error(
+        lambda: money_value(unit_price, field="unit price", allow_zero=True),
+        field="unit_price",
+        errors=errors,
+    )
     category = category.strip()
     if category not in PriceListItem.Category.values:
         labels = ", ".join(PriceListItem.Category.labels)

@@ -1,6 +1,7 @@
 """What the billing services share: the invoice, fetched within the user's reach and locked;
 its figures; and the way a model's validation errors become a refusal's details."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,17 @@ from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment
 from hms.billing.money import money_round
 from hms.care.access import record_access
 from hms.core.exceptions import ApplicationError
+
+
+def value_or_error(
+    read: Callable[[], Decimal], *, field: str, errors: dict[str, list[str]]
+) -> Decimal | None:
+    """What `read` gives (a rule of hms.billing.money); if it refuses, None and why under `field`."""
+    try:
+        return read()
+    except ValueError as exc:
+        errors[field] = [str(exc)]
+        return None
 
 
 def first_upper(text: str) -> str:
