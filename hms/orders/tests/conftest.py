@@ -14,7 +14,7 @@ from django.utils import timezone
 from hms.accounts.models import Role
 from hms.accounts.tests.factories import UserFactory
 from hms.encounters.models import Encounter
-from hms.orders.tests.factories import EncounterFactory
+from hms.encounters.tests.factories import EncounterFactory
 from hms.patients.models import Patient
 from hms.patients.tests.factories import PatientFactory
 from hms.tenancy.context import hospital_context

@@ -11,34 +11,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from hms.encounters.models import Allergy, Encounter
+from hms.encounters.tests.factories import EncounterFactory
 from hms.orders.lab_catalogue import TESTS
 from hms.orders.models import LabOrder, LabResult, Prescription
-from hms.patients.tests.factories import PatientFactory
-
-
-class EncounterFactory(factory.django.DjangoModelFactory):
-    """An encounter in progress (the orders tests' own; the encounters app has none yet)."""
-
-    class Meta:
-        model = Encounter
-
-    patient = factory.SubFactory(PatientFactory)
-    practitioner_user_id = 1
-    started_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
-
-
-class AllergyFactory(factory.django.DjangoModelFactory):
-    """An active allergy (the orders tests' own, for the allergy check of prescribing)."""
-
-    class Meta:
-        model = Allergy
-
-    patient = factory.SubFactory(PatientFactory)
-    substance = "Penicillin"
-    category = Allergy.Category.MEDICATION
-    severity = Allergy.Severity.SEVERE
-    recorded_by_id = 1
 
 
 class PrescriptionFactory(factory.django.DjangoModelFactory):

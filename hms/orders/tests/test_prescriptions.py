@@ -9,10 +9,10 @@ from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.pages import PAGE_SIZE
 from hms.encounters.models import Allergy, Encounter
 from hms.encounters.selectors import allergy_list_active
+from hms.encounters.tests.factories import AllergyFactory
 from hms.orders import selectors, services
 from hms.orders.forms import PrescriptionForm
 from hms.orders.models import Prescription
-from hms.orders.tests.factories import AllergyFactory
 from hms.orders.tests.helpers import PRESCRIPTION, prescribe
 from hms.tenancy.context import hospital_context
 
