@@ -1,13 +1,16 @@
 """Forms of the encounter pages: they parse input; the services decide."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.forms import BoundField
 
 from hms.core.ids import record_id
 from hms.core.voiding import REASON_MAX
 from hms.encounters.models import Allergy, Diagnosis
-from hms.encounters.vitals import VITALS
+from hms.encounters.vitals import VITALS, Vital
+from hms.scheduling.models import Appointment
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
@@ -30,11 +33,13 @@ class EncounterStartForm(forms.Form):
         coerce=int, empty_value=None, required=False, label="From appointment", choices=()
     )
 
-    def __init__(self, *args, appointments=(), **kwargs):
+    def __init__(
+        self, *args: Any, appointments: Iterable[tuple[Appointment, str]] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["appointment"].choices = [("", "None: a walk-in")] + [
-            (a.pk, label) for a, label in appointments
-        ]
+        field = self.fields["appointment"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "None: a walk-in")] + [(a.pk, label) for a, label in appointments]
 
 
 class VoidForm(forms.Form):
@@ -45,7 +50,7 @@ class VoidForm(forms.Form):
 class VitalsForm(forms.Form):
     """A value and a unit per vital sign that is typed (BMI is computed)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.typed = [vital for vital in VITALS.values() if not vital.computed]
         for vital in self.typed:
@@ -58,7 +63,7 @@ class VitalsForm(forms.Form):
                 label=f"{vital.display} unit",
             )
 
-    def rows(self):
+    def rows(self) -> list[tuple[Vital, BoundField, BoundField]]:
         return [(vital, self[f"value_{vital.code}"], self[f"unit_{vital.code}"]) for vital in self.typed]
 
     def values(self) -> dict[str, tuple[str, str]]:

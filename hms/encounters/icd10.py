@@ -172,7 +172,8 @@ def _by_words(index: Icd10Index, words: list[str], limit: int) -> list[Icd10Code
 def _columns_from_library() -> dict[str, list]:
     with warnings.catch_warnings():  # its use of a deprecated importlib.resources call is not ours to fix
         warnings.simplefilter("ignore", DeprecationWarning)
-        import simple_icd_10_cm as cm  # about 1.5 s: it parses the whole classification
+        # About 1.5 s: it parses the whole classification. The library ships no type information.
+        import simple_icd_10_cm as cm  # type: ignore[import-untyped]
 
     columns: dict[str, list] = {"codes": [], "descriptions": [], "billable": [], "words": []}
     for code in cm.get_all_codes(with_dots=True):
@@ -231,9 +232,10 @@ def _cache_is_usable(payload: object) -> bool:
     if payload.get("format") != CACHE_FORMAT or payload.get("version") != _library_version():
         return False
     columns = [payload.get(name) for name in ("codes", "descriptions", "billable", "words")]
-    if not all(isinstance(column, list) for column in columns):
+    lists = [column for column in columns if isinstance(column, list)]
+    if len(lists) != len(columns):
         return False
-    return bool(columns[0]) and len({len(column) for column in columns}) == 1
+    return bool(lists[0]) and len({len(column) for column in lists}) == 1
 
 
 def _cache_write(columns: dict[str, list]) -> None:

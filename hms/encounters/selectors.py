@@ -28,7 +28,7 @@ from hms.scheduling.models import Appointment
 from hms.tenancy.context import current_tenant
 
 ENCOUNTER_NOT_FOUND = "No such encounter here."
-NOT_FOUND = {
+NOT_FOUND: dict[type[models.Model], str] = {
     Encounter: ENCOUNTER_NOT_FOUND,
     Observation: "No such observation here.",
     Diagnosis: "No such diagnosis here.",
@@ -106,7 +106,7 @@ def encounter_list_for_patient(
     user: User,
     patient_id: int,
     include_voided: bool = False,
-    page_number: object = 1,
+    page_number: int | str | None = 1,
     client_address: str | None = None,
 ) -> Page:
     """One page (25) of the patient's encounters, newest first; audited. Its object_list
@@ -241,7 +241,7 @@ def encounter_detail(
                 "include_voided": include_voided,
             },
         )
-    people = {encounter.practitioner_user_id}
+    people: set[int | None] = {encounter.practitioner_user_id}
     people.update(o.recorded_by_id for o in vitals or ())
     for note in notes or ():
         people.update([note.author_id, note.signed_by_id])

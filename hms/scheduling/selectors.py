@@ -87,7 +87,7 @@ def _entries(appointments: list[Appointment]) -> list[AppointmentEntry]:
     ]
 
 
-def _page(queryset: QuerySet[Appointment], page_number: object) -> Page:
+def _page(queryset: QuerySet[Appointment], page_number: int | str | None) -> Page:
     page = page_of(queryset, page_number)
     page.object_list = _entries(list(page.object_list))
     return page
@@ -98,7 +98,7 @@ def appointment_day_list(
     user: User,
     date: datetime.date,
     practitioner_user_id: int | None = None,
-    page_number: object = 1,
+    page_number: int | str | None = 1,
     client_address: str | None = None,
 ) -> Page:
     """One page of the appointments starting on the hospital's local `date`, in time order; audited.
@@ -135,7 +135,7 @@ def appointment_day_list(
 
 
 def patient_appointments(
-    *, user: User, patient_id: int, page_number: object = 1, client_address: str | None = None
+    *, user: User, patient_id: int, page_number: int | str | None = 1, client_address: str | None = None
 ) -> Page:
     """One page of a patient's appointments, latest first; a patient sees only their own. Audited."""
     patient = patient_access(
@@ -209,7 +209,7 @@ def bookable_practitioners(*, user: User) -> list[tuple[int, str]]:
 
 
 def working_hours_list(
-    *, user: User, practitioner_user_id: int | None = None, page_number: object = 1
+    *, user: User, practitioner_user_id: int | None = None, page_number: int | str | None = 1
 ) -> Page:
     """One page of the active working hours (of one doctor, or all), by doctor, weekday and time."""
     permission_require(user=user, resource=Resource.SCHEDULE, action=Action.VIEW)

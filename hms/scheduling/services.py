@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from hms.accounts.models import User
@@ -524,7 +525,9 @@ def _patient_lock(patient_id: int) -> None:
     list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
 
 
-def _live_overlapping(start: datetime.datetime, end: datetime.datetime, exclude_id: int | None):
+def _live_overlapping(
+    start: datetime.datetime, end: datetime.datetime, exclude_id: int | None
+) -> QuerySet[Appointment]:
     queryset = Appointment.objects.filter(starts_at__lt=end, ends_at__gt=start).exclude(
         status__in=FREE_STATUSES
     )

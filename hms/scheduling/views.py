@@ -124,7 +124,7 @@ def appointment_status(request: HospitalRequest, hospital_code: str, appointment
     back = _back_to_day(request, hospital_code)
     try:
         if not form.is_valid():
-            raise ApplicationError(" ".join(form.errors["status"]))
+            raise ApplicationError(" ".join(str(error) for error in form.errors["status"]))
         appointment = appointment_status_set(
             acting_user=request.user,
             appointment_id=appointment_id,
