@@ -82,8 +82,11 @@ class QuantityField(_DecimalText):
 class BillingForm(forms.Form):
     """A form whose failure is summed up on top, as the service would have said it."""
 
-    label_suffix = ""
     invalid_message = "The form is not valid."
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # the labels are sentences of their own
+        super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -130,7 +133,7 @@ class PriceItemEditForm(PriceItemForm):
 class LineAddForm(BillingForm):
     invalid_message = "The invoice line is not valid."
 
-    item_code = forms.CharField(max_length=32, label="Item", widget=forms.Select)
+    item_code = forms.CharField(label="Item", widget=forms.Select)  # the service names a code not listed
     quantity = QuantityField(label="Quantity", initial=1)
 
     def offer(self, items: Iterable[PriceListItem]) -> None:
