@@ -5,7 +5,7 @@ other ApplicationError is shown beside its form with status 400 (form_error_show
 """
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from functools import partial
 
 from django import forms
 from django.http import HttpResponse, QueryDict
@@ -30,7 +30,7 @@ from hms.encounters.forms import (
     VoidForm,
 )
 from hms.encounters.icd10 import icd10_search
-from hms.encounters.models import Allergy, Encounter
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.selectors import (
     allergy_list_for_patient,
     appointment_list_startable,
@@ -367,43 +367,27 @@ def _allergies_back(hospital_code: str, patient_id: int, encounter_id: int | Non
 
 @hospital_page("POST")
 def allergy_status(request: HospitalRequest, hospital_code: str, allergy_id: int) -> HttpResponse:
-    form = AllergyStatusForm(request.POST)
-
-    def change(data: dict[str, Any]) -> Allergy:
-        return services.allergy_status_set(
-            acting_user=request.user,
-            allergy=allergy_id,
-            status=data["status"],
-            client_address=client_address(request),
-        )
-
-    return _allergy_change(request, hospital_code, form, change)
+    change = partial(services.allergy_status_set, allergy=allergy_id)
+    return _allergy_change(request, hospital_code, AllergyStatusForm(request.POST), change, "status")
 
 
 @hospital_page("POST")
 def allergy_void(request: HospitalRequest, hospital_code: str, allergy_id: int) -> HttpResponse:
-    form = VoidForm(request.POST)
-
-    def change(data: dict[str, Any]) -> Allergy:
-        return services.allergy_void(
-            acting_user=request.user,
-            allergy=allergy_id,
-            reason=data["reason"],
-            client_address=client_address(request),
-        )
-
-    return _allergy_change(request, hospital_code, form, change)
+    change = partial(services.allergy_void, allergy=allergy_id)
+    return _allergy_change(request, hospital_code, VoidForm(request.POST), change, "reason")
 
 
 def _allergy_change(
-    request: HospitalRequest,
-    hospital_code: str,
-    form: forms.Form,
-    change: Callable[[dict[str, Any]], Allergy],
+    request: HospitalRequest, hospital_code: str, form: forms.Form, change: Callable[..., Allergy], field: str
 ) -> HttpResponse:
+    """Apply `change` with the form's `field`; back to the allergies, or why not (400)."""
     if form.is_valid():
         try:
-            allergy = change(form.cleaned_data)
+            allergy = change(
+                acting_user=request.user,
+                client_address=client_address(request),
+                **{field: form.cleaned_data[field]},
+            )
         except ApplicationError as error:
             message = error.message
         else:
@@ -420,56 +404,43 @@ def _allergy_change(
 
 @hospital_page("POST")
 def observation_void(request: HospitalRequest, hospital_code: str, observation_id: int) -> HttpResponse:
-    def void(reason: str) -> int:
-        row = services.observation_void(
-            acting_user=request.user,
-            observation=observation_id,
-            reason=reason,
-            client_address=client_address(request),
-        )
-        return row.encounter_id
-
-    return _row_void(request, hospital_code, void, "vitals")
+    return _row_void(
+        request, hospital_code, partial(services.observation_void, observation=observation_id), "vitals"
+    )
 
 
 @hospital_page("POST")
 def diagnosis_void(request: HospitalRequest, hospital_code: str, diagnosis_id: int) -> HttpResponse:
-    def void(reason: str) -> int:
-        row = services.diagnosis_void(
-            acting_user=request.user,
-            diagnosis=diagnosis_id,
-            reason=reason,
-            client_address=client_address(request),
-        )
-        return row.encounter_id
-
-    return _row_void(request, hospital_code, void, "diagnoses")
+    return _row_void(
+        request, hospital_code, partial(services.diagnosis_void, diagnosis=diagnosis_id), "diagnoses"
+    )
 
 
 @hospital_page("POST")
 def note_void(request: HospitalRequest, hospital_code: str, note_id: int) -> HttpResponse:
-    def void(reason: str) -> int:
-        row = services.note_void(
-            acting_user=request.user, note=note_id, reason=reason, client_address=client_address(request)
-        )
-        return row.encounter_id
-
-    return _row_void(request, hospital_code, void, "notes")
+    return _row_void(request, hospital_code, partial(services.note_void, note=note_id), "notes")
 
 
 def _row_void(
-    request: HospitalRequest, hospital_code: str, void: Callable[[str], int], anchor: str
+    request: HospitalRequest,
+    hospital_code: str,
+    void: Callable[..., Observation | Diagnosis | ClinicalNote],
+    anchor: str,
 ) -> HttpResponse:
     """Void a row of an encounter with the posted reason; back to the encounter, or why not."""
     form = VoidForm(request.POST)
     message = "Give a reason for voiding."
     if form.is_valid():
         try:
-            encounter_id = void(form.cleaned_data["reason"])
+            row = void(
+                acting_user=request.user,
+                reason=form.cleaned_data["reason"],
+                client_address=client_address(request),
+            )
         except ApplicationError as error:
             message = error.message
         else:
-            return redirect(_encounter_url(hospital_code, encounter_id, anchor))
+            return redirect(_encounter_url(hospital_code, row.encounter_id, anchor))
     back_to = form.cleaned_data.get("encounter")
     if back_to is None:
         return render(request, "core/refused.html", _refused(message), status=400)

@@ -76,28 +76,29 @@ class WholeNumberField(forms.Field):
     def __init__(self, *, message: str, **kwargs: Any) -> None:
         super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
 
+    @staticmethod
+    def parse(text: str) -> int | None:
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+
     def to_python(self, value: Any) -> int | None:
         text = str(value if value is not None else "").strip()
         if not text:
             return None
-        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        number = self.parse(text)
+        if number is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return int(text)
+        return number
 
 
-class DoctorField(forms.Field):
+class DoctorField(WholeNumberField):
     """A doctor's user id, as the doctor lists give it (whether they can be booked is the service's say)."""
 
-    default_error_messages = {"required": CHOOSE_DOCTOR, "invalid": CHOOSE_DOCTOR}
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(message=CHOOSE_DOCTOR, **kwargs)
 
-    def to_python(self, value: Any) -> int | None:
-        text = str(value if value is not None else "").strip()
-        if not text:
-            return None
-        pk = record_id(text)
-        if pk is None:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return pk
+    @staticmethod
+    def parse(text: str) -> int | None:
+        return record_id(text)
 
 
 class PeriodsField(forms.CharField):

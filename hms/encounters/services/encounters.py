@@ -79,16 +79,8 @@ def encounter_start(
                 "appointment_id": booked.pk if booked else None,
             }
             if booked is not None:
-                moved = appointment_encounter_move(
-                    acting_user=acting_user,
-                    appointment_id=booked.pk,
-                    event="start",
-                    encounter_id=encounter.pk,
-                    client_address=client_address,
-                )
-                if moved is not None:
-                    detail["appointment_status"] = list(moved)
-                    booked.status = moved[1]
+                _appointment_follow(acting_user, encounter, "start", detail, client_address)
+                booked.status = Appointment.Status.IN_CONSULTATION
             audit_record(
                 acting_user=acting_user,
                 action="encounter.start",
@@ -129,6 +121,23 @@ def _appointment_for_start(acting_user: User, patient: Patient, ref: Appointment
     return booked
 
 
+def _appointment_follow(
+    user: User, encounter: Encounter, event: str, detail: dict[str, object], client_address: str | None
+) -> None:
+    """Move the encounter's appointment for `event` (scheduling's rules and audit); note the move in
+    the encounter's audit `detail`."""
+    assert encounter.appointment_id is not None
+    moved = appointment_encounter_move(
+        acting_user=user,
+        appointment_id=encounter.appointment_id,
+        event=event,
+        encounter_id=encounter.pk,
+        client_address=client_address,
+    )
+    if moved is not None:
+        detail["appointment_status"] = list(moved)
+
+
 def encounter_finish(
     *, acting_user: User, encounter: Encounter | int, client_address: str | None = None
 ) -> Encounter:
@@ -150,15 +159,7 @@ def encounter_finish(
         current.save(update_fields=["status", "ended_at", "updated_at"])
         detail: dict[str, object] = {"encounter_id": current.pk, "appointment_id": current.appointment_id}
         if current.appointment_id is not None:
-            moved = appointment_encounter_move(
-                acting_user=acting_user,
-                appointment_id=current.appointment_id,
-                event="finish",
-                encounter_id=current.pk,
-                client_address=client_address,
-            )
-            if moved is not None:
-                detail["appointment_status"] = list(moved)
+            _appointment_follow(acting_user, current, "finish", detail, client_address)
         audit_record(
             acting_user=acting_user,
             action="encounter.finish",
