@@ -1,6 +1,7 @@
 """Forms of the encounter pages: they parse input; the services decide."""
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -9,7 +10,7 @@ from django.forms import BoundField
 from hms.core.ids import record_id
 from hms.core.voiding import REASON_MAX
 from hms.encounters.models import Allergy, Diagnosis
-from hms.encounters.vitals import VITALS, Vital
+from hms.encounters.vitals import VITALS, Vital, VitalError, vital_value_parse, vitals_refused
 from hms.scheduling.models import Appointment
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
@@ -66,12 +67,31 @@ class VitalsForm(forms.Form):
     def rows(self) -> list[tuple[Vital, BoundField, BoundField]]:
         return [(vital, self[f"value_{vital.code}"], self[f"unit_{vital.code}"]) for vital in self.typed]
 
-    def values(self) -> dict[str, tuple[str, str]]:
+    def clean(self) -> dict[str, Any] | None:
+        """Read each typed value as a number (the service converts units and checks the limits)."""
+        cleaned = super().clean()
+        refused = []
+        for vital in self.typed:
+            name = f"value_{vital.code}"
+            typed = (self.cleaned_data.get(name) or "").strip()
+            if not typed:
+                self.cleaned_data[name] = None
+                continue
+            try:
+                self.cleaned_data[name] = vital_value_parse(typed)
+            except VitalError as exc:
+                self.add_error(name, str(exc))
+                refused.append(vital.code)
+        if refused:
+            self.add_error(None, vitals_refused(refused))
+        return cleaned
+
+    def values(self) -> dict[str, tuple[Decimal, str]]:
         data = self.cleaned_data
         return {
             vital.code: (data[f"value_{vital.code}"], data[f"unit_{vital.code}"] or vital.unit)
             for vital in self.typed
-            if (data.get(f"value_{vital.code}") or "").strip()
+            if data.get(f"value_{vital.code}") is not None
         }
 
     def field_names(self) -> dict[str, str]:

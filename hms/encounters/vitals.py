@@ -6,7 +6,7 @@ the wrong unit); a value outside the normal range is stored with an abnormal fla
 diagnosis. BMI is never typed: it is computed when weight and height are known.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -234,6 +234,12 @@ def vital_value_parse(value: object) -> Decimal:
     if abs(number) >= LARGEST_TYPED:
         raise VitalError(f"{text} is far too large to be a vital sign.")
     return number
+
+
+def vitals_refused(codes: Iterable[str]) -> str:
+    """What to say when vital signs were refused: nothing was recorded, and which to check."""
+    named = [VITALS[code].display if code in VITALS else code for code in codes]
+    return f"Nothing was recorded; check {', '.join(named)}."
 
 
 def _show(value: Decimal) -> str:

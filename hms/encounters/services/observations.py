@@ -19,7 +19,8 @@ from hms.encounters.selectors import NOT_FOUND, encounter_access, record_access
 from hms.encounters.services.shared import encounter_live_check, require_live
 from hms.tenancy.context import current_tenant
 
-# A vital sign as typed: its value (digits, as a form gives them, or a number) and unit.
+# A vital sign: its value and the unit it is in. Pages give the value read by their form
+# (a Decimal); the vitals module also reads digits in a string ("37,5"), for other callers.
 TypedVital = tuple[Decimal | int | str, str | None]
 
 
@@ -58,7 +59,7 @@ def observation_record_vitals(
             f"systolic ({systolic.value} mmHg)."
         ]
     if errors:
-        raise ApplicationError(_vitals_refused(errors), details=errors)
+        raise ApplicationError(vitals.vitals_refused(errors), details=errors)
 
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
@@ -94,11 +95,6 @@ def observation_record_vitals(
             },
         )
     return list(created.values())
-
-
-def _vitals_refused(errors: Mapping[str, list[str]]) -> str:
-    named = [vitals.VITALS[code].display if code in vitals.VITALS else code for code in errors]
-    return f"Nothing was recorded; check {', '.join(named)}."
 
 
 def _observation_save(
