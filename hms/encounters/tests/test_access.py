@@ -8,9 +8,11 @@ from hms.accounts.permissions import Action, Resource
 from hms.care.access import patient_access, patient_in_care, patient_scope_filter
 from hms.core.exceptions import NotAllowed, NotFound
 from hms.encounters.models import Encounter
+from hms.encounters.tests.factories import EncounterFactory
 from hms.patients.models import Patient
 from hms.patients.tests.factories import PatientFactory
 from hms.scheduling.models import Appointment
+from hms.scheduling.tests.factories import AppointmentFactory
 from hms.tenancy.context import hospital_context
 
 
@@ -37,15 +39,15 @@ def patients(people):
         seen, booked, cancelled, stranger, own = PatientFactory.create_batch(5)
         own.user_id = people["patient_user"].pk
         own.save()
-        Encounter.objects.create(patient=seen, practitioner_user_id=people["doctor"].pk, started_at=now)
+        EncounterFactory(patient=seen, practitioner_user_id=people["doctor"].pk, started_at=now)
         hour = datetime.timedelta(hours=1)
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=booked,
             practitioner_user_id=people["doctor"].pk,
             starts_at=now + hour,
             ends_at=now + 2 * hour,
         )
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=cancelled,
             practitioner_user_id=people["doctor"].pk,
             starts_at=now + hour,

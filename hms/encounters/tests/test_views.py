@@ -12,6 +12,7 @@ from hms.encounters.services import (
     note_sign,
     observation_record_vitals,
 )
+from hms.encounters.tests.factories import AllergyFactory
 from hms.encounters.vitals import HEART_RATE, TEMPERATURE
 from hms.scheduling.models import Appointment
 from hms.tenancy.context import hospital_context
@@ -44,7 +45,7 @@ def visit(staff, chart):
             values={TEMPERATURE: ("102.2", "[degF]"), HEART_RATE: ("80", "/min")},
         )
         diagnosis_add(acting_user=staff.doctor, encounter=encounter, icd10_code="J06.9", kind="primary")
-        Allergy.objects.create(
+        AllergyFactory(
             patient=chart.patient,
             substance="Penicillin",
             category="medication",

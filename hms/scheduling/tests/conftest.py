@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from hms.accounts.models import Role
+from hms.accounts.models import Role, User
 from hms.patients.tests.factories import PatientFactory
 from hms.scheduling import wallclock
 from hms.tenancy.context import hospital_context
@@ -49,12 +49,12 @@ def dmc(make_hospital, time_zone):
 
 @dataclass
 class People:
-    admin: object
-    receptionist: object
-    doctor: object
-    other_doctor: object
-    nurse: object
-    patient_user: object
+    admin: User
+    receptionist: User
+    doctor: User
+    other_doctor: User
+    nurse: User
+    patient_user: User
 
 
 @pytest.fixture

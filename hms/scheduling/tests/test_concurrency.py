@@ -12,6 +12,7 @@ from hms.patients.tests.factories import PatientFactory
 from hms.scheduling import services
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import appointment_book, appointment_reschedule
+from hms.scheduling.tests.factories import AppointmentFactory
 from hms.tenancy.context import hospital_context
 
 UTC = datetime.UTC
@@ -89,7 +90,7 @@ def test_a_booking_racing_an_uncommitted_clash_is_refused_with_the_same_message(
     def other_writer() -> None:
         try:
             with hospital_context(dmc), transaction.atomic(using=tenant.alias):
-                Appointment.objects.create(
+                AppointmentFactory(
                     patient=first,
                     practitioner_user_id=people.doctor.pk,
                     starts_at=TEN,
@@ -149,13 +150,13 @@ def test_the_databases_refusal_becomes_the_services_message(
         return real_check(*args, **kwargs)
 
     with hospital_context(dmc):
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=patients[0],
             practitioner_user_id=people.doctor.pk,
             starts_at=TEN,
             ends_at=TEN + datetime.timedelta(minutes=30),
         )
-        later = Appointment.objects.create(
+        later = AppointmentFactory(
             patient=patients[1],
             practitioner_user_id=people.doctor.pk,
             starts_at=TEN + datetime.timedelta(hours=2),

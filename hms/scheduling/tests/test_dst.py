@@ -13,6 +13,7 @@ from hms.core.exceptions import ApplicationError
 from hms.scheduling.models import Appointment
 from hms.scheduling.selectors import appointment_day_list, practitioner_free_slots
 from hms.scheduling.services import appointment_book, appointment_reschedule, working_hours_set
+from hms.scheduling.tests.factories import AppointmentFactory
 from hms.scheduling.wallclock import hospital_zone, local_day_bounds, local_is_ambiguous, local_to_utc
 from hms.tenancy.context import hospital_context
 
@@ -217,7 +218,7 @@ def test_the_day_list_covers_the_local_day_of_23_or_25_hours(clock, people, pati
         assert end - start == datetime.timedelta(hours=hours)
         minute = datetime.timedelta(minutes=1)
         rows = [
-            Appointment.objects.create(
+            AppointmentFactory(
                 patient=patients[0],
                 practitioner_user_id=people.doctor.pk,
                 starts_at=at,

@@ -19,6 +19,7 @@ from hms.scheduling.selectors import (
     working_hours_list,
 )
 from hms.scheduling.services import appointment_book, appointment_cancel, working_hours_set
+from hms.scheduling.tests.factories import AppointmentFactory
 from hms.staff.models import StaffMember
 from hms.tenancy.context import hospital_context
 
@@ -32,7 +33,7 @@ def _at(hour, minute=0, date=MONDAY):
 
 
 def _row(patient, doctor, start, minutes=15, **fields):
-    return Appointment.objects.create(
+    return AppointmentFactory(
         patient=patient,
         practitioner_user_id=doctor.pk,
         starts_at=start,
