@@ -350,7 +350,10 @@ def patient_invoices(request: HospitalRequest, hospital_code: str, patient_id: i
     visits = None
     if can.create_invoice:
         visits = selectors.visits_to_invoice(
-            user=request.user, patient_id=patient.pk, client_address=client_address(request)
+            user=request.user,
+            patient_id=patient.pk,
+            page_number=request.GET.get("page"),
+            client_address=client_address(request),
         )
     context = {
         "can": can,
