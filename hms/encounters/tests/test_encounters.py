@@ -83,6 +83,13 @@ def test_an_encounter_from_an_appointment_puts_it_in_consultation_then_completed
     event = AuditEvent.objects.get(action="encounter.finish")
     assert event.patient_id == chart.patient.pk
     assert event.detail["appointment_status"] == ["in_consultation", "completed"]
+    # The appointment moved by scheduling's own rules, which recorded who and audited each move.
+    assert chart.appointment.status_changed_by_id == staff.doctor.pk
+    moves = AuditEvent.objects.filter(action="appointment.status").order_by("id")
+    assert [(m.detail["from"], m.detail["to"], m.detail["by"]) for m in moves] == [
+        (status, "in_consultation", "encounter.start"),
+        ("in_consultation", "completed", "encounter.finish"),
+    ]
 
 
 @pytest.mark.parametrize(

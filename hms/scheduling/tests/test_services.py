@@ -7,12 +7,16 @@ from hms.audit.models import AuditEvent
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.scheduling.models import Appointment, WorkingHours
 from hms.scheduling.services import (
+    ENCOUNTER_TRANSITIONS,
+    TRANSITIONS,
     appointment_book,
     appointment_cancel,
+    appointment_encounter_move,
     appointment_reschedule,
     appointment_status_set,
     working_hours_set,
 )
+from hms.scheduling.tests.factories import AppointmentFactory
 from hms.staff.models import StaffMember
 from hms.tenancy.context import hospital_context
 
@@ -696,3 +700,67 @@ def test_another_hospitals_staff_are_refused(clock, people, patients, make_hospi
             )
         assert Appointment.objects.get().status == S.BOOKED
         assert AuditEvent.objects.count() == events and not WorkingHours.objects.exists()
+
+
+# The moves an encounter makes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("event", "before", "after"),
+    [
+        ("start", S.BOOKED, S.IN_CONSULTATION),
+        ("start", S.ARRIVED, S.IN_CONSULTATION),
+        ("finish", S.IN_CONSULTATION, S.COMPLETED),
+        ("void", S.IN_CONSULTATION, S.ARRIVED),
+    ],
+)
+def test_an_encounter_moves_its_appointment_recorded_and_audited(
+    clock, people, patients, event, before, after
+):
+    with hospital_context("DMC001"):
+        appointment = AppointmentFactory(
+            patient=patients[0], practitioner_user_id=people.doctor.pk, status=before
+        )
+        moved = appointment_encounter_move(
+            acting_user=people.doctor, appointment_id=appointment.pk, event=event, encounter_id=7
+        )
+        appointment.refresh_from_db()
+        audit = AuditEvent.objects.get(action="appointment.status")
+    assert moved == (before, after) and appointment.status == after
+    assert (appointment.status_changed_by_id, appointment.status_changed_at) == (
+        people.doctor.pk,
+        clock.now(),
+    )
+    assert audit.detail == {
+        "appointment_id": appointment.pk,
+        "from": before,
+        "to": after,
+        "encounter_id": 7,
+        "by": f"encounter.{event}",
+    }
+    assert audit.patient_id == patients[0].pk and audit.actor_id == people.doctor.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("event", "status"),
+    [("start", S.COMPLETED), ("start", S.CANCELLED), ("finish", S.ARRIVED), ("void", S.COMPLETED)],
+)
+def test_an_encounter_leaves_an_appointment_its_event_does_not_move(clock, people, patients, event, status):
+    with hospital_context("DMC001"):
+        appointment = AppointmentFactory(
+            patient=patients[0], practitioner_user_id=people.doctor.pk, status=status
+        )
+        moved = appointment_encounter_move(
+            acting_user=people.doctor, appointment_id=appointment.pk, event=event, encounter_id=7
+        )
+        appointment.refresh_from_db()
+        assert not AuditEvent.objects.exists()
+    assert moved is None and appointment.status == status and appointment.status_changed_at is None
+
+
+def test_the_encounter_moves_are_their_own_table():
+    """Starting from a booked appointment is the encounter's move only; the buttons go via arrived."""
+    assert S.IN_CONSULTATION not in TRANSITIONS[S.BOOKED]
+    assert ENCOUNTER_TRANSITIONS["start"] == {S.IN_CONSULTATION: frozenset({S.BOOKED, S.ARRIVED})}
