@@ -1,6 +1,7 @@
 """Writes of the scheduling app: working hours, and booking, rescheduling, cancelling and
-moving appointments through their statuses. Each checks the permission matrix and writes
-its audit row in the same transaction.
+moving appointments through their statuses (by the buttons, TRANSITIONS, or by an
+encounter, ENCOUNTER_TRANSITIONS: no other app writes appointment rows). Each checks
+the permission matrix and writes its audit row in the same transaction.
 
 A practitioner is never double-booked: the service checks first, inside its
 transaction, to name the clashing time, and the database refuses what slips past
