@@ -80,6 +80,3 @@ def local_day_bounds(
 
     return start_of(date), start_of(date + datetime.timedelta(days=1))
 
-
-def to_local(instant: datetime.datetime, zone: zoneinfo.ZoneInfo) -> datetime.datetime:
-    return instant.astimezone(zone)
