@@ -79,4 +79,3 @@ def local_day_bounds(
         return datetime.datetime.combine(day, datetime.time.min).replace(tzinfo=zone).astimezone(UTC)
 
     return start_of(date), start_of(date + datetime.timedelta(days=1))
-
