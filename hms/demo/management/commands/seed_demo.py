@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from hms.core.exceptions import ApplicationError
+from hms.tenancy.exceptions import TenancyError
 from hms.demo.data.hospitals import DEMO_FUTURE_DAYS, DEMO_HISTORY_DAYS, DEMO_PATIENTS_PER_HOSPITAL
 from hms.demo.data.users import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 from hms.demo.services import demo_seed
@@ -65,7 +66,7 @@ class Command(BaseCommand):
                 history_days=options["days"],
                 future_days=options["future_days"],
             )
-        except ApplicationError as exc:
+        except (ApplicationError, TenancyError) as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
             self.style.SUCCESS(
