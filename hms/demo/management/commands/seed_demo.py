@@ -7,10 +7,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from hms.core.exceptions import ApplicationError
-from hms.tenancy.exceptions import TenancyError
 from hms.demo.data.hospitals import DEMO_FUTURE_DAYS, DEMO_HISTORY_DAYS, DEMO_PATIENTS_PER_HOSPITAL
 from hms.demo.data.users import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 from hms.demo.services import demo_seed
+from hms.tenancy.exceptions import TenancyError
 
 
 class Command(BaseCommand):
