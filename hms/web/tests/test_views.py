@@ -28,11 +28,15 @@ def _mrns_in(response):
 def th001(make_hospital):
     hospital = make_hospital("TH001", name="Test Hospital")
     with hospital_context(hospital):
-        patients = Patient.objects.bulk_create(
-            PatientFactory.build(mrn=f"TH-{number:03d}") for number in range(1, 31)
-        )
-    hospital.patients = sorted(patients, key=lambda p: (p.family_name, p.given_name, p.pk))
+        Patient.objects.bulk_create(PatientFactory.build(mrn=f"TH-{number:03d}") for number in range(1, 31))
     return hospital
+
+
+@pytest.fixture
+def th001_patients(th001):
+    """TH001's 30 patients in the list's order: family name, given name, id."""
+    with hospital_context(th001):
+        return sorted(Patient.objects.all(), key=lambda p: (p.family_name, p.given_name, p.pk))
 
 
 @pytest.fixture
@@ -52,7 +56,9 @@ def _login(client, make_user, role, hospital, username="user"):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", STAFF)
-def test_staff_see_the_hospital_their_role_and_the_first_page_of_patients(client, make_user, th001, role):
+def test_staff_see_the_hospital_their_role_and_the_first_page_of_patients(
+    client, make_user, th001, th001_patients, role
+):
     user = _login(client, make_user, role, th001)
 
     response = client.get(_home())
@@ -63,42 +69,42 @@ def test_staff_see_the_hospital_their_role_and_the_first_page_of_patients(client
     assert f"your role: <strong>{user.get_role_display()}</strong>" in body
     assert "Patients (30)" in body
     assert "Page 1 of 2" in body
-    assert _mrns_in(response) == [p.mrn for p in th001.patients[:25]]
+    assert _mrns_in(response) == [p.mrn for p in th001_patients[:25]]
     assert 'href="?page=2"' in body
     with hospital_context("TH001"):
         event = AuditEvent.objects.get()
     assert (event.action, event.actor_id) == ("patient.list", user.pk)
-    assert event.detail["patient_ids"] == [p.pk for p in th001.patients[:25]]
+    assert event.detail["patient_ids"] == [p.pk for p in th001_patients[:25]]
     assert event.client_address == "127.0.0.1"
 
 
 @pytest.mark.django_db
-def test_second_page_shows_the_rest(client, make_user, th001):
+def test_second_page_shows_the_rest(client, make_user, th001, th001_patients):
     _login(client, make_user, Role.NURSE, th001)
 
     response = client.get(_home(), {"page": "2"})
 
     assert response.status_code == 200
-    assert _mrns_in(response) == [p.mrn for p in th001.patients[25:]]
+    assert _mrns_in(response) == [p.mrn for p in th001_patients[25:]]
     assert "Page 2 of 2" in response.content.decode()
     assert 'href="?page=1"' in response.content.decode()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("page", "shown"), [("abc", 1), ("9999", 2), ("0", 2), ("", 1)])
-def test_bad_page_numbers_do_not_fail(client, make_user, th001, page, shown):
+def test_bad_page_numbers_do_not_fail(client, make_user, th001, th001_patients, page, shown):
     _login(client, make_user, Role.DOCTOR, th001)
 
     response = client.get(_home(), {"page": page})
 
     assert response.status_code == 200
     assert f"Page {shown} of 2" in response.content.decode()
-    expected = th001.patients[:25] if shown == 1 else th001.patients[25:]
+    expected = th001_patients[:25] if shown == 1 else th001_patients[25:]
     assert _mrns_in(response) == [p.mrn for p in expected]
 
 
 @pytest.mark.django_db
-def test_a_patient_user_sees_no_patient_list(client, make_user, th001):
+def test_a_patient_user_sees_no_patient_list(client, make_user, th001, th001_patients):
     _login(client, make_user, Role.PATIENT, th001)
 
     response = client.get(_home())
@@ -110,7 +116,7 @@ def test_a_patient_user_sees_no_patient_list(client, make_user, th001):
     assert "shown to hospital staff only" in body
     assert "<table>" not in body
     assert _mrns_in(response) == []
-    for patient in th001.patients:
+    for patient in th001_patients:
         assert patient.mrn not in body
     with hospital_context("TH001"):
         assert not AuditEvent.objects.exists()
@@ -128,7 +134,9 @@ def test_empty_hospital_says_so(client, make_hospital, make_user):
 
 
 @pytest.mark.django_db
-def test_staff_of_one_hospital_never_see_another_hospitals_patients(client, make_user, th001, dmc001):
+def test_staff_of_one_hospital_never_see_another_hospitals_patients(
+    client, make_user, th001, th001_patients, dmc001
+):
     _login(client, make_user, Role.DOCTOR, dmc001, username="dmc_doctor")
 
     own = client.get(_home("DMC001"))
@@ -140,7 +148,7 @@ def test_staff_of_one_hospital_never_see_another_hospitals_patients(client, make
     assert "Downtown Medical Center" in own.content.decode()
     for response in (own, other, other_page):
         body = response.content.decode()
-        for patient in th001.patients:
+        for patient in th001_patients:
             assert patient.mrn not in body
     # Another hospital's code answers exactly as an unknown code does.
     unknown = client.get(_home("NOPE01"))
@@ -196,7 +204,7 @@ def test_staff_search_the_hospitals_patients_from_its_page(client, make_user, th
 
 
 @pytest.mark.django_db
-def test_search_result_pages_keep_the_query(client, make_user, th001):
+def test_search_result_pages_keep_the_query(client, make_user, th001, th001_patients):
     _login(client, make_user, Role.DOCTOR, th001)
     with hospital_context("TH001"):
         Patient.objects.update(given_name="Ana María", given_name_norm="ana maria")
@@ -208,7 +216,7 @@ def test_search_result_pages_keep_the_query(client, make_user, th001):
     assert "Page 1 of 2" in body
     assert 'href="?q=ana+m&amp;page=2"' in body
     # Every given name is now the same, so the order is by family name, then id.
-    expected = sorted(th001.patients, key=lambda p: (p.family_name, p.pk))
+    expected = sorted(th001_patients, key=lambda p: (p.family_name, p.pk))
     assert _mrns_in(response) + _mrns_in(second) == [p.mrn for p in expected]
 
 
