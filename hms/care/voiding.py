@@ -1,6 +1,7 @@
 """The one audited way to void a clinical record, for every record type.
 
-Check the reason (hms.core.voiding's rules), fetch the row within the user's scope and
+Check that the role may void at all (403 before anything else), then the reason
+(hms.core.voiding's rules), fetch the row within the user's scope and
 lock it, refuse if it is already voided (or if the caller's `check` refuses), set who,
 when and why, and write the audit row, all in one transaction.
 """
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from hms.accounts.models import User
-from hms.accounts.permissions import Action, Resource
+from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.services import audit_record
 from hms.care.access import RECORD_NOT_FOUND, record_access
 from hms.core.exceptions import ApplicationError
@@ -43,6 +44,7 @@ def record_void(
     `audit_action`, for the row's patient. `check` may change other fields of the row
     that must be saved with the void (a status): name them in `also_save`.
     """
+    permission_require(user=acting_user, resource=resource, action=Action.VOID)
     reason = void_reason_clean(reason)
     with transaction.atomic(using=current_tenant().alias):
         row = record_access(
