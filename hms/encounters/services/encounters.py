@@ -102,23 +102,26 @@ def _appointment_for_start(acting_user: User, patient: Patient, ref: Appointment
     except NotFound:
         pk = None
     booked = Appointment.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
-    problem = None
     if booked is None:
-        problem = "There is no such appointment here."
-    elif booked.practitioner_user_id != acting_user.pk:
-        problem = "This appointment is with another doctor; only that doctor can start its encounter."
-    elif booked.patient_id != patient.pk:
-        problem = "This appointment is for another patient."
-    elif booked.status not in STARTABLE_APPOINTMENT:
-        problem = (
+        raise _appointment_refusal("There is no such appointment here.")
+    if booked.practitioner_user_id != acting_user.pk:
+        raise _appointment_refusal(
+            "This appointment is with another doctor; only that doctor can start its encounter."
+        )
+    if booked.patient_id != patient.pk:
+        raise _appointment_refusal("This appointment is for another patient.")
+    if booked.status not in STARTABLE_APPOINTMENT:
+        raise _appointment_refusal(
             f"This appointment is {booked.get_status_display().lower()}; an encounter can only be "
             "started from a booked or arrived appointment."
         )
-    elif Encounter.objects.filter(appointment=booked).exists():
-        problem = "An encounter was already started from this appointment."
-    if problem or booked is None:
-        raise ApplicationError(problem or "", details={"appointment": [problem or ""]})
+    if Encounter.objects.filter(appointment=booked).exists():
+        raise _appointment_refusal("An encounter was already started from this appointment.")
     return booked
+
+
+def _appointment_refusal(problem: str) -> ApplicationError:
+    return ApplicationError(problem, details={"appointment": [problem]})
 
 
 def _appointment_follow(
