@@ -7,4 +7,6 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
 
-WHITENOISE_USE_FINDERS = True  # static files straight from the apps, no collectstatic
+# Static files straight from the apps' folders: no collectstatic, no STATIC_ROOT to serve from.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None

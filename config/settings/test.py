@@ -45,4 +45,6 @@ else:
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
-WHITENOISE_USE_FINDERS = True  # static files straight from the apps, no collectstatic
+# Static files straight from the apps' folders: no collectstatic, no STATIC_ROOT to serve from.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None
