@@ -17,7 +17,8 @@ SECRET_KEY = "test-only-not-secret"  # noqa: S105 - test settings only
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
-HMS_DATA_DIR = Path(env.path("HMS_DATA_DIR", default=tempfile.mkdtemp(prefix="hms-test-data-")))
+# A new temporary folder only when none is given (a default argument would make one every time).
+HMS_DATA_DIR = Path(os.environ.get("HMS_DATA_DIR") or tempfile.mkdtemp(prefix="hms-test-data-"))
 HMS_TEMPLATE_DIR = HMS_DATA_DIR / "templates"
 
 HMS_TEST_BACKEND = env("HMS_TEST_BACKEND", default="sqlite")
