@@ -17,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from hms.hospitals.models import Hospital
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.context import tenant_for
+from hms.tenancy.management.fleet_report import failure_detail
 from hms.tenancy.schema import current_fingerprint, migrate_database
 from hms.tenancy.upgrades import schema_record_current
 
@@ -116,7 +117,7 @@ def _migrate_one(code: str, alias: str, database: dict[str, Any]) -> MigrationOu
         applied = migrate_database(alias)
     except Exception as exc:  # noqa: BLE001 - reported per hospital, the fleet goes on
         return MigrationOutcome(
-            code, "failed", seconds=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"
+            code, "failed", seconds=time.perf_counter() - started, error=failure_detail(exc)
         )
     finally:
         tenant_connections.forget(alias)

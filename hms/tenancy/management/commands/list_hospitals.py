@@ -7,6 +7,7 @@ from hms.hospitals.models import Hospital
 from hms.tenancy.backends import storage_for
 from hms.tenancy.exceptions import StorageError
 from hms.tenancy.management.base import HospitalCommand
+from hms.tenancy.management.fleet_report import outcome_table
 from hms.tenancy.schema import current_fingerprint
 
 # States beside the registry status: a hospital can be ACTIVE and still refused or read-only.
@@ -112,10 +113,8 @@ class Command(HospitalCommand):
                 (hospital.code, status, schema, size, hospital.server, hospital.database_name, hospital.name)
             )
             notes.extend(_note(hospital))
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            self.stdout.write("  ".join([*cells, row[-1]]).rstrip())
+        for line in outcome_table(rows[0], rows[1:]):
+            self.stdout.write(line)
         self.stdout.write(f"{len(rows) - 1} hospital(s); current schema {fingerprint}.")
         for note in notes:
             self.stdout.write(note)

@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from hms.tenancy.fleet import MigrationOutcome, fleet_migrate, fleet_plan
 from hms.tenancy.management.base import HospitalCommand
+from hms.tenancy.management.fleet_report import outcome_table
 
 
 class Command(HospitalCommand):
@@ -72,10 +73,8 @@ class Command(HospitalCommand):
             )
 
     def _print_table(self, outcomes: list[MigrationOutcome]) -> None:
-        width = max([len("HOSPITAL"), *(len(o.code) for o in outcomes)])
-        self.stdout.write(f"{'HOSPITAL'.ljust(width)}  OUTCOME   APPLIED  SECONDS  DETAIL")
-        for o in sorted(outcomes, key=lambda o: o.code):
-            # One line per hospital: PostgreSQL errors span lines (LINE 1: ..., HINT: ...).
-            detail = " ".join(o.error.split())
-            line = f"{o.code.ljust(width)}  {o.status.ljust(8)}  {o.applied:7d}  {o.seconds:7.2f}  {detail}"
-            self.stdout.write(line.rstrip())
+        rows = [
+            (o.code, o.status, o.applied, o.seconds, o.error) for o in sorted(outcomes, key=lambda o: o.code)
+        ]
+        for line in outcome_table(("HOSPITAL", "OUTCOME", "APPLIED", "SECONDS", "DETAIL"), rows):
+            self.stdout.write(line)
