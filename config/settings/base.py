@@ -29,6 +29,7 @@ SHARED_APPS = [
     "hms.tenancy",
     "hms.hospitals",
     "hms.accounts",
+    "hms.security",
     "hms.web",
     "hms.demo",
 ]
@@ -145,3 +146,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
 HMS_DEMO_PASSWORD = env("HMS_DEMO_PASSWORD", default="")
+
+# The key of the audit logs' and the security log's HMAC chains (docs/security.md). It is
+# never stored in a database: whoever can write a database but lacks the key cannot forge a
+# row the chain accepts. Old keys stay in HMS_AUDIT_KEY_FALLBACKS until their rows are
+# archived, so rotating the key breaks no chain. Production refuses to start without it.
+HMS_AUDIT_KEY = env.str("HMS_AUDIT_KEY", default="")
+HMS_AUDIT_KEY_FALLBACKS = env.list("HMS_AUDIT_KEY_FALLBACKS", default=[])

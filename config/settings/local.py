@@ -6,6 +6,7 @@ from .base import env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+HMS_AUDIT_KEY = env.str("HMS_AUDIT_KEY", default="local-development-audit-key-not-secret")
 
 # Static files straight from the apps' folders: no collectstatic, no STATIC_ROOT to serve from.
 WHITENOISE_USE_FINDERS = True

@@ -7,6 +7,7 @@ DEBUG = False
 # Refuses to start without it: environ raises ImproperlyConfigured naming the variable.
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+HMS_AUDIT_KEY = env.str("HMS_AUDIT_KEY")
 
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)

@@ -14,6 +14,7 @@ from .base import *  # noqa: F403
 from .base import DATABASES, env
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105 - test settings only
+HMS_AUDIT_KEY = "test-only-audit-key"  # noqa: S105 - test settings only
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 

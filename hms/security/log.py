@@ -1,0 +1,119 @@
+"""Writing and verifying the platform's security log (shared database)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from hms.core.http import client_address
+from hms.security.chain import GENESIS, seal_new, seal_problem
+from hms.security.models import SecurityChainHead, SecurityEvent
+
+Kind = SecurityEvent.Kind
+
+
+def _payload(event: SecurityEvent) -> dict[str, Any]:
+    return {
+        "occurred_at": event.occurred_at.isoformat(),
+        "kind": event.kind,
+        "user_id": event.user_id,
+        "username": event.username,
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "hospital_code": event.hospital_code,
+        "client_address": event.client_address,
+        "detail": event.detail,
+    }
+
+
+def _hospital_code(user: Any) -> str:
+    hospital = getattr(user, "hospital", None) if user is not None else None
+    return getattr(hospital, "code", "") or ""
+
+
+def security_record(
+    kind: str,
+    *,
+    user: Any = None,
+    username: str = "",
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    hospital_code: str = "",
+    detail: dict[str, Any] | None = None,
+) -> SecurityEvent:
+    """Append one event to the security log.
+
+    `user` is the account concerned (or `username` alone, for a sign-in with a name that
+    may not exist); `actor` whoever did it when that is someone else; `request` gives the
+    client address. The hospital is the account's unless given. Never pass a password,
+    a token or patient data in `detail`.
+    """
+    fields: dict[str, Any] = {
+        "occurred_at": timezone.now(),
+        "kind": kind,
+        "user_id": getattr(user, "pk", None),
+        "username": (user.get_username() if user is not None else username)[:150],
+        "actor_id": getattr(actor, "pk", None),
+        "actor_username": actor.get_username()[:150] if actor is not None else "",
+        "hospital_code": hospital_code or _hospital_code(user) or _hospital_code(actor),
+        "client_address": client_address(request) if request is not None else None,
+        "detail": detail or {},
+    }
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        head = SecurityChainHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            raise ImproperlyConfigured("The security log has no head row; run `manage.py migrate`.")
+        event = SecurityEvent(**fields, previous_hash=head.last_hash)
+        event.key_id, event.hash = seal_new(head.last_hash, _payload(event))
+        event.save(force_insert=True)
+        kid, head_seal = seal_new(GENESIS, _head_payload(event.pk, event.hash))
+        SecurityChainHead.objects.filter(pk=1).update(
+            last_hash=event.hash, last_event_id=event.pk, key_id=kid, seal=head_seal
+        )
+    return event
+
+
+def _head_payload(event_id: int, event_hash: str) -> dict[str, Any]:
+    return {"head_of": "security_log", "event_id": event_id, "hash": event_hash}
+
+
+@dataclass(frozen=True)
+class LogReport:
+    events_checked: int
+    intact: bool
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+def security_log_verify() -> LogReport:
+    """Check every seal in order, and that the head names the last event.
+
+    The head row is updated in the transaction of each append, so an event missing
+    from the end (deleted, with the head rewritten to an earlier seal) shows as a head
+    whose event id is past the last event, or a seal that no event carries.
+    """
+    previous = GENESIS
+    checked = 0
+    last_id = 0
+    for event in SecurityEvent.objects.order_by("id").iterator(chunk_size=2000):
+        checked += 1
+        if event.previous_hash != previous:
+            return LogReport(checked, False, event.pk, "previous seal does not match the event before")
+        problem = seal_problem(previous, _payload(event), event.key_id, event.hash)
+        if problem:
+            return LogReport(checked, False, event.pk, problem)
+        previous = event.hash
+        last_id = event.pk
+    head = SecurityChainHead.objects.filter(pk=1).first()
+    if head is None or not head.seal:
+        if checked:
+            return LogReport(checked, False, None, "the log's head row is missing or unsealed")
+        return LogReport(checked, True)
+    if seal_problem(GENESIS, _head_payload(head.last_event_id, head.last_hash), head.key_id, head.seal):
+        return LogReport(checked, False, None, "the log's head row was rewritten")
+    if head.last_hash != previous or head.last_event_id != last_id:
+        return LogReport(checked, False, None, "events after the last one checked are missing")
+    return LogReport(checked, True)
