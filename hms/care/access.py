@@ -130,3 +130,18 @@ def record_access(
         raise NotFound(missing) from None
     row.patient = patient  # type: ignore[attr-defined]
     return row
+
+
+def record_lock(
+    model: type[Row],
+    ref: object,
+    user: User,
+    resource: Resource,
+    action: Action,
+    missing: str = RECORD_NOT_FOUND,
+    /,
+) -> Row:
+    """record_access for a write: the row, locked until the caller's transaction ends."""
+    return record_access(
+        model, ref, user=user, resource=resource, action=action, for_update=True, missing=missing
+    )

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
-from hms.audit.services import audit_record
-from hms.care.access import record_access
+from hms.audit.records import audit_row
+from hms.care.access import record_lock
+from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.orders.lab_catalogue import LabPanel, catalogue_lookup, catalogue_tests
@@ -81,34 +82,24 @@ def lab_order_create(
             raise ApplicationError("The lab order is not complete or not valid.", details=errors)
         for order in orders:
             order.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="lab_order.create",
+        audit_row(
+            acting_user,
+            "lab_order.create",
+            encounter,
+            client_address,
             resource="LabOrder",
-            patient_id=encounter.patient_id,
-            client_address=client_address,
-            detail={
-                "order_ids": [order.pk for order in orders],
-                "encounter_id": encounter.pk,
-                "test_codes": [order.test_code for order in orders],
-                "panel_code": panel_code,
-                "priority": priority,
-            },
+            order_ids=[order.pk for order in orders],
+            encounter_id=encounter.pk,
+            test_codes=[order.test_code for order in orders],
+            panel_code=panel_code,
+            priority=priority,
         )
     return orders
 
 
 def order_for_work(*, acting_user: User, order_id: int, resource: Resource, action: Action) -> LabOrder:
     """The order, locked, if `acting_user` may do `action` to its `resource` and it is still open."""
-    order = record_access(
-        LabOrder,
-        order_id,
-        user=acting_user,
-        resource=resource,
-        action=action,
-        for_update=True,
-        missing=ORDER_NOT_FOUND,
-    )
+    order = record_lock(LabOrder, order_id, acting_user, resource, action, ORDER_NOT_FOUND)
     if order.voided_at is not None:
         raise ApplicationError("This lab order was voided.")
     if order.status == LabOrder.Status.CANCELLED:
@@ -128,18 +119,8 @@ def lab_order_collect(*, acting_user: User, order_id: int, client_address: str |
                 f"This order is already {order.get_status_display().lower()}; "
                 "only an order awaiting its specimen can be marked collected."
             )
-        order.status = LabOrder.Status.COLLECTED
-        order.collected_at = timezone.now()
-        order.collected_by_id = acting_user.pk
-        order.save(update_fields=["status", "collected_at", "collected_by_id", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="lab_order.collect",
-            resource="LabOrder",
-            patient_id=order.patient_id,
-            client_address=client_address,
-            detail={"order_id": order.pk},
-        )
+        row_stamp(order, acting_user, "collected", status=LabOrder.Status.COLLECTED)
+        audit_row(acting_user, "lab_order.collect", order, client_address, order_id=order.pk)
     return order
 
 
@@ -157,19 +138,8 @@ def lab_order_cancel(
             raise ApplicationError(
                 "This order already has a result and cannot be cancelled; void it if it was entered in error."
             )
-        order.status = LabOrder.Status.CANCELLED
-        order.cancelled_at = timezone.now()
-        order.cancelled_by_id = acting_user.pk
-        order.cancel_reason = reason
-        order.save(update_fields=["status", "cancelled_at", "cancelled_by_id", "cancel_reason", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="lab_order.cancel",
-            resource="LabOrder",
-            patient_id=order.patient_id,
-            client_address=client_address,
-            detail={"order_id": order.pk, "reason": reason},
-        )
+        row_stamp(order, acting_user, "cancelled", status=LabOrder.Status.CANCELLED, cancel_reason=reason)
+        audit_row(acting_user, "lab_order.cancel", order, client_address, order_id=order.pk, reason=reason)
     return order
 
 

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.access import patient_scope_filter, record_pk
+from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.orders.lab_catalogue import TESTS, LabTest
 from hms.orders.models import LabOrder, LabResult
@@ -137,19 +138,36 @@ def lab_result_enter(
                 now=timezone.now(),
             )
             result.save(using=alias)
-            order.status = LabOrder.Status.RESULTED
-            order.save(update_fields=["status", "updated_at"])
-            audit_record(
-                acting_user=acting_user,
-                action="lab_result.enter",
-                resource="LabResult",
-                patient_id=order.patient_id,
-                client_address=client_address,
-                detail={"order_id": order.pk, "result_id": result.pk, "flag": result.flag},
+            _order_status_save(
+                order, LabOrder.Status.RESULTED, "lab_result.enter", acting_user, client_address, result
             )
     except IntegrityError as exc:
         raise ApplicationError("Someone else entered a result for this order at the same moment.") from exc
     return result
+
+
+def _order_status_save(
+    order: LabOrder,
+    status: str,
+    action: str,
+    acting_user: User,
+    client_address: str | None,
+    result: LabResult,
+    **detail: object,
+) -> None:
+    """Move the order to `status` for what was done to its `result`; audit it for the order's patient."""
+    row_save(order, status=status)
+    audit_row(
+        acting_user,
+        action,
+        order,
+        client_address,
+        resource="LabResult",
+        order_id=order.pk,
+        result_id=result.pk,
+        flag=result.flag,
+        **detail,
+    )
 
 
 def _result_for_work(*, acting_user: User, result_id: int, action: Action) -> LabResult:
@@ -183,19 +201,9 @@ def lab_result_verify(*, acting_user: User, result_id: int, client_address: str 
             raise ApplicationError("This result is already verified.")
         if result.entered_by_id == acting_user.pk:
             raise ApplicationError("You entered this result; another doctor must verify it (four-eyes rule).")
-        result.verified_at = timezone.now()
-        result.verified_by_id = acting_user.pk
-        result.save(update_fields=["verified_at", "verified_by_id", "updated_at"])
-        order = result.order
-        order.status = LabOrder.Status.VERIFIED
-        order.save(update_fields=["status", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="lab_result.verify",
-            resource="LabResult",
-            patient_id=order.patient_id,
-            client_address=client_address,
-            detail={"order_id": order.pk, "result_id": result.pk, "flag": result.flag},
+        row_stamp(result, acting_user, "verified")
+        _order_status_save(
+            result.order, LabOrder.Status.VERIFIED, "lab_result.verify", acting_user, client_address, result
         )
     return result
 
@@ -224,28 +232,19 @@ def lab_result_correct(
             new = _result_build(
                 order=old.order, acting_user=acting_user, value=value, unit=unit, comment=comment, now=now
             )
-            old.superseded_at = now
-            old.save(update_fields=["superseded_at", "updated_at"])
+            row_save(old, superseded_at=now)
             new.supersedes = old
             new.correction_reason = reason
             new.save(using=alias)
-            order = old.order
-            order.status = LabOrder.Status.RESULTED
-            order.save(update_fields=["status", "updated_at"])
-            audit_record(
-                acting_user=acting_user,
-                action="lab_result.correct",
-                resource="LabResult",
-                patient_id=order.patient_id,
-                client_address=client_address,
-                detail={
-                    "order_id": order.pk,
-                    "result_id": new.pk,
-                    "supersedes_id": old.pk,
-                    "old_flag": old.flag,
-                    "flag": new.flag,
-                    "reason": reason,
-                },
+            correction = {"supersedes_id": old.pk, "old_flag": old.flag, "reason": reason}
+            _order_status_save(
+                old.order,
+                LabOrder.Status.RESULTED,
+                "lab_result.correct",
+                acting_user,
+                client_address,
+                new,
+                **correction,
             )
     except IntegrityError as exc:
         raise ApplicationError("Someone else corrected this result at the same moment.") from exc

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
-from hms.audit.services import audit_record
-from hms.care.access import record_access
+from hms.audit.records import audit_row
+from hms.care.access import record_lock
+from hms.care.rows import row_save, row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.encounters.selectors import allergy_list_active
@@ -145,29 +146,28 @@ def prescription_create(
         conflicts = _allergy_conflicts(patient=encounter.patient, drug_name=drug_name)
         if not conflicts:
             prescription.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="prescription.create",
-                resource="Prescription",
-                patient_id=encounter.patient_id,
-                client_address=client_address,
-                detail={
-                    "prescription_id": prescription.pk,
-                    "encounter_id": encounter.pk,
-                    "drug_name": drug_name,
-                    "frequency": frequency,
-                },
+            audit_row(
+                acting_user,
+                "prescription.create",
+                prescription,
+                client_address,
+                prescription_id=prescription.pk,
+                encounter_id=encounter.pk,
+                drug_name=drug_name,
+                frequency=frequency,
             )
             return prescription
     # Refused for an allergy: nothing prescribed, but the refusal is part of the record.
     with transaction.atomic(using=alias):
-        audit_record(
-            acting_user=acting_user,
-            action="prescription.allergy_refused",
-            resource="Prescription",
-            patient_id=encounter.patient_id,
-            client_address=client_address,
-            detail={"encounter_id": encounter.pk, "drug_name": drug_name, "allergies": conflicts},
+        # The prescription was never saved; the row names its patient all the same.
+        audit_row(
+            acting_user,
+            "prescription.allergy_refused",
+            prescription,
+            client_address,
+            encounter_id=encounter.pk,
+            drug_name=drug_name,
+            allergies=conflicts,
         )
     raise AllergyConflict(drug_name, conflicts)
 
@@ -178,14 +178,13 @@ def _active_prescription(*, acting_user: User, prescription_id: int, change: str
     The matrix gives doctors no UPDATE right on prescriptions: whoever may prescribe for
     the patient may stop or complete the course.
     """
-    prescription = record_access(
+    prescription = record_lock(
         Prescription,
         prescription_id,
-        user=acting_user,
-        resource=Resource.PRESCRIPTION,
-        action=Action.CREATE,
-        for_update=True,
-        missing=PRESCRIPTION_NOT_FOUND,
+        acting_user,
+        Resource.PRESCRIPTION,
+        Action.CREATE,
+        PRESCRIPTION_NOT_FOUND,
     )
     if prescription.voided_at is not None:
         raise ApplicationError(f"This prescription was voided; it cannot be {change}.")
@@ -208,20 +207,16 @@ def prescription_stop(
             acting_user=acting_user, prescription_id=prescription_id, change="stopped"
         )
         reason = reason_clean(reason, what="stopping the prescription")
-        prescription.status = Prescription.Status.STOPPED
-        prescription.stopped_at = timezone.now()
-        prescription.stopped_by_id = acting_user.pk
-        prescription.stop_reason = reason
-        prescription.save(
-            update_fields=["status", "stopped_at", "stopped_by_id", "stop_reason", "updated_at"]
+        row_stamp(
+            prescription, acting_user, "stopped", status=Prescription.Status.STOPPED, stop_reason=reason
         )
-        audit_record(
-            acting_user=acting_user,
-            action="prescription.stop",
-            resource="Prescription",
-            patient_id=prescription.patient_id,
-            client_address=client_address,
-            detail={"prescription_id": prescription.pk, "reason": reason},
+        audit_row(
+            acting_user,
+            "prescription.stop",
+            prescription,
+            client_address,
+            prescription_id=prescription.pk,
+            reason=reason,
         )
     return prescription
 
@@ -235,15 +230,13 @@ def prescription_complete(
         prescription = _active_prescription(
             acting_user=acting_user, prescription_id=prescription_id, change="marked completed"
         )
-        prescription.status = Prescription.Status.COMPLETED
-        prescription.save(update_fields=["status", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="prescription.complete",
-            resource="Prescription",
-            patient_id=prescription.patient_id,
-            client_address=client_address,
-            detail={"prescription_id": prescription.pk},
+        row_save(prescription, status=Prescription.Status.COMPLETED)
+        audit_row(
+            acting_user,
+            "prescription.complete",
+            prescription,
+            client_address,
+            prescription_id=prescription.pk,
         )
     return prescription
 
