@@ -5,13 +5,14 @@ from django.db import IntegrityError, transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.access import patient_access
+from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.encounters.models import Allergy
-from hms.encounters.selectors import NOT_FOUND, record_access, record_pk
-from hms.encounters.services.shared import refuse_control_characters, require_live
+from hms.encounters.selectors import NOT_FOUND, record_pk
+from hms.encounters.services.shared import refuse_control_characters, require_live, row_lock
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
 
@@ -50,17 +51,14 @@ def allergy_record(
             _allergy_check_no_active_twin(found, allergy.substance)
             allergy.patient = found
             allergy.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="allergy.record",
-                resource="Allergy",
-                patient_id=found.pk,
-                client_address=client_address,
-                detail={
-                    "allergy_id": allergy.pk,
-                    "substance": allergy.substance,
-                    "severity": allergy.severity,
-                },
+            audit_row(
+                acting_user,
+                "allergy.record",
+                allergy,
+                client_address,
+                allergy_id=allergy.pk,
+                substance=allergy.substance,
+                severity=allergy.severity,
             )
     except IntegrityError as exc:
         raise ApplicationError(
@@ -94,14 +92,7 @@ def allergy_status_set(
     alias = current_tenant().alias
     try:
         with transaction.atomic(using=alias):
-            current = record_access(
-                Allergy,
-                allergy,
-                user=acting_user,
-                resource=Resource.ALLERGY,
-                action=Action.UPDATE,
-                for_update=True,
-            )
+            current = row_lock(Allergy, allergy, acting_user, Resource.ALLERGY, Action.UPDATE)
             require_live(
                 current, what="This allergy was entered in error (voided); record it again if needed."
             )
@@ -109,15 +100,15 @@ def allergy_status_set(
                 raise ApplicationError(f"This allergy is already {current.get_status_display().lower()}.")
             if status == Allergy.Status.ACTIVE:
                 _allergy_check_no_active_twin(current.patient, current.substance, other_than=current.pk)
-            previous, current.status = current.status, status
-            current.save(update_fields=["status", "updated_at"])
-            audit_record(
-                acting_user=acting_user,
-                action="allergy.status",
-                resource="Allergy",
-                patient_id=current.patient_id,
-                client_address=client_address,
-                detail={"allergy_id": current.pk, "status": [previous, status]},
+            previous = current.status
+            row_save(current, status=status)
+            audit_row(
+                acting_user,
+                "allergy.status",
+                current,
+                client_address,
+                allergy_id=current.pk,
+                status=[previous, status],
             )
     except IntegrityError as exc:
         raise ApplicationError(

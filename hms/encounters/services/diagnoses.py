@@ -4,13 +4,13 @@ from django.db import IntegrityError, transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.encounters import icd10
 from hms.encounters.models import Diagnosis, Encounter
-from hms.encounters.selectors import NOT_FOUND, encounter_access
-from hms.encounters.services.shared import in_live_encounter, require_live
+from hms.encounters.selectors import NOT_FOUND
+from hms.encounters.services.shared import in_live_encounter, live_encounter_lock
 from hms.tenancy.context import current_tenant
 
 ICD10_SUGGESTIONS_SHOWN = 8
@@ -58,14 +58,7 @@ def diagnosis_add(
     alias = current_tenant().alias
     try:
         with transaction.atomic(using=alias):
-            current = encounter_access(
-                user=acting_user,
-                encounter=encounter,
-                resource=Resource.DIAGNOSIS,
-                action=Action.CREATE,
-                for_update=True,
-            )
-            require_live(current)
+            current = live_encounter_lock(encounter, acting_user, Resource.DIAGNOSIS, Action.CREATE)
             live = Diagnosis.objects.live().filter(encounter=current)
             if live.filter(icd10_code=entry.code).exists():
                 raise ApplicationError(f"{entry.code} is already recorded in this encounter.")
@@ -89,13 +82,14 @@ def diagnosis_add(
                 recorded_by_id=acting_user.pk,
             )
             diagnosis.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="diagnosis.add",
-                resource="Diagnosis",
-                patient_id=current.patient_id,
-                client_address=client_address,
-                detail={"diagnosis_id": diagnosis.pk, "encounter_id": current.pk, "icd10_code": entry.code},
+            audit_row(
+                acting_user,
+                "diagnosis.add",
+                diagnosis,
+                client_address,
+                diagnosis_id=diagnosis.pk,
+                encounter_id=current.pk,
+                icd10_code=entry.code,
             )
     except IntegrityError as exc:
         raise ApplicationError(

@@ -6,14 +6,15 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.access import patient_access
+from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.voiding import void_reason_clean
 from hms.encounters.models import Encounter
-from hms.encounters.selectors import ENCOUNTER_NOT_FOUND, encounter_access, record_pk
-from hms.encounters.services.shared import reason_clean, require_live
+from hms.encounters.selectors import ENCOUNTER_NOT_FOUND, record_pk
+from hms.encounters.services.shared import live_encounter_lock, reason_clean, row_lock
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import appointment_encounter_move
@@ -81,14 +82,7 @@ def encounter_start(
             if booked is not None:
                 _appointment_follow(acting_user, encounter, "start", detail, client_address)
                 booked.status = Appointment.Status.IN_CONSULTATION
-            audit_record(
-                acting_user=acting_user,
-                action="encounter.start",
-                resource="Encounter",
-                patient_id=found.pk,
-                client_address=client_address,
-                detail=detail,
-            )
+            audit_row(acting_user, "encounter.start", encounter, client_address, **detail)
     except IntegrityError as exc:
         raise ApplicationError(
             "This encounter was started by someone else at the same moment; open the patient's encounters."
@@ -147,30 +141,14 @@ def encounter_finish(
     """End an encounter in progress now; its appointment (if in consultation) becomes completed."""
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = encounter_access(
-            user=acting_user,
-            encounter=encounter,
-            resource=Resource.ENCOUNTER,
-            action=Action.UPDATE,
-            for_update=True,
-        )
-        require_live(current)
+        current = live_encounter_lock(encounter, acting_user, Resource.ENCOUNTER, Action.UPDATE)
         if current.status != Encounter.Status.IN_PROGRESS:
             raise ApplicationError("This encounter is already finished.")
-        current.status = Encounter.Status.FINISHED
-        current.ended_at = max(timezone.now(), current.started_at)
-        current.save(update_fields=["status", "ended_at", "updated_at"])
+        row_save(current, status=Encounter.Status.FINISHED, ended_at=max(timezone.now(), current.started_at))
         detail: dict[str, object] = {"encounter_id": current.pk, "appointment_id": current.appointment_id}
         if current.appointment_id is not None:
             _appointment_follow(acting_user, current, "finish", detail, client_address)
-        audit_record(
-            acting_user=acting_user,
-            action="encounter.finish",
-            resource="Encounter",
-            patient_id=current.patient_id,
-            client_address=client_address,
-            detail=detail,
-        )
+        audit_row(acting_user, "encounter.finish", current, client_address, **detail)
     return current
 
 
@@ -184,13 +162,7 @@ def encounter_void(
     """
     reason = void_reason_clean(reason)
     with transaction.atomic(using=current_tenant().alias):
-        current = encounter_access(
-            user=acting_user,
-            encounter=encounter,
-            resource=Resource.ENCOUNTER,
-            action=Action.VOID,
-            for_update=True,
-        )
+        current = row_lock(Encounter, encounter, acting_user, Resource.ENCOUNTER, Action.VOID)
         appointment_id = current.appointment_id
         current = record_void(
             Encounter,
@@ -205,9 +177,7 @@ def encounter_void(
             detail={"appointment_id": appointment_id},
         )
         if appointment_id is not None:
-            current.voided_appointment_id = appointment_id
-            current.appointment = None
-            current.save(update_fields=["voided_appointment_id", "appointment", "updated_at"])
+            row_save(current, voided_appointment_id=appointment_id, appointment=None)
             appointment_encounter_move(
                 acting_user=acting_user,
                 appointment_id=appointment_id,

@@ -1,20 +1,22 @@
 """Clinical notes: SOAP drafts, signing (final from then on), amendments, voiding one in error."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
+from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.encounters.models import ClinicalNote, Encounter, NoteAmendment
-from hms.encounters.selectors import NOT_FOUND, encounter_access, record_access
+from hms.encounters.selectors import NOT_FOUND
 from hms.encounters.services.shared import (
     REASON_MAX,
     in_live_encounter,
+    live_encounter_lock,
     refuse_control_characters,
     require_live,
+    row_lock,
 )
 from hms.tenancy.context import current_tenant
 
@@ -37,26 +39,12 @@ def note_create(
     sections = _note_sections(subjective=subjective, objective=objective, assessment=assessment, plan=plan)
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = encounter_access(
-            user=acting_user,
-            encounter=encounter,
-            resource=Resource.NOTE,
-            action=Action.CREATE,
-            for_update=True,
-        )
-        require_live(current)
+        current = live_encounter_lock(encounter, acting_user, Resource.NOTE, Action.CREATE)
         note = ClinicalNote(
             encounter=current, patient_id=current.patient_id, author_id=acting_user.pk, **sections
         )
         note.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="note.create",
-            resource="ClinicalNote",
-            patient_id=current.patient_id,
-            client_address=client_address,
-            detail={"note_id": note.pk, "encounter_id": current.pk},
-        )
+        audit_row(acting_user, "note.create", note, client_address, note_id=note.pk, encounter_id=current.pk)
     return note
 
 
@@ -90,14 +78,7 @@ def note_update_draft(
             setattr(current, name, sections[name])
         if changed:
             current.save(update_fields=[*changed, "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="note.update",
-            resource="ClinicalNote",
-            patient_id=current.patient_id,
-            client_address=client_address,
-            detail={"note_id": current.pk, "sections": changed},
-        )
+        audit_row(acting_user, "note.update", current, client_address, note_id=current.pk, sections=changed)
     return current
 
 
@@ -110,26 +91,26 @@ def note_sign(
         current = _note_for_author(acting_user, note, Action.SIGN, verb="sign")
         if not any(getattr(current, name).strip() for name in NOTE_SECTIONS):
             raise ApplicationError("An empty note cannot be signed; write at least one section.")
-        current.status = ClinicalNote.Status.SIGNED
-        current.signed_at = timezone.now()
-        current.signed_by_id = acting_user.pk
-        current.save(update_fields=["status", "signed_at", "signed_by_id", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="note.sign",
-            resource="ClinicalNote",
-            patient_id=current.patient_id,
-            client_address=client_address,
-            detail={"note_id": current.pk, "encounter_id": current.encounter_id},
+        row_stamp(current, acting_user, "signed", status=ClinicalNote.Status.SIGNED)
+        audit_row(
+            acting_user,
+            "note.sign",
+            current,
+            client_address,
+            note_id=current.pk,
+            encounter_id=current.encounter_id,
         )
     return current
 
 
-def _note_for_author(user: User, ref: ClinicalNote | int, action: Action, *, verb: str) -> ClinicalNote:
-    current = record_access(
-        ClinicalNote, ref, user=user, resource=Resource.NOTE, action=action, for_update=True
-    )
+def _live_note_lock(ref: ClinicalNote | int, user: User, action: Action) -> ClinicalNote:
+    current = row_lock(ClinicalNote, ref, user, Resource.NOTE, action)
     require_live(current, what="This note was voided.")
+    return current
+
+
+def _note_for_author(user: User, ref: ClinicalNote | int, action: Action, *, verb: str) -> ClinicalNote:
+    current = _live_note_lock(ref, user, action)
     if current.author_id != user.pk:
         raise NotAllowed(f"Only the note's author may {verb} it.")
     if current.is_signed:
@@ -162,26 +143,19 @@ def note_amend(
         raise ApplicationError("The amendment needs its text and a reason.", details=errors)
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = record_access(
-            ClinicalNote,
-            note,
-            user=acting_user,
-            resource=Resource.NOTE,
-            action=Action.UPDATE,
-            for_update=True,
-        )
-        require_live(current, what="This note was voided.")
+        current = _live_note_lock(note, acting_user, Action.UPDATE)
         if not current.is_signed:
             raise ApplicationError("This note is still a draft: edit it rather than amend it.")
         amendment = NoteAmendment(note=current, author_id=acting_user.pk, text=text, reason=reason)
         amendment.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="note.amend",
-            resource="ClinicalNote",
-            patient_id=current.patient_id,
-            client_address=client_address,
-            detail={"note_id": current.pk, "amendment_id": amendment.pk, "reason": reason},
+        audit_row(
+            acting_user,
+            "note.amend",
+            current,
+            client_address,
+            note_id=current.pk,
+            amendment_id=amendment.pk,
+            reason=reason,
         )
     return amendment
 

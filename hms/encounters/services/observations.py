@@ -9,14 +9,14 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.core.voiding import mark_voided, void_reason_clean
 from hms.encounters import vitals
 from hms.encounters.models import Encounter, Observation
-from hms.encounters.selectors import NOT_FOUND, encounter_access, record_access
-from hms.encounters.services.shared import encounter_live_check, require_live
+from hms.encounters.selectors import NOT_FOUND
+from hms.encounters.services.shared import encounter_live_check, live_encounter_lock, row_lock
 from hms.tenancy.context import current_tenant
 
 # A vital sign: its value and the unit it is in. Pages give the value read by their form
@@ -63,14 +63,7 @@ def observation_record_vitals(
 
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = encounter_access(
-            user=acting_user,
-            encounter=encounter,
-            resource=Resource.OBSERVATION,
-            action=Action.CREATE,
-            for_update=True,
-        )
-        require_live(current)
+        current = live_encounter_lock(encounter, acting_user, Resource.OBSERVATION, Action.CREATE)
         if current.status != Encounter.Status.IN_PROGRESS:
             raise ApplicationError(
                 "This encounter is finished; vital signs are recorded during an encounter."
@@ -82,17 +75,15 @@ def observation_record_vitals(
         bmi = _bmi_record(current, created, acting_user, now, alias)
         if bmi is not None:
             created[vitals.BMI] = bmi
-        audit_record(
-            acting_user=acting_user,
-            action="observation.record",
+        audit_row(
+            acting_user,
+            "observation.record",
+            current,
+            client_address,
             resource="Observation",
-            patient_id=current.patient_id,
-            client_address=client_address,
-            detail={
-                "encounter_id": current.pk,
-                "observation_ids": [o.pk for o in created.values()],
-                "codes": list(created),
-            },
+            encounter_id=current.pk,
+            observation_ids=[o.pk for o in created.values()],
+            codes=list(created),
         )
     return list(created.values())
 
@@ -152,14 +143,7 @@ def observation_void(
     """Void a vital sign entered in error; a BMI computed from it is voided with it."""
     reason = void_reason_clean(reason)
     with transaction.atomic(using=current_tenant().alias):
-        current = record_access(
-            Observation,
-            observation,
-            user=acting_user,
-            resource=Resource.OBSERVATION,
-            action=Action.VOID,
-            for_update=True,
-        )
+        current = row_lock(Observation, observation, acting_user, Resource.OBSERVATION, Action.VOID)
         derived = list(current.derivations.live())
         current = record_void(
             Observation,

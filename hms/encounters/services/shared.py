@@ -1,21 +1,43 @@
 """What the encounter services share: text rules and the "still live" checks."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource
+from hms.care.access import record_lock
 from hms.core.exceptions import ApplicationError
 from hms.core.voiding import REASON_MAX
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
+from hms.encounters.selectors import NOT_FOUND
 
 __all__ = [
     "REASON_MAX",
     "encounter_live_check",
     "in_live_encounter",
+    "live_encounter_lock",
     "refuse_control_characters",
     "require_live",
+    "row_lock",
 ]
 
 EncounterRow = Observation | Diagnosis | ClinicalNote
+Row = TypeVar("Row", Encounter, Observation, Diagnosis, Allergy, ClinicalNote)
+
+
+def row_lock(model: type[Row], ref: Row | int, user: User, resource: Resource, action: Action, /) -> Row:
+    """The row, locked for a write, if `user` may do `action` to its patient's `resource`.
+
+    NotFound names the kind of record, as the encounters' selectors do.
+    """
+    return record_lock(model, ref, user, resource, action, NOT_FOUND[model])
+
+
+def live_encounter_lock(ref: Encounter | int, user: User, resource: Resource, action: Action, /) -> Encounter:
+    """The encounter, locked, to record `resource` in it: refused once it is voided."""
+    encounter = row_lock(Encounter, ref, user, resource, action)
+    require_live(encounter)
+    return encounter
 
 
 def refuse_control_characters(**texts: str | None) -> None:
