@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.billing.common import ENCOUNTER_NOT_FOUND, INVOICE_NOT_FOUND, SEQUENCE_DIGITS, hospital_time_zone
 from hms.billing.models import (
     ZERO,
@@ -32,6 +32,7 @@ from hms.billing.services.shared import (
     value_or_error,
 )
 from hms.care.access import record_access
+from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
@@ -76,13 +77,13 @@ def invoice_create_for_encounter(
                     details={"invoice_id": existing.pk},
                 )
             invoice.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="invoice.create",
-                resource="Invoice",
-                patient_id=invoice.patient_id,
-                client_address=client_address,
-                detail={"invoice_id": invoice.pk, "encounter_id": encounter.pk},
+            audit_row(
+                acting_user,
+                "invoice.create",
+                invoice,
+                client_address,
+                invoice_id=invoice.pk,
+                encounter_id=encounter.pk,
             )
     except IntegrityError as exc:
         raise ApplicationError(
@@ -133,21 +134,7 @@ def invoice_line_add(
             added_by_id=acting_user.pk,
         )
         line.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="invoice.line_add",
-            resource="Invoice",
-            patient_id=invoice.patient_id,
-            client_address=client_address,
-            detail={
-                "invoice_id": invoice.pk,
-                "line_id": line.pk,
-                "item_code": line.item_code,
-                "quantity": str(line.quantity),
-                "unit_price": str(line.unit_price),
-                "line_total": str(line.line_total),
-            },
-        )
+        audit_row(acting_user, "invoice.line_add", invoice, client_address, **_line_detail(line))
     return line
 
 
@@ -167,24 +154,22 @@ def invoice_line_remove(
         if line is None:
             raise NotFound("No such line on this invoice.")
         draft_required(invoice, "have lines removed")
-        detail = {
-            "invoice_id": invoice.pk,
-            "line_id": line.pk,
-            "item_code": line.item_code,
-            "item_name": line.item_name,
-            "quantity": str(line.quantity),
-            "unit_price": str(line.unit_price),
-            "line_total": str(line.line_total),
-        }
+        # The row is gone after the delete: the audit row keeps what it said.
+        detail = {**_line_detail(line), "item_name": line.item_name}
         line.delete()
-        audit_record(
-            acting_user=acting_user,
-            action="invoice.line_remove",
-            resource="Invoice",
-            patient_id=invoice.patient_id,
-            client_address=client_address,
-            detail=detail,
-        )
+        audit_row(acting_user, "invoice.line_remove", invoice, client_address, **detail)
+
+
+def _line_detail(line: InvoiceLine) -> dict[str, object]:
+    """What an invoice line said, for the audit rows of adding and removing it."""
+    return {
+        "invoice_id": line.invoice_id,
+        "line_id": line.pk,
+        "item_code": line.item_code,
+        "quantity": str(line.quantity),
+        "unit_price": str(line.unit_price),
+        "line_total": str(line.line_total),
+    }
 
 
 def invoice_number_next(*, at: datetime.datetime) -> str:
@@ -230,22 +215,23 @@ def invoice_issue(*, acting_user: User, invoice_id: int, client_address: str | N
                 )
             now = timezone.now()
             total = invoice_total(invoice)
-            invoice.number = invoice_number_next(at=now)
-            invoice.issued_at = now
-            invoice.issued_by_id = acting_user.pk
-            invoice.status = Invoice.Status.ISSUED if total > 0 else Invoice.Status.PAID
-            invoice.paid_at = None if total > 0 else now
-            invoice.save(
-                using=alias,
-                update_fields=["number", "issued_at", "issued_by_id", "status", "paid_at", "updated_at"],
+            row_stamp(
+                invoice,
+                acting_user,
+                "issued",
+                at=now,
+                number=invoice_number_next(at=now),
+                status=Invoice.Status.ISSUED if total > 0 else Invoice.Status.PAID,
+                paid_at=None if total > 0 else now,
             )
-            audit_record(
-                acting_user=acting_user,
-                action="invoice.issue",
-                resource="Invoice",
-                patient_id=invoice.patient_id,
-                client_address=client_address,
-                detail={"invoice_id": invoice.pk, "number": invoice.number, "total": str(total)},
+            audit_row(
+                acting_user,
+                "invoice.issue",
+                invoice,
+                client_address,
+                invoice_id=invoice.pk,
+                number=invoice.number,
+                total=str(total),
             )
     except IntegrityError as exc:
         # The database refused the row (say, a number taken at the same moment): nothing was written.

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.billing.common import PAYMENT_NOT_FOUND
 from hms.billing.models import Invoice, Payment
 from hms.billing.money import money_format, money_value
@@ -20,6 +20,7 @@ from hms.billing.services.shared import (
     value_or_error,
 )
 from hms.care.access import patient_access
+from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.tenancy.context import current_tenant
@@ -84,22 +85,18 @@ def payment_record(
         )
         payment.save(using=alias)
         if value == balance:
-            invoice.status = Invoice.Status.PAID
-            invoice.paid_at = now
-            invoice.save(using=alias, update_fields=["status", "paid_at", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="payment.record",
+            row_save(invoice, status=Invoice.Status.PAID, paid_at=now)
+        audit_row(
+            acting_user,
+            "payment.record",
+            invoice,
+            client_address,
             resource="Payment",
-            patient_id=invoice.patient_id,
-            client_address=client_address,
-            detail={
-                "invoice_id": invoice.pk,
-                "payment_id": payment.pk,
-                "amount": str(value),
-                "method": method,
-                "balance_after": str(balance - value),
-            },
+            invoice_id=invoice.pk,
+            payment_id=payment.pk,
+            amount=str(value),
+            method=method,
+            balance_after=str(balance - value),
         )
     return payment
 
@@ -129,9 +126,7 @@ def payment_void(
         except NotFound:
             raise NotFound(PAYMENT_NOT_FOUND) from None
         if invoice.status == Invoice.Status.PAID:
-            invoice.status = Invoice.Status.ISSUED
-            invoice.paid_at = None
-            invoice.save(update_fields=["status", "paid_at", "updated_at"])
+            row_save(invoice, status=Invoice.Status.ISSUED, paid_at=None)
         balance = invoice_total(invoice) - invoice_paid(invoice) + payment.amount
         detail.update(invoice_id=invoice.pk, amount=str(payment.amount), balance_after=str(balance))
 

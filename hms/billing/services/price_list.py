@@ -9,11 +9,12 @@ from django.db import IntegrityError, transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.billing.common import PRICE_ITEM_NOT_FOUND
 from hms.billing.models import PriceListItem
 from hms.billing.money import money_value
 from hms.billing.services.shared import validation_details, value_or_error
+from hms.care.rows import row_save
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
 from hms.tenancy.context import current_tenant
@@ -74,12 +75,14 @@ def price_item_create(
                     details={"code": [f"Code {item.code} is taken."]},
                 )
             item.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="price_item.create",
-                resource="PriceListItem",
-                client_address=client_address,
-                detail={"price_item_id": item.pk, "code": item.code, "unit_price": str(item.unit_price)},
+            audit_row(
+                acting_user,
+                "price_item.create",
+                item,
+                client_address,
+                price_item_id=item.pk,
+                code=item.code,
+                unit_price=str(item.unit_price),
             )
     except IntegrityError as exc:
         raise ApplicationError(
@@ -117,17 +120,15 @@ def price_item_update(
                 setattr(item, field, value)
         _item_check(item, errors)
         item.save(using=alias, update_fields=["name", "category", "unit_price", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="price_item.update",
-            resource="PriceListItem",
-            client_address=client_address,
-            detail={
-                "price_item_id": item.pk,
-                "code": item.code,
-                "before": before,
-                "after": _item_figures(item),
-            },
+        audit_row(
+            acting_user,
+            "price_item.update",
+            item,
+            client_address,
+            price_item_id=item.pk,
+            code=item.code,
+            before=before,
+            after=_item_figures(item),
         )
     return item
 
@@ -142,15 +143,9 @@ def _price_item_set_active(
         if item.is_active == active:
             state = "active" if active else "inactive"
             raise ApplicationError(f"{item.code} is already {state}.")
-        item.is_active = active
-        item.save(using=alias, update_fields=["is_active", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="price_item.activate" if active else "price_item.deactivate",
-            resource="PriceListItem",
-            client_address=client_address,
-            detail={"price_item_id": item.pk, "code": item.code},
-        )
+        row_save(item, is_active=active)
+        action = "price_item.activate" if active else "price_item.deactivate"
+        audit_row(acting_user, action, item, client_address, price_item_id=item.pk, code=item.code)
     return item
 
 

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.billing.models import BillingSettings
 from hms.billing.services.shared import validation_details
 from hms.core.exceptions import ApplicationError
@@ -47,11 +47,12 @@ def billing_settings_update(
     with transaction.atomic(using=alias):
         BillingSettings.objects.select_for_update().filter(pk=1).first()
         row.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="billing_settings.update",
-            resource="BillingSettings",
-            client_address=client_address,
-            detail={"currency": row.currency, "invoice_prefix": row.invoice_prefix},
+        audit_row(
+            acting_user,
+            "billing_settings.update",
+            row,
+            client_address,
+            currency=row.currency,
+            invoice_prefix=row.invoice_prefix,
         )
     return row

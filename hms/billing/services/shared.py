@@ -11,7 +11,7 @@ from hms.accounts.permissions import Action, Resource
 from hms.billing.common import INVOICE_NOT_FOUND
 from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment
 from hms.billing.money import money_round
-from hms.care.access import record_access
+from hms.care.access import record_lock
 from hms.core.exceptions import ApplicationError
 
 
@@ -36,15 +36,7 @@ def validation_details(exc: ValidationError) -> dict[str, list[str]]:
 
 def invoice_locked(*, user: User, invoice_id: int, action: Action) -> Invoice:
     """The invoice, locked until the transaction ends, if `user` may do `action` to it; else NotFound."""
-    return record_access(
-        Invoice,
-        invoice_id,
-        user=user,
-        resource=Resource.INVOICE,
-        action=action,
-        for_update=True,
-        missing=INVOICE_NOT_FOUND,
-    )
+    return record_lock(Invoice, invoice_id, user, Resource.INVOICE, action, INVOICE_NOT_FOUND)
 
 
 def invoice_total(invoice: Invoice) -> Decimal:
