@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
 from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
@@ -165,23 +165,23 @@ def patient_register(
                 kin.patient = patient
             PatientIdentifier.objects.bulk_create(identifier_rows)
             NextOfKin.objects.bulk_create(kin_rows)
-            audit_record(
-                acting_user=acting_user,
-                action="patient.create",
-                resource="Patient",
-                patient_id=patient.pk,
-                client_address=client_address,
-                detail={"identifiers": len(identifier_rows), "next_of_kin": len(kin_rows)},
+            audit_row(
+                acting_user,
+                "patient.create",
+                patient,
+                client_address,
+                identifiers=len(identifier_rows),
+                next_of_kin=len(kin_rows),
             )
     except PossibleDuplicate as warning:
         # The warning shows other patients' names and MRNs: that read is audited too.
         with transaction.atomic(using=alias):
-            audit_record(
-                acting_user=acting_user,
-                action="patient.duplicate_warning",
-                resource="Patient",
-                client_address=client_address,
-                detail={"candidate_mrns": [c.mrn for c in warning.candidates]},
+            audit_row(
+                acting_user,
+                "patient.duplicate_warning",
+                Patient,
+                client_address,
+                candidate_mrns=[c.mrn for c in warning.candidates],
             )
         raise
     except IntegrityError as exc:
@@ -324,14 +324,7 @@ def patient_update(
         current.save(
             using=alias, update_fields=[*changed, "given_name_norm", "family_name_norm", "updated_at"]
         )
-        audit_record(
-            acting_user=acting_user,
-            action="patient.update",
-            resource="Patient",
-            patient_id=current.pk,
-            client_address=client_address,
-            detail={"fields": sorted(changed)},
-        )
+        audit_row(acting_user, "patient.update", current, client_address, fields=sorted(changed))
     return current
 
 
@@ -350,13 +343,13 @@ def patient_identifier_add(
             _identifiers_check_free(rows)
             row.patient = patient
             row.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="patient.identifier_add",
-                resource="PatientIdentifier",
-                patient_id=patient.pk,
-                client_address=client_address,
-                detail={"identifier_id": row.pk, "system": row.system},
+            audit_row(
+                acting_user,
+                "patient.identifier_add",
+                row,
+                client_address,
+                identifier_id=row.pk,
+                system=row.system,
             )
     except IntegrityError as exc:
         raise ApplicationError("This identifier was registered by someone else at the same moment.") from exc
@@ -382,14 +375,7 @@ def patient_next_of_kin_add(
     with transaction.atomic(using=alias):
         row.patient = patient
         row.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="patient.next_of_kin_add",
-            resource="NextOfKin",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={"next_of_kin_id": row.pk},
-        )
+        audit_row(acting_user, "patient.next_of_kin_add", row, client_address, next_of_kin_id=row.pk)
     return row
 
 
@@ -408,14 +394,7 @@ def patient_portal_link(
             updated = Patient.objects.filter(pk=patient.pk).update(user_id=user.pk)
             if not updated:
                 raise ApplicationError("This patient is not registered here.")
-            audit_record(
-                acting_user=acting_user,
-                action="patient.portal_link",
-                resource="Patient",
-                patient_id=patient.pk,
-                client_address=client_address,
-                detail={"user_id": user.pk},
-            )
+            audit_row(acting_user, "patient.portal_link", patient, client_address, user_id=user.pk)
     except IntegrityError as exc:
         raise ApplicationError(f"User {user.get_username()} was linked to another patient just now.") from exc
     patient.user_id = user.pk

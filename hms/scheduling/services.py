@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.access import patient_access
+from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.patients.models import Patient
@@ -127,19 +128,17 @@ def working_hours_set(
         WorkingHours.objects.filter(pk__in=replaced).update(is_active=False, updated_at=timezone.now())
         for row in rows:
             row.save(using=alias)
-        audit_record(
-            acting_user=acting_user,
-            action="working_hours.set",
-            resource="WorkingHours",
-            client_address=client_address,
-            detail={
-                "practitioner_user_id": practitioner.pk,
-                "weekday": weekday,
-                "periods": [f"{r.start_time:%H:%M}-{r.end_time:%H:%M}" for r in rows],
-                "slot_minutes": slot_minutes,
-                "working_hours_ids": [r.pk for r in rows],
-                "replaced_ids": replaced,
-            },
+        audit_row(
+            acting_user,
+            "working_hours.set",
+            WorkingHours,
+            client_address,
+            practitioner_user_id=practitioner.pk,
+            weekday=weekday,
+            periods=[f"{r.start_time:%H:%M}-{r.end_time:%H:%M}" for r in rows],
+            slot_minutes=slot_minutes,
+            working_hours_ids=[r.pk for r in rows],
+            replaced_ids=replaced,
         )
     return rows
 
@@ -193,18 +192,14 @@ def appointment_book(
             _patient_lock(patient.pk)
             _clash_check(practitioner, patient, appointment.starts_at, appointment.ends_at, zone)
             appointment.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="appointment.book",
-                resource="Appointment",
-                patient_id=patient.pk,
-                client_address=client_address,
-                detail={
-                    "appointment_id": appointment.pk,
-                    "practitioner_user_id": practitioner.pk,
-                    "starts_at": appointment.starts_at.isoformat(),
-                    "ends_at": appointment.ends_at.isoformat(),
-                },
+            audit_row(
+                acting_user,
+                "appointment.book",
+                appointment,
+                client_address,
+                appointment_id=appointment.pk,
+                practitioner_user_id=practitioner.pk,
+                **_span(appointment.starts_at, appointment.ends_at),
             )
     except IntegrityError as exc:
         raise _database_refusal(
@@ -250,21 +245,16 @@ def appointment_reschedule(
             current = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
             _reschedulable_check(current)
             _clash_check(practitioner, current.patient, start, end, zone, exclude_id=current.pk)
-            before = {"starts_at": current.starts_at.isoformat(), "ends_at": current.ends_at.isoformat()}
-            current.starts_at, current.ends_at = start, end
-            current.save(using=alias, update_fields=["starts_at", "ends_at", "updated_at"])
-            audit_record(
-                acting_user=acting_user,
-                action="appointment.reschedule",
-                resource="Appointment",
-                patient_id=current.patient_id,
-                client_address=client_address,
-                detail={
-                    "appointment_id": current.pk,
-                    "practitioner_user_id": practitioner.pk,
-                    "from": before,
-                    "to": {"starts_at": start.isoformat(), "ends_at": end.isoformat()},
-                },
+            moved = {"from": _span(current.starts_at, current.ends_at), "to": _span(start, end)}
+            row_save(current, starts_at=start, ends_at=end)
+            audit_row(
+                acting_user,
+                "appointment.reschedule",
+                current,
+                client_address,
+                appointment_id=current.pk,
+                practitioner_user_id=practitioner.pk,
+                **moved,
             )
     except IntegrityError as exc:
         raise _database_refusal(
@@ -331,25 +321,11 @@ def appointment_status_set(
                 "A patient can be recorded as a no-show only once their appointment has started "
                 f"({_local_label(appointment.starts_at, zone)})."
             )
-        appointment.status = new_status
-        appointment.status_changed_at = now
-        appointment.status_changed_by_id = acting_user.pk
-        fields = ["status", "status_changed_at", "status_changed_by_id", "updated_at"]
         if new_status == S.CANCELLED:
-            appointment.cancel_reason = reason
-            fields.append("cancel_reason")
-        appointment.save(using=alias, update_fields=fields)
-        detail = {"appointment_id": appointment.pk, "from": old_status, "to": new_status}
-        if new_status == S.CANCELLED:
-            detail["reason"] = reason
-        audit_record(
-            acting_user=acting_user,
-            action="appointment.cancel" if new_status == S.CANCELLED else "appointment.status",
-            resource="Appointment",
-            patient_id=appointment.patient_id,
-            client_address=client_address,
-            detail=detail,
-        )
+            saved = {"cancel_reason": reason}
+            _status_move(appointment, new_status, acting_user, client_address, now, saved, reason=reason)
+        else:
+            _status_move(appointment, new_status, acting_user, client_address, now)
     return appointment
 
 
@@ -377,30 +353,36 @@ def appointment_encounter_move(
         old_status = appointment.status
         if old_status not in from_statuses:
             return None
-        appointment.status = new_status
-        appointment.status_changed_at = wallclock.now()
-        appointment.status_changed_by_id = acting_user.pk
-        appointment.save(
-            using=alias, update_fields=["status", "status_changed_at", "status_changed_by_id", "updated_at"]
-        )
-        audit_record(
-            acting_user=acting_user,
-            action="appointment.status",
-            resource="Appointment",
-            patient_id=appointment.patient_id,
-            client_address=client_address,
-            detail={
-                "appointment_id": appointment.pk,
-                "from": old_status,
-                "to": new_status,
-                "encounter_id": encounter_id,
-                "by": f"encounter.{event}",
-            },
+        _status_move(
+            appointment,
+            new_status,
+            acting_user,
+            client_address,
+            wallclock.now(),
+            encounter_id=encounter_id,
+            by=f"encounter.{event}",
         )
     return old_status, new_status
 
 
 # Helpers
+
+
+def _status_move(
+    appointment: Appointment,
+    new_status: str,
+    user: User,
+    client_address: str | None,
+    at: datetime.datetime,
+    saved: dict[str, str] | None = None,
+    **detail: object,
+) -> None:
+    """Move the appointment to `new_status` (with the fields in `saved`), stamped with who and
+    when; audit the move from its old status ("appointment.cancel" for a cancellation)."""
+    moved = {"appointment_id": appointment.pk, "from": appointment.status, "to": new_status}
+    row_stamp(appointment, user, "status_changed", at=at, status=new_status, **(saved or {}))
+    action = "appointment.cancel" if new_status == S.CANCELLED else "appointment.status"
+    audit_row(user, action, appointment, client_address, **moved, **detail)
 
 
 def _appointment_get(appointment_id: int, *, for_update: bool = False) -> Appointment:
@@ -587,6 +569,11 @@ def _database_refusal(
     return ApplicationError(
         "The appointment could not be saved because of another change made at the same moment; try again."
     )
+
+
+def _span(start: datetime.datetime, end: datetime.datetime) -> dict[str, str]:
+    """An appointment's times as its audit rows record them."""
+    return {"starts_at": start.isoformat(), "ends_at": end.isoformat()}
 
 
 def _local_label(instant: datetime.datetime, zone: zoneinfo.ZoneInfo) -> str:

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
@@ -38,11 +38,13 @@ def department_create(*, acting_user: User, name: str, code: str) -> Department:
             if Department.objects.filter(code=department.code).exists():
                 raise ApplicationError(f"This hospital already has a department with code {department.code}.")
             department.save(using=alias)
-            audit_record(
-                acting_user=acting_user,
-                action="department.create",
-                resource="Department",
-                detail={"department_id": department.pk, "name": department.name, "code": department.code},
+            audit_row(
+                acting_user,
+                "department.create",
+                department,
+                department_id=department.pk,
+                name=department.name,
+                code=department.code,
             )
     except IntegrityError as exc:
         raise ApplicationError(
@@ -110,16 +112,14 @@ def staff_member_add(
                     f"Licence number {licence_number} is already recorded for another member."
                 )
             member.save(using=tenant.alias)
-            audit_record(
-                acting_user=acting_user,
-                action="staff.add",
-                resource="StaffMember",
-                detail={
-                    "staff_member_id": member.pk,
-                    "user_id": user.pk,
-                    "role": member.role,
-                    "department_id": member.department_id,
-                },
+            audit_row(
+                acting_user,
+                "staff.add",
+                member,
+                staff_member_id=member.pk,
+                user_id=user.pk,
+                role=member.role,
+                department_id=member.department_id,
             )
     except IntegrityError as exc:
         raise ApplicationError(
@@ -144,11 +144,8 @@ def staff_member_deactivate(*, acting_user: User, staff_member: StaffMember) -> 
             raise ApplicationError("This staff member is already inactive.")
         current.is_active = False
         current.save(using=alias, update_fields=["is_active", "updated_at"])
-        audit_record(
-            acting_user=acting_user,
-            action="staff.deactivate",
-            resource="StaffMember",
-            detail={"staff_member_id": current.pk, "user_id": current.user_id},
+        audit_row(
+            acting_user, "staff.deactivate", current, staff_member_id=current.pk, user_id=current.user_id
         )
     staff_member.is_active = False
     staff_member.updated_at = current.updated_at

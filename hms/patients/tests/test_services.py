@@ -123,10 +123,10 @@ def test_invalid_details_are_refused_with_details_and_write_nothing(receptionist
 def test_a_failed_audit_write_rolls_back_the_patient(receptionist, monkeypatch):
     import hms.patients.services as services
 
-    def broken_audit(**kwargs):
+    def broken_audit(*args, **kwargs):
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    monkeypatch.setattr(services, "audit_row", broken_audit)
     with hospital_context("TH001"):
         with pytest.raises(RuntimeError):
             _register(receptionist)
