@@ -6,7 +6,7 @@ A refused business rule re-renders the page with its message beside the form and
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from functools import partial
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +29,7 @@ from hms.billing.models import Invoice
 from hms.billing.pdf import invoice_pdf
 from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.core.http import client_address
-from hms.core.pages import form_error_show, hospital_page
+from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.tenancy.http import HospitalRequest
 
 BAD_REQUEST = 400
@@ -37,18 +37,6 @@ BAD_REQUEST = 400
 
 def _can(request: HospitalRequest) -> selectors.BillingAbilities:
     return selectors.billing_abilities(user=request.user)
-
-
-def _submitted(form: BillingForm, act: Callable[[dict[str, Any]], object]) -> bool:
-    """Run `act` with the form's values if it reads; False (the reason on the form) if not done."""
-    if not form.is_valid():
-        return False
-    try:
-        act(form.cleaned_data)
-    except ApplicationError as exc:
-        form_error_show(form, exc)
-        return False
-    return True
 
 
 # Home, settings and the price list
@@ -85,12 +73,7 @@ def billing_settings(request: HospitalRequest, hospital_code: str) -> HttpRespon
         )
         return render(request, "billing/settings.html", {"can": can, "form": form})
     form = SettingsForm(request.POST)
-    if _submitted(
-        form,
-        lambda values: services.billing_settings_update(
-            acting_user=request.user, client_address=client_address(request), **values
-        ),
-    ):
+    if form_submit(request, form, services.billing_settings_update) is not None:
         return redirect("billing:settings", hospital_code=hospital_code)
     return render(request, "billing/settings.html", {"can": can, "form": form}, status=BAD_REQUEST)
 
@@ -100,12 +83,7 @@ def price_list(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     """The price list; an administrator adds items here."""
     can = _can(request)
     form = PriceItemForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and _submitted(
-        form,
-        lambda values: services.price_item_create(
-            acting_user=request.user, client_address=client_address(request), **values
-        ),
-    ):
+    if form_submit(request, form, services.price_item_create) is not None:
         return redirect("billing:price-list", hospital_code=hospital_code)
     query = request.GET.get("q", "")
     page = selectors.price_list_page(
@@ -143,12 +121,7 @@ def price_item_edit(request: HospitalRequest, hospital_code: str, item_id: int) 
     if request.method != "POST":
         return _price_item_page(request, item_id)
     form = PriceItemEditForm(request.POST)
-    if _submitted(
-        form,
-        lambda values: services.price_item_update(
-            acting_user=request.user, item_id=item_id, client_address=client_address(request), **values
-        ),
-    ):
+    if form_submit(request, form, services.price_item_update, item_id=item_id) is not None:
         return redirect("billing:price-list", hospital_code=hospital_code)
     return _price_item_page(request, item_id, form=form)
 
@@ -159,10 +132,7 @@ def price_item_active(
 ) -> HttpResponse:
     change = services.price_item_reactivate if active else services.price_item_deactivate
     form = ActionForm(request.POST)
-    if _submitted(
-        form,
-        lambda _: change(acting_user=request.user, item_id=item_id, client_address=client_address(request)),
-    ):
+    if form_submit(request, form, change, item_id=item_id) is not None:
         return redirect("billing:price-list", hospital_code=hospital_code)
     return _price_item_page(request, item_id, refused=form)
 
@@ -233,71 +203,29 @@ def invoice_page(request: HospitalRequest, hospital_code: str, invoice_id: int) 
 
 
 def _invoice_change(
-    request: HospitalRequest,
-    hospital_code: str,
-    invoice_id: int,
-    form: BillingForm,
-    service: Callable[..., object],
-    **ids: int,
-) -> HttpResponse:
-    """Call `service` for the invoice with the form's values (and `ids`, such as the line's); back to
-    the invoice's page, or the page with the form and the reason it was not done (400)."""
-    if _submitted(
-        form,
-        lambda values: service(
-            acting_user=request.user,
-            invoice_id=invoice_id,
-            client_address=client_address(request),
-            **ids,
-            **values,
-        ),
-    ):
-        return redirect("billing:invoice", hospital_code=hospital_code, invoice_id=invoice_id)
-    return _invoice_page(request, invoice_id, refused=form)
+    form_class: type[BillingForm], service: Callable[..., object]
+) -> Callable[..., HttpResponse]:
+    """The page a form of the invoice posts to: `service` with the form's values (and the ids in the
+    address, such as the line's); back to the invoice, or the invoice with the form and the reason
+    it was not done (400)."""
+
+    def change(request: HospitalRequest, hospital_code: str, invoice_id: int, **ids: int) -> HttpResponse:
+        form = form_class(request.POST)
+        form_submit(request, form, partial(service, **ids), invoice_id=invoice_id)
+        if not form.errors:  # done (removing a line returns nothing)
+            return redirect("billing:invoice", hospital_code=hospital_code, invoice_id=invoice_id)
+        return _invoice_page(request, invoice_id, refused=form)
+
+    change.__name__ = change.__qualname__ = service.__name__  # the view is named for what it does
+    return hospital_page("POST")(change)
 
 
-@hospital_page("POST")
-def invoice_line_add(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    form = LineAddForm(request.POST)
-    return _invoice_change(request, hospital_code, invoice_id, form, services.invoice_line_add)
-
-
-@hospital_page("POST")
-def invoice_line_remove(
-    request: HospitalRequest, hospital_code: str, invoice_id: int, line_id: int
-) -> HttpResponse:
-    form = ActionForm(request.POST)
-    return _invoice_change(
-        request, hospital_code, invoice_id, form, services.invoice_line_remove, line_id=line_id
-    )
-
-
-@hospital_page("POST")
-def invoice_issue(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    form = ActionForm(request.POST)
-    return _invoice_change(request, hospital_code, invoice_id, form, services.invoice_issue)
-
-
-@hospital_page("POST")
-def invoice_void(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    form = VoidForm(request.POST)
-    return _invoice_change(request, hospital_code, invoice_id, form, services.invoice_void)
-
-
-@hospital_page("POST")
-def payment_record(request: HospitalRequest, hospital_code: str, invoice_id: int) -> HttpResponse:
-    form = PaymentForm(request.POST)
-    return _invoice_change(request, hospital_code, invoice_id, form, services.payment_record)
-
-
-@hospital_page("POST")
-def payment_void(
-    request: HospitalRequest, hospital_code: str, invoice_id: int, payment_id: int
-) -> HttpResponse:
-    form = PaymentVoidForm(request.POST)
-    return _invoice_change(
-        request, hospital_code, invoice_id, form, services.payment_void, payment_id=payment_id
-    )
+invoice_line_add = _invoice_change(LineAddForm, services.invoice_line_add)
+invoice_line_remove = _invoice_change(ActionForm, services.invoice_line_remove)
+invoice_issue = _invoice_change(ActionForm, services.invoice_issue)
+invoice_void = _invoice_change(VoidForm, services.invoice_void)
+payment_record = _invoice_change(PaymentForm, services.payment_record)
+payment_void = _invoice_change(PaymentVoidForm, services.payment_void)
 
 
 @hospital_page()

@@ -1,5 +1,5 @@
-"""The web kit every app's pages use: one decorator for hospital pages, service errors on forms,
-one page size and paginator.
+"""The web kit every app's pages use: one decorator for hospital pages, a posted form handed to its
+service (and its refusal shown on the form), one page size and paginator.
 
 A hospital page is reached under /h/<CODE>/ (HospitalMiddleware has selected the
 hospital and activated its time zone); the view parses input with a form, calls one
@@ -15,15 +15,16 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from hms.core.exceptions import ApplicationError
-from hms.core.http import refusals_as_http
+from hms.core.http import client_address, refusals_as_http
 
 PAGE_SIZE = 25
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+Done = TypeVar("Done")
 
 
 def hospital_page(*methods: str) -> Callable[[View], View]:
@@ -61,6 +62,32 @@ def form_error_show(
                 form.add_error(field, text)
             elif text != error.message:
                 form.add_error(None, text)
+
+
+def form_submit(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    service: Callable[..., Done],
+    *,
+    field_names: Mapping[str, str] | None = None,
+    **arguments: Any,
+) -> Done | None:
+    """What `service` made of a posted form, or None: the form did not read, or the service
+    refused (form_error_show has put its reason on the form).
+
+    The service is called as services are: the acting user, the client's address, `arguments`
+    (the record it acts on: `note=note_id`) and the form's cleaned values, whose names are the
+    service's. A service that returns nothing was done when the bound form has no errors.
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return service(
+            acting_user=request.user, client_address=client_address(request), **arguments, **form.cleaned_data
+        )
+    except ApplicationError as error:
+        form_error_show(form, error, field_names=field_names)
+        return None
 
 
 def page_of(

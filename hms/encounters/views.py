@@ -17,7 +17,7 @@ from hms.accounts.permissions import Action, Resource, permission_require, permi
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.http import client_address
 from hms.core.ids import record_id
-from hms.core.pages import form_error_show, hospital_page
+from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.encounters import services
 from hms.encounters.forms import (
     AllergyForm,
@@ -79,19 +79,9 @@ def encounter_new(request: HospitalRequest, hospital_code: str, patient_id: int)
         user=request.user, patient_id=patient_id, client_address=client_address(request)
     )
     form = EncounterStartForm(request.POST, appointments=_appointment_choices(appointments))
-    if form.is_valid():
-        try:
-            encounter = services.encounter_start(
-                acting_user=request.user,
-                patient=patient_id,
-                appointment=form.cleaned_data["appointment"],
-                reason=form.cleaned_data["reason"],
-                client_address=client_address(request),
-            )
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect(_encounter_url(hospital_code, encounter.pk))
+    encounter = form_submit(request, form, services.encounter_start, patient=patient_id)
+    if encounter is not None:
+        return redirect(_encounter_url(hospital_code, encounter.pk))
     return _patient_page(request, patient_id, start_form=form, status=400)
 
 
@@ -454,29 +444,24 @@ def _row_void(
 def note_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.NOTE, action=Action.CREATE)
     form = NoteForm(_posted(request))
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                note = services.note_create(
-                    acting_user=request.user,
-                    encounter=encounter_id,
-                    client_address=client_address(request),
-                    **form.cleaned_data,
-                )
-            except ApplicationError as error:
-                form_error_show(form, error)
-            else:
-                return redirect(_encounter_url(hospital_code, note.encounter_id, f"note-{note.pk}"))
+    note = form_submit(request, form, services.note_create, encounter=encounter_id)
+    if note is not None:
+        return redirect(_encounter_url(hospital_code, note.encounter_id, f"note-{note.pk}"))
+    return _note_form_page(request, encounter_id, form)
+
+
+def _note_form_page(
+    request: HospitalRequest, encounter_id: int, form: NoteForm, note: ClinicalNote | None = None
+) -> HttpResponse:
+    """The note form under its encounter; 400 when it was posted (and not saved)."""
     detail = encounter_detail(
         user=request.user, encounter_id=encounter_id, client_address=client_address(request)
     )
     return render(
         request,
         "encounters/note_form.html",
-        {"detail": detail, "form": form, "note": None},
-        status=status,
+        {"detail": detail, "form": form, "note": note},
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -522,30 +507,9 @@ def note_edit(request: HospitalRequest, hospital_code: str, note_id: int) -> Htt
         )
     initial = {name: getattr(note, name) for name in services.NOTE_SECTIONS}
     form = NoteForm(_posted(request), initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.note_update_draft(
-                    acting_user=request.user,
-                    note=note.pk,
-                    client_address=client_address(request),
-                    **form.cleaned_data,
-                )
-            except ApplicationError as error:
-                form_error_show(form, error)
-            else:
-                return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
-    detail = encounter_detail(
-        user=request.user, encounter_id=note.encounter_id, client_address=client_address(request)
-    )
-    return render(
-        request,
-        "encounters/note_form.html",
-        {"detail": detail, "form": form, "note": note},
-        status=status,
-    )
+    if form_submit(request, form, services.note_update_draft, note=note.pk) is not None:
+        return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
+    return _note_form_page(request, note.encounter_id, form, note)
 
 
 @hospital_page("POST")
@@ -562,17 +526,8 @@ def note_sign(request: HospitalRequest, hospital_code: str, note_id: int) -> Htt
 @hospital_page("POST")
 def note_amend(request: HospitalRequest, hospital_code: str, note_id: int) -> HttpResponse:
     form = AmendmentForm(request.POST)
-    if form.is_valid():
-        try:
-            amendment = services.note_amend(
-                acting_user=request.user,
-                note=note_id,
-                client_address=client_address(request),
-                **form.cleaned_data,
-            )
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect("encounters:note", hospital_code=hospital_code, note_id=amendment.note_id)
+    amendment = form_submit(request, form, services.note_amend, note=note_id)
+    if amendment is not None:
+        return redirect("encounters:note", hospital_code=hospital_code, note_id=amendment.note_id)
     permission_require(user=request.user, resource=Resource.NOTE, action=Action.UPDATE)
     return _note_page(request, note_id, status=400, amend_form=form)

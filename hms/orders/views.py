@@ -5,7 +5,7 @@ A refused input answers 400 with the service's message; NotFound 404 and NotAllo
 """
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django import forms
 from django.http import HttpResponse
@@ -17,7 +17,7 @@ from hms.accounts.models import Role
 from hms.accounts.permissions import Action, Resource, permission_scope
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.http import client_address
-from hms.core.pages import form_error_show, hospital_page
+from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.orders import selectors, services
 from hms.orders.forms import LabOrderForm, LabResultCorrectForm, LabResultForm, PrescriptionForm, ReasonForm
 from hms.orders.lab_catalogue import PANELS, TESTS
@@ -48,27 +48,6 @@ def _back(request: HospitalRequest) -> str:
 def _refused(request: HospitalRequest, error: ApplicationError, back: str | None = None) -> HttpResponse:
     context = {"message": error.message, "back": _back(request) if back is None else back}
     return render(request, "core/refused.html", context, status=400)
-
-
-Placed = TypeVar("Placed")
-
-
-def _order_place(
-    request: HospitalRequest, form: forms.Form, service: Callable[..., Placed], *, encounter_id: int
-) -> Placed | None:
-    """What `service` made of a posted order form, or None (the form shows why)."""
-    if not (form.is_bound and form.is_valid()):
-        return None
-    try:
-        return service(
-            acting_user=request.user,
-            encounter_id=encounter_id,
-            client_address=client_address(request),
-            **form.cleaned_data,
-        )
-    except ApplicationError as error:
-        form_error_show(form, error)
-        return None
 
 
 def _order_form_page(
@@ -103,7 +82,7 @@ def _order_form_page(
 def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The prescribing form of an encounter."""
     form = PrescriptionForm(request.POST if request.method == "POST" else None)
-    prescription = _order_place(request, form, services.prescription_create, encounter_id=encounter_id)
+    prescription = form_submit(request, form, services.prescription_create, encounter_id=encounter_id)
     if prescription is not None:
         return redirect(
             "orders:patient-prescriptions", hospital_code=hospital_code, patient_id=prescription.patient_id
@@ -149,50 +128,44 @@ def patient_prescriptions(request: HospitalRequest, hospital_code: str, patient_
     )
 
 
+def _reason(request: HospitalRequest) -> dict[str, str]:
+    """The reason typed beside a button, for the services that take one."""
+    form = ReasonForm(request.POST)
+    return {"reason": form.cleaned_data["reason"] if form.is_valid() else ""}
+
+
 def _prescription_action(
-    request: HospitalRequest, hospital_code: str, service: Callable[..., Prescription], **kwargs: Any
+    request: HospitalRequest, service: Callable[..., Prescription], prescription_id: int, **reason: str
 ) -> HttpResponse:
     try:
-        prescription = service(acting_user=request.user, client_address=client_address(request), **kwargs)
+        prescription = service(
+            acting_user=request.user,
+            prescription_id=prescription_id,
+            client_address=client_address(request),
+            **reason,
+        )
     except ApplicationError as error:
         return _refused(request, error)
     return redirect(
-        "orders:patient-prescriptions", hospital_code=hospital_code, patient_id=prescription.patient_id
+        "orders:patient-prescriptions",
+        hospital_code=request.hospital.code,
+        patient_id=prescription.patient_id,
     )
-
-
-def _reason(request: HospitalRequest) -> str:
-    form = ReasonForm(request.POST)
-    return form.cleaned_data["reason"] if form.is_valid() else ""
 
 
 @hospital_page("POST")
 def prescription_stop(request: HospitalRequest, hospital_code: str, prescription_id: int) -> HttpResponse:
-    return _prescription_action(
-        request,
-        hospital_code,
-        services.prescription_stop,
-        prescription_id=prescription_id,
-        reason=_reason(request),
-    )
+    return _prescription_action(request, services.prescription_stop, prescription_id, **_reason(request))
 
 
 @hospital_page("POST")
 def prescription_complete(request: HospitalRequest, hospital_code: str, prescription_id: int) -> HttpResponse:
-    return _prescription_action(
-        request, hospital_code, services.prescription_complete, prescription_id=prescription_id
-    )
+    return _prescription_action(request, services.prescription_complete, prescription_id)
 
 
 @hospital_page("POST")
 def prescription_void(request: HospitalRequest, hospital_code: str, prescription_id: int) -> HttpResponse:
-    return _prescription_action(
-        request,
-        hospital_code,
-        services.prescription_void,
-        prescription_id=prescription_id,
-        reason=_reason(request),
-    )
+    return _prescription_action(request, services.prescription_void, prescription_id, **_reason(request))
 
 
 # Lab orders
@@ -202,7 +175,7 @@ def prescription_void(request: HospitalRequest, hospital_code: str, prescription
 def lab_order_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The lab order form of an encounter, with the catalogue to pick from."""
     form = LabOrderForm(request.POST if request.method == "POST" else None)
-    orders = _order_place(request, form, services.lab_order_create, encounter_id=encounter_id)
+    orders = form_submit(request, form, services.lab_order_create, encounter_id=encounter_id)
     if orders:
         return redirect(
             "orders:patient-lab-results", hospital_code=hospital_code, patient_id=orders[0].patient_id
@@ -277,56 +250,42 @@ def lab_order(request: HospitalRequest, hospital_code: str, order_id: int) -> Ht
 
 
 def _order_action(
-    request: HospitalRequest, hospital_code: str, service: Callable[..., LabOrder | LabResult], **kwargs: Any
+    request: HospitalRequest, service: Callable[..., LabOrder | LabResult], **arguments: Any
 ) -> HttpResponse:
     try:
-        done = service(acting_user=request.user, client_address=client_address(request), **kwargs)
+        done = service(acting_user=request.user, client_address=client_address(request), **arguments)
     except ApplicationError as error:
         return _refused(request, error)
     order_pk = done.order_id if isinstance(done, LabResult) else done.pk
-    return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_pk)
+    return redirect("orders:lab-order", hospital_code=request.hospital.code, order_id=order_pk)
 
 
 @hospital_page("POST")
 def lab_order_collect(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
-    return _order_action(request, hospital_code, services.lab_order_collect, order_id=order_id)
+    return _order_action(request, services.lab_order_collect, order_id=order_id)
 
 
 @hospital_page("POST")
 def lab_order_cancel(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
-    return _order_action(
-        request, hospital_code, services.lab_order_cancel, order_id=order_id, reason=_reason(request)
-    )
+    return _order_action(request, services.lab_order_cancel, order_id=order_id, **_reason(request))
 
 
 @hospital_page("POST")
 def lab_order_void(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
-    return _order_action(
-        request, hospital_code, services.lab_order_void, order_id=order_id, reason=_reason(request)
-    )
+    return _order_action(request, services.lab_order_void, order_id=order_id, **_reason(request))
 
 
 @hospital_page("POST")
 def lab_result_enter(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
     form = LabResultForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lab_result_enter(
-                acting_user=request.user,
-                order_id=order_id,
-                client_address=client_address(request),
-                **form.cleaned_data,
-            )
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_id)
+    if form_submit(request, form, services.lab_result_enter, order_id=order_id) is not None:
+        return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_id)
     return _lab_order_page(request, order_id, form=form)
 
 
 @hospital_page("POST")
 def lab_result_verify(request: HospitalRequest, hospital_code: str, result_id: int) -> HttpResponse:
-    return _order_action(request, hospital_code, services.lab_result_verify, result_id=result_id)
+    return _order_action(request, services.lab_result_verify, result_id=result_id)
 
 
 @hospital_page("POST")

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address
-from hms.core.pages import form_error_show, hospital_page
+from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.patients.forms import IdentifierForm, NextOfKinForm, PatientForm, PortalLinkForm, RegistrationForm
 from hms.patients.models import Patient
 from hms.patients.selectors import patient_detail
@@ -75,21 +75,9 @@ def patient_edit(request: HospitalRequest, hospital_code: str, patient_id: int) 
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
     initial = {field: getattr(patient, field) for field in CONTACT_FIELDS}
     form = PatientForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                patient_update(
-                    acting_user=request.user,
-                    patient=patient,
-                    client_address=client_address(request),
-                    **form.cleaned_data,
-                )
-            except ApplicationError as error:
-                form_error_show(form, error)
-            else:
-                return redirect("patients:detail", hospital_code=hospital_code, patient_id=patient.pk)
+    if form_submit(request, form, patient_update, patient=patient) is not None:
+        return redirect("patients:detail", hospital_code=hospital_code, patient_id=patient.pk)
+    status = 400 if request.method == "POST" else 200
     return render(request, "patients/patient_edit.html", {"patient": patient, "form": form}, status=status)
 
 
@@ -116,18 +104,8 @@ def _add_to_record(
     permission_require(user=request.user, resource=Resource.PATIENT, action=Action.UPDATE)
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
     form = RECORD_FORMS[form_name](request.POST)
-    if form.is_valid():
-        try:
-            service(
-                acting_user=request.user,
-                patient=patient,
-                client_address=client_address(request),
-                **form.cleaned_data,
-            )
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect("patients:detail", hospital_code=request.hospital.code, patient_id=patient.pk)
+    if form_submit(request, form, service, patient=patient) is not None:
+        return redirect("patients:detail", hospital_code=request.hospital.code, patient_id=patient.pk)
     return _record_page(request, patient, status=400, **{form_name: form})
 
 

@@ -10,7 +10,7 @@ from django.urls.exceptions import Resolver404
 from hms.accounts.models import Role
 from hms.core.converters import RecordIdConverter
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
-from hms.core.pages import PAGE_SIZE, form_error_show, hospital_page, page_of
+from hms.core.pages import PAGE_SIZE, form_error_show, form_submit, hospital_page, page_of
 
 
 @hospital_page("GET", "POST")
@@ -85,6 +85,38 @@ def test_a_service_error_goes_on_top_of_the_form_and_beside_its_fields():
         "__all__": ["Not prescribed.", "Check the patient."],
         "dose": ["Too much."],
     }
+
+
+def test_form_submit_calls_the_service_as_services_are_called_and_gives_what_it_made():
+    request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.5")
+    request.user = "the user"
+    calls = []
+
+    def service(**arguments):
+        calls.append(arguments)
+        return "made"
+
+    assert form_submit(request, _Form({"reason": "x", "dose": "y"}), service, note=7) == "made"
+    assert calls == [
+        {"acting_user": "the user", "client_address": "203.0.113.5", "note": 7, "reason": "x", "dose": "y"}
+    ]
+
+
+def test_form_submit_gives_none_for_a_form_that_does_not_read_or_a_refusal_shown_on_the_form():
+    request = RequestFactory().post("/")
+    request.user = "the user"
+
+    def refuse(**arguments):
+        raise ApplicationError("Not prescribed.", details={"amount": ["Too much."]})
+
+    def never(**arguments):
+        raise AssertionError("a form that does not read reaches no service")
+
+    assert form_submit(request, _Form(), never) is None  # not posted
+    assert form_submit(request, _Form({"dose": "y"}), never) is None  # no reason
+    refused = _Form({"reason": "x", "dose": "y"})
+    assert form_submit(request, refused, refuse, field_names={"amount": "dose"}) is None
+    assert refused.errors == {"__all__": ["Not prescribed."], "dose": ["Too much."]}
 
 
 def test_page_of_gives_the_nearest_page_for_junk_numbers():
