@@ -13,8 +13,8 @@ from django.db import transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.services import audit_record
-from hms.care.access import RECORD_NOT_FOUND, record_access
+from hms.audit.records import audit_row
+from hms.care.access import RECORD_NOT_FOUND, record_lock
 from hms.core.exceptions import ApplicationError
 from hms.core.models import VoidableModel
 from hms.core.voiding import mark_voided, void_reason_clean
@@ -30,7 +30,7 @@ def record_void(
     acting_user: User,
     reason: str,
     resource: Resource,
-    audit_action: str,
+    audit_action: str = "",
     client_address: str | None = None,
     missing: str = RECORD_NOT_FOUND,
     already: str = "This record is already voided.",
@@ -41,32 +41,24 @@ def record_void(
     """Void the row of `model` that `ref` names; ApplicationError if it cannot be, nothing changed.
 
     The audit row records `{<model>_id: pk, "reason": reason}` (plus `detail`) under
-    `audit_action`, for the row's patient. `check` may change other fields of the row
-    that must be saved with the void (a status): name them in `also_save`.
+    `audit_action` ("<resource>.void" unless given), for the row's patient. `check` may change
+    other fields of the row that must be saved with the void (a status): name them in `also_save`.
     """
     permission_require(user=acting_user, resource=resource, action=Action.VOID)
     reason = void_reason_clean(reason)
     with transaction.atomic(using=current_tenant().alias):
-        row = record_access(
-            model,
-            ref,
-            user=acting_user,
-            resource=resource,
-            action=Action.VOID,
-            for_update=True,
-            missing=missing,
-        )
+        row = record_lock(model, ref, acting_user, resource, Action.VOID, missing)
         if row.voided_at is not None:
             raise ApplicationError(already)
         if check is not None:
             check(row)
         mark_voided(row, user_id=acting_user.pk, reason=reason, also=also_save)
-        audit_record(
-            acting_user=acting_user,
-            action=audit_action,
-            resource=model.__name__,
-            patient_id=row.patient_id,  # type: ignore[attr-defined]
-            client_address=client_address,
-            detail={f"{model._meta.model_name}_id": row.pk, "reason": reason, **(detail or {})},
+        row_key = f"{model._meta.model_name}_id"
+        audit_row(
+            acting_user,
+            audit_action or f"{resource}.void",
+            row,
+            client_address,
+            **{row_key: row.pk, "reason": reason, **(detail or {})},
         )
     return row

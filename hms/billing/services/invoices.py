@@ -265,7 +265,6 @@ def invoice_void(
         acting_user=acting_user,
         reason=reason,
         resource=Resource.INVOICE,
-        audit_action="invoice.void",
         client_address=client_address,
         missing=INVOICE_NOT_FOUND,
         already="This invoice is already void.",

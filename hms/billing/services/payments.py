@@ -136,7 +136,6 @@ def payment_void(
         acting_user=acting_user,
         reason=reason,
         resource=Resource.PAYMENT,
-        audit_action="payment.void",
         client_address=client_address,
         missing=PAYMENT_NOT_FOUND,
         already="This payment is already void.",

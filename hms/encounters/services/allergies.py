@@ -6,13 +6,17 @@ from django.db import IntegrityError, transaction
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.care.access import patient_access
 from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.encounters.models import Allergy
-from hms.encounters.selectors import NOT_FOUND, record_pk
-from hms.encounters.services.shared import refuse_control_characters, require_live, row_lock
+from hms.encounters.selectors import NOT_FOUND
+from hms.encounters.services.shared import (
+    patient_for_recording,
+    refuse_control_characters,
+    require_live,
+    row_lock,
+)
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
 
@@ -42,12 +46,9 @@ def allergy_record(
     except ValidationError as exc:
         raise ApplicationError("The allergy's details are not valid.", details=exc.message_dict) from exc
     alias = current_tenant().alias
-    patient_pk = record_pk(patient, model=Patient) if isinstance(patient, Patient) else patient
     try:
         with transaction.atomic(using=alias):
-            found = patient_access(
-                user=acting_user, patient_id=patient_pk, resource=Resource.ALLERGY, action=Action.CREATE
-            )
+            found = patient_for_recording(patient, acting_user, Resource.ALLERGY)
             _allergy_check_no_active_twin(found, allergy.substance)
             allergy.patient = found
             allergy.save(using=alias)
@@ -127,7 +128,6 @@ def allergy_void(
         acting_user=acting_user,
         reason=reason,
         resource=Resource.ALLERGY,
-        audit_action="allergy.void",
         client_address=client_address,
         missing=NOT_FOUND[Allergy],
         already="This allergy is already marked entered in error.",

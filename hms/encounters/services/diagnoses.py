@@ -120,7 +120,6 @@ def diagnosis_void(
         acting_user=acting_user,
         reason=reason,
         resource=Resource.DIAGNOSIS,
-        audit_action="diagnosis.void",
         client_address=client_address,
         missing=NOT_FOUND[Diagnosis],
         already="This diagnosis is already voided.",

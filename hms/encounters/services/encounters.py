@@ -7,14 +7,13 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.care.access import patient_access
 from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.voiding import void_reason_clean
 from hms.encounters.models import Encounter
 from hms.encounters.selectors import ENCOUNTER_NOT_FOUND, record_pk
-from hms.encounters.services.shared import live_encounter_lock, reason_clean, row_lock
+from hms.encounters.services.shared import live_encounter_lock, patient_for_recording, reason_clean, row_lock
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import appointment_encounter_move
@@ -43,12 +42,9 @@ def encounter_start(
         permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
     reason = reason_clean(reason, what="The reason for the visit")
     alias = current_tenant().alias
-    patient_pk = record_pk(patient, model=Patient) if isinstance(patient, Patient) else patient
     try:
         with transaction.atomic(using=alias):
-            found = patient_access(
-                user=acting_user, patient_id=patient_pk, resource=Resource.ENCOUNTER, action=Action.CREATE
-            )
+            found = patient_for_recording(patient, acting_user, Resource.ENCOUNTER)
             booked = (
                 _appointment_for_start(acting_user, found, appointment) if appointment is not None else None
             )
@@ -170,7 +166,6 @@ def encounter_void(
             acting_user=acting_user,
             reason=reason,
             resource=Resource.ENCOUNTER,
-            audit_action="encounter.void",
             client_address=client_address,
             missing=ENCOUNTER_NOT_FOUND,
             already="This encounter is already voided.",

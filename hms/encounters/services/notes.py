@@ -171,7 +171,6 @@ def note_void(
         acting_user=acting_user,
         reason=reason,
         resource=Resource.NOTE,
-        audit_action="note.void",
         client_address=client_address,
         missing=NOT_FOUND[ClinicalNote],
         already="This note is already voided.",

@@ -151,7 +151,6 @@ def observation_void(
             acting_user=acting_user,
             reason=reason,
             resource=Resource.OBSERVATION,
-            audit_action="observation.void",
             client_address=client_address,
             missing=NOT_FOUND[Observation],
             already="This observation is already voided.",

@@ -5,17 +5,19 @@ from typing import Any, TypeVar
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
-from hms.care.access import record_lock
+from hms.care.access import patient_access, record_lock
 from hms.core.exceptions import ApplicationError
 from hms.core.voiding import REASON_MAX
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
-from hms.encounters.selectors import NOT_FOUND
+from hms.encounters.selectors import NOT_FOUND, record_pk
+from hms.patients.models import Patient
 
 __all__ = [
     "REASON_MAX",
     "encounter_live_check",
     "in_live_encounter",
     "live_encounter_lock",
+    "patient_for_recording",
     "refuse_control_characters",
     "require_live",
     "row_lock",
@@ -31,6 +33,12 @@ def row_lock(model: type[Row], ref: Row | int, user: User, resource: Resource, a
     NotFound names the kind of record, as the encounters' selectors do.
     """
     return record_lock(model, ref, user, resource, action, NOT_FOUND[model])
+
+
+def patient_for_recording(ref: Patient | int, user: User, resource: Resource) -> Patient:
+    """The patient, if `user` may record a new `resource` for them (a Patient row: of this hospital)."""
+    patient_pk = record_pk(ref, model=Patient) if isinstance(ref, Patient) else ref
+    return patient_access(user=user, patient_id=patient_pk, resource=resource, action=Action.CREATE)
 
 
 def live_encounter_lock(ref: Encounter | int, user: User, resource: Resource, action: Action, /) -> Encounter:

@@ -159,7 +159,6 @@ def lab_order_void(
         acting_user=acting_user,
         reason=reason,
         resource=Resource.LAB_ORDER,
-        audit_action="lab_order.void",
         client_address=client_address,
         missing=ORDER_NOT_FOUND,
         already="This lab order was already voided.",

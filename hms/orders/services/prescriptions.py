@@ -201,42 +201,37 @@ def prescription_stop(
     *, acting_user: User, prescription_id: int, reason: str, client_address: str | None = None
 ) -> Prescription:
     """Stop an active prescription before its course ends (the prescriber's decision, with a reason)."""
-    alias = current_tenant().alias
-    with transaction.atomic(using=alias):
-        prescription = _active_prescription(
-            acting_user=acting_user, prescription_id=prescription_id, change="stopped"
-        )
-        reason = reason_clean(reason, what="stopping the prescription")
-        row_stamp(
-            prescription, acting_user, "stopped", status=Prescription.Status.STOPPED, stop_reason=reason
-        )
-        audit_row(
-            acting_user,
-            "prescription.stop",
-            prescription,
-            client_address,
-            prescription_id=prescription.pk,
-            reason=reason,
-        )
-    return prescription
+    return _course_end(acting_user, prescription_id, Prescription.Status.STOPPED, client_address, reason)
 
 
 def prescription_complete(
     *, acting_user: User, prescription_id: int, client_address: str | None = None
 ) -> Prescription:
     """Mark an active prescription completed before its last day (the course was finished early)."""
+    return _course_end(acting_user, prescription_id, Prescription.Status.COMPLETED, client_address)
+
+
+def _course_end(
+    acting_user: User, prescription_id: int, status: str, client_address: str | None, reason: str = ""
+) -> Prescription:
+    """End an active course early: stopped (with who, when and why) or completed; audited."""
+    stopping = status == Prescription.Status.STOPPED
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
         prescription = _active_prescription(
-            acting_user=acting_user, prescription_id=prescription_id, change="marked completed"
+            acting_user=acting_user,
+            prescription_id=prescription_id,
+            change="stopped" if stopping else "marked completed",
         )
-        row_save(prescription, status=Prescription.Status.COMPLETED)
+        if stopping:
+            reason = reason_clean(reason, what="stopping the prescription")
+            row_stamp(prescription, acting_user, "stopped", status=status, stop_reason=reason)
+            action, detail = "prescription.stop", {"reason": reason}
+        else:
+            row_save(prescription, status=status)
+            action, detail = "prescription.complete", {}
         audit_row(
-            acting_user,
-            "prescription.complete",
-            prescription,
-            client_address,
-            prescription_id=prescription.pk,
+            acting_user, action, prescription, client_address, prescription_id=prescription.pk, **detail
         )
     return prescription
 
@@ -251,7 +246,6 @@ def prescription_void(
         acting_user=acting_user,
         reason=reason,
         resource=Resource.PRESCRIPTION,
-        audit_action="prescription.void",
         client_address=client_address,
         missing=PRESCRIPTION_NOT_FOUND,
         already="This prescription was already voided.",
