@@ -34,7 +34,6 @@ def audit_event_page(
         queryset = queryset.filter(action__startswith=action_prefix)
     with transaction.atomic(using=current_tenant().alias):
         page = page_of(queryset, page_number, per_page=PAGE_SIZE)
-        page.object_list = list(page.object_list)
         audit_record(
             acting_user=user,
             action="audit.view",

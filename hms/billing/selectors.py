@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
+from hms.audit.records import audit_row
 from hms.audit.services import audit_record
 from hms.billing.common import (
     ENCOUNTER_NOT_FOUND,
@@ -147,13 +148,13 @@ def invoice_detail(
         raise NotFound(INVOICE_NOT_FOUND) from None
     with transaction.atomic(using=current_tenant().alias):
         detail = invoice_figures(invoice, include_voided=include_voided)
-        audit_record(
-            acting_user=user,
-            action=f"invoice.{purpose}",
-            resource="Invoice",
-            patient_id=invoice.patient_id,
-            client_address=client_address,
-            detail={"invoice_id": invoice.pk, "number": invoice.number},
+        audit_row(
+            user,
+            f"invoice.{purpose}",
+            invoice,
+            client_address,
+            invoice_id=invoice.pk,
+            number=invoice.number,
         )
     return detail
 
@@ -180,13 +181,14 @@ def invoice_for_encounter(
         if _visible_to(user, invoice)
     ]
     with transaction.atomic(using=current_tenant().alias):
-        audit_record(
-            acting_user=user,
-            action="invoice.encounter_view",
+        audit_row(
+            user,
+            "invoice.encounter_view",
+            encounter,
+            client_address,
             resource="Invoice",
-            patient_id=encounter.patient_id,
-            client_address=client_address,
-            detail={"encounter_id": encounter.pk, "invoice_ids": [i.pk for i in invoices]},
+            encounter_id=encounter.pk,
+            invoice_ids=[i.pk for i in invoices],
         )
     return encounter, patient, invoices
 
@@ -206,13 +208,13 @@ def invoices_for_patient(
         queryset = queryset.filter(number__isnull=False)
     with transaction.atomic(using=current_tenant().alias):
         invoices = list(_with_figures(queryset).order_by("-created_at", "-id"))
-        audit_record(
-            acting_user=user,
-            action="invoice.list_for_patient",
+        audit_row(
+            user,
+            "invoice.list_for_patient",
+            patient,
+            client_address,
             resource="Invoice",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={"invoice_ids": [i.pk for i in invoices]},
+            invoice_ids=[i.pk for i in invoices],
         )
     return patient, invoices
 
@@ -288,17 +290,14 @@ def outstanding_invoices(
     ).order_by("issued_at", "id")
     with transaction.atomic(using=current_tenant().alias):
         page = page_of(queryset, page_number)
-        page.object_list = list(page.object_list)
-        audit_record(
-            acting_user=user,
-            action="invoice.list_outstanding",
-            resource="Invoice",
-            client_address=client_address,
-            detail={
-                "page": page.number,
-                "invoice_ids": [i.pk for i in page.object_list],
-                "patient_ids": sorted({i.patient_id for i in page.object_list}),
-            },
+        audit_row(
+            user,
+            "invoice.list_outstanding",
+            Invoice,
+            client_address,
+            page=page.number,
+            invoice_ids=[i.pk for i in page.object_list],
+            patient_ids=sorted({i.patient_id for i in page.object_list}),
         )
     return page
 
@@ -324,13 +323,7 @@ def takings_for_day(*, user: User, day: datetime.date, client_address: str | Non
     labels = dict(Payment.Method.choices)
     with transaction.atomic(using=current_tenant().alias):
         rows = list(received.values_list("method", "invoice__currency", "amount", "voided_at"))
-        audit_record(
-            acting_user=user,
-            action="payment.takings",
-            resource="Payment",
-            client_address=client_address,
-            detail={"day": day.isoformat(), "payments": len(rows)},
-        )
+        audit_row(user, "payment.takings", Payment, client_address, day=day.isoformat(), payments=len(rows))
     takings = Takings(day=day, by_method=[], totals={})
     groups: dict[tuple[str, str], TakingsRow] = {}
     for method, currency, amount, voided_at in rows:

@@ -94,5 +94,8 @@ def page_of(
     rows: "QuerySet[Any] | Sequence[Any]", number: int | str | None, *, per_page: int = PAGE_SIZE
 ) -> Page:
     """One page of `rows` (an ordered queryset or a list); a junk or out-of-range number gives the
-    nearest page. Templates show it with {% include "core/_pagination.html" %}."""
-    return Paginator(rows, per_page).get_page(number)
+    nearest page. Its rows are read now, inside the caller's transaction (where a read is audited
+    with them). Templates show it with {% include "core/_pagination.html" %}."""
+    page = Paginator(rows, per_page).get_page(number)
+    page.object_list = list(page.object_list)
+    return page

@@ -14,7 +14,7 @@ from django.db import models, transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care import access
 from hms.care.access import patient_access
 from hms.core.exceptions import NotFound
@@ -124,17 +124,15 @@ def encounter_list_for_patient(
             queryset = queryset.live()
         page = page_of(queryset.order_by("-started_at", "-id"), page_number)
         encounters = list(page.object_list)
-        audit_record(
-            acting_user=user,
-            action="encounter.list",
+        audit_row(
+            user,
+            "encounter.list",
+            patient,
+            client_address,
             resource="Encounter",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={
-                "encounter_ids": [e.pk for e in encounters],
-                "include_voided": include_voided,
-                "page": page.number,
-            },
+            encounter_ids=[e.pk for e in encounters],
+            include_voided=include_voided,
+            page=page.number,
         )
     names = user_names(e.practitioner_user_id for e in encounters)
     for encounter in encounters:
@@ -226,20 +224,18 @@ def encounter_detail(
             if permission_scope(user=user, resource=Resource.NOTE, action=Action.VIEW) == Scope.OWN:
                 note_rows = note_rows.filter(status=ClinicalNote.Status.SIGNED)
             notes = list(note_rows.prefetch_related("amendments"))
-        audit_record(
-            acting_user=user,
-            action="encounter.view",
+        audit_row(
+            user,
+            "encounter.view",
+            patient,
+            client_address,
             resource="Encounter",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={
-                "encounter_id": encounter.pk,
-                "observation_ids": _ids(vitals),
-                "diagnosis_ids": _ids(diagnoses),
-                "allergy_ids": _ids(allergies),
-                "note_ids": _ids(notes),
-                "include_voided": include_voided,
-            },
+            encounter_id=encounter.pk,
+            observation_ids=_ids(vitals),
+            diagnosis_ids=_ids(diagnoses),
+            allergy_ids=_ids(allergies),
+            note_ids=_ids(notes),
+            include_voided=include_voided,
         )
     people: set[int | None] = {encounter.practitioner_user_id}
     people.update(o.recorded_by_id for o in vitals or ())
@@ -303,13 +299,14 @@ def appointment_list_startable(
                 encounter__isnull=True,
             ).order_by("starts_at", "id")[:50]
         )
-        audit_record(
-            acting_user=user,
-            action="appointment.list",
+        audit_row(
+            user,
+            "appointment.list",
+            patient,
+            client_address,
             resource="Appointment",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={"appointment_ids": [a.pk for a in appointments], "purpose": "encounter.start"},
+            appointment_ids=[a.pk for a in appointments],
+            purpose="encounter.start",
         )
     return appointments
 
@@ -332,13 +329,14 @@ def allergy_list_for_patient(
         if not include_inactive:
             queryset = queryset.filter(status=Allergy.Status.ACTIVE)
         allergies = list(queryset.order_by("status", "substance", "id"))
-        audit_record(
-            acting_user=user,
-            action="allergy.list",
+        audit_row(
+            user,
+            "allergy.list",
+            patient,
+            client_address,
             resource="Allergy",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={"allergy_ids": [a.pk for a in allergies], "include_voided": include_voided},
+            allergy_ids=[a.pk for a in allergies],
+            include_voided=include_voided,
         )
     for allergy in allergies:
         allergy.patient = patient
@@ -353,13 +351,14 @@ def note_detail(*, user: User, note_id: int, client_address: str | None = None) 
         if own and (not note.is_signed or note.is_voided):
             raise NotFound(NOT_FOUND[ClinicalNote])
         amendments = list(note.amendments.all())
-        audit_record(
-            acting_user=user,
-            action="note.view",
-            resource="ClinicalNote",
-            patient_id=note.patient_id,
-            client_address=client_address,
-            detail={"note_id": note.pk, "encounter_id": note.encounter_id, "amendment_ids": _ids(amendments)},
+        audit_row(
+            user,
+            "note.view",
+            note,
+            client_address,
+            note_id=note.pk,
+            encounter_id=note.encounter_id,
+            amendment_ids=_ids(amendments),
         )
     names = user_names([note.author_id, note.signed_by_id, *(a.author_id for a in amendments)])
     return NoteView(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.access import patient_access, patient_scope_filter, record_pk
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.pages import page_of
@@ -117,7 +117,6 @@ def prescriptions_for_patient(
             )
         ).order_by("running", "-starts_at", "-id")
         page = page_of(ordered, page_number)
-        page.object_list = list(page.object_list)
         names = _user_names(
             {p.prescriber_id for p in page.object_list} | {p.stopped_by_id for p in page.object_list}
         )
@@ -127,13 +126,14 @@ def prescriptions_for_patient(
             prescription.stopped_by_name = (
                 names.get(prescription.stopped_by_id, "") if prescription.stopped_by_id else ""
             )
-        audit_record(
-            acting_user=user,
-            action="prescription.list",
+        audit_row(
+            user,
+            "prescription.list",
+            patient,
+            client_address,
             resource="Prescription",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={"page": page.number, "prescription_ids": [p.pk for p in page.object_list]},
+            page=page.number,
+            prescription_ids=[p.pk for p in page.object_list],
         )
     return PatientRecords(patient=patient, page=page)
 
@@ -158,19 +158,16 @@ def lab_orders_for_patient(
         if not (include_voided and _sees_history(user)):
             orders = orders.live()
         page = page_of(_with_results(orders.order_by("-ordered_at", "id"), user), page_number)
-        page.object_list = list(page.object_list)
         _name_orders(page.object_list)
-        audit_record(
-            acting_user=user,
-            action="lab_order.list",
+        audit_row(
+            user,
+            "lab_order.list",
+            patient,
+            client_address,
             resource="LabOrder",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={
-                "page": page.number,
-                "order_ids": [o.pk for o in page.object_list],
-                "result_ids": [r.pk for o in page.object_list for r in o.visible_results],
-            },
+            page=page.number,
+            order_ids=[o.pk for o in page.object_list],
+            result_ids=[r.pk for o in page.object_list for r in o.visible_results],
         )
     return PatientRecords(patient=patient, page=page)
 
@@ -187,13 +184,14 @@ def lab_order_detail(*, user: User, order_id: int, client_address: str | None = 
         if order is None:
             raise NotFound(ORDER_NOT_FOUND)
         _name_orders([order])
-        audit_record(
-            acting_user=user,
-            action="lab_order.view",
+        audit_row(
+            user,
+            "lab_order.view",
+            order,
+            client_address,
             resource="LabOrder",
-            patient_id=order.patient_id,
-            client_address=client_address,
-            detail={"order_id": order.pk, "result_ids": [r.pk for r in order.visible_results]},
+            order_id=order.pk,
+            result_ids=[r.pk for r in order.visible_results],
         )
     return order
 
@@ -253,18 +251,15 @@ def lab_worklist(
             )
         )
         page = page_of(orders, page_number)
-        page.object_list = list(page.object_list)
-        audit_record(
-            acting_user=user,
-            action="lab_order.worklist",
-            resource="LabOrder",
-            client_address=client_address,
-            detail={
-                "stage": stage,
-                "page": page.number,
-                "order_ids": [o.pk for o in page.object_list],
-                "patient_ids": sorted({o.patient_id for o in page.object_list}),
-            },
+        audit_row(
+            user,
+            "lab_order.worklist",
+            LabOrder,
+            client_address,
+            stage=stage,
+            page=page.number,
+            order_ids=[o.pk for o in page.object_list],
+            patient_ids=sorted({o.patient_id for o in page.object_list}),
         )
     return page
 
@@ -287,12 +282,11 @@ def order_encounter_get(
             )
         except NotFound:
             raise NotFound(ENCOUNTER_NOT_FOUND) from None
-        audit_record(
-            acting_user=user,
-            action=f"{resource}.form",
-            resource="Encounter",
-            patient_id=encounter.patient_id,
-            client_address=client_address,
-            detail={"encounter_id": encounter.pk},
+        audit_row(
+            user,
+            f"{resource}.form",
+            encounter,
+            client_address,
+            encounter_id=encounter.pk,
         )
     return encounter

@@ -11,7 +11,7 @@ from django.db.models import BooleanField, CharField, F, FloatField, Func, Q, Qu
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
 from hms.core.pages import PAGE_SIZE, page_of
@@ -60,13 +60,7 @@ def patient_detail(*, user: User, patient_id: int, client_address: str | None = 
         patient = queryset.filter(pk=wanted).first()
         if patient is None:
             raise NotFound("No such patient here.")
-        audit_record(
-            acting_user=user,
-            action="patient.view",
-            resource="Patient",
-            patient_id=patient.pk,
-            client_address=client_address,
-        )
+        audit_row(user, "patient.view", patient, client_address)
     return patient
 
 
@@ -82,13 +76,13 @@ def patient_page(*, user: User, page_number: int | str = 1, client_address: str 
     )
     with transaction.atomic(using=current_tenant().alias):
         page = page_of(queryset, page_number)
-        page.object_list = list(page.object_list)
-        audit_record(
-            acting_user=user,
-            action="patient.list",
-            resource="Patient",
-            client_address=client_address,
-            detail={"page": page.number, "patient_ids": [p.pk for p in page.object_list]},
+        audit_row(
+            user,
+            "patient.list",
+            Patient,
+            client_address,
+            page=page.number,
+            patient_ids=[p.pk for p in page.object_list],
         )
     return page
 
@@ -125,17 +119,15 @@ def patient_search(
         kind, matches = _search_matches(queryset, query)
         page = matches.get_page(page_number)
         page.object_list = list(page.object_list)
-        audit_record(
-            acting_user=user,
-            action="patient.search",
-            resource="Patient",
-            client_address=client_address,
-            detail={
-                "query": query,
-                "kind": kind,
-                "page": page.number,
-                "patient_ids": [p.pk for p in page.object_list],
-            },
+        audit_row(
+            user,
+            "patient.search",
+            Patient,
+            client_address,
+            query=query,
+            kind=kind,
+            page=page.number,
+            patient_ids=[p.pk for p in page.object_list],
         )
     return page
 

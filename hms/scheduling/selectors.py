@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
-from hms.audit.services import audit_record
+from hms.audit.records import audit_row
 from hms.care.access import patient_access, patient_in_care
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
@@ -118,18 +118,16 @@ def appointment_day_list(
         queryset = queryset.filter(practitioner_user_id=practitioner_user_id)
     with transaction.atomic(using=current_tenant().alias):
         page = _page(queryset, page_number)
-        audit_record(
-            acting_user=user,
-            action="appointment.day_list",
-            resource="Appointment",
-            client_address=client_address,
-            detail={
-                "date": date.isoformat(),
-                "practitioner_user_id": practitioner_user_id,
-                "page": page.number,
-                "appointment_ids": [e.appointment.pk for e in page.object_list],
-                "patient_ids": sorted({e.patient.pk for e in page.object_list}),
-            },
+        audit_row(
+            user,
+            "appointment.day_list",
+            Appointment,
+            client_address,
+            date=date.isoformat(),
+            practitioner_user_id=practitioner_user_id,
+            page=page.number,
+            appointment_ids=[e.appointment.pk for e in page.object_list],
+            patient_ids=sorted({e.patient.pk for e in page.object_list}),
         )
     return page
 
@@ -146,13 +144,14 @@ def patient_appointments(
     )
     with transaction.atomic(using=current_tenant().alias):
         page = _page(queryset, page_number)
-        audit_record(
-            acting_user=user,
-            action="appointment.list",
+        audit_row(
+            user,
+            "appointment.list",
+            patient,
+            client_address,
             resource="Appointment",
-            patient_id=patient.pk,
-            client_address=client_address,
-            detail={"page": page.number, "appointment_ids": [e.appointment.pk for e in page.object_list]},
+            page=page.number,
+            appointment_ids=[e.appointment.pk for e in page.object_list],
         )
     return page
 
@@ -178,13 +177,12 @@ def appointment_get(
         raise NotFound(APPOINTMENT_NOT_FOUND)
     with transaction.atomic(using=current_tenant().alias):
         (entry,) = _entries([appointment])
-        audit_record(
-            acting_user=user,
-            action="appointment.view",
-            resource="Appointment",
-            patient_id=appointment.patient_id,
-            client_address=client_address,
-            detail={"appointment_id": appointment.pk},
+        audit_row(
+            user,
+            "appointment.view",
+            appointment,
+            client_address,
+            appointment_id=appointment.pk,
         )
     return entry
 
@@ -219,7 +217,6 @@ def working_hours_list(
     if practitioner_user_id is not None:
         queryset = queryset.filter(practitioner_user_id=practitioner_user_id)
     page = page_of(queryset, page_number)
-    page.object_list = list(page.object_list)
     return page
 
 
