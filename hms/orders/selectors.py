@@ -158,7 +158,7 @@ def lab_orders_for_patient(
         if not (include_voided and _sees_history(user)):
             orders = orders.live()
         page = page_of(_with_results(orders.order_by("-ordered_at", "id"), user), page_number)
-        _name_orders(page.object_list)
+        _name_orders(list(page.object_list))
         audit_row(
             user,
             "lab_order.list",
