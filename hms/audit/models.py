@@ -22,6 +22,10 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which key sealed the row (hms.security.chain); NULL for rows hashed before the key.
+    # Nullable with no default so that SQLite adds the column in place: rebuilding the
+    # table would drop the append-only triggers.
+    key_id = models.CharField(max_length=12, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]

@@ -2,7 +2,6 @@
 
 import datetime
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,14 +11,16 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.audit.models import AuditChainHead, AuditEvent
 from hms.core.exceptions import ApplicationError, Refusal
+from hms.security.chain import GENESIS, canonical, seal_new, seal_problem
+from hms.security.checkpoints import checkpoint_advance, checkpoint_advance_on_commit, checkpoint_read
 from hms.tenancy.context import current_tenant, current_tenant_or_none
 from hms.tenancy.models import SpooledAuditEvent
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = GENESIS
 
 
-def _event_hash(previous_hash: str, event: AuditEvent) -> str:
-    payload = {
+def _payload(event: AuditEvent) -> dict[str, Any]:
+    return {
         "occurred_at": event.occurred_at.isoformat(),
         "actor_id": event.actor_id,
         "actor_username": event.actor_username,
@@ -31,8 +32,11 @@ def _event_hash(previous_hash: str, event: AuditEvent) -> str:
         "client_address": event.client_address,
         "detail": event.detail,
     }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{previous_hash}{canonical}".encode()).hexdigest()
+
+
+def _unkeyed_hash(previous_hash: str, event: AuditEvent) -> str:
+    """How rows were hashed before the chain had a key (they verify only before the first sealed row)."""
+    return hashlib.sha256(f"{previous_hash}{canonical(_payload(event))}".encode()).hexdigest()
 
 
 def audit_record(
@@ -105,9 +109,10 @@ def _append(alias: str, fields: dict[str, Any]) -> AuditEvent:
         if previous is None:
             raise ApplicationError("This hospital's audit log has no head row; run migrate_hospitals.")
         event = AuditEvent(**fields, previous_hash=previous)
-        event.hash = _event_hash(previous, event)
+        event.key_id, event.hash = seal_new(previous, _payload(event))
         event.save(using=alias, force_insert=True)
         AuditChainHead.objects.filter(pk=1).update(last_hash=event.hash)
+        checkpoint_advance_on_commit(current_tenant().code, alias, event.pk, event.hash)
     return event
 
 
@@ -146,20 +151,56 @@ class ChainReport:
     intact: bool
     first_broken_id: int | None = None
     reason: str = ""
+    note: str = ""
 
 
 def audit_chain_verify() -> ChainReport:
-    """Recompute every hash in order; report the first event that does not match."""
+    """Check every seal in order, the head row, and the checkpoint kept outside the hospital.
+
+    A row must carry a seal made with a known key (rows hashed before the chain had a key
+    are accepted only before the first sealed one). The checkpoint in the shared database
+    names the newest event known to have been written: a chain that no longer holds it
+    (the newest events deleted, the head rewritten to match) is broken. A chain with no
+    checkpoint yet (written before checkpoints) gets one at its last event.
+    """
+    code = current_tenant().code
+    mark = checkpoint_read(code)
+    if mark is not None and mark.problem:
+        return ChainReport(0, False, None, mark.problem)
     previous = GENESIS_HASH
     checked = 0
+    sealed_seen = False
+    mark_found = mark is not None and mark.event_id == 0 and mark.event_hash == GENESIS
+    last_id = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         checked += 1
         if event.previous_hash != previous:
             return ChainReport(checked, False, event.pk, "previous_hash does not match the event before")
-        if _event_hash(previous, event) != event.hash:
-            return ChainReport(checked, False, event.pk, "contents do not match the recorded hash")
+        if event.key_id:
+            sealed_seen = True
+            problem = seal_problem(previous, _payload(event), event.key_id, event.hash)
+        elif sealed_seen:
+            problem = "an unsealed row after sealed ones (written without the key)"
+        elif _unkeyed_hash(previous, event) != event.hash:
+            problem = "contents do not match the recorded hash"
+        else:
+            problem = ""
+        if problem:
+            return ChainReport(checked, False, event.pk, problem)
+        if mark is not None and event.pk == mark.event_id:
+            if event.hash != mark.event_hash:
+                return ChainReport(checked, False, event.pk, "differs from the checkpoint kept for it")
+            mark_found = True
         previous = event.hash
+        last_id = event.pk
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is None or head.last_hash != previous:
         return ChainReport(checked, False, None, "events after the last one checked are missing")
+    if mark is not None and not mark_found:
+        return ChainReport(
+            checked, False, None, f"events up to {mark.event_id} (the checkpoint) are missing from the end"
+        )
+    if mark is None and checked:
+        checkpoint_advance(code, last_id, previous)
+        return ChainReport(checked, True, note="no checkpoint yet: one was made at the last event")
     return ChainReport(checked, True)

@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -63,9 +62,7 @@ def security_record(
         "detail": detail or {},
     }
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
-        head = SecurityChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            raise ImproperlyConfigured("The security log has no head row; run `manage.py migrate`.")
+        head = _head_locked()
         event = SecurityEvent(**fields, previous_hash=head.last_hash)
         event.key_id, event.hash = seal_new(head.last_hash, _payload(event))
         event.save(force_insert=True)
@@ -74,6 +71,19 @@ def security_record(
             last_hash=event.hash, last_event_id=event.pk, key_id=kid, seal=head_seal
         )
     return event
+
+
+def _head_locked() -> SecurityChainHead:
+    """The head row, locked; made at the genesis if the table was emptied (a flush, an archive)."""
+    head = SecurityChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        try:
+            with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                SecurityChainHead.objects.create(pk=1, last_hash=GENESIS)
+        except IntegrityError:
+            pass  # another writer made it first
+        head = SecurityChainHead.objects.select_for_update().get(pk=1)
+    return head
 
 
 def _head_payload(event_id: int, event_hash: str) -> dict[str, Any]:

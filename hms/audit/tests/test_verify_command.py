@@ -29,7 +29,8 @@ def _rows(output):
     lines = output.splitlines()
     assert lines[0].split() == ["HOSPITAL", "OUTCOME", "EVENTS", "DETAIL"]
     rows = {}
-    for line in lines[1:-1]:  # the last line is the summary
+    assert lines[-2].startswith("Security log: ")
+    for line in lines[1:-2]:  # then the security log's line, then the summary
         code, outcome, events, *detail = line.split(maxsplit=3)
         rows[code] = (outcome, events, detail[0] if detail else "")
     return rows
@@ -151,7 +152,7 @@ def test_reports_a_broken_chain_and_fails(fleet):
     output, error = _verify()
 
     rows = _rows(output)
-    assert rows["TH001"] == ("BROKEN", "2", f"at event {altered.pk}: contents do not match the recorded hash")
+    assert rows["TH001"] == ("BROKEN", "2", f"at event {altered.pk}: contents do not match the recorded seal")
     # One broken hospital does not stop the others being checked.
     assert rows["DMC001"] == ("intact", "2", "")
     assert rows["CMH01"] == ("intact", "4", "")
@@ -235,7 +236,7 @@ def test_a_tampered_chain_and_a_lost_database_are_both_reported(fleet):
     output, error = _verify()
 
     rows = _rows(output)
-    assert rows["TH001"] == ("BROKEN", "2", f"at event {altered.pk}: contents do not match the recorded hash")
+    assert rows["TH001"] == ("BROKEN", "2", f"at event {altered.pk}: contents do not match the recorded seal")
     assert rows["DMC001"][:2] == ("unreachable", "-")
     assert rows["CMH01"] == ("intact", "4", "")
     assert output.splitlines()[-1] == "3 hospital(s) checked: 1 intact, 1 broken, 1 unreachable."

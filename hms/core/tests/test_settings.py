@@ -28,12 +28,24 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     assert "ImproperlyConfigured" in result.stderr
 
 
+def test_production_settings_refuse_to_start_without_an_audit_key(tmp_path):
+    result = _import_settings(
+        "config.settings.production",
+        HMS_DATA_DIR=str(tmp_path),
+        DJANGO_SECRET_KEY="k" * 50,
+        DJANGO_ALLOWED_HOSTS="example.org",
+    )
+    assert result.returncode != 0
+    assert "HMS_AUDIT_KEY" in result.stderr
+
+
 def test_production_settings_start_with_a_secret_key_and_debug_off(tmp_path):
     result = _import_settings(
         "config.settings.production",
         HMS_DATA_DIR=str(tmp_path),
         DJANGO_SECRET_KEY="k" * 50,
         DJANGO_ALLOWED_HOSTS="example.org",
+        HMS_AUDIT_KEY="a" * 50,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["kkkk", "False"]

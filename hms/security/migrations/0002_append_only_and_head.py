@@ -1,4 +1,10 @@
-"""The database refuses UPDATE and DELETE on the security log; the chain starts with its head row."""
+"""The database refuses to rewrite the security log; the chain starts with its head row.
+
+Rows are refused UPDATE (both databases) and row DELETE (PostgreSQL). Emptying the whole
+table stays possible (SQLite DELETE, PostgreSQL TRUNCATE, which the application's role
+should not be granted in production: docs/security.md), because Django's test flush and
+the archiving of old rows need it; the sealed head row shows any events removed.
+"""
 
 from django.db import migrations
 
@@ -7,17 +13,15 @@ GENESIS = "0" * 64
 SQLITE = [
     """CREATE TRIGGER security_event_no_update BEFORE UPDATE ON security_securityevent
        BEGIN SELECT RAISE(ABORT, 'the security log is append-only'); END""",
-    """CREATE TRIGGER security_event_no_delete BEFORE DELETE ON security_securityevent
-       BEGIN SELECT RAISE(ABORT, 'the security log is append-only'); END""",
+
 ]
 SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS security_event_no_update",
-    "DROP TRIGGER IF EXISTS security_event_no_delete",
 ]
 POSTGRESQL = [
     """CREATE OR REPLACE FUNCTION security_event_append_only() RETURNS trigger AS $$
        BEGIN RAISE EXCEPTION 'the security log is append-only'; END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER security_event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+    """CREATE TRIGGER security_event_append_only BEFORE UPDATE OR DELETE
        ON security_securityevent FOR EACH STATEMENT EXECUTE FUNCTION security_event_append_only()""",
 ]
 POSTGRESQL_REVERSE = [

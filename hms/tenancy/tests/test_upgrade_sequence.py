@@ -80,8 +80,12 @@ class Deployment:
         self.env.update(
             DJANGO_SETTINGS_MODULE="config.settings.production",
             DJANGO_SECRET_KEY="upgrade-sequence-test-key",
+            HMS_AUDIT_KEY="upgrade-sequence-audit-key",
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
             DJANGO_SECURE_COOKIES="false",
+            # Served over plain HTTP on loopback, its operator signing in with a password alone.
+            DJANGO_SECURE_SSL_REDIRECT="false",
+            HMS_MFA_REQUIRED_ROLES="",
             HMS_DATA_DIR=str(folder / "data"),
             HMS_WORKER_MIN_LIFETIME="1",
             DJANGO_SUPERUSER_PASSWORD=PASSWORD,

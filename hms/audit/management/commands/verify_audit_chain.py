@@ -7,6 +7,7 @@ from django.db import Error as DatabaseLayerError
 
 from hms.audit.services import audit_chain_verify
 from hms.hospitals.models import Hospital
+from hms.security.log import security_log_verify
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import TenancyError
@@ -34,8 +35,10 @@ class Command(HospitalCommand):
         "Recompute the hash chain of each active hospital's audit log (every hospital by "
         "default, or those named with --hospital) and report the first event that was "
         "altered or the events missing from the end. A hospital whose database cannot be "
-        "opened is reported and the others are still checked. Exits non-zero if any chain "
-        "is broken or any hospital could not be checked."
+        "opened is reported and the others are still checked. Each chain is also checked "
+        "against its checkpoint in the shared database (events deleted from the end), and "
+        "the platform's security log is checked too. Exits non-zero if any chain is broken "
+        "or any hospital could not be checked."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,11 +66,23 @@ class Command(HospitalCommand):
             for outcome, count in counts.items()
             if count or outcome in (INTACT, BROKEN, UNREACHABLE)
         )
-        if not broken and not unchecked:
+        security = security_log_verify()
+        if security.intact:
+            security_line = f"Security log: intact ({security.events_checked} events)."
+        else:
+            where = security.first_broken_id if security.first_broken_id is not None else "end"
+            security_line = f"Security log: BROKEN at event {where}: {security.reason}."
+        self.stdout.write(security_line)
+        if not broken and not unchecked and security.intact:
             self.stdout.write(f"{summary}; every audit chain is intact.")
             return
         self.stdout.write(f"{summary}.")
         problems = []
+        if not security.intact:
+            problems.append(
+                "The platform's security log is broken. Treat it as a security incident: keep the "
+                "shared database as it is and compare it with the latest backup."
+            )
         if broken:
             problems.append(
                 f"The audit chain of {len(broken)} hospital(s) is broken: {', '.join(broken)}. "
@@ -94,7 +109,7 @@ class Command(HospitalCommand):
             self._forget(hospital)
             return _Row(hospital.code, ERROR, detail=failure_detail(exc))
         if report.intact:
-            return _Row(hospital.code, INTACT, report.events_checked)
+            return _Row(hospital.code, INTACT, report.events_checked, report.note)
         where = report.first_broken_id if report.first_broken_id is not None else "end"
         return _Row(hospital.code, BROKEN, report.events_checked, f"at event {where}: {report.reason}")
 
