@@ -123,7 +123,10 @@ def test_rows_hashed_before_the_key_verify_only_before_the_first_sealed_row(doct
         second.previous_hash = legacy
         resealed = sealed_with_key(legacy, second)
         raw("UPDATE audit_auditevent SET key_id = NULL, hash = %s WHERE id = %s", [legacy, first.pk])
-        raw("UPDATE audit_auditevent SET previous_hash = %s, hash = %s WHERE id = %s", [legacy, resealed, second.pk])
+        raw(
+            "UPDATE audit_auditevent SET previous_hash = %s, hash = %s WHERE id = %s",
+            [legacy, resealed, second.pk],
+        )
         raw("UPDATE audit_auditchainhead SET last_hash = %s WHERE id = 1", [resealed])
         AuditCheckpoint.objects.all().delete()
         report = audit_chain_verify()
@@ -160,7 +163,9 @@ def test_a_rotated_key_verifies_while_it_is_a_fallback(doctor, settings):
 def test_a_checkpoint_rewritten_in_the_shared_database_is_reported(doctor):
     with hospital_context("TH001"):
         events = _record(doctor, 3)
-    AuditCheckpoint.objects.filter(hospital_code="TH001").update(event_id=events[0].pk, event_hash=events[0].hash)
+    AuditCheckpoint.objects.filter(hospital_code="TH001").update(
+        event_id=events[0].pk, event_hash=events[0].hash
+    )
     with hospital_context("TH001"):
         report = audit_chain_verify()
     assert not report.intact

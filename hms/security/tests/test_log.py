@@ -31,9 +31,13 @@ def doctor(make_hospital, make_user):
 
 @pytest.mark.django_db
 def test_sign_in_failed_sign_in_and_sign_out_are_recorded_without_the_password(client, doctor):
-    client.post(reverse("login"), {"username": "doc", "password": "wrong-password-1"}, REMOTE_ADDR="203.0.113.9")
+    client.post(
+        reverse("login"), {"username": "doc", "password": "wrong-password-1"}, REMOTE_ADDR="203.0.113.9"
+    )
     client.post(reverse("login"), {"username": "nobody", "password": "wrong-password-2"})
-    client.post(reverse("login"), {"username": "doc", "password": "pw-for-tests-1"}, REMOTE_ADDR="203.0.113.9")
+    client.post(
+        reverse("login"), {"username": "doc", "password": "pw-for-tests-1"}, REMOTE_ADDR="203.0.113.9"
+    )
     client.post(reverse("logout"))
 
     events = list(SecurityEvent.objects.order_by("id"))
