@@ -11,6 +11,7 @@ transaction, to name the clashing time, and the database refuses what slips past
 import datetime
 import zoneinfo
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -245,7 +246,10 @@ def appointment_reschedule(
             current = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
             _reschedulable_check(current)
             _clash_check(practitioner, current.patient, start, end, zone, exclude_id=current.pk)
-            moved = {"from": _span(current.starts_at, current.ends_at), "to": _span(start, end)}
+            moved: dict[str, Any] = {
+                "from": _span(current.starts_at, current.ends_at),
+                "to": _span(start, end),
+            }
             row_save(current, starts_at=start, ends_at=end)
             audit_row(
                 acting_user,
@@ -375,11 +379,11 @@ def _status_move(
     client_address: str | None,
     at: datetime.datetime,
     saved: dict[str, str] | None = None,
-    **detail: object,
+    **detail: Any,
 ) -> None:
     """Move the appointment to `new_status` (with the fields in `saved`), stamped with who and
     when; audit the move from its old status ("appointment.cancel" for a cancellation)."""
-    moved = {"appointment_id": appointment.pk, "from": appointment.status, "to": new_status}
+    moved: dict[str, Any] = {"appointment_id": appointment.pk, "from": appointment.status, "to": new_status}
     row_stamp(appointment, user, "status_changed", at=at, status=new_status, **(saved or {}))
     action = "appointment.cancel" if new_status == S.CANCELLED else "appointment.status"
     audit_row(user, action, appointment, client_address, **moved, **detail)

@@ -4,6 +4,7 @@ first, so two desks at once cannot both pass a check (a line added while it is i
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -160,7 +161,7 @@ def invoice_line_remove(
         audit_row(acting_user, "invoice.line_remove", invoice, client_address, **detail)
 
 
-def _line_detail(line: InvoiceLine) -> dict[str, object]:
+def _line_detail(line: InvoiceLine) -> dict[str, Any]:
     """What an invoice line said, for the audit rows of adding and removing it."""
     return {
         "invoice_id": line.invoice_id,

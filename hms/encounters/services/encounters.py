@@ -1,6 +1,8 @@
 """Starting, finishing and voiding encounters; the appointment they start from moves with them
 through scheduling's own service (its encounter transitions), in the same transaction."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -71,7 +73,7 @@ def encounter_start(
             )
             encounter.full_clean(validate_unique=False, validate_constraints=False)
             encounter.save(using=alias)
-            detail: dict[str, object] = {
+            detail: dict[str, Any] = {
                 "encounter_id": encounter.pk,
                 "appointment_id": booked.pk if booked else None,
             }
@@ -115,7 +117,7 @@ def _appointment_refusal(problem: str) -> ApplicationError:
 
 
 def _appointment_follow(
-    user: User, encounter: Encounter, event: str, detail: dict[str, object], client_address: str | None
+    user: User, encounter: Encounter, event: str, detail: dict[str, Any], client_address: str | None
 ) -> None:
     """Move the encounter's appointment for `event` (scheduling's rules and audit); note the move in
     the encounter's audit `detail`."""
@@ -141,7 +143,7 @@ def encounter_finish(
         if current.status != Encounter.Status.IN_PROGRESS:
             raise ApplicationError("This encounter is already finished.")
         row_save(current, status=Encounter.Status.FINISHED, ended_at=max(timezone.now(), current.started_at))
-        detail: dict[str, object] = {"encounter_id": current.pk, "appointment_id": current.appointment_id}
+        detail: dict[str, Any] = {"encounter_id": current.pk, "appointment_id": current.appointment_id}
         if current.appointment_id is not None:
             _appointment_follow(acting_user, current, "finish", detail, client_address)
         audit_row(acting_user, "encounter.finish", current, client_address, **detail)
