@@ -1,5 +1,6 @@
 """Settings shared by every environment; values come from the environment (django-environ)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,6 +26,10 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "hms.core",
     "hms.tenancy",
     "hms.hospitals",
@@ -45,15 +50,24 @@ TENANT_APPS = [
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 
 MIDDLEWARE = [
+    # Forwarded headers from anyone but a trusted proxy are dropped before anything reads them.
+    "hms.accounts.headers.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hms.accounts.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "hms.tenancy.middleware.HospitalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session limits, then the second factor, before any page runs.
+    "hms.accounts.sessions.SessionLimitsMiddleware",
+    "hms.accounts.mfa.SecondFactorMiddleware",
+    "hms.tenancy.middleware.HospitalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,6 +128,21 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Axes first: a locked-out account or address is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Argon2 for every new password; the others only read old hashes, which are re-hashed
+# with Argon2 at the user's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,3 +182,74 @@ HMS_DEMO_PASSWORD = env("HMS_DEMO_PASSWORD", default="")
 # archived, so rotating the key breaks no chain. Production refuses to start without it.
 HMS_AUDIT_KEY = env.str("HMS_AUDIT_KEY", default="")
 HMS_AUDIT_KEY_FALLBACKS = env.list("HMS_AUDIT_KEY_FALLBACKS", default=[])
+
+# --- Authentication and sessions (docs/security.md) ---------------------------------------
+
+# Failed sign-ins (django-axes; its tables live in the shared database). An account is locked
+# after HMS_LOCKOUT_FAILURES failures, a client address after HMS_LOCKOUT_ADDRESS_FAILURES
+# (higher: a hospital's staff often share one address), both counted over the last
+# HMS_LOCKOUT_MINUTES; a lock ends by itself that long after the failure that set it (tries
+# while locked do not extend it), and the hospital's administrator can clear it sooner.
+HMS_LOCKOUT_FAILURES = env.int("HMS_LOCKOUT_FAILURES", default=5)
+HMS_LOCKOUT_ADDRESS_FAILURES = env.int("HMS_LOCKOUT_ADDRESS_FAILURES", default=30)
+HMS_LOCKOUT_MINUTES = env.int("HMS_LOCKOUT_MINUTES", default=15)
+AXES_ENABLED = env.bool("HMS_LOCKOUT_ENABLED", default=True)
+AXES_FAILURE_LIMIT = HMS_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=HMS_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "hms.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "hms.core.http.client_address"
+AXES_LOCKOUT_CALLABLE = "hms.accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the security log (hms.security)
+AXES_ENABLE_ADMIN = True
+AXES_VERBOSE = False
+
+# Second factor (django-otp): TOTP with recovery codes. Roles listed here must set one up
+# before any page; anyone else may. Production requires it of ADMIN and SUPERADMIN.
+HMS_MFA_REQUIRED_ROLES = env.list("HMS_MFA_REQUIRED_ROLES", default=[])
+OTP_TOTP_ISSUER = env.str("HMS_MFA_ISSUER", default="HMS")
+HMS_MFA_RECOVERY_CODES = 10
+
+# Automatic logoff: after this many minutes without a request (staff; patients have their
+# own value), and at the latest this many hours after signing in, whatever the activity.
+HMS_SESSION_IDLE_MINUTES = env.int("HMS_SESSION_IDLE_MINUTES", default=15)
+HMS_PATIENT_SESSION_IDLE_MINUTES = env.int("HMS_PATIENT_SESSION_IDLE_MINUTES", default=30)
+HMS_SESSION_MAX_HOURS = env.int("HMS_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = HMS_SESSION_MAX_HOURS * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Password reset links work once, for this long.
+PASSWORD_RESET_TIMEOUT = env.int("HMS_PASSWORD_RESET_MINUTES", default=60) * 60
+# Mail (password reset links): a URL such as smtp+tls://user:password@mail.example.org:587;
+# the console (standard output) unless given.
+vars().update(env.email_url("DJANGO_EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hms@localhost")
+
+# --- Browser and transport ----------------------------------------------------------------
+
+# Proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+# Empty: the client is the peer of the connection, and those headers are ignored.
+HMS_TRUSTED_PROXIES = env.list("HMS_TRUSTED_PROXIES", default=[])
+if HMS_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# A strict Content Security Policy: no inline script or style, nothing from another origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"

@@ -50,3 +50,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Static files straight from the apps' folders: no collectstatic, no STATIC_ROOT to serve from.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
+
+# Django's test client signs in without a request, which django-axes refuses: the lockout
+# tests (hms/accounts/tests/test_lockout.py) turn it on for themselves.
+AXES_ENABLED = False

@@ -36,6 +36,7 @@ class Resource(StrEnum):
     PRICE_LIST = "price_list"
     STAFF = "staff"
     AUDIT_LOG = "audit_log"
+    LOCKOUT = "lockout"  # failed sign-ins of the hospital's accounts; update = clear
 
 
 class Action(StrEnum):
@@ -77,6 +78,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         price_list=_VCUV,
         staff=_VCUV,
         audit_log=_V,
+        lockout=(A.VIEW, A.UPDATE),
     ),
     Role.DOCTOR: {
         **_grant(

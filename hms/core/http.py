@@ -1,10 +1,12 @@
 """Turning service errors into HTTP answers, for the page views of every app."""
 
 import functools
+import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -48,6 +50,51 @@ def refusals_as_http(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            logger.warning("HMS_TRUSTED_PROXIES: %r is not an address or network; ignored", entry)
+    return tuple(networks)
+
+
+def trusted_proxy(address: str | None, proxies: Sequence[str] | None = None) -> bool:
+    """Whether `address` is one of the proxies named in HMS_TRUSTED_PROXIES (or `proxies`)."""
+    if not address:
+        return False
+    networks = _networks(tuple(settings.HMS_TRUSTED_PROXIES if proxies is None else proxies))
+    if not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def client_address(request: HttpRequest) -> str | None:
-    """The client's address as the audit log records it."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, as the audit log, the security log and the lockout record it.
+
+    The peer of the connection, unless that peer is a proxy named in HMS_TRUSTED_PROXIES:
+    then X-Forwarded-For is read from the right, past every trusted proxy, and the first
+    address no trusted proxy vouches for is the client. A client can put anything at the
+    left of that header, so nothing left of the first untrusted hop is believed.
+    """
+    address: str | None = request.META.get("REMOTE_ADDR") or None
+    if not trusted_proxy(address):
+        return address
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if not trusted_proxy(address):
+            break
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            break  # junk in the header: the last proxy that passed it is all we know
+    return address
