@@ -202,3 +202,27 @@ def test_the_account_page_offers_setting_it_up(client, doctor):
     assert response.status_code == 200
     assert reverse("mfa-setup").encode() in response.content
     assert reverse("password_change").encode() in response.content
+
+
+def test_the_operator_removes_a_lost_device_with_a_command(doctor, th_admin):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _device(th_admin)
+    out = StringIO()
+    call_command("mfa_reset", "th_admin", stdout=out)
+
+    assert (
+        "Removed 2 device(s) of th_admin; the account sets up a new one at the next sign-in."
+        in out.getvalue()
+    )
+    assert not TOTPDevice.objects.filter(user=th_admin).exists()
+    assert SecurityEvent.objects.get(kind=Kind.MFA_RESET).user_id == th_admin.pk
+
+
+def test_the_command_refuses_an_unknown_account(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="No account named 'ghost'"):
+        call_command("mfa_reset", "ghost")
