@@ -173,6 +173,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # Axes logs every sign-in at INFO; the security log has them. Failures and locks stay.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 HMS_DEMO_PASSWORD = env("HMS_DEMO_PASSWORD", default="")
 
