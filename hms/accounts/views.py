@@ -26,7 +26,8 @@ from hms.accounts.mfa import (
     next_url,
     session_verified,
 )
-from hms.accounts.models import User
+from hms.accounts.models import Role, User
+from hms.accounts.permissions import MATRIX, Action, Resource
 from hms.core.exceptions import ApplicationError
 from hms.core.ids import record_id
 from hms.core.pages import form_error_show, hospital_page
@@ -43,10 +44,15 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    may_unlock = MATRIX.get(Role(user.role), {}).get((Resource.LOCKOUT, Action.VIEW)) is not None
     return render(
         request,
         "accounts/account.html",
-        {"mfa_enabled": mfa_enabled(user), "mfa_required": mfa_required(user)},
+        {
+            "mfa_enabled": mfa_enabled(user),
+            "mfa_required": mfa_required(user),
+            "may_unlock": may_unlock and user.hospital is not None,
+        },
     )
 
 

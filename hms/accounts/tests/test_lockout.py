@@ -215,3 +215,10 @@ def test_clearing_needs_an_account(client, th_admin):
     client.force_login(th_admin)
     assert client.post(_clear_url(), {"account": "x"}).status_code == 400
     assert client.get(_clear_url()).status_code == 405
+
+
+def test_the_admins_account_page_leads_to_the_lockouts(client, th_admin, doctor):
+    client.force_login(th_admin)
+    assert _lockouts_url().encode() in client.get(reverse("account")).content
+    client.force_login(doctor)
+    assert _lockouts_url().encode() not in client.get(reverse("account")).content
