@@ -25,6 +25,7 @@ class SecurityEvent(models.Model):
         ACCOUNT_CHANGED = "account_changed", "Account changed"
         ACCOUNT_DISABLED = "account_disabled", "Account disabled"
         ACCOUNT_ENABLED = "account_enabled", "Account enabled"
+        ACCOUNT_DELETED = "account_deleted", "Account deleted"
         ROLE_CHANGED = "role_changed", "Role changed"
         ADMIN_ACTION = "admin_action", "Platform administration"
         FOREIGN_HOSPITAL = "foreign_hospital", "Asked for another hospital's page"

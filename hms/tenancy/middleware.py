@@ -27,6 +27,7 @@ from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import ConnectionLimitReached, HospitalReadOnly
 from hms.tenancy.http import HospitalRequest
 from hms.tenancy.schema import current_fingerprint
+from hms.tenancy.signals import foreign_hospital_requested
 from hms.tenancy.upgrades import Relation, newer_release_seen, relation_to_code
 
 HOSPITAL_PATH = re.compile(r"^/(?:h|api/v1/hospitals|fhir)/(?P<code>[^/]+)(?:/|$)")
@@ -56,11 +57,10 @@ class HospitalMiddleware:
                 return redirect_to_login(request.get_full_path())
             return HttpResponse("Authentication required.", status=401, content_type="text/plain")
         hospital = Hospital.objects.filter(code=code).first() if is_valid_hospital_code(code) else None
-        if (
-            hospital is None
-            or not user.may_enter(hospital.pk)
-            or hospital.status not in (Hospital.Status.ACTIVE, Hospital.Status.SUSPENDED)
-        ):
+        if hospital is None or not user.may_enter(hospital.pk):
+            foreign_hospital_requested.send(sender=HospitalMiddleware, request=request, code=code)
+            raise Http404("No such hospital.")
+        if hospital.status not in (Hospital.Status.ACTIVE, Hospital.Status.SUSPENDED):
             raise Http404("No such hospital.")
         if hospital.status == Hospital.Status.SUSPENDED:
             return _unavailable(

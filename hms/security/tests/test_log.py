@@ -40,7 +40,8 @@ def test_sign_in_failed_sign_in_and_sign_out_are_recorded_without_the_password(c
     )
     client.post(reverse("logout"))
 
-    events = list(SecurityEvent.objects.order_by("id"))
+    signing = (Kind.LOGIN, Kind.LOGIN_FAILED, Kind.LOGOUT)
+    events = list(SecurityEvent.objects.filter(kind__in=signing).order_by("id"))
     assert [(e.kind, e.username) for e in events] == [
         (Kind.LOGIN_FAILED, "doc"),
         (Kind.LOGIN_FAILED, "nobody"),
@@ -120,7 +121,7 @@ def test_concurrent_writers_race_and_the_chain_stays_whole(doctor):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert SecurityEvent.objects.count() == 40
+    assert SecurityEvent.objects.filter(kind=Kind.LOGIN_FAILED).count() == 40
     report = security_log_verify()
     assert report.intact, report.reason
     head = SecurityChainHead.objects.get()
@@ -128,11 +129,11 @@ def test_concurrent_writers_race_and_the_chain_stays_whole(doctor):
 
 
 @pytest.mark.django_db
-def test_an_empty_log_is_intact_and_an_emptied_head_is_made_again(doctor):
+def test_an_empty_log_is_intact_and_an_emptied_head_is_made_again():
     assert SecurityChainHead.objects.get().last_hash == GENESIS
     assert security_log_verify().intact
     SecurityChainHead.objects.all().delete()
     assert security_log_verify().intact
-    first = security_record(Kind.LOGIN, user=doctor)
+    first = security_record(Kind.LOGIN_FAILED, username="someone")
     assert first.previous_hash == GENESIS
     assert security_log_verify().intact
