@@ -172,10 +172,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No query strings in logs: a search holds a patient's name (hms/core/logfilters.py).
+    "filters": {"no_query_strings": {"()": "hms.core.logfilters.DropQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     # Axes logs every sign-in at INFO; the security log has them. Failures and locks stay.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # The development server's request lines, through the filtered handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 HMS_DEMO_PASSWORD = env("HMS_DEMO_PASSWORD", default="")
 
