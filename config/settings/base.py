@@ -41,6 +41,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "hms.audit",
     "hms.patients",
+    "hms.care",
     "hms.staff",
     "hms.scheduling",
     "hms.encounters",
@@ -191,6 +192,11 @@ HMS_DEMO_PASSWORD = env("HMS_DEMO_PASSWORD", default="")
 # archived, so rotating the key breaks no chain. Production refuses to start without it.
 HMS_AUDIT_KEY = env.str("HMS_AUDIT_KEY", default="")
 HMS_AUDIT_KEY_FALLBACKS = env.list("HMS_AUDIT_KEY_FALLBACKS", default=[])
+
+# Break-the-glass lasts this long (ADR 0011); a walk-in's care assignment, until ended by
+# hand or this many hours.
+HMS_EMERGENCY_ACCESS_MINUTES = env.int("HMS_EMERGENCY_ACCESS_MINUTES", default=60)
+HMS_CARE_ASSIGNMENT_HOURS = env.int("HMS_CARE_ASSIGNMENT_HOURS", default=24)
 
 # --- Authentication and sessions (docs/security.md) ---------------------------------------
 

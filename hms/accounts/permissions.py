@@ -37,6 +37,8 @@ class Resource(StrEnum):
     STAFF = "staff"
     AUDIT_LOG = "audit_log"
     LOCKOUT = "lockout"  # failed sign-ins of the hospital's accounts; update = clear
+    CARE_ASSIGNMENT = "care_assignment"  # a walk-in sent to a clinician; update = end it
+    EMERGENCY_ACCESS = "emergency_access"  # break-the-glass; create = open one, update = review
 
 
 class Action(StrEnum):
@@ -79,6 +81,8 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         staff=_VCUV,
         audit_log=_V,
         lockout=(A.VIEW, A.UPDATE),
+        care_assignment=_VCU,
+        emergency_access=(A.VIEW, A.UPDATE),
     ),
     Role.DOCTOR: {
         **_grant(
@@ -87,12 +91,14 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
             appointment=_V,
             schedule=_V,
             staff=_V,
-            encounter=(A.CREATE,),  # a walk-in: starting an encounter brings the patient into care
+            care_assignment=_V,
+            # Outside their care, a doctor opens a record only through break-the-glass (ADR 0011).
+            emergency_access=(A.CREATE,),
         ),
         **_grant(
             S.CARE,
             appointment=(A.UPDATE,),
-            encounter=(A.VIEW, A.UPDATE, A.VOID),
+            encounter=(A.VIEW, A.CREATE, A.UPDATE, A.VOID),
             observation=(A.VIEW, A.CREATE, A.VOID),
             diagnosis=(A.VIEW, A.CREATE, A.VOID),
             allergy=_VCUV,
@@ -116,6 +122,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         prescription=_V,
         lab_order=_V,
         lab_result=(A.VIEW, A.CREATE),
+        care_assignment=_VCU,
     ),
     Role.RECEPTIONIST: _grant(
         S.ALL,
@@ -126,6 +133,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         invoice=(A.VIEW, A.CREATE, A.UPDATE),
         payment=(A.VIEW, A.CREATE),
         price_list=_V,
+        care_assignment=_VCU,
     ),
     Role.PATIENT: _grant(
         S.OWN,

@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,20 @@ def _unkeyed_hash(previous_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(f"{previous_hash}{canonical(_payload(event))}".encode()).hexdigest()
 
 
+# (acting user, patient id) -> what to add to the detail of an event about that patient.
+DetailSource = Callable[[Any, int], dict[str, Any]]
+_detail_sources: list[DetailSource] = []
+
+
+def audit_detail_source_add(source: DetailSource) -> None:
+    """Register something every event about a patient should say (an app's ready(), once).
+
+    The care app marks events made under break-the-glass this way, so no service has to.
+    """
+    if source not in _detail_sources:
+        _detail_sources.append(source)
+
+
 def audit_record(
     *,
     acting_user: User,
@@ -57,6 +72,10 @@ def audit_record(
     """
     tenant = current_tenant()
     occurred_at = timezone.now()
+    if patient_id is not None:
+        for source in _detail_sources:
+            if extra := source(acting_user, patient_id):
+                detail = {**(detail or {}), **extra}
     fields: dict[str, Any] = {
         "occurred_at": occurred_at,
         "actor_id": acting_user.pk,

@@ -30,6 +30,7 @@ from hms.audit.services import audit_record
 from hms.billing.models import Invoice, InvoiceCounter, InvoiceLine, Payment, PriceListItem
 from hms.billing.money import money_round
 from hms.billing.services import SEQUENCE_DIGITS, billing_settings_get
+from hms.care.assignments import care_assign
 from hms.core.exceptions import ApplicationError
 from hms.demo import clinical
 from hms.demo.data.allergies import ALLERGIC_SHARE, ALLERGIES, PORTAL_PATIENT_ALLERGY, AllergySpec
@@ -872,6 +873,13 @@ def _live_clinic(
         ] or profiles
         profile = rng.choice(free)
         condition = clinical.visit_condition(rng, age=profile.person.age, chronic=())
+        # Reception sends the walk-in to the doctor, which puts the patient in their care.
+        care_assign(
+            acting_user=cast.receptionist,
+            patient_id=profile.pk,
+            clinician_user_id=doctor.pk,
+            reason=f"Walk-in: {condition.reason}",
+        )
         encounter = encounter_start(
             acting_user=doctor, patient=profile.pk, reason=f"Walk-in: {condition.reason}"
         )

@@ -4,6 +4,8 @@ from django.utils import timezone
 
 from hms.audit.models import AuditEvent
 from hms.care.access import patient_in_care
+from hms.care.assignments import care_assign, care_assignment_end
+from hms.care.tests.factories import CareAssignmentFactory
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.encounters.models import Encounter
 from hms.encounters.services import (
@@ -22,8 +24,23 @@ def _nothing_written():
     return not Encounter.objects.exists() and not AuditEvent.objects.exists()
 
 
-def test_a_walk_in_starts_an_encounter_and_brings_the_patient_into_care(staff, chart, in_hospital):
+def test_a_doctor_starts_no_encounter_with_a_patient_outside_their_care(staff, chart, in_hospital):
+    """Starting an encounter is no back door into a record (ADR 0011): 404, as a missing patient."""
+    with pytest.raises(NotFound, match="No such patient"):
+        encounter_start(acting_user=staff.other_doctor, patient=chart.stranger, reason="Chest pain")
     assert not patient_in_care(user=staff.other_doctor, patient_id=chart.stranger.pk)
+    assert not Encounter.objects.exists()
+
+
+def test_a_walk_in_sent_by_reception_starts_an_encounter_and_stays_in_care(staff, chart, in_hospital):
+    assert not patient_in_care(user=staff.other_doctor, patient_id=chart.stranger.pk)
+    assignment = care_assign(
+        acting_user=staff.receptionist,
+        patient_id=chart.stranger.pk,
+        clinician_user_id=staff.other_doctor.pk,
+        reason="Walk-in: chest pain",
+    )
+    assert patient_in_care(user=staff.other_doctor, patient_id=chart.stranger.pk)
 
     encounter = encounter_start(
         acting_user=staff.other_doctor,
@@ -42,8 +59,9 @@ def test_a_walk_in_starts_an_encounter_and_brings_the_patient_into_care(staff, c
         None,
     )
     assert stored.started_at <= timezone.now()
-    assert patient_in_care(user=staff.other_doctor, patient_id=chart.stranger.pk)
-    event = AuditEvent.objects.get()
+    care_assignment_end(acting_user=staff.receptionist, assignment_id=assignment.pk)
+    assert patient_in_care(user=staff.other_doctor, patient_id=chart.stranger.pk)  # the encounter's care
+    event = AuditEvent.objects.get(action="encounter.start")
     assert (event.action, event.resource, event.patient_id, event.actor_id) == (
         "encounter.start",
         "Encounter",
@@ -105,6 +123,8 @@ def test_an_appointment_must_be_this_doctors_and_still_open(staff, chart, in_hos
     if change.get("practitioner_user_id"):
         change = {"practitioner_user_id": staff.other_doctor.pk}
     Appointment.objects.filter(pk=chart.appointment.pk).update(**change)
+    # Still in the doctor's care (sent as a walk-in), so the appointment itself is what is refused.
+    CareAssignmentFactory(patient=chart.patient, clinician_user_id=staff.doctor.pk)
 
     with pytest.raises(ApplicationError, match=message) as refused:
         encounter_start(acting_user=staff.doctor, patient=chart.patient, appointment=chart.appointment)
@@ -114,7 +134,8 @@ def test_an_appointment_must_be_this_doctors_and_still_open(staff, chart, in_hos
 
 
 def test_an_appointment_of_another_patient_or_none_at_all_is_refused(staff, chart, in_hospital):
-    # The doctor may start a walk-in with the stranger, but not from the patient's appointment.
+    # The stranger was sent to the doctor as a walk-in, but not on the patient's appointment.
+    CareAssignmentFactory(patient=chart.stranger, clinician_user_id=staff.doctor.pk)
     with pytest.raises(ApplicationError, match="for another patient"):
         encounter_start(acting_user=staff.doctor, patient=chart.stranger, appointment=chart.appointment)
     with pytest.raises(ApplicationError, match="no such appointment"):
@@ -145,6 +166,7 @@ def test_one_encounter_in_progress_per_doctor_and_patient(staff, chart, in_hospi
     with pytest.raises(ApplicationError, match="already have an encounter in progress") as refused:
         encounter_start(acting_user=staff.doctor, patient=chart.patient)
     assert refused.value.details == {"encounter_id": first.pk}
+    CareAssignmentFactory(patient=chart.patient, clinician_user_id=staff.other_doctor.pk)
     encounter_start(acting_user=staff.other_doctor, patient=chart.patient)  # another doctor may
 
     encounter_finish(acting_user=staff.doctor, encounter=first)
@@ -204,7 +226,9 @@ def test_voiding_needs_a_reason_and_releases_the_appointment(staff, chart, in_ho
 
 
 def test_a_voided_walk_in_ends_the_care_it_gave(staff, chart, in_hospital):
+    assignment = CareAssignmentFactory(patient=chart.stranger, clinician_user_id=staff.other_doctor.pk)
     encounter = encounter_start(acting_user=staff.other_doctor, patient=chart.stranger)
+    care_assignment_end(acting_user=staff.receptionist, assignment_id=assignment.pk)
     encounter_void(acting_user=staff.other_doctor, encounter=encounter, reason="wrong patient")
     assert not patient_in_care(user=staff.other_doctor, patient_id=chart.stranger.pk)
     with pytest.raises(NotFound):

@@ -3,6 +3,7 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from hms.audit.models import AuditEvent
+from hms.care.tests.factories import CareAssignmentFactory
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.encounters.models import ClinicalNote, NoteAmendment
 from hms.encounters.selectors import encounter_detail, note_detail
@@ -109,9 +110,8 @@ def test_an_empty_note_is_not_signed(staff, encounter):
 
 def test_only_the_author_edits_or_signs_a_draft(staff, chart, encounter):
     note = note_create(acting_user=staff.doctor, encounter=encounter, plan="x")
-    encounter_start(
-        acting_user=staff.other_doctor, patient=chart.patient
-    )  # brings the other doctor into care
+    CareAssignmentFactory(patient=chart.patient, clinician_user_id=staff.other_doctor.pk)
+    encounter_start(acting_user=staff.other_doctor, patient=chart.patient)
     with pytest.raises(NotAllowed, match="author"):
         note_update_draft(acting_user=staff.other_doctor, note=note, plan="y")
     with pytest.raises(NotAllowed, match="author"):
@@ -122,6 +122,7 @@ def test_only_the_author_edits_or_signs_a_draft(staff, chart, encounter):
 def test_another_doctor_in_care_may_amend_a_signed_note(staff, chart, signed):
     with pytest.raises(NotFound, match="No such note"):
         note_amend(acting_user=staff.other_doctor, note=signed, text="addendum", reason="seen later")
+    CareAssignmentFactory(patient=chart.patient, clinician_user_id=staff.other_doctor.pk)
     encounter_start(acting_user=staff.other_doctor, patient=chart.patient)
     note_amend(acting_user=staff.other_doctor, note=signed, text="addendum", reason="seen later")
     assert NoteAmendment.objects.get().author_id == staff.other_doctor.pk

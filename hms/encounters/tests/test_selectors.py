@@ -3,6 +3,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from hms.audit.models import AuditEvent
+from hms.care.tests.factories import CareAssignmentFactory
 from hms.core.exceptions import NotAllowed, NotFound
 from hms.encounters.selectors import encounter_detail, encounter_list_for_patient
 from hms.encounters.services import (
@@ -127,6 +128,7 @@ def test_a_voided_encounter_is_shown_to_staff_marked_and_hidden_from_the_patient
 
 def test_the_list_is_newest_first_scoped_and_audited(staff, chart, visit):
     later = encounter_start(acting_user=staff.doctor, patient=chart.patient)
+    CareAssignmentFactory(patient=chart.stranger, clinician_user_id=staff.other_doctor.pk)
     other = encounter_start(acting_user=staff.other_doctor, patient=chart.stranger)
 
     listed = encounter_list_for_patient(
@@ -162,6 +164,7 @@ def test_the_list_costs_the_same_few_queries_for_one_or_many_encounters(staff, c
             encounter_list_for_patient(user=staff.nurse, patient_id=chart.patient.pk)
         return len(local), len(users)
 
+    CareAssignmentFactory(patient=chart.patient, clinician_user_id=staff.other_doctor.pk)
     encounter = encounter_start(acting_user=staff.doctor, patient=chart.patient)
     one = queries()
     encounter_finish(acting_user=staff.doctor, encounter=encounter)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
 from hms.audit.services import audit_chain_verify
+from hms.care.tests.factories import CareAssignmentFactory
 from hms.encounters.services import encounter_start, observation_record_vitals
 from hms.patients.tests.factories import PatientFactory
 from hms.tenancy.context import hospital_context
@@ -26,6 +27,7 @@ def test_each_part_of_a_record_a_role_opens_is_audited_for_that_patient(client, 
     user = doctor if role == Role.DOCTOR else make_user("user", role=role, hospital=th001)
     with hospital_context("TH001"):
         patient = PatientFactory(user_id=user.pk if role == Role.PATIENT else None)
+        CareAssignmentFactory(patient=patient, clinician_user_id=doctor.pk)
         encounter = encounter_start(acting_user=doctor, patient=patient, reason="Headache")
         observation_record_vitals(acting_user=doctor, encounter=encounter, values={"8867-4": ("72", "/min")})
     client.force_login(user)

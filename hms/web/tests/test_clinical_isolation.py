@@ -12,6 +12,7 @@ from hms.audit.selectors import audit_event_page
 from hms.audit.services import audit_chain_verify
 from hms.billing.selectors import outstanding_invoices, visits_to_invoice
 from hms.billing.services import price_item_create
+from hms.care.tests.factories import CareAssignmentFactory
 from hms.encounters.models import Encounter
 from hms.encounters.services import encounter_start
 from hms.orders.selectors import lab_worklist
@@ -79,6 +80,7 @@ def test_another_hospitals_user_gets_the_unknown_hospital_404_on_every_clinical_
     doctor = make_user("th_doc", role=Role.DOCTOR, hospital=th)
     with hospital_context(th):
         patient = PatientFactory()
+        CareAssignmentFactory(patient=patient, clinician_user_id=doctor.pk)
         encounter = encounter_start(acting_user=doctor, patient=patient, reason="Cough")
     client.force_login(make_user("dmc_user", role=role, hospital=dmc))
     unknown = client.get(reverse("hospital-home", kwargs={"hospital_code": "NOPE999"}))

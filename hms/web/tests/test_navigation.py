@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from hms.accounts.models import Role
+from hms.care.tests.factories import CareAssignmentFactory
 from hms.patients.tests.factories import PatientFactory
 from hms.tenancy.context import hospital_context
 
@@ -119,7 +120,8 @@ def test_an_encounter_links_to_its_orders(client, make_user, th001, role, expect
     doctor = make_user("doc", role=Role.DOCTOR, hospital=th001)
     user = doctor if role == Role.DOCTOR else make_user("nurse", role=role, hospital=th001)
     with hospital_context("TH001"):
-        encounter = encounter_start(acting_user=doctor, patient=PatientFactory(), reason="Cough")
+        patient = CareAssignmentFactory(clinician_user_id=doctor.pk).patient
+        encounter = encounter_start(acting_user=doctor, patient=patient, reason="Cough")
     client.force_login(user)
     page = client.get(_url("encounters:detail", encounter_id=encounter.pk)).content.decode()
     links = re.search(r'<p class="related-links">(.*?)</p>', page, re.S).group(1)
