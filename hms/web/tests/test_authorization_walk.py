@@ -188,7 +188,9 @@ def _address(name: str, arguments: list[str], code: str | None, base: int | None
         if argument in ("uidb64", "token"):
             kwargs[argument] = "x"  # a reset link that was never sent
             continue
-        record = ARGUMENT_RECORD[argument]
+        record = ARGUMENT_RECORD.get(argument)
+        if record is None:
+            pytest.fail(f"{name}: walk_expectations.ARGUMENT_RECORD has no kind of record for {argument!r}")
         assert base is not None
         kwargs[argument] = base + (1 if record in HOSPITAL_RECORDS else which)
     return reverse(name, kwargs=kwargs)
