@@ -5,10 +5,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 
+from hms.core.forms import PlainTextForm, PlainTextMixin
 from hms.security.log import Kind, security_record
 
 
-class TokenForm(forms.Form):
+class TokenForm(PlainTextForm):
     token = forms.CharField(
         label="Code",
         max_length=32,
@@ -19,7 +20,7 @@ class TokenForm(forms.Form):
     )
 
 
-class ResetRequestForm(PasswordResetForm):
+class ResetRequestForm(PlainTextMixin, PasswordResetForm):
     """Django's reset form (one answer whether or not the address has an account), which also
     writes each request to the security log: the accounts it matched, never the link."""
 

@@ -11,75 +11,35 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
-from hms.billing.models import Payment, PriceListItem
-from hms.billing.money import (
-    QUANTITY_INVALID,
-    TEXT_MAX,
-    money_format,
-    money_message_invalid,
-    money_value,
-    quantity_value,
-)
+from hms.billing.models import MONEY_DIGITS, MONEY_PLACES, QUANTITY_DIGITS, Payment, PriceListItem
+from hms.billing.money import money_format, money_value, quantity_value
+from hms.core.forms import DecimalTextField, PlainTextForm
 from hms.core.voiding import REASON_MAX
 
-DECIMAL_INPUT = forms.TextInput(attrs={"inputmode": "decimal"})
 
-
-class _DecimalText(forms.DecimalField):
-    """A Decimal typed as text (no float on the way, no spinner); `_rule` says what may be kept."""
-
-    widget = DECIMAL_INPUT
-
-    def __init__(self, *, invalid: str, **kwargs: Any) -> None:
-        super().__init__(error_messages={"invalid": invalid}, **kwargs)
-
-    # django-stubs type DecimalField.to_python as its base IntegerField's (int); Django's returns a Decimal.
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        if isinstance(value, str):
-            value = value.strip()
-            if len(value) > TEXT_MAX:
-                raise ValidationError(self.error_messages["invalid"], code="invalid")
-        number = super().to_python(value)
-        if number is None:
-            return None
-        if not number.is_finite():
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            return self._rule(number)
-        except ValueError as exc:
-            raise ValidationError(str(exc), code="invalid") from None
-
-    def _rule(self, number: Decimal) -> Decimal:
-        raise NotImplementedError
-
-    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
-        return {}  # DecimalField's "step" belongs to number inputs
-
-
-class MoneyField(_DecimalText):
+class MoneyField(DecimalTextField):
     """An amount of money, rounded half-up to cents; refused past the limit, below zero (or at zero)."""
 
     def __init__(self, *, field: str, allow_zero: bool, **kwargs: Any) -> None:
         self.field_words, self.allow_zero = field, allow_zero
-        super().__init__(invalid=money_message_invalid(field), **kwargs)
+        super().__init__(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, rounding=True, **kwargs)
 
-    def _rule(self, number: Decimal) -> Decimal:
-        return money_value(number, field=self.field_words, allow_zero=self.allow_zero)
+    def parse(self, value: object) -> Decimal:
+        return money_value(str(value), field=self.field_words, allow_zero=self.allow_zero)
 
 
-class QuantityField(_DecimalText):
+class QuantityField(DecimalTextField):
     """A quantity: more than 0, at most 2 decimals, under a million."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(invalid=QUANTITY_INVALID, **kwargs)
+        super().__init__(max_digits=QUANTITY_DIGITS, decimal_places=2, **kwargs)
 
-    def _rule(self, number: Decimal) -> Decimal:
-        return quantity_value(number)
+    def parse(self, value: object) -> Decimal:
+        return quantity_value(str(value))
 
 
-class BillingForm(forms.Form):
+class BillingForm(PlainTextForm):
     """A form whose failure is summed up on top, as the service would have said it."""
 
     invalid_message = "The form is not valid."
@@ -163,7 +123,7 @@ class PaymentVoidForm(VoidForm):
     """A payment's void (a form of its own, so a refusal is not shown on the invoice's)."""
 
 
-class TakingsDayForm(forms.Form):
+class TakingsDayForm(PlainTextForm):
     """`?day=yyyy-mm-dd` (blank: today in the hospital's time zone)."""
 
     day = forms.DateField(

@@ -1,23 +1,23 @@
 """Voiding: clinical records are never deleted; they are voided, by someone, for a reason.
 
-`VoidableQuerySet.live()` leaves voided rows out; `void_reason_clean` is the one set of
-rules for a reason; `mark_voided` sets the three fields. The audited operation that
-every record type uses is `hms.care.voiding.record_void`.
+`VoidableQuerySet.live()` leaves voided rows out; `void_reason_clean` is the reason's rules
+(hms.core.text.reason_clean, required); `mark_voided` sets the three fields. The audited
+operation that every record type uses is `hms.care.voiding.record_void`.
 """
 
-import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 from django.utils import timezone
 
-from hms.core.exceptions import ApplicationError
+from hms.core.text import REASON_MAX, reason_clean
 
 if TYPE_CHECKING:
     from hms.core.models import VoidableModel
 
-REASON_MAX = 255
+__all__ = ["REASON_MAX", "VoidableQuerySet", "mark_voided", "void_reason_clean"]
+
 _M = TypeVar("_M", bound=models.Model)
 
 
@@ -32,20 +32,7 @@ class VoidableQuerySet(models.QuerySet[_M]):
 
 def void_reason_clean(reason: str | None) -> str:
     """The reason, trimmed and with white space folded; refused if empty, too long or unprintable."""
-    text = " ".join((reason or "").split())
-    if any(unicodedata.category(character) == "Cc" for character in text):
-        raise ApplicationError(
-            "The reason contains a character that cannot be stored.",
-            details={"reason": ["Remove the control characters (such as NUL)."]},
-        )
-    if not text:
-        raise ApplicationError("Give a reason for voiding.", details={"reason": ["A reason is required."]})
-    if len(text) > REASON_MAX:
-        raise ApplicationError(
-            f"The reason is too long ({len(text)} characters; at most {REASON_MAX}).",
-            details={"reason": [f"At most {REASON_MAX} characters."]},
-        )
-    return text
+    return reason_clean(reason, missing="Give a reason for voiding.")
 
 
 def mark_voided(row: "VoidableModel", *, user_id: int, reason: str, also: Sequence[str] = ()) -> None:

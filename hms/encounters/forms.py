@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.forms import BoundField
 
+from hms.core.forms import DecimalTextField, PlainTextForm
 from hms.core.ids import record_id
 from hms.core.voiding import REASON_MAX
 from hms.encounters.models import Allergy, Diagnosis
-from hms.encounters.vitals import VITALS, Vital, VitalError, vital_value_parse, vitals_refused
+from hms.encounters.vitals import VALUE_DIGITS, VALUE_PLACES, VITALS, Vital, vital_value_parse, vitals_refused
 from hms.scheduling.models import Appointment
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
@@ -28,7 +29,7 @@ class EncounterBackField(forms.Field):
         return record_id(value) if value else None
 
 
-class EncounterStartForm(forms.Form):
+class EncounterStartForm(PlainTextForm):
     reason = forms.CharField(max_length=REASON_MAX, required=False, label="Reason for the visit")
     appointment = forms.TypedChoiceField(
         coerce=int, empty_value=None, required=False, label="From appointment", choices=()
@@ -43,21 +44,39 @@ class EncounterStartForm(forms.Form):
         field.choices = [("", "None: a walk-in")] + [(a.pk, label) for a, label in appointments]
 
 
-class VoidForm(forms.Form):
+class VoidForm(PlainTextForm):
     reason = forms.CharField(max_length=REASON_MAX, label="Reason")
     encounter = EncounterBackField()
 
 
-class VitalsForm(forms.Form):
+class VitalValueField(DecimalTextField):
+    """A vital sign's value as typed ("72", "98.6", "37,5"), read by hms.encounters.vitals."""
+
+    widget = forms.TextInput(attrs={"size": 8, "inputmode": "decimal"})
+
+    def __init__(self, *, vital: Vital, **kwargs: Any) -> None:
+        self.vital = vital
+        super().__init__(
+            max_digits=VALUE_DIGITS,
+            decimal_places=VALUE_PLACES,
+            rounding=True,
+            required=False,
+            label=vital.display,
+            **kwargs,
+        )
+
+    def parse(self, value: object) -> Decimal:
+        return vital_value_parse(value, label=self.vital.display)
+
+
+class VitalsForm(PlainTextForm):
     """A value and a unit per vital sign that is typed (BMI is computed)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.typed = [vital for vital in VITALS.values() if not vital.computed]
         for vital in self.typed:
-            self.fields[f"value_{vital.code}"] = forms.CharField(
-                max_length=32, required=False, label=vital.display, widget=forms.TextInput(attrs={"size": 8})
-            )
+            self.fields[f"value_{vital.code}"] = VitalValueField(vital=vital)
             self.fields[f"unit_{vital.code}"] = forms.ChoiceField(
                 choices=[(unit.ucum, unit.label) for unit in vital.input_units],
                 required=False,
@@ -68,20 +87,10 @@ class VitalsForm(forms.Form):
         return [(vital, self[f"value_{vital.code}"], self[f"unit_{vital.code}"]) for vital in self.typed]
 
     def clean(self) -> dict[str, Any] | None:
-        """Read each typed value as a number (the service converts units and checks the limits)."""
+        """Sum up the values refused (each field read its number; the service converts units
+        and checks the limits)."""
         cleaned = super().clean()
-        refused = []
-        for vital in self.typed:
-            name = f"value_{vital.code}"
-            typed = (self.cleaned_data.get(name) or "").strip()
-            if not typed:
-                self.cleaned_data[name] = None
-                continue
-            try:
-                self.cleaned_data[name] = vital_value_parse(typed)
-            except VitalError as exc:
-                self.add_error(name, str(exc))
-                refused.append(vital.code)
+        refused = [vital.code for vital in self.typed if f"value_{vital.code}" in self.errors]
         if refused:
             self.add_error(None, vitals_refused(refused))
         return cleaned
@@ -98,13 +107,13 @@ class VitalsForm(forms.Form):
         return {vital.code: f"value_{vital.code}" for vital in self.typed}
 
 
-class DiagnosisForm(forms.Form):
+class DiagnosisForm(PlainTextForm):
     icd10_code = forms.CharField(max_length=16, label="ICD-10-CM code")
     kind = forms.ChoiceField(choices=Diagnosis.Kind.choices, initial=Diagnosis.Kind.SECONDARY)
     certainty = forms.ChoiceField(choices=Diagnosis.Certainty.choices, initial=Diagnosis.Certainty.CONFIRMED)
 
 
-class AllergyForm(forms.Form):
+class AllergyForm(PlainTextForm):
     substance = forms.CharField(max_length=200)
     category = forms.ChoiceField(choices=Allergy.Category.choices)
     severity = forms.ChoiceField(choices=Allergy.Severity.choices)
@@ -112,18 +121,18 @@ class AllergyForm(forms.Form):
     encounter = EncounterBackField()
 
 
-class AllergyStatusForm(forms.Form):
+class AllergyStatusForm(PlainTextForm):
     status = forms.ChoiceField(choices=Allergy.Status.choices)
     encounter = EncounterBackField()
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainTextForm):
     subjective = forms.CharField(required=False, widget=TEXTAREA)
     objective = forms.CharField(required=False, widget=TEXTAREA)
     assessment = forms.CharField(required=False, widget=TEXTAREA)
     plan = forms.CharField(required=False, widget=TEXTAREA)
 
 
-class AmendmentForm(forms.Form):
+class AmendmentForm(PlainTextForm):
     text = forms.CharField(widget=TEXTAREA, label="Amendment")
     reason = forms.CharField(max_length=REASON_MAX)

@@ -8,7 +8,9 @@ diagnosis. BMI is never typed: it is computed when weight and height are known.
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
+
+from hms.core.numbers import NumberError, decimal_parse
 
 D = Decimal
 
@@ -200,7 +202,8 @@ VITALS: Mapping[str, Vital] = {
 }
 
 
-LARGEST_TYPED = D(10) ** 9
+# Observation.value and entered_value: DecimalField(max_digits=12, decimal_places=4).
+VALUE_DIGITS, VALUE_PLACES = 12, 4
 
 
 class VitalError(ValueError):
@@ -216,24 +219,28 @@ class Measurement:
     flag: str
 
 
-def vital_value_parse(value: object) -> Decimal:
-    """A finite Decimal from a number or a string ("72", "98.6", "37,5"); VitalError otherwise."""
+def vital_value_parse(value: object, *, label: str = "The value") -> Decimal:
+    """A finite Decimal from a number or a string ("72", "98.6", "37,5") that the observation's
+    columns hold (rounded to their 4 places); VitalError, in `label`'s words, otherwise."""
     if isinstance(value, bool) or value is None:
         raise VitalError("Enter a number.")
     if isinstance(value, float):
-        value = repr(value)
-    text = str(value).strip().replace(",", ".")
-    if not text:
-        raise VitalError("Enter a number.")
+        value = repr(value)  # as written: 98.6, not 98.599999999999994315658...
+    if isinstance(value, str):
+        value = value.strip().replace(",", ".")
+        if not value:
+            raise VitalError("Enter a number.")
     try:
-        number = D(text)
-    except InvalidOperation:
-        raise VitalError(f"{text!r} is not a number.") from None
-    if not number.is_finite():
-        raise VitalError(f"{text!r} is not a number.")
-    if abs(number) >= LARGEST_TYPED:
-        raise VitalError(f"{text} is far too large to be a vital sign.")
-    return number
+        return decimal_parse(
+            value,
+            field="value",
+            label=label,
+            max_digits=VALUE_DIGITS,
+            decimal_places=VALUE_PLACES,
+            rounding=True,
+        )
+    except NumberError as exc:
+        raise VitalError(exc.message) from None
 
 
 def vitals_refused(codes: Iterable[str]) -> str:
@@ -256,7 +263,7 @@ def vital_measure(code: str, value: object, unit: str | None) -> Measurement:
     input_unit = vital.unit_find(unit)
     if input_unit is None:
         raise VitalError(f"{vital.display} cannot be given in {unit!r}; use one of: {vital.accepted_units}.")
-    entered = vital_value_parse(value)
+    entered = vital_value_parse(value, label=vital.display)
     canonical = vital.round(input_unit.to_canonical(entered))
     _check_plausible(vital, canonical, f"{_show(entered)} {input_unit.label}")
     return Measurement(

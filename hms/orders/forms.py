@@ -4,47 +4,25 @@ The services hold the clinical rules (which fields a STAT dose needs, the catalo
 reason rules); a form refuses only what is not a value at all ("five hundred" for a dose).
 """
 
-import re
-from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db import models
 
+from hms.core.forms import DecimalTextField, PlainTextForm, WholeNumberTextField
 from hms.core.ids import record_id
 from hms.orders.models import LabOrder, Prescription
 
-NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
+class PlainDecimalField(DecimalTextField):
+    """A number of the prescription (within its column's digits and places); None when empty."""
 
-class PlainDecimalField(forms.Field):
-    """A number written with digits and a decimal point (no exponent, no NaN); None when empty."""
-
-    def __init__(self, *, label: str, **kwargs: Any) -> None:
-        super().__init__(label=label, **kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:
-        text = (value or "").strip() if isinstance(value, str) else str(value or "").strip()
-        if not text:
-            return None
-        if not NUMBER.fullmatch(text):
-            raise forms.ValidationError(
-                f"{self.label} must be a number written with digits and a decimal point (e.g. 2.5), "
-                f"not {text[:20]!r}.",
-                code="invalid",
-            )
-        return Decimal(text)
-
-
-class WholeNumberField(PlainDecimalField):
-    """A whole number written with digits (2.0 is 2; 2.5 is refused); None when empty."""
-
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        number = super().to_python(value)
-        if number is None:
-            return None
-        if number != number.to_integral_value():
-            raise forms.ValidationError(f"{self.label} must be a whole number.", code="invalid")
-        return int(number)
+    def __init__(self, *, label: str, model_field: str, **kwargs: Any) -> None:
+        column = Prescription._meta.get_field(model_field)
+        assert isinstance(column, models.DecimalField)
+        super().__init__(
+            label=label, max_digits=column.max_digits, decimal_places=column.decimal_places, **kwargs
+        )
 
 
 def _choice(choices: Any, what: str, **kwargs: Any) -> forms.ChoiceField:
@@ -55,19 +33,21 @@ def _choice(choices: Any, what: str, **kwargs: Any) -> forms.ChoiceField:
     )
 
 
-class PrescriptionForm(forms.Form):
+class PrescriptionForm(PlainTextForm):
     drug_name = forms.CharField(max_length=200, error_messages={"required": "Enter the drug."})
     drug_code = forms.CharField(max_length=64, required=False)
-    dose = PlainDecimalField(label="The dose", error_messages={"required": "Enter the dose."})
+    dose = PlainDecimalField(
+        label="The dose", model_field="dose", error_messages={"required": "Enter the dose."}
+    )
     dose_unit = _choice(Prescription.DoseUnit.choices, "a dose unit")
     route = _choice(Prescription.Route.choices, "a route")
     frequency = _choice(Prescription.Frequency.choices, "a frequency")
-    duration_days = WholeNumberField(label="The duration", required=False)
-    quantity = PlainDecimalField(label="The quantity", required=False)
+    duration_days = WholeNumberTextField(label="The duration", max_digits=5, required=False)
+    quantity = PlainDecimalField(label="The quantity", model_field="quantity", required=False)
     instructions = forms.CharField(required=False, widget=forms.Textarea)
 
 
-class LabOrderForm(forms.Form):
+class LabOrderForm(PlainTextForm):
     # Checked against the catalogue by the service (a LOINC code or a panel's abbreviation).
     test_code = forms.CharField(required=False)
     priority = _choice(LabOrder.Priority.choices, "routine, urgent or STAT", required=False)
@@ -77,13 +57,13 @@ class LabOrderForm(forms.Form):
         return self.cleaned_data.get("priority") or LabOrder.Priority.ROUTINE
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PlainTextForm):
     """Why a prescription is stopped or voided, or an order cancelled or voided (the service's rules)."""
 
     reason = forms.CharField(required=False, strip=False)
 
 
-class LabResultForm(forms.Form):
+class LabResultForm(PlainTextForm):
     # The value as typed: a number or one of the test's answers, read by the service against the test.
     value = forms.CharField(required=False)
     unit = forms.CharField(required=False)

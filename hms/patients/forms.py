@@ -4,11 +4,12 @@ from typing import Any
 
 from django import forms
 
-from hms.accounts.models import User
+from hms.core.forms import PlainTextForm
 from hms.patients.models import Patient, PatientIdentifier
+from hms.patients.selectors import patient_account_find
 
 
-class PatientForm(forms.Form):
+class PatientForm(PlainTextForm):
     given_name = forms.CharField(max_length=100)
     family_name = forms.CharField(max_length=100)
     birth_date = forms.DateField(help_text="yyyy-mm-dd", widget=forms.DateInput(attrs={"type": "date"}))
@@ -45,20 +46,21 @@ class RegistrationForm(PatientForm):
         ]
 
 
-class IdentifierForm(forms.Form):
+class IdentifierForm(PlainTextForm):
     system = forms.ChoiceField(choices=PatientIdentifier.System.choices)
     value = forms.CharField(max_length=64)
 
 
-class NextOfKinForm(forms.Form):
+class NextOfKinForm(PlainTextForm):
     name = forms.CharField(max_length=200)
     relationship = forms.CharField(max_length=50)
     phone = forms.CharField(max_length=40, required=False)
 
 
-class PortalLinkForm(forms.Form):
-    """Cleaned, it holds the account named, as the service takes it: `{"user": account}` (the
-    service decides whether it may be linked)."""
+class PortalLinkForm(PlainTextForm):
+    """Cleaned, it holds the account named, as the service takes it: `{"user": account}`. Only
+    the patient accounts of the current hospital are found: any other name, an account of
+    another hospital included, gets the same answer as one that does not exist."""
 
     username = forms.CharField(max_length=150, label="Patient account (username)")
 
@@ -66,8 +68,21 @@ class PortalLinkForm(forms.Form):
         data = super().clean() or {}
         if "username" not in data:
             return data
-        account = User.objects.filter(username=data["username"]).select_related("hospital").first()
+        account = patient_account_find(username=data["username"])
         if account is None:
-            self.add_error("username", f"There is no account named {data['username']!r}.")
+            self.add_error(
+                "username", f"There is no patient account named {data['username']} in this hospital."
+            )
             return data
         return {"user": account}
+
+
+class PortalUnlinkForm(PlainTextForm):
+    confirm = forms.BooleanField(
+        label="Yes, unlink: the patient can no longer see this record when they sign in",
+        error_messages={"required": "Tick the box to confirm the unlinking."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        return {}  # the service takes no values: the box only confirms

@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from hms.core.exceptions import ApplicationError
+from hms.core.forms import PlainTextForm, WholeNumberTextField
 from hms.core.ids import record_id
 from hms.scheduling.models import Appointment
 from hms.scheduling.wallclock import date_check
@@ -70,21 +71,18 @@ class ClockTimeField(forms.Field):
         return time
 
 
-class WholeNumberField(forms.Field):
+class WholeNumberField(WholeNumberTextField):
     """A number of ASCII digits (no sign, no decimals); `message` says what to type instead."""
 
     def __init__(self, *, message: str, **kwargs: Any) -> None:
-        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
+        super().__init__(max_digits=12, error_messages={"required": message, "invalid": message}, **kwargs)
 
     @staticmethod
-    def parse(text: str) -> int | None:
+    def digits(text: str) -> int | None:
         return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
 
-    def to_python(self, value: Any) -> int | None:
-        text = str(value if value is not None else "").strip()
-        if not text:
-            return None
-        number = self.parse(text)
+    def parse(self, value: object) -> int:
+        number = self.digits(str(value))
         if number is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return number
@@ -97,7 +95,7 @@ class DoctorField(WholeNumberField):
         super().__init__(message=CHOOSE_DOCTOR, **kwargs)
 
     @staticmethod
-    def parse(text: str) -> int | None:
+    def digits(text: str) -> int | None:
         return record_id(text)
 
 
@@ -120,7 +118,7 @@ class PeriodsField(forms.CharField):
         return periods
 
 
-class SlotOrTimeForm(forms.Form):
+class SlotOrTimeForm(PlainTextForm):
     """A form whose time is typed, or chosen with a free-slot button (the button wins)."""
 
     time = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "09:30"}))
@@ -139,7 +137,7 @@ class SlotOrTimeForm(forms.Form):
         return cleaned
 
 
-class DayFilterForm(forms.Form):
+class DayFilterForm(PlainTextForm):
     """The day list's filter: a local date (default today) and a doctor (default all)."""
 
     date = LocalDateField(required=False)
@@ -180,12 +178,12 @@ class AppointmentRescheduleForm(SlotOrTimeForm):
         super().__init__(*args, **kwargs)
 
 
-class AppointmentCancelForm(forms.Form):
+class AppointmentCancelForm(PlainTextForm):
     # Not required here: the service says why a reason is needed, beside the field.
     reason = forms.CharField(required=False)
 
 
-class AppointmentStatusForm(forms.Form):
+class AppointmentStatusForm(PlainTextForm):
     status = forms.ChoiceField(
         choices=Appointment.Status.choices,
         error_messages={
@@ -195,11 +193,11 @@ class AppointmentStatusForm(forms.Form):
     )
 
 
-class WorkingHoursFilterForm(forms.Form):
+class WorkingHoursFilterForm(PlainTextForm):
     practitioner = DoctorField(required=False)
 
 
-class WorkingHoursForm(forms.Form):
+class WorkingHoursForm(PlainTextForm):
     """One weekday of one doctor's hours."""
 
     practitioner = DoctorField()

@@ -9,11 +9,11 @@ from hms.audit.records import audit_row
 from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
+from hms.core.text import control_characters_refuse
 from hms.encounters.models import Allergy
 from hms.encounters.selectors import NOT_FOUND
 from hms.encounters.services.shared import (
     patient_for_recording,
-    refuse_control_characters,
     require_live,
     row_lock,
 )
@@ -33,7 +33,7 @@ def allergy_record(
 ) -> Allergy:
     """Record an active allergy; a second active allergy to the same substance (any case) is refused."""
     permission_require(user=acting_user, resource=Resource.ALLERGY, action=Action.CREATE)
-    refuse_control_characters(substance=substance, reaction=reaction)
+    control_characters_refuse(substance=substance, reaction=reaction)
     allergy = Allergy(
         substance=" ".join((substance or "").split()),
         category=category,

@@ -12,10 +12,11 @@ from hms.audit.records import audit_row
 from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.text import reason_clean
 from hms.core.voiding import void_reason_clean
 from hms.encounters.models import Encounter
 from hms.encounters.selectors import ENCOUNTER_NOT_FOUND, record_pk
-from hms.encounters.services.shared import live_encounter_lock, patient_for_recording, reason_clean, row_lock
+from hms.encounters.services.shared import live_encounter_lock, patient_for_recording, row_lock
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import appointment_encounter_move
@@ -42,7 +43,7 @@ def encounter_start(
     permission_require(user=acting_user, resource=Resource.ENCOUNTER, action=Action.CREATE)
     if appointment is not None:
         permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
-    reason = reason_clean(reason, what="The reason for the visit")
+    reason = reason_clean(reason, label="The reason for the visit")
     alias = current_tenant().alias
     try:
         with transaction.atomic(using=alias):

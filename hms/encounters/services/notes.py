@@ -8,13 +8,13 @@ from hms.audit.records import audit_row
 from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotAllowed
+from hms.core.text import control_characters_refuse
 from hms.encounters.models import ClinicalNote, Encounter, NoteAmendment
 from hms.encounters.selectors import NOT_FOUND
 from hms.encounters.services.shared import (
     REASON_MAX,
     in_live_encounter,
     live_encounter_lock,
-    refuse_control_characters,
     require_live,
     row_lock,
 )
@@ -127,7 +127,7 @@ def note_amend(
     client_address: str | None = None,
 ) -> NoteAmendment:
     """Add an amendment to a signed note; the note as signed stays unchanged beside it."""
-    refuse_control_characters(text=text, reason=reason)
+    control_characters_refuse(text=text, reason=reason)
     text = (text or "").strip()
     reason = " ".join((reason or "").split())
     errors: dict[str, list[str]] = {}
@@ -180,7 +180,7 @@ def note_void(
 
 
 def _note_sections(**sections: str) -> dict[str, str]:
-    refuse_control_characters(**sections)
+    control_characters_refuse(**sections)
     cleaned: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
     for name, value in sections.items():

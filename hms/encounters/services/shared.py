@@ -1,4 +1,6 @@
-"""What the encounter services share: text rules and the "still live" checks."""
+"""What the encounter services share: the "still live" checks and the locked fetches.
+
+Text rules (control characters, reasons) are hms.core.text's, as everywhere."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -7,7 +9,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
 from hms.care.access import patient_access, record_lock
 from hms.core.exceptions import ApplicationError
-from hms.core.voiding import REASON_MAX
+from hms.core.text import REASON_MAX
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.selectors import NOT_FOUND, record_pk
 from hms.patients.models import Patient
@@ -18,7 +20,6 @@ __all__ = [
     "in_live_encounter",
     "live_encounter_lock",
     "patient_for_recording",
-    "refuse_control_characters",
     "require_live",
     "row_lock",
 ]
@@ -46,29 +47,6 @@ def live_encounter_lock(ref: Encounter | int, user: User, resource: Resource, ac
     encounter = row_lock(Encounter, ref, user, resource, action)
     require_live(encounter)
     return encounter
-
-
-def refuse_control_characters(**texts: str | None) -> None:
-    """NUL cannot be stored in PostgreSQL text; it is never meant anyway (a pasted binary)."""
-    bad = {
-        name: ["Contains a character that cannot be stored (NUL)."]
-        for name, text in texts.items()
-        if text and "\x00" in text
-    }
-    if bad:
-        raise ApplicationError("Some text contains a character that cannot be stored.", details=bad)
-
-
-def reason_clean(reason: str | None, *, what: str) -> str:
-    """A short reason (of a visit, of an amendment): white space folded, at most REASON_MAX."""
-    refuse_control_characters(reason=reason)
-    text = " ".join((reason or "").split())
-    if len(text) > REASON_MAX:
-        raise ApplicationError(
-            f"{what} is too long ({len(text)} characters; at most {REASON_MAX}).",
-            details={"reason": [f"At most {REASON_MAX} characters."]},
-        )
-    return text
 
 
 def encounter_live_check(row: EncounterRow) -> None:

@@ -16,13 +16,13 @@ from hms.care.access import record_lock
 from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
+from hms.core.text import reason_clean
 from hms.orders.lab_catalogue import LabPanel, catalogue_lookup, catalogue_tests
 from hms.orders.models import LabOrder
 from hms.orders.services.shared import (
     ORDER_NOT_FOUND,
     Errors,
     encounter_for_ordering,
-    reason_clean,
     validation_errors,
 )
 from hms.tenancy.context import current_tenant
@@ -133,7 +133,7 @@ def lab_order_cancel(
         order = order_for_work(
             acting_user=acting_user, order_id=order_id, resource=Resource.LAB_ORDER, action=Action.CREATE
         )
-        reason = reason_clean(reason, what="cancelling the order")
+        reason = reason_clean(reason, missing="Give a reason for cancelling the order.")
         if order.status not in (LabOrder.Status.ORDERED, LabOrder.Status.COLLECTED):
             raise ApplicationError(
                 "This order already has a result and cannot be cancelled; void it if it was entered in error."

@@ -18,10 +18,11 @@ from hms.audit.records import audit_row
 from hms.care.access import patient_scope_filter, record_pk
 from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.text import reason_clean
 from hms.orders.lab_catalogue import TESTS, LabTest
 from hms.orders.models import LabOrder, LabResult
 from hms.orders.services.lab_orders import order_for_work
-from hms.orders.services.shared import RESULT_NOT_FOUND, Errors, reason_clean, validation_errors
+from hms.orders.services.shared import RESULT_NOT_FOUND, Errors, validation_errors
 from hms.tenancy.context import current_tenant
 
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
@@ -227,7 +228,7 @@ def lab_result_correct(
     try:
         with transaction.atomic(using=alias):
             old = _result_for_work(acting_user=acting_user, result_id=result_id, action=Action.CREATE)
-            reason = reason_clean(reason, what="the correction")
+            reason = reason_clean(reason, missing="Give a reason for the correction.")
             now = timezone.now()
             new = _result_build(
                 order=old.order, acting_user=acting_user, value=value, unit=unit, comment=comment, now=now

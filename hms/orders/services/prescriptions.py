@@ -17,13 +17,13 @@ from hms.care.access import record_lock
 from hms.care.rows import row_save, row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
+from hms.core.text import reason_clean
 from hms.encounters.selectors import allergy_list_active
 from hms.orders.models import MAX_DURATION_DAYS, Prescription
 from hms.orders.services.shared import (
     PRESCRIPTION_NOT_FOUND,
     Errors,
     encounter_for_ordering,
-    reason_clean,
     validation_errors,
 )
 from hms.patients.models import Patient
@@ -224,7 +224,7 @@ def _course_end(
             change="stopped" if stopping else "marked completed",
         )
         if stopping:
-            reason = reason_clean(reason, what="stopping the prescription")
+            reason = reason_clean(reason, missing="Give a reason for stopping the prescription.")
             row_stamp(prescription, acting_user, "stopped", status=status, stop_reason=reason)
             action, detail = "prescription.stop", {"reason": reason}
         else:

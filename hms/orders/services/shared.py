@@ -1,4 +1,6 @@
-"""What every order shares: the encounter rules for adding orders, reasons, model validation."""
+"""What every order shares: the encounter rules for adding orders, model validation.
+
+Reasons (stop, cancel, correct) follow hms.core.text.reason_clean, as every reason does."""
 
 import datetime
 from typing import Any
@@ -11,7 +13,6 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.care.access import patient_access, record_pk
 from hms.core.exceptions import ApplicationError, NotFound
-from hms.core.voiding import void_reason_clean
 from hms.encounters.models import Encounter
 
 # Orders may still be added to an encounter this long after it finished (late results
@@ -24,16 +25,6 @@ ORDER_NOT_FOUND = "No such lab order here."
 RESULT_NOT_FOUND = "No such lab result here."
 
 Errors = dict[str, list[str]]
-
-
-def reason_clean(reason: str, *, what: str) -> str:
-    """A reason for stopping, cancelling or correcting, by the rules of void reasons (hms.core.voiding).
-
-    `what` names the change in the message for a missing reason ("stopping the prescription").
-    """
-    if not (reason or "").strip():
-        raise ApplicationError(f"Give a reason for {what}.", details={"reason": ["A reason is required."]})
-    return void_reason_clean(reason)
 
 
 def validation_errors(instance: models.Model, errors: Errors, **kwargs: Any) -> None:
