@@ -5,16 +5,17 @@ from typing import Any
 from django import forms
 
 from hms.accounts.models import User
+from hms.core.forms import PlainTextForm
 from hms.core.ids import MAX_ID
 from hms.staff.models import Department
 
 
-class DepartmentForm(forms.Form):
+class DepartmentForm(PlainTextForm):
     name = forms.CharField(max_length=100)
     code = forms.CharField(max_length=16, help_text="Short code, e.g. CARD")
 
 
-class StaffMemberForm(forms.Form):
+class StaffMemberForm(PlainTextForm):
     """An account to put on the staff; cleaned, it also holds the `account` (a User) and the
     `department` (or None) the ids name."""
 
