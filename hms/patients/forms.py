@@ -4,9 +4,9 @@ from typing import Any
 
 from django import forms
 
-from hms.accounts.models import User
 from hms.core.forms import PlainTextForm
 from hms.patients.models import Patient, PatientIdentifier
+from hms.patients.selectors import patient_account_find
 
 
 class PatientForm(PlainTextForm):
@@ -58,8 +58,9 @@ class NextOfKinForm(PlainTextForm):
 
 
 class PortalLinkForm(PlainTextForm):
-    """Cleaned, it holds the account named, as the service takes it: `{"user": account}` (the
-    service decides whether it may be linked)."""
+    """Cleaned, it holds the account named, as the service takes it: `{"user": account}`. Only
+    the patient accounts of the current hospital are found: any other name, an account of
+    another hospital included, gets the same answer as one that does not exist."""
 
     username = forms.CharField(max_length=150, label="Patient account (username)")
 
@@ -67,8 +68,21 @@ class PortalLinkForm(PlainTextForm):
         data = super().clean() or {}
         if "username" not in data:
             return data
-        account = User.objects.filter(username=data["username"]).select_related("hospital").first()
+        account = patient_account_find(username=data["username"])
         if account is None:
-            self.add_error("username", f"There is no account named {data['username']!r}.")
+            self.add_error(
+                "username", f"There is no patient account named {data['username']} in this hospital."
+            )
             return data
         return {"user": account}
+
+
+class PortalUnlinkForm(PlainTextForm):
+    confirm = forms.BooleanField(
+        label="Yes, unlink: the patient can no longer see this record when they sign in",
+        error_messages={"required": "Tick the box to confirm the unlinking."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        return {}  # the service takes no values: the box only confirms

@@ -9,7 +9,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connections, transaction
 from django.db.models import BooleanField, CharField, F, FloatField, Func, Q, QuerySet, Value
 
-from hms.accounts.models import User
+from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError, NotFound
@@ -269,3 +269,25 @@ class _PatientsInOrder(Sequence[Patient]):
             return []
         found = self.queryset.order_by().in_bulk(wanted)
         return [found[pk] for pk in wanted if pk in found]
+
+
+def patient_account_find(*, username: str) -> User | None:
+    """The active patient account named `username` of the current hospital, or None: an
+    account of another hospital, a staff account and a name nobody has all look the same."""
+    return (
+        User.objects.filter(
+            username=username.strip(),
+            hospital__code=current_tenant().code,
+            role=Role.PATIENT,
+            is_active=True,
+        )
+        .select_related("hospital")
+        .first()
+    )
+
+
+def patient_portal_account(*, patient: Patient) -> User | None:
+    """The account linked to the patient's record, for the record page (None if unlinked)."""
+    if patient.user_id is None:
+        return None
+    return User.objects.filter(pk=patient.user_id).only("id", "username", "first_name", "last_name").first()

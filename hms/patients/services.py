@@ -382,20 +382,61 @@ def patient_next_of_kin_add(
 def patient_portal_link(
     *, acting_user: User, patient: Patient, user: User, client_address: str | None = None
 ) -> Patient:
-    """Let `user` (a PATIENT account of this hospital) see this record as their own."""
+    """Let `user` (a PATIENT account of this hospital) see this record as their own.
+
+    A record already linked is refused: it is unlinked first (patient_portal_unlink), its
+    own audited step, so a patient is never cut off by one silent POST.
+    """
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
     tenant = current_tenant()
     if user.role != Role.PATIENT or user.hospital is None or user.hospital.code != tenant.code:
-        raise ApplicationError(f"User {user.get_username()} is not a patient account of this hospital.")
+        # Any other account (another hospital's, a staff one) is answered as one that does not exist.
+        raise ApplicationError(
+            f"There is no patient account named {user.get_username()} in this hospital.",
+            details={"username": ["Choose a patient account of this hospital."]},
+        )
     try:
         with transaction.atomic(using=tenant.alias):
-            if Patient.objects.filter(user_id=user.pk).exclude(pk=patient.pk).exists():
-                raise ApplicationError(f"User {user.get_username()} is already linked to another patient.")
-            updated = Patient.objects.filter(pk=patient.pk).update(user_id=user.pk)
-            if not updated:
+            current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
+            if current is None:
                 raise ApplicationError("This patient is not registered here.")
-            audit_row(acting_user, "patient.portal_link", patient, client_address, user_id=user.pk)
+            if current.user_id is not None:
+                raise ApplicationError(
+                    "This record is already linked to a patient account: "
+                    "unlink it first, then link the new one."
+                )
+            if Patient.objects.filter(user_id=user.pk).exists():
+                raise ApplicationError(
+                    f"User {user.get_username()} is already linked to another patient's record."
+                )
+            Patient.objects.filter(pk=patient.pk).update(user_id=user.pk)
+            audit_row(
+                acting_user,
+                "patient.portal_link",
+                patient,
+                client_address,
+                user_id=user.pk,
+                username=user.username,
+            )
     except IntegrityError as exc:
         raise ApplicationError(f"User {user.get_username()} was linked to another patient just now.") from exc
     patient.user_id = user.pk
+    return patient
+
+
+def patient_portal_unlink(
+    *, acting_user: User, patient: Patient, client_address: str | None = None
+) -> Patient:
+    """End the link between the record and its patient account: they no longer see it."""
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    tenant = current_tenant()
+    with transaction.atomic(using=tenant.alias):
+        current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if current is None:
+            raise ApplicationError("This patient is not registered here.")
+        if current.user_id is None:
+            raise ApplicationError("This record is not linked to a patient account.")
+        Patient.objects.filter(pk=patient.pk).update(user_id=None)
+        audit_row(acting_user, "patient.portal_unlink", patient, client_address, user_id=current.user_id)
+    patient.user_id = None
     return patient

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<id:patient_id>/identifiers/", views.patient_identifier_new, name="identifier-new"),
     path("<id:patient_id>/next-of-kin/", views.patient_next_of_kin_new, name="next-of-kin-new"),
     path("<id:patient_id>/portal/", views.patient_portal_link_new, name="portal-link"),
+    path("<id:patient_id>/portal/unlink/", views.patient_portal_unlink_new, name="portal-unlink"),
 ]

@@ -10,15 +10,23 @@ from hms.accounts.permissions import Action, Resource, permission_require, permi
 from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address
 from hms.core.pages import form_error_show, form_submit, hospital_page
-from hms.patients.forms import IdentifierForm, NextOfKinForm, PatientForm, PortalLinkForm, RegistrationForm
+from hms.patients.forms import (
+    IdentifierForm,
+    NextOfKinForm,
+    PatientForm,
+    PortalLinkForm,
+    PortalUnlinkForm,
+    RegistrationForm,
+)
 from hms.patients.models import Patient
-from hms.patients.selectors import patient_detail
+from hms.patients.selectors import patient_detail, patient_portal_account
 from hms.patients.services import (
     CONTACT_FIELDS,
     PossibleDuplicate,
     patient_identifier_add,
     patient_next_of_kin_add,
     patient_portal_link,
+    patient_portal_unlink,
     patient_register,
     patient_update,
 )
@@ -29,6 +37,7 @@ RECORD_FORMS: dict[str, type[forms.Form]] = {
     "identifier_form": IdentifierForm,
     "kin_form": NextOfKinForm,
     "portal_form": PortalLinkForm,
+    "unlink_form": PortalUnlinkForm,
 }
 
 
@@ -96,6 +105,11 @@ def patient_portal_link_new(request: HospitalRequest, hospital_code: str, patien
     return _add_to_record(request, patient_id, "portal_form", patient_portal_link)
 
 
+@hospital_page("POST")
+def patient_portal_unlink_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+    return _add_to_record(request, patient_id, "unlink_form", patient_portal_unlink)
+
+
 def _add_to_record(
     request: HospitalRequest, patient_id: int, form_name: str, service: Callable[..., object]
 ) -> HttpResponse:
@@ -119,6 +133,11 @@ def _record_page(
     return render(
         request,
         "patients/patient_detail.html",
-        {"patient": patient, "may_update": may_update, **record_forms},
+        {
+            "patient": patient,
+            "may_update": may_update,
+            "portal_account": patient_portal_account(patient=patient) if may_update else None,
+            **record_forms,
+        },
         status=status,
     )

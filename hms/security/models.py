@@ -20,6 +20,7 @@ class SecurityEvent(models.Model):
         PASSWORD_CHANGED = "password_changed", "Password changed"
         PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset asked for"
         PASSWORD_RESET = "password_reset", "Password reset"
+        PASSWORD_RESET_BY_ADMIN = "password_reset_by_admin", "Password reset by an administrator"
         SESSION_EXPIRED = "session_expired", "Session ended for inactivity or age"
         ACCOUNT_CREATED = "account_created", "Account created"
         ACCOUNT_CHANGED = "account_changed", "Account changed"

@@ -7,7 +7,8 @@ from django import forms
 from hms.accounts.models import User
 from hms.core.forms import PlainTextForm
 from hms.core.ids import MAX_ID
-from hms.staff.models import Department
+from hms.staff.models import Department, StaffMember
+from hms.tenancy.context import current_tenant
 
 
 class DepartmentForm(PlainTextForm):
@@ -15,24 +16,58 @@ class DepartmentForm(PlainTextForm):
     code = forms.CharField(max_length=16, help_text="Short code, e.g. CARD")
 
 
-class StaffMemberForm(PlainTextForm):
-    """An account to put on the staff; cleaned, it also holds the `account` (a User) and the
-    `department` (or None) the ids name."""
+def account_of_hospital(username: str) -> User | None:
+    """The account named `username` in the current hospital, or None: an account of another
+    hospital is answered exactly as one that does not exist."""
+    return (
+        User.objects.filter(username=username.strip(), hospital__code=current_tenant().code)
+        .select_related("hospital")
+        .first()
+    )
 
-    user_id = forms.IntegerField(label="Account", min_value=1, max_value=MAX_ID)
+
+def _department_clean(form: forms.Form, data: dict[str, Any]) -> None:
+    data["department"] = None
+    if data.get("department_id") is not None:
+        data["department"] = Department.objects.filter(pk=data["department_id"]).first()
+        if data["department"] is None:
+            form.add_error("department_id", "Choose a department of this hospital.")
+
+
+class StaffMemberForm(PlainTextForm):
+    """An account of this hospital to put on the staff, named by its username; cleaned, it also
+    holds the `account` (a User) and the `department` (or None) the form names."""
+
+    username = forms.CharField(label="Account (username)", max_length=150)
     department_id = forms.IntegerField(required=False, label="Department", min_value=1, max_value=MAX_ID)
     specialty = forms.CharField(max_length=100, required=False, help_text="Doctors only")
     licence_number = forms.CharField(max_length=64, required=False, help_text="Doctors and nurses")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("user_id") is not None:
-            data["account"] = User.objects.filter(pk=data["user_id"]).select_related("hospital").first()
+        if data.get("username"):
+            data["account"] = account_of_hospital(data["username"])
             if data["account"] is None:
-                self.add_error("user_id", "Choose an account of this hospital.")
-        data["department"] = None
-        if data.get("department_id") is not None:
-            data["department"] = Department.objects.filter(pk=data["department_id"]).first()
-            if data["department"] is None:
-                self.add_error("department_id", "Choose a department of this hospital.")
+                self.add_error("username", f"There is no account named {data['username']} in this hospital.")
+        _department_clean(self, data)
+        return data
+
+
+class StaffAccountForm(PlainTextForm):
+    """A new staff account and its staff record, in one step; cleaned, `department` is the
+    department (or None) the form names. Its user sets a password through a one-time link."""
+
+    username = forms.CharField(max_length=150, help_text="Letters, digits and @ . + - _ only")
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=StaffMember.Role.choices)
+    department_id = forms.IntegerField(required=False, label="Department", min_value=1, max_value=MAX_ID)
+    specialty = forms.CharField(max_length=100, required=False, help_text="Doctors only")
+    licence_number = forms.CharField(max_length=64, required=False, help_text="Doctors and nurses")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _department_clean(self, data)
+        data.pop("department_id", None)
         return data

@@ -53,6 +53,43 @@ def department_create(*, acting_user: User, name: str, code: str) -> Department:
     return department
 
 
+def member_build(
+    *, role: str, department: Department | None, specialty: str, licence_number: str
+) -> StaffMember:
+    """A new, unsaved staff member of the current hospital with `role`, checked against the
+    rules: a doctor needs a specialty and a licence number; only doctors have a specialty, and
+    only doctors and nurses a licence number. Its `user_id` is the caller's to set."""
+    tenant = current_tenant()
+    specialty = specialty.strip()
+    licence_number = licence_number.strip()
+    errors: dict[str, list[str]] = {}
+    if role == Role.DOCTOR:
+        if not specialty:
+            errors["specialty"] = ["A doctor needs a specialty."]
+        if not licence_number:
+            errors["licence_number"] = ["A doctor needs a licence number."]
+    elif specialty:
+        errors["specialty"] = ["Only doctors have a specialty."]
+    if licence_number and role not in LICENSED_ROLES:
+        errors["licence_number"] = ["Only doctors and nurses have a licence number."]
+    if department is not None and (department._state.db != tenant.alias or not department.is_active):
+        errors["department"] = ["Choose an active department of this hospital."]
+    member = StaffMember(
+        role=role,
+        department=None if "department" in errors else department,
+        specialty=specialty,
+        licence_number=licence_number,
+    )
+    try:
+        member.full_clean(exclude=["user_id"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ApplicationError("The staff member's details are not valid.", details=errors)
+    return member
+
+
 def staff_member_add(
     *,
     acting_user: User,
@@ -69,39 +106,19 @@ def staff_member_add(
     """
     staff_admin_check(acting_user=acting_user)
     tenant = current_tenant()
-    specialty = specialty.strip()
     licence_number = licence_number.strip()
-
+    # An account of another hospital is answered as one that does not exist.
     if user.hospital is None or user.hospital.code != tenant.code:
-        raise ApplicationError(f"User {user.get_username()} does not belong to this hospital.")
+        raise ApplicationError(
+            f"There is no account named {user.get_username()} in this hospital.",
+            details={"user": ["Choose an account of this hospital."]},
+        )
     if user.role not in STAFF_ROLES:
         raise ApplicationError(f"User {user.get_username()} does not have a staff role ({user.role}).")
-    errors: dict[str, list[str]] = {}
-    if user.role == Role.DOCTOR:
-        if not specialty:
-            errors["specialty"] = ["A doctor needs a specialty."]
-        if not licence_number:
-            errors["licence_number"] = ["A doctor needs a licence number."]
-    elif specialty:
-        errors["specialty"] = ["Only doctors have a specialty."]
-    if licence_number and user.role not in LICENSED_ROLES:
-        errors["licence_number"] = ["Only doctors and nurses have a licence number."]
-    if department is not None and (department._state.db != tenant.alias or not department.is_active):
-        errors["department"] = ["Choose an active department of this hospital."]
-    member = StaffMember(
-        user_id=user.pk,
-        role=user.role,
-        department=None if "department" in errors else department,
-        specialty=specialty,
-        licence_number=licence_number,
+    member = member_build(
+        role=user.role, department=department, specialty=specialty, licence_number=licence_number
     )
-    try:
-        member.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ApplicationError("The staff member's details are not valid.", details=errors)
+    member.user_id = user.pk
 
     try:
         with transaction.atomic(using=tenant.alias):
@@ -126,27 +143,3 @@ def staff_member_add(
             "This user or licence number was recorded by someone else at the same moment; try again."
         ) from exc
     return member
-
-
-def staff_member_deactivate(*, acting_user: User, staff_member: StaffMember) -> StaffMember:
-    """Mark a staff member inactive (staff records are never deleted)."""
-    staff_admin_check(acting_user=acting_user)
-    alias = current_tenant().alias
-    if staff_member._state.db != alias:
-        raise ApplicationError("This staff member is not on this hospital's staff.")
-    if staff_member.user_id == acting_user.pk:
-        raise ApplicationError("You cannot deactivate yourself; ask another administrator.")
-    with transaction.atomic(using=alias):
-        current = StaffMember.objects.select_for_update().filter(pk=staff_member.pk).first()
-        if current is None:
-            raise ApplicationError("This staff member is not on this hospital's staff.")
-        if not current.is_active:
-            raise ApplicationError("This staff member is already inactive.")
-        current.is_active = False
-        current.save(using=alias, update_fields=["is_active", "updated_at"])
-        audit_row(
-            acting_user, "staff.deactivate", current, staff_member_id=current.pk, user_id=current.user_id
-        )
-    staff_member.is_active = False
-    staff_member.updated_at = current.updated_at
-    return staff_member

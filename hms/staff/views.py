@@ -1,18 +1,30 @@
 """Staff pages: the hospital's staff directory; its administrator manages departments and members."""
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
-from hms.core.exceptions import ApplicationError
-from hms.core.pages import form_error_show, hospital_page
-from hms.staff.forms import DepartmentForm, StaffMemberForm
+from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.http import client_address
+from hms.core.pages import form_error_show, form_submit, hospital_page
+from hms.staff.accounts import (
+    AccountLink,
+    staff_account_create,
+    staff_account_disable,
+    staff_account_enable,
+    staff_account_password_reset,
+)
+from hms.staff.forms import DepartmentForm, StaffAccountForm, StaffMemberForm
+from hms.staff.models import StaffMember
 from hms.staff.selectors import department_list, staff_candidates, staff_list, staff_member_find
-from hms.staff.services import department_create, staff_member_add, staff_member_deactivate
+from hms.staff.services import department_create, staff_member_add
 from hms.tenancy.http import HospitalRequest
 
 # Where a service's detail keys name a form field differently.
-MEMBER_FIELDS = {"department": "department_id", "user": "user_id"}
+MEMBER_FIELDS = {"department": "department_id", "user": "username"}
 
 
 def _page(
@@ -22,14 +34,20 @@ def _page(
     error: str = "",
     department_form: DepartmentForm | None = None,
     member_form: StaffMemberForm | None = None,
+    account_form: StaffAccountForm | None = None,
 ) -> HttpResponse:
     user = request.user
     permission_require(user=user, resource=Resource.STAFF, action=Action.VIEW)
     departments = department_list(user=user)
     chosen = request.GET.get("department", "")
     department = next((d for d in departments if str(d.pk) == chosen), None)
-    page = staff_list(user=user, department=department, page_number=request.GET.get("page", 1))
     may_manage = permission_scope(user=user, resource=Resource.STAFF, action=Action.UPDATE) is not None
+    page = staff_list(
+        user=user,
+        department=department,
+        include_inactive=may_manage,  # the administrator sees disabled accounts, to enable them
+        page_number=request.GET.get("page", 1),
+    )
     return render(
         request,
         "staff/staff_index.html",
@@ -41,6 +59,7 @@ def _page(
             "candidates": staff_candidates(user=user) if may_manage else [],
             "department_form": department_form or DepartmentForm(),
             "member_form": member_form or StaffMemberForm(),
+            "account_form": account_form or StaffAccountForm(),
             "error": error,
         },
         status=status,
@@ -87,13 +106,68 @@ def member_new(request: HospitalRequest, hospital_code: str) -> HttpResponse:
 
 
 @hospital_page("POST")
-def member_deactivate(request: HospitalRequest, hospital_code: str, member_id: int) -> HttpResponse:
+def account_new(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """A new account and its staff record; the page shows its one-time set-password link."""
+    permission_require(user=request.user, resource=Resource.STAFF, action=Action.CREATE)
+    form = StaffAccountForm(request.POST)
+    made = form_submit(request, form, staff_account_create, field_names=MEMBER_FIELDS)
+    if made is None:
+        return _page(request, status=400, account_form=form)
+    return _link_page(request, made, created=True)
+
+
+def _member(request: HospitalRequest, member_id: int) -> StaffMember:
     permission_require(user=request.user, resource=Resource.STAFF, action=Action.UPDATE)
     member = staff_member_find(user=request.user, member_id=member_id)
     if member is None:
-        return _page(request, status=404, error="No such staff member here.")
+        raise NotFound("No such staff member here.")
+    return member
+
+
+@hospital_page("POST")
+def member_password_reset(request: HospitalRequest, hospital_code: str, member_id: int) -> HttpResponse:
+    member = _member(request, member_id)
     try:
-        staff_member_deactivate(acting_user=request.user, staff_member=member)
+        made = staff_account_password_reset(
+            acting_user=request.user, staff_member=member, client_address=client_address(request)
+        )
     except ApplicationError as error:
         return _page(request, status=400, error=error.message)
-    return redirect("staff:index", hospital_code=hospital_code)
+    return _link_page(request, made, created=False)
+
+
+def _link_page(request: HospitalRequest, made: AccountLink, *, created: bool) -> HttpResponse:
+    # Shown once: the link is not stored, and the page is never cached (no-store).
+    return render(
+        request,
+        "staff/account_link.html",
+        {
+            "account": made.user,
+            "member": made.member,
+            "created": created,
+            "link": request.build_absolute_uri(made.set_password_path),
+            "timeout_minutes": int(settings.PASSWORD_RESET_TIMEOUT) // 60,
+        },
+    )
+
+
+@hospital_page("POST")
+def member_deactivate(request: HospitalRequest, hospital_code: str, member_id: int) -> HttpResponse:
+    """Disable a staff member's account: every open session of theirs ends now."""
+    return _member_change(request, member_id, staff_account_disable)
+
+
+@hospital_page("POST")
+def member_reactivate(request: HospitalRequest, hospital_code: str, member_id: int) -> HttpResponse:
+    return _member_change(request, member_id, staff_account_enable)
+
+
+def _member_change(
+    request: HospitalRequest, member_id: int, service: Callable[..., StaffMember]
+) -> HttpResponse:
+    member = _member(request, member_id)
+    try:
+        service(acting_user=request.user, staff_member=member, client_address=client_address(request))
+    except ApplicationError as error:
+        return _page(request, status=400, error=error.message)
+    return redirect("staff:index", hospital_code=request.hospital.code)

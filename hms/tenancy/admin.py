@@ -16,16 +16,26 @@ from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
 from hms.hospitals.services import hospital_set_status
 from hms.tenancy.exceptions import TenancyError
+from hms.tenancy.first_admin import first_admin_create
 from hms.tenancy.provisioning import hospital_provision
 
 
 class HospitalCreationForm(forms.ModelForm):
+    """A new hospital and, optionally, its first administrator (made once the hospital is)."""
+
+    admin_username = forms.CharField(max_length=150, required=False, label="First administrator's username")
+    admin_email = forms.EmailField(required=False, label="First administrator's email")
+    admin_first_name = forms.CharField(max_length=150, required=False, label="First name")
+    admin_last_name = forms.CharField(max_length=150, required=False, label="Last name")
+
     class Meta:
         model = Hospital
         fields = ["code", "name", "time_zone"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if bool(cleaned.get("admin_username", "").strip()) != bool(cleaned.get("admin_email", "").strip()):
+            raise ValidationError("Give the first administrator's username and email, or neither.")
         if self.errors:
             return cleaned
         try:
@@ -42,7 +52,15 @@ class HospitalCreationForm(forms.ModelForm):
         pass
 
 
-CREATION_FIELDS = ("code", "name", "time_zone")
+CREATION_FIELDS = (
+    "code",
+    "name",
+    "time_zone",
+    "admin_username",
+    "admin_email",
+    "admin_first_name",
+    "admin_last_name",
+)
 EDITABLE_FIELDS = ("name", "time_zone")
 RECORDED_FIELDS = (
     "status",
@@ -102,7 +120,38 @@ class HospitalAdmin(admin.ModelAdmin):
     ) -> None:
         if change:
             obj.save(update_fields=[*EDITABLE_FIELDS, "updated_at"])
-        # A new hospital was provisioned (and saved) while the form was validated.
+            return
+        # A new hospital was provisioned (and saved) while the form was validated; its first
+        # administrator is made now, and their one-time link shown once, on the next page.
+        data = form.cleaned_data
+        if not data.get("admin_username", "").strip():
+            return
+        try:
+            made = first_admin_create(
+                hospital=obj,
+                username=data["admin_username"],
+                email=data["admin_email"],
+                first_name=data.get("admin_first_name", ""),
+                last_name=data.get("admin_last_name", ""),
+                acting_user=request.user,
+            )
+        except (ApplicationError, TenancyError) as exc:
+            details = getattr(exc, "details", {}) or {}
+            problems = "; ".join(str(m) for messages in details.values() for m in messages)
+            self.message_user(
+                request,
+                f"{obj.code} was created, but not its administrator: {exc.message} {problems} "
+                "Run manage.py create_hospital with --admin-username and --admin-email to add one.",
+                messages.ERROR,
+            )
+            return
+        link = request.build_absolute_uri(made.set_password_path)
+        self.message_user(
+            request,
+            f"Administrator {data['admin_username'].strip()} created for {obj.code}. Give them this "
+            f"one-time link to set their password (shown only now): {link}",
+            messages.WARNING,
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Hospital | None = None) -> bool:
         return False  # hospitals are archived, never deleted

@@ -1,5 +1,7 @@
 """The patient pages: registration, the record, edits; refusals are 403/404/400, never 500."""
 
+import re
+
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
@@ -183,18 +185,89 @@ def test_edits_and_additions_from_the_record_page(client, login):
 def test_reception_links_a_patient_account_from_the_record(client, login, make_user, th001):
     login(Role.RECEPTIONIST)
     portal = make_user("amina", role=Role.PATIENT, hospital=th001)
-    doctor = make_user("doc", role=Role.DOCTOR, hospital=th001)
+    make_user("doc", role=Role.DOCTOR, hospital=th001)
     with hospital_context("TH001"):
         patient = PatientFactory()
     url = _url("portal-link", patient_id=patient.pk)
-    assert client.post(url, {"username": "nobody"}).status_code == 400
-    refused = client.post(url, {"username": doctor.username})
+    refused = client.post(url, {"username": "doc"})
     assert refused.status_code == 400
-    assert "not a patient account of this hospital" in refused.content.decode()
+    assert "There is no patient account named doc in this hospital" in refused.content.decode()
     assert client.post(url, {"username": " amina "}).status_code == 302
     with hospital_context("TH001"):
         assert Patient.objects.get().user_id == portal.pk
-    assert "linked to a patient account" in client.get(_url("detail", patient_id=patient.pk)).content.decode()
+    page = client.get(_url("detail", patient_id=patient.pk)).content.decode()
+    assert "linked to the patient account <strong>amina</strong>" in page
+    assert _url("portal-unlink", patient_id=patient.pk) in page
+
+
+@pytest.mark.django_db
+def test_another_hospitals_account_is_answered_as_one_that_does_not_exist(
+    client, login, make_user, make_hospital
+):
+    login(Role.RECEPTIONIST)
+    make_user("far_away", role=Role.PATIENT, hospital=make_hospital("DMC001"))
+    with hospital_context("TH001"):
+        patient = PatientFactory()
+    url = _url("portal-link", patient_id=patient.pk)
+    answers = []
+    for name in ("far_away", "no_such_person"):
+        response = client.post(url, {"username": name})
+        assert response.status_code == 400
+        portal = response.content.decode().split("<h2>Patient portal</h2>")[1]
+        answers.append(re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", portal).replace(name, "NAME"))
+    assert answers[0] == answers[1]
+    assert "There is no patient account named NAME in this hospital" in answers[0]
+    with hospital_context("TH001"):
+        assert Patient.objects.get().user_id is None
+
+
+@pytest.mark.django_db
+def test_a_linked_record_is_relinked_only_after_an_audited_unlink(client, login, make_user, th001):
+    login(Role.RECEPTIONIST)
+    first = make_user("amina", role=Role.PATIENT, hospital=th001)
+    second = make_user("amina2", role=Role.PATIENT, hospital=th001)
+    with hospital_context("TH001"):
+        patient = PatientFactory()
+    link, unlink = _url("portal-link", patient_id=patient.pk), _url("portal-unlink", patient_id=patient.pk)
+    assert client.post(link, {"username": "amina"}).status_code == 302
+    moved = client.post(link, {"username": "amina2"})
+    assert moved.status_code == 400
+    assert "already linked to a patient account: unlink it first" in moved.content.decode()
+    unconfirmed = client.post(unlink, {})
+    assert unconfirmed.status_code == 400
+    assert "Tick the box to confirm the unlinking" in unconfirmed.content.decode()
+    with hospital_context("TH001"):
+        assert Patient.objects.get().user_id == first.pk
+    assert client.post(unlink, {"confirm": "on"}).status_code == 302
+    with hospital_context("TH001"):
+        assert Patient.objects.get().user_id is None
+    again = client.post(unlink, {"confirm": "on"})
+    assert again.status_code == 400 and "not linked to a patient account" in again.content.decode()
+    assert client.post(link, {"username": "amina2"}).status_code == 302
+    with hospital_context("TH001"):
+        assert Patient.objects.get().user_id == second.pk
+        events = [
+            (e.action, e.detail.get("user_id"))
+            for e in AuditEvent.objects.filter(action__startswith="patient.portal").order_by("id")
+        ]
+    assert events == [
+        ("patient.portal_link", first.pk),
+        ("patient.portal_unlink", first.pk),
+        ("patient.portal_link", second.pk),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.NURSE, Role.PATIENT])
+def test_who_may_not_update_a_record_may_not_unlink_it(client, login, make_user, th001, role):
+    portal = make_user("amina", role=Role.PATIENT, hospital=th001)
+    with hospital_context("TH001"):
+        patient = PatientFactory(user_id=portal.pk)
+    login(role)
+    response = client.post(_url("portal-unlink", patient_id=patient.pk), {"confirm": "on"})
+    assert response.status_code in (403, 404)
+    with hospital_context("TH001"):
+        assert Patient.objects.get().user_id == portal.pk
 
 
 @pytest.mark.django_db

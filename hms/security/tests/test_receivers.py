@@ -64,13 +64,14 @@ def test_platform_admin_actions_are_recorded(client, make_hospital, make_user, d
     operator = django_user_model.objects.create_superuser("operator", "ops@example.org", "pw-for-tests-1")
     make_hospital("TH001")
     client.force_login(operator)
-    target = make_user("doc", role=Role.DOCTOR, hospital=make_hospital("DMC001"))
+    # The operator manages hospitals' administrators (not clinical accounts: hms/accounts/admin.py).
+    target = make_user("doc", role=Role.ADMIN, hospital=make_hospital("DMC001"))
     url = reverse("admin:accounts_user_change", args=[target.pk])
     page = client.get(url)
     assert page.status_code == 200
     form = page.context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data.update(is_active="", role=Role.NURSE)
+    data.update(is_active="", role=Role.SUPERADMIN, hospital="")
     data.pop("password", None)
     data.pop("last_login", None)
     data.pop("date_joined", None)

@@ -4,8 +4,9 @@ from django.test.utils import CaptureQueriesContext
 
 from hms.accounts.models import Role
 from hms.accounts.tests.factories import UserFactory
+from hms.staff.accounts import staff_account_disable
 from hms.staff.selectors import PAGE_SIZE, staff_list
-from hms.staff.services import department_create, staff_member_add, staff_member_deactivate
+from hms.staff.services import department_create, staff_member_add
 from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import NoHospitalSelected
 
@@ -42,7 +43,7 @@ def test_lists_active_staff_with_their_names(admin, dmc):
         cardiology = department_create(acting_user=admin, name="Cardiology", code="CARD")
         staff_member_add(acting_user=admin, user=admin)
         first, second = _add_nurses(admin, dmc, 2, department=cardiology)
-        staff_member_deactivate(acting_user=admin, staff_member=second)
+        staff_account_disable(acting_user=admin, staff_member=second)
         page = staff_list(user=admin)
         everyone = staff_list(user=admin, include_inactive=True)
     assert [(e.username, e.full_name) for e in page] == [("dmc_admin", "Dana Admin"), ("nurse0", "Nurse N0")]
