@@ -9,8 +9,12 @@ known to fit: `abs(Decimal("1e999999999"))` raises `decimal.Overflow`, which was
 
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from typing import TYPE_CHECKING, Any
 
 from hms.core.exceptions import ApplicationError
+
+if TYPE_CHECKING:
+    from django.db import models
 
 NUMBER_TEXT_MAX = 40  # longer text is no number anyone typed
 # Digits and a decimal point: no exponent (nobody types 1e3 for a dose; 1e999999999 is a probe),
@@ -68,6 +72,21 @@ def decimal_parse(
     if kept.copy_abs() > largest:  # 999.995 rounded up to 1000.00
         raise _refusal(field, too_large)
     return kept
+
+
+def decimal_column_parse(
+    value: object, *, column: "models.DecimalField[Any, Any]", label: str, rounding: bool = False
+) -> Decimal:
+    """`decimal_parse` by the digits and places of a model's DecimalField, naming it."""
+    assert column.max_digits is not None and column.decimal_places is not None
+    return decimal_parse(
+        value,
+        field=column.name,
+        label=label,
+        max_digits=column.max_digits,
+        decimal_places=column.decimal_places,
+        rounding=rounding,
+    )
 
 
 def _decimal(value: object) -> Decimal | None:

@@ -25,6 +25,7 @@ from hms.care.access import patient_access
 from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
+from hms.core.text import control_characters_refuse
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
@@ -166,6 +167,7 @@ def appointment_book(
     any overlap with the doctor's or the patient's live appointments.
     """
     permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+    control_characters_refuse(reason=reason)
     alias = current_tenant().alias
     if not isinstance(patient, Patient) or patient._state.db != alias:
         raise NotFound("No such patient here.")
@@ -295,6 +297,7 @@ def appointment_status_set(
     only once the appointment has started. A doctor changes only their own appointments.
     """
     scope = permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
+    control_characters_refuse(reason=reason)
     if new_status not in S.values:
         raise ApplicationError(
             f"{new_status!r} is not an appointment status.", details={"status": ["Choose a status."]}

@@ -23,6 +23,7 @@ from hms.care.access import patient_access
 from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.text import control_characters_refuse
 from hms.tenancy.context import current_tenant
 
 REFERENCE_MAX = 100
@@ -44,6 +45,7 @@ def payment_record(
 ) -> Payment:
     """Record a payment against an issued invoice; at most its balance. Paying the balance marks it paid."""
     permission_require(user=acting_user, resource=Resource.PAYMENT, action=Action.CREATE)
+    control_characters_refuse(method=method, reference=reference)
     alias = current_tenant().alias
     errors: dict[str, list[str]] = {}
     value = value_or_error(

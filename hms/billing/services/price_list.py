@@ -17,6 +17,7 @@ from hms.billing.services.shared import validation_details, value_or_error
 from hms.care.rows import row_save
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
+from hms.core.text import control_characters_refuse
 from hms.tenancy.context import current_tenant
 
 ITEM_INVALID = "The price list item is not valid."
@@ -63,6 +64,7 @@ def price_item_create(
 ) -> PriceListItem:
     """Add an item to the hospital's price list; its code is unique here. The price is rounded to cents."""
     permission_require(user=acting_user, resource=Resource.PRICE_LIST, action=Action.CREATE)
+    control_characters_refuse(code=code, name=name, category=category)
     alias = current_tenant().alias
     fields, errors = _price_fields(name=name, category=category, unit_price=unit_price)
     item = PriceListItem(code=code.strip().upper(), **fields)
@@ -110,6 +112,7 @@ def price_item_update(
 ) -> PriceListItem:
     """Change an item's name, category or price. Invoice lines already made keep the old values."""
     permission_require(user=acting_user, resource=Resource.PRICE_LIST, action=Action.UPDATE)
+    control_characters_refuse(name=name, category=category)
     alias = current_tenant().alias
     fields, errors = _price_fields(name=name, category=category, unit_price=unit_price)
     with transaction.atomic(using=alias):

@@ -9,6 +9,7 @@ from hms.audit.records import audit_row
 from hms.billing.models import BillingSettings
 from hms.billing.services.shared import validation_details
 from hms.core.exceptions import ApplicationError
+from hms.core.text import control_characters_refuse
 from hms.tenancy.context import current_tenant
 
 
@@ -31,6 +32,7 @@ def billing_settings_update(
     Invoices keep the currency they were created in; new invoices take the new one.
     """
     permission_require(user=acting_user, resource=Resource.PRICE_LIST, action=Action.UPDATE)
+    control_characters_refuse(currency=currency, invoice_prefix=invoice_prefix, address=address)
     alias = current_tenant().alias
     row = BillingSettings(
         pk=1,

@@ -7,6 +7,7 @@ from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
+from hms.core.text import control_characters_refuse
 from hms.encounters import icd10
 from hms.encounters.models import Diagnosis, Encounter
 from hms.encounters.selectors import NOT_FOUND
@@ -32,6 +33,7 @@ def diagnosis_add(
     per encounter, and a code once per encounter.
     """
     permission_require(user=acting_user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
+    control_characters_refuse(icd10_code=icd10_code, kind=kind, certainty=certainty)
     errors: dict[str, list[str]] = {}
     if kind not in Diagnosis.Kind.values:
         errors["kind"] = [f"Choose {' or '.join(Diagnosis.Kind.values)}."]

@@ -16,7 +16,7 @@ from hms.care.access import record_lock
 from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
-from hms.core.text import reason_clean
+from hms.core.text import control_characters_refuse, reason_clean
 from hms.orders.lab_catalogue import LabPanel, catalogue_lookup, catalogue_tests
 from hms.orders.models import LabOrder
 from hms.orders.services.shared import (
@@ -42,6 +42,7 @@ def lab_order_create(
     `test_code` is a LOINC code from the catalogue or a panel's abbreviation (CBC, BMP...).
     The encounter rules are those of prescribing.
     """
+    control_characters_refuse(test_code=test_code, priority=priority, clinical_note=clinical_note)
     alias = current_tenant().alias
     code = (test_code or "").strip()
     with transaction.atomic(using=alias):

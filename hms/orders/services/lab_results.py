@@ -18,7 +18,8 @@ from hms.audit.records import audit_row
 from hms.care.access import patient_scope_filter, record_pk
 from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotFound
-from hms.core.text import reason_clean
+from hms.core.numbers import decimal_parse
+from hms.core.text import control_characters_refuse, reason_clean
 from hms.orders.lab_catalogue import TESTS, LabTest
 from hms.orders.models import LabOrder, LabResult
 from hms.orders.services.lab_orders import order_for_work
@@ -28,10 +29,13 @@ from hms.tenancy.context import current_tenant
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
 
-def result_number(text: str) -> Decimal | None:
-    """The number written in `text` with digits and a decimal point, or None (no exponents, no NaN)."""
+def result_number(text: str, *, label: str = "The value") -> Decimal | None:
+    """The number written in `text` with digits and a decimal point, or None (no exponents, no NaN:
+    then it may be one of the test's answers). NumberError for a number the result cannot hold."""
     text = text.strip()
-    return Decimal(text) if NUMBER.fullmatch(text) else None
+    if not NUMBER.fullmatch(text):
+        return None
+    return decimal_parse(text, field="value", label=label, max_digits=14, decimal_places=4)  # value_numeric
 
 
 def _result_build(
@@ -56,7 +60,7 @@ def _result_build(
     if not entered:
         raise ApplicationError("Enter the result.", details={"value": ["A value is required."]})
     if test.is_numeric:
-        number = result_number(entered)
+        number = result_number(entered, label=test.short_name)
         if number is None:
             raise ApplicationError(
                 f"{test.short_name} takes a number, in {test.unit}; {entered[:20]!r} is not one.",
@@ -118,6 +122,7 @@ def lab_result_enter(
     test's own unit; the flag (N, L, H, LL, HH; A for an abnormal answer) comes from the
     catalogue's ranges for the patient's sex. The result then awaits verification.
     """
+    control_characters_refuse(value=value, unit=unit, comment=comment)
     alias = current_tenant().alias
     try:
         with transaction.atomic(using=alias):
@@ -224,6 +229,7 @@ def lab_result_correct(
     A nurse, or a doctor for a patient in care. The correction awaits verification like
     any result (by someone other than its author); until then the patient sees neither.
     """
+    control_characters_refuse(value=value, unit=unit, comment=comment, reason=reason)
     alias = current_tenant().alias
     try:
         with transaction.atomic(using=alias):

@@ -17,7 +17,8 @@ from hms.care.access import record_lock
 from hms.care.rows import row_save, row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
-from hms.core.text import reason_clean
+from hms.core.numbers import decimal_column_parse
+from hms.core.text import control_characters_refuse, reason_clean
 from hms.encounters.selectors import allergy_list_active
 from hms.orders.models import MAX_DURATION_DAYS, Prescription
 from hms.orders.services.shared import (
@@ -106,6 +107,20 @@ def prescription_create(
     A drug whose name contains a substance the patient has an active allergy to is
     refused (AllergyConflict).
     """
+    control_characters_refuse(
+        drug_name=drug_name,
+        drug_code=drug_code,
+        dose_unit=dose_unit,
+        route=route,
+        frequency=frequency,
+        instructions=instructions,
+    )
+    if dose is not None:
+        dose = decimal_column_parse(dose, column=Prescription._meta.get_field("dose"), label="The dose")
+    if quantity is not None:
+        quantity = decimal_column_parse(
+            quantity, column=Prescription._meta.get_field("quantity"), label="The quantity"
+        )
     alias = current_tenant().alias
     drug_name = (drug_name or "").strip()
     with transaction.atomic(using=alias):
