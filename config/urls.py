@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("hms.accounts.urls")),
     path("", include("hms.web.urls")),
     path("h/<str:hospital_code>/patients/", include("hms.patients.urls")),
+    path("h/<str:hospital_code>/care/", include("hms.care.urls")),
     path("h/<str:hospital_code>/staff/", include("hms.staff.urls")),
     path("h/<str:hospital_code>/audit/", include("hms.audit.urls")),
     path("h/<str:hospital_code>/scheduling/", include("hms.scheduling.urls")),

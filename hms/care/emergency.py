@@ -98,11 +98,11 @@ def emergency_access_review(
 ) -> EmergencyAccess:
     """The hospital's ADMIN marks an access reviewed, with a note (required: what was found)."""
     permission_require(user=acting_user, resource=Resource.EMERGENCY_ACCESS, action=Action.UPDATE)
-    note = text_clean(note, field="note", label="The review note", max_length=500, required=True)
     with transaction.atomic(using=current_tenant().alias):
         access = EmergencyAccess.objects.select_for_update().filter(pk=access_id).first()
         if access is None:
             raise NotFound(ACCESS_NOT_FOUND)
+        note = text_clean(note, field="note", label="The review note", max_length=500, required=True)
         if access.reviewed_at is not None:
             raise ApplicationError("This emergency access was already reviewed.")
         access.reviewed_at = timezone.now()
@@ -131,13 +131,13 @@ def emergency_audit_detail(acting_user: Any, patient_id: int) -> dict[str, Any]:
     """
     if not getattr(acting_user, "pk", None) or getattr(acting_user, "role", "") not in _BREAKERS:
         return {}
-    access_id = (
+    access = (
         EmergencyAccess.objects.open()
         .filter(user_id=acting_user.pk, patient_id=patient_id)
-        .values_list("pk", flat=True)
+        .values_list("pk", "reason")
         .first()
     )
-    return {"emergency_access": access_id} if access_id is not None else {}
+    return {"emergency_access": access[0], "emergency_reason": access[1]} if access is not None else {}
 
 
 def _breaker_roles() -> frozenset[str]:

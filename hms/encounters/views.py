@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
+from hms.care.emergency import emergency_access_open, emergency_minutes, may_break_glass
+from hms.care.forms import EmergencyAccessForm
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.http import client_address
 from hms.core.ids import record_id
@@ -114,13 +116,14 @@ def _patient_page(
             client_address=address,
         )
     except NotFound:
-        if not may_start:
+        if not may_break_glass(request.user):
             raise
-        encounters = None  # a doctor may start a walk-in with a patient not (yet) in their care
+        encounters = None  # outside their care: the doctor is offered break-the-glass (ADR 0011)
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=address)
     allergies = None
     if encounters is not None and _granted(request, Resource.ALLERGY, Action.VIEW):
         allergies = allergy_list_for_patient(user=request.user, patient_id=patient.pk, client_address=address)
+    may_start = may_start and encounters is not None
     if may_start and start_form is None:
         appointments = appointment_list_startable(
             user=request.user, patient_id=patient.pk, client_address=address
@@ -136,6 +139,9 @@ def _patient_page(
             "include_voided": include_voided,
             "start_form": start_form if may_start else None,
             "may_record_allergy": _granted(request, Resource.ALLERGY, Action.CREATE),
+            "emergency_form": EmergencyAccessForm() if encounters is None else None,
+            "emergency_minutes": emergency_minutes(),
+            "emergency_access": emergency_access_open(user=request.user, patient_id=patient.pk),
         },
         status=status,
     )

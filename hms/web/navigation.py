@@ -26,15 +26,24 @@ HOSPITAL_LINKS = [
     ("Billing", "billing:home", Resource.INVOICE, Action.CREATE, True),
     ("Staff", "staff:index", Resource.STAFF, Action.VIEW, True),
     ("Audit log", "audit:log", Resource.AUDIT_LOG, Action.VIEW, True),
+    ("Emergency access review", "care:emergency-list", Resource.EMERGENCY_ACCESS, Action.VIEW, True),
 ]
 
-# label, URL name, resource: the parts of one patient's record
+# label, URL name, and the right that opens it: the parts of one patient's record, and what
+# can be done about the patient from any of them
 CHART_LINKS = [
-    ("Appointments", "scheduling:patient", Resource.APPOINTMENT),
-    ("Encounters, vital signs, diagnoses, allergies and notes", "encounters:patient", Resource.ENCOUNTER),
-    ("Prescriptions", "orders:patient-prescriptions", Resource.PRESCRIPTION),
-    ("Lab results", "orders:patient-lab-results", Resource.LAB_RESULT),
-    ("Invoices", "billing:patient-invoices", Resource.INVOICE),
+    ("Appointments", "scheduling:patient", Resource.APPOINTMENT, Action.VIEW),
+    (
+        "Encounters, vital signs, diagnoses, allergies and notes",
+        "encounters:patient",
+        Resource.ENCOUNTER,
+        Action.VIEW,
+    ),
+    ("Prescriptions", "orders:patient-prescriptions", Resource.PRESCRIPTION, Action.VIEW),
+    ("Lab results", "orders:patient-lab-results", Resource.LAB_RESULT, Action.VIEW),
+    ("Invoices", "billing:patient-invoices", Resource.INVOICE, Action.VIEW),
+    ("Send to a clinician (walk-in)", "care:assign", Resource.CARE_ASSIGNMENT, Action.CREATE),
+    ("Access report", "care:access-report", Resource.AUDIT_LOG, Action.VIEW),
 ]
 
 
@@ -52,12 +61,12 @@ def hospital_links(*, user: User, hospital_code: str) -> list[Link]:
 
 
 def chart_links(*, user: User, hospital_code: str, patient_id: int) -> list[Link]:
-    """Links to the parts of a patient's record the user's role may view at all (the pages
+    """Links to the parts of a patient's record the user's role may open at all (the pages
     themselves check the record-level scope)."""
     return [
         Link(label, reverse(name, kwargs={"hospital_code": hospital_code, "patient_id": patient_id}))
-        for label, name, resource in CHART_LINKS
-        if permission_scope(user=user, resource=resource, action=Action.VIEW) is not None
+        for label, name, resource, action in CHART_LINKS
+        if permission_scope(user=user, resource=resource, action=action) is not None
     ]
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from hms.audit.models import AuditEvent
+from hms.care.tests.factories import CareAssignmentFactory
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
 from hms.encounters.services import (
     diagnosis_add,
@@ -136,21 +137,52 @@ def test_a_doctor_starts_an_encounter_from_the_patient_page(client, staff, chart
     assert again.status_code == 400 and "already have an encounter in progress" in _body(again)
 
 
-def test_a_doctor_starts_a_walk_in_with_a_patient_not_in_their_care(client, staff, chart, visit):
+def test_a_doctor_outside_care_breaks_the_glass_and_every_read_is_marked(client, staff, chart, visit):
     client.force_login(staff.other_doctor)
     page = client.get(_url("patient", patient_id=chart.patient.pk))
     assert page.status_code == 200
     body = _body(page)
-    assert "not in your care" in body and "Start encounter" in body
+    assert "Not in your care" in body and "Open with emergency access" in body
+    assert "Start encounter" not in body  # no walk-in back door (ADR 0011)
     assert "Penicillin" not in body and "Follow-up" not in body  # nothing of the record yet
+    refused = client.post(_url("start", patient_id=chart.patient.pk), {"reason": "Walk-in"})
+    assert refused.status_code == 404
 
-    response = client.post(_url("start", patient_id=chart.patient.pk), {"reason": "Walk-in"})
-
+    start = reverse(
+        "care:emergency-start", kwargs={"hospital_code": "DMC001", "patient_id": chart.patient.pk}
+    )
+    unexplained = client.post(start, {"reason": "other", "explanation": " "})
+    assert unexplained.status_code == 400 and "explanation is required" in _body(unexplained)
+    response = client.post(start, {"reason": "emergency", "explanation": "Collapsed in the waiting room"})
     assert response.status_code == 302
+
     after = _body(client.get(_url("patient", patient_id=chart.patient.pk)))
-    assert "Penicillin" in after and "Walk-in" in after and "Follow-up" in after
+    assert "Emergency access" in after and "Penicillin" in after and "Follow-up" in after
+    assert "Start encounter" in after
+    with hospital_context("DMC001"):
+        opened = AuditEvent.objects.get(action="emergency_access.start")
+        assert opened.detail["explanation"] == "Collapsed in the waiting room"
+        reads = AuditEvent.objects.filter(
+            actor_id=staff.other_doctor.pk, patient_id=chart.patient.pk, pk__gt=opened.pk
+        )
+        assert reads and all(e.detail.get("emergency_reason") == "emergency" for e in reads)
+        # The record's own doctor is not marked.
+        own = AuditEvent.objects.filter(actor_id=staff.doctor.pk)
+        assert not any("emergency_access" in e.detail for e in own)
     client.force_login(staff.patient_user)
     assert client.get(_url("patient", patient_id=chart.stranger.pk)).status_code == 404
+
+
+def test_who_may_break_the_glass(client, staff, chart):
+    start = reverse(
+        "care:emergency-start", kwargs={"hospital_code": "DMC001", "patient_id": chart.patient.pk}
+    )
+    for user in (staff.nurse, staff.receptionist, staff.admin, staff.patient_user):
+        client.force_login(user)
+        assert client.post(start, {"reason": "emergency"}).status_code == 403
+    client.force_login(staff.other_doctor)
+    missing = reverse("care:emergency-start", kwargs={"hospital_code": "DMC001", "patient_id": 999999})
+    assert client.post(missing, {"reason": "emergency"}).status_code == 404
 
 
 def test_start_and_finish_refusals_show_beside_the_form(client, staff, chart):
@@ -305,6 +337,7 @@ def test_a_nurse_records_vitals_but_cannot_write_notes_through_the_pages(client,
 
 def test_another_doctor_cannot_edit_or_sign_a_draft(client, staff, chart, visit):
     with hospital_context("DMC001"):
+        CareAssignmentFactory(patient=chart.patient, clinician_user_id=staff.other_doctor.pk)
         encounter_start(acting_user=staff.other_doctor, patient=chart.patient)
     client.force_login(staff.other_doctor)
     assert client.get(_url("note-edit", note_id=visit["draft"].pk)).status_code == 403

@@ -33,7 +33,10 @@ def th001(make_hospital):
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.ADMIN, ["Patients", "Appointments", "Billing", "Staff", "Audit log"]),
+        (
+            Role.ADMIN,
+            ["Patients", "Appointments", "Billing", "Staff", "Audit log", "Emergency access review"],
+        ),
         (Role.DOCTOR, ["Patients", "My appointments", "Appointments", "Lab worklist", "Staff"]),
         (Role.NURSE, ["Patients", "Appointments", "Lab worklist", "Staff"]),
         (Role.RECEPTIONIST, ["Patients", "Appointments", "Billing", "Staff"]),
@@ -55,8 +58,12 @@ def test_the_hospital_menu_follows_the_role(client, make_user, th001, role, expe
     ("role", "expected"),
     [
         (Role.DOCTOR, ["Appointments", "Encounters", "Prescriptions", "Lab results"]),
-        (Role.NURSE, ["Appointments", "Encounters", "Prescriptions", "Lab results"]),
-        (Role.RECEPTIONIST, ["Appointments", "Invoices"]),
+        (
+            Role.NURSE,
+            ["Appointments", "Encounters", "Prescriptions", "Lab results", "Send to a clinician (walk-in)"],
+        ),
+        (Role.RECEPTIONIST, ["Appointments", "Invoices", "Send to a clinician (walk-in)"]),
+        (Role.ADMIN, ["Appointments", "Invoices", "Send to a clinician (walk-in)", "Access report"]),
     ],
 )
 def test_a_patients_record_links_to_the_parts_the_role_may_read(client, make_user, th001, role, expected):
