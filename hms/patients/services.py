@@ -13,6 +13,7 @@ from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
+from hms.core.text import CONTROL_CHARACTERS_MESSAGE, control_characters_refuse, has_control_characters
 from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
@@ -116,6 +117,15 @@ def patient_register(
     `next_of_kin` items are mappings with `name`, `relationship` and optionally `phone`.
     """
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.CREATE)
+    control_characters_refuse(
+        given_name=given_name,
+        family_name=family_name,
+        mrn=mrn,
+        sex=sex,
+        phone=phone,
+        email=email,
+        address=address,
+    )
     alias = current_tenant().alias
     patient = Patient(
         mrn=mrn if mrn is not None else "0",  # a placeholder for validation; generated below
@@ -200,6 +210,9 @@ def _identifiers_build(
     seen: set[tuple[str, str]] = set()
     for system, value in identifiers:
         value = value.strip()
+        if has_control_characters(value):
+            problems.append(f"{system}: {CONTROL_CHARACTERS_MESSAGE}")
+            continue
         if system not in PatientIdentifier.System.values:
             problems.append(f"Unknown identifier system {system!r}.")
             continue
@@ -228,6 +241,9 @@ def _next_of_kin_build(
         unknown = set(item) - {"name", "relationship", "phone"}
         if unknown:
             problems.append(f"Next of kin {number}: unknown field(s) {', '.join(sorted(unknown))}.")
+            continue
+        if any(has_control_characters(str(text)) for text in item.values()):
+            problems.append(f"Next of kin {number}: {CONTROL_CHARACTERS_MESSAGE}")
             continue
         row = NextOfKin(
             name=item.get("name", "").strip(),
@@ -298,6 +314,7 @@ def patient_update(
     The MRN never changes. Only the fields in CONTACT_FIELDS may be given.
     """
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    control_characters_refuse(**changes)
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise ApplicationError(f"These details cannot be changed here: {', '.join(sorted(unknown))}.")
@@ -333,6 +350,7 @@ def patient_identifier_add(
 ) -> PatientIdentifier:
     """Record another number the patient is known by; unique per system in the hospital."""
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    control_characters_refuse(system=system, value=value)
     rows, errors = _identifiers_build([(system, value)])
     if errors:
         raise ApplicationError("The identifier is not valid.", details=errors)
@@ -367,6 +385,7 @@ def patient_next_of_kin_add(
 ) -> NextOfKin:
     """Add a next of kin to the patient's record."""
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    control_characters_refuse(name=name, relationship=relationship, phone=phone)
     rows, errors = _next_of_kin_build([{"name": name, "relationship": relationship, "phone": phone}])
     if errors:
         raise ApplicationError("The next of kin's details are not valid.", details=errors)

@@ -19,6 +19,7 @@ from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
+from hms.core.text import control_characters_refuse
 from hms.hospitals.models import Hospital
 from hms.security.actor import acting, acting_as
 from hms.security.log import Kind, security_record
@@ -114,6 +115,15 @@ def staff_account_create(
     link. Only the hospital's administrator may do this.
     """
     permission_require(user=acting_user, resource=Resource.STAFF, action=Action.CREATE)
+    control_characters_refuse(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=role,
+        specialty=specialty,
+        licence_number=licence_number,
+    )
     tenant = current_tenant()
     if role not in STAFF_ROLES:
         raise ApplicationError("Choose a staff role.", details={"role": ["Choose a staff role."]})

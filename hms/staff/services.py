@@ -7,6 +7,7 @@ from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
+from hms.core.text import control_characters_refuse
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
 
@@ -25,6 +26,7 @@ def staff_admin_check(*, acting_user: User) -> None:
 def department_create(*, acting_user: User, name: str, code: str) -> Department:
     """Add a department to the current hospital; its name and code are unique here."""
     staff_admin_check(acting_user=acting_user)
+    control_characters_refuse(name=name, code=code)
     alias = current_tenant().alias
     department = Department(name=name.strip(), code=code.strip().upper())
     try:
@@ -59,6 +61,7 @@ def member_build(
     """A new, unsaved staff member of the current hospital with `role`, checked against the
     rules: a doctor needs a specialty and a licence number; only doctors have a specialty, and
     only doctors and nurses a licence number. Its `user_id` is the caller's to set."""
+    control_characters_refuse(role=role, specialty=specialty, licence_number=licence_number)
     tenant = current_tenant()
     specialty = specialty.strip()
     licence_number = licence_number.strip()
