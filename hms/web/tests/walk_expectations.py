@@ -54,6 +54,7 @@ ARGUMENT_RECORD = {
     "payment_id": "payment",
     "item_id": "price_item",
     "member_id": "staff_member",
+    "access_id": "emergency_access",
 }
 
 # Records that belong to no patient: the hospital's own (scope ALL only).
@@ -81,6 +82,13 @@ EXPECTED: dict[str, Who | Page] = {
     "accounts:lockouts": Page(R.LOCKOUT, A.VIEW),
     "accounts:lockout-clear": Page(R.LOCKOUT, A.UPDATE),
     "audit:log": Page(R.AUDIT_LOG, A.VIEW),
+    # Care: break-the-glass, its review, walk-ins, the per-patient access report
+    "care:emergency-start": Page(R.EMERGENCY_ACCESS, A.CREATE, "patient"),
+    "care:emergency-list": Page(R.EMERGENCY_ACCESS, A.VIEW),
+    "care:emergency-review": Page(R.EMERGENCY_ACCESS, A.UPDATE, "emergency_access"),
+    "care:emergency-end": Page(R.EMERGENCY_ACCESS, A.CREATE, "emergency_access"),
+    "care:assign": Page(R.CARE_ASSIGNMENT, A.CREATE, "patient", post=(R.CARE_ASSIGNMENT, A.CREATE)),
+    "care:access-report": Page(R.AUDIT_LOG, A.VIEW, "patient"),
     # Patients
     "patients:new": Page(R.PATIENT, A.CREATE, post=(R.PATIENT, A.CREATE)),
     "patients:detail": Page(R.PATIENT, A.VIEW, "patient"),
@@ -171,6 +179,15 @@ OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
     ("billing:takings", Role.PATIENT): ("denied", "the day's takings are the administrator's alone"),
     ("orders:lab-worklist", Role.PATIENT): ("denied", "the lab worklist is for nurses and doctors"),
     ("scheduling:day", Role.PATIENT): ("denied", "the day list is the desk's and the wards'"),
+    ("encounters:patient", Role.DOCTOR): (
+        "ok",
+        "outside their care a doctor gets the break-the-glass offer (no record), not a 404: a doctor "
+        "may see every patient's demographics anyway (ADR 0011)",
+    ),
+    ("care:emergency-end", Role.DOCTOR): (
+        "missing",
+        "only its holder ends an emergency access; the walk's are held by a doctor who does not walk",
+    ),
 }
 
 # What a POST carries when an empty one is refused as a form before the page decides who may
