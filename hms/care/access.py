@@ -17,8 +17,8 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 from hms.accounts.models import User
-from hms.accounts.permissions import Action, Resource, Scope, permission_require
-from hms.core.exceptions import NotFound
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
+from hms.core.exceptions import NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
@@ -145,3 +145,24 @@ def record_lock(
     return record_access(
         model, ref, user=user, resource=resource, action=action, for_update=True, missing=missing
     )
+
+
+def author_require(row: models.Model, *, user: User, resource: Resource, action: Action) -> None:
+    """With CARE scope, only the row's author voids or finishes it (ADR 0011).
+
+    The model names its author's field in `AUTHOR_FIELD` (a shared user id). A role with
+    ALL scope for the action (a nurse voiding a mistyped vital sign) may act on anyone's row.
+    """
+    field = getattr(type(row), "AUTHOR_FIELD", None)
+    if field is None:
+        return
+    if permission_scope(user=user, resource=resource, action=action) != Scope.CARE:
+        return
+    if getattr(row, field) != user.pk:
+        what = resource.replace("_", " ")
+        raise NotAllowed(
+            f"Only the clinician who recorded this {what} may {action} it.",
+            resource=resource,
+            action=action,
+            patient_id=getattr(row, "patient_id", None),
+        )

@@ -14,7 +14,7 @@ from django.db import transaction
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.care.access import RECORD_NOT_FOUND, record_lock
+from hms.care.access import RECORD_NOT_FOUND, author_require, record_lock
 from hms.core.exceptions import ApplicationError
 from hms.core.models import VoidableModel
 from hms.core.voiding import mark_voided, void_reason_clean
@@ -48,6 +48,7 @@ def record_void(
     reason = void_reason_clean(reason)
     with transaction.atomic(using=current_tenant().alias):
         row = record_lock(model, ref, acting_user, resource, Action.VOID, missing)
+        author_require(row, user=acting_user, resource=resource, action=Action.VOID)
         if row.voided_at is not None:
             raise ApplicationError(already)
         if check is not None:

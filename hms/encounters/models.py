@@ -14,6 +14,8 @@ from hms.scheduling.models import Appointment
 
 
 class Encounter(TimeStampedModel, VoidableModel):
+    AUTHOR_FIELD = "practitioner_user_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
+
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
         FINISHED = "finished", "Finished"
@@ -58,6 +60,8 @@ class Encounter(TimeStampedModel, VoidableModel):
 class Observation(TimeStampedModel, VoidableModel):
     """One LOINC-coded measurement (a vital sign), stored in its UCUM unit (hms.encounters.vitals)."""
 
+    AUTHOR_FIELD = "recorded_by_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
+
     class Flag(models.TextChoices):
         HIGH = "H", "High"
         LOW = "L", "Low"
@@ -98,6 +102,8 @@ class Observation(TimeStampedModel, VoidableModel):
 class Diagnosis(TimeStampedModel, VoidableModel):
     """An ICD-10-CM coded diagnosis made in an encounter; the description is copied when it is made."""
 
+    AUTHOR_FIELD = "recorded_by_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
+
     class Kind(models.TextChoices):
         PRIMARY = "primary", "Primary"
         SECONDARY = "secondary", "Secondary"
@@ -137,6 +143,9 @@ class Diagnosis(TimeStampedModel, VoidableModel):
 
 class Allergy(TimeStampedModel, VoidableModel):
     """An allergy or intolerance of the patient; entered in error = voided."""
+
+    # No AUTHOR_FIELD: the allergy list is the patient's, kept by every clinician treating
+    # them (a nurse records one; only a doctor may void one entered in error).
 
     class Category(models.TextChoices):
         FOOD = "food", "Food"
@@ -183,6 +192,8 @@ class Allergy(TimeStampedModel, VoidableModel):
 
 class ClinicalNote(TimeStampedModel, VoidableModel):
     """A SOAP note. Once signed its text never changes (trigger in migration 0003); amend it instead."""
+
+    AUTHOR_FIELD = "author_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

@@ -15,6 +15,8 @@ MAX_DURATION_DAYS = 365
 
 
 class Prescription(TimeStampedModel, VoidableModel):
+    AUTHOR_FIELD = "prescriber_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
+
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         COMPLETED = "completed", "Completed"
@@ -141,6 +143,8 @@ class Prescription(TimeStampedModel, VoidableModel):
 
 
 class LabOrder(TimeStampedModel, VoidableModel):
+    AUTHOR_FIELD = "ordered_by_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
+
     class Priority(models.TextChoices):
         ROUTINE = "routine", "Routine"
         URGENT = "urgent", "Urgent"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
+from hms.care.access import author_require
 from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
@@ -141,6 +142,7 @@ def encounter_finish(
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
         current = live_encounter_lock(encounter, acting_user, Resource.ENCOUNTER, Action.UPDATE)
+        author_require(current, user=acting_user, resource=Resource.ENCOUNTER, action=Action.UPDATE)
         if current.status != Encounter.Status.IN_PROGRESS:
             raise ApplicationError("This encounter is already finished.")
         row_save(current, status=Encounter.Status.FINISHED, ended_at=max(timezone.now(), current.started_at))

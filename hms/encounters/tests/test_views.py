@@ -354,10 +354,15 @@ def test_voiding_rows_through_the_pages(client, staff, visit):
         {"reason": " ", "encounter": visit["encounter"].pk},
     )
     assert missing.status_code == 400 and "Not voided" in _body(missing)
+    # The nurse recorded it: a doctor (CARE scope) may not void it; a nurse (ALL scope) may.
+    not_theirs = client.post(_url("observation-void", observation_id=observation.pk), {"reason": "typo"})
+    assert not_theirs.status_code == 403 and "Only the clinician who recorded" in _body(not_theirs)
+    client.force_login(staff.nurse)
     assert (
         client.post(_url("observation-void", observation_id=observation.pk), {"reason": "typo"}).status_code
         == 302
     )
+    client.force_login(staff.doctor)
     assert (
         client.post(_url("diagnosis-void", diagnosis_id=diagnosis.pk), {"reason": "wrong"}).status_code == 302
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
 from hms.audit.records import audit_row
-from hms.care.access import record_lock
+from hms.care.access import author_require, record_lock
 from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
@@ -134,6 +134,7 @@ def lab_order_cancel(
         order = order_for_work(
             acting_user=acting_user, order_id=order_id, resource=Resource.LAB_ORDER, action=Action.CREATE
         )
+        author_require(order, user=acting_user, resource=Resource.LAB_ORDER, action=Action.CREATE)
         reason = reason_clean(reason, missing="Give a reason for cancelling the order.")
         if order.status not in (LabOrder.Status.ORDERED, LabOrder.Status.COLLECTED):
             raise ApplicationError(

@@ -32,7 +32,8 @@ from hms.billing.tests.factories import (
     PaymentFactory,
     PriceListItemFactory,
 )
-from hms.care.tests.factories import EmergencyAccessFactory
+from hms.care.tests.factories import CareAssignmentFactory, EmergencyAccessFactory
+from hms.encounters.models import ClinicalNote, Encounter
 from hms.encounters.tests.factories import (
     AllergyFactory,
     ClinicalNoteFactory,
@@ -438,17 +439,23 @@ def test_a_walk_in_is_not_a_way_into_another_doctors_patient(client, world):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: a doctor with the patient in care voids another clinician's signed note "
-    "(the service checks the patient, not the author)",
-)
 def test_a_doctor_voids_only_their_own_notes(client, world):
     other = _walker(world, "TH001", "doctor-other")
     patient = ID_BASE["TH001"] + 1
     with hospital_context("TH001"):
-        AppointmentFactory(patient_id=patient, practitioner_user_id=other.user.pk)  # now in their care too
+        CareAssignmentFactory(patient_id=patient, clinician_user_id=other.user.pk)  # now in their care too
     client.force_login(other.user)
     void = reverse("encounters:note-void", kwargs={"hospital_code": "TH001", "note_id": patient})
     response = client.post(void, {"reason": "Not mine to void"})
-    assert response.status_code in (403, 404)
+    assert response.status_code == 403  # in their care now: refused as not the author, not hidden
+    finish = reverse("encounters:finish", kwargs={"hospital_code": "TH001", "encounter_id": patient})
+    assert client.post(finish).status_code == 403
+    with hospital_context("TH001"):
+        note = ClinicalNote.objects.get(pk=patient)
+        assert note.voided_at is None
+        assert Encounter.objects.get(pk=patient).status == Encounter.Status.IN_PROGRESS
+        # A note they wrote themselves they may void.
+        encounter = Encounter.objects.get(pk=patient)
+        theirs = ClinicalNoteFactory(encounter=encounter, author_id=other.user.pk, signed=True)
+    own = reverse("encounters:note-void", kwargs={"hospital_code": "TH001", "note_id": theirs.pk})
+    assert client.post(own, {"reason": "Entered in error"}).status_code == 302
