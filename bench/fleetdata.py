@@ -97,6 +97,11 @@ def env_for(
         DJANGO_SECURE_COOKIES="false",
         DJANGO_DEBUG="false",
         DJANGO_LOG_LEVEL="WARNING",
+        # Production settings, served over plain HTTP on loopback by the benchmarks: no TLS
+        # redirect and no second factor to type; the audit key is a throwaway one.
+        HMS_AUDIT_KEY="benchmark-audit-key-not-secret",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        HMS_MFA_REQUIRED_ROLES="",
         PYTHONPATH=os.pathsep.join([str(ROOT), *(str(p) for p in pythonpath)]),
     )
     env.update(extra)
