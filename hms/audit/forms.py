@@ -2,6 +2,7 @@
 
 from django import forms
 
+from hms.core.forms import PlainTextForm
 from hms.core.ids import record_id
 
 ACTION_PREFIX_MAX = 64  # AuditEvent.action's length
@@ -22,7 +23,7 @@ class RecordNumberField(forms.CharField):
         return number
 
 
-class AuditLogFilterForm(forms.Form):
+class AuditLogFilterForm(PlainTextForm):
     patient = RecordNumberField(required=False, label="Patient id")
     actor = RecordNumberField(required=False, label="User id")
     action = forms.CharField(

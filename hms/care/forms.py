@@ -3,9 +3,10 @@
 from django import forms
 
 from hms.care.models import EmergencyAccess
+from hms.core.forms import PlainTextForm
 
 
-class EmergencyAccessForm(forms.Form):
+class EmergencyAccessForm(PlainTextForm):
     reason = forms.ChoiceField(label="Why do you need this record?", choices=EmergencyAccess.Reason.choices)
     explanation = forms.CharField(
         label="Explain (required for Other)",
@@ -15,14 +16,14 @@ class EmergencyAccessForm(forms.Form):
     )
 
 
-class EmergencyReviewForm(forms.Form):
+class EmergencyReviewForm(PlainTextForm):
     # Required by the service, which first checks who asks and that the access exists.
     note = forms.CharField(
         label="Review note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class CareAssignForm(forms.Form):
+class CareAssignForm(PlainTextForm):
     clinician_user_id = forms.TypedChoiceField(label="Clinician", coerce=int, choices=())
     reason = forms.CharField(label="Reason for the visit", max_length=255)
 

@@ -20,14 +20,8 @@ from hms.core.numbers import NumberError, decimal_parse
 from hms.core.text import control_characters_refuse, has_control_characters, reason_clean, text_clean
 from hms.tenancy.context import hospital_context
 
-# Forms of apps owned elsewhere that are not yet on PlainTextForm. Django already refuses NUL
-# in them; the other control characters wait for their owners to change the base class.
-NOT_YET_PLAIN_TEXT = {
-    "hms.audit.forms.AuditLogFilterForm",  # a filter: it stores nothing
-    "hms.care.forms.EmergencyAccessForm",
-    "hms.care.forms.EmergencyReviewForm",
-    "hms.care.forms.CareAssignForm",
-}
+# Forms that are not on PlainTextForm, each with its reason (none today).
+NOT_YET_PLAIN_TEXT: set[str] = set()
 CONTROL_TEXTS = ["a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "\x08"]
 BAD_NUMBERS = ["1e999999999", "NaN", "Infinity", "-inf", "sNaN", "9" * 41, "1_000", "0x10"]
 NUMBER_FIELDS = (forms.DecimalField, forms.FloatField, forms.IntegerField, DecimalTextField)
