@@ -29,11 +29,13 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
+	bash .ci/browser-setup
 	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 	bash .ci/postgres-clusters
 	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
 
 test-sqlite: $(STAMP)
+	bash .ci/browser-setup
 	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 
 test-postgresql: $(STAMP)
