@@ -32,9 +32,16 @@ price_code_validator = RegexValidator(
 
 
 class BillingSettings(models.Model):
-    """One row per hospital (pk=1, made by the migration): its currency and invoice numbering."""
+    """One row per hospital (pk=1, made by the migration): its currency and invoice numbering.
+
+    Until the hospital's administrator saves the settings (`currency_chosen`), the currency
+    read is the one of the hospital's time zone (hms.billing.currencies), not the column's.
+    """
 
     currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
+    currency_chosen = models.BooleanField(
+        default=False, help_text="Saved by the administrator (else it follows the time zone)."
+    )
     invoice_prefix = models.CharField(max_length=10, default="INV", blank=True, validators=[prefix_validator])
     address = models.TextField(blank=True, help_text="Printed under the hospital's name on invoices.")
     updated_at = models.DateTimeField(auto_now=True)
@@ -105,6 +112,9 @@ class Invoice(TimeStampedModel, VoidableModel):
     issued_at = models.DateTimeField(null=True, blank=True)
     issued_by_id = models.BigIntegerField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # A discount on the whole invoice (after the lines' own), with why; never more than the lines.
+    discount_amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO)
+    discount_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -129,6 +139,13 @@ class Invoice(TimeStampedModel, VoidableModel):
                 | (~Q(status="void") & Q(voided_at__isnull=True)),
                 name="billing_invoice_void_status_matches_voided_at",
             ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0), name="billing_invoice_discount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount=0) | ~Q(discount_reason=""),
+                name="billing_invoice_discount_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,7 +158,16 @@ class Invoice(TimeStampedModel, VoidableModel):
 
 
 class InvoiceLine(TimeStampedModel):
-    """A charge on an invoice: the price item's code, name and unit price as they were when added."""
+    """A charge on an invoice: the price item's code, name and unit price as they were when added.
+
+    `line_total` is what is charged: quantity times unit price, less the line's discount.
+    A line accepted from the visit names the order or prescription it bills (`source_*`),
+    so the same one is not proposed twice.
+    """
+
+    class Source(models.TextChoices):
+        LAB_ORDER = "lab_order", "Lab order"
+        PRESCRIPTION = "prescription", "Prescription"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     item_code = models.CharField(max_length=32)
@@ -150,6 +176,10 @@ class InvoiceLine(TimeStampedModel):
     quantity = models.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=2)
     unit_price = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     line_total = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    discount_amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO)
+    discount_reason = models.CharField(max_length=255, blank=True)
+    source_kind = models.CharField(max_length=16, choices=Source.choices, blank=True)
+    source_id = models.BigIntegerField(null=True, blank=True)
     added_by_id = models.BigIntegerField()
 
     class Meta:
@@ -158,10 +188,32 @@ class InvoiceLine(TimeStampedModel):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="billing_line_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="billing_line_price_not_negative"),
             models.CheckConstraint(condition=Q(line_total__gte=0), name="billing_line_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0), name="billing_line_discount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount=0) | ~Q(discount_reason=""),
+                name="billing_line_discount_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(source_kind="", source_id__isnull=True)
+                | (~Q(source_kind="") & Q(source_id__isnull=False)),
+                name="billing_line_source_named_whole",
+            ),
+            models.UniqueConstraint(
+                fields=["invoice", "source_kind", "source_id"],
+                condition=Q(source_id__isnull=False),
+                name="billing_line_source_once_per_invoice",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.item_code} = {self.line_total}"
+
+    @property
+    def gross_total(self) -> Decimal:
+        """Quantity times unit price, before the line's discount."""
+        return self.line_total + self.discount_amount
 
 
 class Payment(TimeStampedModel, VoidableModel):
@@ -192,4 +244,33 @@ class Payment(TimeStampedModel, VoidableModel):
     @property
     def patient_id(self) -> int:
         """The invoice's patient: whose record a payment is, for record access and the audit row."""
+        return self.invoice.patient_id
+
+
+class Refund(TimeStampedModel, VoidableModel):
+    """Money given back from a payment, with why. A refund entered by mistake is voided, never
+    deleted; the invoice's paid amount is its live payments less its live refunds."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    method = models.CharField(max_length=16, choices=Payment.Method.choices)
+    reason = models.CharField(max_length=255)
+    refunded_by_id = models.BigIntegerField()
+    refunded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["refunded_at", "id"]
+        indexes = [models.Index(fields=["refunded_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_refund_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="billing_refund_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} on {self.refunded_at:%Y-%m-%d}"
+
+    @property
+    def patient_id(self) -> int:
+        """The invoice's patient: whose record a refund is, for record access and the audit row."""
         return self.invoice.patient_id

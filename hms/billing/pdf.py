@@ -1,20 +1,29 @@
 """An invoice as a PDF (reportlab): the hospital, the patient, the lines, payments and balance.
 
 Rendering only: callers read the invoice through a selector first (permission check and
-audit row), then pass it here. Text uses the PDF standard fonts, which cover Latin
-scripts; letters outside Latin-1 print as boxes.
+audit row), then pass it here. Text is set in Noto Sans, embedded (hms/billing/fonts,
+OFL): Latin, Greek and Cyrillic from Noto Sans, Bengali and Arabic runs from Noto Sans
+Bengali and Noto Sans Arabic, so names print as recorded, not as boxes. Every cell is a
+paragraph that wraps within its column, so nothing overlaps however long a name is.
+Not yet shaped (no HarfBuzz): Bengali conjuncts print as letter and virama, and Arabic
+letters print unjoined, left to right.
 """
 
 import datetime
+import functools
 import io
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from hms.billing.common import hospital_time_zone
@@ -27,6 +36,53 @@ from hms.tenancy.context import current_tenant, get_hospital
 
 GRID = colors.HexColor("#b8c2cc")
 HEAD = colors.HexColor("#eef2f6")
+GREY = "#4a5560"
+FONTS = Path(__file__).resolve().parent / "fonts"
+SANS, SANS_BOLD = "HmsNotoSans", "HmsNotoSans-Bold"
+# Unicode ranges set in a script's own font: (first, last, regular font, bold font, file stem)
+SCRIPTS = [
+    (0x0980, 0x09FF, "HmsNotoBengali", "HmsNotoBengali-Bold", "NotoSansBengali"),
+    (0x0600, 0x06FF, "HmsNotoArabic", "HmsNotoArabic-Bold", "NotoSansArabic"),
+    (0x0750, 0x077F, "HmsNotoArabic", "HmsNotoArabic-Bold", "NotoSansArabic"),
+    (0x08A0, 0x08FF, "HmsNotoArabic", "HmsNotoArabic-Bold", "NotoSansArabic"),
+    (0xFB50, 0xFDFF, "HmsNotoArabic", "HmsNotoArabic-Bold", "NotoSansArabic"),
+    (0xFE70, 0xFEFF, "HmsNotoArabic", "HmsNotoArabic-Bold", "NotoSansArabic"),
+]
+
+
+@functools.cache
+def fonts_register() -> None:
+    """Register the embedded fonts with reportlab (once a process); `<b>` in Noto Sans is its bold."""
+    faces = {(SANS, SANS_BOLD, "NotoSans")} | {(regular, bold, stem) for *_, regular, bold, stem in SCRIPTS}
+    for regular, bold, stem in sorted(faces):
+        pdfmetrics.registerFont(TTFont(regular, str(FONTS / f"{stem}-Regular.ttf")))
+        pdfmetrics.registerFont(TTFont(bold, str(FONTS / f"{stem}-Bold.ttf")))
+        pdfmetrics.registerFontFamily(regular, normal=regular, bold=bold, italic=regular, boldItalic=bold)
+
+
+def _script_font(char: str, *, bold: bool) -> str | None:
+    point = ord(char)
+    for first, last, regular, bold_font, _ in SCRIPTS:
+        if first <= point <= last:
+            return bold_font if bold else regular
+    return None
+
+
+def _text(value: object, *, bold: bool = False) -> str:
+    """`value` as paragraph markup: escaped, with each run of Bengali or Arabic in its script's font.
+
+    Spaces and marks shared by every script stay in the run they sit in, so a name reads as one.
+    """
+    runs: list[tuple[str | None, str]] = []
+    for char in str(value):
+        font = _script_font(char, bold=bold)
+        if runs and (font == runs[-1][0] or (font is None and char.isspace())):
+            runs[-1] = (runs[-1][0], runs[-1][1] + char)
+        else:
+            runs.append((font, char))
+    return "".join(
+        f'<font name="{font}">{escape(text)}</font>' if font else escape(text) for font, text in runs
+    )
 
 
 def _local(moment: datetime.datetime | None, zone: datetime.tzinfo) -> str:
@@ -35,8 +91,36 @@ def _local(moment: datetime.datetime | None, zone: datetime.tzinfo) -> str:
     return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _text(value: object) -> str:
-    return escape(str(value))
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    normal = ParagraphStyle("HmsNormal", parent=base["Normal"], fontName=SANS, fontSize=9.5, leading=12)
+    return {
+        "normal": normal,
+        "bold": ParagraphStyle("HmsBold", parent=normal, fontName=SANS_BOLD),
+        "number": ParagraphStyle("HmsNumber", parent=normal, alignment=TA_RIGHT, wordWrap="CJK"),
+        "number_bold": ParagraphStyle(
+            "HmsNumberBold", parent=normal, fontName=SANS_BOLD, alignment=TA_RIGHT, wordWrap="CJK"
+        ),
+        "title": ParagraphStyle(
+            "HmsTitle", parent=base["Title"], fontName=SANS_BOLD, fontSize=16, leading=20
+        ),
+        "heading": ParagraphStyle("HmsHeading", parent=base["Heading2"], fontName=SANS_BOLD, fontSize=13),
+        "subheading": ParagraphStyle(
+            "HmsSubheading", parent=base["Heading3"], fontName=SANS_BOLD, fontSize=11
+        ),
+        "footer": ParagraphStyle("HmsFooter", parent=normal, fontSize=7.5, leading=9, textColor=GREY),
+    }
+
+
+def _table(rows: list[list[Any]], widths: list[float], *, head: bool = True, grid: bool = True) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1 if head else 0)
+    style: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP")]
+    if head:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), HEAD))
+    if grid:
+        style.append(("GRID", (0, 0), (-1, -1), 0.5, GRID))
+    table.setStyle(TableStyle(style))
+    return table
 
 
 def invoice_pdf(
@@ -46,130 +130,144 @@ def invoice_pdf(
 
     `hospital` is the registry row (read from the current hospital when not given).
     """
+    fonts_register()
     hospital = hospital if hospital is not None else get_hospital(current_tenant().code)
     zone = hospital_time_zone(hospital)  # also when no page has it active (a command, a test)
     settings_row = billing_settings_get()
     figures = invoice_figures(invoice)
     patient = figures.patient
     currency = invoice.currency
-    styles = getSampleStyleSheet()
-    normal = styles["Normal"]
+    st = _styles()
 
-    story: list = []
-    story.append(Paragraph(f"<b>{_text(hospital.name)}</b>", styles["Title"]))
+    def cell(value: object, style: str = "normal") -> Paragraph:
+        return Paragraph(_text(value, bold=style.endswith("bold")), st[style])
+
+    story: list[Any] = [Paragraph(_text(hospital.name, bold=True), st["title"])]
     address_lines = [line.strip() for line in settings_row.address.splitlines() if line.strip()]
     if address_lines:
-        story.append(Paragraph("<br/>".join(_text(line) for line in address_lines), normal))
+        story.append(Paragraph("<br/>".join(_text(line) for line in address_lines), st["normal"]))
     story.append(Spacer(1, 6 * mm))
 
     title = "Invoice" if invoice.number else "Draft invoice (not issued)"
-    story.append(Paragraph(f"{title} {_text(invoice.number or '')}".strip(), styles["Heading2"]))
+    story.append(Paragraph(_text(f"{title} {invoice.number or ''}".strip(), bold=True), st["heading"]))
     facts = [
         ["Invoice number", invoice.number or "not issued yet", "Status", invoice.get_status_display()],
-        ["Patient", Paragraph(_text(patient.full_name), normal), "MRN", patient.mrn],
-        ["Issued", _local(invoice.issued_at, zone), "Encounter", _local(invoice.encounter.started_at, zone)],
+        ["Patient", patient.full_name, "MRN", patient.mrn],
+        ["Issued", _local(invoice.issued_at, zone), "Visit", _local(invoice.encounter.started_at, zone)],
         ["Currency", currency, "Time zone", hospital.time_zone],
     ]
-    facts_table = Table(facts, colWidths=[32 * mm, 60 * mm, 26 * mm, 52 * mm])
-    facts_table.setStyle(
-        TableStyle(
-            [("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"), ("FONTNAME", (2, 0), (2, -1), "Helvetica-Bold")]
-        )
+    fact_rows = [[cell(a, "bold"), cell(b), cell(c, "bold"), cell(d)] for a, b, c, d in facts]
+    story.extend(
+        [_table(fact_rows, [30 * mm, 62 * mm, 24 * mm, 54 * mm], head=False, grid=False), Spacer(1, 6 * mm)]
     )
-    story.extend([facts_table, Spacer(1, 6 * mm)])
 
-    rows: list[list] = [["Code", "Item", "Quantity", "Unit price", "Amount"]]
+    # The item's name first, its code small beneath it; every cell wraps inside its column.
+    rows: list[list[Any]] = [
+        [cell("Item", "bold"), cell("Quantity", "number_bold"), cell("Unit price", "number_bold")]
+        + [cell("Discount", "number_bold"), cell("Amount", "number_bold")]
+    ]
     for line in figures.lines:
+        item = f'{_text(line.item_name)}<br/><font size="7" color="{GREY}">{_text(line.item_code)}</font>'
+        if line.discount_reason:
+            item += f'<br/><font size="7" color="{GREY}">Discount: {_text(line.discount_reason)}</font>'
         rows.append(
             [
-                line.item_code,
-                Paragraph(_text(line.item_name), normal),
-                quantity_format(line.quantity),
-                money_format(line.unit_price),
-                money_format(line.line_total),
+                Paragraph(item, st["normal"]),
+                cell(quantity_format(line.quantity), "number"),
+                cell(money_format(line.unit_price), "number"),
+                cell(money_format(line.discount_amount) if line.discount_amount else "", "number"),
+                cell(money_format(line.line_total), "number"),
             ]
         )
     if not figures.lines:
-        rows.append(["", "No lines yet.", "", "", ""])
-    lines_table = Table(rows, colWidths=[26 * mm, 70 * mm, 20 * mm, 27 * mm, 27 * mm], repeatRows=1)
-    lines_table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("BACKGROUND", (0, 0), (-1, 0), HEAD),
-                ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-                ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    story.extend([lines_table, Spacer(1, 4 * mm)])
+        rows.append([cell("No lines yet."), "", "", "", ""])
+    story.extend([_table(rows, [76 * mm, 18 * mm, 26 * mm, 24 * mm, 26 * mm]), Spacer(1, 4 * mm)])
 
+    total_rows = []
+    if invoice.discount_amount:
+        total_rows.append(["Lines", f"{currency} {money_format(figures.lines_total)}"])
+        total_rows.append(
+            [f"Discount ({invoice.discount_reason})", f"- {currency} {money_format(invoice.discount_amount)}"]
+        )
+    total_rows += [
+        ["Total", f"{currency} {money_format(figures.total)}"],
+        ["Paid", f"{currency} {money_format(figures.paid)}"],
+        ["Balance due", f"{currency} {money_format(figures.balance)}"],
+    ]
+    last = len(total_rows) - 1
     totals = Table(
         [
-            ["Total", f"{currency} {money_format(figures.total)}"],
-            ["Paid", f"{currency} {money_format(figures.paid)}"],
-            ["Balance due", f"{currency} {money_format(figures.balance)}"],
+            [
+                cell(label, "number_bold" if i == last else "number"),
+                cell(v, "number_bold" if i == last else "number"),
+            ]
+            for i, (label, v) in enumerate(total_rows)
         ],
-        colWidths=[40 * mm, 40 * mm],
+        colWidths=[60 * mm, 45 * mm],
         hAlign="RIGHT",
     )
-    totals.setStyle(
-        TableStyle(
-            [
-                ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
-                ("FONTNAME", (0, 2), (-1, 2), "Helvetica-Bold"),
-                ("LINEABOVE", (0, 2), (-1, 2), 0.75, colors.black),
-            ]
-        )
-    )
+    totals.setStyle(TableStyle([("LINEABOVE", (0, last), (-1, last), 0.75, colors.black)]))
     story.extend([totals, Spacer(1, 6 * mm)])
 
     if figures.payments:
-        story.append(Paragraph("Payments", styles["Heading3"]))
-        payment_rows: list[list] = [["Received", "Method", "Reference", "Amount"]]
+        story.append(Paragraph("Payments", st["subheading"]))
+        payment_rows: list[list[Any]] = [
+            [cell("Received", "bold"), cell("Method", "bold"), cell("Reference", "bold")]
+            + [cell("Amount", "number_bold")]
+        ]
         for payment in figures.payments:
             payment_rows.append(
                 [
-                    _local(payment.received_at, zone),
-                    payment.get_method_display(),
-                    Paragraph(_text(payment.reference or "-"), normal),
-                    money_format(payment.amount),
+                    cell(_local(payment.received_at, zone)),
+                    cell(payment.get_method_display()),
+                    cell(payment.reference or "-"),
+                    cell(money_format(payment.amount), "number"),
                 ]
             )
-        payments_table = Table(payment_rows, colWidths=[40 * mm, 35 * mm, 65 * mm, 30 * mm], repeatRows=1)
-        payments_table.setStyle(
-            TableStyle(
+        story.append(_table(payment_rows, [38 * mm, 34 * mm, 68 * mm, 30 * mm]))
+    if figures.refunds:
+        story.append(Paragraph("Refunds", st["subheading"]))
+        refund_rows: list[list[Any]] = [
+            [cell("Given back", "bold"), cell("Method", "bold"), cell("Reason", "bold")]
+            + [cell("Amount", "number_bold")]
+        ]
+        for refund in figures.refunds:
+            refund_rows.append(
                 [
-                    ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                    ("BACKGROUND", (0, 0), (-1, 0), HEAD),
-                    ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-                    ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+                    cell(_local(refund.refunded_at, zone)),
+                    cell(refund.get_method_display()),
+                    cell(refund.reason),
+                    cell(money_format(refund.amount), "number"),
                 ]
             )
-        )
-        story.append(payments_table)
+        story.append(_table(refund_rows, [38 * mm, 34 * mm, 68 * mm, 30 * mm]))
     if invoice.status == Invoice.Status.VOID:
         story.append(Spacer(1, 6 * mm))
         story.append(
             Paragraph(
                 f"<b>Void</b> since {_local(invoice.voided_at, zone)}: {_text(invoice.void_reason)}. "
                 "Nothing is owed on this invoice.",
-                normal,
+                st["normal"],
             )
         )
     printed = _local(timezone.now(), zone)
+    footer = _text(
+        f"{hospital.name} - {invoice.number or 'draft'} - printed {printed} ({hospital.time_zone})"
+    )
 
     def decorate(canvas: Any, doc: Any) -> None:  # reportlab ships no types
         canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(colors.HexColor("#4a5560"))
-        footer = f"{hospital.name} - {invoice.number or 'draft'} - printed {printed} ({hospital.time_zone})"
-        canvas.drawString(doc.leftMargin, 10 * mm, footer)
-        canvas.drawRightString(A4[0] - doc.rightMargin, 10 * mm, f"Page {doc.page}")
+        page = Paragraph(
+            f"Page {doc.page}", ParagraphStyle("HmsPage", parent=st["footer"], alignment=TA_RIGHT)
+        )
+        page.wrapOn(canvas, 20 * mm, 10 * mm)
+        page.drawOn(canvas, A4[0] - doc.rightMargin - 20 * mm, 8 * mm)
+        note = Paragraph(footer, st["footer"])  # wraps rather than running into the page number
+        note.wrapOn(canvas, doc.width - 24 * mm, 12 * mm)
+        note.drawOn(canvas, doc.leftMargin, 8 * mm)
         if invoice.status == Invoice.Status.VOID:
             canvas.setFillColor(colors.Color(0.8, 0.1, 0.1, alpha=0.25))
-            canvas.setFont("Helvetica-Bold", 120)
+            canvas.setFont(SANS_BOLD, 120)
             canvas.translate(A4[0] / 2, A4[1] / 2)
             canvas.rotate(45)
             canvas.drawCentredString(0, -40, "VOID")
@@ -184,7 +282,7 @@ def invoice_pdf(
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=18 * mm,
-        bottomMargin=20 * mm,
+        bottomMargin=22 * mm,
         pageCompression=1 if page_compression else 0,
     )
     document.build(story, onFirstPage=decorate, onLaterPages=decorate)

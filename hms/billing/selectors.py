@@ -24,13 +24,14 @@ from hms.billing.common import (
     PRICE_ITEM_NOT_FOUND,
     hospital_time_zone,
 )
-from hms.billing.models import MONEY_DIGITS, ZERO, Invoice, InvoiceLine, Payment, PriceListItem
+from hms.billing.models import MONEY_DIGITS, ZERO, Invoice, InvoiceLine, Payment, PriceListItem, Refund
 from hms.billing.money import money_round
 from hms.care.access import patient_access, patient_scope_filter, record_access
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.core.pages import page_of
 from hms.encounters.models import Encounter
+from hms.orders.models import LabOrder, Prescription
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
 
@@ -43,10 +44,20 @@ class InvoiceDetail:
     patient: Patient
     lines: list[InvoiceLine]
     payments: list[Payment]  # live ones, and voided ones too when asked for
-    total: Decimal
-    paid: Decimal
+    total: Decimal  # the lines less the invoice's discount
+    paid: Decimal  # live payments less live refunds
     balance: Decimal
     people: dict[int, str] = field(default_factory=dict)  # user id -> username, for who did what
+    refunds: list[Refund] = field(default_factory=list)  # live ones, and voided ones too when asked for
+    lines_total: Decimal = ZERO
+
+    @property
+    def live_refunds(self) -> list[Refund]:
+        return [refund for refund in self.refunds if refund.voided_at is None]
+
+    def refunded(self, payment: Payment) -> Decimal:
+        """What has been given back of `payment` (live refunds)."""
+        return sum((r.amount for r in self.live_refunds if r.payment_id == payment.pk), ZERO)
 
     @property
     def live_payments(self) -> list[Payment]:
@@ -80,10 +91,19 @@ def _money_sum(queryset: QuerySet[Any], column: str) -> Coalesce:
 def _with_figures(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
     """Invoices annotated with `total_amount`, `paid_amount` (live payments) and `balance_amount`."""
     money = DecimalField(max_digits=MONEY_DIGITS + 6, decimal_places=2)
-    return queryset.annotate(
-        total_amount=_money_sum(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "line_total"),
-        paid_amount=_money_sum(Payment.objects.live().filter(invoice=OuterRef("pk")), "amount"),
-    ).annotate(balance_amount=ExpressionWrapper(F("total_amount") - F("paid_amount"), output_field=money))
+    refunds = Refund.objects.live().filter(invoice=OuterRef("pk"), payment__voided_at__isnull=True)
+    return (
+        queryset.annotate(
+            lines_amount=_money_sum(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "line_total"),
+            payments_amount=_money_sum(Payment.objects.live().filter(invoice=OuterRef("pk")), "amount"),
+            refunds_amount=_money_sum(refunds, "amount"),
+        )
+        .annotate(
+            total_amount=ExpressionWrapper(F("lines_amount") - F("discount_amount"), output_field=money),
+            paid_amount=ExpressionWrapper(F("payments_amount") - F("refunds_amount"), output_field=money),
+        )
+        .annotate(balance_amount=ExpressionWrapper(F("total_amount") - F("paid_amount"), output_field=money))
+    )
 
 
 def _visible_to(user: User, invoice: Invoice) -> bool:
@@ -101,12 +121,22 @@ def invoice_figures(invoice: Invoice, *, include_voided: bool = False) -> Invoic
     if not include_voided:
         payments_qs = payments_qs.live()
     payments = list(payments_qs)
-    total = money_round(sum((line.line_total for line in lines), ZERO))
-    paid = money_round(sum((p.amount for p in payments if p.voided_at is None), ZERO))
+    refunds_qs = Refund.objects.filter(invoice=invoice).order_by("refunded_at", "id")
+    if not include_voided:
+        refunds_qs = refunds_qs.live()
+    refunds = list(refunds_qs)
+    live_payment_ids = {p.pk for p in payments if p.voided_at is None}
+    lines_total = money_round(sum((line.line_total for line in lines), ZERO))
+    total = lines_total - invoice.discount_amount
+    refunded = sum(
+        (r.amount for r in refunds if r.voided_at is None and r.payment_id in live_payment_ids), ZERO
+    )
+    paid = money_round(sum((p.amount for p in payments if p.voided_at is None), ZERO) - refunded)
     patient = Patient.objects.get(pk=invoice.patient_id)
     user_ids = {invoice.created_by_id, invoice.issued_by_id, invoice.voided_by_id}
     user_ids.update(p.received_by_id for p in payments)
     user_ids.update(p.voided_by_id for p in payments)
+    user_ids.update(r.refunded_by_id for r in refunds)
     people = dict(
         User.objects.filter(pk__in=[i for i in user_ids if i is not None]).values_list("id", "username")
     )
@@ -119,6 +149,8 @@ def invoice_figures(invoice: Invoice, *, include_voided: bool = False) -> Invoic
         paid=paid,
         balance=total - paid,
         people=people,
+        refunds=refunds,
+        lines_total=lines_total,
     )
 
 
@@ -423,3 +455,85 @@ def price_item_get(*, user: User, item_id: int) -> PriceListItem:
     if item is None:
         raise NotFound(PRICE_ITEM_NOT_FOUND)
     return item
+
+
+@dataclass(frozen=True)
+class ProposedLine:
+    """A line the visit suggests: what was ordered or prescribed, and the price list item whose code
+    matches it (None: no price; the cashier picks one). `key` names it in forms."""
+
+    source_kind: str
+    source_id: int
+    description: str
+    code: str
+    quantity: Decimal
+    item: PriceListItem | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.source_kind}-{self.source_id}"
+
+
+def visit_charges(encounter_id: int) -> list[tuple[str, int, str, str, Decimal]]:
+    """What an encounter's orders and prescriptions would bill: (kind, id, description, code, quantity).
+
+    Read from the orders app's models directly: the desk has no right to the clinical record,
+    and sees only the names and codes a bill prints. A panel (a CBC) is one charge, under the
+    panel's code, named for its first test's order; cancelled and voided orders are left out.
+    """
+    charges: list[tuple[str, int, str, str, Decimal]] = []
+    panels: set[tuple[str, datetime.datetime]] = set()
+    orders = (
+        LabOrder.objects.live().filter(encounter_id=encounter_id).exclude(status=LabOrder.Status.CANCELLED)
+    )
+    for order in orders.order_by("ordered_at", "id"):
+        if order.panel_code:
+            if (order.panel_code, order.ordered_at) in panels:
+                continue
+            panels.add((order.panel_code, order.ordered_at))
+            charges.append(
+                (
+                    InvoiceLine.Source.LAB_ORDER,
+                    order.pk,
+                    f"Lab panel {order.panel_code}",
+                    order.panel_code,
+                    Decimal(1),
+                )
+            )
+        else:
+            charges.append(
+                (InvoiceLine.Source.LAB_ORDER, order.pk, order.test_name, order.test_code, Decimal(1))
+            )
+    for prescription in (
+        Prescription.objects.live().filter(encounter_id=encounter_id).order_by("starts_at", "id")
+    ):
+        charges.append(
+            (
+                InvoiceLine.Source.PRESCRIPTION,
+                prescription.pk,
+                prescription.drug_name,
+                prescription.drug_code,
+                prescription.quantity or Decimal(1),
+            )
+        )
+    return charges
+
+
+def invoice_proposed_lines(*, user: User, invoice: Invoice) -> list[ProposedLine]:
+    """The lines a draft invoice's visit suggests that are not on it yet, each with its price list item
+    (matched by code, case ignored) or none. The invoice was read through `invoice_detail`."""
+    permission_require(user=user, resource=Resource.INVOICE, action=Action.UPDATE)
+    if invoice.status != Invoice.Status.DRAFT:
+        return []
+    billed = set(
+        InvoiceLine.objects.filter(invoice=invoice, source_id__isnull=False).values_list(
+            "source_kind", "source_id"
+        )
+    )
+    charges = [c for c in visit_charges(invoice.encounter_id) if (c[0], c[1]) not in billed]
+    codes = {code.strip().upper() for *_, code, _ in charges if code.strip()}
+    items = {item.code: item for item in PriceListItem.objects.filter(code__in=codes, is_active=True)}
+    return [
+        ProposedLine(kind, pk, description, code, quantity, items.get(code.strip().upper()))
+        for kind, pk, description, code, quantity in charges
+    ]

@@ -12,11 +12,14 @@ from hms.billing.common import (
     SEQUENCE_DIGITS,
     hospital_time_zone,
 )
+from hms.billing.services.discounts import invoice_discount, invoice_line_discount
 from hms.billing.services.invoices import (
+    AcceptedLine,
     invoice_create_for_encounter,
     invoice_issue,
     invoice_line_add,
     invoice_line_remove,
+    invoice_lines_accept,
     invoice_number_next,
     invoice_void,
 )
@@ -27,10 +30,19 @@ from hms.billing.services.price_list import (
     price_item_reactivate,
     price_item_update,
 )
+from hms.billing.services.refunds import REFUND_NOT_FOUND, payment_refund, payment_refundable, refund_void
 from hms.billing.services.settings import billing_settings_get, billing_settings_update
 from hms.billing.services.shared import invoice_paid, invoice_total
 
 __all__ = [
+    "REFUND_NOT_FOUND",
+    "AcceptedLine",
+    "invoice_discount",
+    "invoice_line_discount",
+    "invoice_lines_accept",
+    "payment_refund",
+    "payment_refundable",
+    "refund_void",
     "ENCOUNTER_NOT_FOUND",
     "INVOICE_NOT_FOUND",
     "PAYMENT_NOT_FOUND",

@@ -3,11 +3,12 @@ lines fixed), voided. Every write that depends on an invoice's state locks the i
 first, so two desks at once cannot both pass a check (a line added while it is issued)."""
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from hms.accounts.models import User
@@ -15,7 +16,6 @@ from hms.accounts.permissions import Action, Resource
 from hms.audit.records import audit_row
 from hms.billing.common import ENCOUNTER_NOT_FOUND, INVOICE_NOT_FOUND, SEQUENCE_DIGITS, hospital_time_zone
 from hms.billing.models import (
-    ZERO,
     BillingSettings,
     Invoice,
     InvoiceCounter,
@@ -24,11 +24,14 @@ from hms.billing.models import (
     PriceListItem,
 )
 from hms.billing.money import MONEY_LIMIT, money_format, money_round, quantity_value
+from hms.billing.selectors import visit_charges
 from hms.billing.services.settings import billing_settings_get
 from hms.billing.services.shared import (
     draft_required,
     first_upper,
+    invoice_lines_total,
     invoice_locked,
+    invoice_paid,
     invoice_total,
     value_or_error,
 )
@@ -93,6 +96,48 @@ def invoice_create_for_encounter(
     return invoice
 
 
+def _line_new(
+    invoice: Invoice,
+    *,
+    acting_user: User,
+    item_code: str,
+    quantity: Decimal | int | str,
+    source: tuple[str, int] | None = None,
+) -> InvoiceLine:
+    """A line of `quantity` of the active price list item `item_code`, saved on the (locked, draft)
+    invoice; ApplicationError naming the fields if the item or quantity will not do."""
+    errors: dict[str, list[str]] = {}
+    qty = value_or_error(lambda: quantity_value(quantity), field="quantity", errors=errors)
+    code = item_code.strip().upper()
+    item = PriceListItem.objects.filter(code=code, is_active=True).first() if code else None
+    if item is None:
+        errors["item_code"] = [
+            f"No active price list item has code {code}." if code else "Choose an item from the price list."
+        ]
+    if errors or item is None or qty is None:
+        raise ApplicationError("The invoice line is not valid.", details=errors)
+    line_total = money_round(qty * item.unit_price)
+    if line_total >= MONEY_LIMIT:
+        raise ApplicationError(
+            f"This line would come to {money_format(line_total)}, more than one line can hold.",
+            details={"quantity": ["Lower the quantity."]},
+        )
+    line = InvoiceLine(
+        invoice=invoice,
+        item_code=item.code,
+        item_name=item.name,
+        category=item.category,
+        quantity=qty,
+        unit_price=item.unit_price,
+        line_total=line_total,
+        source_kind=source[0] if source else "",
+        source_id=source[1] if source else None,
+        added_by_id=acting_user.pk,
+    )
+    line.save(using=current_tenant().alias)
+    return line
+
+
 def invoice_line_add(
     *,
     acting_user: User,
@@ -102,41 +147,77 @@ def invoice_line_add(
     client_address: str | None = None,
 ) -> InvoiceLine:
     """Add `quantity` of a price list item to a draft invoice, copying its code, name and price."""
-    alias = current_tenant().alias
-    errors: dict[str, list[str]] = {}
-    qty = value_or_error(lambda: quantity_value(quantity), field="quantity", errors=errors)
-    code = item_code.strip().upper()
-    with transaction.atomic(using=alias):
+    with transaction.atomic(using=current_tenant().alias):
         invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
         draft_required(invoice, "take new lines")
-        item = PriceListItem.objects.filter(code=code, is_active=True).first() if code else None
-        if item is None:
-            errors["item_code"] = [
-                f"No active price list item has code {code}."
-                if code
-                else "Choose an item from the price list."
-            ]
-        if errors or item is None or qty is None:
-            raise ApplicationError("The invoice line is not valid.", details=errors)
-        line_total = money_round(qty * item.unit_price)
-        if line_total >= MONEY_LIMIT:
-            raise ApplicationError(
-                f"This line would come to {money_format(line_total)}, more than one line can hold.",
-                details={"quantity": ["Lower the quantity."]},
-            )
-        line = InvoiceLine(
-            invoice=invoice,
-            item_code=item.code,
-            item_name=item.name,
-            category=item.category,
-            quantity=qty,
-            unit_price=item.unit_price,
-            line_total=line_total,
-            added_by_id=acting_user.pk,
-        )
-        line.save(using=alias)
+        line = _line_new(invoice, acting_user=acting_user, item_code=item_code, quantity=quantity)
         audit_row(acting_user, "invoice.line_add", invoice, client_address, **_line_detail(line))
     return line
+
+
+@dataclass(frozen=True)
+class AcceptedLine:
+    """A proposed line the cashier accepted: the order or prescription it bills, the price list
+    item (the matched one, or the one picked where there was no price) and the quantity."""
+
+    source_kind: str
+    source_id: int
+    item_code: str
+    quantity: Decimal
+
+
+def invoice_lines_accept(
+    *,
+    acting_user: User,
+    invoice_id: int,
+    lines: Sequence[AcceptedLine],
+    client_address: str | None = None,
+) -> list[InvoiceLine]:
+    """Add the proposed lines the cashier accepted to a draft invoice, all or none.
+
+    Each must be an order or prescription of the invoice's own visit not billed on it yet;
+    nothing is added that was not accepted.
+    """
+    if not lines:
+        raise ApplicationError("Tick the lines to add first.", details={"accept": ["Tick at least one."]})
+    added: list[InvoiceLine] = []
+    with transaction.atomic(using=current_tenant().alias):
+        invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
+        draft_required(invoice, "take new lines")
+        open_charges = {(kind, pk): text for kind, pk, text, *_ in visit_charges(invoice.encounter_id)}
+        billed = set(
+            InvoiceLine.objects.filter(invoice=invoice, source_id__isnull=False).values_list(
+                "source_kind", "source_id"
+            )
+        )
+        for accepted in lines:
+            source = (accepted.source_kind, accepted.source_id)
+            if source not in open_charges:
+                raise ApplicationError("That order or prescription is not part of this visit any more.")
+            if source in billed:
+                raise ApplicationError(f"{open_charges[source]} is already on this invoice.")
+            try:
+                line = _line_new(
+                    invoice,
+                    acting_user=acting_user,
+                    item_code=accepted.item_code,
+                    quantity=accepted.quantity,
+                    source=source,
+                )
+            except ApplicationError as exc:
+                raise ApplicationError(f"{open_charges[source]}: {exc.message}", details=exc.details) from exc
+            billed.add(source)
+            added.append(line)
+            audit_row(
+                acting_user,
+                "invoice.line_accept",
+                invoice,
+                client_address,
+                **_line_detail(line),
+                source_kind=line.source_kind,
+                source_id=line.source_id,
+            )
+    return added
 
 
 def invoice_line_remove(
@@ -155,6 +236,11 @@ def invoice_line_remove(
         if line is None:
             raise NotFound("No such line on this invoice.")
         draft_required(invoice, "have lines removed")
+        if invoice.discount_amount > invoice_lines_total(invoice) - line.line_total:
+            raise ApplicationError(
+                f"The invoice's discount of {money_format(invoice.discount_amount)} would be more than "
+                "the lines left: lower the discount first."
+            )
         # The row is gone after the delete: the audit row keeps what it said.
         detail = {**_line_detail(line), "item_name": line.item_name}
         line.delete()
@@ -249,9 +335,9 @@ def invoice_void(
     detail: dict[str, object] = {}  # what the invoice was, filled in by check() for the audit row
 
     def check(invoice: Invoice) -> None:
-        live = Payment.objects.live().filter(invoice=invoice)
-        if live.exists():
-            paid = money_round(live.aggregate(paid=Sum("amount"))["paid"] or ZERO)
+        paid = invoice_paid(invoice)  # payments less refunds: a payment given back in full is no bar
+        if paid > 0:
+            live = Payment.objects.live().filter(invoice=invoice)
             raise ApplicationError(
                 f"{first_upper(invoice.label)} has payments of {money_format(paid)} {invoice.currency}: "
                 "void them (or refund them) first.",

@@ -10,7 +10,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.billing.common import PAYMENT_NOT_FOUND
-from hms.billing.models import Invoice, Payment
+from hms.billing.models import Invoice, Payment, Refund
 from hms.billing.money import money_format, money_value
 from hms.billing.services.shared import (
     first_upper,
@@ -123,6 +123,8 @@ def payment_void(
     def check(payment: Payment) -> None:
         if invoice_id is not None and payment.invoice_id != invoice_id:
             raise NotFound(PAYMENT_NOT_FOUND)
+        if Refund.objects.live().filter(payment=payment).exists():
+            raise ApplicationError("Part of this payment was refunded: void the refund first.")
         try:
             invoice = invoice_locked(user=acting_user, invoice_id=payment.invoice_id, action=Action.VIEW)
         except NotFound:

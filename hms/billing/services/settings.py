@@ -6,6 +6,8 @@ from django.db import transaction
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
+from hms.billing.common import hospital_time_zone
+from hms.billing.currencies import currency_for_time_zone
 from hms.billing.models import BillingSettings
 from hms.billing.services.shared import validation_details
 from hms.core.exceptions import ApplicationError
@@ -14,9 +16,17 @@ from hms.tenancy.context import current_tenant
 
 
 def billing_settings_get() -> BillingSettings:
-    """The current hospital's billing settings (the row the migration made; defaults if it is missing)."""
+    """The current hospital's billing settings (the row the migration made; defaults if it is missing).
+
+    Until the administrator has saved them, the currency is the one of the hospital's time
+    zone (Asia/Dhaka: BDT, Europe/London: GBP), not the column's USD.
+    """
     settings_row = BillingSettings.objects.filter(pk=1).first()
-    return settings_row if settings_row is not None else BillingSettings(pk=1)
+    if settings_row is None:
+        settings_row = BillingSettings(pk=1)
+    if not settings_row.currency_chosen:
+        settings_row.currency = currency_for_time_zone(hospital_time_zone().key)
+    return settings_row
 
 
 def billing_settings_update(
@@ -39,6 +49,7 @@ def billing_settings_update(
         currency=currency.strip().upper(),
         invoice_prefix=invoice_prefix.strip().upper(),
         address=address.strip(),
+        currency_chosen=True,
     )
     try:
         row.full_clean(validate_unique=False, validate_constraints=False)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
 from hms.billing.common import INVOICE_NOT_FOUND
-from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment
+from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment, Refund
 from hms.billing.money import money_round
 from hms.care.access import record_lock
 from hms.core.exceptions import ApplicationError
@@ -39,16 +39,22 @@ def invoice_locked(*, user: User, invoice_id: int, action: Action) -> Invoice:
     return record_lock(Invoice, invoice_id, user, Resource.INVOICE, action, INVOICE_NOT_FOUND)
 
 
-def invoice_total(invoice: Invoice) -> Decimal:
-    """The sum of the invoice's line totals (each already rounded to cents)."""
+def invoice_lines_total(invoice: Invoice) -> Decimal:
+    """The sum of the invoice's line totals (each already rounded to cents, after its discount)."""
     totals = InvoiceLine.objects.filter(invoice=invoice).values_list("line_total", flat=True)
     return money_round(sum(totals, ZERO))
 
 
+def invoice_total(invoice: Invoice) -> Decimal:
+    """What the invoice charges: its lines, less the invoice's own discount."""
+    return invoice_lines_total(invoice) - invoice.discount_amount
+
+
 def invoice_paid(invoice: Invoice) -> Decimal:
-    """The sum of the invoice's payments that are not voided."""
+    """What the patient has paid: the payments that are not voided, less live refunds of them."""
     amounts = Payment.objects.live().filter(invoice=invoice).values_list("amount", flat=True)
-    return money_round(sum(amounts, ZERO))
+    refunded = Refund.objects.live().filter(invoice=invoice, payment__voided_at__isnull=True)
+    return money_round(sum(amounts, ZERO) - sum(refunded.values_list("amount", flat=True), ZERO))
 
 
 def draft_required(invoice: Invoice, doing: str) -> None:

@@ -225,11 +225,11 @@ def test_takings_add_up_the_hospitals_local_day_by_method(
         with pytest.raises(ApplicationError):
             selectors.takings_for_day(user=admin, day=datetime.date(1, 1, 1))
     assert [(r.method, r.count, r.amount, r.currency) for r in takings.by_method] == [
-        ("cash", 2, Decimal("30.30"), "USD"),
-        ("card", 1, Decimal("30.00"), "USD"),
+        ("cash", 2, Decimal("30.30"), "BDT"),
+        ("card", 1, Decimal("30.00"), "BDT"),
     ]
-    assert takings.totals == {"USD": Decimal("60.30")}
-    assert (takings.voided_count, takings.voided_amount) == (1, {"USD": Decimal("7.00")})
+    assert takings.totals == {"BDT": Decimal("60.30")}
+    assert (takings.voided_count, takings.voided_amount) == (1, {"BDT": Decimal("7.00")})
     assert [(r.method, r.amount) for r in next_day.by_method] == [("card", Decimal("1.00"))]
     assert event.detail == {"day": "2025-03-10", "payments": 4}
     assert cash1.pk

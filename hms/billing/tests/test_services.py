@@ -165,16 +165,19 @@ def test_invoices_keep_the_currency_they_were_made_in(
     receptionist, admin, encounter, other_encounter, prices
 ):
     with hospital_context(CODE):
-        assert BillingSettings.objects.get(pk=1).currency == "USD"  # made by the migration
+        # The migration's row says USD, but until the administrator saves the settings the
+        # currency follows the hospital's time zone (Asia/Dhaka: BDT).
+        assert BillingSettings.objects.get(pk=1).currency == "USD"
+        assert services.billing_settings_get().currency == "BDT"
         first = _draft(receptionist, encounter)
-        services.billing_settings_update(acting_user=admin, currency="bdt", invoice_prefix="dmc")
+        services.billing_settings_update(acting_user=admin, currency="eur", invoice_prefix="dmc")
         second = _draft(receptionist, other_encounter)
         first.refresh_from_db()
         with pytest.raises(ApplicationError) as raised:
             services.billing_settings_update(acting_user=admin, currency="TAKA", invoice_prefix="bad-prefix")
         assert set(raised.value.details) == {"currency", "invoice_prefix"}
-        assert BillingSettings.objects.get(pk=1).currency == "BDT"
-    assert (first.currency, second.currency) == ("USD", "BDT")
+        assert BillingSettings.objects.get(pk=1).currency == "EUR"
+    assert (first.currency, second.currency) == ("BDT", "EUR")
 
 
 # Invoices
@@ -194,7 +197,7 @@ def test_reception_and_admin_open_a_draft_invoice_for_an_encounter(request, enco
         None,
         patient.pk,
     )
-    assert (stored.currency, stored.created_by_id) == ("USD", user.pk)
+    assert (stored.currency, stored.created_by_id) == ("BDT", user.pk)  # Asia/Dhaka's
     assert (event.action, event.patient_id) == ("invoice.create", patient.pk)
     assert event.detail == {"invoice_id": invoice.pk, "encounter_id": encounter.pk}
 
@@ -491,7 +494,7 @@ def test_overpayment_is_refused_with_the_balance_in_the_message(receptionist, en
             services.payment_record(
                 acting_user=receptionist, invoice_id=invoice.pk, amount=amount, method="cash"
             )
-        assert "balance of invoice" in raised.value.message and "is 56.18 USD" in raised.value.message
+        assert "balance of invoice" in raised.value.message and "is 56.18 BDT" in raised.value.message
         assert "overpay" in raised.value.message
         assert raised.value.details == {"amount": ["At most 56.18."]}
         assert not Payment.objects.exists() and _audit_count() == before
@@ -608,7 +611,7 @@ def test_an_invoice_with_live_payments_cannot_be_voided(receptionist, admin, enc
             amount=Decimal("10"),
             method="mobile_money",
         )
-        with pytest.raises(ApplicationError, match="has payments of 10.00 USD"):
+        with pytest.raises(ApplicationError, match="has payments of 10.00 BDT"):
             services.invoice_void(acting_user=admin, invoice_id=invoice.pk, reason="wrong patient")
         with pytest.raises(NotAllowed):
             services.invoice_void(acting_user=receptionist, invoice_id=invoice.pk, reason="wrong patient")
