@@ -25,6 +25,7 @@ from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, N
 from hms.encounters.vitals import VITALS, Vital
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
+from hms.scheduling.services import ENCOUNTER_STARTABLE
 from hms.tenancy.context import current_tenant
 
 ENCOUNTER_NOT_FOUND = "No such encounter here."
@@ -285,7 +286,11 @@ def encounter_permissions(*, user: User, encounter: Encounter) -> dict[str, bool
 def appointment_list_startable(
     *, user: User, patient_id: int, client_address: str | None = None
 ) -> list[Appointment]:
-    """The patient's booked or arrived appointments with `user` (a doctor) to start from; audited."""
+    """The patient's appointments with `user` (a doctor) to start an encounter from; audited.
+
+    Booked, arrived, and in consultation with no encounter yet (the desk or the doctor called
+    the patient in with the day list's button before the encounter was started).
+    """
     permission_require(user=user, resource=Resource.ENCOUNTER, action=Action.CREATE)
     with transaction.atomic(using=current_tenant().alias):
         patient = patient_access(
@@ -295,7 +300,7 @@ def appointment_list_startable(
             Appointment.objects.filter(
                 patient=patient,
                 practitioner_user_id=user.pk,
-                status__in=(Appointment.Status.BOOKED, Appointment.Status.ARRIVED),
+                status__in=ENCOUNTER_STARTABLE,
                 encounter__isnull=True,
             ).order_by("starts_at", "id")[:50]
         )

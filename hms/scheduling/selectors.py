@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
@@ -28,7 +28,7 @@ from hms.scheduling.practitioners import (
     practitioner_name,
     practitioner_names,
 )
-from hms.scheduling.services import APPOINTMENT_NOT_FOUND, appointment_next_statuses
+from hms.scheduling.services import APPOINTMENT_NOT_FOUND, appointment_moves_allowed
 from hms.scheduling.wallclock import hospital_zone, local_day_bounds, local_to_utc
 from hms.tenancy.context import current_tenant
 
@@ -71,8 +71,9 @@ class FreeSlots:
     slots: tuple[Slot, ...]
 
 
-def _entries(appointments: list[Appointment]) -> list[AppointmentEntry]:
-    zone = hospital_zone()
+def _entries(appointments: list[Appointment], user: User) -> list[AppointmentEntry]:
+    """The rows as lists show them, each with the moves `user` may make to it now."""
+    zone, now = hospital_zone(), wallclock.now()
     names = practitioner_names({a.practitioner_user_id for a in appointments})
     return [
         AppointmentEntry(
@@ -81,15 +82,22 @@ def _entries(appointments: list[Appointment]) -> list[AppointmentEntry]:
             practitioner_name=names.get(a.practitioner_user_id, ""),
             starts_local=a.starts_at.astimezone(zone),
             ends_local=a.ends_at.astimezone(zone),
-            next_statuses=tuple(appointment_next_statuses(a.status)),
+            next_statuses=appointment_moves_allowed(appointment=a, user=user, now=now, zone=zone),
         )
         for a in appointments
     ]
 
 
-def _page(queryset: QuerySet[Appointment], page_number: int | str | None) -> Page:
-    page = page_of(queryset, page_number)
-    page.object_list = _entries(list(page.object_list))
+def _with_encounter_flag(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """`has_encounter` on each row (the completion rule reads it), in the same query."""
+    return queryset.annotate(
+        has_encounter=Case(When(encounter__isnull=False, then=Value(True)), default=Value(False))
+    )
+
+
+def _page(queryset: QuerySet[Appointment], page_number: int | str | None, user: User) -> Page:
+    page = page_of(_with_encounter_flag(queryset), page_number)
+    page.object_list = _entries(list(page.object_list), user)
     return page
 
 
@@ -117,7 +125,7 @@ def appointment_day_list(
     if practitioner_user_id is not None:
         queryset = queryset.filter(practitioner_user_id=practitioner_user_id)
     with transaction.atomic(using=current_tenant().alias):
-        page = _page(queryset, page_number)
+        page = _page(queryset, page_number, user)
         audit_row(
             user,
             "appointment.day_list",
@@ -143,7 +151,7 @@ def patient_appointments(
         Appointment.objects.filter(patient=patient).select_related("patient").order_by("-starts_at", "-id")
     )
     with transaction.atomic(using=current_tenant().alias):
-        page = _page(queryset, page_number)
+        page = _page(queryset, page_number, user)
         audit_row(
             user,
             "appointment.list",
@@ -164,7 +172,7 @@ def appointment_get(
     pk = record_id(appointment_id)
     if pk is None:
         raise NotFound(APPOINTMENT_NOT_FOUND)
-    appointment = Appointment.objects.select_related("patient").filter(pk=pk).first()
+    appointment = _with_encounter_flag(Appointment.objects.select_related("patient")).filter(pk=pk).first()
     if appointment is None:
         raise NotFound(APPOINTMENT_NOT_FOUND)
     if scope == Scope.OWN and appointment.patient.user_id != user.pk:
@@ -176,7 +184,7 @@ def appointment_get(
     ):
         raise NotFound(APPOINTMENT_NOT_FOUND)
     with transaction.atomic(using=current_tenant().alias):
-        (entry,) = _entries([appointment])
+        (entry,) = _entries([appointment], user)
         audit_row(
             user,
             "appointment.view",

@@ -11,6 +11,7 @@ transaction, to name the clashing time, and the database refuses what slips past
 import datetime
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from hms.accounts.models import User
-from hms.accounts.permissions import Action, Resource, Scope, permission_require
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import audit_row
 from hms.care.access import patient_access
 from hms.care.rows import row_save, row_stamp
@@ -43,9 +44,19 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ARRIVED: frozenset({S.IN_CONSULTATION, S.CANCELLED}),
     S.IN_CONSULTATION: frozenset({S.COMPLETED}),
 }
+# When, and by whom, the buttons may make a move (beyond the matrix's appointment UPDATE):
+# arrival and the consultation happen on the appointment's own day (the hospital's local
+# date); a no-show only once the appointment has started; completion only by the
+# appointment's own doctor (an encounter started from it completes it when it is finished).
+ON_THE_DAY = frozenset({S.ARRIVED, S.IN_CONSULTATION})
+ONCE_STARTED = frozenset({S.NO_SHOW})
+BY_ITS_CLINICIAN = frozenset({S.COMPLETED})
 # The moves an encounter makes to the appointment it was started from (and only those):
 # a doctor may start straight from a booked appointment (nobody marked the patient
 # arrived), finishing completes it, and voiding the encounter gives it back, arrived.
+# The statuses an encounter may be started from (when none was started from it yet): an
+# appointment put in consultation by the day list's button still waits for its encounter.
+ENCOUNTER_STARTABLE = (S.BOOKED, S.ARRIVED, S.IN_CONSULTATION)
 ENCOUNTER_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     "start": {S.IN_CONSULTATION: frozenset({S.BOOKED, S.ARRIVED})},
     "finish": {S.COMPLETED: frozenset({S.IN_CONSULTATION})},
@@ -57,6 +68,74 @@ def appointment_next_statuses(status: str) -> list[str]:
     """The statuses an appointment in `status` may move to, in the order of the Status list."""
     allowed = TRANSITIONS.get(status, frozenset())
     return [value for value in S.values if value in allowed]
+
+
+@dataclass(frozen=True)
+class MoveRefusal:
+    message: str
+    not_allowed: bool = False  # the user may never make this move (403), rather than not now (400)
+
+
+def appointment_move_refusal(
+    *,
+    appointment: Appointment,
+    new_status: str,
+    user: User,
+    now: datetime.datetime,
+    zone: zoneinfo.ZoneInfo,
+) -> MoveRefusal | None:
+    """Why `user` may not move `appointment` to `new_status` by the buttons at `now`, or None.
+
+    The matrix's appointment UPDATE is asked by the caller; this is the rest of the rules:
+    TRANSITIONS, ON_THE_DAY, ONCE_STARTED and BY_ITS_CLINICIAN. Pages ask it to offer only
+    the buttons that work; appointment_status_set refuses with it.
+    """
+    old_status = appointment.status
+    if new_status not in TRANSITIONS.get(old_status, frozenset()):
+        return MoveRefusal(_transition_refusal(old_status, new_status))
+    label = S(new_status).label
+    if new_status in ON_THE_DAY:
+        day, today = appointment.starts_at.astimezone(zone).date(), now.astimezone(zone).date()
+        if day != today:
+            return MoveRefusal(
+                f"{label} can be recorded only on the day of the appointment ({_day_label(day)}); "
+                f"today is {_day_label(today)}."
+            )
+    if new_status in ONCE_STARTED and now < appointment.starts_at:
+        return MoveRefusal(
+            "A patient can be recorded as a no-show only once their appointment has started "
+            f"({_local_label(appointment.starts_at, zone)})."
+        )
+    if new_status in BY_ITS_CLINICIAN:
+        if appointment.practitioner_user_id != user.pk:
+            return MoveRefusal(
+                f"Only the appointment's doctor can mark it {label.lower()} (or finish its encounter).",
+                not_allowed=True,
+            )
+        linked = getattr(appointment, "has_encounter", None)  # the lists' selectors read it with the row
+        if linked is None:
+            linked = Appointment.objects.filter(pk=appointment.pk, encounter__isnull=False).exists()
+        if linked:
+            return MoveRefusal(
+                "An encounter was started from this appointment: finish the encounter, which "
+                f"marks the appointment {label.lower()}."
+            )
+    return None
+
+
+def appointment_moves_allowed(
+    *, appointment: Appointment, user: User, now: datetime.datetime, zone: zoneinfo.ZoneInfo
+) -> tuple[str, ...]:
+    """The statuses `user` may move `appointment` to by the buttons at `now`, in the Status order."""
+    scope = permission_scope(user=user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
+    if scope is None or (scope == Scope.CARE and appointment.practitioner_user_id != user.pk):
+        return ()
+    return tuple(
+        status
+        for status in appointment_next_statuses(appointment.status)
+        if appointment_move_refusal(appointment=appointment, new_status=status, user=user, now=now, zone=zone)
+        is None
+    )
 
 
 # Working hours
@@ -293,8 +372,10 @@ def appointment_status_set(
     """Move an appointment to `new_status` along the allowed transitions.
 
     booked -> arrived | cancelled | no_show; arrived -> in_consultation | cancelled;
-    in_consultation -> completed. Cancelling needs a reason; a no-show can be recorded
-    only once the appointment has started. A doctor changes only their own appointments.
+    in_consultation -> completed. Cancelling needs a reason; arrival and the consultation
+    only on the appointment's day; a no-show only once the appointment has started;
+    completion only by its own doctor (appointment_move_refusal). A doctor changes only
+    their own appointments.
     """
     scope = permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
     control_characters_refuse(reason=reason)
@@ -316,18 +397,14 @@ def appointment_status_set(
         appointment = _appointment_get(appointment_id, for_update=True)
         if scope == Scope.CARE and appointment.practitioner_user_id != acting_user.pk:
             raise NotAllowed("A doctor may change only their own appointments.")
-        old_status = appointment.status
-        if new_status not in TRANSITIONS.get(old_status, frozenset()):
-            raise ApplicationError(
-                _transition_refusal(old_status, new_status), details={"status": [new_status]}
-            )
         now = wallclock.now()
-        if new_status == S.NO_SHOW and now < appointment.starts_at:
-            zone = hospital_zone()
-            raise ApplicationError(
-                "A patient can be recorded as a no-show only once their appointment has started "
-                f"({_local_label(appointment.starts_at, zone)})."
-            )
+        refusal = appointment_move_refusal(
+            appointment=appointment, new_status=new_status, user=acting_user, now=now, zone=hospital_zone()
+        )
+        if refusal is not None and refusal.not_allowed:
+            raise NotAllowed(refusal.message)
+        if refusal is not None:
+            raise ApplicationError(refusal.message, details={"status": [refusal.message]})
         if new_status == S.CANCELLED:
             saved = {"cancel_reason": reason}
             _status_move(appointment, new_status, acting_user, client_address, now, saved, reason=reason)
@@ -581,6 +658,10 @@ def _database_refusal(
 def _span(start: datetime.datetime, end: datetime.datetime) -> dict[str, str]:
     """An appointment's times as its audit rows record them."""
     return {"starts_at": start.isoformat(), "ends_at": end.isoformat()}
+
+
+def _day_label(day: datetime.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def _local_label(instant: datetime.datetime, zone: zoneinfo.ZoneInfo) -> str:

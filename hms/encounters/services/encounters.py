@@ -20,10 +20,10 @@ from hms.encounters.selectors import ENCOUNTER_NOT_FOUND, record_pk
 from hms.encounters.services.shared import live_encounter_lock, patient_for_recording, row_lock
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
-from hms.scheduling.services import appointment_encounter_move
+from hms.scheduling.services import ENCOUNTER_STARTABLE, appointment_encounter_move
 from hms.tenancy.context import current_tenant
 
-STARTABLE_APPOINTMENT = (Appointment.Status.BOOKED, Appointment.Status.ARRIVED)
+STARTABLE_APPOINTMENT = ENCOUNTER_STARTABLE
 
 
 def encounter_start(
@@ -36,9 +36,10 @@ def encounter_start(
 ) -> Encounter:
     """Start an encounter of `acting_user` (a doctor) with `patient`, now.
 
-    From an appointment: it must be this doctor's, for this patient, booked or arrived;
-    it becomes in consultation in the same transaction. Without one it is a walk-in,
-    which brings the patient into the doctor's care. A doctor has at most one encounter
+    From an appointment: it must be this doctor's, for this patient, booked, arrived or in
+    consultation (called in from the day list) with no encounter yet; it becomes (or stays)
+    in consultation in the same transaction. Without one it is a walk-in, which brings the
+    patient into the doctor's care. A doctor has at most one encounter
     in progress with a patient.
     """
     permission_require(user=acting_user, resource=Resource.ENCOUNTER, action=Action.CREATE)
@@ -107,7 +108,7 @@ def _appointment_for_start(acting_user: User, patient: Patient, ref: Appointment
     if booked.status not in STARTABLE_APPOINTMENT:
         raise _appointment_refusal(
             f"This appointment is {booked.get_status_display().lower()}; an encounter can only be "
-            "started from a booked or arrived appointment."
+            "started from a booked, arrived or in-consultation appointment."
         )
     if Encounter.objects.filter(appointment=booked).exists():
         raise _appointment_refusal("An encounter was already started from this appointment.")

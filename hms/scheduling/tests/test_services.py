@@ -22,6 +22,7 @@ from hms.tenancy.context import hospital_context
 
 UTC = datetime.UTC
 MONDAY = datetime.date(2026, 1, 12)  # a week after the clock's "now" (2026-01-05 06:00 UTC); GMT = UTC
+MONDAY_8AM = datetime.datetime(2026, 1, 12, 8, tzinfo=UTC)  # on the day, before the bookings
 S = Appointment.Status
 
 
@@ -432,6 +433,7 @@ def test_rescheduling_into_its_own_time_is_fine_but_not_onto_another(clock, peop
 
 @pytest.mark.django_db
 def test_only_a_booked_appointment_can_be_rescheduled(clock, people, patients):
+    clock.set(MONDAY_8AM)
     with hospital_context("DMC001"):
         appointment = _book(people, patients[0], datetime.time(10))
         appointment_status_set(acting_user=people.nurse, appointment_id=appointment.pk, new_status=S.ARRIVED)
@@ -467,6 +469,7 @@ def test_only_those_who_book_may_reschedule(clock, people, patients, role):
 
 @pytest.mark.django_db
 def test_the_visit_goes_booked_arrived_in_consultation_completed(clock, people, patients):
+    clock.set(MONDAY_8AM)
     with hospital_context("DMC001"):
         appointment = _book(people, patients[0], datetime.time(10))
         appointment_status_set(acting_user=people.nurse, appointment_id=appointment.pk, new_status="arrived")
@@ -523,8 +526,9 @@ def test_only_the_allowed_transitions_are_taken(clock, people, patients, old):
             assert Appointment.objects.get().status == old
         for new in sorted(ALLOWED[old]):
             Appointment.objects.filter(pk=appointment.pk).update(status=old)
+            by = people.doctor if new == S.COMPLETED else people.receptionist  # its clinician completes
             changed = appointment_status_set(
-                acting_user=people.receptionist, appointment_id=appointment.pk, new_status=new, reason="r"
+                acting_user=by, appointment_id=appointment.pk, new_status=new, reason="r"
             )
             assert changed.status == new == Appointment.objects.get().status
         assert AuditEvent.objects.count() == len(ALLOWED[old])
@@ -644,6 +648,7 @@ def test_doctors_nurses_and_patients_cannot_book(clock, people, patients, role):
 
 @pytest.mark.django_db
 def test_a_nurse_marks_arrived_and_a_patient_cannot(clock, people, patients):
+    clock.set(MONDAY_8AM)
     with hospital_context("DMC001"):
         appointment = _book(people, patients[0], datetime.time(10))
         with pytest.raises(NotAllowed):
@@ -661,6 +666,7 @@ def test_a_nurse_marks_arrived_and_a_patient_cannot(clock, people, patients):
 
 @pytest.mark.django_db
 def test_a_doctor_changes_only_their_own_appointments(clock, people, patients):
+    clock.set(MONDAY_8AM)
     with hospital_context("DMC001"):
         mine = _book(people, patients[0], datetime.time(10))
         theirs = _book(people, patients[1], datetime.time(10), doctor=people.other_doctor)
@@ -764,3 +770,87 @@ def test_the_encounter_moves_are_their_own_table():
     """Starting from a booked appointment is the encounter's move only; the buttons go via arrived."""
     assert S.IN_CONSULTATION not in TRANSITIONS[S.BOOKED]
     assert ENCOUNTER_TRANSITIONS["start"] == {S.IN_CONSULTATION: frozenset({S.BOOKED, S.ARRIVED})}
+
+
+# The rules of issue 11: arrival on the day only, completion by the clinician only
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [S.ARRIVED, S.IN_CONSULTATION])
+def test_arrival_and_consultation_only_on_the_appointments_day(clock, people, patients, status):
+    with hospital_context("DMC001"):
+        appointment = _book(people, patients[0], datetime.time(10))  # Monday 12 January
+        if status == S.IN_CONSULTATION:
+            Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED)
+        clock.set(datetime.datetime(2026, 1, 9, 10, tzinfo=UTC))  # three days early
+        with pytest.raises(ApplicationError) as raised:
+            appointment_status_set(acting_user=people.nurse, appointment_id=appointment.pk, new_status=status)
+        assert raised.value.message == (
+            f"{S(status).label} can be recorded only on the day of the appointment (Monday 12 January 2026); "
+            "today is Friday 9 January 2026."
+        )
+        assert not AuditEvent.objects.filter(action="appointment.status").exists()
+        clock.set(datetime.datetime(2026, 1, 12, 23, 59, tzinfo=UTC))  # late, but still the day
+        assert (
+            appointment_status_set(
+                acting_user=people.nurse, appointment_id=appointment.pk, new_status=status
+            ).status
+            == status
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("time_zone", ["Asia/Dhaka"])
+def test_the_day_is_the_hospitals_local_day(clock, people, patients, time_zone):
+    # 09:00 in Dhaka on Tuesday 13 January is 03:00 UTC; at 20:00 UTC on Monday it is already Tuesday there.
+    with hospital_context("DMC001"):
+        appointment = _book(people, patients[0], datetime.time(9), date=MONDAY + datetime.timedelta(days=1))
+        clock.set(datetime.datetime(2026, 1, 12, 17, 59, tzinfo=UTC))  # 23:59 Monday in Dhaka
+        with pytest.raises(ApplicationError, match="only on the day"):
+            appointment_status_set(
+                acting_user=people.nurse, appointment_id=appointment.pk, new_status="arrived"
+            )
+        clock.set(datetime.datetime(2026, 1, 12, 18, 0, tzinfo=UTC))  # 00:00 Tuesday in Dhaka
+        appointment_status_set(acting_user=people.nurse, appointment_id=appointment.pk, new_status="arrived")
+        assert Appointment.objects.get().status == S.ARRIVED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["receptionist", "nurse", "admin", "other_doctor"])
+def test_only_the_appointments_doctor_marks_it_completed(clock, people, patients, role):
+    clock.set(MONDAY_8AM)
+    with hospital_context("DMC001"):
+        appointment = _book(people, patients[0], datetime.time(10))
+        Appointment.objects.filter(pk=appointment.pk).update(status=S.IN_CONSULTATION)
+        with pytest.raises(NotAllowed):
+            appointment_status_set(
+                acting_user=getattr(people, role), appointment_id=appointment.pk, new_status="completed"
+            )
+        assert Appointment.objects.get().status == S.IN_CONSULTATION
+        assert not AuditEvent.objects.filter(action="appointment.status").exists()
+        appointment_status_set(
+            acting_user=people.doctor, appointment_id=appointment.pk, new_status="completed"
+        )
+        assert Appointment.objects.get().status == S.COMPLETED
+
+
+@pytest.mark.django_db
+def test_the_buttons_offered_follow_the_same_rules(clock, people, patients):
+    from hms.scheduling.services import appointment_moves_allowed
+    from hms.scheduling.wallclock import hospital_zone
+
+    with hospital_context("DMC001"):
+        appointment = _book(people, patients[0], datetime.time(10))
+        zone = hospital_zone()
+
+        def offered(user):
+            return appointment_moves_allowed(appointment=appointment, user=user, now=clock.now(), zone=zone)
+
+        assert offered(people.receptionist) == ("cancelled",)  # a week early: no arrival, no no-show
+        clock.set(datetime.datetime(2026, 1, 12, 10, 1, tzinfo=UTC))
+        assert offered(people.receptionist) == ("arrived", "cancelled", "no_show")
+        assert offered(people.other_doctor) == ()
+        appointment.status = S.IN_CONSULTATION
+        assert offered(people.receptionist) == ()
+        assert offered(people.doctor) == ("completed",)
+        assert offered(people.patient_user) == ()

@@ -73,7 +73,8 @@ def test_the_day_list_defaults_to_today_in_the_hospital(client, clock, people, p
 
 
 @pytest.mark.django_db
-def test_status_buttons_follow_the_role(client, people, patients, booked):
+def test_status_buttons_follow_the_role(client, clock, people, patients, booked):
+    clock.set(datetime.datetime(2026, 1, 12, 15, 5, tzinfo=UTC))  # 10:05 in New York: on the day, started
     nurse_page = _body(_as(client, people.nurse).get(_url("day"), {"date": "2026-01-12"}))
     assert 'value="arrived"' in nurse_page and 'value="no_show"' in nurse_page
     assert 'name="reason"' in nurse_page
@@ -261,7 +262,8 @@ def test_only_those_who_book_get_the_booking_form(client, clock, people, patient
 
 
 @pytest.mark.django_db
-def test_a_nurse_marks_arrived_from_the_list(client, people, booked):
+def test_a_nurse_marks_arrived_from_the_list(client, clock, people, booked):
+    clock.set(datetime.datetime(2026, 1, 12, 9, tzinfo=UTC))
     response = _as(client, people.nurse).post(
         _url("status", appointment_id=booked.pk),
         {"status": "arrived", "date": "2026-01-12", "doctor": str(people.doctor.pk)},
