@@ -205,7 +205,8 @@ def invoice_lines_accept(
                     source=source,
                 )
             except ApplicationError as exc:
-                raise ApplicationError(f"{open_charges[source]}: {exc.message}", details=exc.details) from exc
+                why = next(iter(exc.details.values()), [exc.message])[0]
+                raise ApplicationError(f"{open_charges[source]}: {why}", details=exc.details) from exc
             billed.add(source)
             added.append(line)
             audit_row(
