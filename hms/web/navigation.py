@@ -9,6 +9,7 @@ from django.urls import reverse
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.core.ids import record_id
+from hms.patients.selectors import patient_own_record
 from hms.tenancy.context import current_tenant_or_none
 
 
@@ -20,7 +21,7 @@ class Link:
 
 # label, URL name, the right that opens it, and whether it needs every patient (scope ALL)
 HOSPITAL_LINKS = [
-    ("Patients", "hospital-home", Resource.PATIENT, Action.VIEW, True),
+    ("Patients", "patient-list", Resource.PATIENT, Action.VIEW, True),
     ("Appointments", "scheduling:day", Resource.APPOINTMENT, Action.VIEW, True),
     ("Lab worklist", "orders:lab-worklist", Resource.LAB_RESULT, Action.CREATE, False),
     ("Billing", "billing:home", Resource.INVOICE, Action.CREATE, True),
@@ -47,16 +48,43 @@ CHART_LINKS = [
 ]
 
 
+# A patient's portal: label, URL name of a page about their own record, and the right that opens it.
+PORTAL_LINKS = [
+    ("My record", "patients:detail", Resource.PATIENT, Action.VIEW),
+    ("Appointments", "scheduling:patient", Resource.APPOINTMENT, Action.VIEW),
+    ("Lab results", "orders:patient-lab-results", Resource.LAB_RESULT, Action.VIEW),
+    ("Prescriptions", "orders:patient-prescriptions", Resource.PRESCRIPTION, Action.VIEW),
+    ("Invoices", "billing:patient-invoices", Resource.INVOICE, Action.VIEW),
+]
+
+
+def portal_links(*, user: User, hospital_code: str) -> list[Link]:
+    """A patient's menu: their start page and the parts of their own record they may read
+    (none but the start page while no record is linked to their account)."""
+    links = [Link("Home", reverse("hospital-home", kwargs={"hospital_code": hospital_code}))]
+    own = patient_own_record(user=user)
+    if own is None:
+        return links
+    for label, name, resource, action in PORTAL_LINKS:
+        if permission_scope(user=user, resource=resource, action=action) == Scope.OWN:
+            kwargs = {"hospital_code": hospital_code, "patient_id": own.pk}
+            links.append(Link(label, reverse(name, kwargs=kwargs)))
+    return links
+
+
 def hospital_links(*, user: User, hospital_code: str) -> list[Link]:
-    links = []
+    if user.role == Role.PATIENT:
+        return portal_links(user=user, hospital_code=hospital_code)
+    # Every member of staff starts from their role's start page (hms.web.views.hospital_home).
+    links = [Link("Home", reverse("hospital-home", kwargs={"hospital_code": hospital_code}))]
     for label, name, resource, action, needs_all in HOSPITAL_LINKS:
         scope = permission_scope(user=user, resource=resource, action=action)
         if scope is not None and (scope == Scope.ALL or not needs_all):
             links.append(Link(label, reverse(name, kwargs={"hospital_code": hospital_code})))
-    if user.role == Role.DOCTOR and links:
+    if user.role == Role.DOCTOR and len(links) > 1:
         # A doctor's day starts from their own list: the day's appointments filtered to them.
         own = reverse("scheduling:day", kwargs={"hospital_code": hospital_code}) + f"?doctor={user.pk}"
-        links.insert(1, Link("My appointments", own))
+        links.insert(2, Link("My appointments", own))
     return links
 
 

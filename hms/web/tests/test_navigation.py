@@ -35,12 +35,12 @@ def th001(make_hospital):
     [
         (
             Role.ADMIN,
-            ["Patients", "Appointments", "Billing", "Staff", "Audit log", "Emergency access review"],
+            ["Home", "Patients", "Appointments", "Billing", "Staff", "Audit log", "Emergency access review"],
         ),
-        (Role.DOCTOR, ["Patients", "My appointments", "Appointments", "Lab worklist", "Staff"]),
-        (Role.NURSE, ["Patients", "Appointments", "Lab worklist", "Staff"]),
-        (Role.RECEPTIONIST, ["Patients", "Appointments", "Billing", "Staff"]),
-        (Role.PATIENT, []),
+        (Role.DOCTOR, ["Home", "Patients", "My appointments", "Appointments", "Lab worklist", "Staff"]),
+        (Role.NURSE, ["Home", "Patients", "Appointments", "Lab worklist", "Staff"]),
+        (Role.RECEPTIONIST, ["Home", "Patients", "Appointments", "Billing", "Staff"]),
+        (Role.PATIENT, ["Home"]),  # no record linked to the account yet
     ],
 )
 def test_the_hospital_menu_follows_the_role(client, make_user, th001, role, expected):
@@ -89,6 +89,27 @@ def test_a_patient_reaches_their_whole_record_from_it(client, make_user, th001):
 
 
 @pytest.mark.django_db
+def test_a_patients_portal_menu_leads_only_to_their_own_record(client, make_user, th001):
+    user = make_user("amina", role=Role.PATIENT, hospital=th001)
+    with hospital_context("TH001"):
+        patient = PatientFactory(user_id=user.pk)
+    client.force_login(user)
+    response = client.get(_url("hospital-home"))
+    assert _labels(NAV, response) == [
+        "Home",
+        "My record",
+        "Appointments",
+        "Lab results",
+        "Prescriptions",
+        "Invoices",
+    ]
+    hrefs = re.findall(r'href="([^"]+)"', NAV.search(response.content.decode()).group(1))
+    assert all(str(patient.pk) in href for href in hrefs[1:])
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.django_db
 def test_error_pages_carry_no_menu(client, make_user, th001):
     client.force_login(make_user("nurse", role=Role.NURSE, hospital=th001))
     response = client.get(_url("staff:department-new"))  # GET on a POST-only page: 405, no template
@@ -107,7 +128,8 @@ def test_pages_rendered_outside_the_hospitals_context_get_no_menu(rf, make_user,
     request.user = make_user("doc", role=Role.DOCTOR, hospital=th001)
     assert navigation(request) == {"hospital_nav": [], "chart_links": []}  # e.g. the 503 page
     with hospital_context("TH001"):
-        assert [link.label for link in navigation(request)["hospital_nav"]][:2] == [
+        assert [link.label for link in navigation(request)["hospital_nav"]][:3] == [
+            "Home",
             "Patients",
             "My appointments",
         ]

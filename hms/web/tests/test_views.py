@@ -17,6 +17,11 @@ MRN_CELL = re.compile(r"<td>(TH-\d+|DMC-\d+)</td>")
 
 
 def _home(hospital_code="TH001"):
+    """The patient list (menu "Patients"); the hospital's front page is each role's start page."""
+    return reverse("patient-list", kwargs={"hospital_code": hospital_code})
+
+
+def _front(hospital_code="TH001"):
     return reverse("hospital-home", kwargs={"hospital_code": hospital_code})
 
 
@@ -171,7 +176,7 @@ def test_a_platform_superadmin_may_enter_any_hospital_but_sees_no_patient_list(
     _login(client, make_user, Role.SUPERADMIN, None, username="root")
 
     for code, name in [("TH001", "Test Hospital"), ("DMC001", "Downtown Medical Center")]:
-        response = client.get(_home(code))
+        response = client.get(_front(code))
         assert response.status_code == 200
         body = response.content.decode()
         assert f"<h1>{name}</h1>" in body
@@ -201,6 +206,18 @@ def test_staff_search_the_hospitals_patients_from_its_page(client, make_user, th
     with hospital_context("TH001"):
         events = list(AuditEvent.objects.order_by("id").values_list("action", "actor_id"))
     assert events == [("patient.list", user.pk)] + [("patient.search", user.pk)] * 3
+
+
+@pytest.mark.django_db
+def test_a_search_typed_on_a_start_page_is_answered_by_the_patient_list(client, make_user, th001):
+    _login(client, make_user, Role.NURSE, th001)
+    start = client.get(_front()).content.decode()
+    assert f'action="{_home()}"' in start and 'name="q"' in start
+
+    found = client.get(_front(), {"q": "TH-012"})
+
+    assert found.status_code == 200
+    assert _mrns_in(found) == ["TH-012"]
 
 
 @pytest.mark.django_db

@@ -77,8 +77,15 @@ EXPECTED: dict[str, Who | Page] = {
     "mfa-recovery-codes": Who.SIGNED_IN,
     "mfa-remove": Who.SIGNED_IN,
     "home": Who.SIGNED_IN,
-    # The hospital's front page: its patient list only for those who may see it.
+    # The hospital's front page: each role's start page (hms.web.views), the platform operator's
+    # without clinical data; the patient list (menu "Patients") only for those who may see it.
     "hospital-home": Who.MEMBER,
+    "patient-list": Who.MEMBER,
+    # The administrator's dashboard charts as CSV (revenue among them: payments, all patients).
+    "dashboard-csv-appointments-per-day": Page(R.PAYMENT, A.VIEW),
+    "dashboard-csv-new-patients-per-week": Page(R.PAYMENT, A.VIEW),
+    "dashboard-csv-no-show-rate-per-week": Page(R.PAYMENT, A.VIEW),
+    "dashboard-csv-revenue-per-day": Page(R.PAYMENT, A.VIEW),
     "accounts:lockouts": Page(R.LOCKOUT, A.VIEW),
     "accounts:lockout-clear": Page(R.LOCKOUT, A.UPDATE),
     "audit:log": Page(R.AUDIT_LOG, A.VIEW),
@@ -177,6 +184,16 @@ EXPECTED: dict[str, Who | Page] = {
 OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
     ("billing:takings", Role.RECEPTIONIST): ("denied", "the day's takings are the administrator's alone"),
     ("billing:takings", Role.PATIENT): ("denied", "the day's takings are the administrator's alone"),
+    **{
+        (f"dashboard-csv-{chart}", role): ("denied", "the dashboard's figures are the administrator's alone")
+        for chart in (
+            "appointments-per-day",
+            "new-patients-per-week",
+            "no-show-rate-per-week",
+            "revenue-per-day",
+        )
+        for role in (Role.RECEPTIONIST, Role.PATIENT)
+    },
     ("orders:lab-worklist", Role.PATIENT): ("denied", "the lab worklist is for nurses and doctors"),
     ("scheduling:day", Role.PATIENT): ("denied", "the day list is the desk's and the wards'"),
     ("encounters:patient", Role.DOCTOR): (
