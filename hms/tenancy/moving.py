@@ -50,6 +50,12 @@ def before_switch(hook: Callable[[str], object]) -> Callable[[str], object]:
     return hook
 
 
+def run_before_switch(code: str) -> None:
+    """Run the `before_switch` hooks in the current (new) database's context (moves and restores)."""
+    for hook in _before_switch:
+        hook(code)
+
+
 @dataclass
 class MoveReport:
     code: str
@@ -89,8 +95,7 @@ def hospital_move(
         with tenant_database(source), tenant_database(target):
             report.rows = _copy_tables(source.alias, target.alias)
         with tenant_database(target):
-            for hook in _before_switch:
-                hook(code)
+            run_before_switch(code)
         _switch(hospital, to_server, target_name)
     except BaseException as exc:
         tenant_connections.forget(target.alias)
@@ -108,8 +113,7 @@ def hospital_move(
     time.sleep(grace_seconds)
     hospital.refresh_from_db()
     with tenant_database(tenant_for(hospital)):
-        for hook in _before_switch:
-            hook(code)  # events spooled by requests that began before the switch
+        run_before_switch(code)  # events spooled by requests that began before the switch
     storage_for(old_server).drop(old_name)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,8 +1,12 @@
 """The interface every storage backend (SQLite, PostgreSQL) implements."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+# Receives a backup's plaintext, a piece at a time (the caller compresses, encrypts, writes).
+Sink = Callable[[bytes], None]
 
 
 class StorageBackend(ABC):
@@ -47,3 +51,38 @@ class StorageBackend(ABC):
     @abstractmethod
     def size(self, database_name: str) -> int | None:
         """Bytes on disk, or None if the database does not exist."""
+
+    # Backup and restore (hms/tenancy/backups). Every method is all or nothing: a failure
+    # leaves no database and no file behind (a SIGKILL leaves leftovers that
+    # restore_leftovers() removes on the next run).
+
+    @abstractmethod
+    def backup(self, database_name: str, write: Sink, work_dir: Path) -> tuple[dict[str, int], bool]:
+        """Feed a consistent, online copy of the database to `write`.
+
+        Returns the rows of each table as of that copy and whether the copy is already
+        compressed (pg_dump's custom format is). `work_dir` may hold a temporary file.
+        """
+
+    @abstractmethod
+    def restore_name(self, code: str, stamp: str) -> str:
+        """The name of a new database to restore hospital `code` into (never an existing one's)."""
+
+    @abstractmethod
+    def scratch_name(self, code: str, token: str) -> str:
+        """A throwaway database name for a restore drill of hospital `code`."""
+
+    @abstractmethod
+    def restore(self, database_name: str, chunks: Iterable[bytes]) -> dict[str, int]:
+        """Create `database_name` from a backup's plaintext; check it; return its rows per table.
+
+        Raises StorageError (and leaves nothing) if the copy fails its integrity check.
+        """
+
+    @abstractmethod
+    def keep_replaced(self, code: str, database_name: str, stamp: str) -> str:
+        """Rename a database a restore replaced, out of every hospital's way; return the new name."""
+
+    @abstractmethod
+    def restore_leftovers(self, code: str, in_use: set[str]) -> list[str]:
+        """Remove what interrupted restores of `code` left (never a name in `in_use`); say what."""

@@ -15,15 +15,20 @@ hospital in the registry names it.
 import contextlib
 import logging
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
 
 import psycopg
 from psycopg import sql
 
-from hms.tenancy.backends.base import StorageBackend
+from hms.tenancy.backends.base import Sink, StorageBackend
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import DatabaseExists, StorageError
 from hms.tenancy.servers import DatabaseServer
@@ -257,6 +262,68 @@ class PostgresStorage(StorageBackend):
             ).fetchone()
         return None if row is None else int(row[0])
 
+    def backup(self, database_name: str, write: Sink, work_dir: Path) -> tuple[dict[str, int], bool]:
+        return pg_backup(_direct(self.server.admin, database_name), write), True
+
+    def _name(self, code: str, kind: str, stamp: str) -> str:
+        if not stamp.isalnum():
+            raise StorageError(f"Invalid stamp {stamp!r}.")
+        name = f"{self.database_name_for(code)}__{kind}{stamp.lower()}"
+        if len(name.encode()) > 63:  # PostgreSQL would cut it short silently
+            raise StorageError(f"Database name {name} is longer than PostgreSQL's 63 bytes.")
+        return name
+
+    def restore_name(self, code: str, stamp: str) -> str:
+        return self._name(code, "r", stamp)
+
+    def scratch_name(self, code: str, token: str) -> str:
+        if not token.isalnum():
+            raise StorageError(f"Invalid token {token!r}.")
+        return f"{self.internal_prefix}drill_{token.lower()}"
+
+    def restore(self, database_name: str, chunks: Iterable[bytes]) -> dict[str, int]:
+        name = sql.Identifier(database_name)
+        try:
+            self._execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(name))
+        except psycopg.errors.DuplicateDatabase as exc:
+            raise DatabaseExists(f"Database {database_name} already exists on {self.server.name}.") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"Could not create {database_name} on {self.server.name}: {exc}") from exc
+        try:
+            conninfo = _direct(self.server.admin, database_name)
+            pg_restore(conninfo, chunks)
+            return pg_row_counts(conninfo)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.drop(database_name)
+            raise
+
+    def keep_replaced(self, code: str, database_name: str, stamp: str) -> str:
+        kept = self._name(code, "old", stamp)
+        with self._admin() as connection:
+            # Workers' connections to the replaced database are stale once the registry switched.
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database_name],
+            )
+            connection.execute(
+                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                    sql.Identifier(database_name), sql.Identifier(kept)
+                )
+            )
+        return kept
+
+    def restore_leftovers(self, code: str, in_use: set[str]) -> list[str]:
+        pattern = re.compile(rf"^{re.escape(self.database_name_for(code))}__r[0-9a-z]+$")
+        removed = []
+        owned = _registry_database_names(self.server.name) | in_use
+        for name in self.database_names():
+            if pattern.match(name) and name not in owned:
+                self.drop(name)
+                removed.append(name)
+        return removed
+
     def _execute(self, statement: sql.Composed) -> None:
         with self._admin() as connection:
             connection.execute(statement)
@@ -287,6 +354,164 @@ class PostgresStorage(StorageBackend):
             connection.close()
             raise
         cache[key] = connection  # only a connection that just worked is kept
+
+
+def _direct(admin: dict[str, Any], database_name: str) -> dict[str, Any]:
+    """Connection settings straight to the server (never through PgBouncer: pg_dump needs a session)."""
+    return {
+        "host": admin.get("HOST") or None,
+        "port": str(admin.get("PORT") or "") or None,
+        "user": admin.get("USER") or None,
+        "password": admin.get("PASSWORD") or None,
+        "dbname": database_name,
+    }
+
+
+def django_conninfo(settings_dict: dict[str, Any]) -> dict[str, Any]:
+    """The same, from a Django DATABASES entry (the shared database)."""
+    return _direct(settings_dict, settings_dict["NAME"])
+
+
+def pg_tool(name: str, conninfo: dict[str, Any]) -> str:
+    """pg_dump or pg_restore of the server's major version: HMS_PG_BIN_DIR, Debian's folder, PATH."""
+    from django.conf import settings
+
+    with psycopg.connect(**conninfo, connect_timeout=10) as connection:
+        row = connection.execute("SHOW server_version_num").fetchone()
+    major = int(row[0]) // 10000 if row else 0
+    candidates = []
+    if configured := getattr(settings, "HMS_PG_BIN_DIR", ""):
+        candidates.append(Path(configured) / name)
+    candidates.append(Path(f"/usr/lib/postgresql/{major}/bin/{name}"))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise StorageError(
+        f"{name} for PostgreSQL {major} was not found: install Debian's postgresql-client-{major} "
+        "or set HMS_PG_BIN_DIR to the folder that holds it."
+    )
+
+
+def _tool_env(conninfo: dict[str, Any]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    for key, variable in (
+        ("host", "PGHOST"),
+        ("port", "PGPORT"),
+        ("user", "PGUSER"),
+        ("password", "PGPASSWORD"),
+    ):
+        if conninfo.get(key):
+            env[variable] = str(conninfo[key])
+    env["PGCONNECT_TIMEOUT"] = "10"
+    return env
+
+
+def pg_row_counts(
+    conninfo: dict[str, Any], connection: psycopg.Connection[Any] | None = None
+) -> dict[str, int]:
+    """Rows of each table in the public schema (inside `connection`'s snapshot when given)."""
+
+    def count(conn: psycopg.Connection[Any]) -> dict[str, int]:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            ).fetchall()
+        ]
+        counts = {}
+        for table in tables:
+            row = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("public", table))
+            ).fetchone()
+            counts[table] = int(row[0]) if row else 0
+        return counts
+
+    if connection is not None:
+        return count(connection)
+    with psycopg.connect(**conninfo, connect_timeout=10, autocommit=True) as own:
+        return count(own)
+
+
+def pg_backup(conninfo: dict[str, Any], write: Sink) -> dict[str, int]:
+    """`pg_dump -Fc` of one database, fed to `write`; the rows per table of the same snapshot.
+
+    The row counts and the dump read one exported snapshot (REPEATABLE READ), so they
+    describe the same moment even while the hospital keeps writing.
+    """
+    tool = pg_tool("pg_dump", conninfo)
+    try:
+        connection = psycopg.connect(**conninfo, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise StorageError(f"Cannot reach database {conninfo['dbname']}: {exc}") from exc
+    with connection:
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
+        row = connection.execute("SELECT pg_export_snapshot()").fetchone()
+        snapshot = row[0] if row else ""
+        rows = pg_row_counts(conninfo, connection)
+        command = [
+            tool,
+            "--format=custom",
+            f"--snapshot={snapshot}",
+            "--no-password",
+            f"--dbname={conninfo['dbname']}",
+        ]
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(  # noqa: S603 - fixed arguments
+                command, stdout=subprocess.PIPE, stderr=errors, env=_tool_env(conninfo)
+            )
+            assert process.stdout is not None
+            try:
+                while chunk := process.stdout.read(1 << 20):
+                    write(chunk)
+            except BaseException:
+                process.kill()
+                process.wait()
+                raise
+            status = process.wait()
+            if status != 0:
+                raise StorageError(f"pg_dump of {conninfo['dbname']} failed ({status}): {_tail(errors)}")
+        connection.rollback()
+    return rows
+
+
+def pg_restore(conninfo: dict[str, Any], chunks: Iterable[bytes]) -> None:
+    """`pg_restore` a custom-format dump from `chunks` into the (new, empty) database, in one transaction."""
+    tool = pg_tool("pg_restore", conninfo)
+    command = [
+        tool,
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--single-transaction",
+        "--no-password",
+        f"--dbname={conninfo['dbname']}",
+    ]
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors, env=_tool_env(conninfo))  # noqa: S603 - fixed arguments
+        assert process.stdin is not None
+        try:
+            for chunk in chunks:
+                process.stdin.write(chunk)
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # pg_restore stopped reading: its exit status says why
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        status = process.wait()
+        if status != 0:
+            raise StorageError(f"pg_restore into {conninfo['dbname']} failed ({status}): {_tail(errors)}")
+
+
+def _tail(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    text = stream.read().decode("utf-8", "replace").strip()
+    return " ".join(text[-800:].split()) or "no message"
 
 
 # Admin connections, per thread; a forked child must never use (or close) its parent's.

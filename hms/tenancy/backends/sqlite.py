@@ -4,20 +4,22 @@ import contextlib
 import functools
 import glob
 import os
+import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 
-from hms.tenancy.backends.base import StorageBackend
+from hms.tenancy.backends.base import Sink, StorageBackend
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import DatabaseExists, StorageError
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+READ_SIZE = 1 << 20
 
 
 class SqliteStorage(StorageBackend):
@@ -132,6 +134,78 @@ class SqliteStorage(StorageBackend):
             return None
         return sum(p.stat().st_size for p in _with_side_files(path) if p.exists())
 
+    def backup(self, database_name: str, write: Sink, work_dir: Path) -> tuple[dict[str, int], bool]:
+        return sqlite_backup(self.path(database_name), write, work_dir), False
+
+    def restore_name(self, code: str, stamp: str) -> str:
+        return f"hospitals/{validate_hospital_code(code)}/restore-{_stamp(stamp)}.sqlite3"
+
+    def scratch_name(self, code: str, token: str) -> str:
+        return f"drills/{validate_hospital_code(code)}-{_stamp(token)}.sqlite3"
+
+    def restore(self, database_name: str, chunks: Iterable[bytes]) -> dict[str, int]:
+        final = self.path(database_name)
+        if final.exists():
+            raise DatabaseExists(f"A database already exists at {final}.")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        partial = final.with_name(f"{final.name}.partial-{os.getpid()}")
+        try:
+            with open(partial, "xb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            problem = sqlite_integrity(partial)
+            if problem:
+                raise StorageError(f"The restored copy fails SQLite's integrity check: {problem}")
+            with _connect(str(partial)) as connection:
+                connection.execute("PRAGMA journal_mode=WAL")
+            rows = sqlite_row_counts(partial)
+            _fsync(partial)
+            os.link(partial, final)
+            _fsync_dir(final.parent)
+        except FileExistsError as exc:
+            raise DatabaseExists(f"A database already exists at {final}.") from exc
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"Could not restore into {final}: {exc}") from exc
+        finally:
+            _remove_with_side_files(partial)
+        return rows
+
+    def keep_replaced(self, code: str, database_name: str, stamp: str) -> str:
+        path = self.path(database_name)
+        kept_name = f"hospitals/{validate_hospital_code(code)}/replaced-{_stamp(stamp)}.sqlite3"
+        kept = self.path(kept_name)
+        if not path.exists():
+            raise StorageError(f"{path} is gone; nothing to keep.")
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(sqlite3.Error), _connect(f"file:{quote(str(path))}?mode=rw", uri=True) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the kept file is whole by itself
+        os.link(path, kept)  # refuses to overwrite
+        for side in _SIDE_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(path.with_name(path.name + side), kept.with_name(kept.name + side))
+        path.unlink()
+        _fsync_dir(kept.parent)
+        return kept_name
+
+    def restore_leftovers(self, code: str, in_use: set[str]) -> list[str]:
+        folder = self.path(f"hospitals/{validate_hospital_code(code)}/x").parent
+        removed: list[str] = []
+        if not folder.exists():
+            return removed
+        for candidate in sorted(folder.iterdir()):
+            name = f"hospitals/{code}/{candidate.name}"
+            partial = _PARTIAL.match(candidate.name)
+            if partial and not _pid_alive(int(partial.group("pid"))):
+                candidate.unlink(missing_ok=True)
+                removed.append(name)
+            elif _RESTORED.match(candidate.name) and name not in in_use:
+                # Published by a restore that was killed before it switched: never verified.
+                _remove_with_side_files(candidate)
+                removed.append(name)
+        return removed
+
 
 @functools.lru_cache(maxsize=8)
 def _storage(data_dir: str, template_dir: str, options: tuple[tuple[str, Any], ...]) -> SqliteStorage:
@@ -167,3 +241,74 @@ def _fsync(path: Path) -> None:
 
 def _fsync_dir(path: Path) -> None:
     _fsync(path)
+
+
+_PARTIAL = re.compile(r"^(?:restore-[0-9a-z]+\.sqlite3|db\.sqlite3)\.partial-(?P<pid>\d+)$")
+_RESTORED = re.compile(r"^restore-[0-9a-z]+\.sqlite3$")
+
+
+def _stamp(stamp: str) -> str:
+    if not stamp.isalnum():
+        raise StorageError(f"Invalid stamp {stamp!r}.")
+    return stamp
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != 0
+
+
+def sqlite_backup(path: Path, write: Sink, work_dir: Path) -> dict[str, int]:
+    """Copy a live database with SQLite's online backup API, then feed the copy to `write`.
+
+    The copy is one read transaction of the source (writers go on under WAL), so it is the
+    database as of one moment; its row counts are taken from the copy itself.
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    copy = work_dir / f"{path.stem}-{os.getpid()}-{uuid.uuid4().hex[:8]}.snapshot"
+    try:
+        with (
+            _connect(f"file:{quote(str(path))}?mode=ro", uri=True) as source,
+            _connect(str(copy)) as target,
+        ):
+            target.execute("PRAGMA synchronous=OFF")
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        rows = sqlite_row_counts(copy)
+        with open(copy, "rb") as handle:
+            while chunk := handle.read(READ_SIZE):
+                write(chunk)
+        return rows
+    finally:
+        _remove_with_side_files(copy)
+
+
+def sqlite_row_counts(path: Path) -> dict[str, int]:
+    with _connect(f"file:{quote(str(path))}?mode=ro", uri=True) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        counts = {}
+        for table in tables:
+            quoted = '"' + table.replace('"', '""') + '"'  # a name from the catalogue, quoted
+            counts[table] = connection.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]  # noqa: S608
+        return counts
+
+
+def sqlite_integrity(path: Path) -> str:
+    """'' if `PRAGMA integrity_check` passes, else what it (or opening the file) says."""
+    try:
+        with _connect(f"file:{quote(str(path))}?mode=ro", uri=True) as connection:
+            rows = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+    except sqlite3.Error as exc:
+        return str(exc)
+    return "" if rows == ["ok"] else "; ".join(rows[:5])

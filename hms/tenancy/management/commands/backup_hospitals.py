@@ -1,0 +1,91 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from tqdm import tqdm
+
+from hms.tenancy.backups.backup import BackupOutcome, Retention, backup_fleet, backup_plan
+from hms.tenancy.management.base import HospitalCommand
+from hms.tenancy.management.fleet_report import outcome_table
+
+
+class Command(HospitalCommand):
+    help = (
+        "Back up the shared database and every active or suspended hospital's (or only those named "
+        "with --hospital) while the system keeps serving: SQLite's online backup API, pg_dump on "
+        "PostgreSQL. Each backup is compressed, encrypted with its hospital's own key (a file in "
+        "HMS_BACKUP_KEY_DIR, made on the first backup) and described by a manifest (time, schema, "
+        "size, SHA-256, rows per table) in HMS_BACKUP_DIR/<CODE>/. A failure (a full disk, say) "
+        "removes its partial file and does not stop the others. With --keep-daily/--keep-weekly/"
+        "--keep-monthly, older backups are deleted after each successful one. Exits non-zero if "
+        "any backup failed. See docs/operations/backup.md."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--jobs", type=int, default=1, help="Backups taken at once (threads; default 1).")
+        parser.add_argument(
+            "--skip-shared",
+            action="store_true",
+            help="Leave out the shared database (it is included unless --hospital is given).",
+        )
+        for period, example in (("daily", 7), ("weekly", 4), ("monthly", 12)):
+            parser.add_argument(
+                f"--keep-{period}",
+                type=int,
+                default=0,
+                metavar="N",
+                help=f"Keep the newest backup of each of the last N {period.replace('ly', '')}s "
+                f"that have one (e.g. {example}). Without any --keep-*, nothing is deleted.",
+            )
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        jobs = options["jobs"]
+        if jobs < 1:
+            raise CommandError("--jobs must be at least 1.")
+        retention = Retention(options["keep_daily"], options["keep_weekly"], options["keep_monthly"])
+        if min(retention.daily, retention.weekly, retention.monthly) < 0:
+            raise CommandError("--keep-* cannot be negative.")
+        codes = self.known_hospital_codes(options)
+        targets = backup_plan(codes=codes, shared=codes is None and not options["skip_shared"])
+        self.stdout.write(
+            f"Backing up {len(targets)} database(s) into {settings.HMS_BACKUP_DIR} with {jobs} job(s)."
+        )
+        bar = tqdm(
+            total=len(targets), unit="db", file=self.stderr._out, disable=options["no_progress"] or None
+        )
+
+        def advance(outcome: BackupOutcome) -> None:
+            bar.update(1)
+            if outcome.failed:
+                bar.write(f"{outcome.code}: FAILED {outcome.error}", file=self.stderr._out)
+
+        try:
+            outcomes = backup_fleet(targets, jobs=jobs, retention=retention, on_outcome=advance)
+        finally:
+            bar.close()
+        rows = [
+            (
+                o.code,
+                o.status,
+                o.stamp or None,
+                o.size if not o.failed else None,
+                o.rows,
+                o.pruned,
+                o.seconds,
+                o.error,
+            )
+            for o in sorted(outcomes, key=lambda o: o.code)
+        ]
+        header = ("DATABASE", "OUTCOME", "BACKUP", "BYTES", "ROWS", "PRUNED", "SECONDS", "DETAIL")
+        for line in outcome_table(header, rows):
+            self.stdout.write(line)
+        failed = sorted(o.code for o in outcomes if o.failed)
+        self.stdout.write(f"{len(outcomes) - len(failed)} backed up, {len(failed)} failed.")
+        if failed:
+            raise CommandError(
+                f"{len(failed)} backup(s) failed: {', '.join(failed)} (see DETAIL above). Their partial "
+                "files were removed; fix the cause and rerun (with --hospital CODE for just those)."
+            )

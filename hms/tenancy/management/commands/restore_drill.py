@@ -1,0 +1,53 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import CommandError
+from tqdm import tqdm
+
+from hms.tenancy.backups.restore import DrillOutcome, restore_drill
+from hms.tenancy.management.base import HospitalCommand
+from hms.tenancy.management.fleet_report import outcome_table
+
+
+class Command(HospitalCommand):
+    help = (
+        "Prove the backups restore: for every active or suspended hospital (or those named with "
+        "--hospital), restore its newest backup into a scratch database, check its checksum, key, "
+        "integrity, rows per table and audit chain, then drop the scratch copy. No hospital is "
+        "touched. Exits non-zero naming each hospital whose restore would fail."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--jobs", type=int, default=1, help="Restores at once (threads; default 1).")
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["jobs"] < 1:
+            raise CommandError("--jobs must be at least 1.")
+        codes = self.known_hospital_codes(options)
+        bar = tqdm(unit="hospital", file=self.stderr._out, disable=options["no_progress"] or None)
+
+        def advance(outcome: DrillOutcome) -> None:
+            bar.update(1)
+
+        try:
+            outcomes = restore_drill(codes=codes, jobs=options["jobs"], on_outcome=advance)
+        finally:
+            bar.close()
+        rows = [
+            (o.code, o.status, o.stamp or None, o.rows, o.chain or None, o.seconds, o.error)
+            for o in sorted(outcomes, key=lambda o: o.code)
+        ]
+        for line in outcome_table(
+            ("HOSPITAL", "DRILL", "BACKUP", "ROWS", "AUDIT", "SECONDS", "DETAIL"), rows
+        ):
+            self.stdout.write(line)
+        failed = sorted(o.code for o in outcomes if o.failed)
+        self.stdout.write(f"{len(outcomes) - len(failed)} would restore, {len(failed)} would fail.")
+        if failed:
+            raise CommandError(
+                f"The newest backup of {len(failed)} hospital(s) would not restore: {', '.join(failed)} "
+                "(see DETAIL above). Take a new backup of each (backup_hospitals --hospital CODE) and "
+                "find out why."
+            )
