@@ -44,10 +44,12 @@ from hms.demo.data.clinic import CANCEL_REASONS, DURATIONS, IMPERIAL, METRIC, SL
 from hms.demo.data.conditions import CHRONIC, CONDITIONS, PORTAL_PATIENT_CONDITIONS, Condition
 from hms.demo.data.hospitals import DEMO_IMPERIAL_UNITS
 from hms.encounters import vitals
+from hms.encounters.allergens import allergen_match
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.services import encounter_start, note_amend, observation_record_vitals
+from hms.orders.formulary import formulary_name_match
 from hms.orders.lab_catalogue import LabPanel, LabTest
-from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.orders.models import FormularyDrug, LabOrder, LabResult, Prescription
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import appointment_book, appointment_status_set
@@ -373,6 +375,8 @@ class HistoryWriter:
         self.methods = DEMO_PAYMENT_METHODS.get(code, DEFAULT_PAYMENT_METHODS)
         self.settings = billing_settings_get()
         self.seen: set[tuple[int, int]] = set()  # (patient, doctor) pairs already seen: follow-ups
+        # Prescriptions name the hospital's formulary drug (every demo drug is in the seeded one).
+        self.formulary = list(FormularyDrug.objects.filter(is_active=True))
 
     def write(self, profiles: list[Profile], bookings: list[Booking]) -> None:
         allergies = self._allergies(profiles)
@@ -430,6 +434,7 @@ class HistoryWriter:
             p.pk: Allergy(
                 patient_id=p.pk,
                 substance=p.allergy.substance,
+                allergen_code=allergen_match(p.allergy.substance),
                 category=p.allergy.category,
                 reaction=p.allergy.reaction,
                 severity=p.allergy.severity,
@@ -504,6 +509,7 @@ class HistoryWriter:
             visit.prescriptions.append(
                 clinical.rx_prescription(
                     rx,
+                    formulary_drug=formulary_name_match(rx.drug_name, self.formulary),
                     encounter=encounter,
                     patient_id=profile.pk,
                     prescriber_id=doctor.pk,

@@ -10,6 +10,7 @@ from django.forms import BoundField
 from hms.core.forms import DecimalTextField, PlainTextForm
 from hms.core.ids import record_id
 from hms.core.voiding import REASON_MAX
+from hms.encounters.allergens import allergen_choices
 from hms.encounters.models import Allergy, Diagnosis
 from hms.encounters.vitals import VALUE_DIGITS, VALUE_PLACES, VITALS, Vital, vital_value_parse, vitals_refused
 from hms.scheduling.models import Appointment
@@ -114,11 +115,24 @@ class DiagnosisForm(PlainTextForm):
 
 
 class AllergyForm(PlainTextForm):
-    substance = forms.CharField(max_length=200)
+    allergen_code = forms.ChoiceField(
+        choices=[("", "Other: type the substance below"), *allergen_choices()],
+        required=False,
+        label="Allergen (drug class, medicine or other substance)",
+    )
+    substance = forms.CharField(
+        max_length=200, required=False, label="Substance (if not on the list, or to be more exact)"
+    )
     category = forms.ChoiceField(choices=Allergy.Category.choices)
     severity = forms.ChoiceField(choices=Allergy.Severity.choices)
     reaction = forms.CharField(max_length=255, required=False)
     encounter = EncounterBackField()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("allergen_code") and not data.get("substance"):
+            self.add_error("substance", "Choose the allergen from the list or type the substance.")
+        return data
 
 
 class AllergyStatusForm(PlainTextForm):

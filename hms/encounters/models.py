@@ -164,6 +164,12 @@ class Allergy(TimeStampedModel, VoidableModel):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
     substance = models.CharField(max_length=200)
+    allergen_code = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The coded allergen (hms.encounters.allergens: group:penicillins, substance:amoxicillin); "
+        "empty for free text that names no known allergen.",
+    )
     category = models.CharField(max_length=16, choices=Category.choices)
     reaction = models.CharField(max_length=255, blank=True)
     severity = models.CharField(max_length=16, choices=Severity.choices)

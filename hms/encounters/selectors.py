@@ -22,7 +22,7 @@ from hms.core.models import VoidableModel
 from hms.core.pages import page_of
 from hms.core.voiding import VoidableQuerySet
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
-from hms.encounters.vitals import VITALS, Vital
+from hms.encounters.vitals import VITALS, WEIGHT, Vital
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import ENCOUNTER_STARTABLE
@@ -415,4 +415,18 @@ def allergy_list_active(*, patient_id: int) -> list[Allergy]:
         Allergy.objects.live()
         .filter(patient_id=patient_id, status=Allergy.Status.ACTIVE)
         .order_by("substance", "id")
+    )
+
+
+def weight_latest(*, patient_id: int) -> Observation | None:
+    """The patient's last recorded body weight (LOINC 29463-7, kg) not entered in error, for dose checks.
+
+    Not scoped or audited, like allergy_list_active: the prescribing service that asks has
+    checked its right to the patient and audits what it does.
+    """
+    return (
+        Observation.objects.live()
+        .filter(patient_id=patient_id, loinc_code=WEIGHT)
+        .order_by("-recorded_at", "-id")
+        .first()
     )

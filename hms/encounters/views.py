@@ -327,6 +327,7 @@ def allergy_new(request: HospitalRequest, hospital_code: str, patient_id: int) -
                     acting_user=request.user,
                     patient=patient_id,
                     substance=data["substance"],
+                    allergen_code=data["allergen_code"],
                     category=data["category"],
                     severity=data["severity"],
                     reaction=data["reaction"],

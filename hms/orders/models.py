@@ -14,6 +14,61 @@ from hms.patients.models import Patient
 MAX_DURATION_DAYS = 365
 
 
+class FormularyDrug(TimeStampedModel):
+    """A medicine the hospital prescribes from, with the limits its prescriptions are checked against.
+
+    Seeded from hms.orders.data.medicines (migration 0003, command `formulary_sync`); the
+    hospital edits its own rows. Never deleted: a drug taken off the formulary is inactive.
+    """
+
+    class DoseUnit(models.TextChoices):
+        MG = "mg", "mg"
+        MCG = "mcg", "mcg"
+        G = "g", "g"
+        UNITS = "units", "units"
+
+    code = models.SlugField(
+        max_length=64, unique=True, help_text="Stable key: the seed's code, or the hospital's."
+    )
+    name = models.CharField(max_length=200, help_text="Generic (INN) name as prescribers read it.")
+    other_names = models.JSONField(default=list, blank=True, help_text="Other names it is searched by.")
+    drug_class = models.CharField(max_length=120)
+    substances = models.JSONField(default=list, help_text="Substance codes (hms.encounters.allergens).")
+    allergy_groups = models.JSONField(
+        default=list, blank=True, help_text="Allergy group codes it belongs to."
+    )
+    strengths = models.JSONField(default=list, blank=True, help_text='As written: "500 mg", "125 mg/5 mL".')
+    forms = models.JSONField(default=list, blank=True)
+    routes = models.JSONField(default=list, blank=True, help_text="Prescription route values.")
+    dose_unit = models.CharField(max_length=8, choices=DoseUnit.choices)
+    adult_max_dose = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    adult_max_daily = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    child_per_kg_dose = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    child_per_kg_daily = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    child_max_dose = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True, help_text="A child's cap per dose."
+    )
+    source = models.CharField(max_length=255, help_text="Where the limits come from (BNF, WHO MF, SmPC).")
+    note = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(adult_max_dose__isnull=True) | Q(adult_max_dose__gt=0),
+                name="orders_formularydrug_adult_max_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(adult_max_daily__isnull=True) | Q(adult_max_daily__gt=0),
+                name="orders_formularydrug_adult_max_daily_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Prescription(TimeStampedModel, VoidableModel):
     AUTHOR_FIELD = "prescriber_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
 
@@ -72,8 +127,26 @@ class Prescription(TimeStampedModel, VoidableModel):
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="prescriptions")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
     prescriber_id = models.BigIntegerField(help_text="The shared user (doctor) who prescribed.")
+    formulary_drug = models.ForeignKey(
+        FormularyDrug,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prescriptions",
+        help_text="Empty for a drug prescribed by name outside the formulary (with a reason).",
+    )
     drug_name = models.CharField(max_length=200)
     drug_code = models.CharField(max_length=64, blank=True, help_text="RxNorm, ATC or a local code.")
+    strength = models.CharField(max_length=40, blank=True, help_text='The product\'s strength: "500 mg".')
+    free_text_reason = models.CharField(
+        max_length=255, blank=True, help_text="Why the drug was prescribed outside the formulary."
+    )
+    override_reason = models.CharField(
+        max_length=255, blank=True, help_text="Why the prescriber went on despite the warnings."
+    )
+    overridden_warnings = models.JSONField(
+        default=list, blank=True, help_text="The safety warnings shown and overridden, as shown."
+    )
     dose = models.DecimalField(
         max_digits=10, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
@@ -129,6 +202,10 @@ class Prescription(TimeStampedModel, VoidableModel):
             models.CheckConstraint(
                 condition=~Q(status="stopped") | Q(stopped_at__isnull=False, stopped_by_id__isnull=False),
                 name="orders_prescription_stop_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(formulary_drug__isnull=False) | ~Q(free_text_reason=""),
+                name="orders_prescription_formulary_or_reason",
             ),
         ]
 

@@ -36,7 +36,7 @@ from hms.encounters.selectors import encounter_list_for_patient
 from hms.orders.lab_catalogue import TESTS
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.orders.selectors import lab_orders_for_patient
-from hms.orders.services import _allergy_conflicts
+from hms.orders.services import prescription_review
 from hms.patients.models import Patient
 from hms.patients.selectors import patient_detail, patient_own_record
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
@@ -211,12 +211,25 @@ def _check_encounters(code, now):
 
 
 def _check_prescriptions():
-    for prescription in Prescription.objects.select_related("encounter", "patient"):
+    for prescription in Prescription.objects.select_related("encounter", "patient", "formulary_drug"):
         prescription.full_clean()
         encounter = prescription.encounter
         assert encounter.started_at <= prescription.starts_at <= encounter.ended_at
         assert prescription.prescriber_id == encounter.practitioner_user_id
-        assert not _allergy_conflicts(patient=prescription.patient, drug_name=prescription.drug_name)
+        assert prescription.formulary_drug_id is not None, prescription.drug_name
+        review = prescription_review(
+            patient=prescription.patient,
+            drug=prescription.formulary_drug,
+            drug_name=prescription.drug_name,
+            dose=prescription.dose,
+            dose_unit=prescription.dose_unit,
+            strength=prescription.strength,
+            frequency=prescription.frequency,
+            now=prescription.starts_at,
+            today=prescription.starts_at.date(),
+        )
+        assert not review.allergies, (prescription.drug_name, review.refusals)
+        assert not [r for r in review.refusals if r.code.startswith("dose")], review.refusals
     for allergy in Allergy.objects.all():
         assert allergy.status == "active"
         for drug in CROSS_REACTIONS.get(allergy.substance.lower(), ()):

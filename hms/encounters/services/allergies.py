@@ -1,4 +1,9 @@
-"""Allergies: recording one, marking it active or inactive, voiding one entered in error."""
+"""Allergies: recording one, marking it active or inactive, voiding one entered in error.
+
+An allergy is coded against an allergy group or a substance (hms.encounters.allergens) when
+it can be: chosen from the list, or typed as text that names one ("Penicillin"). Text that
+names nothing known is kept as typed; prescribing still matches it by name.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,6 +15,7 @@ from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.core.text import control_characters_refuse
+from hms.encounters.allergens import allergen_label, allergen_match
 from hms.encounters.models import Allergy
 from hms.encounters.selectors import NOT_FOUND
 from hms.encounters.services.shared import (
@@ -29,13 +35,31 @@ def allergy_record(
     category: str,
     severity: str,
     reaction: str = "",
+    allergen_code: str = "",
     client_address: str | None = None,
 ) -> Allergy:
-    """Record an active allergy; a second active allergy to the same substance (any case) is refused."""
+    """Record an active allergy; a second active allergy to the same substance (any case) is refused.
+
+    `allergen_code` names a group or substance of hms.encounters.allergens; with no text the
+    substance is its name. Without a code, text naming a known allergen is coded by it.
+    """
     permission_require(user=acting_user, resource=Resource.ALLERGY, action=Action.CREATE)
-    control_characters_refuse(substance=substance, reaction=reaction)
+    control_characters_refuse(substance=substance, reaction=reaction, allergen_code=allergen_code)
+    substance = " ".join((substance or "").split())
+    allergen_code = (allergen_code or "").strip()
+    if allergen_code:
+        label = allergen_label(allergen_code)
+        if not label:
+            raise ApplicationError(
+                "Choose the allergen from the list, or type the substance.",
+                details={"allergen_code": ["Not an allergen on the list."]},
+            )
+        substance = substance or label
+    else:
+        allergen_code = allergen_match(substance)
     allergy = Allergy(
-        substance=" ".join((substance or "").split()),
+        substance=substance,
+        allergen_code=allergen_code,
         category=category,
         severity=severity,
         reaction=" ".join((reaction or "").split()),
@@ -59,6 +83,7 @@ def allergy_record(
                 client_address,
                 allergy_id=allergy.pk,
                 substance=allergy.substance,
+                allergen_code=allergy.allergen_code,
                 severity=allergy.severity,
             )
     except IntegrityError as exc:

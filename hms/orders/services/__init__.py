@@ -12,11 +12,16 @@ from hms.orders.services.lab_orders import (
     lab_order_void,
 )
 from hms.orders.services.lab_results import lab_result_correct, lab_result_enter, lab_result_verify
-from hms.orders.services.prescriptions import (
+from hms.orders.services.medication_safety import (
     ALLERGY_MIN_MATCH,
+    Finding,
+    OverrideRequired,
+    PrescriptionRefused,
+    SafetyReview,
+    prescription_review,
+)
+from hms.orders.services.prescriptions import (
     STAT_SHOWN_FOR,
-    AllergyConflict,
-    _allergy_conflicts,
     prescription_complete,
     prescription_create,
     prescription_stop,
@@ -39,8 +44,10 @@ __all__ = [
     "PRESCRIPTION_NOT_FOUND",
     "RESULT_NOT_FOUND",
     "STAT_SHOWN_FOR",
-    "AllergyConflict",
-    "_allergy_conflicts",
+    "Finding",
+    "OverrideRequired",
+    "PrescriptionRefused",
+    "SafetyReview",
     "encounter_ordering_problem",
     "lab_order_cancel",
     "lab_order_collect",
@@ -51,6 +58,7 @@ __all__ = [
     "lab_result_verify",
     "prescription_complete",
     "prescription_create",
+    "prescription_review",
     "prescription_stop",
     "prescription_void",
 ]

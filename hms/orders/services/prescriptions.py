@@ -1,7 +1,8 @@
 """Prescribing, stopping, completing and voiding prescriptions.
 
-A drug whose name contains a substance the patient has an active allergy to is refused
-(the allergies come from hms.encounters' selector); the refusal is audited.
+A prescription names a drug of the hospital's formulary (or, with a reason, a drug by name)
+and passes the medication safety checks (hms.orders.services.medication_safety) first:
+refusals are audited and raised, warnings need an override reason, which is audited.
 """
 
 import datetime
@@ -18,52 +19,47 @@ from hms.care.rows import row_save, row_stamp
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError
 from hms.core.numbers import decimal_column_parse
-from hms.core.text import control_characters_refuse, reason_clean
-from hms.encounters.selectors import allergy_list_active
-from hms.orders.models import MAX_DURATION_DAYS, Prescription
+from hms.core.text import REASON_MAX, control_characters_refuse, reason_clean, text_clean
+from hms.orders.formulary import formulary_name_match, strength_in_text, strength_parse
+from hms.orders.models import MAX_DURATION_DAYS, FormularyDrug, Prescription
+from hms.orders.services.medication_safety import (
+    OverrideRequired,
+    PrescriptionRefused,
+    findings_data,
+    prescription_review,
+)
 from hms.orders.services.shared import (
     PRESCRIPTION_NOT_FOUND,
     Errors,
     encounter_for_ordering,
     validation_errors,
 )
-from hms.patients.models import Patient
-from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
 
 # A STAT dose is given at once; it is shown as current for a day.
 STAT_SHOWN_FOR = datetime.timedelta(days=1)
-# An allergy substance shorter than this is not matched inside drug names ("Fe", "K").
-ALLERGY_MIN_MATCH = 3
+NOT_IN_FORMULARY = "Choose a drug from the formulary."
 
 
-class AllergyConflict(ApplicationError):
-    """The drug's name contains a substance the patient has an active allergy to."""
-
-    code = "allergy_conflict"
-
-    def __init__(self, drug_name: str, substances: list[str]) -> None:
-        listed = ", ".join(substances)
-        super().__init__(
-            f"The patient has an active allergy recorded to {listed}; {drug_name} was not prescribed. "
-            "Choose another drug, or review the allergy record if it is wrong.",
-            details={"drug_name": [f"Allergy recorded: {listed}."], "allergies": substances},
-        )
-        self.substances = substances
+def _reason(text: str, field: str, missing: str) -> str:
+    return text_clean(
+        text, field=field, label="The reason", max_length=REASON_MAX, required=True, missing=missing
+    )
 
 
-def _allergy_conflicts(*, patient: Patient, drug_name: str) -> list[str]:
-    """Substances of the patient's active allergies that the drug's name contains (or is contained in)."""
-    drug = name_normalise(drug_name)
-    found: list[str] = []
-    for allergy in allergy_list_active(patient_id=patient.pk):
-        substance = allergy.substance
-        folded = name_normalise(substance or "")
-        if len(folded) < ALLERGY_MIN_MATCH:
-            continue
-        if (folded in drug or (len(drug) >= ALLERGY_MIN_MATCH and drug in folded)) and substance not in found:
-            found.append(substance)
-    return found
+def _drug_resolve(
+    *, formulary_drug: FormularyDrug | int | None, drug_name: str, errors: Errors
+) -> FormularyDrug | None:
+    """The active formulary drug chosen, or the one the typed name starts with; None for free text."""
+    active = FormularyDrug.objects.filter(is_active=True)
+    if isinstance(formulary_drug, FormularyDrug):
+        formulary_drug = formulary_drug.pk
+    if formulary_drug is not None:
+        drug = active.filter(pk=formulary_drug).first()
+        if drug is None:
+            errors["formulary_drug"] = [NOT_IN_FORMULARY]
+        return drug
+    return formulary_name_match(drug_name, active)
 
 
 def _course_errors(*, frequency: str, days: int | None, errors: Errors) -> int | None:
@@ -89,31 +85,41 @@ def prescription_create(
     *,
     acting_user: User,
     encounter_id: int,
-    drug_name: str,
     dose: Decimal | None,
     dose_unit: str,
     route: str,
     frequency: str,
+    formulary_drug: FormularyDrug | int | None = None,
+    drug_name: str = "",
+    strength: str = "",
     duration_days: int | None = None,
     quantity: Decimal | None = None,
     drug_code: str = "",
     instructions: str = "",
+    free_text_reason: str = "",
+    override_reason: str = "",
     client_address: str | None = None,
 ) -> Prescription:
-    """Prescribe a drug in an encounter: a doctor, for a patient in their care.
+    """Prescribe a drug in an encounter: a doctor, for a patient in care.
 
-    The encounter must be in progress or have finished less than 24 hours ago, and not
-    be voided. A course lasts `duration_days` (1 to 365); a STAT dose has no duration.
-    A drug whose name contains a substance the patient has an active allergy to is
-    refused (AllergyConflict).
+    The drug is `formulary_drug` (an active row of the hospital's formulary), or the one
+    `drug_name` names (its generic or other name, optionally followed by the product:
+    "Paracetamol 500 mg tablets"); a drug outside the formulary needs `free_text_reason`.
+    `strength` ("500 mg", "125 mg/5 mL") measures a dose given in tablets or mL; a name
+    that mentions a listed strength gives it. The encounter must take orders (in progress,
+    or finished under 24 hours ago). Safety refusals raise PrescriptionRefused (audited);
+    warnings raise OverrideRequired unless `override_reason` is given (then audited).
     """
     control_characters_refuse(
         drug_name=drug_name,
         drug_code=drug_code,
+        strength=strength,
         dose_unit=dose_unit,
         route=route,
         frequency=frequency,
         instructions=instructions,
+        free_text_reason=free_text_reason,
+        override_reason=override_reason,
     )
     if dose is not None:
         dose = decimal_column_parse(dose, column=Prescription._meta.get_field("dose"), label="The dose")
@@ -122,12 +128,30 @@ def prescription_create(
             quantity, column=Prescription._meta.get_field("quantity"), label="The quantity"
         )
     alias = current_tenant().alias
-    drug_name = (drug_name or "").strip()
+    drug_name = " ".join((drug_name or "").split())
+    strength = " ".join((strength or "").split())
     with transaction.atomic(using=alias):
         encounter = encounter_for_ordering(
             acting_user=acting_user, encounter_id=encounter_id, resource=Resource.PRESCRIPTION
         )
         errors: Errors = {}
+        drug = _drug_resolve(formulary_drug=formulary_drug, drug_name=drug_name, errors=errors)
+        if drug is not None:
+            drug_name = drug_name or drug.name
+            strength = strength or strength_in_text(drug_name, drug.strengths)
+            free_text_reason = ""
+        elif "formulary_drug" not in errors:
+            if not drug_name:
+                errors["drug_name"] = ["Choose the drug from the formulary."]
+            elif not (free_text_reason or "").strip():
+                errors["free_text_reason"] = [
+                    f"{drug_name[:60]} is not in the formulary; choose a drug from it, or give a "
+                    "reason for prescribing this one by name."
+                ]
+            else:
+                free_text_reason = _reason(free_text_reason, "free_text_reason", "")
+        if strength and strength_parse(strength) is None:
+            errors["strength"] = ['Write the strength as the formulary does: "500 mg", "125 mg/5 mL".']
         if dose is None:
             errors["dose"] = ["Enter the dose."]
         for field, chosen, choices, what in (
@@ -143,8 +167,11 @@ def prescription_create(
             encounter=encounter,
             patient_id=encounter.patient_id,
             prescriber_id=acting_user.pk,
+            formulary_drug=drug,
             drug_name=drug_name,
             drug_code=(drug_code or "").strip(),
+            strength=strength,
+            free_text_reason=free_text_reason,
             dose=Decimal(0) if dose is None else dose,  # refused above when None
             dose_unit=dose_unit,
             route=route,
@@ -155,11 +182,27 @@ def prescription_create(
             starts_at=now,
             ends_at=now + (datetime.timedelta(days=days) if days else STAT_SHOWN_FOR),
         )
-        validation_errors(prescription, errors, exclude=list(errors))
+        validation_errors(prescription, errors, exclude=[*errors, "formulary_drug"])
         if errors:
             raise ApplicationError("The prescription is not complete or not valid.", details=errors)
-        conflicts = _allergy_conflicts(patient=encounter.patient, drug_name=drug_name)
-        if not conflicts:
+        review = prescription_review(
+            patient=encounter.patient,
+            drug=drug,
+            drug_name=drug_name,
+            dose=prescription.dose,
+            dose_unit=dose_unit,
+            strength=strength,
+            frequency=frequency,
+            now=now,
+            today=timezone.localdate(now),
+        )
+        if not review.refusals:
+            if review.warnings:
+                if not (override_reason or "").strip():
+                    raise OverrideRequired(review)
+                override_reason = _reason(override_reason, "override_reason", "")
+                prescription.override_reason = override_reason
+                prescription.overridden_warnings = findings_data(review.warnings)
             prescription.save(using=alias)
             audit_row(
                 acting_user,
@@ -169,22 +212,35 @@ def prescription_create(
                 prescription_id=prescription.pk,
                 encounter_id=encounter.pk,
                 drug_name=drug_name,
+                formulary_drug=drug.code if drug is not None else "",
+                free_text_reason=free_text_reason,
                 frequency=frequency,
             )
+            if review.warnings:
+                audit_row(
+                    acting_user,
+                    "prescription.override",
+                    prescription,
+                    client_address,
+                    prescription_id=prescription.pk,
+                    reason=override_reason,
+                    warnings=findings_data(review.warnings),
+                )
             return prescription
-    # Refused for an allergy: nothing prescribed, but the refusal is part of the record.
+    # Refused: nothing prescribed, but the refusal is part of the record.
     with transaction.atomic(using=alias):
         # The prescription was never saved; the row names its patient all the same.
         audit_row(
             acting_user,
-            "prescription.allergy_refused",
+            "prescription.allergy_refused" if review.allergies else "prescription.safety_refused",
             prescription,
             client_address,
             encounter_id=encounter.pk,
             drug_name=drug_name,
-            allergies=conflicts,
+            allergies=review.allergies,
+            reasons=findings_data(review.refusals),
         )
-    raise AllergyConflict(drug_name, conflicts)
+    raise PrescriptionRefused(drug_name, review)
 
 
 def _active_prescription(*, acting_user: User, prescription_id: int, change: str) -> Prescription:

@@ -20,6 +20,8 @@ from hms.patients.tests.factories import PatientFactory
 from hms.tenancy.context import hospital_context
 
 HOUR = datetime.timedelta(hours=1)
+# Adults, so that doses are checked against adults' limits (a child's need a weight).
+ADULT_BIRTH = datetime.date(1980, 5, 17)
 
 
 @pytest.fixture
@@ -75,13 +77,13 @@ def other_patient_user(dmc):
 @pytest.fixture
 def patient(patient_user):
     with hospital_context("DMC001"):
-        return PatientFactory(sex=Patient.Sex.FEMALE, user_id=patient_user.pk)
+        return PatientFactory(sex=Patient.Sex.FEMALE, user_id=patient_user.pk, birth_date=ADULT_BIRTH)
 
 
 @pytest.fixture
 def other_patient(other_patient_user):
     with hospital_context("DMC001"):
-        return PatientFactory(sex=Patient.Sex.MALE, user_id=other_patient_user.pk)
+        return PatientFactory(sex=Patient.Sex.MALE, user_id=other_patient_user.pk, birth_date=ADULT_BIRTH)
 
 
 @pytest.fixture

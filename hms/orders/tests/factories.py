@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hms.encounters.tests.factories import EncounterFactory
 from hms.orders.lab_catalogue import TESTS
-from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.orders.models import FormularyDrug, LabOrder, LabResult, Prescription
 
 
 class PrescriptionFactory(factory.django.DjangoModelFactory):
@@ -25,6 +25,8 @@ class PrescriptionFactory(factory.django.DjangoModelFactory):
     encounter = factory.SubFactory(EncounterFactory)
     patient = factory.SelfAttribute("encounter.patient")
     prescriber_id = factory.SelfAttribute("encounter.practitioner_user_id")
+    # The seeded formulary's paracetamol (every hospital database has it from migration 0003).
+    formulary_drug = factory.LazyFunction(lambda: FormularyDrug.objects.get(code="paracetamol"))
     drug_name = "Paracetamol"
     dose = Decimal("500")
     dose_unit = Prescription.DoseUnit.MG

@@ -87,7 +87,9 @@ def test_a_stat_dose_needs_no_duration_and_refuses_one(doctor, encounter):
         ({"route": "by mouth"}, "route"),
         ({"frequency": "sometimes"}, "frequency"),
         ({"drug_name": "   "}, "drug_name"),
-        ({"drug_name": "x" * 201}, "drug_name"),
+        ({"drug_name": "x" * 201, "free_text_reason": "Local"}, "drug_name"),
+        ({"drug_name": "Unlisted"}, "free_text_reason"),
+        ({"drug_name": "", "formulary_drug": 999999}, "formulary_drug"),
     ],
 )
 def test_invalid_prescriptions_are_refused_with_the_field_named_and_nothing_written(
@@ -189,7 +191,7 @@ def test_the_encounter_must_be_in_progress_or_finished_within_a_day_and_not_void
 def test_a_drug_containing_an_actively_recorded_allergen_is_refused(doctor, patient, encounter):
     with hospital_context("DMC001"):
         allergy = AllergyFactory(patient=patient, substance="Penicillin", recorded_by_id=doctor.pk)
-        with pytest.raises(services.AllergyConflict) as raised:
+        with pytest.raises(services.PrescriptionRefused) as raised:
             prescribe(doctor, encounter, drug_name="Phenoxymethylpenicillin (penicillin V)")
         assert raised.value.substances == ["Penicillin"]
         assert not Prescription.objects.exists()
@@ -202,7 +204,7 @@ def test_a_drug_containing_an_actively_recorded_allergen_is_refused(doctor, pati
         assert Prescription.objects.count() == 2
         AllergyFactory(patient=patient, substance="Sulfa", status=Allergy.Status.INACTIVE)
         # Nor does an inactive one.
-        prescribe(doctor, encounter, drug_name="Sulfamethoxazole")
+        prescribe(doctor, encounter, drug_name="Sulfamethoxazole", free_text_reason="Local product")
         assert Prescription.objects.count() == 3
 
 
@@ -218,10 +220,10 @@ def test_the_allergy_check_finds_an_active_matching_allergy(
     with hospital_context("DMC001"):
         AllergyFactory(patient=patient, substance=substance)
         AllergyFactory(patient=other_patient, substance="Paracetamol")
-        assert services._allergy_conflicts(patient=patient, drug_name=drug_name) == [substance]
-        assert services._allergy_conflicts(patient=patient, drug_name="Paracetamol") == []
-        with pytest.raises(services.AllergyConflict):
-            prescribe(doctor, encounter, drug_name=drug_name)
+        with pytest.raises(services.PrescriptionRefused) as raised:
+            prescribe(doctor, encounter, drug_name=drug_name, free_text_reason="Local product")
+        assert raised.value.substances == [substance]
+        prescribe(doctor, encounter, drug_name="Paracetamol")
 
 
 @pytest.mark.django_db
@@ -336,7 +338,9 @@ def test_the_list_shows_running_prescriptions_first_and_is_audited(doctor, nurse
         Prescription.objects.filter(pk=ended.pk).update(
             starts_at=now - datetime.timedelta(days=10), ends_at=now - datetime.timedelta(days=3)
         )
-        running = prescribe(doctor, encounter, drug_name="Ramipril", duration_days=90)
+        running = prescribe(
+            doctor, encounter, drug_name="Ramipril", duration_days=90, free_text_reason="Not listed"
+        )
         stopped = prescribe(doctor, encounter, drug_name="Ibuprofen")
         services.prescription_stop(acting_user=doctor, prescription_id=stopped.pk, reason="GI upset")
         AuditEvent.objects.all()  # events so far: 3 creates and a stop
@@ -372,6 +376,7 @@ def test_the_list_is_paginated(doctor, encounter, patient):
                 patient=patient,
                 prescriber_id=doctor.pk,
                 drug_name=f"Drug {n}",
+                free_text_reason="Not in the formulary",
                 dose=1,
                 dose_unit="mg",
                 route="oral",
