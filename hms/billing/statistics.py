@@ -17,7 +17,8 @@ from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.records import audit_row
 from hms.billing.common import hospital_time_zone
-from hms.billing.models import ZERO, BillingSettings, Payment
+from hms.billing.models import ZERO, Payment
+from hms.billing.services.settings import billing_settings_get
 from hms.core.exceptions import NotAllowed
 from hms.core.periods import last_days, per_local_day
 from hms.tenancy.context import current_tenant
@@ -39,7 +40,7 @@ def revenue_per_day(*, user: User, days: int = 30, client_address: str | None = 
         raise NotAllowed(FIGURES_REFUSED)
     zone = hospital_time_zone()
     buckets = last_days(today=timezone.now().astimezone(zone).date(), count=days)
-    currency = BillingSettings.objects.values_list("currency", flat=True).first() or "USD"
+    currency = billing_settings_get().currency
     live = Payment.objects.live()
     with transaction.atomic(using=current_tenant().alias):
         counted = per_local_day(

@@ -105,7 +105,8 @@ def figures(dhaka):
                 ends_at=starts + datetime.timedelta(minutes=15),
                 status=status,
             )
-        invoice = InvoiceFactory(patient=patient, encounter__patient=patient, issued=True, currency="USD")
+        # Taka, the currency of the hospital's time zone (its administrator has not chosen another).
+        invoice = InvoiceFactory(patient=patient, encounter__patient=patient, issued=True, currency="BDT")
         PaymentFactory(invoice=invoice, amount=Decimal("10.00"), received_at=_local(today, 0, 30))
         PaymentFactory(invoice=invoice, amount=Decimal("5.25"), received_at=_local(today, 0, 40))
         PaymentFactory(  # voided: not revenue
@@ -121,6 +122,10 @@ def figures(dhaka):
             amount=Decimal("3.00"),
             received_at=_local(today, 0, 0) - datetime.timedelta(minutes=1),
         )
+        dollars = InvoiceFactory(
+            patient=patient, encounter__patient=patient, encounter__finished=True, issued=True
+        )
+        PaymentFactory(invoice=dollars, amount=Decimal("99.00"), received_at=_local(today, 0, 30))  # not taka
         # Registrations: three this week (Monday 00:30 in Dhaka is Sunday in UTC), one last week.
         PatientFactory.create_batch(4)
         Patient.objects.update(created_at=_local(monday, 0, 30) - datetime.timedelta(weeks=30))
@@ -153,10 +158,11 @@ def test_the_dashboard_counts_in_the_hospitals_days_and_weeks(client, dhaka, fig
     assert no_shows[last_monday.isoformat()] == ["2", "1", "50.0"]
     assert no_shows[(last_monday - datetime.timedelta(weeks=1)).isoformat()] == ["0", "0", ""]
     revenue = dict(tables["revenue-per-day"][1:])
-    assert tables["revenue-per-day"][0] == ["day", "payments_USD"]
+    assert tables["revenue-per-day"][0] == ["day", "payments_BDT"]
     assert revenue[today.isoformat()] == "15.25"
     assert revenue[(today - datetime.timedelta(days=1)).isoformat()] == "3.00"
-    assert "Revenue per day in USD" in body
+    assert "Revenue per day in BDT" in body
+    assert "1 payment(s) on invoices in another currency are not counted here." in body
     with hospital_context("DH001"):
         actions = set(AuditEvent.objects.filter(actor_id=admin.pk).values_list("action", flat=True))
     assert {"appointment.figures", "patient.figures", "payment.figures"} <= actions
