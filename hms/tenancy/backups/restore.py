@@ -16,23 +16,29 @@ import datetime
 import hashlib
 import importlib
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import psycopg
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from psycopg import sql
 
 from hms.hospitals.models import Hospital
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.backends import StorageBackend, storage_for
+from hms.tenancy.backends.postgresql import django_conninfo, pg_restore, pg_row_counts
+from hms.tenancy.backends.sqlite import sqlite_integrity, sqlite_row_counts
 from hms.tenancy.backups import catalog
 from hms.tenancy.backups.crypto import decrypted_chunks
-from hms.tenancy.backups.keys import key_load
+from hms.tenancy.backups.keys import SHARED, key_load
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.context import Tenant, get_hospital, tenant_database
 from hms.tenancy.exceptions import TenancyError
@@ -321,3 +327,52 @@ def restore_drill(
         for drilled in pool.map(lambda item: _drill_restore(*item), plan):
             finish(drilled)
     return outcomes
+
+
+def shared_restore(
+    *, output: str, source: str | None = None, at: datetime.datetime | None = None
+) -> tuple[catalog.Manifest, dict[str, int]]:
+    """Restore the shared database's backup to a NEW SQLite file (`output`, a path) or a NEW
+    PostgreSQL database (`output`, a name on the shared database's server), verified like a
+    hospital's (checksum, integrity, rows per table). Switching to it is the operator's step
+    (docs/operations/backup.md): the running processes hold the shared database open."""
+    manifest = catalog.choose(SHARED, source=source, at=at)
+    backup_verify(manifest)
+    key = key_load(SHARED)
+    if manifest.vendor == "sqlite":
+        target = Path(output)
+        if target.exists():
+            raise RestoreError(f"{target} exists; name a new file.")
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        try:
+            with open(partial, "xb") as handle:
+                for chunk in _plaintext(manifest, key):
+                    handle.write(chunk)
+            if problem := sqlite_integrity(partial):
+                raise RestoreError(f"The restored copy fails SQLite's integrity check: {problem}")
+            rows = sqlite_row_counts(partial)
+            _compare_rows(manifest.rows, rows)
+            os.link(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return manifest, rows
+    admin = django_conninfo(dict(connections[DEFAULT_DB_ALIAS].settings_dict))
+    try:
+        with psycopg.connect(**admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(output))
+            )
+    except psycopg.errors.DuplicateDatabase:
+        raise RestoreError(f"Database {output} exists; name a new database.") from None
+    conninfo = {**admin, "dbname": output}
+    try:
+        pg_restore(conninfo, _plaintext(manifest, key))
+        rows = pg_row_counts(conninfo)
+        _compare_rows(manifest.rows, rows)
+    except BaseException:
+        with psycopg.connect(**admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(output))
+            )
+        raise
+    return manifest, rows

@@ -506,3 +506,27 @@ def test_check_hospitals_names_a_broken_hospital_and_exits_non_zero(make_hospita
     catalog.latest("HC1").path.unlink()
     with pytest.raises(CommandError, match="HC1: no backup"):
         call_command("check_hospitals", "--hospital", "HC1", "--no-progress", "--jobs", "1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_database_backup_restores_into_a_new_database(make_hospital, tmp_path):
+    make_hospital("SH1")
+    backup()
+    manifest = catalog.latest("_shared")
+    assert manifest.rows["hospitals_hospital"] == 1
+    if settings.HMS_TEST_BACKEND == "sqlite":
+        output = str(tmp_path / "shared-restored.sqlite3")
+    else:
+        output = f"{settings.HMS_DATABASE_PREFIX}_sharedcopy"
+    call_command("restore_shared", output)
+    if settings.HMS_TEST_BACKEND == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(output) as copy:
+            assert copy.execute("SELECT code FROM hospitals_hospital").fetchall() == [("SH1",)]
+    else:
+        from hms.tenancy.servers import configured_servers
+
+        assert storage_for(next(iter(configured_servers()))).exists(output)
+    with pytest.raises(CommandError, match="exists"):
+        call_command("restore_shared", output)
