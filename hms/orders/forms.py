@@ -33,9 +33,32 @@ def _choice(choices: Any, what: str, **kwargs: Any) -> forms.ChoiceField:
     )
 
 
+class FormularyDrugField(forms.CharField):
+    """The formulary drug picked (a hidden field the search fills in): its id, or None."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        number = record_id(text)
+        if number is None:
+            raise forms.ValidationError("Choose a drug from the formulary.", code="invalid")
+        return number
+
+
 class PrescriptionForm(PlainTextForm):
+    formulary_drug = FormularyDrugField()
+    # Required unless a formulary drug was picked: the service says which is missing.
     drug_name = forms.CharField(max_length=200, error_messages={"required": "Enter the drug."})
+    strength = forms.CharField(max_length=40, required=False)
     drug_code = forms.CharField(max_length=64, required=False)
+    free_text_reason = forms.CharField(required=False, strip=False)
+    override_reason = forms.CharField(required=False, strip=False)
     dose = PlainDecimalField(
         label="The dose", model_field="dose", error_messages={"required": "Enter the dose."}
     )

@@ -3,6 +3,16 @@
 Pure data and arithmetic, no database: the services copy what a result needs (unit,
 ranges, flag) onto the result row, so changing this file never changes old results.
 Ranges are common adult values; a hospital's own laboratory may publish others.
+
+Plausibility limits (`plausible`, in the test's own unit; a value entered in another unit is
+converted first) refuse what cannot be a patient's value, as vital signs do: a typing or unit
+error (WBC 5000 x10^3/uL, potassium 55 mmol/L). They lie deliberately beyond the most extreme
+values reported in survivors, so they never refuse a true critical result. Basis
+(PLAUSIBILITY_SOURCE): the critical and extreme values tabulated in Tietz Textbook of Clinical
+Chemistry and Molecular Diagnostics (6th ed., 2018, reference-interval appendix) and Kost GJ,
+"Critical limits for urgent clinician notification at US medical centers", JAMA
+1990;263:704-707, widened to the extremes of case reports (hyperleukocytosis, extreme
+thrombocytosis, hyperglycaemic crisis, ischaemic hepatitis).
 """
 
 import re
@@ -66,6 +76,7 @@ class LabTest:
     reference_male: Range | None = None
     critical: Range = Range()
     conversions: tuple[UnitConversion, ...] = ()
+    plausible: Range = Range()  # numeric tests: a value outside is impossible (refused)
     answers: tuple[str, ...] = ()  # text tests: the allowed answers (empty: free text)
     normal_answers: tuple[str, ...] = ()  # text tests: answers that are not abnormal
     note: str = ""
@@ -73,6 +84,11 @@ class LabTest:
     @property
     def is_numeric(self) -> bool:
         return self.kind == NUMERIC
+
+    def implausible(self, value: Decimal) -> bool:
+        """Whether `value` (in this test's unit) lies outside what any patient's value can be."""
+        low, high = self.plausible.low, self.plausible.high
+        return (low is not None and value < low) or (high is not None and value > high)
 
     def reference_for(self, sex: str) -> Range:
         """The reference range for a patient's sex; for other/unknown, the span covering both."""
@@ -176,6 +192,7 @@ TESTS: dict[str, LabTest] = {
             reference_male=_r("13.5", "17.5"),
             critical=_r("7.0", "20.0"),
             conversions=(UnitConversion("g/L", divisor=_d("10")),),
+            plausible=_r("0", "25.0"),
         ),
         LabTest(
             "4544-3",
@@ -187,6 +204,7 @@ TESTS: dict[str, LabTest] = {
             reference_male=_r("41.0", "53.0"),
             critical=_r("20.0", "60.0"),
             conversions=(UnitConversion("L/L", factor=_d("100")),),
+            plausible=_r("0", "80.0"),
         ),
         LabTest(
             "6690-2",
@@ -197,6 +215,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("4.5", "11.0"),
             critical=_r("2.0", "30.0"),
             conversions=_THOUSANDS_PER_UL,
+            plausible=_r("0", "1000.0"),
         ),
         LabTest(
             "789-8",
@@ -207,6 +226,7 @@ TESTS: dict[str, LabTest] = {
             reference_female=_r("4.00", "5.20"),
             reference_male=_r("4.50", "5.90"),
             conversions=_MILLIONS_PER_UL,
+            plausible=_r("0", "12.00"),
         ),
         LabTest(
             "777-3",
@@ -217,6 +237,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("150", "450"),
             critical=_r("20", "1000"),
             conversions=_THOUSANDS_PER_UL,
+            plausible=_r("0", "5000"),
         ),
         # Chemistry
         LabTest(
@@ -229,6 +250,7 @@ TESTS: dict[str, LabTest] = {
             critical=_r("50", "400"),
             conversions=(UnitConversion("mmol/L", factor=_d("18.016")),),
             note="Reference range for a fasting sample.",
+            plausible=_r("0", "3000"),
         ),
         LabTest(
             "2160-0",
@@ -240,6 +262,7 @@ TESTS: dict[str, LabTest] = {
             reference_male=_r("0.74", "1.35"),
             critical=_r(None, "7.00"),
             conversions=(UnitConversion("umol/L", divisor=_d("88.4")),),
+            plausible=_r("0", "40.00"),
         ),
         LabTest(
             "3094-0",
@@ -250,6 +273,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("7", "20"),
             critical=_r(None, "100"),
             conversions=(UnitConversion("mmol/L", factor=_d("2.801")),),
+            plausible=_r("0", "300"),
         ),
         LabTest(
             "2951-2",
@@ -260,6 +284,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("135", "145"),
             critical=_r("120", "160"),
             conversions=_MEQ,
+            plausible=_r("80", "200"),
         ),
         LabTest(
             "2823-3",
@@ -270,6 +295,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("3.5", "5.1"),
             critical=_r("2.8", "6.2"),
             conversions=_MEQ,
+            plausible=_r("0.5", "15.0"),
         ),
         LabTest(
             "2075-0",
@@ -280,6 +306,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("98", "107"),
             critical=_r("80", "120"),
             conversions=_MEQ,
+            plausible=_r("50", "160"),
         ),
         LabTest(
             "2028-9",
@@ -290,6 +317,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("22", "29"),
             critical=_r("10", "40"),
             conversions=_MEQ,
+            plausible=_r("1", "60"),
         ),
         LabTest(
             "17861-6",
@@ -300,6 +328,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("8.6", "10.3"),
             critical=_r("6.5", "13.0"),
             conversions=(UnitConversion("mmol/L", factor=_d("4.008")),),
+            plausible=_r("1.0", "25.0"),
         ),
         LabTest(
             "4548-4",
@@ -310,6 +339,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r("4.0", "5.6"),
             # IFCC mmol/mol to NGSP %: the master equation % = 0.09148 * mmol/mol + 2.152.
             conversions=(UnitConversion("mmol/mol", factor=_d("0.09148"), offset=_d("2.152")),),
+            plausible=_r("2.0", "25.0"),
         ),
         LabTest(
             "2093-3",
@@ -320,6 +350,7 @@ TESTS: dict[str, LabTest] = {
             reference=_r(None, "199"),
             conversions=(_CHOLESTEROL_MMOL,),
             note="Desirable below 200 mg/dL.",
+            plausible=_r("0", "3000"),
         ),
         LabTest(
             "2085-9",
@@ -329,6 +360,7 @@ TESTS: dict[str, LabTest] = {
             decimals=0,
             reference=_r("40", None),
             conversions=(_CHOLESTEROL_MMOL,),
+            plausible=_r("0", "300"),
         ),
         LabTest(
             "13457-7",
@@ -338,6 +370,7 @@ TESTS: dict[str, LabTest] = {
             decimals=0,
             reference=_r(None, "129"),
             conversions=(_CHOLESTEROL_MMOL,),
+            plausible=_r("0", "2000"),
         ),
         LabTest(
             "2571-8",
@@ -347,6 +380,7 @@ TESTS: dict[str, LabTest] = {
             decimals=0,
             reference=_r(None, "149"),
             conversions=(UnitConversion("mmol/L", factor=_d("88.57")),),
+            plausible=_r("0", "20000"),
         ),
         LabTest(
             "1742-6",
@@ -356,6 +390,7 @@ TESTS: dict[str, LabTest] = {
             decimals=0,
             reference=_r("7", "56"),
             conversions=_UNITS_PER_L,
+            plausible=_r("0", "50000"),
         ),
         LabTest(
             "1920-8",
@@ -365,6 +400,7 @@ TESTS: dict[str, LabTest] = {
             decimals=0,
             reference=_r("10", "40"),
             conversions=_UNITS_PER_L,
+            plausible=_r("0", "50000"),
         ),
         LabTest(
             "6768-6",
@@ -374,6 +410,7 @@ TESTS: dict[str, LabTest] = {
             decimals=0,
             reference=_r("44", "147"),
             conversions=_UNITS_PER_L,
+            plausible=_r("0", "10000"),
         ),
         LabTest(
             "1975-2",
@@ -383,6 +420,7 @@ TESTS: dict[str, LabTest] = {
             decimals=1,
             reference=_r("0.1", "1.2"),
             conversions=(UnitConversion("umol/L", divisor=_d("17.1")),),
+            plausible=_r("0", "80.0"),
         ),
         LabTest(
             "1751-7",
@@ -392,6 +430,7 @@ TESTS: dict[str, LabTest] = {
             decimals=1,
             reference=_r("3.5", "5.5"),
             conversions=(UnitConversion("g/L", divisor=_d("10")),),
+            plausible=_r("0", "8.0"),
         ),
         LabTest(
             "3016-3",
@@ -401,6 +440,7 @@ TESTS: dict[str, LabTest] = {
             decimals=2,
             reference=_r("0.40", "4.00"),
             conversions=_same("uIU/mL", "mU/L"),
+            plausible=_r("0", "1000.00"),
         ),
         # Qualitative
         LabTest(
@@ -437,6 +477,11 @@ PANELS: dict[str, LabPanel] = {
         ),
     ]
 }
+
+PLAUSIBILITY_SOURCE = (
+    "Tietz Textbook of Clinical Chemistry and Molecular Diagnostics, 6th ed. (2018); Kost GJ, JAMA "
+    "1990;263:704-707; widened to the extremes of published case reports"
+)
 
 _CODE = re.compile(r"[0-9A-Za-z-]{1,16}")
 

@@ -17,10 +17,13 @@ from hms.audit.records import audit_row
 from hms.care.access import patient_access, patient_scope_filter, record_pk
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.pages import page_of
-from hms.encounters.models import Encounter
-from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.encounters.models import Allergy, Encounter
+from hms.encounters.selectors import allergy_list_active
+from hms.orders.formulary import drug_names
+from hms.orders.models import FormularyDrug, LabOrder, LabResult, Prescription
 from hms.orders.services import ENCOUNTER_NOT_FOUND, ORDER_NOT_FOUND
 from hms.patients.models import Patient
+from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
 
 CRITICAL_FLAGS = (LabResult.Flag.CRITICAL_LOW, LabResult.Flag.CRITICAL_HIGH)
@@ -264,6 +267,12 @@ def lab_worklist(
     return page
 
 
+def order_allergies(*, encounter: Encounter) -> list[Allergy]:
+    """The active allergies of an order form's patient, for its allergy banner; call after
+    order_encounter_get, which checked the user's right to order for the patient."""
+    return allergy_list_active(patient_id=encounter.patient_id)
+
+
 def order_encounter_get(
     *, user: User, encounter_id: int, resource: Resource, client_address: str | None = None
 ) -> Encounter:
@@ -290,3 +299,24 @@ def order_encounter_get(
             encounter_id=encounter.pk,
         )
     return encounter
+
+
+FORMULARY_SEARCH_LIMIT = 12
+
+
+def formulary_search(*, user: User, query: str, limit: int = FORMULARY_SEARCH_LIMIT) -> list[FormularyDrug]:
+    """Active formulary drugs whose name, other names or class contain every word of `query`, names
+    starting with it first; for the prescribing form (whoever may prescribe). Not audited: the
+    formulary is the hospital's list of medicines, not patient data."""
+    permission_require(user=user, resource=Resource.PRESCRIPTION, action=Action.CREATE)
+    words = name_normalise(query or "").split()
+    if not words:
+        return []
+    found = []
+    for drug in FormularyDrug.objects.filter(is_active=True):
+        names = drug_names(drug)
+        text = " ".join([*names, name_normalise(drug.drug_class)])
+        if all(word in text for word in words):
+            starts = any(name.startswith(words[0]) for name in names)
+            found.append((not starts, drug.name.casefold(), drug))
+    return [drug for *_, drug in sorted(found, key=lambda row: row[:2])][:limit]

@@ -7,6 +7,7 @@ from hms.orders import views
 app_name = "orders"
 urlpatterns = [
     path("encounters/<id:encounter_id>/prescriptions/new/", views.prescription_new, name="prescription-new"),
+    path("formulary/search/", views.formulary_search, name="formulary-search"),
     path(
         "patients/<id:patient_id>/prescriptions/", views.patient_prescriptions, name="patient-prescriptions"
     ),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -67,10 +67,11 @@ def _order_form_page(
         client_address=client_address(request),
     )
     closed = services.encounter_ordering_problem(encounter=encounter, now=timezone.now())
+    context.setdefault("allergies", selectors.order_allergies(encounter=encounter))
     return _page(
         request,
         template,
-        {"encounter": encounter, "closed": closed, "form": form, **context},
+        {"encounter": encounter, "patient": encounter.patient, "closed": closed, "form": form, **context},
         status=400 if form.errors else 200,
     )
 
@@ -82,20 +83,60 @@ def _order_form_page(
 def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """The prescribing form of an encounter."""
     form = PrescriptionForm(request.POST if request.method == "POST" else None)
-    prescription = form_submit(request, form, services.prescription_create, encounter_id=encounter_id)
-    if prescription is not None:
-        return redirect(
-            "orders:patient-prescriptions", hospital_code=hospital_code, patient_id=prescription.patient_id
-        )
+    safety: dict[str, Any] = {}
+    if form.is_valid():
+        try:
+            prescription = services.prescription_create(
+                acting_user=request.user,
+                client_address=client_address(request),
+                encounter_id=encounter_id,
+                **form.cleaned_data,
+            )
+        except ApplicationError as error:
+            # The findings are shown as lists of their own (warnings to acknowledge, refusals).
+            safety = {
+                "warnings": error.details.get("warnings", []),
+                "refusals": error.details.get("reasons", []),
+            }
+            shown = {k: v for k, v in error.details.items() if k not in ("warnings", "reasons", "allergies")}
+            form_error_show(form, ApplicationError(error.message, details=shown))
+        else:
+            return redirect(
+                "orders:patient-prescriptions",
+                hospital_code=hospital_code,
+                patient_id=prescription.patient_id,
+            )
     return _order_form_page(
         request,
         "orders/prescription_form.html",
         form,
         encounter_id=encounter_id,
         resource=Resource.PRESCRIPTION,
+        **safety,
         dose_units=Prescription.DoseUnit.choices,
         routes=Prescription.Route.choices,
         frequencies=Prescription.Frequency.choices,
+    )
+
+
+@hospital_page()
+def formulary_search(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """The formulary drugs matching `q`, as JSON, for the prescribing form's search-as-you-type."""
+    drugs = selectors.formulary_search(user=request.user, query=request.GET.get("q", "")[:100])
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": drug.pk,
+                    "name": drug.name,
+                    "drug_class": drug.drug_class,
+                    "strengths": drug.strengths,
+                    "routes": drug.routes,
+                    "dose_unit": drug.dose_unit,
+                }
+                for drug in drugs
+            ]
+        }
     )
 
 

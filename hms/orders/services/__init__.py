@@ -11,7 +11,13 @@ from hms.orders.services.lab_orders import (
     lab_order_create,
     lab_order_void,
 )
-from hms.orders.services.lab_results import lab_result_correct, lab_result_enter, lab_result_verify
+from hms.orders.services.lab_results import (
+    lab_panel_collect,
+    lab_panel_results_enter,
+    lab_result_correct,
+    lab_result_enter,
+    lab_result_verify,
+)
 from hms.orders.services.medication_safety import (
     ALLERGY_MIN_MATCH,
     Finding,
@@ -53,6 +59,8 @@ __all__ = [
     "lab_order_collect",
     "lab_order_create",
     "lab_order_void",
+    "lab_panel_collect",
+    "lab_panel_results_enter",
     "lab_result_correct",
     "lab_result_enter",
     "lab_result_verify",

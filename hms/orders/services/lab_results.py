@@ -20,7 +20,7 @@ from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.numbers import decimal_parse
 from hms.core.text import control_characters_refuse, reason_clean
-from hms.orders.lab_catalogue import TESTS, LabTest
+from hms.orders.lab_catalogue import TESTS, LabTest, unit_normalise
 from hms.orders.models import LabOrder, LabResult
 from hms.orders.services.lab_orders import order_for_work
 from hms.orders.services.shared import RESULT_NOT_FOUND, Errors, validation_errors
@@ -36,6 +36,28 @@ def result_number(text: str, *, label: str = "The value") -> Decimal | None:
     if not NUMBER.fullmatch(text):
         return None
     return decimal_parse(text, field="value", label=label, max_digits=14, decimal_places=4)  # value_numeric
+
+
+# Units as people write them, in messages (the catalogue keeps UCUM's spelling).
+_UNIT_SHOWN = {"10*3/uL": "\u00d710\u00b3/\u00b5L", "10*6/uL": "\u00d710\u2076/\u00b5L"}
+
+
+def unit_label(unit: str) -> str:
+    return _UNIT_SHOWN.get(unit, unit)
+
+
+def _implausible_message(test: LabTest, canonical: Decimal, entered: Decimal, unit: str) -> str:
+    shown = f"{canonical.normalize():f} {unit_label(test.unit)}"
+    if unit and unit_normalise(unit) != unit_normalise(test.unit):
+        shown = f"{entered.normalize():f} {unit} = {shown}"
+    return f"{test.short_name} of {shown} is impossible; {_possible(test)}. Check the number and the unit."
+
+
+def _possible(test: LabTest) -> str:
+    low, high = (
+        f"{v.normalize():f}" if v is not None else "" for v in (test.plausible.low, test.plausible.high)
+    )
+    return f"a value must lie between {low} and {high} {unit_label(test.unit)}"
 
 
 def _result_build(
@@ -77,6 +99,11 @@ def _result_build(
                 f"{test.short_name} is reported in {test.unit}; {unit[:20]!r} cannot be converted to it."
             )
             raise ApplicationError(message, details={"unit": [f"Use one of: {accepted}."]})
+        if test.implausible(canonical):
+            possible = f"Possible values: {_possible(test).removeprefix('a value must lie ')}."
+            raise ApplicationError(
+                _implausible_message(test, canonical, number, unit), details={"value": [possible]}
+            )
         reference = test.reference_for(order.patient.sex)
         result.value_numeric = canonical
         result.unit = test.unit
@@ -256,3 +283,109 @@ def lab_result_correct(
     except IntegrityError as exc:
         raise ApplicationError("Someone else corrected this result at the same moment.") from exc
     return new
+
+
+def _panel_orders(*, acting_user: User, order_id: int, action: Action) -> list[LabOrder]:
+    """The open orders of the panel request `order_id` belongs to (same encounter, panel and time),
+    locked, if `acting_user` may work on lab results; a test ordered alone is its own panel."""
+    first = order_for_work(
+        acting_user=acting_user, order_id=order_id, resource=Resource.LAB_RESULT, action=action
+    )
+    if not first.panel_code:
+        return [first]
+    siblings = (
+        LabOrder.objects.live()
+        .select_for_update()
+        .select_related("patient")
+        .filter(encounter_id=first.encounter_id, panel_code=first.panel_code, ordered_at=first.ordered_at)
+        .exclude(status=LabOrder.Status.CANCELLED)
+        .order_by("id")
+    )
+    return list(siblings)
+
+
+def lab_panel_collect(
+    *, acting_user: User, order_id: int, client_address: str | None = None
+) -> list[LabOrder]:
+    """Mark the specimen of a whole panel (CBC: one tube) collected: every order of it still awaiting one."""
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        orders = _panel_orders(acting_user=acting_user, order_id=order_id, action=Action.CREATE)
+        waiting = [order for order in orders if order.status == LabOrder.Status.ORDERED]
+        if not waiting:
+            raise ApplicationError("The specimen of this panel is already collected.")
+        for order in waiting:
+            row_stamp(order, acting_user, "collected", status=LabOrder.Status.COLLECTED)
+        audit_row(
+            acting_user,
+            "lab_order.collect",
+            waiting[0],
+            client_address,
+            order_ids=[order.pk for order in waiting],
+            panel_code=waiting[0].panel_code,
+        )
+    return orders
+
+
+def lab_panel_results_enter(
+    *,
+    acting_user: User,
+    order_id: int,
+    values: dict[str, tuple[str, str]],
+    comment: str = "",
+    client_address: str | None = None,
+) -> list[LabResult]:
+    """Enter the results of a collected panel in one go: `values` maps each test's LOINC code to
+    (value, unit) as typed; tests left empty wait for a later entry. All or nothing: one value
+    refused (an impossible WBC) records none, and the refusal names each test that is wrong."""
+    for code, (value, unit) in values.items():
+        control_characters_refuse(**{f"value_{code}": value, f"unit_{code}": unit})
+    control_characters_refuse(comment=comment)
+    alias = current_tenant().alias
+    try:
+        with transaction.atomic(using=alias):
+            orders = _panel_orders(acting_user=acting_user, order_id=order_id, action=Action.CREATE)
+            given = {code: pair for code, pair in values.items() if (pair[0] or "").strip()}
+            open_orders = [
+                o for o in orders if o.status == LabOrder.Status.COLLECTED and o.test_code in given
+            ]
+            if any(o.status == LabOrder.Status.ORDERED for o in orders if o.test_code in given):
+                raise ApplicationError(
+                    "The specimen has not been marked collected yet; mark it collected first."
+                )
+            if not open_orders:
+                raise ApplicationError(
+                    "Enter at least one result of the panel.", details={"value": ["Empty."]}
+                )
+            now = timezone.now()
+            results, errors = [], {}
+            for order in open_orders:
+                value, unit = given[order.test_code]
+                try:
+                    results.append(
+                        _result_build(
+                            order=order,
+                            acting_user=acting_user,
+                            value=value,
+                            unit=unit,
+                            comment=comment,
+                            now=now,
+                        )
+                    )
+                except ApplicationError as error:
+                    errors[order.test_code] = [error.message]
+            if errors:
+                raise ApplicationError(
+                    "Nothing was recorded; check "
+                    + ", ".join(TESTS[code].short_name for code in errors)
+                    + ".",
+                    details=errors,
+                )
+            for order, result in zip(open_orders, results, strict=True):
+                result.save(using=alias)
+                _order_status_save(
+                    order, LabOrder.Status.RESULTED, "lab_result.enter", acting_user, client_address, result
+                )
+    except IntegrityError as exc:
+        raise ApplicationError("Someone else entered a result for this panel at the same moment.") from exc
+    return results

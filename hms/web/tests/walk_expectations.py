@@ -141,6 +141,7 @@ EXPECTED: dict[str, Who | Page] = {
     "encounters:note-new": Page(R.NOTE, A.CREATE, "encounter", post=(R.NOTE, A.CREATE)),
     # Orders
     "orders:prescription-new": Page(R.PRESCRIPTION, A.CREATE, "encounter", post=(R.PRESCRIPTION, A.CREATE)),
+    "orders:formulary-search": Page(R.PRESCRIPTION, A.CREATE),
     "orders:patient-prescriptions": Page(R.PRESCRIPTION, A.VIEW, "patient"),
     "orders:prescription-stop": Page(R.PRESCRIPTION, A.CREATE, "prescription"),
     "orders:prescription-complete": Page(R.PRESCRIPTION, A.CREATE, "prescription"),
