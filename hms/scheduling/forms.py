@@ -24,6 +24,8 @@ CHOOSE_DOCTOR = "Choose a doctor from the list."
 TIME_FORMAT = "Enter a time as hh:mm (24-hour clock)."
 DURATION_FORMAT = "Enter the duration in whole minutes."
 CHECK_FIELDS = "Check the highlighted fields."
+CHOOSE_PATIENT = "Choose the patient: search by name, MRN or phone number."
+GIVE_REASON = "Give the reason for the visit."
 
 
 def clock_time(text: str) -> datetime.time | None:
@@ -88,15 +90,19 @@ class WholeNumberField(WholeNumberTextField):
         return number
 
 
-class DoctorField(WholeNumberField):
-    """A doctor's user id, as the doctor lists give it (whether they can be booked is the service's say)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(message=CHOOSE_DOCTOR, **kwargs)
+class RecordIdField(WholeNumberField):
+    """A record's id, as a list or the picker gives it (whether it may be used is the service's say)."""
 
     @staticmethod
     def digits(text: str) -> int | None:
         return record_id(text)
+
+
+class DoctorField(RecordIdField):
+    """A doctor's user id, as the doctor lists give it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(message=CHOOSE_DOCTOR, **kwargs)
 
 
 class PeriodsField(forms.CharField):
@@ -145,16 +151,21 @@ class DayFilterForm(PlainTextForm):
 
 
 class AppointmentBookForm(SlotOrTimeForm):
-    """Booking: patient by MRN, doctor, local date and time, duration, reason.
+    """Booking: the patient chosen with the picker, doctor, local date and time, duration, reason.
 
-    With `slots_only` (the "Show free slots" button) only the doctor and date are read.
+    With `slots_only` (showing the doctor's free slots) only the doctor and date are read.
     """
 
-    mrn = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    patient = RecordIdField(message=CHOOSE_PATIENT)
+    q = forms.CharField(required=False, max_length=100)
     practitioner = DoctorField()
     date = LocalDateField()
     duration_minutes = WholeNumberField(message=DURATION_FORMAT)
-    reason = forms.CharField(required=False, widget=forms.TextInput(attrs={"maxlength": 255}))
+    reason = forms.CharField(
+        max_length=255,
+        widget=forms.TextInput(attrs={"maxlength": 255}),
+        error_messages={"required": GIVE_REASON},
+    )
 
     def __init__(self, *args: Any, slots_only: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "book-%s")
@@ -162,7 +173,7 @@ class AppointmentBookForm(SlotOrTimeForm):
         self.slots_only = slots_only
         if slots_only:
             self.fields["practitioner"].required = False
-            for name in ("mrn", "time", "duration_minutes", "reason"):
+            for name in ("patient", "time", "duration_minutes", "reason"):
                 self.fields[name] = forms.CharField(required=False, widget=self.fields[name].widget)
 
     def clean_time(self) -> Any:

@@ -6,6 +6,7 @@ are not.
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.core.paginator import Page
@@ -20,6 +21,7 @@ from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.core.pages import page_of
 from hms.patients.models import Patient
+from hms.patients.selectors import patient_search
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
 from hms.scheduling.practitioners import (
@@ -195,17 +197,59 @@ def appointment_get(
     return entry
 
 
-def patient_for_booking(*, user: User, mrn: str) -> Patient:
-    """The patient with this MRN, for a booking form; ApplicationError ("mrn") if there is none."""
+def booking_patient_get(*, user: User, patient_id: int) -> Patient:
+    """The patient a booking is for, if the user may book for them; NotFound otherwise (404)."""
+    return patient_access(
+        user=user, patient_id=patient_id, resource=Resource.APPOINTMENT, action=Action.CREATE
+    )
+
+
+def patient_for_booking(*, user: User, patient_id: int) -> Patient:
+    """The patient chosen on a booking form; ApplicationError ("patient") if there is no such patient
+    the user may book for (out of scope reads as missing, in the same words)."""
+    try:
+        return booking_patient_get(user=user, patient_id=patient_id)
+    except NotFound as exc:
+        message = "No such patient here; search again by name, MRN or phone number."
+        raise ApplicationError(message, details={"patient": [message]}) from exc
+
+
+# A phone number as people type one: digits with spaces, dots, dashes, brackets, a leading +.
+PHONE = re.compile(r"\+?[\d ().-]{6,40}", re.ASCII)
+PICKER_SIZE = 10
+
+
+def booking_patient_search(*, user: User, query: str, client_address: str | None = None) -> list[Patient]:
+    """Up to PICKER_SIZE patients for the booking form's picker; audited (as patient.search).
+
+    By name, MRN, identifier or birth date (hms.patients' search), and when that finds
+    nobody and the query reads as a phone number, by the phone number (the digits typed
+    found within the one recorded). ApplicationError for an empty or over-long query.
+    """
     permission_require(user=user, resource=Resource.APPOINTMENT, action=Action.CREATE)
-    mrn = (mrn or "").strip()
-    if not mrn:
-        raise ApplicationError("Enter the patient's MRN.", details={"mrn": ["Enter the patient's MRN."]})
-    patient = Patient.objects.filter(mrn=mrn).first()
-    if patient is None:
-        message = f"No patient with MRN {mrn} is registered here."
-        raise ApplicationError(message, details={"mrn": [message]})
-    return patient
+    query = (query or "").strip()
+    found = list(
+        patient_search(user=user, query=query, client_address=client_address).object_list[:PICKER_SIZE]
+    )
+    if found or not PHONE.fullmatch(query) or sum(c.isdigit() for c in query) < 6:
+        return found
+    with transaction.atomic(using=current_tenant().alias):
+        found = list(
+            Patient.objects.filter(phone__contains=query.lstrip("+")).order_by(
+                "family_name", "given_name", "id"
+            )[:PICKER_SIZE]
+        )
+        audit_row(
+            user,
+            "patient.search",
+            Patient,
+            client_address,
+            query=query,
+            kind="phone",
+            page=1,
+            patient_ids=[p.pk for p in found],
+        )
+    return found
 
 
 def bookable_practitioners(*, user: User) -> list[tuple[int, str]]:

@@ -15,12 +15,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
-from hms.core.exceptions import ApplicationError
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
+from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.core.http import client_address
+from hms.core.ids import record_id
 from hms.core.pages import form_error_show, hospital_page
 from hms.scheduling import wallclock
 from hms.scheduling.forms import (
+    CHECK_FIELDS,
     AppointmentBookForm,
     AppointmentCancelForm,
     AppointmentRescheduleForm,
@@ -34,6 +36,8 @@ from hms.scheduling.selectors import (
     appointment_day_list,
     appointment_get,
     bookable_practitioners,
+    booking_patient_get,
+    booking_patient_search,
     patient_appointments,
     patient_for_booking,
     practitioner_free_slots,
@@ -205,68 +209,140 @@ def appointment_reschedule_form(
 
 @hospital_page("GET", "POST")
 def appointment_book_form(request: HospitalRequest, hospital_code: str) -> HttpResponse:
-    """Book an appointment: patient by MRN, doctor, local date and time, duration, reason.
+    """Book an appointment: the patient (picker), doctor, local date and time, duration, reason.
 
-    "Show free slots" re-displays the form with the doctor's free slots that day; each
-    slot is a button that books it.
+    Only "Book" books. Everything else shows the form again as typed: a patient search
+    ("Find patient", the no-JavaScript picker), a patient chosen from its results, the
+    doctor's free slots for the date, a slot chosen (it fills the time; the reason is still
+    asked). GET takes the same fields as a query, so a calendar's free slot or a patient's
+    page opens the form pre-filled.
     """
-    permission_require(user=request.user, resource=Resource.APPOINTMENT, action=Action.CREATE)
-    context = {**_rights(request), "doctors": bookable_practitioners(user=request.user)}
-    if request.method == "GET" or request.POST.get("action") == "slots":
-        return _book_slots(request, context)
+    _desk_require(request)
+    typed = (request.POST if request.method == "POST" else request.GET).dict()
+    if request.method == "POST" and typed.get("action") == "book":
+        form = AppointmentBookForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                patient = patient_for_booking(user=request.user, patient_id=data["patient"])
+                appointment = appointment_book(
+                    acting_user=request.user,
+                    patient=patient,
+                    practitioner_user_id=data["practitioner"],
+                    local_date=data["date"],
+                    local_time=data["time"],
+                    duration_minutes=data["duration_minutes"],
+                    reason=data["reason"],
+                    client_address=client_address(request),
+                )
+            except ApplicationError as exc:
+                form_error_show(form, exc)
+            else:
+                local = timezone.localtime(appointment.starts_at)
+                doctor = dict(bookable_practitioners(user=request.user)).get(
+                    appointment.practitioner_user_id, ""
+                )
+                messages.success(
+                    request,
+                    f"Booked {patient.family_name}, {patient.given_name} for {local:%Y-%m-%d %H:%M %Z}"
+                    f"{f' with {doctor}' if doctor else ''}.",
+                )
+                return redirect(_day_url(hospital_code, local.date(), appointment.practitioner_user_id))
+        return _book_page(request, typed, form=form, status=400)
+    return _book_page(request, typed)
 
-    form = AppointmentBookForm(request.POST)
+
+@hospital_page()
+def appointment_book_for_patient(
+    request: HospitalRequest, hospital_code: str, patient_id: int
+) -> HttpResponse:
+    """ "Book an appointment" from a patient's page: the booking form with the patient chosen."""
+    booking_patient_get(user=request.user, patient_id=patient_id)  # 404 for a patient out of reach
+    if permission_scope(user=request.user, resource=Resource.APPOINTMENT, action=Action.CREATE) == Scope.OWN:
+        return redirect("scheduling:portal-book", hospital_code=hospital_code)
+    _desk_require(request)
+    return _book_page(request, {"patient": str(patient_id)})
+
+
+def _desk_require(request: HospitalRequest) -> None:
+    """The booking form is the hospital's (a patient books from the portal's own page)."""
+    scope = permission_require(user=request.user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+    if scope != Scope.ALL:
+        raise NotAllowed("Patients book their own appointments from the portal's booking page.")
+
+
+def _book_page(
+    request: HospitalRequest,
+    typed: dict[str, str],
+    *,
+    form: AppointmentBookForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The booking form as typed so far: the chosen patient or the picker's results, and the
+    chosen doctor's free slots on the date."""
+    typed = dict(typed)
+    typed.setdefault("duration_minutes", "15")
+    if not typed.get("date"):
+        typed["date"] = _today().isoformat()
+    if typed.get("slot"):
+        typed["time"] = typed["slot"]
+    if typed.get("action") == "change":
+        typed.pop("patient", None)
+    context: dict[str, Any] = {**_rights(request), "doctors": bookable_practitioners(user=request.user)}
+    context.update(_picker(request, typed, form))
+    if form is None:
+        form = AppointmentBookForm(initial=typed)
     context["form"] = form
-    if form.is_valid():
-        data = form.cleaned_data
+    if typed.get("practitioner", "").strip():
+        slots = AppointmentBookForm(typed, slots_only=True)
         try:
-            patient = patient_for_booking(user=request.user, mrn=data["mrn"])
-            appointment = appointment_book(
-                acting_user=request.user,
-                patient=patient,
-                practitioner_user_id=data["practitioner"],
-                local_date=data["date"],
-                local_time=data["time"],
-                duration_minutes=data["duration_minutes"],
-                reason=data["reason"],
-                client_address=client_address(request),
+            if not slots.is_valid():
+                raise ApplicationError(CHECK_FIELDS)
+            context["free"] = practitioner_free_slots(
+                user=request.user,
+                practitioner_user_id=slots.cleaned_data["practitioner"],
+                date=slots.cleaned_data["date"],
             )
         except ApplicationError as exc:
-            form_error_show(form, exc)
-        else:
-            local = timezone.localtime(appointment.starts_at)
-            messages.success(
-                request, f"Booked {patient.family_name}, {patient.given_name} for {local:%Y-%m-%d %H:%M %Z}."
+            form_error_show(slots, exc)
+            context["form"] = slots if not form.is_bound else form
+            status = 400
+    return render(request, "scheduling/book.html", context, status=status)
+
+
+def _picker(
+    request: HospitalRequest, typed: dict[str, str], form: AppointmentBookForm | None
+) -> dict[str, Any]:
+    """The picker's part of the page: the chosen patient, or the search and its results."""
+    chosen = None
+    problem = ""
+    if typed.get("patient", "").strip():
+        try:
+            chosen = patient_for_booking(user=request.user, patient_id=record_id(typed["patient"]) or 0)
+        except ApplicationError as exc:
+            problem = exc.message
+    query = typed.get("q", "").strip()
+    results = None
+    if chosen is None and query:
+        try:
+            results = booking_patient_search(
+                user=request.user, query=query, client_address=client_address(request)
             )
-            return redirect(_day_url(hospital_code, local.date(), appointment.practitioner_user_id))
-    return render(request, "scheduling/book.html", context, status=400)
+        except ApplicationError as exc:
+            problem = exc.message
+    if form is not None and form.errors.get("patient") and not problem:
+        problem = " ".join(str(error) for error in form.errors["patient"])
+    return {"chosen": chosen, "q": query, "results": results, "picker_problem": problem}
 
 
-def _book_slots(request: HospitalRequest, context: dict[str, Any]) -> HttpResponse:
-    """The booking form as typed so far, with the chosen doctor's free slots that day."""
-    if request.method == "GET":
-        typed = request.GET.dict()
-        typed["duration_minutes"] = typed.get("duration_minutes") or "15"
-        typed["date"] = typed.get("date") or _today().isoformat()
-    else:
-        typed = request.POST.dict()
-    if not typed.get("practitioner", "").strip():
-        context["form"] = AppointmentBookForm(initial=typed)
-        return render(request, "scheduling/book.html", context)
-    form = AppointmentBookForm(typed, slots_only=True)
-    context["form"] = form
-    if not form.is_valid():
-        return render(request, "scheduling/book.html", context, status=400)
-    try:
-        context["free"] = practitioner_free_slots(
-            user=request.user,
-            practitioner_user_id=form.cleaned_data["practitioner"],
-            date=form.cleaned_data["date"],
-        )
-    except ApplicationError as exc:
-        form_error_show(form, exc)
-        return render(request, "scheduling/book.html", context, status=400)
-    return render(request, "scheduling/book.html", context)
+@hospital_page()
+def patient_picker(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """The picker's HTML fragment (htmx): `?q=` gives the matches as buttons, `?patient=` the
+    chosen patient (a hidden field the booking form sends), neither the empty search."""
+    _desk_require(request)
+    context = _picker(request, request.GET.dict(), None)
+    template = "scheduling/_patient_results.html" if "q" in request.GET else "scheduling/_patient_picker.html"
+    return render(request, template, context)
 
 
 @hospital_page()

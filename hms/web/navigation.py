@@ -34,6 +34,7 @@ HOSPITAL_LINKS = [
 # can be done about the patient from any of them
 CHART_LINKS = [
     ("Appointments", "scheduling:patient", Resource.APPOINTMENT, Action.VIEW),
+    ("Book an appointment", "scheduling:book-patient", Resource.APPOINTMENT, Action.CREATE),
     (
         "Encounters, vital signs, diagnoses, allergies and notes",
         "encounters:patient",

@@ -126,9 +126,9 @@ def test_other_hospitals_users_and_strangers_are_kept_out(client, clock, people,
 # Booking
 
 
-def _booking(people, patient, **fields):
+def _booking(people, who, **fields):
     return {
-        "mrn": patient.mrn,
+        "patient": str(who.pk),
         "practitioner": str(people.doctor.pk),
         "date": "2026-01-12",
         "time": "09:30",
@@ -160,8 +160,9 @@ def test_the_booking_form_books_in_the_hospitals_time(client, clock, people, pat
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"mrn": "000000000"}, "No patient with MRN 000000000 is registered here."),
-        ({"mrn": ""}, "Enter the patient&#x27;s MRN."),
+        ({"patient": "999999"}, "No such patient here; search again by name, MRN or phone number."),
+        ({"patient": ""}, "Choose the patient: search by name, MRN or phone number."),
+        ({"reason": ""}, "Give the reason for the visit."),
         ({"practitioner": "abc"}, "Choose a doctor from the list."),
         ({"practitioner": ""}, "Choose a doctor from the list."),
         ({"practitioner": "999999"}, "Choose a doctor of this hospital."),
@@ -175,7 +176,7 @@ def test_the_booking_form_books_in_the_hospitals_time(client, clock, people, pat
         ({"date": "2026-01-04"}, "is in the past"),
         ({"date": "9999-12-31", "time": "23:59"}, "Choose a date between the years 1900 and 2999"),
         ({"practitioner": "9" * 12}, "Choose a doctor of this hospital."),
-        ({"reason": "x" * 300}, "not valid"),
+        ({"reason": "x" * 300}, "at most 255 characters"),
     ],
 )
 def test_bad_bookings_answer_400_beside_the_form(client, clock, people, patients, fields, message):
@@ -183,7 +184,7 @@ def test_bad_bookings_answer_400_beside_the_form(client, clock, people, patients
     assert response.status_code == 400
     body = _body(response)
     assert message in body
-    assert 'name="mrn"' in body  # the form is shown again, with what was typed
+    assert 'name="practitioner"' in body and 'name="reason"' in body  # the form again, as typed
     with hospital_context("DMC001"):
         assert not Appointment.objects.exists()
 
@@ -207,7 +208,9 @@ def test_a_nonexistent_local_time_is_explained(client, clock, people, patients):
 
 
 @pytest.mark.django_db
-def test_free_slots_are_shown_and_a_slot_button_books_it(client, clock, people, patients, booked):
+def test_free_slots_are_shown_and_a_slot_button_fills_the_time_but_only_book_books(
+    client, clock, people, patients, booked
+):
     with hospital_context("DMC001"):
         working_hours_set(
             acting_user=people.admin,
@@ -228,8 +231,14 @@ def test_free_slots_are_shown_and_a_slot_button_books_it(client, clock, people, 
     assert (
         client.get(_url("book"), {"practitioner": people.doctor.pk, "date": "2026-01-12"}).status_code == 200
     )
+    del form["action"]
+    chosen = client.post(_url("book"), {**form, "slot": "10:30", "reason": ""})  # a slot clicked
+    assert chosen.status_code == 200 and 'value="10:30"' in _body(chosen)
+    assert "Reason for the visit" in _body(chosen)
+    with hospital_context("DMC001"):
+        assert Appointment.objects.count() == 1  # nothing booked by choosing a slot
     booked_slot = client.post(
-        _url("book"), {**form, "action": "book", "slot": "10:30", "duration_minutes": "30"}
+        _url("book"), {**form, "action": "book", "time": "10:30", "duration_minutes": "30"}
     )
     assert booked_slot.status_code == 302
     with hospital_context("DMC001"):
@@ -436,3 +445,62 @@ def test_only_an_admin_sets_working_hours_from_the_page(client, clock, people):
     assert desk.post(_url("hours"), form).status_code == 403
     assert desk.get(_url("hours"), {"practitioner": "abc"}).status_code == 400
     assert _as(client, people.patient_user).get(_url("hours")).status_code == 403
+
+
+# The patient picker and booking from the patient's page
+
+
+@pytest.mark.django_db
+def test_the_picker_finds_by_name_mrn_and_phone_and_is_audited(client, clock, people, patients):
+    with hospital_context("DMC001"):
+        patients[2].phone = "+880 1711 555123"
+        patients[2].save()
+    client = _as(client, people.receptionist)
+    picker = _url("patient-picker")
+    by_name = _body(client.get(picker, {"q": patients[1].family_name}))
+    assert f'name="patient" value="{patients[1].pk}"' in by_name and "<html" not in by_name  # a fragment
+    assert f'value="{patients[0].pk}"' in _body(client.get(picker, {"q": patients[0].mrn}))
+    assert f'value="{patients[2].pk}"' in _body(client.get(picker, {"q": "1711 555123"}))
+    assert "No patient found for" in _body(client.get(picker, {"q": "Zzyzx"}))
+    assert _body(client.get(picker, {"q": ""})).strip() == ""
+    chosen = _body(client.get(picker, {"patient": patients[1].pk}))
+    assert f'<input type="hidden" name="patient" value="{patients[1].pk}">' in chosen
+    assert "Change patient" in chosen
+    with hospital_context("DMC001"):
+        kinds = list(
+            AuditEvent.objects.filter(action="patient.search").values_list("detail__kind", flat=True)
+        )
+    assert "phone" in kinds and "name" in kinds
+
+
+@pytest.mark.django_db
+def test_without_javascript_the_picker_is_a_search_form(client, clock, people, patients):
+    client = _as(client, people.receptionist)
+    found = client.post(_url("book"), {"q": patients[1].family_name, "action": "find", "reason": ""})
+    assert found.status_code == 200
+    assert f'name="patient" value="{patients[1].pk}"' in _body(found)
+    chosen = client.post(_url("book"), {"patient": str(patients[1].pk), "reason": ""})
+    assert f'<input type="hidden" name="patient" value="{patients[1].pk}">' in _body(chosen)
+    with hospital_context("DMC001"):
+        assert not Appointment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_booking_page_loads_htmx_from_our_own_static_files(client, clock, people):
+    body = _body(_as(client, people.receptionist).get(_url("book")))
+    assert 'src="/static/vendor/htmx/htmx.min.js"' in body
+    assert "<script>" not in body and "cdn" not in body.lower()
+
+
+@pytest.mark.django_db
+def test_book_from_the_patients_page(client, clock, people, patients):
+    client = _as(client, people.receptionist)
+    url = _url("book-patient", patient_id=patients[1].pk)
+    body = _body(client.get(url))
+    assert f'<input type="hidden" name="patient" value="{patients[1].pk}">' in body
+    assert patients[1].family_name in body
+    record = reverse("patients:detail", kwargs={"hospital_code": "DMC001", "patient_id": patients[1].pk})
+    assert url in _body(client.get(record))  # the chart's "Book an appointment" link
+    assert client.get(_url("book-patient", patient_id=999999)).status_code == 404
+    nurse_chart = _body(_as(client, people.nurse).get(record))
+    assert url not in nurse_chart

@@ -115,6 +115,8 @@ EXPECTED: dict[str, Who | Page] = {
     # Scheduling
     "scheduling:day": Page(R.APPOINTMENT, A.VIEW),
     "scheduling:book": Page(R.APPOINTMENT, A.CREATE, post=(R.APPOINTMENT, A.CREATE)),
+    "scheduling:book-patient": Page(R.APPOINTMENT, A.CREATE, "patient"),
+    "scheduling:patient-picker": Page(R.APPOINTMENT, A.CREATE),
     "scheduling:hours": Page(R.SCHEDULE, A.VIEW, post=(R.SCHEDULE, A.CREATE)),
     "scheduling:patient": Page(R.APPOINTMENT, A.VIEW, "patient"),
     "scheduling:status": Page(R.APPOINTMENT, A.UPDATE, "appointment"),
