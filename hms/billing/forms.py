@@ -6,6 +6,7 @@ use ("The payment is not valid.") and beside each field.
 """
 
 import datetime
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,9 @@ from django import forms
 
 from hms.billing.models import MONEY_DIGITS, MONEY_PLACES, QUANTITY_DIGITS, Payment, PriceListItem
 from hms.billing.money import money_format, money_value, quantity_value
+from hms.billing.services.invoices import AcceptedLine
 from hms.core.forms import DecimalTextField, PlainTextForm
+from hms.core.text import has_control_characters
 from hms.core.voiding import REASON_MAX
 
 
@@ -134,3 +137,53 @@ class TakingsDayForm(PlainTextForm):
 
     def day_or(self, today: datetime.date) -> datetime.date:
         return self.cleaned_data.get("day") or today
+
+
+class DiscountForm(BillingForm):
+    """A discount on a line or on the whole invoice: 0 takes it off; a reason unless 0."""
+
+    invalid_message = "The discount is not valid."
+
+    amount = MoneyField(field="discount", allow_zero=True, label="Discount")
+    reason = forms.CharField(max_length=REASON_MAX, required=False, label="Reason for the discount")
+
+
+class LineDiscountForm(DiscountForm):
+    """A line's discount (a form of its own, so a refusal shows beside that line's form)."""
+
+
+class RefundForm(BillingForm):
+    invalid_message = "The refund is not valid."
+
+    amount = MoneyField(field="refund", allow_zero=False, label="Amount to give back")
+    method = forms.ChoiceField(choices=Payment.Method.choices, label="Given back by")
+    reason = forms.CharField(max_length=REASON_MAX, label="Reason for the refund")
+
+
+class RefundVoidForm(VoidForm):
+    """A refund's void (entered by mistake)."""
+
+
+PROPOSAL_KEY = re.compile(r"^(lab_order|prescription)-([1-9][0-9]{0,17})\Z")
+
+
+class AcceptLinesForm(BillingForm):
+    """The proposed lines the cashier ticked (`accept`: "lab_order-12"), each with its price list
+    item (`item-<key>`) and quantity (`qty-<key>`); read into `lines` for the service."""
+
+    invalid_message = "The lines are not valid."
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        lines: list[AcceptedLine] = []
+        for key in self.data.getlist("accept") if hasattr(self.data, "getlist") else []:
+            match = PROPOSAL_KEY.match(key)
+            code = str(self.data.get(f"item-{key}", ""))
+            if match is None or has_control_characters(code):
+                raise forms.ValidationError("A ticked line is not one this invoice proposed.")
+            try:
+                quantity = quantity_value(str(self.data.get(f"qty-{key}", "1")).strip() or "1")
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+            lines.append(AcceptedLine(match[1], int(match[2]), code, quantity))
+        return {"lines": lines}

@@ -24,7 +24,16 @@ from hms.billing.common import (
     PRICE_ITEM_NOT_FOUND,
     hospital_time_zone,
 )
-from hms.billing.models import MONEY_DIGITS, ZERO, Invoice, InvoiceLine, Payment, PriceListItem, Refund
+from hms.billing.models import (
+    MONEY_DIGITS,
+    ZERO,
+    BillingSettings,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PriceListItem,
+    Refund,
+)
 from hms.billing.money import money_round
 from hms.care.access import patient_access, patient_scope_filter, record_access
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
@@ -33,6 +42,7 @@ from hms.core.pages import page_of
 from hms.encounters.models import Encounter
 from hms.orders.models import LabOrder, Prescription
 from hms.patients.models import Patient
+from hms.scheduling.models import WorkingHours
 from hms.tenancy.context import current_tenant
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
@@ -536,4 +546,47 @@ def invoice_proposed_lines(*, user: User, invoice: Invoice) -> list[ProposedLine
     return [
         ProposedLine(kind, pk, description, code, quantity, items.get(code.strip().upper()))
         for kind, pk, description, code, quantity in charges
+    ]
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    label: str
+    done: bool
+    hint: str  # what to do, while not done
+    url_name: str  # where to do it ("billing:settings"), reversed by the page
+
+
+def hospital_setup_checklist(*, user: User) -> list[SetupStep]:
+    """A new hospital's first steps, for its administrator, each ticked once its data exists:
+    the currency confirmed, a price list, doctors' working hours, staff accounts."""
+    if user.role != Role.ADMIN:
+        raise NotAllowed("Only a hospital administrator sets the hospital up.")
+    settings_row = BillingSettings.objects.filter(pk=1).first()
+    staff_roles = [Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST]
+    return [
+        SetupStep(
+            "Currency and invoice numbers",
+            settings_row is not None and settings_row.currency_chosen,
+            "Check the currency (it follows the hospital's time zone until saved) and the invoice prefix.",
+            "billing:settings",
+        ),
+        SetupStep(
+            "Price list",
+            PriceListItem.objects.filter(is_active=True).exists(),
+            "Add what the hospital charges for: consultations, tests, drugs, beds.",
+            "billing:price-list",
+        ),
+        SetupStep(
+            "Working hours",
+            WorkingHours.objects.filter(is_active=True).exists(),
+            "Set the doctors' working hours, so appointments can be booked.",
+            "scheduling:hours",
+        ),
+        SetupStep(
+            "Staff accounts",
+            User.objects.filter(hospital=user.hospital, role__in=staff_roles, is_active=True).exists(),
+            "Create accounts for the doctors, nurses and receptionists.",
+            "staff:index",
+        ),
     ]

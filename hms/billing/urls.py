@@ -28,6 +28,13 @@ urlpatterns = [
     path(
         "invoices/<id:invoice_id>/lines/<id:line_id>/remove/", views.invoice_line_remove, name="line-remove"
     ),
+    path("invoices/<id:invoice_id>/lines/accept/", views.invoice_lines_accept, name="lines-accept"),
+    path(
+        "invoices/<id:invoice_id>/lines/<id:line_id>/discount/",
+        views.invoice_line_discount,
+        name="line-discount",
+    ),
+    path("invoices/<id:invoice_id>/discount/", views.invoice_discount, name="invoice-discount"),
     path("invoices/<id:invoice_id>/issue/", views.invoice_issue, name="issue"),
     path("invoices/<id:invoice_id>/void/", views.invoice_void, name="invoice-void"),
     path("invoices/<id:invoice_id>/payments/", views.payment_record, name="payment-record"),
@@ -35,6 +42,16 @@ urlpatterns = [
         "invoices/<id:invoice_id>/payments/<id:payment_id>/void/",
         views.payment_void,
         name="payment-void",
+    ),
+    path(
+        "invoices/<id:invoice_id>/payments/<id:payment_id>/refund/",
+        views.payment_refund,
+        name="payment-refund",
+    ),
+    path(
+        "invoices/<id:invoice_id>/refunds/<id:refund_id>/void/",
+        views.refund_void,
+        name="refund-void",
     ),
     path("invoices/<id:invoice_id>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
     path("invoices/<id:invoice_id>/print/", views.invoice_print, name="invoice-print"),

@@ -14,13 +14,18 @@ from django.utils import timezone
 
 from hms.billing import selectors, services
 from hms.billing.forms import (
+    AcceptLinesForm,
     ActionForm,
     BillingForm,
+    DiscountForm,
     LineAddForm,
+    LineDiscountForm,
     PaymentForm,
     PaymentVoidForm,
     PriceItemEditForm,
     PriceItemForm,
+    RefundForm,
+    RefundVoidForm,
     SettingsForm,
     TakingsDayForm,
     VoidForm,
@@ -54,7 +59,10 @@ def billing_home(request: HospitalRequest, hospital_code: str) -> HttpResponse:
         visits = selectors.visits_to_invoice(
             user=request.user, page_number=request.GET.get("page"), client_address=client_address(request)
         )
-    return render(request, "billing/home.html", {"can": can, "visits": visits})
+    checklist = selectors.hospital_setup_checklist(user=request.user) if can.edit_prices else []
+    if all(step.done for step in checklist):
+        checklist = []  # set up: the list has done its work
+    return render(request, "billing/home.html", {"can": can, "visits": visits, "checklist": checklist})
 
 
 @hospital_page("GET", "POST")
@@ -63,6 +71,8 @@ def billing_settings(request: HospitalRequest, hospital_code: str) -> HttpRespon
     if not can.edit_prices:
         raise NotAllowed("Only a hospital administrator may change the billing settings.")
     current = services.billing_settings_get()
+    checklist = selectors.hospital_setup_checklist(user=request.user)
+    context = {"can": can, "checklist": checklist, "currency_chosen": current.currency_chosen}
     if request.method != "POST":
         form = SettingsForm(
             initial={
@@ -71,11 +81,11 @@ def billing_settings(request: HospitalRequest, hospital_code: str) -> HttpRespon
                 "address": current.address,
             }
         )
-        return render(request, "billing/settings.html", {"can": can, "form": form})
+        return render(request, "billing/settings.html", {**context, "form": form})
     form = SettingsForm(request.POST)
     if form_submit(request, form, services.billing_settings_update) is not None:
         return redirect("billing:settings", hospital_code=hospital_code)
-    return render(request, "billing/settings.html", {"can": can, "form": form}, status=BAD_REQUEST)
+    return render(request, "billing/settings.html", {**context, "form": form}, status=BAD_REQUEST)
 
 
 @hospital_page("GET", "POST")
@@ -182,15 +192,25 @@ def _invoice_page(
         return refused if type(refused) is kind and refused is not None else kind()
 
     line_form = form_of(LineAddForm)
-    items = selectors.price_list(user=request.user) if draft and can.update_invoice else []
+    editable = draft and can.update_invoice
+    items = selectors.price_list(user=request.user) if editable else []
     if isinstance(line_form, LineAddForm):
         line_form.offer(items)
-    forms = {"line_form": line_form, "payment_form": form_of(PaymentForm), "void_form": form_of(VoidForm)}
+    forms = {
+        "line_form": line_form,
+        "payment_form": form_of(PaymentForm),
+        "void_form": form_of(VoidForm),
+        "discount_form": form_of(DiscountForm),
+        "refund_form": form_of(RefundForm),
+    }
     context = {
         "can": can,
         "detail": detail,
         "invoice": detail.invoice,
         "items": items,
+        "proposed": selectors.invoice_proposed_lines(user=request.user, invoice=detail.invoice)
+        if editable
+        else [],
         "refused": refused,
         **forms,
     }
@@ -226,6 +246,11 @@ invoice_issue = _invoice_change(ActionForm, services.invoice_issue)
 invoice_void = _invoice_change(VoidForm, services.invoice_void)
 payment_record = _invoice_change(PaymentForm, services.payment_record)
 payment_void = _invoice_change(PaymentVoidForm, services.payment_void)
+invoice_lines_accept = _invoice_change(AcceptLinesForm, services.invoice_lines_accept)
+invoice_discount = _invoice_change(DiscountForm, services.invoice_discount)
+invoice_line_discount = _invoice_change(LineDiscountForm, services.invoice_line_discount)
+payment_refund = _invoice_change(RefundForm, services.payment_refund)
+refund_void = _invoice_change(RefundVoidForm, services.refund_void)
 
 
 @hospital_page()

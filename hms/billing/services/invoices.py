@@ -178,12 +178,12 @@ def invoice_lines_accept(
     Each must be an order or prescription of the invoice's own visit not billed on it yet;
     nothing is added that was not accepted.
     """
-    if not lines:
-        raise ApplicationError("Tick the lines to add first.", details={"accept": ["Tick at least one."]})
     added: list[InvoiceLine] = []
     with transaction.atomic(using=current_tenant().alias):
         invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
         draft_required(invoice, "take new lines")
+        if not lines:
+            raise ApplicationError("Tick the lines to add first.", details={"accept": ["Tick at least one."]})
         open_charges = {(kind, pk): text for kind, pk, text, *_ in visit_charges(invoice.encounter_id)}
         billed = set(
             InvoiceLine.objects.filter(invoice=invoice, source_id__isnull=False).values_list(

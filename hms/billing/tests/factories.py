@@ -10,7 +10,15 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from hms.billing.models import BillingSettings, Invoice, InvoiceCounter, InvoiceLine, Payment, PriceListItem
+from hms.billing.models import (
+    BillingSettings,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Payment,
+    PriceListItem,
+    Refund,
+)
 from hms.billing.money import money_round
 from hms.encounters.models import Encounter
 from hms.patients.tests.factories import PatientFactory
@@ -104,3 +112,18 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     method = Payment.Method.CASH
     received_by_id = 1
     received_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=1))
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    """1.00 given back in cash from a payment, with a reason."""
+
+    class Meta:
+        model = Refund
+
+    payment = factory.SubFactory(PaymentFactory)
+    invoice = factory.SelfAttribute("payment.invoice")
+    amount = Decimal("1.00")
+    method = Payment.Method.CASH
+    reason = "Paid twice"
+    refunded_by_id = 1
+    refunded_at = factory.LazyFunction(timezone.now)

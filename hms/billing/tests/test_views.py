@@ -70,7 +70,7 @@ def test_reception_opens_fills_issues_and_takes_payment_through_the_pages(
         assert AuditEvent.objects.filter(action="payment.record", client_address="127.0.0.1").exists()
     assert page.status_code == 200
     assert invoice.status == "paid" and f"Invoice {invoice.number}" in body
-    assert '<th id="balance">0.00</th>' in body
+    assert 'id="balance">0.00</th>' in body
     assert "Record payment" not in body  # nothing left to pay
 
 

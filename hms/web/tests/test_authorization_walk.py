@@ -31,6 +31,7 @@ from hms.billing.tests.factories import (
     InvoiceLineFactory,
     PaymentFactory,
     PriceListItemFactory,
+    RefundFactory,
 )
 from hms.care.tests.factories import CareAssignmentFactory, EmergencyAccessFactory
 from hms.encounters.models import ClinicalNote, Encounter
@@ -148,7 +149,8 @@ def _build_hospital(code: str, hospital, world: World) -> None:
                 id=pk, encounter=encounter, patient=patient, issued=True, created_by_id=users["admin"].pk
             )
             InvoiceLineFactory(id=pk, invoice=invoice)
-            PaymentFactory(id=pk, invoice=invoice)
+            payment = PaymentFactory(id=pk, invoice=invoice)
+            RefundFactory(id=pk, payment=payment)
             EmergencyAccessFactory(id=pk, patient=patient, user_id=locum.pk, username=locum.username)
 
 
