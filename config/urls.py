@@ -6,6 +6,7 @@ admin.site.site_title = "HMS admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("hms.ops.urls")),
     path("", include("hms.accounts.urls")),
     path("", include("hms.web.urls")),
     path("h/<str:hospital_code>/patients/", include("hms.patients.urls")),

@@ -15,6 +15,9 @@ HMS_DATA_DIR = Path(env.path("HMS_DATA_DIR", default=str(BASE_DIR / "var")))
 HMS_TEMPLATE_DIR = Path(env.path("HMS_TEMPLATE_DIR", default=str(HMS_DATA_DIR / "templates")))
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# Old keys, still accepted for what they signed (sessions, password reset links): rotating
+# the key with the old one here signs nobody out (docs/operations/install.md, "Secrets").
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
@@ -37,6 +40,7 @@ SHARED_APPS = [
     "hms.security",
     "hms.web",
     "hms.demo",
+    "hms.ops",
 ]
 TENANT_APPS = [
     "hms.audit",
@@ -53,6 +57,11 @@ INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 MIDDLEWARE = [
     # Forwarded headers from anyone but a trusted proxy are dropped before anything reads them.
     "hms.accounts.headers.ProxyHeadersMiddleware",
+    # /healthz, /readyz and /metrics, before the host check and the HTTPS redirect (hms/ops/health.py).
+    "hms.ops.health.OperationsEndpointsMiddleware",
+    # A request id and one access line per request; counts and times every response.
+    "hms.ops.logs.RequestLogMiddleware",
+    "hms.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -67,6 +76,7 @@ MIDDLEWARE = [
     # Idle and absolute session limits, then the second factor, before any page runs.
     "hms.accounts.sessions.SessionLimitsMiddleware",
     "hms.accounts.mfa.SecondFactorMiddleware",
+    "hms.ops.logs.RequestUserMiddleware",
     "hms.tenancy.middleware.HospitalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -170,12 +180,28 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Logs go to standard error, one line per record: JSON objects (time, level, logger, message,
+# request_id, hospital, user_id) or, with HMS_LOG_FORMAT=text, plain lines (hms/ops/logs.py).
+HMS_LOG_FORMAT = env.str("HMS_LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # No query strings in logs: a search holds a patient's name (hms/core/logfilters.py).
-    "filters": {"no_query_strings": {"()": "hms.core.logfilters.DropQueryStrings"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]}},
+    "filters": {
+        # No query strings in logs: a search holds a patient's name (hms/core/logfilters.py).
+        "no_query_strings": {"()": "hms.core.logfilters.DropQueryStrings"},
+        "request_context": {"()": "hms.ops.logs.RequestContextFilter"},
+    },
+    "formatters": {
+        "json": {"()": "hms.ops.logs.JsonFormatter"},
+        "text": {"()": "hms.ops.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_query_strings", "request_context"],
+            "formatter": "text" if HMS_LOG_FORMAT == "text" else "json",  # anything else: check ops.E002
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     # Axes logs every sign-in at INFO; the security log has them. Failures and locks stay.
     "loggers": {
@@ -184,6 +210,15 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+# A hospital whose database fails is logged once per this many seconds (per worker), not per request.
+HMS_FAULT_LOG_SECONDS = env.float("HMS_FAULT_LOG_SECONDS", default=60.0)
+
+# Who may read /metrics (addresses or networks, as hms.core.http.client_address sees the
+# client: behind a proxy named in HMS_TRUSTED_PROXIES, the address it forwards). Loopback only
+# by default; give Prometheus's address. docs/operations/monitoring.md.
+HMS_METRICS_ALLOWED = env.list("HMS_METRICS_ALLOWED", default=["127.0.0.0/8", "::1"])
+# The backup age metric rescans the backup manifests at most this often.
+HMS_METRICS_BACKUP_SCAN_SECONDS = env.float("HMS_METRICS_BACKUP_SCAN_SECONDS", default=300.0)
 HMS_DEMO_PASSWORD = env("HMS_DEMO_PASSWORD", default="")
 
 # The key of the audit logs' and the security log's HMAC chains (docs/security.md). It is

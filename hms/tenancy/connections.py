@@ -14,14 +14,16 @@ Django's settings dict is never mutated in place: a new dict replaces it, so a
 thread iterating the old one (``connections.all()``) is never disturbed.
 """
 
+import contextlib
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, connections
 
+from hms.core.metrics import TENANT_CONNECTION_EVICTIONS, TENANT_CONNECTIONS_OPEN
 from hms.tenancy.exceptions import ConnectionLimitReached
 
 HOSPITAL_ALIAS_PREFIX = "hospital_"
@@ -100,6 +102,20 @@ def forget(alias: str) -> None:
             connections.settings = {k: v for k, v in connections.settings.items() if k != alias}
 
 
+def discard(alias: str) -> None:
+    """Close this thread's connection to `alias` after it failed, so the next use starts afresh.
+
+    A connection that met a missing, damaged or locked database may still hold the old
+    file (SQLite) or a broken session; closed here, the next request opens the database as
+    it is then, and a database repaired or restored in the meantime is served again. A
+    connection another context of this thread is still using is left alone.
+    """
+    if _thread_state()["active"].get(alias):
+        return
+    with contextlib.suppress(DatabaseError, InterfaceError):
+        _close_thread_connection(alias)
+
+
 def forget_all() -> None:
     """Close this thread's tenant connections and drop every registration (tests, before fork)."""
     for alias in {*registered_aliases(), *_thread_state()["open"], *_configured}:
@@ -150,6 +166,7 @@ def _touch_thread_connection(alias: str, configured: dict[str, Any]) -> None:
         _make_room_on_server(server, opened, state["active"])
         with _lock:
             _open_per_server[server] += 1
+        TENANT_CONNECTIONS_OPEN.inc()
         opened[alias] = server
     opened.move_to_end(alias)
     state["active"][alias] += 1
@@ -164,6 +181,7 @@ def _evict_over_budget(state: dict[str, Any]) -> None:
         if victim is None:
             break
         _close_thread_connection(victim)
+        TENANT_CONNECTION_EVICTIONS.labels("budget").inc()
 
 
 def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -182,6 +200,7 @@ def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
         server = connection.settings_dict.get("HMS_SERVER", "")
         with _lock:
             _open_per_server[server] += 1
+        TENANT_CONNECTIONS_OPEN.inc()
         opened[alias] = server
     opened.move_to_end(alias)
     _evict_over_budget(state)
@@ -200,6 +219,7 @@ def _make_room_on_server(server: str, opened: "OrderedDict[str, str]", active: C
                 "in use; try again in a moment."
             )
         _close_thread_connection(victim)
+        TENANT_CONNECTION_EVICTIONS.labels("server").inc()
 
 
 def _server_limit(server: str) -> int | None:
@@ -229,6 +249,7 @@ def _close_thread_connection(alias: str) -> None:
     if server is not None:
         with _lock:
             _open_per_server[server] -= 1
+        TENANT_CONNECTIONS_OPEN.dec()
     existing = _existing_connection(alias)
     if existing is None:
         return

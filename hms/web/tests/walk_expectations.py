@@ -78,6 +78,11 @@ EXPECTED: dict[str, Who | Page] = {
     "mfa-recovery-codes": Who.SIGNED_IN,
     "mfa-remove": Who.SIGNED_IN,
     "home": Who.SIGNED_IN,
+    # Operations (hms/ops): probes and metrics need no sign-in; /metrics answers only the
+    # addresses HMS_METRICS_ALLOWED names (the test client's 127.0.0.1 among them).
+    "healthz": Who.ANONYMOUS,
+    "readyz": Who.ANONYMOUS,
+    "metrics": Who.ANONYMOUS,
     # The hospital's front page: each role's start page (hms.web.views), the platform operator's
     # without clinical data; the patient list (menu "Patients") only for those who may see it.
     "hospital-home": Who.MEMBER,

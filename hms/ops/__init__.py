@@ -1,0 +1,1 @@
+"""What an operator's tools ask of a running process: health, readiness, metrics and logs."""
