@@ -106,3 +106,21 @@ class LabResultCorrectForm(LabResultForm):
         if number is None:
             raise forms.ValidationError("No such lab order here.", code="invalid")
         return number
+
+
+class LabPanelResultForm(PlainTextForm):
+    """One value and unit per test of a panel (fields value_<LOINC>, unit_<LOINC>), read as typed:
+    the service reads each against its test, all or nothing."""
+
+    comment = forms.CharField(required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, codes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.codes = codes
+        for code in codes:
+            self.fields[f"value_{code}"] = forms.CharField(required=False, max_length=64)
+            self.fields[f"unit_{code}"] = forms.CharField(required=False, max_length=32)
+
+    def values(self) -> dict[str, tuple[str, str]]:
+        data = self.cleaned_data
+        return {code: (data[f"value_{code}"], data[f"unit_{code}"]) for code in self.codes}

@@ -320,3 +320,34 @@ def formulary_search(*, user: User, query: str, limit: int = FORMULARY_SEARCH_LI
             starts = any(name.startswith(words[0]) for name in names)
             found.append((not starts, drug.name.casefold(), drug))
     return [drug for *_, drug in sorted(found, key=lambda row: row[:2])][:limit]
+
+
+def lab_panel_orders(*, user: User, order_id: int, client_address: str | None = None) -> list[LabOrder]:
+    """The live orders of the panel request `order_id` belongs to (itself alone if it is no panel's),
+    for the panel's one form: whoever may enter results for the patient; audited as one read."""
+    permission_require(user=user, resource=Resource.LAB_RESULT, action=Action.CREATE)
+    number = record_pk(order_id, model=LabOrder, missing=ORDER_NOT_FOUND)
+    with transaction.atomic(using=current_tenant().alias):
+        scope = patient_scope_filter(user=user, resource=Resource.LAB_RESULT, action=Action.CREATE)
+        first = LabOrder.objects.live().filter(scope, pk=number).select_related("patient").first()
+        if first is None:
+            raise NotFound(ORDER_NOT_FOUND)
+        orders = [first]
+        if first.panel_code:
+            orders = list(
+                LabOrder.objects.live()
+                .filter(
+                    encounter_id=first.encounter_id, panel_code=first.panel_code, ordered_at=first.ordered_at
+                )
+                .select_related("patient")
+                .order_by("id")
+            )
+        audit_row(
+            user,
+            "lab_order.view",
+            first,
+            client_address,
+            resource="LabOrder",
+            order_ids=[o.pk for o in orders],
+        )
+    return orders

@@ -23,6 +23,7 @@ urlpatterns = [
     path("lab/worklist/", views.lab_worklist, name="lab-worklist"),
     path("lab/orders/<id:order_id>/", views.lab_order, name="lab-order"),
     path("lab/orders/<id:order_id>/collect/", views.lab_order_collect, name="lab-order-collect"),
+    path("lab/orders/<id:order_id>/panel/", views.lab_panel, name="lab-panel"),
     path("lab/orders/<id:order_id>/result/", views.lab_result_enter, name="lab-result-enter"),
     path("lab/orders/<id:order_id>/cancel/", views.lab_order_cancel, name="lab-order-cancel"),
     path("lab/orders/<id:order_id>/void/", views.lab_order_void, name="lab-order-void"),

@@ -19,7 +19,13 @@ from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.http import client_address
 from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.orders import selectors, services
-from hms.orders.forms import LabOrderForm, LabResultCorrectForm, LabResultForm, PrescriptionForm
+from hms.orders.forms import (
+    LabOrderForm,
+    LabPanelResultForm,
+    LabResultCorrectForm,
+    LabResultForm,
+    PrescriptionForm,
+)
 from hms.orders.lab_catalogue import PANELS, TESTS
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.tenancy.http import HospitalRequest
@@ -353,3 +359,50 @@ def lab_result_correct(request: HospitalRequest, hospital_code: str, result_id: 
         form_error_show(form, error)
         return _lab_order_page(request, order_id, form=form, correcting=result_id)
     return redirect("orders:lab-order", hospital_code=hospital_code, order_id=result.order_id)
+
+
+@hospital_page("GET", "POST")
+def lab_panel(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
+    """A panel (CBC) as one: its specimen collected at once, its results entered on one form."""
+    orders = selectors.lab_panel_orders(
+        user=request.user, order_id=order_id, client_address=client_address(request)
+    )
+    form = LabPanelResultForm(
+        request.POST if request.method == "POST" and "collect" not in request.POST else None,
+        codes=[order.test_code for order in orders],
+    )
+    if request.method == "POST":
+        try:
+            if "collect" in request.POST:
+                services.lab_panel_collect(
+                    acting_user=request.user, order_id=order_id, client_address=client_address(request)
+                )
+                return redirect("orders:lab-panel", hospital_code=hospital_code, order_id=order_id)
+            if form.is_valid():
+                services.lab_panel_results_enter(
+                    acting_user=request.user,
+                    order_id=order_id,
+                    values=form.values(),
+                    comment=form.cleaned_data["comment"],
+                    client_address=client_address(request),
+                )
+                return redirect("orders:lab-panel", hospital_code=hospital_code, order_id=order_id)
+        except ApplicationError as error:
+            form_error_show(form, error, field_names={code: f"value_{code}" for code in form.codes})
+    rows = [
+        {"order": order, "test": TESTS.get(order.test_code), "value": form[f"value_{order.test_code}"],
+         "unit": form[f"unit_{order.test_code}"]}
+        for order in orders
+    ]  # fmt: skip
+    return _page(
+        request,
+        "orders/lab_panel.html",
+        {
+            "first": orders[0],
+            "rows": rows,
+            "form": form,
+            "to_collect": any(o.status == LabOrder.Status.ORDERED for o in orders),
+            "to_result": any(o.status == LabOrder.Status.COLLECTED for o in orders),
+        },
+        status=400 if form.errors else 200,
+    )

@@ -96,3 +96,22 @@ def test_a_panel_is_not_resulted_before_collection(doctor, nurse, encounter):
         services.lab_panel_collect(acting_user=nurse, order_id=first.pk)
         with pytest.raises(ApplicationError, match="already collected"):
             services.lab_panel_collect(acting_user=nurse, order_id=first.pk)
+
+
+def test_the_panel_page_collects_and_results_a_cbc_on_one_form(client, doctor, nurse, encounter):
+    from django.urls import reverse
+
+    with hospital_context("DMC001"):
+        first = ordered(doctor, encounter, "CBC")
+    client.force_login(nurse)
+    url = reverse("orders:lab-panel", kwargs={"hospital_code": "DMC001", "order_id": first.pk})
+    page = client.get(url).content.decode()
+    assert "Specimen collected (the whole panel)" in page and page.count("<tr>") == 6
+    assert client.post(url, {"collect": "1"}).status_code == 302
+    posted = {f"value_{code}": value for code, value in [(HB, "13.1"), (WBC, "5000"), (PLT, "250")]}
+    refused = client.post(url, posted)
+    assert refused.status_code == 400 and "WBC of 5000" in refused.content.decode()
+    assert client.post(url, {**posted, f"value_{WBC}": "7.2"}).status_code == 302
+    with hospital_context("DMC001"):
+        assert LabResult.objects.count() == 3
+        assert LabOrder.objects.filter(status=LabOrder.Status.COLLECTED).count() == 2

@@ -159,6 +159,7 @@ EXPECTED: dict[str, Who | Page] = {
     "orders:lab-worklist": Page(R.LAB_ORDER, A.VIEW),
     "orders:lab-order": Page(R.LAB_ORDER, A.VIEW, "lab_order"),
     "orders:lab-order-collect": Page(R.LAB_RESULT, A.CREATE, "lab_order"),
+    "orders:lab-panel": Page(R.LAB_RESULT, A.CREATE, "lab_order", post=(R.LAB_RESULT, A.CREATE)),
     "orders:lab-result-enter": Page(R.LAB_RESULT, A.CREATE, "lab_order"),
     "orders:lab-order-cancel": Page(R.LAB_ORDER, A.CREATE, "lab_order"),
     "orders:lab-order-void": Page(R.LAB_ORDER, A.VOID, "lab_order"),
