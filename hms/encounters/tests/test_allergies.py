@@ -166,3 +166,55 @@ def test_two_nurses_recording_the_same_allergy_at_once_get_a_clear_message(
         allergy_record(acting_user=staff.nurse, patient=chart.patient, **PENICILLIN)
     assert Allergy.objects.count() == 1
     assert AuditEvent.objects.filter(action="allergy.record").count() == 1
+
+
+# Coded allergies (hms.encounters.allergens)
+
+
+def test_an_allergy_is_recorded_against_a_drug_class_and_audited_with_its_code(staff, chart, in_hospital):
+    allergy = allergy_record(
+        acting_user=staff.nurse,
+        patient=chart.patient,
+        substance="",
+        allergen_code="group:penicillins",
+        category="medication",
+        severity="severe",
+    )
+    assert (allergy.substance, allergy.allergen_code) == ("Penicillins", "group:penicillins")
+    assert AuditEvent.objects.get().detail["allergen_code"] == "group:penicillins"
+
+
+def test_free_text_naming_a_known_allergen_is_coded_and_other_text_kept_as_typed(staff, chart, in_hospital):
+    coded = allergy_record(
+        acting_user=staff.nurse, patient=chart.patient, substance="Amoxycillin", category="medication",
+        severity="mild",
+    )  # fmt: skip
+    free = allergy_record(
+        acting_user=staff.nurse,
+        patient=chart.patient,
+        substance="Strawberries",
+        category="food",
+        severity="mild",
+    )
+    assert coded.allergen_code == "substance:amoxicillin"
+    assert free.allergen_code == ""
+
+
+def test_an_unknown_allergen_code_is_refused(staff, chart, in_hospital):
+    with pytest.raises(ApplicationError) as raised:
+        allergy_record(
+            acting_user=staff.nurse, patient=chart.patient, substance="", allergen_code="group:nothing",
+            category="medication", severity="mild",
+        )  # fmt: skip
+    assert "allergen_code" in raised.value.details
+    assert not Allergy.objects.exists()
+
+
+def test_the_allergy_form_needs_the_list_or_the_text():
+    from hms.encounters.forms import AllergyForm
+
+    empty = AllergyForm({"category": "medication", "severity": "mild"})
+    assert not empty.is_valid() and "substance" in empty.errors
+    coded = AllergyForm({"allergen_code": "group:nsaids", "category": "medication", "severity": "mild"})
+    assert coded.is_valid(), coded.errors
+    assert (coded.cleaned_data["allergen_code"], coded.cleaned_data["substance"]) == ("group:nsaids", "")
