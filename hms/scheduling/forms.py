@@ -225,3 +225,10 @@ class WorkingHoursForm(PlainTextForm):
         if self.errors:
             self.add_error(None, CHECK_FIELDS)
         return cleaned
+
+
+class DepartmentDayForm(PlainTextForm):
+    """The department grid's filter: a local date (default today) and a department."""
+
+    date = LocalDateField(required=False)
+    department = RecordIdField(message="Choose a department from the list.", required=False)

@@ -7,6 +7,7 @@ are not.
 
 import datetime
 import re
+import zoneinfo
 from dataclasses import dataclass
 
 from django.core.paginator import Page
@@ -73,7 +74,7 @@ class FreeSlots:
     slots: tuple[Slot, ...]
 
 
-def _entries(appointments: list[Appointment], user: User) -> list[AppointmentEntry]:
+def appointment_entries(appointments: list[Appointment], user: User) -> list[AppointmentEntry]:
     """The rows as lists show them, each with the moves `user` may make to it now."""
     zone, now = hospital_zone(), wallclock.now()
     names = practitioner_names({a.practitioner_user_id for a in appointments})
@@ -90,7 +91,7 @@ def _entries(appointments: list[Appointment], user: User) -> list[AppointmentEnt
     ]
 
 
-def _with_encounter_flag(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
+def with_encounter_flag(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
     """`has_encounter` on each row (the completion rule reads it), in the same query."""
     return queryset.annotate(
         has_encounter=Case(When(encounter__isnull=False, then=Value(True)), default=Value(False))
@@ -98,8 +99,8 @@ def _with_encounter_flag(queryset: QuerySet[Appointment]) -> QuerySet[Appointmen
 
 
 def _page(queryset: QuerySet[Appointment], page_number: int | str | None, user: User) -> Page:
-    page = page_of(_with_encounter_flag(queryset), page_number)
-    page.object_list = _entries(list(page.object_list), user)
+    page = page_of(with_encounter_flag(queryset), page_number)
+    page.object_list = appointment_entries(list(page.object_list), user)
     return page
 
 
@@ -174,7 +175,7 @@ def appointment_get(
     pk = record_id(appointment_id)
     if pk is None:
         raise NotFound(APPOINTMENT_NOT_FOUND)
-    appointment = _with_encounter_flag(Appointment.objects.select_related("patient")).filter(pk=pk).first()
+    appointment = with_encounter_flag(Appointment.objects.select_related("patient")).filter(pk=pk).first()
     if appointment is None:
         raise NotFound(APPOINTMENT_NOT_FOUND)
     if scope == Scope.OWN and appointment.patient.user_id != user.pk:
@@ -186,7 +187,7 @@ def appointment_get(
     ):
         raise NotFound(APPOINTMENT_NOT_FOUND)
     with transaction.atomic(using=current_tenant().alias):
-        (entry,) = _entries([appointment], user)
+        (entry,) = appointment_entries([appointment], user)
         audit_row(
             user,
             "appointment.view",
@@ -292,10 +293,33 @@ def practitioner_free_slots(*, user: User, practitioner_user_id: int, date: date
         .exclude(status__in=FREE_STATUSES)
         .values_list("starts_at", "ends_at")
     )
-    now = wallclock.now()
-    slots: list[Slot] = []
+    slots = day_slots(hours=day, busy=busy, date=date, zone=zone, now=wallclock.now())
+    return FreeSlots(
+        practitioner_user_id=practitioner.pk,
+        practitioner_name=practitioner_name(practitioner),
+        date=date,
+        time_zone=zone.key,
+        has_working_hours=bool(hours),
+        periods=tuple((h.start_time, h.end_time) for h in day),
+        slots=tuple(slot for slot, free in slots if free),
+    )
+
+
+def day_slots(
+    *,
+    hours: list[WorkingHours],
+    busy: list[tuple[datetime.datetime, datetime.datetime]],
+    date: datetime.date,
+    zone: zoneinfo.ZoneInfo,
+    now: datetime.datetime,
+) -> list[tuple[Slot, bool]]:
+    """Every slot of `hours` (one doctor's periods of that weekday) on local `date`, in time order,
+    each with whether it is free: no live appointment in `busy` overlaps it and it starts from
+    `now` on. A slot in the hour skipped by a clock change does not exist; in the hour
+    repeated, only its first occurrence counts."""
+    slots: list[tuple[Slot, bool]] = []
     seen: set[datetime.datetime] = set()
-    for period in day:
+    for period in hours:
         step = datetime.timedelta(minutes=period.slot_minutes)
         wall = datetime.datetime.combine(date, period.start_time)
         period_end = datetime.datetime.combine(date, period.end_time)
@@ -308,17 +332,9 @@ def practitioner_free_slots(*, user: User, practitioner_user_id: int, date: date
             end = start + step
             local_start, local_end = start.astimezone(zone), end.astimezone(zone)
             within = local_end.date() == date and local_end.time() <= period.end_time
-            free = all(not (b_start < end and start < b_end) for b_start, b_end in busy)
-            if within and free and start >= now and start not in seen:
+            if within and start not in seen:
                 seen.add(start)
-                slots.append(Slot(starts_at=start, starts_local=local_start, ends_local=local_end))
+                free = start >= now and all(not (b_start < end and start < b_end) for b_start, b_end in busy)
+                slots.append((Slot(starts_at=start, starts_local=local_start, ends_local=local_end), free))
             wall += step
-    return FreeSlots(
-        practitioner_user_id=practitioner.pk,
-        practitioner_name=practitioner_name(practitioner),
-        date=date,
-        time_zone=zone.key,
-        has_working_hours=bool(hours),
-        periods=tuple((h.start_time, h.end_time) for h in day),
-        slots=tuple(sorted(slots, key=lambda s: s.starts_at)),
-    )
+    return sorted(slots, key=lambda pair: pair[0].starts_at)

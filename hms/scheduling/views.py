@@ -21,6 +21,13 @@ from hms.core.http import client_address
 from hms.core.ids import record_id
 from hms.core.pages import form_error_show, hospital_page
 from hms.scheduling import wallclock
+from hms.scheduling.calendars import (
+    calendar_departments,
+    calendar_doctors,
+    department_calendar,
+    practitioner_calendar,
+    week_of,
+)
 from hms.scheduling.forms import (
     CHECK_FIELDS,
     AppointmentBookForm,
@@ -28,6 +35,7 @@ from hms.scheduling.forms import (
     AppointmentRescheduleForm,
     AppointmentStatusForm,
     DayFilterForm,
+    DepartmentDayForm,
     WorkingHoursFilterForm,
     WorkingHoursForm,
 )
@@ -68,8 +76,11 @@ def _rights(request: HospitalRequest) -> dict[str, Any]:
     """What the navigation and the lists offer this user."""
     user = request.user
     return {
+        # The desk's booking form and the calendars are the staff's (a patient books from the portal).
         "can_book": permission_scope(user=user, resource=Resource.APPOINTMENT, action=Action.CREATE)
-        is not None,
+        == Scope.ALL,
+        "is_staff": permission_scope(user=user, resource=Resource.APPOINTMENT, action=Action.VIEW)
+        == Scope.ALL,
         "update_scope": permission_scope(user=user, resource=Resource.APPOINTMENT, action=Action.UPDATE),
     }
 
@@ -415,3 +426,86 @@ def working_hours(request: HospitalRequest, hospital_code: str) -> HttpResponse:
         ],
     }
     return render(request, "scheduling/working_hours.html", context, status=status)
+
+
+# Calendars
+
+
+def _calendar_links(
+    name: str, hospital_code: str, step: int, date: datetime.date, **query: Any
+) -> dict[str, str]:
+    """The previous and next day (step 1) or week (step 7) of a calendar, keeping its filter."""
+    url = reverse(f"scheduling:{name}", kwargs={"hospital_code": hospital_code})
+    kept = {key: value for key, value in query.items() if value}
+    return {
+        direction: f"{url}?{urlencode({'date': (date + datetime.timedelta(days=days)).isoformat(), **kept})}"
+        for direction, days in (("previous", -step), ("next", step))
+    }
+
+
+def _practitioner_calendar(request: HospitalRequest, hospital_code: str, *, week: bool) -> HttpResponse:
+    form = DayFilterForm(request.GET)
+    doctors = calendar_doctors(user=request.user)
+    context: dict[str, Any] = {**_rights(request), "form": form, "doctors": doctors, "week": week}
+    if not form.is_valid():
+        form.add_error(None, "Check the date and the doctor.")
+        context.update(date=_today(), calendar=None)
+        return render(request, "scheduling/calendar.html", context, status=400)
+    date = form.cleaned_data["date"] or _today()
+    doctor = form.cleaned_data["doctor"]
+    if doctor is None:
+        own = [pk for pk, _ in doctors if pk == request.user.pk]  # a doctor's own calendar first
+        doctor = own[0] if own else (doctors[0][0] if doctors else None)
+    dates = week_of(date) if week else [date]
+    name = "calendar-week" if week else "calendar-day"
+    context.update(date=date, doctor=doctor, dates=dates, calendar=None, view_name=name)
+    context.update(_calendar_links(name, hospital_code, 7 if week else 1, date, doctor=doctor))
+    if doctor is not None:
+        try:
+            context["calendar"] = practitioner_calendar(
+                user=request.user,
+                practitioner_user_id=doctor,
+                dates=dates,
+                client_address=client_address(request),
+            )
+        except ApplicationError as exc:
+            form_error_show(form, exc)
+            return render(request, "scheduling/calendar.html", context, status=400)
+    return render(request, "scheduling/calendar.html", context)
+
+
+@hospital_page()
+def calendar_day(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """One doctor's day: their working hours' slots, free ones to book, appointments by status."""
+    return _practitioner_calendar(request, hospital_code, week=False)
+
+
+@hospital_page()
+def calendar_week(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """One doctor's week, Monday to Sunday, a column a day."""
+    return _practitioner_calendar(request, hospital_code, week=True)
+
+
+@hospital_page()
+def calendar_department(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """A department's doctors side by side on one day (columns = doctors, rows = times)."""
+    form = DepartmentDayForm(request.GET)
+    departments = calendar_departments(user=request.user)
+    context: dict[str, Any] = {**_rights(request), "form": form, "departments": departments}
+    if not form.is_valid():
+        form.add_error(None, "Check the date and the department.")
+        context.update(date=_today(), calendar=None)
+        return render(request, "scheduling/calendar_department.html", context, status=400)
+    date = form.cleaned_data["date"] or _today()
+    chosen = form.cleaned_data["department"] or (departments[0].pk if departments else None)
+    context.update(date=date, department_id=chosen, calendar=None, department=None)
+    context.update(_calendar_links("calendar-department", hospital_code, 1, date, department=chosen))
+    if chosen is not None:
+        try:
+            context["department"], context["calendar"] = department_calendar(
+                user=request.user, department_id=chosen, date=date, client_address=client_address(request)
+            )
+        except ApplicationError as exc:
+            form_error_show(form, exc)
+            return render(request, "scheduling/calendar_department.html", context, status=400)
+    return render(request, "scheduling/calendar_department.html", context)

@@ -288,12 +288,12 @@ def test_bookable_doctors_are_this_hospitals_active_doctors(clock, people, make_
 
 
 @pytest.mark.django_db
-def test_a_patient_is_found_for_booking_by_mrn(clock, people, patients):
+def test_the_patient_chosen_for_a_booking(clock, people, patients):
     with hospital_context("DMC001"):
-        assert patient_for_booking(user=people.receptionist, mrn=f" {patients[1].mrn} ") == patients[1]
-        for mrn in ("", "   ", "000000000"):
-            with pytest.raises(ApplicationError, match="MRN") as raised:
-                patient_for_booking(user=people.receptionist, mrn=mrn)
-            assert "mrn" in raised.value.details
+        assert patient_for_booking(user=people.receptionist, patient_id=patients[1].pk) == patients[1]
+        for patient_id in (0, 999999):
+            with pytest.raises(ApplicationError, match="No such patient here") as raised:
+                patient_for_booking(user=people.receptionist, patient_id=patient_id)
+            assert "patient" in raised.value.details
         with pytest.raises(NotAllowed):
-            patient_for_booking(user=people.nurse, mrn=patients[1].mrn)
+            patient_for_booking(user=people.nurse, patient_id=patients[1].pk)

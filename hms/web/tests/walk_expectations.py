@@ -124,6 +124,9 @@ EXPECTED: dict[str, Who | Page] = {
     "scheduling:book-patient": Page(R.APPOINTMENT, A.CREATE, "patient"),
     "scheduling:patient-picker": Page(R.APPOINTMENT, A.CREATE),
     "scheduling:hours": Page(R.SCHEDULE, A.VIEW, post=(R.SCHEDULE, A.CREATE)),
+    "scheduling:calendar-day": Page(R.APPOINTMENT, A.VIEW),
+    "scheduling:calendar-week": Page(R.APPOINTMENT, A.VIEW),
+    "scheduling:calendar-department": Page(R.APPOINTMENT, A.VIEW),
     "scheduling:patient": Page(R.APPOINTMENT, A.VIEW, "patient"),
     "scheduling:status": Page(R.APPOINTMENT, A.UPDATE, "appointment"),
     "scheduling:cancel": Page(R.APPOINTMENT, A.VIEW, "appointment", post=(R.APPOINTMENT, A.UPDATE)),
@@ -211,6 +214,9 @@ OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
     },
     ("orders:lab-worklist", Role.PATIENT): ("denied", "the lab worklist is for nurses and doctors"),
     ("scheduling:day", Role.PATIENT): ("denied", "the day list is the desk's and the wards'"),
+    ("scheduling:calendar-day", Role.PATIENT): ("denied", "the calendars are for the staff"),
+    ("scheduling:calendar-week", Role.PATIENT): ("denied", "the calendars are for the staff"),
+    ("scheduling:calendar-department", Role.PATIENT): ("denied", "the calendars are for the staff"),
     ("encounters:patient", Role.DOCTOR): (
         "ok",
         "outside their care a doctor gets the break-the-glass offer (no record), not a 404: a doctor "
