@@ -1,31 +1,23 @@
-"""The audit log page's filters: record numbers read as hms.core.ids reads them."""
+"""The audit log page's filters, in the words people know: a username, a patient's MRN, dates."""
+
+import datetime
+from typing import Any
 
 from django import forms
 
 from hms.core.forms import PlainTextForm
-from hms.core.ids import record_id
 
 ACTION_PREFIX_MAX = 64  # AuditEvent.action's length
-
-
-class RecordNumberField(forms.CharField):
-    """A record id typed by a person; empty is no filter, anything else not an id is refused."""
-
-    default_error_messages = {"invalid": "Not a record number."}
-
-    def to_python(self, value: object) -> int | None:  # type: ignore[override]  # an int, not a str
-        text = super().to_python(value)
-        if not text:
-            return None
-        number = record_id(text)
-        if number is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return number
+USERNAME_MAX = 150  # AuditEvent.actor_username's length
+MRN_MAX = 32
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
 class AuditLogFilterForm(PlainTextForm):
-    patient = RecordNumberField(required=False, label="Patient id")
-    actor = RecordNumberField(required=False, label="User id")
+    username = forms.CharField(required=False, max_length=USERNAME_MAX, label="Username")
+    mrn = forms.CharField(required=False, max_length=MRN_MAX, label="Patient MRN")
+    date_from = forms.DateField(required=False, label="From", widget=DATE_INPUT, input_formats=["%Y-%m-%d"])
+    date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT, input_formats=["%Y-%m-%d"])
     action = forms.CharField(
         required=False,
         label="Action starts with",
@@ -35,3 +27,22 @@ class AuditLogFilterForm(PlainTextForm):
     def clean_action(self) -> str:
         # Longer than any action: cut, as no action could match more.
         return self.cleaned_data["action"][:ACTION_PREFIX_MAX]
+
+    def clean_date_from(self) -> datetime.date | None:
+        return _in_range(self.cleaned_data["date_from"])
+
+    def clean_date_to(self) -> datetime.date | None:
+        return _in_range(self.cleaned_data["date_to"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start is not None and end is not None and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+def _in_range(day: datetime.date | None) -> datetime.date | None:
+    if day is not None and not 1900 <= day.year <= 2999:
+        raise forms.ValidationError("Choose a date between the years 1900 and 2999.")
+    return day

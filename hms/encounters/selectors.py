@@ -12,11 +12,13 @@ from typing import TypeVar
 from django.core.paginator import Page
 from django.db import models, transaction
 
+from hms.accounts.display import display_names
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import audit_row
 from hms.care import access
 from hms.care.access import patient_access
+from hms.core.display import unit_label
 from hms.core.exceptions import NotFound
 from hms.core.models import VoidableModel
 from hms.core.pages import page_of
@@ -88,12 +90,8 @@ def encounter_access(
 
 
 def user_names(ids: Iterable[int | None]) -> dict[int, str]:
-    """Full names (else usernames) of shared users, in one query."""
-    wanted = {pk for pk in ids if pk is not None}
-    if not wanted:
-        return {}
-    users = User.objects.only("id", "username", "first_name", "last_name").in_bulk(wanted)
-    return {pk: (user.get_full_name() or user.get_username()) for pk, user in users.items()}
+    """Display names ("Dr Habib Ullah", else the username) of shared users, in one query."""
+    return display_names(ids)
 
 
 @dataclass(frozen=True)
@@ -153,16 +151,16 @@ class VitalRow:
         """The value with its vital's decimal places and its unit: "37.0 °C", "72 /min"."""
         value = self.observation.value
         if self.vital is None:
-            return f"{value.normalize():f} {self.observation.unit}"
+            return f"{value.normalize():f} {unit_label(self.observation.unit)}"
         return f"{self.vital.round(value)} {self.vital.unit_label}"
 
     @property
     def entered_text(self) -> str:
-        """What was typed, where it was in another unit: "98.6 [degF]"; else ""."""
+        """What was typed, where it was in another unit: "98.6 °F"; else ""."""
         observation = self.observation
         if observation.entered_value is None or observation.entered_unit in ("", observation.unit):
             return ""
-        return f"{observation.entered_value.normalize():f} {observation.entered_unit}"
+        return f"{observation.entered_value.normalize():f} {unit_label(observation.entered_unit)}"
 
 
 @dataclass(frozen=True)

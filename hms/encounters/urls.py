@@ -20,6 +20,7 @@ urlpatterns = [
     path("<id:encounter_id>/finish/", views.encounter_finish, name="finish"),
     path("<id:encounter_id>/void/", views.encounter_void, name="void"),
     path("<id:encounter_id>/vitals/", views.vitals_new, name="vitals"),
+    path("<id:encounter_id>/vitals/correct/", views.vitals_correct, name="vitals-correct"),
     path("<id:encounter_id>/diagnoses/", views.diagnosis_new, name="diagnosis-new"),
     path("<id:encounter_id>/notes/new/", views.note_new, name="note-new"),
 ]

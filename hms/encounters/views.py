@@ -21,6 +21,7 @@ from hms.core.http import client_address
 from hms.core.ids import record_id
 from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.encounters import services
+from hms.encounters.display import vitals_latest
 from hms.encounters.forms import (
     AllergyForm,
     AllergyStatusForm,
@@ -169,6 +170,7 @@ def _encounter_page(
         "encounters/encounter_detail.html",
         {
             "detail": detail,
+            "latest_vitals": vitals_latest(detail.vitals),
             "void_form": VoidForm(),
             "related_links": _related_links(request, detail.encounter),
             **extra,
@@ -259,6 +261,23 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
         "encounters/vitals_form.html",
         {"detail": detail, "form": form},
         status=status,
+    )
+
+
+@hospital_page()
+def vitals_correct(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
+    """Every vital sign of the encounter, each with a link to void it if entered in error."""
+    permission_require(user=request.user, resource=Resource.OBSERVATION, action=Action.VOID)
+    detail = encounter_detail(
+        user=request.user,
+        encounter_id=encounter_id,
+        include_voided=request.GET.get("voided") == "1",
+        client_address=client_address(request),
+    )
+    return render(
+        request,
+        "encounters/vitals_correct.html",
+        {"detail": detail, "voiding": record_id(request.GET.get("void", ""))},
     )
 
 

@@ -1,16 +1,20 @@
 """The links a user sees in a hospital: each shown only to roles the permission matrix lets in."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
+from hms.core.http import client_address
 from hms.core.ids import record_id
 from hms.patients.selectors import patient_own_record
 from hms.tenancy.context import current_tenant_or_none
+from hms.web.chart import encounter_patient_id, patient_banner, patient_chart, patient_vital_trends
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,12 @@ def chart_links(*, user: User, hospital_code: str, patient_id: int) -> list[Link
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Template context processor: inside a hospital's pages, `hospital` and `hospital_nav`, and
-    `chart_links` on pages about one patient (their URL names a `patient_id`); else no links."""
+    `chart_links` on pages about one patient (their URL names a `patient_id`); else no links.
+
+    Pages about one patient (a `patient_id`, or an `encounter_id`, in their URL) also get
+    `patient_banner`, `patient_chart` and `patient_vital_charts` (hms.web.chart): each read, and
+    audited, only if the page's template shows it; None where the user may not see the patient.
+    """
     hospital = getattr(request, "hospital", None)
     user = getattr(request, "user", None)
     tenant = current_tenant_or_none()
@@ -111,11 +120,30 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"hospital_nav": [], "chart_links": []}
     match = getattr(request, "resolver_match", None)
-    patient_id = record_id(match.kwargs.get("patient_id")) if match is not None else None
-    return {
+    kwargs = match.kwargs if match is not None else {}
+    patient_id = record_id(kwargs.get("patient_id"))
+    context: dict[str, Any] = {
         "hospital": hospital,
         "hospital_nav": hospital_links(user=user, hospital_code=hospital.code),
         "chart_links": chart_links(user=user, hospital_code=hospital.code, patient_id=patient_id)
         if patient_id is not None
         else [],
     }
+    encounter_id = record_id(kwargs.get("encounter_id"))
+    if patient_id is not None or encounter_id is not None:
+        address = client_address(request)
+
+        def shown(selector: Callable[..., object]) -> SimpleLazyObject:
+            def read() -> object:
+                # An encounter's page is about its patient (the page itself checks the encounter).
+                wanted = patient_id if patient_id is not None else encounter_patient_id(encounter_id)
+                if wanted is None:
+                    return None
+                return selector(user=user, patient_id=wanted, client_address=address)
+
+            return SimpleLazyObject(read)
+
+        context["patient_banner"] = shown(patient_banner)
+        context["patient_chart"] = shown(patient_chart)
+        context["patient_vital_charts"] = shown(patient_vital_trends)
+    return context

@@ -70,7 +70,7 @@ def test_the_encounter_page_shows_everything_with_flags_and_local_times(client, 
     assert response.status_code == 200
     body = _body(response)
     assert "Penicillin (severe: Anaphylaxis)" in body  # the allergy banner
-    assert "39.0 °C" in body and "102.2 [degF]" in body and "H</strong> high" in body
+    assert "39.0 °C" in body and "102.2 °F" in body and "H</strong> high" in body
     assert "80 /min" in body
     assert "J06.9" in body and "Acute upper respiratory infection, unspecified" in body
     assert "Viral URTI" in body and "SECRET DRAFT THOUGHTS" in body and "draft, not signed" in body
@@ -371,7 +371,10 @@ def test_voiding_rows_through_the_pages(client, staff, visit):
         assert Observation.objects.get(pk=observation.pk).is_voided
         assert Diagnosis.objects.get(pk=diagnosis.pk).is_voided
         assert ClinicalNote.objects.get(pk=visit["draft"].pk).is_voided
-    voided_shown = _body(client.get(_url("detail", encounter_id=visit["encounter"].pk), {"voided": "1"}))
+    # Voided readings are listed with their reason on the encounter's "correct" page.
+    voided_shown = _body(
+        client.get(_url("vitals-correct", encounter_id=visit["encounter"].pk), {"voided": "1"})
+    )
     assert "voided: typo" in voided_shown
     encounter_void = client.post(_url("void", encounter_id=visit["encounter"].pk), {"reason": ""})
     assert encounter_void.status_code == 400

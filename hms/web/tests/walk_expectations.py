@@ -148,6 +148,7 @@ EXPECTED: dict[str, Who | Page] = {
     "encounters:finish": Page(R.ENCOUNTER, A.UPDATE, "encounter"),
     "encounters:void": Page(R.ENCOUNTER, A.VOID, "encounter"),
     "encounters:vitals": Page(R.OBSERVATION, A.CREATE, "encounter", post=(R.OBSERVATION, A.CREATE)),
+    "encounters:vitals-correct": Page(R.OBSERVATION, A.VOID, "encounter"),
     "encounters:diagnosis-new": Page(R.DIAGNOSIS, A.CREATE, "encounter", post=(R.DIAGNOSIS, A.CREATE)),
     "encounters:note-new": Page(R.NOTE, A.CREATE, "encounter", post=(R.NOTE, A.CREATE)),
     # Orders

@@ -1,0 +1,394 @@
+"""The patient chart: the banner on every patient page and the summary on the patient's record page
+(timeline of encounters, problem list, vital-sign and lab trends), read across the clinical apps.
+
+It lives in the web layer because it reads encounters (allergies, diagnoses, vital signs) and
+orders (prescriptions, lab results), which no clinical app below orders may import. Each part
+is shown only to a user whose role and scope let them see that kind of record for this
+patient (a receptionist sees demographics only, a doctor outside the patient's care the
+same); every read is audited with the ids it showed.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from hms.accounts.display import display_names
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, Scope, permission_scope
+from hms.audit.records import audit_row
+from hms.care.access import patient_access, patient_in_care
+from hms.core.display import lab_test_name, unit_label
+from hms.core.exceptions import NotAllowed, NotFound
+from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
+from hms.encounters.vitals import VITALS
+from hms.orders.models import LabResult, Prescription
+from hms.patients.models import Patient
+from hms.tenancy.context import current_tenant
+from hms.web.svg import TrendChart, trend_chart
+
+TIMELINE_SIZE = 20  # encounters on the record page; the encounters page has them all
+TREND_POINTS = 30  # the latest values of each vital sign or test drawn in its chart
+TREND_ROWS = 2000  # observations or results read at most for the charts
+PROBLEM_ROWS = 500  # diagnoses read at most for the problem list
+
+
+def age_text(birth_date: datetime.date, today: datetime.date | None = None) -> str:
+    """The age on `today` (the hospital's today): "34 y"; a child under 2 "14 mo"; an infant under
+    3 months "6 wk"; a newborn under 2 weeks "5 d"."""
+    today = today or timezone.localdate()
+    days = (today - birth_date).days
+    if days < 0:
+        return ""
+    if days < 14:
+        return f"{days} d"
+    if days < 91:
+        return f"{days // 7} wk"
+    months = (
+        (today.year - birth_date.year) * 12 + today.month - birth_date.month - (today.day < birth_date.day)
+    )
+    if months < 24:
+        return f"{months} mo"
+    return f"{months // 12} y"
+
+
+class _Sight:
+    """What one user may see of one patient's record, kind by kind (role, then scope)."""
+
+    def __init__(self, user: User, patient: Patient) -> None:
+        self.user = user
+        self.patient = patient
+        self._in_care: bool | None = None
+
+    def sees(self, resource: Resource) -> bool:
+        scope = permission_scope(user=self.user, resource=resource, action=Action.VIEW)
+        if scope is None:
+            return False
+        if scope == Scope.ALL:
+            return True
+        if scope == Scope.OWN:
+            return self.patient.user_id == self.user.pk
+        if self._in_care is None:
+            self._in_care = patient_in_care(user=self.user, patient_id=self.patient.pk)
+        return self._in_care
+
+    @property
+    def own(self) -> bool:
+        return self.user.pk is not None and self.patient.user_id == self.user.pk
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A diagnosis the patient carries: the code once, however many encounters recorded it."""
+
+    icd10_code: str
+    description: str
+    onset: datetime.datetime  # the first encounter that recorded it
+    last_seen: datetime.datetime
+    certainty: str  # of the latest record
+    diagnosis_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LatestVital:
+    code: str
+    name: str
+    value_text: str
+    flag: str
+    recorded_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class PatientBanner:
+    """What the banner shows; a part is None where the user may not see that kind of record."""
+
+    patient: Patient
+    age: str
+    allergies: list[Allergy] | None
+    problems: list[Problem] | None
+    medicines: list[Prescription] | None
+    vitals: list[LatestVital] | None
+
+    @property
+    def vitals_at(self) -> datetime.datetime | None:
+        return max((v.recorded_at for v in self.vitals), default=None) if self.vitals else None
+
+    @property
+    def clinical(self) -> bool:
+        return any(part is not None for part in (self.allergies, self.problems, self.medicines, self.vitals))
+
+
+def _visible_patient(user: User, patient_id: int) -> Patient | None:
+    try:
+        return patient_access(user=user, patient_id=patient_id, resource=Resource.PATIENT, action=Action.VIEW)
+    except (NotFound, NotAllowed):
+        return None
+
+
+def _problems(patient: Patient) -> list[Problem]:
+    rows = list(
+        Diagnosis.objects.live()
+        .filter(patient=patient, encounter__voided_at__isnull=True)
+        .select_related("encounter")
+        .order_by("encounter__started_at", "id")[:PROBLEM_ROWS]
+    )
+    by_code: dict[str, list[Diagnosis]] = {}
+    for row in rows:
+        by_code.setdefault(row.icd10_code, []).append(row)
+    problems = [
+        Problem(
+            icd10_code=code,
+            description=found[-1].description,
+            onset=found[0].encounter.started_at,
+            last_seen=found[-1].encounter.started_at,
+            certainty=found[-1].get_certainty_display(),
+            diagnosis_ids=tuple(d.pk for d in found),
+        )
+        for code, found in by_code.items()
+    ]
+    return sorted(problems, key=lambda p: p.last_seen, reverse=True)
+
+
+def _latest_vitals(patient: Patient) -> list[LatestVital]:
+    newest = (
+        Observation.objects.live()
+        .filter(patient=patient, loinc_code=OuterRef("loinc_code"), encounter__voided_at__isnull=True)
+        .order_by("-recorded_at", "-id")
+        .values("pk")[:1]
+    )
+    rows = Observation.objects.live().filter(patient=patient, pk=Subquery(newest))
+    order = list(VITALS)
+    latest = []
+    for row in sorted(
+        rows, key=lambda r: order.index(r.loinc_code) if r.loinc_code in VITALS else len(order)
+    ):
+        vital = VITALS.get(row.loinc_code)
+        value = f"{vital.round(row.value)} {vital.unit_label}" if vital else f"{row.value.normalize():f}"
+        latest.append(
+            LatestVital(
+                code=row.loinc_code,
+                name=vital.display if vital else row.loinc_code,
+                value_text=value if vital else f"{value} {unit_label(row.unit)}",
+                flag=row.abnormal_flag,
+                recorded_at=row.recorded_at,
+            )
+        )
+    return latest
+
+
+def _medicines(patient: Patient) -> list[Prescription]:
+    return list(
+        Prescription.objects.live()
+        .filter(patient=patient, status=Prescription.Status.ACTIVE, ends_at__gt=timezone.now())
+        .order_by("drug_name", "id")
+    )
+
+
+def patient_banner(*, user: User, patient_id: int, client_address: str | None = None) -> PatientBanner | None:
+    """The banner of a patient page, or None if the user may not see the patient at all; audited."""
+    with transaction.atomic(using=current_tenant().alias):
+        patient = _visible_patient(user, patient_id)
+        if patient is None:
+            return None
+        sight = _Sight(user, patient)
+        allergies = problems = medicines = vitals = None
+        if sight.sees(Resource.ALLERGY):
+            allergies = list(
+                Allergy.objects.live()
+                .filter(patient=patient, status=Allergy.Status.ACTIVE)
+                .order_by("substance", "id")
+            )
+        if sight.sees(Resource.DIAGNOSIS):
+            problems = _problems(patient)
+        if sight.sees(Resource.PRESCRIPTION):
+            medicines = _medicines(patient)
+        if sight.sees(Resource.OBSERVATION):
+            vitals = _latest_vitals(patient)
+        audit_row(
+            user,
+            "patient.banner",
+            patient,
+            client_address,
+            allergy_ids=_ids(allergies),
+            diagnosis_ids=None if problems is None else [i for p in problems for i in p.diagnosis_ids],
+            prescription_ids=_ids(medicines),
+            vital_codes=None if vitals is None else [v.code for v in vitals],
+        )
+    return PatientBanner(
+        patient=patient,
+        age=age_text(patient.birth_date),
+        allergies=allergies,
+        problems=problems,
+        medicines=medicines,
+        vitals=vitals,
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    encounter: Encounter
+    clinician: str
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PatientChart:
+    """The record page's summary; a part is None where the user may not see that kind of record."""
+
+    patient: Patient
+    timeline: list[TimelineEntry] | None
+    encounter_count: int
+    problems: list[Problem] | None
+    vital_charts: list[TrendChart] | None
+    lab_charts: list[TrendChart] | None
+
+    @property
+    def clinical(self) -> bool:
+        return any(
+            part is not None for part in (self.timeline, self.problems, self.vital_charts, self.lab_charts)
+        )
+
+
+def _timeline(patient: Patient, *, with_diagnoses: bool) -> tuple[list[TimelineEntry], int]:
+    encounters = Encounter.objects.live().filter(patient=patient).order_by("-started_at", "-id")
+    count = encounters.count()
+    rows = list(encounters[:TIMELINE_SIZE])
+    diagnoses: dict[int, list[Diagnosis]] = {}
+    if with_diagnoses and rows:
+        for diagnosis in Diagnosis.objects.live().filter(encounter__in=rows).order_by("kind", "id"):
+            diagnoses.setdefault(diagnosis.encounter_id, []).append(diagnosis)
+    names = display_names(e.practitioner_user_id for e in rows)
+    entries = [TimelineEntry(e, names.get(e.practitioner_user_id, ""), diagnoses.get(e.pk, [])) for e in rows]
+    return entries, count
+
+
+def _vital_charts(patient: Patient) -> tuple[list[TrendChart], list[int]]:
+    rows = list(
+        Observation.objects.live()
+        .filter(patient=patient, encounter__voided_at__isnull=True)
+        .order_by("-recorded_at", "-id")[:TREND_ROWS]
+    )
+    series: dict[str, list[Observation]] = {}
+    for row in reversed(rows):
+        series.setdefault(row.loinc_code, []).append(row)
+    charts, shown = [], []
+    for code, vital in VITALS.items():
+        points = series.get(code, [])[-TREND_POINTS:]
+        if not points:
+            continue
+        shown += [p.pk for p in points]
+        charts.append(
+            trend_chart(
+                title=vital.display,
+                unit=vital.unit_label,
+                points=[(p.recorded_at, vital.round(p.value)) for p in points],
+                reference=vital.normal,
+                flags=[p.abnormal_flag for p in points],
+            )
+        )
+    return charts, shown
+
+
+def _lab_charts(patient: Patient, *, own: bool) -> tuple[list[TrendChart], list[int]]:
+    results = LabResult.objects.filter(
+        order__patient=patient,
+        order__voided_at__isnull=True,
+        superseded_at__isnull=True,
+        value_numeric__isnull=False,
+    )
+    if own:  # a patient sees verified results only
+        results = results.filter(verified_at__isnull=False)
+    rows = list(results.select_related("order").order_by("-entered_at", "-id")[:TREND_ROWS])
+    series: dict[str, list[LabResult]] = {}
+    for row in reversed(rows):
+        series.setdefault(row.order.test_code, []).append(row)
+    charts, shown = [], []
+    for code, found in sorted(
+        series.items(), key=lambda item: lab_test_name(item[0], item[1][-1].order.test_name)
+    ):
+        points = found[-TREND_POINTS:]
+        latest = points[-1]
+        shown += [p.pk for p in points]
+        reference = None
+        if latest.reference_low is not None or latest.reference_high is not None:
+            reference = (latest.reference_low, latest.reference_high)
+        charts.append(
+            trend_chart(
+                title=lab_test_name(code, latest.order.test_name),
+                unit=unit_label(latest.unit),
+                points=[(p.entered_at, p.value_numeric) for p in points if p.value_numeric is not None],
+                reference=reference,
+                flags=[p.flag for p in points],
+            )
+        )
+    return charts, shown
+
+
+def patient_chart(*, user: User, patient_id: int, client_address: str | None = None) -> PatientChart | None:
+    """The record page's timeline, problem list and trends, or None if the user may not see the
+    patient at all; audited with what it showed."""
+    with transaction.atomic(using=current_tenant().alias):
+        patient = _visible_patient(user, patient_id)
+        if patient is None:
+            return None
+        sight = _Sight(user, patient)
+        timeline, count = None, 0
+        problems = vital_charts = lab_charts = None
+        observation_ids: list[int] | None = None
+        result_ids: list[int] | None = None
+        sees_diagnoses = sight.sees(Resource.DIAGNOSIS)
+        if sight.sees(Resource.ENCOUNTER):
+            timeline, count = _timeline(patient, with_diagnoses=sees_diagnoses)
+        if sees_diagnoses:
+            problems = _problems(patient)
+        if sight.sees(Resource.OBSERVATION):
+            vital_charts, observation_ids = _vital_charts(patient)
+        if sight.sees(Resource.LAB_RESULT):
+            lab_charts, result_ids = _lab_charts(patient, own=sight.own)
+        audit_row(
+            user,
+            "patient.chart",
+            patient,
+            client_address,
+            encounter_ids=None if timeline is None else [t.encounter.pk for t in timeline],
+            diagnosis_ids=None if problems is None else [i for p in problems for i in p.diagnosis_ids],
+            observation_ids=observation_ids,
+            lab_result_ids=result_ids,
+        )
+    return PatientChart(
+        patient=patient,
+        timeline=timeline,
+        encounter_count=count,
+        problems=problems,
+        vital_charts=vital_charts,
+        lab_charts=lab_charts,
+    )
+
+
+def _ids(rows: Iterable[Allergy | Prescription] | None) -> list[int] | None:
+    return None if rows is None else [row.pk for row in rows]
+
+
+def encounter_patient_id(encounter_id: int | None) -> int | None:
+    """The patient an encounter's page is about, to choose its banner; not scoped: the banner's
+    selector checks the user's right to the patient, the page its right to the encounter."""
+    if encounter_id is None:
+        return None
+    return Encounter.objects.filter(pk=encounter_id).values_list("patient_id", flat=True).first()
+
+
+def patient_vital_trends(
+    *, user: User, patient_id: int, client_address: str | None = None
+) -> list[TrendChart] | None:
+    """The patient's vital signs over time (the encounter page's charts), or None if the user may
+    not see them for this patient; audited with the observations drawn."""
+    with transaction.atomic(using=current_tenant().alias):
+        patient = _visible_patient(user, patient_id)
+        if patient is None or not _Sight(user, patient).sees(Resource.OBSERVATION):
+            return None
+        charts, shown = _vital_charts(patient)
+        audit_row(user, "observation.trends", patient, client_address, observation_ids=shown)
+    return charts
