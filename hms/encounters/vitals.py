@@ -84,7 +84,8 @@ class Vital:
 
     @property
     def accepted_units(self) -> str:
-        return ", ".join(unit.ucum for unit in self.input_units)
+        """The units a value may be typed in, as people write them: "cm, m, in"."""
+        return ", ".join(unit.label for unit in self.input_units)
 
 
 PER_MINUTE = InputUnit(
