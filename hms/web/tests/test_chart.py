@@ -259,3 +259,20 @@ def test_the_record_page_costs_the_same_queries_for_more_history(client, people,
             assert client.get(url).status_code == 200
         counts.append((len(shared), len(hospital)))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("selector", [patient_banner, patient_chart])
+def test_the_selectors_cost_the_same_queries_for_more_history(people, selector):
+    counts = []
+    for visits in (1, 5):
+        with hospital_context(CODE):
+            patient = _record(PatientFactory(), people["doctor"], visits=visits)
+            selector(user=people["doctor"], patient_id=patient.pk)  # per-process look-ups out of the way
+            with (
+                CaptureQueriesContext(connections["default"]) as shared,
+                CaptureQueriesContext(connections[hospital_alias(CODE)]) as hospital,
+            ):
+                assert selector(user=people["doctor"], patient_id=patient.pk) is not None
+        counts.append((len(shared), len(hospital)))
+    assert counts[0] == counts[1]
