@@ -124,7 +124,7 @@ def _set_status(code: str, status: str) -> None:
 @pytest.mark.django_db
 def test_member_enters_own_hospital(client, hospitals, login):
     login("dmc_doctor", hospital=hospitals["DMC001"])
-    response = client.get("/h/DMC001/")
+    response = client.get("/h/DMC001/patient-list/")  # the front page is the doctor's own day
     assert response.status_code == 200
     assert b"DMC001 General" in response.content
     assert b"DMC001-1" in response.content  # its own patient, from its own database

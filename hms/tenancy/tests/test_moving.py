@@ -139,7 +139,7 @@ def test_read_only_hospital_serves_reads_refuses_writes_and_spools_audit(make_ho
     hospital.refresh_from_db()
     client.force_login(doctor)
 
-    response = client.get("/h/RO001/")
+    response = client.get("/h/RO001/patient-list/")  # the front page is the doctor's own day
     assert response.status_code == 200
     assert b"Family000" in response.content
     post = client.post("/h/RO001/", {})
