@@ -12,6 +12,7 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.audit.models import AuditChainHead, AuditEvent
 from hms.core.exceptions import ApplicationError, Refusal
+from hms.core.text import storable
 from hms.security.chain import GENESIS, canonical, seal_new, seal_problem
 from hms.security.checkpoints import checkpoint_advance, checkpoint_advance_on_commit, checkpoint_read
 from hms.tenancy.context import current_tenant, current_tenant_or_none
@@ -112,7 +113,7 @@ def audit_refusal(request: Any, refusal: Refusal) -> None:
             patient_id=refusal.patient_id,
             outcome=AuditEvent.Outcome.DENIED,
             client_address=request.META.get("REMOTE_ADDR") or None,
-            detail={"path": request.path[:500], "method": request.method, "refusal": refusal.code},
+            detail=storable({"path": request.path[:500], "method": request.method, "refusal": refusal.code}),
         )
 
 

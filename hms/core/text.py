@@ -9,10 +9,12 @@ later the API) meets the same rule on SQLite and PostgreSQL alike.
 """
 
 import unicodedata
+from typing import TypeVar, cast
 
 from hms.core.exceptions import ApplicationError
 
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
+Stored = TypeVar("Stored")
 REASON_MAX = 255  # the length of every stored reason (void, stop, cancel, correction, visit)
 CONTROL_CHARACTERS_MESSAGE = "Remove the control characters (such as NUL); they cannot be stored."
 
@@ -82,3 +84,18 @@ def reason_clean(reason: str | None, *, label: str = "The reason", missing: str 
         required=missing is not None,
         missing=missing,
     )
+
+
+def storable(value: Stored) -> Stored:
+    """`value` with every control character in its strings replaced by U+FFFD, through lists and
+    dicts: for recording what someone sent (a path, a typed user name) where refusing it is not
+    an option (a security log must record the hostile request, and PostgreSQL stores no NUL)."""
+    if isinstance(value, str):
+        if not has_control_characters(value):
+            return value
+        return cast(Stored, "".join("\ufffd" if has_control_characters(c) else c for c in value))
+    if isinstance(value, dict):
+        return cast(Stored, {storable(k): storable(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return cast(Stored, [storable(v) for v in value])
+    return value

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from hms.core.http import client_address
+from hms.core.text import storable
 from hms.security.chain import GENESIS, seal_new, seal_problem
 from hms.security.models import SecurityChainHead, SecurityEvent
 
@@ -54,12 +55,12 @@ def security_record(
         "occurred_at": timezone.now(),
         "kind": kind,
         "user_id": getattr(user, "pk", None),
-        "username": (user.get_username() if user is not None else username)[:150],
+        "username": storable((user.get_username() if user is not None else username)[:150]),
         "actor_id": getattr(actor, "pk", None),
         "actor_username": actor.get_username()[:150] if actor is not None else "",
         "hospital_code": hospital_code or _hospital_code(user) or _hospital_code(actor),
         "client_address": client_address(request) if request is not None else None,
-        "detail": detail or {},
+        "detail": storable(detail or {}),
     }
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         head = _head_locked()

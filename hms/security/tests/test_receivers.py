@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from hms.accounts.models import Role
 from hms.security.actor import acting_as
-from hms.security.log import Kind, security_log_verify
+from hms.security.log import Kind, security_log_verify, security_record
 from hms.security.models import SecurityEvent
 
 
@@ -84,3 +84,19 @@ def test_platform_admin_actions_are_recorded(client, make_hospital, make_user, d
     assert action.detail["action"] == "change" and action.detail["what"] == "accounts.user"
     [role] = _events(Kind.ROLE_CHANGED)
     assert role.actor_username == "operator" and role.username == "doc"
+
+
+@pytest.mark.django_db
+def test_a_hostile_address_or_name_is_recorded_not_refused_by_the_database(client, make_hospital, make_user):
+    """NUL and other control characters (which PostgreSQL cannot store) are recorded as U+FFFD."""
+    doctor = make_user("doc", role=Role.DOCTOR, hospital=make_hospital("TH001"))
+    client.force_login(doctor)
+    assert client.get("/h/TH\x00001/").status_code == 404
+    [probe] = _events(Kind.FOREIGN_HOSPITAL)
+    assert probe.detail["asked_for"] == "TH\ufffd001"
+    # A name typed at sign-in reaches the log as typed (the sign-in form refuses these first,
+    # but a name can arrive by other doors: the API, a command).
+    security_record(Kind.LOGIN_FAILED, username="ad\x00min\x1b", detail={"why": ["a\x00"]})
+    failed = _events(Kind.LOGIN_FAILED)
+    assert failed[-1].username == "ad\ufffdmin\ufffd" and failed[-1].detail == {"why": ["a\ufffd"]}
+    assert security_log_verify().intact

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from hms.core.exceptions import ApplicationError
 from hms.hospitals.models import Hospital
+from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import TenancyError
 from hms.tenancy.first_admin import first_admin_create
 from hms.tenancy.provisioning import hospital_provision, spares_wait
@@ -40,7 +41,11 @@ class Command(BaseCommand):
         admin_username = options["admin_username"].strip()
         if bool(admin_username) != bool(options["admin_email"].strip()):
             raise CommandError("Give both --admin-username and --admin-email, or neither.")
-        existing = Hospital.objects.filter(code=options["code"], status=Hospital.Status.ACTIVE).first()
+        try:
+            code = validate_hospital_code(options["code"])  # before any query: no NUL reaches the database
+        except TenancyError as exc:
+            raise CommandError(exc.message) from exc
+        existing = Hospital.objects.filter(code=code, status=Hospital.Status.ACTIVE).first()
         if existing is not None and admin_username:
             hospital = existing  # already made: only its first administrator is missing
         else:
