@@ -62,8 +62,20 @@ def test_the_hospital_menu_follows_the_role(client, make_user, th001, role, expe
             Role.NURSE,
             ["Appointments", "Encounters", "Prescriptions", "Lab results", "Send to a clinician (walk-in)"],
         ),
-        (Role.RECEPTIONIST, ["Appointments", "Invoices", "Send to a clinician (walk-in)"]),
-        (Role.ADMIN, ["Appointments", "Invoices", "Send to a clinician (walk-in)", "Access report"]),
+        (
+            Role.RECEPTIONIST,
+            ["Appointments", "Book an appointment", "Invoices", "Send to a clinician (walk-in)"],
+        ),
+        (
+            Role.ADMIN,
+            [
+                "Appointments",
+                "Book an appointment",
+                "Invoices",
+                "Send to a clinician (walk-in)",
+                "Access report",
+            ],
+        ),
     ],
 )
 def test_a_patients_record_links_to_the_parts_the_role_may_read(client, make_user, th001, role, expected):
