@@ -36,6 +36,7 @@ def test_the_encounter_shows_the_latest_of_each_vital_sign_and_the_trends(client
     client.force_login(staff.nurse)
     body = client.get(_url("detail", encounter_id=encounter.pk)).content.decode()
     assert "<strong>96 /min</strong>" in body and "<strong>80 /min</strong>" not in body
+    assert '<th scope="row">Heart rate</th>' in body
     assert "<strong>38.5 °C</strong>" in body and "(entered as 101.3 °F)" in body
     assert "[degF]" not in body and "LOINC" not in body
     assert 'name="reason"' not in body.split('id="diagnoses"')[0]  # no void box in the vitals

@@ -463,7 +463,7 @@ def test_an_outpatient_visit_walks_through_every_page(make_hospital, make_user):
     assert "draft, not signed" in visit.text
     signed = doctor.submit(visit, f"{H}/encounters/notes/{note_id}/sign/")
     note = doctor.follow(signed)
-    assert "signed by Meredith Grey" in note.text
+    assert "signed by Dr Meredith Grey" in note.text  # a doctor by display name
     amended = doctor.submit(
         note,
         f"{H}/encounters/notes/{note_id}/amend/",
