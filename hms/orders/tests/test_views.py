@@ -467,3 +467,16 @@ def test_list_pages_cost_the_same_queries_for_n_rows_or_3n(client, doctor, nurse
         _orders_of_every_kind(encounter, doctor, nurse, 4)
         assert LabOrder.objects.count() == 12 and Prescription.objects.count() == 6
     assert _page_queries(client, url, tenant.alias) == few
+
+
+@pytest.mark.django_db
+def test_a_result_corrected_before_verification_no_longer_reads_awaiting_verification(
+    client, doctor, nurse, encounter
+):
+    with hospital_context("DMC001"):
+        first = resulted(doctor, nurse, encounter, "13")
+        services.lab_result_correct(acting_user=nurse, result_id=first.pk, value="12.5", reason="typo")
+    client.force_login(nurse)
+    page = _body(client.get(_url("lab-order", order_id=first.order_id)))
+    assert page.count("<em>awaiting verification</em>") == 1  # the correction, not the value it replaced
+    assert "not verified (superseded by a correction)" in page
