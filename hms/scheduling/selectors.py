@@ -198,18 +198,24 @@ def appointment_get(
     return entry
 
 
-def booking_patient_get(*, user: User, patient_id: int) -> Patient:
-    """The patient a booking is for, if the user may book for them; NotFound otherwise (404)."""
-    return patient_access(
-        user=user, patient_id=patient_id, resource=Resource.APPOINTMENT, action=Action.CREATE
-    )
+def booking_patient_get(*, user: User, patient_id: int, client_address: str | None = None) -> Patient:
+    """The patient a booking is for, if the user may book for them; NotFound otherwise (404).
+
+    Audited: the booking form shows who the patient is (name, MRN, birth date).
+    """
+    with transaction.atomic(using=current_tenant().alias):
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.APPOINTMENT, action=Action.CREATE
+        )
+        audit_row(user, "patient.view", patient, client_address, purpose="appointment.book")
+    return patient
 
 
-def patient_for_booking(*, user: User, patient_id: int) -> Patient:
+def patient_for_booking(*, user: User, patient_id: int, client_address: str | None = None) -> Patient:
     """The patient chosen on a booking form; ApplicationError ("patient") if there is no such patient
-    the user may book for (out of scope reads as missing, in the same words)."""
+    the user may book for (out of scope reads as missing, in the same words). Audited."""
     try:
-        return booking_patient_get(user=user, patient_id=patient_id)
+        return booking_patient_get(user=user, patient_id=patient_id, client_address=client_address)
     except NotFound as exc:
         message = "No such patient here; search again by name, MRN or phone number."
         raise ApplicationError(message, details={"patient": [message]}) from exc

@@ -235,7 +235,9 @@ def appointment_book_form(request: HospitalRequest, hospital_code: str) -> HttpR
         if form.is_valid():
             data = form.cleaned_data
             try:
-                patient = patient_for_booking(user=request.user, patient_id=data["patient"])
+                patient = patient_for_booking(
+                    user=request.user, patient_id=data["patient"], client_address=client_address(request)
+                )
                 appointment = appointment_book(
                     acting_user=request.user,
                     patient=patient,
@@ -268,10 +270,10 @@ def appointment_book_for_patient(
     request: HospitalRequest, hospital_code: str, patient_id: int
 ) -> HttpResponse:
     """ "Book an appointment" from a patient's page: the booking form with the patient chosen."""
-    booking_patient_get(user=request.user, patient_id=patient_id)  # 404 for a patient out of reach
-    if permission_scope(user=request.user, resource=Resource.APPOINTMENT, action=Action.CREATE) == Scope.OWN:
-        return redirect("scheduling:portal-book", hospital_code=hospital_code)
     _desk_require(request)
+    booking_patient_get(  # 404 for a patient out of reach
+        user=request.user, patient_id=patient_id, client_address=client_address(request)
+    )
     return _book_page(request, {"patient": str(patient_id)})
 
 
@@ -329,7 +331,11 @@ def _picker(
     problem = ""
     if typed.get("patient", "").strip():
         try:
-            chosen = patient_for_booking(user=request.user, patient_id=record_id(typed["patient"]) or 0)
+            chosen = patient_for_booking(
+                user=request.user,
+                patient_id=record_id(typed["patient"]) or 0,
+                client_address=client_address(request),
+            )
         except ApplicationError as exc:
             problem = exc.message
     query = typed.get("q", "").strip()
