@@ -149,8 +149,16 @@ def appointment_status(request: HospitalRequest, hospital_code: str, appointment
     except ApplicationError as exc:
         context = {"message": exc.message, "back": back}
         return render(request, "core/refused.html", context, status=400)
-    messages.success(request, f"Appointment {appointment.pk} is now {appointment.get_status_display()}.")
+    messages.success(
+        request, f"{_whose(appointment)} appointment is now {appointment.get_status_display().lower()}."
+    )
     return redirect(back)
+
+
+def _whose(appointment: Any) -> str:
+    """ "Karim Uddin's 10:30": how people name an appointment (never by its id)."""
+    starts = timezone.localtime(appointment.starts_at)
+    return f"{appointment.patient.full_name}'s {starts:%H:%M}"
 
 
 def _entry(request: HospitalRequest, appointment_id: int) -> Any:
@@ -176,7 +184,7 @@ def appointment_cancel_form(
         except ApplicationError as exc:
             form_error_show(form, exc)
         else:
-            messages.success(request, f"Appointment {appointment.pk} is cancelled.")
+            messages.success(request, f"{_whose(appointment)} appointment is cancelled.")
             return redirect(_day_url(hospital_code, timezone.localtime(appointment.starts_at).date()))
     context = {**_rights(request), "entry": _entry(request, appointment_id), "form": form}
     return render(request, "scheduling/cancel.html", context, status=400 if form.is_bound else 200)
@@ -212,7 +220,9 @@ def appointment_reschedule_form(
             form_error_show(form, exc)
         else:
             local = timezone.localtime(appointment.starts_at)
-            messages.success(request, f"Appointment {appointment.pk} moved to {local:%Y-%m-%d %H:%M %Z}.")
+            messages.success(
+                request, f"{appointment.patient.full_name}'s appointment moved to {local:%Y-%m-%d %H:%M %Z}."
+            )
             return redirect(_day_url(hospital_code, local.date()))
     context = {**_rights(request), "entry": _entry(request, appointment_id), "form": form}
     return render(request, "scheduling/reschedule.html", context, status=400)
