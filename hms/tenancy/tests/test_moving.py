@@ -67,7 +67,7 @@ def test_move_between_servers_keeps_every_row_and_serves_reads_throughout(make_h
         client.force_login(doctor)
         try:
             while not done.is_set() or not statuses:
-                statuses.append(client.get("/h/MOVE1/").status_code)
+                statuses.append(client.get("/h/MOVE1/patient-list/").status_code)  # audited patient.list
         finally:
             tenant_connections.forget_all()
             connections.close_all()
