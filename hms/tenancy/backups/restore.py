@@ -149,7 +149,9 @@ def hospital_restore(
         report.notes.append(f"removed {leftover}, left by an interrupted restore")
     old_name = hospital.database_name
     Hospital.objects.filter(pk=hospital.pk).update(
-        read_only=True, status_detail=f"Being restored from the backup of {manifest.taken_at}."
+        read_only=True,
+        status_detail="This hospital is being restored from its backup of "
+        f"{manifest.taken:%d %B %Y %H:%M} UTC.",
     )
     say(f"{code} is read-only; waiting {grace_seconds:g}s for writers in flight.")
     time.sleep(grace_seconds)
