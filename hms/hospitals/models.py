@@ -37,6 +37,14 @@ class Hospital(TimeStampedModel):
     read_only = models.BooleanField(
         default=False, help_text="Writes are refused (set while the hospital is moved between servers)."
     )
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the hospital was archived (its users may only read)."
+    )
+    database_removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the operator removed an archived hospital's database (its backups are kept).",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -48,3 +56,46 @@ class Hospital(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == self.Status.ARCHIVED
+
+
+class HospitalSnapshot(models.Model):
+    """The last known health, size, backup and activity figures of one hospital.
+
+    Written by `check_hospitals` (and its one-hospital "check now"), and by `backup_hospitals`,
+    so that a page listing thousands of hospitals reads one table of the shared database and
+    opens no hospital's database (docs/adr/0012-hospital-snapshots-for-the-platform-console.md).
+    Figures are counts only, never patient data.
+    """
+
+    hospital = models.OneToOneField(
+        Hospital, on_delete=models.CASCADE, primary_key=True, related_name="snapshot"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    healthy = models.BooleanField(null=True, help_text="None until the hospital is first checked.")
+    problems = models.TextField(blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    patients = models.IntegerField(null=True, blank=True)
+    encounters_30_days = models.IntegerField(null=True, blank=True)
+    backup_at = models.DateTimeField(null=True, blank=True, help_text="When the newest backup was taken.")
+    backup_failed_at = models.DateTimeField(null=True, blank=True)
+    backup_error = models.TextField(
+        blank=True, help_text="Why the last backup failed (empty once one succeeds)."
+    )
+    backup_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a backup was last started from the platform console."
+    )
+
+    def __str__(self) -> str:
+        return f"Snapshot of {self.hospital_id}"
+
+    @property
+    def backup_pending(self) -> bool:
+        """A backup started from the console has not reported (ok or failed) since."""
+        if self.backup_requested_at is None:
+            return False
+        reported = [t for t in (self.backup_at, self.backup_failed_at) if t is not None]
+        return not reported or max(reported) < self.backup_requested_at

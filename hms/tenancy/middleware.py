@@ -43,6 +43,8 @@ SCHEMA_RETRY_AFTER_SECONDS = 120
 BUSY_RETRY_AFTER_SECONDS = 5
 UNAVAILABLE_RETRY_AFTER_SECONDS = 60
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Hospitals whose members are let in: an archived one is read-only for good (writes answer 403).
+SERVED = (Hospital.Status.ACTIVE, Hospital.Status.SUSPENDED, Hospital.Status.ARCHIVED)
 logger = logging.getLogger(__name__)
 
 
@@ -69,8 +71,10 @@ class HospitalMiddleware:
         if hospital is None or not user.may_enter(hospital.pk):
             foreign_hospital_requested.send(sender=HospitalMiddleware, request=request, code=code)
             raise Http404("No such hospital.")
-        if hospital.status not in (Hospital.Status.ACTIVE, Hospital.Status.SUSPENDED):
+        if hospital.status not in SERVED:
             raise Http404("No such hospital.")
+        if hospital.status == Hospital.Status.ARCHIVED and (refused := _archived_refusal(request, hospital)):
+            return refused
         if hospital.status == Hospital.Status.SUSPENDED:
             return _unavailable(
                 request,
@@ -216,7 +220,14 @@ def _schema_refusal(request: HttpRequest, hospital: Hospital) -> HttpResponse | 
         newer_release_seen(request)
     if relation is Relation.AHEAD_COMPATIBLE:
         return None  # the migrations this code lacks only add what it never reads
-    if relation is Relation.BEHIND:
+    if relation is Relation.BEHIND and hospital.status == Hospital.Status.ARCHIVED:
+        # Fleet migration passes archived hospitals by: this one stays at its last schema.
+        message = (
+            "This archived hospital's records were kept in an earlier version and cannot be "
+            "shown by this one. Contact the platform operator."
+        )
+        retry_after = UNAVAILABLE_RETRY_AFTER_SECONDS
+    elif relation is Relation.BEHIND:
         message = (
             "This hospital's database is being upgraded to the current version. "
             "Please try again in a few minutes."
@@ -264,13 +275,44 @@ def _busy_response(request: HttpRequest, hospital: Hospital) -> HttpResponse:
     return response
 
 
+def _archived_refusal(request: HttpRequest, hospital: Hospital) -> HttpResponse | None:
+    """An archived hospital: its database removed (410), or a write (403); None lets a read in."""
+    if hospital.database_removed_at is not None:
+        return _unavailable(
+            request,
+            hospital,
+            410,
+            f"This hospital was archived and its records were taken out of service on "
+            f"{hospital.database_removed_at:%d %B %Y}. Contact the platform operator if you need them.",
+            cause="archived",
+        )
+    if request.method not in SAFE_METHODS:
+        return _archived_write_response(request, hospital)
+    return None
+
+
+def _archived_write_response(request: HttpRequest, hospital: Hospital) -> HttpResponse:
+    return _unavailable(
+        request,
+        hospital,
+        403,
+        "This hospital is archived: you can read its records, but nothing can be changed any more.",
+        cause="archived",
+    )
+
+
 def _read_only_response(request: HttpRequest, hospital: Hospital) -> HttpResponse:
+    """A write while the hospital is read-only: what is under way (the registry's status detail,
+    which a restore sets), else a move, which is what sets it read-only without one."""
+    if hospital.status == Hospital.Status.ARCHIVED:
+        return _archived_write_response(request, hospital)
+    doing = hospital.status_detail.strip() or "This hospital is being moved to another server."
     response = _unavailable(
         request,
         hospital,
         503,
-        "This hospital is being moved to another server: you can read records, but changes "
-        "cannot be saved for a few minutes.",
+        f"{doing} You can read records, but changes cannot be saved until it is done, "
+        "usually in a few minutes.",
         cause="read_only",
     )
     response["Retry-After"] = str(SCHEMA_RETRY_AFTER_SECONDS)

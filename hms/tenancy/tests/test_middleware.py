@@ -230,9 +230,7 @@ def test_suspended_hospital_is_still_404_to_outsiders(client, hospitals, login):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "status", [Hospital.Status.PROVISIONING, Hospital.Status.FAILED, Hospital.Status.ARCHIVED]
-)
+@pytest.mark.parametrize("status", [Hospital.Status.PROVISIONING, Hospital.Status.FAILED])
 @pytest.mark.parametrize("role", [Role.DOCTOR, Role.SUPERADMIN])
 def test_hospitals_not_in_service_answer_404(client, hospitals, login, probe_urls, status, role):
     login("user", role=role, hospital=None if role == Role.SUPERADMIN else hospitals["TH001"])

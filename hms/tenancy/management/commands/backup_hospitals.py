@@ -5,7 +5,9 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from hms.hospitals.snapshots import snapshot_backup_record
 from hms.tenancy.backups.backup import BackupOutcome, Retention, backup_fleet, backup_plan
+from hms.tenancy.backups.keys import SHARED
 from hms.tenancy.management.base import HospitalCommand
 from hms.tenancy.management.fleet_report import outcome_table
 
@@ -19,7 +21,8 @@ class Command(HospitalCommand):
         "size, SHA-256, rows per table) in HMS_BACKUP_DIR/<CODE>/. A failure (a full disk, say) "
         "removes its partial file and does not stop the others. With --keep-daily/--keep-weekly/"
         "--keep-monthly, older backups are deleted after each successful one. Exits non-zero if "
-        "any backup failed. See docs/operations/backup.md."
+        "any backup failed. Each hospital's outcome is shown on the platform console (/platform/). "
+        "See docs/operations/backup.md."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -66,6 +69,9 @@ class Command(HospitalCommand):
             outcomes = backup_fleet(targets, jobs=jobs, retention=retention, on_outcome=advance)
         finally:
             bar.close()
+        for outcome in outcomes:
+            if outcome.code != SHARED:
+                snapshot_backup_record(code=outcome.code, stamp=outcome.stamp, error=outcome.error)
         rows = [
             (
                 o.code,

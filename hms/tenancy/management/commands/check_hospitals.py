@@ -9,6 +9,7 @@ from tqdm import tqdm
 from hms.tenancy.backups.health import HealthRow, hospitals_check
 from hms.tenancy.management.base import HospitalCommand
 from hms.tenancy.management.fleet_report import outcome_table
+from hms.tenancy.snapshots import snapshots_record
 
 
 class Command(HospitalCommand):
@@ -17,7 +18,9 @@ class Command(HospitalCommand):
         "answers, passes its integrity check (SQLite integrity_check; PostgreSQL page checksums), "
         "runs the code's schema, its size, the age of its newest backup (a problem past "
         "--max-backup-age hours, HMS_BACKUP_MAX_AGE_HOURS by default) and its audit chain. Prints "
-        "a table; exits non-zero if any hospital has a problem, naming each one."
+        "a table, records what it found (with each hospital's patient and encounter counts) for the "
+        "platform console at /platform/, and exits non-zero if any hospital has a problem, naming "
+        "each one."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -52,6 +55,7 @@ class Command(HospitalCommand):
             )
         finally:
             bar.close()
+        snapshots_record(rows, jobs=jobs)
         self._print(rows)
         broken = [row for row in rows if not row.healthy]
         self.stdout.write(

@@ -1,0 +1,90 @@
+"""Refreshing hospitals' snapshots: health, size, newest backup and activity figures, kept in the
+shared database so that the platform console lists thousands of hospitals without opening one.
+
+The figures (patients, encounters in the last 30 days) are the clinical apps' to count: the
+engine imports none of them, so the app that shows them registers the counter here at start-up
+(hms.platform.apps), as hms.staff registers the first administrator's maker (first_admin.py).
+The counter runs inside the hospital's context and returns counts only, never patient data.
+"""
+
+import datetime
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connections
+
+from hms.hospitals.models import Hospital
+from hms.hospitals.snapshots import snapshot_health_record
+from hms.tenancy import connections as tenant_connections
+from hms.tenancy.backups import catalog
+from hms.tenancy.backups.health import HealthRow, hospital_check
+from hms.tenancy.context import hospital_context
+
+logger = logging.getLogger(__name__)
+
+FiguresCounter = Callable[[], dict[str, int]]
+_counters: list[FiguresCounter] = []
+
+
+def snapshot_figures_counter_set(counter: FiguresCounter) -> None:
+    """Register `counter()`: the current hospital's figures, e.g. {"patients": 120, ...}."""
+    _counters[:] = [counter]
+
+
+def hospital_figures(hospital: Hospital) -> dict[str, int] | None:
+    """The hospital's figures, or None (no counter registered, or its database failed)."""
+    if not _counters:
+        return None
+    alias = tenant_connections.hospital_alias(hospital.code)
+    try:
+        with hospital_context(hospital):
+            return _counters[0]()
+    except Exception:  # noqa: BLE001 - figures are for show: the health check reports the fault
+        logger.warning("Could not count the figures of hospital %s", hospital.code, exc_info=True)
+        return None
+    finally:
+        tenant_connections.forget(alias)  # a fleet pass keeps no connection open per hospital
+
+
+def _record(hospital: Hospital, row: HealthRow, now: datetime.datetime) -> None:
+    figures = hospital_figures(hospital) if row.reachable == "yes" else None
+    newest = catalog.latest(hospital.code)
+    snapshot_health_record(
+        hospital_id=hospital.pk,
+        checked_at=now,
+        problems=row.problems,
+        size_bytes=row.size,
+        backup_at=newest.taken if newest is not None else None,
+        figures=figures,
+    )
+
+
+def snapshots_record(rows: list[HealthRow], *, jobs: int = 1) -> None:
+    """Write what `hospitals_check` found, with each reachable hospital's figures."""
+    hospitals = {h.code: h for h in Hospital.objects.filter(code__in=[row.code for row in rows])}
+    now = datetime.datetime.now(datetime.UTC)
+    pairs = [(hospitals[row.code], row) for row in rows if row.code in hospitals]
+
+    def record(pair: tuple[Hospital, HealthRow]) -> None:
+        try:
+            _record(*pair, now)
+        finally:
+            if jobs > 1:
+                connections.close_all()  # this worker thread's own connections
+
+    if jobs <= 1:
+        for pair in pairs:
+            record(pair)
+        return
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="snapshot") as pool:
+        list(pool.map(record, pairs))
+
+
+def hospital_snapshot_refresh(hospital: Hospital) -> HealthRow:
+    """Check one hospital now (as check_hospitals does) and record what was found."""
+    now = datetime.datetime.now(datetime.UTC)
+    row = hospital_check(hospital, max_backup_age_hours=float(settings.HMS_BACKUP_MAX_AGE_HOURS), now=now)
+    _record(hospital, row, now)
+    return row
