@@ -31,6 +31,7 @@ import re
 import resource
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 CACHE_PREFIX = "hms-bench-cache-"
 _CACHE_NAME = re.compile(r"hms-bench-cache-[0-9a-f]{12}")
-_DATASET_NAME = re.compile(r"(single|fleet)-[a-z0-9-]+(\.lock|\.building-\d+)?")
+_DATASET_NAME = re.compile(r"(single|fleet|demo)-[a-z0-9-]+(\.lock|\.building-\d+)?")
 
 # Same key for every bench process: sessions are signed with it and the session
 # auth hash is an HMAC keyed by it, so the builder and the servers must agree.
@@ -54,7 +55,13 @@ PRODUCTION_SETTINGS = "config.settings.production"
 SESSION_COOKIE = "sessionid"
 PATIENTS_PER_HOSPITAL = 30
 # Part of the cache fingerprint: bump it when what build() makes changes.
-DATA_FORMAT = 1
+DATA_FORMAT = 2
+# The demo hospital whose seeded database (`manage.py seed_demo`: 300 patients, a month of
+# clinic history, two weeks of bookings) is copied into every demo-sized bench hospital.
+DEMO_SOURCE = "TH001"
+DEMO_SEED_SETTINGS = "config.settings.local"  # seed_demo refuses production settings
+# A patient list page lists this many patients (hms.core.pages.PAGE_SIZE).
+PATIENTS_SHOWN = 25
 # Provisioning processes of a build. One: hospital_provision() holds the registry's
 # write lock (SQLite, IMMEDIATE) while it copies and fsyncs the database, so
 # provisioners serialise, and SQLite's busy-wait back-off made 2 processes slower
@@ -113,7 +120,19 @@ def code_for(number: int) -> str:
 
 
 def hospital_path(code: str) -> str:
-    return f"/h/{code}/"
+    """The clinical page the benchmarks request: the patient list, which reads a page of the
+    hospital's patients and appends its audit row (patient.list) in one transaction."""
+    return f"/h/{code}/patient-list/"
+
+
+def code_of(path: str) -> str:
+    """The hospital code in a /h/<CODE>/... path."""
+    return path.split("/")[2]
+
+
+def patients_listed(body: bytes, code: str) -> int:
+    """How many patients a patient list page links to."""
+    return len(set(re.findall(rf'href="/h/{re.escape(code)}/patients/(\d+)/"'.encode(), body)))
 
 
 # --------------------------------------------------------------------------- data sets
@@ -140,25 +159,42 @@ class BuildParams(TypedDict):
     used_every: int
     users: int
     patients: int
+    demo: bool
 
 
-def single_hospital(*, users: int = 1000, fresh: bool = False) -> Dataset:
-    """One hospital with PATIENTS_PER_HOSPITAL patients and `users` staff users, each logged in."""
+def demo_fleet(*, hospitals: int, demo: int, users: int = 1, fresh: bool = False) -> Dataset:
+    """`hospitals` hospitals; `demo` of them, spread evenly, are demo-sized (a copy of the seeded
+    demo hospital's database) and have `users` staff users, each with a logged-in session."""
     return _cached(
-        f"single-u{users}",
-        BuildParams(hospitals=1, used_every=1, users=users, patients=PATIENTS_PER_HOSPITAL),
+        f"demo-h{hospitals}-d{demo}-u{users}",
+        BuildParams(
+            hospitals=hospitals, used_every=max(1, hospitals // demo), users=users, patients=0, demo=True
+        ),
         fresh=fresh,
     )
 
 
-def fleet(*, hospitals: int = 10_000, used: int = 1000, fresh: bool = False) -> Dataset:
-    """`hospitals` hospitals; `used` of them, spread evenly, have patients and one staff session each."""
-    used_every = max(1, hospitals // used)
-    return _cached(
-        f"fleet-h{hospitals}-u{used}",
-        BuildParams(hospitals=hospitals, used_every=used_every, users=1, patients=PATIENTS_PER_HOSPITAL),
-        fresh=fresh,
-    )
+def demo_seed_database(work_dir: Path, *, settings: str = DEMO_SEED_SETTINGS) -> Path:
+    """Seed the demo hospitals in a scratch data folder and return a compact copy of DEMO_SOURCE's
+    database (`work_dir/demo.sqlite3`, in WAL mode like every hospital database).
+
+    `settings` must give hospital databases the schema of the deployment they are copied into.
+    """
+    data_dir = work_dir / "seed"
+    env = env_for(data_dir, settings=settings)
+    for args in (["migrate", "--verbosity=0"], ["seed_demo"]):
+        subprocess.run(
+            [PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
+    target = work_dir / "demo.sqlite3"
+    target.unlink(missing_ok=True)
+    source = data_dir / "hospitals" / DEMO_SOURCE / "db.sqlite3"
+    with contextlib.closing(sqlite3.connect(source)) as db:
+        db.execute("VACUUM INTO ?", (str(target),))
+    with contextlib.closing(sqlite3.connect(target)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+    shutil.rmtree(data_dir)
+    return target
 
 
 def build(
@@ -168,19 +204,27 @@ def build(
     used_every: int = 0,
     users: int = 0,
     patients: int = 0,
+    demo: bool | Path = False,
     env: dict[str, str] | None = None,
     workers: int = BUILD_WORKERS,
 ) -> Dataset:
     """Make a data folder: shared database, template, hospitals (and users, sessions, patients).
 
     Hospital number i gets `patients` patients and `users` staff users with sessions when
-    `used_every` divides i. The hospitals are provisioned by `workers` processes.
+    `used_every` divides i; with `demo` (True: seeded here; or the path of a database made by
+    `demo_seed_database`), such a hospital's database is replaced by a copy of the seeded demo
+    hospital's instead. The hospitals are provisioned by `workers` processes.
     """
     started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = env if env is not None else env_for(data_dir)
     script = str(Path(__file__).resolve())
     subprocess.run([PYTHON, script, "init"], env=env, cwd=ROOT, check=True)
+    demo_args = []
+    if demo is True:
+        demo = demo_seed_database(data_dir / ".demo-seed")
+    if demo:
+        demo_args = [f"--demo-db={demo}"]
     workers = max(1, min(workers, hospitals))
     bounds = [hospitals * w // workers for w in range(workers + 1)]
     parts = [data_dir / f".pairs-{w}.json" for w in range(workers)]
@@ -196,6 +240,7 @@ def build(
                 f"--users={users}",
                 f"--patients={patients}",
                 f"--out={parts[w]}",
+                *demo_args,
             ],
             env=env,
             cwd=ROOT,
@@ -209,6 +254,7 @@ def build(
     for part in parts:
         pairs.extend((path, key) for path, key in json.loads(part.read_text()))
         part.unlink()
+    shutil.rmtree(data_dir / ".demo-seed", ignore_errors=True)
     return Dataset(data_dir, hospitals, pairs, time.perf_counter() - started)
 
 
@@ -222,6 +268,7 @@ def source_fingerprint() -> str:
         "hms/**/models.py",
         "hms/tenancy/**/*.py",
         "config/settings/*.py",
+        "hms/demo/**/*.py",
     ):
         files.update(p for p in ROOT.glob(pattern) if "tests" not in p.relative_to(ROOT).parts)
     digest = hashlib.sha256(f"django {django.get_version()}\ndata format {DATA_FORMAT}\n".encode())
@@ -325,6 +372,16 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 
 
+def load_text(load: tuple[float, float, float]) -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` shows them."""
+    return " ".join(f"{value:.2f}" for value in load)
+
+
+def spread(values: Sequence[float], digits: int = 1) -> str:
+    """median (min-max) of repeats."""
+    return f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -396,6 +453,8 @@ def _cmd_provision(args: argparse.Namespace) -> None:
         code = code_for(number)
         hospital = hospital_provision(code=code, name=f"Bench Hospital {number}")
         if args.used_every and number % args.used_every == 0:
+            if args.demo_db:
+                demo_copy(hospital, Path(args.demo_db))
             if args.patients:
                 add_patients(hospital, args.patients)
             for key in staff_sessions(hospital, args.users):
@@ -407,6 +466,33 @@ def _cmd_provision(args: argparse.Namespace) -> None:
                 f"  [{args.start}..{args.stop}) {done:,} hospitals, {rate:.0f}/s", file=sys.stderr, flush=True
             )
     Path(args.out).write_text(json.dumps(pairs))
+
+
+def demo_copy(hospital: Any, demo: Path) -> None:
+    """Replace a just-provisioned hospital's database by a copy of the seeded demo database.
+
+    The copy keeps the demo's audit chain (its seals do not name the hospital), so the
+    hospital's checkpoint in the shared database is moved to the chain's last event, as
+    appending those events would have done. Tenant rows that name shared users (actors,
+    practitioners) keep the seed's user ids: the pages and commands measured here read
+    patients and whole databases, not those names.
+    """
+    from hms.security.checkpoints import checkpoint_advance
+    from hms.tenancy import connections as tenant_connections
+    from hms.tenancy.backends import storage_for
+    from hms.tenancy.backends.sqlite import SqliteStorage
+
+    tenant_connections.forget(tenant_connections.hospital_alias(hospital.code))
+    storage = storage_for(hospital.server)
+    assert isinstance(storage, SqliteStorage), "demo-sized bench data is made on SQLite"
+    target = storage.path(hospital.database_name)
+    for side in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+        side.unlink(missing_ok=True)
+    shutil.copyfile(demo, target)
+    with contextlib.closing(sqlite3.connect(f"file:{demo}?mode=ro", uri=True)) as db:
+        last = db.execute("SELECT id, hash FROM audit_auditevent ORDER BY id DESC LIMIT 1").fetchone()
+    if last is not None:
+        checkpoint_advance(hospital.code, last[0], last[1])
 
 
 def add_patients(hospital: Any, count: int) -> None:
@@ -477,6 +563,7 @@ def main(argv: list[str] | None = None) -> None:
     provision.add_argument("--users", type=int, default=0)
     provision.add_argument("--patients", type=int, default=0)
     provision.add_argument("--out", required=True)
+    provision.add_argument("--demo-db", default="")
     args = parser.parse_args(argv)
     {"init": _cmd_init, "provision": _cmd_provision}[args.command](args)
 

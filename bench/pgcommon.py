@@ -301,9 +301,9 @@ class Server:
             self.fail("gunicorn did not answer within a minute")
         for path, key in pairs[:: max(1, len(pairs) // samples)]:
             status, body = get(self.port, path, f"{fleetdata.SESSION_COOKIE}={key}")
-            code = path.strip("/").split("/")[-1]
-            if status != 200 or body.count(f"{code}-".encode()) < PATIENTS_SHOWN:
-                self.fail(f"GET {path} answered {status} with {body.count(code.encode())} patients listed")
+            listed = fleetdata.patients_listed(body, fleetdata.code_of(path))
+            if status != 200 or listed < PATIENTS_SHOWN:
+                self.fail(f"GET {path} answered {status} with {listed} patients listed")
 
 
 # --------------------------------------------------------------------------- wrk

@@ -1,16 +1,18 @@
-"""Process start-up plus first request: 1 registered hospital vs 10,000.
+"""Process start-up plus first request of a clinical page: 50 registered hospitals vs 10,000.
 
-    .venv/bin/python bench/startup.py [--runs 15] [--hospitals 10000] [--fresh]
+    .venv/bin/python bench/startup.py [--quick] [--runs 15] [--hospitals 10000] [--fresh]
 
 Each run is a new Python process (production settings) that does django.setup() and
-then GETs /h/<CODE>/ with django.test.Client, carrying the session cookie of a staff
-user of that hospital made beforehand; it must answer 200 with 25 patients listed.
-The wall time of the whole process is measured from outside. Case A's data folder
-has 1 hospital, case B's has 10,000 real provisioned hospitals (both with 1,000 staff
-sessions); A and B runs alternate (ABBA...), after one unmeasured warm-up run each.
-Target: B's median within 1.1x of A's.
+then GETs /h/<CODE>/patient-list/ with django.test.Client, carrying the session cookie
+of a staff user of that hospital made beforehand; it must answer 200 listing 25 of the
+hospital's 300 demo patients (and so append its audit row). The wall time of the whole
+process is measured from outside. The data folders are those of bench/throughput.py:
+A has 50 demo-sized hospitals, B 10,000 hospitals of which the same 50 are demo-sized;
+both request the same kind of hospital. A and B runs alternate (ABBA...), after one
+unmeasured warm-up run each. Target: B's median within 1.1x of A's. --quick: 1,000
+hospitals (20 demo-sized), 5 runs.
 
-The data folders are built on first use (about a minute for 10,000 hospitals) and
+The data folders are built on first use (a few minutes for 10,000 hospitals) and
 cached under the temp dir, see bench/fleetdata.py.
 """
 
@@ -28,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import fleetdata  # noqa: E402
 
 RATIO_TARGET = 1.1
-PATIENTS_SHOWN = 25
+PATIENTS_SHOWN = fleetdata.PATIENTS_SHOWN
 
-# The measured process. argv: path, session key, cookie name, MRN prefix, patients expected.
+# The measured process. argv: path, session key, cookie name, hospital code, patients expected.
 CHILD = """
 import json, sys, time
 started = time.perf_counter()
@@ -42,7 +44,8 @@ client = Client()
 client.cookies[sys.argv[3]] = sys.argv[2]
 response = client.get(sys.argv[1])
 done = time.perf_counter()
-listed = response.content.count(sys.argv[4].encode())
+from bench.fleetdata import patients_listed
+listed = patients_listed(response.content, sys.argv[4])
 if response.status_code != 200 or listed < int(sys.argv[5]):
     sys.exit(f"GET {sys.argv[1]}: status {response.status_code}, {listed} patients listed")
 print(json.dumps({"setup": set_up - started, "request": done - set_up}))
@@ -51,7 +54,7 @@ print(json.dumps({"setup": set_up - started, "request": done - set_up}))
 
 def run_once(env: dict[str, str], path: str, session_key: str) -> tuple[float, dict[str, float]]:
     """Wall time of one measured process, and its own split plus CPU time (user + system)."""
-    code = path.strip("/").split("/")[-1]
+    code = fleetdata.code_of(path)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(
@@ -62,7 +65,7 @@ def run_once(env: dict[str, str], path: str, session_key: str) -> tuple[float, d
             path,
             session_key,
             fleetdata.SESSION_COOKIE,
-            f"{code}-",
+            code,
             str(PATIENTS_SHOWN),
         ],
         env=env,
@@ -81,17 +84,23 @@ def run_once(env: dict[str, str], path: str, session_key: str) -> tuple[float, d
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="Measured runs of each case (default 15, >= 7).")
-    parser.add_argument("--hospitals", type=int, default=10_000, help="Hospitals in case B (default 10,000).")
+    parser.add_argument("--quick", action="store_true", help="A small run: 1,000 hospitals, 5 runs.")
+    parser.add_argument("--runs", type=int, help="Measured runs of each case (default 15).")
+    parser.add_argument("--hospitals", type=int, help="Hospitals in case B (default 10,000).")
+    parser.add_argument("--rotation", type=int, help="Demo-sized hospitals, A and B (default 50).")
     parser.add_argument("--fresh", action="store_true", help="Rebuild the cached data folders.")
     args = parser.parse_args()
-    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    args.runs = args.runs or (5 if args.quick else 15)
+    args.hospitals = args.hospitals or (1000 if args.quick else 10_000)
+    args.rotation = args.rotation or (20 if args.quick else 50)
+    load_start = os.getloadavg()
+    print(f"load averages at start: {fleetdata.load_text(load_start)}")
 
-    single = fleetdata.single_hospital(fresh=args.fresh)
-    many = fleetdata.fleet(hospitals=args.hospitals, fresh=args.fresh)
-    print(f"A: {single.describe()}\nB: {many.describe()}")
+    small = fleetdata.demo_fleet(hospitals=args.rotation, demo=args.rotation, fresh=args.fresh)
+    many = fleetdata.demo_fleet(hospitals=args.hospitals, demo=args.rotation, fresh=args.fresh)
+    print(f"A: {small.describe()}\nB: {many.describe()}")
     cases = {
-        "A": (single, fleetdata.env_for(single.data_dir), single.pairs[0]),
+        "A": (small, fleetdata.env_for(small.data_dir), small.pairs[len(small.pairs) // 2]),
         "B": (many, fleetdata.env_for(many.data_dir), many.pairs[len(many.pairs) // 2]),
     }
     walls: dict[str, list[float]] = {"A": [], "B": []}
@@ -110,7 +119,10 @@ def main() -> int:
     ratio = med["B"] / med["A"]
     print(f"\nStart-up + first request, whole process wall time ({args.runs} alternating runs each; ms)\n")
     rows = []
-    for name, label in (("A", "A: 1 hospital [baseline]"), ("B", f"B: {many.hospitals:,} hospitals")):
+    for name, label in (
+        ("A", f"A: {small.hospitals:,} hospitals [baseline]"),
+        ("B", f"B: {many.hospitals:,} hospitals"),
+    ):
         dataset, _, (path, _) = cases[name]
         rows.append(
             [
@@ -139,7 +151,10 @@ def main() -> int:
         ["target", "measured", "result"],
         [[f"B median <= {RATIO_TARGET}x A median", f"{ratio:.3f}x", fleetdata.verdict(ok)]],
     )
-    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+    print(
+        f"\nload averages at start: {fleetdata.load_text(load_start)}; "
+        f"at end: {fleetdata.load_text(os.getloadavg())}"
+    )
     return 0 if ok else 1
 
 
