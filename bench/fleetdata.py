@@ -174,14 +174,15 @@ def demo_fleet(*, hospitals: int, demo: int, users: int = 1, fresh: bool = False
     )
 
 
-def demo_seed_database(work_dir: Path, *, settings: str = DEMO_SEED_SETTINGS) -> Path:
+def demo_seed_database(work_dir: Path, *, env: dict[str, str] | None = None) -> Path:
     """Seed the demo hospitals in a scratch data folder and return a compact copy of DEMO_SOURCE's
     database (`work_dir/demo.sqlite3`, in WAL mode like every hospital database).
 
-    `settings` must give hospital databases the schema of the deployment they are copied into.
+    `env` (default: local settings) must give hospital databases the schema of the deployment
+    they are copied into; its HMS_DATA_DIR is replaced by the scratch folder.
     """
     data_dir = work_dir / "seed"
-    env = env_for(data_dir, settings=settings)
+    env = {**(env or env_for(data_dir, settings=DEMO_SEED_SETTINGS)), "HMS_DATA_DIR": str(data_dir)}
     for args in (["migrate", "--verbosity=0"], ["seed_demo"]):
         subprocess.run(
             [PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
