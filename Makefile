@@ -1,11 +1,18 @@
 # Two commands set up everything on a fresh machine:
 #   make run    install into .venv, create demo data, serve http://127.0.0.1:8000/
-#   make test   install into .venv and run the whole test suite (SQLite, then PostgreSQL)
+#   make test   install into .venv and run the whole test suite (SQLite, then PostgreSQL on two
+#               throwaway servers that .ci/test-postgres starts and removes again)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
+# The PostgreSQL suite, on two throwaway clusters in a folder of this run's own, removed again
+# however pytest ends (EXIT trap; an interrupt exits through it too); the exit status is pytest's.
+TEST_POSTGRESQL = run=var/test-postgres/run-$$$$; \
+	trap 'bash .ci/test-postgres stop "$$run"' EXIT; trap 'exit 130' INT TERM; \
+	bash .ci/test-postgres start "$$run" && set -a && . "$$run/env" && set +a && \
+	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
 
 .PHONY: run test test-sqlite test-postgresql lint install clean
 
@@ -31,16 +38,14 @@ test: $(STAMP)
 	$(BIN)/mypy
 	bash .ci/browser-setup
 	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
-	bash .ci/postgres-clusters
-	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
+	$(TEST_POSTGRESQL)
 
 test-sqlite: $(STAMP)
 	bash .ci/browser-setup
 	$(TEST_ENV) HMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 
 test-postgresql: $(STAMP)
-	bash .ci/postgres-clusters
-	$(TEST_ENV) HMS_TEST_BACKEND=postgresql $(BIN)/python -m pytest
+	$(TEST_POSTGRESQL)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

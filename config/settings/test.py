@@ -1,8 +1,9 @@
 """Test run: a temporary data folder, fast password hashing.
 
 HMS_TEST_BACKEND=postgresql runs the same suite with the shared database and every
-hospital on PostgreSQL (127.0.0.1:5432 unless HMS_TEST_DATABASE_URL and
-HMS_TEST_DATABASE_SERVERS say otherwise); databases this run creates carry a
+hospital on PostgreSQL: the servers HMS_TEST_DATABASE_URL and HMS_TEST_DATABASE_SERVERS
+name (`make test` starts throwaway ones, .ci/test-postgres), by default the machine's
+127.0.0.1:5432 and a second cluster on 5433; databases this run creates carry a
 per-run prefix and are dropped by the test fixtures.
 """
 
@@ -22,6 +23,18 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 HMS_DATA_DIR = Path(os.environ.get("HMS_DATA_DIR") or tempfile.mkdtemp(prefix="hms-test-data-"))
 HMS_TEMPLATE_DIR = HMS_DATA_DIR / "templates"
 
+_TEST_SERVERS = env(
+    "HMS_TEST_DATABASE_SERVERS",
+    default="main=postgres://postgres@127.0.0.1:5432/postgres,"
+    "east=postgres://postgres@127.0.0.1:5433/postgres",
+)
+# Each test server's URL by name ("main", "east"), without options, for the tests that point
+# HMS_DATABASE_SERVERS at a server with options of their own (`?max_connections=1`).
+HMS_TEST_SERVER_URLS = {
+    name.strip(): url.split("?")[0].strip()
+    for name, _, url in (server.partition("=") for server in _TEST_SERVERS.split(","))
+}
+
 HMS_TEST_BACKEND = env("HMS_TEST_BACKEND", default="sqlite")
 if HMS_TEST_BACKEND == "postgresql":
     DATABASES = {
@@ -29,11 +42,7 @@ if HMS_TEST_BACKEND == "postgresql":
             "HMS_TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/hms_test_shared"
         )
     }
-    HMS_DATABASE_SERVERS = env(
-        "HMS_TEST_DATABASE_SERVERS",
-        default="main=postgres://postgres@127.0.0.1:5432/postgres,"
-        "east=postgres://postgres@127.0.0.1:5433/postgres",
-    )
+    HMS_DATABASE_SERVERS = _TEST_SERVERS
     # Never the production variable: the test run drops every database with this prefix.
     HMS_DATABASE_PREFIX = env("HMS_TEST_DATABASE_PREFIX", default=f"hmst{os.getpid()}_")
     # One shared test database per run, so two runs on one machine never collide.

@@ -1,4 +1,5 @@
-"""Helpers for the backup tests: a probe table written outside Django, and a subprocess env."""
+"""Helpers for the backup tests: a probe table written outside Django, a subprocess env, and
+the URL of this run's shared PostgreSQL database (which other child-process tests use too)."""
 
 import os
 import sqlite3
@@ -58,6 +59,19 @@ def probe_insert(hospital: Hospital, values: list[int]) -> None:
         connection.close()
 
 
+def shared_database_url() -> str:
+    """This run's shared PostgreSQL database (the test database, not the configured one), as a URL.
+
+    Without a port when the settings name none, so a child process connects where this one does.
+    """
+    shared = connections["default"].settings_dict
+    credentials = quote(shared["USER"], safe="")
+    if shared["PASSWORD"]:
+        credentials += ":" + quote(shared["PASSWORD"], safe="")
+    port = f":{shared['PORT']}" if shared["PORT"] else ""
+    return f"postgres://{credentials}@{shared['HOST']}{port}/{shared['NAME']}"
+
+
 def subprocess_env(data_dir: Path) -> dict[str, str]:
     """Settings for a manage.py-like child process that sees this test's databases and folders."""
     env = {
@@ -72,12 +86,7 @@ def subprocess_env(data_dir: Path) -> dict[str, str]:
     if settings.HMS_TEST_BACKEND == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{shared['NAME']}"
     else:
-        credentials = quote(shared["USER"], safe="")
-        if shared["PASSWORD"]:
-            credentials += ":" + quote(shared["PASSWORD"], safe="")
-        env["HMS_TEST_DATABASE_URL"] = (
-            f"postgres://{credentials}@{shared['HOST']}:{shared['PORT'] or 5432}/{shared['NAME']}"
-        )
+        env["HMS_TEST_DATABASE_URL"] = shared_database_url()
         env["HMS_TEST_DATABASE_SERVERS"] = settings.HMS_DATABASE_SERVERS
         env["HMS_TEST_DATABASE_PREFIX"] = settings.HMS_DATABASE_PREFIX
     return env

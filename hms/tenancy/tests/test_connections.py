@@ -9,7 +9,6 @@ import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -20,6 +19,7 @@ from hms.hospitals.models import Hospital
 from hms.patients.models import Patient
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.context import hospital_context, tenant_for
+from hms.tenancy.tests.backup_support import shared_database_url
 
 CODES = ["H1", "H2", "H3", "H4", "H5", "H6"]
 ALIASES = {code: tenant_connections.hospital_alias(code) for code in CODES}
@@ -124,10 +124,7 @@ def _shared_database_env() -> dict[str, str]:
     shared = connections["default"].settings_dict
     if shared["ENGINE"].endswith("sqlite3"):
         return {"DATABASE_URL": f"sqlite:///{shared['NAME']}"}
-    credentials = quote(shared["USER"], safe="")
-    if shared["PASSWORD"]:
-        credentials += ":" + quote(shared["PASSWORD"], safe="")
-    url = f"postgres://{credentials}@{shared['HOST']}:{shared['PORT'] or 5432}/{shared['NAME']}"
+    url = shared_database_url()
     return {"DATABASE_URL": url, "HMS_TEST_DATABASE_URL": url}
 
 

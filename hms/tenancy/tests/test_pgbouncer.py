@@ -10,9 +10,11 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from django.conf import settings as django_settings
 from django.db import connections
 
 from hms.accounts.models import Role
@@ -22,6 +24,7 @@ from hms.tenancy import connections as tenant_connections
 from hms.tenancy.context import hospital_context
 
 pytestmark = pytest.mark.postgresql_only
+MAIN = django_settings.HMS_TEST_SERVER_URLS["main"]
 
 
 def _free_port() -> int:
@@ -31,7 +34,9 @@ def _free_port() -> int:
 
 
 def _start_pgbouncer():
-    """A real PgBouncer in transaction mode in front of 127.0.0.1:5432; (process, port, folder)."""
+    """A real PgBouncer in transaction mode in front of the main test server; (process, port, folder)."""
+    server = urlsplit(MAIN)
+    target = f"host={server.hostname}" + (f" port={server.port}" if server.port else "")
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     assert os.path.exists(binary), "pgbouncer is not installed (apt-get install pgbouncer)"
     # Not under pytest's tmp folder: PgBouncer runs as the postgres user, who cannot enter it.
@@ -41,7 +46,7 @@ def _start_pgbouncer():
     (folder / "userlist.txt").write_text('"postgres" ""\n')
     (folder / "pgbouncer.ini").write_text(
         f"""[databases]
-* = host=127.0.0.1 port=5432
+* = {target}
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = {port}
@@ -101,9 +106,7 @@ def _transactions_through(port: int, database: str) -> int:
 def test_hospital_pages_and_writes_work_behind_pgbouncer_in_transaction_mode(
     pgbouncer, settings, make_hospital, make_user, client
 ):
-    settings.HMS_DATABASE_SERVERS = (
-        f"main=postgres://postgres@127.0.0.1:5432/postgres?pgbouncer=127.0.0.1:{pgbouncer}"
-    )
+    settings.HMS_DATABASE_SERVERS = f"main={MAIN}?pgbouncer=127.0.0.1:{pgbouncer}"
     hospital = make_hospital("PGB01")
     doctor = make_user("doc", role=Role.DOCTOR, hospital=hospital)
     with hospital_context(hospital) as tenant:
@@ -135,9 +138,7 @@ def test_a_stopped_pgbouncer_answers_503_on_the_first_request_that_reused_a_pool
 ):
     process, port, folder = _start_pgbouncer()
     try:
-        settings.HMS_DATABASE_SERVERS = (
-            f"main=postgres://postgres@127.0.0.1:5432/postgres?pgbouncer=127.0.0.1:{port}"
-        )
+        settings.HMS_DATABASE_SERVERS = f"main={MAIN}?pgbouncer=127.0.0.1:{port}"
         hospital = make_hospital("PGB02")
         doctor = make_user("doc", role=Role.DOCTOR, hospital=hospital)
         client.force_login(doctor)

@@ -18,7 +18,6 @@ import sys
 import textwrap
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -44,6 +43,7 @@ from hms.tenancy.placement import server_choose
 from hms.tenancy.provisioning import hospital_provision
 from hms.tenancy.schema import current_fingerprint
 from hms.tenancy.servers import configured_servers
+from hms.tenancy.tests.backup_support import shared_database_url
 from hms.tenancy.tests.registry import registry_row
 
 ON_POSTGRESQL = settings.HMS_TEST_BACKEND == "postgresql"
@@ -717,15 +717,6 @@ KILL_SCRIPT_POSTGRESQL = textwrap.dedent(
 )
 
 
-def _shared_database_url() -> str:
-    """The URL of this test run's shared database (the test database, not the configured one)."""
-    shared = connections["default"].settings_dict
-    credentials = quote(shared["USER"], safe="")
-    if shared["PASSWORD"]:
-        credentials += ":" + quote(shared["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{shared['HOST']}:{shared['PORT'] or 5432}/{shared['NAME']}"
-
-
 @pytest.mark.postgresql_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kill_at", ["before_clone", "after_clone"])
@@ -738,7 +729,7 @@ def test_postgresql_real_process_crash_midway_leaves_provisioning_and_rerun_fini
         "HMS_TEST_BACKEND": "postgresql",
         # The same shared database, servers and prefix as this run, so this run's cleanup finds
         # whatever the killed process made.
-        "HMS_TEST_DATABASE_URL": _shared_database_url(),
+        "HMS_TEST_DATABASE_URL": shared_database_url(),
         "HMS_TEST_DATABASE_SERVERS": settings.HMS_DATABASE_SERVERS,
         "HMS_TEST_DATABASE_PREFIX": settings.HMS_DATABASE_PREFIX,
         "HMS_DATA_DIR": str(data_dir),

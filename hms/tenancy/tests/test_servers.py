@@ -1,6 +1,7 @@
 """Database servers: configuration, placement of new hospitals, per-server connection limits."""
 
 import pytest
+from django.conf import settings as django_settings
 
 from hms.accounts.models import Role
 from hms.hospitals.models import Hospital
@@ -12,8 +13,8 @@ from hms.tenancy.placement import server_choose
 from hms.tenancy.servers import parse_servers
 
 postgresql_only = pytest.mark.postgresql_only
-MAIN = "postgres://postgres@127.0.0.1:5432/postgres"
-EAST = "postgres://postgres@127.0.0.1:5433/postgres"
+MAIN = django_settings.HMS_TEST_SERVER_URLS["main"]
+EAST = django_settings.HMS_TEST_SERVER_URLS["east"]
 
 
 def test_servers_are_parsed_with_their_own_options():

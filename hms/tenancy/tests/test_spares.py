@@ -8,6 +8,7 @@ real PostgreSQL server; the refills run as provisioning runs them.
 import datetime
 
 import pytest
+from django.conf import settings as django_settings
 from psycopg import sql
 
 from hms.accounts.models import Role
@@ -22,7 +23,7 @@ from hms.tenancy.provisioning import hospital_provision, spares_wait
 from hms.tenancy.schema import current_fingerprint
 
 pytestmark = [pytest.mark.postgresql_only, pytest.mark.django_db(transaction=True)]
-MAIN = "postgres://postgres@127.0.0.1:5432/postgres"
+MAIN = django_settings.HMS_TEST_SERVER_URLS["main"]
 
 
 @pytest.fixture

@@ -23,13 +23,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from django.conf import settings
 from psycopg import sql
 
-from hms.tenancy.tests.test_pgbouncer import _free_port, _start_pgbouncer, _stop_pgbouncer
+from hms.tenancy.tests.test_pgbouncer import MAIN, _free_port, _start_pgbouncer, _stop_pgbouncer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,16 +94,13 @@ class Deployment:
         if settings.HMS_TEST_BACKEND == "postgresql":
             prefix = f"{settings.HMS_DATABASE_PREFIX}up"
             shared = f"{prefix}shared"
-            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+            with psycopg.connect(MAIN, autocommit=True) as c:
                 c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(shared)))
             # As the operator deployed it: spare databases, and PgBouncer in front.
             self.pgbouncer = _start_pgbouncer()
             self.env.update(
-                DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{shared}",
-                HMS_DATABASE_SERVERS=(
-                    "main=postgres://postgres@127.0.0.1:5432/postgres"
-                    f"?spares=1&pgbouncer=127.0.0.1:{self.pgbouncer[1]}"
-                ),
+                DATABASE_URL=urlsplit(MAIN)._replace(path=f"/{shared}").geturl(),
+                HMS_DATABASE_SERVERS=f"main={MAIN}?spares=1&pgbouncer=127.0.0.1:{self.pgbouncer[1]}",
                 HMS_DATABASE_PREFIX=f"{prefix}_",
             )
         self.server: subprocess.Popen[bytes] | None = None
