@@ -6,6 +6,7 @@ admin.site.site_title = "HMS admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("platform/", include("hms.platform.urls")),
     path("", include("hms.ops.urls")),
     path("", include("hms.accounts.urls")),
     path("", include("hms.web.urls")),

@@ -41,6 +41,7 @@ SHARED_APPS = [
     "hms.web",
     "hms.demo",
     "hms.ops",
+    "hms.platform",
 ]
 TENANT_APPS = [
     "hms.audit",

@@ -23,6 +23,7 @@ class Who(StrEnum):
     ANONYMOUS = "anyone, signed in or not"
     SIGNED_IN = "any signed-in user"
     MEMBER = "any user who may enter the hospital"
+    OPERATOR = "the platform's operator (SUPERADMIN) alone; any other user is refused"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,17 @@ EXPECTED: dict[str, Who | Page] = {
     "healthz": Who.ANONYMOUS,
     "readyz": Who.ANONYMOUS,
     "metrics": Who.ANONYMOUS,
+    # The platform console (hms/platform): the operator's list of hospitals and actions on one,
+    # which name it in the form (an empty POST is refused as a form, 400).
+    "platform:console": Who.OPERATOR,
+    "platform:hospital": Who.OPERATOR,
+    "platform:hospital-new": Who.OPERATOR,
+    "platform:suspend": Who.OPERATOR,
+    "platform:reactivate": Who.OPERATOR,
+    "platform:backup": Who.OPERATOR,
+    "platform:check": Who.OPERATOR,
+    "platform:archive": Who.OPERATOR,
+    "platform:remove-database": Who.OPERATOR,
     # The hospital's front page: each role's start page (hms.web.views), the platform operator's
     # without clinical data; the patient list (menu "Patients") only for those who may see it.
     "hospital-home": Who.MEMBER,
@@ -124,6 +136,9 @@ EXPECTED: dict[str, Who | Page] = {
     "scheduling:book-patient": Page(R.APPOINTMENT, A.CREATE, "patient"),
     "scheduling:patient-picker": Page(R.APPOINTMENT, A.CREATE),
     "scheduling:hours": Page(R.SCHEDULE, A.VIEW, post=(R.SCHEDULE, A.CREATE)),
+    "scheduling:rules": Page(R.SCHEDULE, A.VIEW, post=(R.SCHEDULE, A.UPDATE)),
+    # The portal's booking page: a patient's own; staff are sent on to the desk's form (302).
+    "scheduling:portal-book": Page(R.APPOINTMENT, A.CREATE, post=(R.APPOINTMENT, A.CREATE)),
     "scheduling:calendar-day": Page(R.APPOINTMENT, A.VIEW),
     "scheduling:calendar-week": Page(R.APPOINTMENT, A.VIEW),
     "scheduling:calendar-department": Page(R.APPOINTMENT, A.VIEW),
@@ -218,6 +233,14 @@ OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
     ("scheduling:calendar-day", Role.PATIENT): ("denied", "the calendars are for the staff"),
     ("scheduling:calendar-week", Role.PATIENT): ("denied", "the calendars are for the staff"),
     ("scheduling:calendar-department", Role.PATIENT): ("denied", "the calendars are for the staff"),
+    **{
+        (name, Role.PATIENT): ("denied", "the desk's booking form: a patient books from the portal's page")
+        for name in ("scheduling:book", "scheduling:book-patient", "scheduling:patient-picker")
+    },
+    ("scheduling:status", Role.PATIENT): (
+        "denied",
+        "a patient's only change to an appointment is cancelling it",
+    ),
     ("encounters:patient", Role.DOCTOR): (
         "ok",
         "outside their care a doctor gets the break-the-glass offer (no record), not a 404: a doctor "
