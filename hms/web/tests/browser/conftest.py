@@ -91,3 +91,12 @@ def screen(chromium: Browser, live_server, width: str) -> Iterator[Screen]:
     tab = Screen(chromium, live_server.url, width)
     yield tab
     tab.context.close()
+
+
+@pytest.fixture
+def day_clinic(make_hospital, make_user):
+    """Riverside General's outpatient clinic (hms/web/tests/browser/clinic.py), for the tests of
+    each role's day."""
+    from hms.web.tests.browser.clinic import clinic_build
+
+    return clinic_build(make_hospital, make_user)
