@@ -2,16 +2,23 @@
 
 The record names the row's resource (its model's name) and its patient (the row's
 `patient_id`, the row itself for a Patient, none for a row about no patient);
-`audit_record` stays for events about no record.
+`audit_record` stays for events about no record. An `AuditedList` reads a list's page
+with its audit row, the one way every audited list is read.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.core.paginator import Page
+from django.db import models, transaction
+from django.db.models import QuerySet
 
 from hms.accounts.models import User
 from hms.audit.models import AuditEvent
 from hms.audit.services import audit_record
+from hms.core.pages import page_of
+from hms.tenancy.context import current_tenant
 
 # The patients app sits above this one (import-linter layers): it is known here by its label.
 PATIENT_MODEL = "patients.Patient"
@@ -51,3 +58,47 @@ def audit_row(
         client_address=client_address,
         detail=detail,
     )
+
+
+@dataclass(frozen=True)
+class AuditedList:
+    """What reading a list of `model`'s rows records: `action` on `resource` (the model's name
+    unless given), the page's number and its rows' ids (under `ids`, "<model>_ids" unless given).
+
+    A list across patients names its rows' patients too (`patient_ids`); one patient's list is
+    audited on that patient instead. Declare one beside each audited list's selector.
+    """
+
+    action: str
+    model: type[models.Model]
+    ids: str = ""
+    resource: str = ""
+
+    def page(
+        self,
+        rows: QuerySet[Any] | Sequence[Any],
+        page_number: int | str | None,
+        acting_user: User,
+        client_address: str | None = None,
+        /,
+        *,
+        patient: models.Model | None = None,
+        **detail: Any,
+    ) -> Page:
+        """One page of `rows` (hms.core.pages.page_of), read and audited in one transaction."""
+        with transaction.atomic(using=current_tenant().alias):
+            page = page_of(rows, page_number)
+            listed = page.object_list
+            if patient is None and self.model._meta.label != PATIENT_MODEL:
+                detail["patient_ids"] = sorted({row.patient_id for row in listed})
+            audit_row(
+                acting_user,
+                self.action,
+                self.model if patient is None else patient,
+                client_address,
+                resource=self.resource or self.model.__name__,
+                page=page.number,
+                **{self.ids or f"{self.model._meta.model_name}_ids": [row.pk for row in listed]},
+                **detail,
+            )
+        return page

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList, audit_row
 from hms.audit.services import audit_record
 from hms.billing.common import (
     ENCOUNTER_NOT_FOUND,
@@ -44,6 +44,8 @@ from hms.orders.models import LabOrder, Prescription
 from hms.patients.models import Patient
 from hms.scheduling.models import WorkingHours
 from hms.tenancy.context import current_tenant
+
+OUTSTANDING_LIST = AuditedList("invoice.list_outstanding", Invoice)
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 
@@ -330,18 +332,7 @@ def outstanding_invoices(
     queryset = _with_figures(
         Invoice.objects.filter(scope_filter, status=Invoice.Status.ISSUED).select_related("patient")
     ).order_by("issued_at", "id")
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        audit_row(
-            user,
-            "invoice.list_outstanding",
-            Invoice,
-            client_address,
-            page=page.number,
-            invoice_ids=[i.pk for i in page.object_list],
-            patient_ids=sorted({i.patient_id for i in page.object_list}),
-        )
-    return page
+    return OUTSTANDING_LIST.page(queryset, page_number, user, client_address)
 
 
 def takings_for_day(*, user: User, day: datetime.date, client_address: str | None = None) -> Takings:

@@ -10,22 +10,23 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Page
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList
 from hms.care.access import patient_scope_filter
 from hms.care.models import CareAssignment
-from hms.core.pages import page_of
 from hms.encounters.models import Encounter, Observation
 from hms.encounters.selectors import user_names
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import Appointment
 from hms.scheduling.wallclock import hospital_zone, local_day_bounds
-from hms.tenancy.context import current_tenant
+
+OPEN_ENCOUNTERS = AuditedList("encounter.open_list", Encounter)
+VITALS_DUE = AuditedList("observation.vitals_due_list", Appointment, resource="Observation")
+WALK_INS_WAITING = AuditedList("care_assignment.waiting_list", CareAssignment, ids="assignment_ids")
 
 # Statuses of an appointment whose patient is in the building.
 PRESENT = (Appointment.Status.ARRIVED, Appointment.Status.IN_CONSULTATION)
@@ -43,18 +44,7 @@ def encounters_open_for_practitioner(
         .select_related("patient")
         .order_by("started_at", "id")
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        audit_row(
-            user,
-            "encounter.open_list",
-            Encounter,
-            client_address,
-            page=page.number,
-            encounter_ids=[e.pk for e in page.object_list],
-            patient_ids=sorted({e.patient_id for e in page.object_list}),
-        )
-    return page
+    return OPEN_ENCOUNTERS.page(queryset, page_number, user, client_address)
 
 
 @dataclass(frozen=True)
@@ -86,19 +76,8 @@ def arrivals_awaiting_vitals(
         .select_related("patient")
         .order_by("starts_at", "id")
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        appointments = list(page.object_list)
-        audit_row(
-            user,
-            "observation.vitals_due_list",
-            Appointment,
-            client_address,
-            resource="Observation",
-            page=page.number,
-            appointment_ids=[a.pk for a in appointments],
-            patient_ids=sorted({a.patient_id for a in appointments}),
-        )
+    page = VITALS_DUE.page(queryset, page_number, user, client_address)
+    appointments = list(page.object_list)
     names = user_names(a.practitioner_user_id for a in appointments)
     page.object_list = [
         VitalsDue(
@@ -138,18 +117,8 @@ def walk_ins_waiting(
         .select_related("patient")
         .order_by("created_at", "id")
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        rows = list(page.object_list)
-        audit_row(
-            user,
-            "care_assignment.waiting_list",
-            CareAssignment,
-            client_address,
-            page=page.number,
-            assignment_ids=[r.pk for r in rows],
-            patient_ids=sorted({r.patient_id for r in rows}),
-        )
+    page = WALK_INS_WAITING.page(queryset, page_number, user, client_address)
+    rows = list(page.object_list)
     names = user_names(r.clinician_user_id for r in rows)
     page.object_list = [WalkIn(r, r.patient, names.get(r.clinician_user_id, "")) for r in rows]
     return page

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList, audit_row
 from hms.care.access import patient_access, patient_scope_filter, record_pk
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.pages import page_of
@@ -25,6 +25,8 @@ from hms.orders.services import ENCOUNTER_NOT_FOUND, ORDER_NOT_FOUND
 from hms.patients.models import Patient
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
+
+LAB_WORKLIST = AuditedList("lab_order.worklist", LabOrder, ids="order_ids")
 
 CRITICAL_FLAGS = (LabResult.Flag.CRITICAL_LOW, LabResult.Flag.CRITICAL_HIGH)
 ABNORMAL_FLAGS = (LabResult.Flag.LOW, LabResult.Flag.HIGH, LabResult.Flag.ABNORMAL)
@@ -222,49 +224,37 @@ def lab_worklist(
     current_flag = LabResult.objects.filter(order=OuterRef("pk"), superseded_at__isnull=True).values("flag")[
         :1
     ]
-    with transaction.atomic(using=current_tenant().alias):
-        scope = patient_scope_filter(user=user, resource=Resource.LAB_ORDER, action=Action.VIEW)
-        orders = (
-            LabOrder.objects.live()
-            .filter(scope, status__in=statuses)
-            .select_related("patient")
-            .annotate(current_flag=Subquery(current_flag))
-            .annotate(
-                urgency=Case(
-                    When(status=LabOrder.Status.RESULTED, current_flag__in=CRITICAL_FLAGS, then=Value(0)),
-                    When(status=LabOrder.Status.RESULTED, current_flag__in=ABNORMAL_FLAGS, then=Value(1)),
-                    When(status=LabOrder.Status.RESULTED, then=Value(2)),
-                    default=Value(3),
-                    output_field=IntegerField(),
-                ),
-                priority_rank=Case(
-                    When(priority=LabOrder.Priority.STAT, then=Value(0)),
-                    When(priority=LabOrder.Priority.URGENT, then=Value(1)),
-                    default=Value(2),
-                    output_field=IntegerField(),
-                ),
-            )
-            .order_by("urgency", "priority_rank", "ordered_at", "id")
-            .prefetch_related(
-                Prefetch(
-                    "results",
-                    queryset=LabResult.objects.filter(superseded_at__isnull=True),
-                    to_attr="current_results",
-                )
+    scope = patient_scope_filter(user=user, resource=Resource.LAB_ORDER, action=Action.VIEW)
+    orders = (
+        LabOrder.objects.live()
+        .filter(scope, status__in=statuses)
+        .select_related("patient")
+        .annotate(current_flag=Subquery(current_flag))
+        .annotate(
+            urgency=Case(
+                When(status=LabOrder.Status.RESULTED, current_flag__in=CRITICAL_FLAGS, then=Value(0)),
+                When(status=LabOrder.Status.RESULTED, current_flag__in=ABNORMAL_FLAGS, then=Value(1)),
+                When(status=LabOrder.Status.RESULTED, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+            priority_rank=Case(
+                When(priority=LabOrder.Priority.STAT, then=Value(0)),
+                When(priority=LabOrder.Priority.URGENT, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("urgency", "priority_rank", "ordered_at", "id")
+        .prefetch_related(
+            Prefetch(
+                "results",
+                queryset=LabResult.objects.filter(superseded_at__isnull=True),
+                to_attr="current_results",
             )
         )
-        page = page_of(orders, page_number)
-        audit_row(
-            user,
-            "lab_order.worklist",
-            LabOrder,
-            client_address,
-            stage=stage,
-            page=page.number,
-            order_ids=[o.pk for o in page.object_list],
-            patient_ids=sorted({o.patient_id for o in page.object_list}),
-        )
-    return page
+    )
+    return LAB_WORKLIST.page(orders, page_number, user, client_address, stage=stage)
 
 
 def order_allergies(*, encounter: Encounter) -> list[Allergy]:

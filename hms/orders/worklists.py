@@ -13,12 +13,15 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList, audit_row
 from hms.care.access import patient_access, patient_scope_filter
 from hms.core.pages import page_of
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.orders.selectors import ABNORMAL_FLAGS, CRITICAL_FLAGS, WORKLIST_STAGES
 from hms.tenancy.context import current_tenant
+
+VERIFIED_RESULTS = AuditedList("lab_result.verified_list", LabResult, ids="result_ids", resource="LabOrder")
+CURRENT_PRESCRIPTIONS = AuditedList("prescription.current_list", Prescription)
 
 
 def lab_results_to_verify(
@@ -102,18 +105,7 @@ def lab_results_verified_for_patient(
         .select_related("order")
         .order_by("-verified_at", "-id")
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        audit_row(
-            user,
-            "lab_result.verified_list",
-            patient,
-            client_address,
-            resource="LabOrder",
-            page=page.number,
-            result_ids=[r.pk for r in page.object_list],
-        )
-    return page
+    return VERIFIED_RESULTS.page(queryset, page_number, user, client_address, patient=patient)
 
 
 def prescriptions_current_for_patient(
@@ -129,15 +121,4 @@ def prescriptions_current_for_patient(
         .filter(patient=patient, status=Prescription.Status.ACTIVE, ends_at__gt=timezone.now())
         .order_by("-starts_at", "-id")
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        audit_row(
-            user,
-            "prescription.current_list",
-            patient,
-            client_address,
-            resource="Prescription",
-            page=page.number,
-            prescription_ids=[p.pk for p in page.object_list],
-        )
-    return page
+    return CURRENT_PRESCRIPTIONS.page(queryset, page_number, user, client_address, patient=patient)

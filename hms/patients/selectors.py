@@ -11,13 +11,15 @@ from django.db.models import BooleanField, CharField, F, FloatField, Func, Q, Qu
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList, audit_row
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
 from hms.core.pages import PAGE_SIZE, page_of
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
+
+PATIENT_LIST = AuditedList("patient.list", Patient)
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # Longer searches are refused: an MRN has at most 32 characters, an identifier 64.
@@ -74,17 +76,7 @@ def patient_page(*, user: User, page_number: int | str = 1, client_address: str 
     queryset = Patient.objects.only("id", "mrn", "given_name", "family_name", "birth_date", "sex").order_by(
         "family_name", "given_name", "id"
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        audit_row(
-            user,
-            "patient.list",
-            Patient,
-            client_address,
-            page=page.number,
-            patient_ids=[p.pk for p in page.object_list],
-        )
-    return page
+    return PATIENT_LIST.page(queryset, page_number, user, client_address)
 
 
 def patient_search(
