@@ -395,7 +395,7 @@ def test_an_outpatient_visit_walks_through_every_page(make_hospital, make_user):
     )
     encounter_id = _id_in(started.location, r"/encounters/(\d+)/$")
     visit = doctor.follow(started)
-    assert f"Encounter {encounter_id}: Nwosu, Amara" in visit.text and "In progress" in visit.text
+    assert "Encounter of " in visit.text and ": Nwosu, Amara" in visit.text and "In progress" in visit.text
     appointments = doctor.get(record.chart("Appointments"))
     assert "In consultation" in appointments.row(slot)
 
@@ -543,7 +543,7 @@ def test_an_outpatient_visit_walks_through_every_page(make_hospital, make_user):
     assert any(href == billing_url for page in around for _, href in page.links)
     assert billing_url in [href for _, href in desk.get(f"{H}/billing/").links]
     billing = desk.get(billing_url)
-    assert "This encounter has no invoice yet." in billing.text
+    assert "This visit has no invoice yet." in billing.text
     invoice_page = desk.follow(desk.submit(billing, ""))
     invoice_id = _id_in(invoice_page.url, r"/invoices/(\d+)/$")
     for item in ("CONS-GP", "LAB-GLU"):
