@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from hms.core.display import unit_label
 from hms.core.models import TimeStampedModel, VoidableModel
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient
@@ -349,7 +350,7 @@ class LabResult(TimeStampedModel):
         if self.value_numeric is None:
             return self.value_text
         text = format(self.value_numeric.normalize(), "f")
-        return f"{text} {self.unit}".strip()
+        return f"{text} {unit_label(self.unit)}".strip()  # "7.2 ×10³/µL", not UCUM's "10*3/uL"
 
     @property
     def is_verified(self) -> bool:

@@ -80,9 +80,9 @@ def test_a_cbc_is_ordered_collected_and_resulted_as_one(doctor, nurse, encounter
     assert [r.display_value for r in results] == [
         "13.1 g/dL",
         "40 %",
-        "7.2 10*3/uL",
-        "4.6 10*6/uL",
-        "250 10*3/uL",
+        "7.2 ×10³/µL",
+        "4.6 ×10⁶/µL",
+        "250 ×10³/µL",
     ]
     assert statuses == {LabOrder.Status.RESULTED}
     assert actions.count("lab_order.collect") == 1 and actions.count("lab_result.enter") == 5
