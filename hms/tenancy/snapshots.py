@@ -11,6 +11,7 @@ import datetime
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections
@@ -48,43 +49,63 @@ def hospital_figures(hospital: Hospital) -> dict[str, int] | None:
         tenant_connections.forget(alias)  # a fleet pass keeps no connection open per hospital
 
 
-def _record(hospital: Hospital, row: HealthRow, now: datetime.datetime) -> None:
-    figures = hospital_figures(hospital) if row.reachable == "yes" else None
-    newest = catalog.latest(hospital.code)
+@dataclass
+class _Found:
+    hospital: Hospital
+    row: HealthRow
+    figures: dict[str, int] | None = None
+    backup_at: datetime.datetime | None = None
+
+
+def _count(found: _Found) -> _Found:
+    """Its figures (reachable hospitals only) and its newest backup: read, nothing written."""
+    if found.row.reachable == "yes":
+        found.figures = hospital_figures(found.hospital)
+    newest = catalog.latest(found.hospital.code)
+    found.backup_at = newest.taken if newest is not None else None
+    return found
+
+
+def _write(found: _Found, now: datetime.datetime) -> None:
     snapshot_health_record(
-        hospital_id=hospital.pk,
+        hospital_id=found.hospital.pk,
         checked_at=now,
-        problems=row.problems,
-        size_bytes=row.size,
-        backup_at=newest.taken if newest is not None else None,
-        figures=figures,
+        problems=found.row.problems,
+        size_bytes=found.row.size,
+        backup_at=found.backup_at,
+        figures=found.figures,
     )
 
 
 def snapshots_record(rows: list[HealthRow], *, jobs: int = 1) -> None:
-    """Write what `hospitals_check` found, with each reachable hospital's figures."""
+    """Write what `hospitals_check` found, with each reachable hospital's figures.
+
+    Figures are counted `jobs` at a time; the snapshots are written by the calling thread
+    alone, so the shared database sees one writer (SQLite's rule) however many count.
+    """
     hospitals = {h.code: h for h in Hospital.objects.filter(code__in=[row.code for row in rows])}
     now = datetime.datetime.now(datetime.UTC)
-    pairs = [(hospitals[row.code], row) for row in rows if row.code in hospitals]
+    pending = [_Found(hospitals[row.code], row) for row in rows if row.code in hospitals]
 
-    def record(pair: tuple[Hospital, HealthRow]) -> None:
+    def count(found: _Found) -> _Found:
         try:
-            _record(*pair, now)
+            return _count(found)
         finally:
             if jobs > 1:
                 connections.close_all()  # this worker thread's own connections
 
     if jobs <= 1:
-        for pair in pairs:
-            record(pair)
-        return
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="snapshot") as pool:
-        list(pool.map(record, pairs))
+        counted = [count(found) for found in pending]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="snapshot") as pool:
+            counted = list(pool.map(count, pending))
+    for found in counted:
+        _write(found, now)
 
 
 def hospital_snapshot_refresh(hospital: Hospital) -> HealthRow:
     """Check one hospital now (as check_hospitals does) and record what was found."""
     now = datetime.datetime.now(datetime.UTC)
     row = hospital_check(hospital, max_backup_age_hours=float(settings.HMS_BACKUP_MAX_AGE_HOURS), now=now)
-    _record(hospital, row, now)
+    _write(_count(_Found(hospital, row)), now)
     return row
