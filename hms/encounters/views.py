@@ -8,8 +8,10 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -243,7 +245,7 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
         status = 400
         if form.is_valid():
             try:
-                services.observation_record_vitals(
+                recorded = services.observation_record_vitals(
                     acting_user=request.user,
                     encounter=encounter_id,
                     values=form.values(),
@@ -252,6 +254,12 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
             except ApplicationError as error:
                 form_error_show(form, error, field_names=form.field_names())
             else:
+                patient = recorded[0].patient
+                messages.success(
+                    request,
+                    f"Recorded {len(recorded)} vital sign{pluralize(len(recorded))} "
+                    f"for {patient.given_name} {patient.family_name}.",
+                )
                 return redirect(_encounter_url(hospital_code, encounter_id, "vitals"))
     detail = encounter_detail(
         user=request.user, encounter_id=encounter_id, client_address=client_address(request)

@@ -129,9 +129,15 @@ class Clinic:
             encounter_finish(acting_user=self.doctor, encounter=encounter.pk)
 
     def full_blood_count(self, encounter: Encounter) -> None:
+        self._lab_order(encounter, "58410-2", "Fever")
+
+    def glucose(self, encounter: Encounter) -> None:
+        self._lab_order(encounter, "2345-7", "Tired and thirsty")
+
+    def _lab_order(self, encounter: Encounter, code: str, note: str) -> None:
         with hospital_context(CODE):
             lab_order_create(
-                acting_user=self.doctor, encounter_id=encounter.pk, test_code="58410-2", clinical_note="Fever"
+                acting_user=self.doctor, encounter_id=encounter.pk, test_code=code, clinical_note=note
             )
 
     def paracetamol(self, encounter: Encounter) -> None:

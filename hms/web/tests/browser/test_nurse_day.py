@@ -1,0 +1,77 @@
+"""The nurse's day, in the browser: the queue of arrived patients waiting for vital signs, their
+vital signs recorded, and the lab worklist (a specimen collected, its result entered)."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from hms.encounters.models import Observation
+from hms.orders.models import LabOrder
+from hms.tenancy.context import hospital_context
+from hms.web.tests.browser.clinic import CODE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(screen, day_clinic):
+    clinic = day_clinic
+    # The morning so far: Rahima Khatun has arrived and the doctor has started her visit; Abdul
+    # Malik has arrived and waits; Sadia Islam was seen and a blood glucose ordered.
+    visit = clinic.visit("Rahima", datetime.time(11, 0), "Headache and dizziness")
+    clinic.arrive(clinic.book("Abdul", datetime.time(11, 30), "Cough"))
+    seen = clinic.visit("Sadia", datetime.time(12, 0), "Tiredness")
+    clinic.glucose(seen)
+
+    page = screen.page
+    screen.sign_in("nurse_nila")
+    expect(page.locator("header")).to_contain_text("Nila Sen (Nurse)")
+    queue = page.locator("#vitals-due")
+    expect(queue.locator("tr", has_text="Khatun, Rahima")).to_contain_text("Karim Ahmed")
+    expect(queue.locator("tr", has_text="Malik, Abdul")).to_contain_text("visit not started yet")
+    expect(page.locator("#lab-worklist")).to_contain_text("1 specimen to collect")
+    screen.check("start-nurse")
+
+    queue.locator("tr", has_text="Khatun, Rahima").get_by_role("link", name="Record vital signs").click()
+    expect(page.locator(".patient-banner")).to_contain_text("Rahima Khatun")
+    page.get_by_label("Body temperature", exact=True).fill("38.4")
+    page.get_by_label("Heart rate", exact=True).fill("96")
+    page.get_by_label("Systolic blood pressure", exact=True).fill("150")
+    page.get_by_label("Diastolic blood pressure", exact=True).fill("95")
+    page.get_by_label("Respiratory rate", exact=True).fill("18")
+    page.get_by_label("Oxygen saturation (SpO2)", exact=True).fill("97")
+    page.get_by_label("Body weight", exact=True).fill("61")
+    page.get_by_label("Body height", exact=True).fill("155")
+    screen.check("vitals-form")
+    page.get_by_role("button", name="Record").click()
+    expect(page.locator(".messages")).to_contain_text("Recorded")
+    expect(page.locator("main")).to_contain_text("38.4 °C")
+    screen.check("vitals-recorded")
+    with hospital_context(CODE):
+        assert Observation.objects.filter(encounter=visit).count() == 9  # and the BMI
+
+    # Back on the queue, Rahima is done; Abdul still waits for the doctor to start his visit.
+    page.get_by_role("link", name="Home", exact=True).click()
+    expect(page.locator("#vitals-due")).not_to_contain_text("Khatun, Rahima")
+    expect(page.locator("#vitals-due")).to_contain_text("Malik, Abdul")
+
+    # The lab worklist: Sadia's specimen is collected and her result entered.
+    page.get_by_role("link", name="1 specimen to collect").click()
+    row = page.locator("tr", has_text="Islam, Sadia")
+    expect(row.locator(".status-ordered")).to_have_text("Ordered")
+    screen.check("lab-worklist")
+    row.get_by_role("link", name="Glucose").click()
+    page.get_by_role("button", name="Specimen collected").click()
+    page.get_by_label("Value", exact=True).fill("7.8")
+    page.get_by_label(re.compile("^Unit")).select_option(label="mmol/L")
+    page.get_by_role("button", name="Save result").click()
+    expect(page.locator("main")).to_contain_text("7.8 mmol/L")
+    screen.check("lab-result-entered")
+    with hospital_context(CODE):
+        order = LabOrder.objects.get(encounter=seen)
+        assert order.status == LabOrder.Status.RESULTED
+        result = order.results.get()
+        assert (result.value_numeric, result.unit) == (Decimal(141), "mg/dL")  # converted
+        assert (result.entered_value, result.entered_unit) == ("7.8", "mmol/L")
