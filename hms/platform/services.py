@@ -140,7 +140,9 @@ def command_start(*arguments: str) -> int:
     the command with it; its output goes to the log (it records its outcome itself).
     """
     command = [sys.executable, "-m", "django", *arguments, "--no-color"]
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    # The settings this process runs with (settings.SETTINGS_MODULE is unset under overrides).
+    module = os.environ.get("DJANGO_SETTINGS_MODULE") or getattr(settings, "SETTINGS_MODULE", None)
+    environment = {**os.environ, **({"DJANGO_SETTINGS_MODULE": module} if module else {})}
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
         command,
         cwd=settings.BASE_DIR,
