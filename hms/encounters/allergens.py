@@ -1,9 +1,9 @@
 """What an allergy is recorded against: allergy groups (drug classes) and substances, as codes.
 
-Pure data. The orders app's formulary (hms.orders.data.medicines) names each medicine's
-substances from here, so an allergy recorded to "Penicillins" or to "amoxicillin" and a
-prescription of co-amoxiclav meet through the same codes. Free text stays possible: an
-allergy whose text names a group or substance here (`allergen_match`) counts as coded.
+Data (data/allergens.toml) and look-ups. The orders app's formulary (hms.orders.data.medicines)
+names each medicine's substances from here, so an allergy recorded to "Penicillins" or to
+"amoxicillin" and a prescription of co-amoxiclav meet through the same codes. Free text stays
+possible: an allergy whose text names a group or substance here (`allergen_match`) counts as coded.
 
 Cross-reactivity (which groups warn for which) follows the BNF's "Antibacterials" and
 "Penicillins" cautions, the BSACI guideline on beta-lactam allergy (Clin Exp Allergy
@@ -12,6 +12,7 @@ Cross-reactivity (which groups warn for which) follows the BNF's "Antibacterials
 
 from dataclasses import dataclass
 
+from hms.core.datafiles import data_file, data_rows
 from hms.patients.normalise import name_normalise
 
 GROUP_PREFIX = "group:"
@@ -40,149 +41,10 @@ class Substance:
     other_names: tuple[str, ...] = ()
 
 
-GROUPS: dict[str, AllergyGroup] = {
-    g.code: g
-    for g in [
-        AllergyGroup(
-            "penicillins",
-            "Penicillins",
-            whole_class=True,
-            cross_reactive=("cephalosporins", "carbapenems"),
-            other_names=("penicillin", "penicillin allergy"),
-            note="BNF: a patient allergic to one penicillin is allergic to all; about 0.5-6.5% "
-            "cross-react with cephalosporins (BSACI 2022).",
-        ),
-        AllergyGroup(
-            "cephalosporins",
-            "Cephalosporins",
-            whole_class=False,
-            cross_reactive=("penicillins", "carbapenems"),
-            other_names=("cephalosporin",),
-            note="Cross-reactivity within the class follows side chains; warn, do not refuse.",
-        ),
-        AllergyGroup(
-            "carbapenems", "Carbapenems", whole_class=False, cross_reactive=("penicillins", "cephalosporins")
-        ),
-        AllergyGroup(
-            "beta_lactams",
-            "Beta-lactam antibacterials",
-            whole_class=True,
-            other_names=("beta lactams", "beta-lactam", "beta lactam"),
-            includes=("penicillins", "cephalosporins", "carbapenems"),
-        ),
-        AllergyGroup("macrolides", "Macrolides", whole_class=False, other_names=("macrolide",)),
-        AllergyGroup(
-            "sulfonamide_antibacterials",
-            "Sulfonamide antibacterials (sulfa drugs)",
-            whole_class=True,
-            cross_reactive=("sulfonamide_non_antibacterials",),
-            other_names=("sulfonamides", "sulfonamide", "sulfa", "sulpha", "sulfa drugs", "sulphonamides"),
-            note="Cross-reactivity with non-antibacterial sulfonamides (thiazides, furosemide) is low "
-            "(Strom 2003): warn only.",
-        ),
-        AllergyGroup(
-            "sulfonamide_non_antibacterials",
-            "Non-antibacterial sulfonamides (thiazides, loop diuretics)",
-            whole_class=False,
-        ),
-        AllergyGroup(
-            "nsaids",
-            "Non-steroidal anti-inflammatory drugs (NSAIDs)",
-            whole_class=False,
-            other_names=("nsaid", "nsaids", "non-steroidal anti-inflammatory drugs", "anti-inflammatories"),
-            note="BNF: NSAIDs are contraindicated in a history of hypersensitivity to aspirin or any "
-            "other NSAID; a member is warned, the class refused when the class is recorded.",
-        ),
-        AllergyGroup("salicylates", "Salicylates", whole_class=True, other_names=("salicylate",)),
-        AllergyGroup("opioids", "Opioids", whole_class=False, other_names=("opioid", "opiates", "opiate")),
-        AllergyGroup("fluoroquinolones", "Fluoroquinolones", whole_class=False, other_names=("quinolones",)),
-        AllergyGroup("ace_inhibitors", "ACE inhibitors", whole_class=False, other_names=("ace inhibitor",)),
-        AllergyGroup("insulins", "Insulins", whole_class=False, other_names=("insulin",)),
-        AllergyGroup("latex", "Latex", whole_class=True, other_names=("natural rubber latex",)),
-    ]
-}
-
+_DATA = data_file("hms.encounters", "data/allergens.toml")
+GROUPS: dict[str, AllergyGroup] = {group.code: group for group in data_rows(AllergyGroup, _DATA["group"])}
 # Medicines' substances, then common non-drug allergens. Codes are the lower-case generic name.
-SUBSTANCES: dict[str, Substance] = {
-    s.code: s
-    for s in [
-        Substance("amoxicillin", "Amoxicillin", ("penicillins",), ("amoxycillin",)),
-        Substance("ampicillin", "Ampicillin", ("penicillins",)),
-        Substance("flucloxacillin", "Flucloxacillin", ("penicillins",), ("floxacillin",)),
-        Substance(
-            "phenoxymethylpenicillin",
-            "Phenoxymethylpenicillin",
-            ("penicillins",),
-            ("penicillin v",),
-        ),
-        Substance("benzylpenicillin", "Benzylpenicillin", ("penicillins",), ("penicillin g",)),
-        Substance("piperacillin", "Piperacillin", ("penicillins",)),
-        Substance("clavulanic_acid", "Clavulanic acid", (), ("clavulanate",)),
-        Substance("tazobactam", "Tazobactam"),
-        Substance("cefalexin", "Cefalexin", ("cephalosporins",), ("cephalexin",)),
-        Substance("cefuroxime", "Cefuroxime", ("cephalosporins",)),
-        Substance("ceftriaxone", "Ceftriaxone", ("cephalosporins",)),
-        Substance("meropenem", "Meropenem", ("carbapenems",)),
-        Substance("erythromycin", "Erythromycin", ("macrolides",)),
-        Substance("clarithromycin", "Clarithromycin", ("macrolides",)),
-        Substance("azithromycin", "Azithromycin", ("macrolides",)),
-        Substance(
-            "sulfamethoxazole", "Sulfamethoxazole", ("sulfonamide_antibacterials",), ("sulphamethoxazole",)
-        ),
-        Substance("trimethoprim", "Trimethoprim"),
-        Substance("ciprofloxacin", "Ciprofloxacin", ("fluoroquinolones",)),
-        Substance("metronidazole", "Metronidazole"),
-        Substance("paracetamol", "Paracetamol", (), ("acetaminophen",)),
-        Substance("ibuprofen", "Ibuprofen", ("nsaids",)),
-        Substance("diclofenac", "Diclofenac", ("nsaids",)),
-        Substance("naproxen", "Naproxen", ("nsaids",)),
-        Substance("aspirin", "Aspirin", ("nsaids", "salicylates"), ("acetylsalicylic acid",)),
-        Substance("morphine", "Morphine", ("opioids",)),
-        Substance("codeine", "Codeine", ("opioids",)),
-        Substance("tramadol", "Tramadol", ("opioids",)),
-        Substance("metformin", "Metformin"),
-        Substance("amlodipine", "Amlodipine"),
-        Substance("lisinopril", "Lisinopril", ("ace_inhibitors",)),
-        Substance("enalapril", "Enalapril", ("ace_inhibitors",)),
-        Substance("losartan", "Losartan"),
-        Substance("atenolol", "Atenolol"),
-        Substance(
-            "hydrochlorothiazide", "Hydrochlorothiazide", ("sulfonamide_non_antibacterials",), ("hctz",)
-        ),
-        Substance("furosemide", "Furosemide", ("sulfonamide_non_antibacterials",), ("frusemide",)),
-        Substance("salbutamol", "Salbutamol", (), ("albuterol",)),
-        Substance("omeprazole", "Omeprazole"),
-        Substance("insulin", "Insulin (human)", ("insulins",)),
-        Substance("atorvastatin", "Atorvastatin"),
-        Substance("levothyroxine", "Levothyroxine"),
-        Substance("nitrofurantoin", "Nitrofurantoin"),
-        Substance("sumatriptan", "Sumatriptan"),
-        Substance("ferrous_sulfate", "Ferrous sulfate", (), ("iron",)),
-        Substance("sertraline", "Sertraline"),
-        Substance("cetirizine", "Cetirizine"),
-        Substance("colecalciferol", "Colecalciferol", (), ("vitamin d", "cholecalciferol")),
-        Substance("hyoscine_butylbromide", "Hyoscine butylbromide"),
-        Substance("beclometasone", "Beclometasone", (), ("beclomethasone",)),
-        Substance("hydrocortisone", "Hydrocortisone"),
-        Substance("clotrimazole", "Clotrimazole"),
-        Substance("oral_rehydration_salts", "Oral rehydration salts"),
-        Substance("emollient", "Emollient (paraffin based)"),
-        Substance("chlorhexidine", "Chlorhexidine"),
-        Substance("iodinated_contrast", "Iodinated contrast media", (), ("contrast", "iodine contrast")),
-        Substance("peanut", "Peanut", (), ("peanuts", "groundnut")),
-        Substance("tree_nuts", "Tree nuts", (), ("nuts",)),
-        Substance("egg", "Egg", (), ("eggs",)),
-        Substance("cow_milk", "Cow's milk", (), ("milk", "dairy")),
-        Substance("shellfish", "Shellfish", (), ("prawn", "shrimp", "crustaceans")),
-        Substance("fish", "Fish"),
-        Substance("wheat", "Wheat"),
-        Substance("soy", "Soy", (), ("soya",)),
-        Substance("bee_venom", "Bee venom", (), ("bee sting",)),
-        Substance("wasp_venom", "Wasp venom", (), ("wasp sting",)),
-        Substance("house_dust_mite", "House dust mite", (), ("dust mite",)),
-        Substance("pollen", "Pollen", (), ("hay fever",)),
-    ]
-}
+SUBSTANCES: dict[str, Substance] = {s.code: s for s in data_rows(Substance, _DATA["substance"])}
 
 
 def allergen_label(code: str) -> str:
