@@ -138,7 +138,9 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
     Role.PATIENT: _grant(
         S.OWN,
         patient=_V,
-        appointment=_V,
+        # Their own appointments: booked and cancelled within the hospital's booking rules
+        # (hms.scheduling.rules); only cancelling is an update a patient may make.
+        appointment=_VCU,
         encounter=_V,
         observation=_V,
         diagnosis=_V,

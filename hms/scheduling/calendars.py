@@ -21,7 +21,8 @@ from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
 from hms.scheduling.practitioners import practitioner_choices
-from hms.scheduling.selectors import AppointmentEntry, appointment_entries, day_slots, with_encounter_flag
+from hms.scheduling.selectors import AppointmentEntry, appointment_entries, with_encounter_flag
+from hms.scheduling.slots import day_slots
 from hms.scheduling.wallclock import hospital_zone, local_day_bounds
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant

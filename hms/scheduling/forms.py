@@ -34,6 +34,15 @@ def clock_time(text: str) -> datetime.time | None:
     return datetime.time(int(match.group(1)), int(match.group(2))) if match else None
 
 
+def visit_reason(required: str) -> forms.CharField:
+    """The reason for the visit: one line, 255 characters at most; `required` says what to type."""
+    return forms.CharField(
+        max_length=255,
+        widget=forms.TextInput(attrs={"maxlength": 255}),
+        error_messages={"required": required},
+    )
+
+
 class LocalDateField(forms.Field):
     """A date typed as yyyy-mm-dd, within the years scheduling works with."""
 
@@ -161,11 +170,7 @@ class AppointmentBookForm(SlotOrTimeForm):
     practitioner = DoctorField()
     date = LocalDateField()
     duration_minutes = WholeNumberField(message=DURATION_FORMAT)
-    reason = forms.CharField(
-        max_length=255,
-        widget=forms.TextInput(attrs={"maxlength": 255}),
-        error_messages={"required": GIVE_REASON},
-    )
+    reason = visit_reason(GIVE_REASON)
 
     def __init__(self, *args: Any, slots_only: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "book-%s")
@@ -232,3 +237,41 @@ class DepartmentDayForm(PlainTextForm):
 
     date = LocalDateField(required=False)
     department = RecordIdField(message="Choose a department from the list.", required=False)
+
+
+class PortalTimesForm(PlainTextForm):
+    """The portal's booking page as a query: the doctor, the first date shown, the time chosen
+    (with its length in minutes, as the list of free times gives it)."""
+
+    doctor = DoctorField(required=False)
+    date = LocalDateField(required=False)
+    time = ClockTimeField(required=False)
+    minutes = WholeNumberField(message=DURATION_FORMAT, required=False)
+
+
+class PortalBookForm(PlainTextForm):
+    """A patient's booking of one free time, with the reason for the visit (its fields are named
+    as appointment_book's arguments)."""
+
+    practitioner_user_id = DoctorField()
+    local_date = LocalDateField()
+    local_time = ClockTimeField()
+    duration_minutes = WholeNumberField(message=DURATION_FORMAT)
+    reason = visit_reason("Say briefly why you would like to see the doctor.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "portal-%s")
+        super().__init__(*args, **kwargs)
+
+
+class BookingRulesForm(PlainTextForm):
+    """The hospital's rules for patients' own bookings (the administrator's)."""
+
+    self_booking_enabled = forms.BooleanField(required=False)
+    max_days_ahead = WholeNumberField(message="Enter the number of days in whole days.")
+    cancel_notice_hours = WholeNumberField(message="Enter the notice in whole hours.")
+    max_upcoming = WholeNumberField(message="Enter a whole number of appointments.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "rules-%s")
+        super().__init__(*args, **kwargs)

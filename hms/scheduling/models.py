@@ -4,7 +4,8 @@ Times are stored in UTC; pages show them in the hospital's time zone. Working ho
 are the hospital's local wall-clock times, so 09:00-17:00 stays 09:00-17:00 across
 daylight-saving changes. No practitioner is ever double-booked: the database itself
 refuses overlapping live appointments (an exclusion constraint on PostgreSQL,
-triggers on SQLite; migration 0003).
+triggers on SQLite; migration 0003). Patients book and cancel their own appointments
+within the hospital's booking rules (PatientBookingRules).
 """
 
 from django.db import models
@@ -109,3 +110,51 @@ class Appointment(TimeStampedModel):
     @property
     def duration_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class PatientBookingRules(models.Model):
+    """One row per hospital (pk=1): the rules for patients booking and cancelling their own
+    appointments from the portal. Staff are not bound by them.
+
+    Until the administrator saves them the defaults below apply (hms.scheduling.rules reads
+    a missing row as the defaults).
+    """
+
+    self_booking_enabled = models.BooleanField(
+        default=True, help_text="Patients may book and cancel their own appointments online."
+    )
+    max_days_ahead = models.PositiveSmallIntegerField(
+        default=60, help_text="How many days ahead a patient may book (0: today only)."
+    )
+    cancel_notice_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="A patient may cancel online only this many hours before the start."
+    )
+    max_upcoming = models.PositiveSmallIntegerField(
+        default=3, help_text="The most appointments still to come a patient may hold at once."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "patient booking rules"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="scheduling_booking_rules_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(max_days_ahead__lte=730), name="scheduling_booking_rules_days_ahead_max"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cancel_notice_hours__lte=720),
+                name="scheduling_booking_rules_notice_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_upcoming__gte=1, max_upcoming__lte=50),
+                name="scheduling_booking_rules_upcoming_1_to_50",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.self_booking_enabled else "off"
+        return (
+            f"Self-booking {state}: up to {self.max_days_ahead} days ahead, {self.max_upcoming} at once, "
+            f"cancel {self.cancel_notice_hours} h before"
+        )

@@ -7,7 +7,6 @@ are not.
 
 import datetime
 import re
-import zoneinfo
 from dataclasses import dataclass
 
 from django.core.paginator import Page
@@ -15,7 +14,7 @@ from django.db import transaction
 from django.db.models import Case, QuerySet, Value, When
 
 from hms.accounts.models import User
-from hms.accounts.permissions import Action, Resource, Scope, permission_require
+from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import audit_row
 from hms.care.access import patient_access, patient_in_care
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
@@ -31,8 +30,10 @@ from hms.scheduling.practitioners import (
     practitioner_name,
     practitioner_names,
 )
+from hms.scheduling.rules import booking_rules_get
 from hms.scheduling.services import APPOINTMENT_NOT_FOUND, appointment_moves_allowed
-from hms.scheduling.wallclock import hospital_zone, local_day_bounds, local_to_utc
+from hms.scheduling.slots import Slot, day_slots
+from hms.scheduling.wallclock import hospital_zone, local_day_bounds
 from hms.tenancy.context import current_tenant
 
 
@@ -57,13 +58,6 @@ class AppointmentEntry:
 
 
 @dataclass(frozen=True)
-class Slot:
-    starts_at: datetime.datetime  # UTC
-    starts_local: datetime.datetime
-    ends_local: datetime.datetime
-
-
-@dataclass(frozen=True)
 class FreeSlots:
     practitioner_user_id: int
     practitioner_name: str
@@ -78,6 +72,8 @@ def appointment_entries(appointments: list[Appointment], user: User) -> list[App
     """The rows as lists show them, each with the moves `user` may make to it now."""
     zone, now = hospital_zone(), wallclock.now()
     names = practitioner_names({a.practitioner_user_id for a in appointments})
+    own = permission_scope(user=user, resource=Resource.APPOINTMENT, action=Action.UPDATE) == Scope.OWN
+    rules = booking_rules_get() if own and appointments else None  # a patient's: read once for the list
     return [
         AppointmentEntry(
             appointment=a,
@@ -85,7 +81,9 @@ def appointment_entries(appointments: list[Appointment], user: User) -> list[App
             practitioner_name=names.get(a.practitioner_user_id, ""),
             starts_local=a.starts_at.astimezone(zone),
             ends_local=a.ends_at.astimezone(zone),
-            next_statuses=appointment_moves_allowed(appointment=a, user=user, now=now, zone=zone),
+            next_statuses=appointment_moves_allowed(
+                appointment=a, user=user, now=now, zone=zone, rules=rules
+            ),
         )
         for a in appointments
     ]
@@ -309,38 +307,3 @@ def practitioner_free_slots(*, user: User, practitioner_user_id: int, date: date
         periods=tuple((h.start_time, h.end_time) for h in day),
         slots=tuple(slot for slot, free in slots if free),
     )
-
-
-def day_slots(
-    *,
-    hours: list[WorkingHours],
-    busy: list[tuple[datetime.datetime, datetime.datetime]],
-    date: datetime.date,
-    zone: zoneinfo.ZoneInfo,
-    now: datetime.datetime,
-) -> list[tuple[Slot, bool]]:
-    """Every slot of `hours` (one doctor's periods of that weekday) on local `date`, in time order,
-    each with whether it is free: no live appointment in `busy` overlaps it and it starts from
-    `now` on. A slot in the hour skipped by a clock change does not exist; in the hour
-    repeated, only its first occurrence counts."""
-    slots: list[tuple[Slot, bool]] = []
-    seen: set[datetime.datetime] = set()
-    for period in hours:
-        step = datetime.timedelta(minutes=period.slot_minutes)
-        wall = datetime.datetime.combine(date, period.start_time)
-        period_end = datetime.datetime.combine(date, period.end_time)
-        while wall + step <= period_end:
-            try:
-                start = local_to_utc(date=date, time=wall.time(), zone=zone)
-            except ApplicationError:  # skipped by the clock change
-                wall += step
-                continue
-            end = start + step
-            local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-            within = local_end.date() == date and local_end.time() <= period.end_time
-            if within and start not in seen:
-                seen.add(start)
-                free = start >= now and all(not (b_start < end and start < b_end) for b_start, b_end in busy)
-                slots.append((Slot(starts_at=start, starts_local=local_start, ends_local=local_end), free))
-            wall += step
-    return sorted(slots, key=lambda pair: pair[0].starts_at)

@@ -6,6 +6,11 @@ the permission matrix and writes its audit row in the same transaction.
 A practitioner is never double-booked: the service checks first, inside its
 transaction, to name the clashing time, and the database refuses what slips past
 (two bookings at the same moment); that refusal becomes the same ApplicationError.
+
+A patient (scope OWN) books and cancels only their own appointments, and within the
+hospital's booking rules besides (hms.scheduling.rules): self-booking switched on, one
+free slot of the doctor's working hours, within the days ahead allowed, no more
+appointments to come than allowed, and a cancellation with the notice required.
 """
 
 import datetime
@@ -29,8 +34,15 @@ from hms.core.ids import record_id
 from hms.core.text import control_characters_refuse
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
-from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
+from hms.scheduling.models import FREE_STATUSES, Appointment, PatientBookingRules, WorkingHours
 from hms.scheduling.practitioners import practitioner_get, practitioner_name
+from hms.scheduling.rules import (
+    booking_rules_get,
+    patient_booking_check,
+    patient_cancel_refusal,
+    patient_upcoming_check,
+    self_booking_check,
+)
 from hms.scheduling.wallclock import UTC, date_check, hospital_zone, local_to_utc
 from hms.tenancy.context import current_tenant
 
@@ -124,12 +136,28 @@ def appointment_move_refusal(
 
 
 def appointment_moves_allowed(
-    *, appointment: Appointment, user: User, now: datetime.datetime, zone: zoneinfo.ZoneInfo
+    *,
+    appointment: Appointment,
+    user: User,
+    now: datetime.datetime,
+    zone: zoneinfo.ZoneInfo,
+    rules: PatientBookingRules | None = None,
 ) -> tuple[str, ...]:
-    """The statuses `user` may move `appointment` to by the buttons at `now`, in the Status order."""
+    """The statuses `user` may move `appointment` to by the buttons at `now`, in the Status order.
+
+    A patient may only cancel their own, within the hospital's booking rules (`rules`, read
+    here when not given: a list reads them once for all its rows).
+    """
     scope = permission_scope(user=user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
     if scope is None or (scope == Scope.CARE and appointment.practitioner_user_id != user.pk):
         return ()
+    if scope == Scope.OWN:
+        if appointment.patient.user_id != user.pk:
+            return ()
+        refusal = patient_cancel_refusal(
+            appointment=appointment, rules=rules or booking_rules_get(), now=now, zone=zone
+        )
+        return () if refusal else (S.CANCELLED,)
     return tuple(
         status
         for status in appointment_next_statuses(appointment.status)
@@ -243,9 +271,10 @@ def appointment_book(
 
     The start is taken to the minute. Refused: a start in the past, a duration outside
     5-480 minutes, a time outside the doctor's working hours (when they have any), and
-    any overlap with the doctor's or the patient's live appointments.
+    any overlap with the doctor's or the patient's live appointments. A patient booking
+    for themselves is held to the hospital's booking rules too (hms.scheduling.rules).
     """
-    permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+    scope = permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE)
     control_characters_refuse(reason=reason)
     alias = current_tenant().alias
     if not isinstance(patient, Patient) or patient._state.db != alias:
@@ -253,10 +282,23 @@ def appointment_book(
     patient = patient_access(
         user=acting_user, patient_id=patient.pk, resource=Resource.APPOINTMENT, action=Action.CREATE
     )
+    rules = booking_rules_get() if scope == Scope.OWN else None
+    if rules is not None:
+        self_booking_check(rules)
     practitioner = practitioner_get(practitioner_user_id=practitioner_user_id)
     zone = hospital_zone()
     start = _start_resolve(starts_at=starts_at, local_date=local_date, local_time=local_time, zone=zone)
     duration = _duration_check(duration_minutes)
+    if rules is not None:
+        patient_booking_check(
+            rules=rules,
+            practitioner_user_id=practitioner.pk,
+            start=start,
+            duration_minutes=duration,
+            reason=reason or "",
+            now=wallclock.now(),
+            zone=zone,
+        )
     appointment = Appointment(
         patient=patient,
         practitioner_user_id=practitioner.pk,
@@ -272,6 +314,8 @@ def appointment_book(
     try:
         with transaction.atomic(using=alias):
             _patient_lock(patient.pk)
+            if rules is not None:
+                patient_upcoming_check(rules=rules, patient=patient, now=wallclock.now())
             _clash_check(practitioner, patient, appointment.starts_at, appointment.ends_at, zone)
             appointment.save(using=alias)
             audit_row(
@@ -304,9 +348,11 @@ def appointment_reschedule(
 
     Rescheduling books a new time, so only those who may book may reschedule. The same
     rules as booking apply. Give the new start as the local date and time to keep the
-    wall-clock time across a clock change ("same time next week").
+    wall-clock time across a clock change ("same time next week"). Staff only: a patient
+    cancels and books another time, each within the hospital's booking rules.
     """
-    permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+    if permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE) != Scope.ALL:
+        raise NotAllowed("To change an appointment's time, cancel it and book another one.")
     permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
     alias = current_tenant().alias
     appointment = _appointment_get(appointment_id)
@@ -375,7 +421,8 @@ def appointment_status_set(
     in_consultation -> completed. Cancelling needs a reason; arrival and the consultation
     only on the appointment's day; a no-show only once the appointment has started;
     completion only by its own doctor (appointment_move_refusal). A doctor changes only
-    their own appointments.
+    their own appointments; a patient only cancels their own, with the notice the hospital's
+    booking rules ask (hms.scheduling.rules).
     """
     scope = permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
     control_characters_refuse(reason=reason)
@@ -398,6 +445,8 @@ def appointment_status_set(
         if scope == Scope.CARE and appointment.practitioner_user_id != acting_user.pk:
             raise NotAllowed("A doctor may change only their own appointments.")
         now = wallclock.now()
+        if scope == Scope.OWN:
+            _own_cancel_check(appointment, new_status, acting_user, now)
         refusal = appointment_move_refusal(
             appointment=appointment, new_status=new_status, user=acting_user, now=now, zone=hospital_zone()
         )
@@ -467,6 +516,19 @@ def _status_move(
     row_stamp(appointment, user, "status_changed", at=at, status=new_status, **(saved or {}))
     action = "appointment.cancel" if new_status == S.CANCELLED else "appointment.status"
     audit_row(user, action, appointment, client_address, **moved, **detail)
+
+
+def _own_cancel_check(appointment: Appointment, new_status: str, user: User, now: datetime.datetime) -> None:
+    """A patient's change to an appointment: only cancelling, only their own, within the rules."""
+    if appointment.patient.user_id != user.pk:
+        raise NotFound(APPOINTMENT_NOT_FOUND)  # another patient's looks exactly like a missing one
+    if new_status != S.CANCELLED:
+        raise NotAllowed("A patient may only cancel their own appointments.")
+    refusal = patient_cancel_refusal(
+        appointment=appointment, rules=booking_rules_get(), now=now, zone=hospital_zone()
+    )
+    if refusal is not None:
+        raise ApplicationError(refusal, details={"status": [refusal]})
 
 
 def _appointment_get(appointment_id: int, *, for_update: bool = False) -> Appointment:

@@ -1,4 +1,5 @@
-"""Scheduling pages: the day's appointments, booking, rescheduling, cancelling, working hours.
+"""Scheduling pages: the day's appointments, booking, rescheduling, cancelling, working hours,
+the hospital's rules for patients' own bookings, and the portal's page where a patient books.
 
 Views read input with the forms of hms.scheduling.forms, call a service or selector, and
 render. A refused change is shown beside its form with status 400; NotFound answers
@@ -15,11 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from hms.accounts.display import display_names
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.core.http import client_address
 from hms.core.ids import record_id
-from hms.core.pages import form_error_show, hospital_page
+from hms.core.pages import form_error_show, form_submit, hospital_page
+from hms.patients.selectors import patient_own_record
 from hms.scheduling import wallclock
 from hms.scheduling.calendars import (
     calendar_departments,
@@ -34,12 +37,17 @@ from hms.scheduling.forms import (
     AppointmentCancelForm,
     AppointmentRescheduleForm,
     AppointmentStatusForm,
+    BookingRulesForm,
     DayFilterForm,
     DepartmentDayForm,
+    PortalBookForm,
+    PortalTimesForm,
     WorkingHoursFilterForm,
     WorkingHoursForm,
 )
 from hms.scheduling.models import Appointment, WorkingHours
+from hms.scheduling.portal import portal_doctors, portal_free_times, portal_rules
+from hms.scheduling.rules import booking_rules_get, booking_rules_update, booking_window
 from hms.scheduling.selectors import (
     appointment_day_list,
     appointment_get,
@@ -58,6 +66,7 @@ from hms.scheduling.services import (
     appointment_status_set,
     working_hours_set,
 )
+from hms.scheduling.wallclock import hospital_zone
 from hms.tenancy.http import HospitalRequest
 
 STATUS_BUTTONS = (
@@ -161,6 +170,15 @@ def _whose(appointment: Any) -> str:
     return f"{appointment.patient.full_name}'s {starts:%H:%M}"
 
 
+def _doctor_on(appointment: Appointment) -> str:
+    """ "Dr House on Tuesday 8 December at 10:30": a patient's own appointment, in their words."""
+    starts = timezone.localtime(appointment.starts_at)
+    doctor = display_names([appointment.practitioner_user_id]).get(
+        appointment.practitioner_user_id, "the doctor"
+    )
+    return f"{doctor} on {starts:%A} {starts.day} {starts:%B} at {starts:%H:%M}"
+
+
 def _entry(request: HospitalRequest, appointment_id: int) -> Any:
     return appointment_get(
         user=request.user, appointment_id=appointment_id, client_address=client_address(request)
@@ -184,6 +202,9 @@ def appointment_cancel_form(
         except ApplicationError as exc:
             form_error_show(form, exc)
         else:
+            if not _rights(request)["is_staff"]:  # a patient: back to their start page
+                messages.success(request, f"Your appointment with {_doctor_on(appointment)} is cancelled.")
+                return redirect("hospital-home", hospital_code=hospital_code)
             messages.success(request, f"{_whose(appointment)} appointment is cancelled.")
             return redirect(_day_url(hospital_code, timezone.localtime(appointment.starts_at).date()))
     context = {**_rights(request), "entry": _entry(request, appointment_id), "form": form}
@@ -279,7 +300,16 @@ def appointment_book_form(request: HospitalRequest, hospital_code: str) -> HttpR
 def appointment_book_for_patient(
     request: HospitalRequest, hospital_code: str, patient_id: int
 ) -> HttpResponse:
-    """ "Book an appointment" from a patient's page: the booking form with the patient chosen."""
+    """ "Book an appointment" from a patient's page: the booking form with the patient chosen (a
+    patient, on their own record, is sent to the portal's booking page)."""
+    if (
+        permission_require(user=request.user, resource=Resource.APPOINTMENT, action=Action.CREATE)
+        == Scope.OWN
+    ):
+        booking_patient_get(  # 404 for anyone else's record
+            user=request.user, patient_id=patient_id, client_address=client_address(request)
+        )
+        return redirect("scheduling:portal-book", hospital_code=hospital_code)
     _desk_require(request)
     booking_patient_get(  # 404 for a patient out of reach
         user=request.user, patient_id=patient_id, client_address=client_address(request)
@@ -442,6 +472,109 @@ def working_hours(request: HospitalRequest, hospital_code: str) -> HttpResponse:
         ],
     }
     return render(request, "scheduling/working_hours.html", context, status=status)
+
+
+# The portal: a patient books their own appointment
+
+# The booking page's query (doctor, date, time, minutes) and the posted form's fields (the service's names).
+PORTAL_QUERY = {
+    "doctor": "practitioner_user_id",
+    "date": "local_date",
+    "time": "local_time",
+    "minutes": "duration_minutes",
+}
+# Where a refusal's details go on the posted form.
+PORTAL_FIELDS = {"practitioner": "practitioner_user_id", "date": "local_date", "time": "local_time"}
+
+
+@hospital_page("GET", "POST")
+def portal_book(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """A patient books their own appointment: a doctor (by department), one of the doctor's free
+    times over the coming days, the reason, then "Book this appointment". Staff are sent to the
+    desk's booking form; the hospital's booking rules are the service's to enforce."""
+    if _rights(request)["can_book"]:
+        return redirect("scheduling:book", hospital_code=hospital_code)
+    rules = portal_rules(user=request.user)
+    own = patient_own_record(user=request.user)
+    context: dict[str, Any] = {"rules": rules, "own_record": own}
+    if own is None or not rules.self_booking_enabled:
+        return render(
+            request, "scheduling/portal_book.html", context, status=400 if request.method == "POST" else 200
+        )
+    context["window"] = booking_window(rules=rules, now=wallclock.now(), zone=hospital_zone())
+    context["departments"] = portal_doctors(user=request.user)
+    if request.method == "POST":
+        form = PortalBookForm(request.POST)
+        patient = booking_patient_get(
+            user=request.user, patient_id=own.pk, client_address=client_address(request)
+        )
+        appointment = form_submit(request, form, appointment_book, field_names=PORTAL_FIELDS, patient=patient)
+        if appointment is not None:
+            messages.success(request, f"Booked: you will see {_doctor_on(appointment)}.")
+            return redirect("hospital-home", hospital_code=hospital_code)
+        typed = {query: request.POST.get(field, "") for query, field in PORTAL_QUERY.items()}
+        return _portal_page(request, context, typed, book_form=form, status=400)
+    return _portal_page(request, context, request.GET.dict())
+
+
+def _portal_page(
+    request: HospitalRequest,
+    context: dict[str, Any],
+    typed: dict[str, str],
+    *,
+    book_form: PortalBookForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The booking page as chosen so far: the doctor's free times from the date, or, with a time
+    chosen, the confirmation step (its reason and "Book this appointment")."""
+    times = PortalTimesForm({key: typed.get(key, "") for key in ("doctor", "date", "time", "minutes")})
+    context["form"] = times
+    if not times.is_valid():
+        times.add_error(None, CHECK_FIELDS)
+        return render(request, "scheduling/portal_book.html", context, status=400)
+    chosen = times.cleaned_data
+    context["chosen"] = {**chosen, "date": chosen["date"] or context["window"].first}
+    if chosen["doctor"] is None:
+        return render(request, "scheduling/portal_book.html", context, status=status)
+    try:
+        context["free"] = portal_free_times(
+            user=request.user, practitioner_user_id=chosen["doctor"], first_date=context["chosen"]["date"]
+        )
+    except ApplicationError as exc:
+        form_error_show(times, exc, field_names={"practitioner": "doctor"})
+        return render(request, "scheduling/portal_book.html", context, status=400)
+    if chosen["time"] is not None and chosen["minutes"] is not None and chosen["date"] is not None:
+        starts = datetime.datetime.combine(chosen["date"], chosen["time"])
+        context["confirm"] = {
+            "starts": starts,
+            "ends": starts + datetime.timedelta(minutes=chosen["minutes"]),
+        }
+        context["book_form"] = book_form or PortalBookForm(initial={"reason": typed.get("reason", "")})
+        context["form"] = context["book_form"]
+    return render(request, "scheduling/portal_book.html", context, status=status)
+
+
+@hospital_page("GET", "POST")
+def booking_rules(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+    """The hospital's rules for patients booking and cancelling their own appointments online:
+    shown to staff, set by those who set the working hours (the administrator)."""
+    permission_require(user=request.user, resource=Resource.SCHEDULE, action=Action.VIEW)
+    can_set = (
+        permission_scope(user=request.user, resource=Resource.SCHEDULE, action=Action.UPDATE) is not None
+    )
+    rules = booking_rules_get()
+    if request.method == "POST":
+        if not can_set:
+            raise NotAllowed("Only the hospital's administrator sets the booking rules.")
+        form = BookingRulesForm(request.POST)
+        if form_submit(request, form, booking_rules_update) is not None:
+            messages.success(request, "The booking rules are saved; they apply to the next booking.")
+            return redirect("scheduling:rules", hospital_code=hospital_code)
+    else:
+        fields = ("self_booking_enabled", "max_days_ahead", "cancel_notice_hours", "max_upcoming")
+        form = BookingRulesForm(initial={name: getattr(rules, name) for name in fields})
+    context = {**_rights(request), "form": form, "rules": rules, "can_set": can_set}
+    return render(request, "scheduling/booking_rules.html", context, status=400 if form.is_bound else 200)
 
 
 # Calendars

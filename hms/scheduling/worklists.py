@@ -14,10 +14,7 @@ from hms.care.access import patient_access
 from hms.core.pages import page_of
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment
-from hms.scheduling.practitioners import practitioner_names
-from hms.scheduling.selectors import AppointmentEntry
-from hms.scheduling.services import appointment_next_statuses
-from hms.scheduling.wallclock import hospital_zone
+from hms.scheduling.selectors import appointment_entries
 from hms.tenancy.context import current_tenant
 
 
@@ -25,13 +22,15 @@ def appointments_upcoming_for_patient(
     *, user: User, patient_id: int, page_number: int | str | None = 1, client_address: str | None = None
 ) -> Page:
     """One page of the patient's appointments still to come (not cancelled, not missed), soonest
-    first, as AppointmentEntry rows; a patient reaches only their own. Audited."""
+    first, as AppointmentEntry rows (with the moves the user may make: a patient's cancelling,
+    within the hospital's booking rules); a patient reaches only their own. Audited."""
     patient = patient_access(
         user=user, patient_id=patient_id, resource=Resource.APPOINTMENT, action=Action.VIEW
     )
     queryset = (
         Appointment.objects.filter(patient=patient, ends_at__gt=wallclock.now())
         .exclude(status__in=FREE_STATUSES)
+        .select_related("patient")
         .order_by("starts_at", "id")
     )
     with transaction.atomic(using=current_tenant().alias):
@@ -46,17 +45,5 @@ def appointments_upcoming_for_patient(
             page=page.number,
             appointment_ids=[a.pk for a in appointments],
         )
-    zone = hospital_zone()
-    names = practitioner_names({a.practitioner_user_id for a in appointments})
-    page.object_list = [
-        AppointmentEntry(
-            appointment=a,
-            patient=patient,
-            practitioner_name=names.get(a.practitioner_user_id, ""),
-            starts_local=a.starts_at.astimezone(zone),
-            ends_local=a.ends_at.astimezone(zone),
-            next_statuses=tuple(appointment_next_statuses(a.status)),
-        )
-        for a in appointments
-    ]
+    page.object_list = appointment_entries(appointments, user)
     return page

@@ -313,7 +313,7 @@ def test_no_link_on_the_portal_answers_403_or_404(client, portal):
     client.force_login(user)
     body = client.get(_home()).content.decode()
     links = set(re.findall(r'href="(/h/[^"]+)"', body))
-    assert len(links) == 7  # home, record, appointments, results, prescriptions, invoices, one invoice
+    assert len(links) == 8  # home, record, appointments, booking, results, prescriptions, 2 invoice pages
     for href in sorted(links):
         answer = client.get(href.replace("&amp;", "&"))
         assert answer.status_code == 200, href

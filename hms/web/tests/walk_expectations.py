@@ -235,7 +235,7 @@ OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
     ("scheduling:calendar-department", Role.PATIENT): ("denied", "the calendars are for the staff"),
     **{
         (name, Role.PATIENT): ("denied", "the desk's booking form: a patient books from the portal's page")
-        for name in ("scheduling:book", "scheduling:book-patient", "scheduling:patient-picker")
+        for name in ("scheduling:book", "scheduling:patient-picker")
     },
     ("scheduling:status", Role.PATIENT): (
         "denied",
