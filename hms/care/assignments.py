@@ -11,6 +11,7 @@ from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.care.models import CareAssignment
 from hms.core.exceptions import NotFound
+from hms.core.locking import row_locked
 from hms.core.text import text_clean
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
@@ -77,9 +78,7 @@ def care_assignment_end(
 ) -> CareAssignment:
     permission_require(user=acting_user, resource=Resource.CARE_ASSIGNMENT, action=Action.UPDATE)
     with transaction.atomic(using=current_tenant().alias):
-        assignment = CareAssignment.objects.select_for_update().filter(pk=assignment_id).first()
-        if assignment is None:
-            raise NotFound(ASSIGNMENT_NOT_FOUND)
+        assignment = row_locked(CareAssignment, NotFound(ASSIGNMENT_NOT_FOUND), pk=assignment_id)
         if assignment.ended_at is None:
             assignment.ended_at = timezone.now()
             assignment.ended_by_id = acting_user.pk

@@ -12,6 +12,7 @@ from hms.accounts.permissions import Action, Resource, permission_require, permi
 from hms.audit.records import audit_row
 from hms.care.models import EmergencyAccess
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.locking import row_locked
 from hms.core.text import text_clean
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
@@ -81,11 +82,7 @@ def emergency_access_end(
 ) -> EmergencyAccess:
     """End one's own open access before it expires."""
     with transaction.atomic(using=current_tenant().alias):
-        access = (
-            EmergencyAccess.objects.select_for_update().filter(pk=access_id, user_id=acting_user.pk).first()
-        )
-        if access is None:
-            raise NotFound(ACCESS_NOT_FOUND)
+        access = row_locked(EmergencyAccess, NotFound(ACCESS_NOT_FOUND), pk=access_id, user_id=acting_user.pk)
         if access.is_open:
             access.ended_at = timezone.now()
             access.save(update_fields=["ended_at"])
@@ -99,9 +96,7 @@ def emergency_access_review(
     """The hospital's ADMIN marks an access reviewed, with a note (required: what was found)."""
     permission_require(user=acting_user, resource=Resource.EMERGENCY_ACCESS, action=Action.UPDATE)
     with transaction.atomic(using=current_tenant().alias):
-        access = EmergencyAccess.objects.select_for_update().filter(pk=access_id).first()
-        if access is None:
-            raise NotFound(ACCESS_NOT_FOUND)
+        access = row_locked(EmergencyAccess, NotFound(ACCESS_NOT_FOUND), pk=access_id)
         note = text_clean(note, field="note", label="The review note", max_length=500, required=True)
         if access.reviewed_at is not None:
             raise ApplicationError("This emergency access was already reviewed.")

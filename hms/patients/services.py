@@ -13,6 +13,7 @@ from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
+from hms.core.locking import row_locked
 from hms.core.text import CONTROL_CHARACTERS_MESSAGE, control_characters_refuse, has_control_characters
 from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
@@ -22,6 +23,7 @@ MRN_SEQUENCE_DIGITS = 8
 # "given family" names at least this similar (difflib ratio) on the same birth date are likely duplicates.
 DUPLICATE_NAME_RATIO = 0.85
 NUMBERS = re.compile(r"\d+")
+NOT_REGISTERED = "This patient is not registered here."
 
 
 @dataclass(frozen=True)
@@ -320,9 +322,7 @@ def patient_update(
         raise ApplicationError(f"These details cannot be changed here: {', '.join(sorted(unknown))}.")
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
-        if current is None:
-            raise ApplicationError("This patient is not registered here.")
+        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
         changed = []
         for field, value in changes.items():
             if isinstance(value, str):
@@ -416,9 +416,7 @@ def patient_portal_link(
         )
     try:
         with transaction.atomic(using=tenant.alias):
-            current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
-            if current is None:
-                raise ApplicationError("This patient is not registered here.")
+            current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
             if current.user_id is not None:
                 raise ApplicationError(
                     "This record is already linked to a patient account: "
@@ -450,9 +448,7 @@ def patient_portal_unlink(
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
     tenant = current_tenant()
     with transaction.atomic(using=tenant.alias):
-        current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
-        if current is None:
-            raise ApplicationError("This patient is not registered here.")
+        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
         if current.user_id is None:
             raise ApplicationError("This record is not linked to a patient account.")
         Patient.objects.filter(pk=patient.pk).update(user_id=None)

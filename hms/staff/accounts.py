@@ -19,6 +19,7 @@ from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
+from hms.core.locking import row_locked
 from hms.core.text import control_characters_refuse
 from hms.hospitals.models import Hospital
 from hms.security.actor import acting, acting_as
@@ -29,6 +30,7 @@ from hms.tenancy.context import current_tenant, hospital_context
 
 # Who the hospital's audit log names when the first administrator is made from the command line.
 COMMAND_LINE = "(platform operator, command line)"
+NOT_ON_STAFF = "This staff member is not on this hospital's staff."
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class AccountLink:
 def _member_of_hospital(staff_member: StaffMember) -> StaffMember:
     tenant = current_tenant()
     if staff_member._state.db != tenant.alias:
-        raise ApplicationError("This staff member is not on this hospital's staff.")
+        raise ApplicationError(NOT_ON_STAFF)
     return staff_member
 
 
@@ -225,9 +227,7 @@ def staff_account_disable(
     tenant = current_tenant()
     user = User.objects.filter(pk=member.user_id, hospital__code=tenant.code).first()
     with transaction.atomic(using=DEFAULT_DB_ALIAS), transaction.atomic(using=tenant.alias):
-        current = StaffMember.objects.select_for_update().filter(pk=member.pk).first()
-        if current is None:
-            raise ApplicationError("This staff member is not on this hospital's staff.")
+        current = row_locked(StaffMember, ApplicationError(NOT_ON_STAFF), pk=member.pk)
         if not current.is_active and (user is None or not user.is_active):
             raise ApplicationError("This staff member is already inactive.")
         current.is_active = False
@@ -261,9 +261,7 @@ def staff_account_enable(
         raise ApplicationError("This account's role no longer matches its staff record.")
     tenant = current_tenant()
     with transaction.atomic(using=DEFAULT_DB_ALIAS), transaction.atomic(using=tenant.alias):
-        current = StaffMember.objects.select_for_update().filter(pk=member.pk).first()
-        if current is None:
-            raise ApplicationError("This staff member is not on this hospital's staff.")
+        current = row_locked(StaffMember, ApplicationError(NOT_ON_STAFF), pk=member.pk)
         if current.is_active and user.is_active:
             raise ApplicationError("This staff member is already active.")
         current.is_active = True

@@ -13,6 +13,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.care.access import patient_access, record_pk
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.locking import row_locked
 from hms.encounters.models import Encounter
 
 # Orders may still be added to an encounter this long after it finished (late results
@@ -60,9 +61,7 @@ def encounter_for_ordering(*, acting_user: User, encounter_id: int, resource: Re
     """The encounter, locked, if `acting_user` may order `resource` for its patient now."""
     permission_require(user=acting_user, resource=resource, action=Action.CREATE)
     number = record_pk(encounter_id, model=Encounter, missing=ENCOUNTER_NOT_FOUND)
-    encounter = Encounter.objects.select_for_update().filter(pk=number).first()
-    if encounter is None:
-        raise NotFound(ENCOUNTER_NOT_FOUND)
+    encounter = row_locked(Encounter, NotFound(ENCOUNTER_NOT_FOUND), pk=number)
     try:
         encounter.patient = patient_access(
             user=acting_user, patient_id=encounter.patient_id, resource=resource, action=Action.CREATE
