@@ -317,3 +317,23 @@ def test_only_a_hospital_in_service_is_backed_up_or_archived(client, operator, m
         assert "only active or suspended hospitals" in response.content.decode()
     assert Hospital.objects.get(pk=hospital.pk).status == Hospital.Status.FAILED
     assert not HospitalSnapshot.objects.filter(hospital=hospital, backup_requested_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_every_field_of_the_console_is_labelled_and_no_inline_style(client, operator, make_hospital):
+    from hms.web.tests.test_look_and_feel import unlabelled
+
+    hospital = make_hospital("TH001")
+    pages = [
+        client.get(reverse(CONSOLE)),
+        client.get(reverse("platform:hospital"), {"code": "TH001"}),
+        client.get(reverse("platform:hospital-new")),
+    ]
+    Hospital.objects.filter(pk=hospital.pk).update(status=Hospital.Status.ARCHIVED)
+    pages.append(client.get(reverse("platform:hospital"), {"code": "TH001"}))  # the removal form
+    for response in pages:
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert unlabelled(body) == [], response.request["PATH_INFO"]
+        assert "style=" not in body and "<script" not in body
+    assert 'name="confirm_code"' in pages[-1].content.decode()
