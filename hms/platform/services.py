@@ -90,7 +90,7 @@ def hospital_create(
         hospital = hospital_provision(code=code, name=name, time_zone=time_zone)
     except TenancyError as exc:
         raise ApplicationError(exc.message) from exc
-    _record(acting_user, hospital, "hospital.create", name=hospital.name, server=hospital.server)
+    _record(acting_user, hospital, "hospital_created", name=hospital.name, server=hospital.server)
     try:
         made = first_admin_create(
             hospital=hospital,
@@ -108,11 +108,11 @@ def hospital_create(
 
 
 def hospital_suspend(*, acting_user: User, hospital: Hospital) -> Hospital:
-    return _status_change(acting_user, hospital, Hospital.Status.SUSPENDED, "hospital.suspend")
+    return _status_change(acting_user, hospital, Hospital.Status.SUSPENDED, "hospital_suspended")
 
 
 def hospital_reactivate(*, acting_user: User, hospital: Hospital) -> Hospital:
-    return _status_change(acting_user, hospital, Hospital.Status.ACTIVE, "hospital.reactivate")
+    return _status_change(acting_user, hospital, Hospital.Status.ACTIVE, "hospital_reactivated")
 
 
 def _status_change(acting_user: User, hospital: Hospital, status: str, action: str) -> Hospital:
@@ -173,7 +173,7 @@ def hospital_backup_start(*, acting_user: User, hospital: Hospital) -> int:
             "its outcome will show in the last-backup column."
         )
     pid = _start(hospital, ["backup_hospitals", "--hospital", hospital.code, "--no-progress"])
-    _record(acting_user, hospital, "hospital.backup", process=pid)
+    _record(acting_user, hospital, "hospital_backup_started", process=pid)
     return pid
 
 
@@ -183,7 +183,7 @@ def hospital_check_now(*, acting_user: User, hospital: Hospital) -> HealthRow:
     if hospital.status not in ARCHIVABLE + (Hospital.Status.ARCHIVED,) or hospital.database_removed_at:
         raise ApplicationError(f"{hospital.name} has no database in service to check.")
     row = hospital_snapshot_refresh(hospital)
-    _record(acting_user, hospital, "hospital.check", healthy=row.healthy)
+    _record(acting_user, hospital, "hospital_checked", healthy=row.healthy)
     return row
 
 
@@ -193,7 +193,7 @@ def hospital_archive_start(*, acting_user: User, hospital: Hospital) -> int:
     _in_service_check(hospital, "archived")
     previous = hospital.status
     hospital = hospital_set_status(hospital=hospital, status=Hospital.Status.ARCHIVED)
-    _record(acting_user, hospital, "hospital.archive", previous_status=previous)
+    _record(acting_user, hospital, "hospital_archived", previous_status=previous)
     return _start(hospital, ["archive_hospital", hospital.code])
 
 

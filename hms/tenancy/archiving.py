@@ -35,8 +35,9 @@ from hms.tenancy.exceptions import TenancyError
 
 ARCHIVABLE = (Hospital.Status.ACTIVE, Hospital.Status.SUSPENDED)
 
-# Sent with `code`, `action` ("hospital.archive", "hospital.database_remove"), `actor` (the
-# signed-in operator, or None from the command line) and `detail` (a dict, no patient data).
+# Sent with `code`, `action` ("hospital_archived", "hospital_final_backup_taken",
+# "hospital_database_removed"), `actor` (the signed-in operator, or None from the command
+# line) and `detail` (a dict, no patient data).
 hospital_operation_done = Signal()
 
 
@@ -113,7 +114,8 @@ def hospital_archive(
     hospital_operation_done.send(
         sender=ArchiveReport,
         code=hospital.code,
-        action="hospital.archive",
+        # Archived by this run, or earlier (the console archives at once and starts this for the backup).
+        action="hospital_archived" if previous != Hospital.Status.ARCHIVED else "hospital_final_backup_taken",
         actor=actor,
         detail={"previous_status": previous, "final_backup": outcome.stamp},
     )
@@ -147,7 +149,7 @@ def hospital_database_remove(*, code: str, actor: Any = None) -> Hospital:
     hospital_operation_done.send(
         sender=ArchiveReport,
         code=hospital.code,
-        action="hospital.database_remove",
+        action="hospital_database_removed",
         actor=actor,
         detail={"server": hospital.server, "database": hospital.database_name, "final_backup": backup.stamp},
     )

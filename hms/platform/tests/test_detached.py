@@ -72,7 +72,7 @@ def test_a_backup_started_from_the_console_runs_apart_and_reports(client, operat
     assert snapshot.backup_error == ""
     console = client.get(reverse("platform:console")).content.decode()
     assert f"{snapshot.backup_at:%-d %b %Y %H:%M}" in console
-    assert "hospital.backup" in _actions()
+    assert "hospital_backup_started" in _actions()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -104,4 +104,4 @@ def test_archive_from_the_console_then_remove_the_database(client, operator, mak
     page = client.get(removed["Location"]).content.decode()
     assert "The database of Thana Health Complex was removed" in page
     assert "Remove its database" not in page
-    assert {"hospital.archive", "hospital.database_remove"} <= set(_actions())
+    assert {"hospital_archived", "hospital_database_removed"} <= set(_actions())

@@ -212,13 +212,13 @@ def test_suspend_and_reactivate_are_recorded(client, operator, make_hospital):
     hospital.refresh_from_db()
     assert hospital.status == Hospital.Status.ACTIVE
 
-    (suspended,) = _events("hospital.suspend")
+    (suspended,) = _events("hospital_suspended")
     assert (suspended.hospital_code, suspended.username, suspended.detail["previous_status"]) == (
         "TH001",
         "operator",
         "ACTIVE",
     )
-    assert len(_events("hospital.reactivate")) == 1
+    assert len(_events("hospital_reactivated")) == 1
     assert _post(client, "suspend", "NOPE1").status_code == 404
     assert _post(client, "suspend", "").status_code == 400
 
@@ -237,7 +237,7 @@ def test_check_now_refreshes_one_hospitals_snapshot(client, operator, make_hospi
     assert snapshot.healthy is False and "no backup" in snapshot.problems  # never backed up
     follow = client.get(response["Location"])
     assert "was checked just now: problems found: no backup." in follow.content.decode()
-    assert len(_events("hospital.check")) == 1
+    assert len(_events("hospital_checked")) == 1
 
 
 @pytest.mark.django_db
@@ -261,7 +261,7 @@ def test_create_a_hospital_with_its_first_administrator(client, operator):
     assert (admin.role, admin.hospital_id) == (Role.ADMIN, hospital.pk)
     assert "/reset/" in response.context["link"] or "password" in response.context["link"]
     assert response.context["link"] in response.content.decode()
-    (created,) = _events("hospital.create")
+    (created,) = _events("hospital_created")
     assert created.hospital_code == "CH001" and created.username == "operator"
 
 

@@ -62,7 +62,7 @@ def test_archiving_makes_the_hospital_read_only_for_good_and_takes_a_final_backu
     assert f"final backup {final.stamp}" in output
     assert HospitalSnapshot.objects.get(hospital=hospital).backup_at == final.taken
     assert storage_for(hospital.server).exists(hospital.database_name)  # the database is kept
-    (event,) = _events("hospital.archive")
+    (event,) = _events("hospital_archived")
     assert event.hospital_code == "AR1" and event.username == "manage.py (command line)"
     assert event.detail["final_backup"] == final.stamp
 
@@ -108,7 +108,7 @@ def test_a_failed_final_backup_leaves_the_hospital_as_it_was(hospital, settings,
 
     hospital.refresh_from_db()
     assert (hospital.status, hospital.archived_at) == (Hospital.Status.ACTIVE, None)
-    assert not _events("hospital.archive")
+    assert not _events("hospital_archived")
 
 
 @pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_removing_the_database_keeps_the_row_and_the_backups(hospital, client, m
     assert [m.stamp for m in catalog.backups_of("AR1")] == backups
     assert catalog.latest("AR1").file.exists()
     assert "Its backups are untouched" in output
-    (event,) = _events("hospital.database_remove")
+    (event,) = _events("hospital_database_removed")
     assert event.detail["final_backup"] == backups[-1]
     # Its users are told what happened, and nothing is opened.
     client.force_login(doctor)
