@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -107,6 +108,11 @@ def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id:
             shown = {k: v for k, v in error.details.items() if k not in ("warnings", "reasons", "allergies")}
             form_error_show(form, ApplicationError(error.message, details=shown))
         else:
+            patient = prescription.patient
+            messages.success(
+                request,
+                f"Prescribed {prescription.drug_name} for {patient.given_name} {patient.family_name}.",
+            )
             return redirect(
                 "orders:patient-prescriptions",
                 hospital_code=hospital_code,
