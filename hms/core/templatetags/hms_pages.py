@@ -1,16 +1,18 @@
-"""`{% page_table page as row %}`: a list page's table, one row a record of a `page_of` page,
-then the pagination partial; what to say instead when the page is empty.
+"""`{% list_table rows as row %}`: a list page's table, one row a record, and what to say
+instead when there is none. Given a `page_of` page, the pagination partial follows the table;
+`scroll` wraps a wide table in `<div class="table-scroll">`.
 
-    {% page_table page as entry %}
+    {% list_table page as entry %}
       <thead><tr><th>Name</th></tr></thead>
     {% row %}
       <tr><td>{{ entry.name }}</td></tr>
     {% empty %}
       <p>Nobody yet.</p>
-    {% endpage_table %}
+    {% endlist_table %}
 """
 
 from django import template
+from django.core.paginator import Page
 from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.template.context import Context
 from django.utils.safestring import SafeString, mark_safe
@@ -20,15 +22,17 @@ register = template.Library()
 PAGINATION = "core/_pagination.html"
 
 
-class PageTableNode(template.Node):
+class ListTableNode(template.Node):
     def __init__(
-        self, page: FilterExpression, name: str, head: NodeList, row: NodeList, empty: NodeList
+        self, rows: FilterExpression, name: str, scroll: bool, head: NodeList, row: NodeList, empty: NodeList
     ) -> None:
-        self.page, self.name, self.head, self.row, self.empty = page, name, head, row, empty
+        self.rows, self.name, self.scroll = rows, name, scroll
+        self.head, self.row, self.empty = head, row, empty
 
     def render(self, context: Context) -> SafeString:
-        page = self.page.resolve(context)
-        records = list(page.object_list) if page is not None else []
+        given = self.rows.resolve(context)
+        page = given if isinstance(given, Page) else None
+        records = list(page.object_list if page is not None else given or [])
         if not records:
             return self.empty.render(context)
         rows = []
@@ -36,23 +40,29 @@ class PageTableNode(template.Node):
             for record in records:
                 context[self.name] = record
                 rows.append(self.row.render(context))
-        pagination = context.template.engine.get_template(PAGINATION) if context.template else None
-        with context.push(page=page):
-            after = pagination.render(context) if pagination is not None else ""
-        head = self.head.render(context)
-        return mark_safe(f"<table>{head}<tbody>{''.join(rows)}</tbody>\n</table>\n{after}")  # noqa: S308
+        after = ""
+        if page is not None and context.template is not None:
+            with context.push(page=page):
+                after = context.template.engine.get_template(PAGINATION).render(context)
+        table = f"<table>{self.head.render(context)}<tbody>{''.join(rows)}</tbody>\n</table>\n"
+        if self.scroll:
+            table = f'<div class="table-scroll">\n{table}</div>\n'
+        return mark_safe(table + after)  # noqa: S308 - every part was rendered by the template engine
 
 
 @register.tag
-def page_table(parser: Parser, token: Token) -> PageTableNode:
+def list_table(parser: Parser, token: Token) -> ListTableNode:
     bits = token.split_contents()
+    scroll = bits[-1] == "scroll"
+    if scroll:
+        bits.pop()
     if len(bits) != 4 or bits[2] != "as":
-        raise template.TemplateSyntaxError("Usage: {% page_table page as row %}")
+        raise template.TemplateSyntaxError("Usage: {% list_table rows as row [scroll] %}")
     head = parser.parse(("row",))
     parser.delete_first_token()
-    row = parser.parse(("empty", "endpage_table"))
+    row = parser.parse(("empty", "endlist_table"))
     empty = NodeList()
     if parser.next_token().contents == "empty":
-        empty = parser.parse(("endpage_table",))
+        empty = parser.parse(("endlist_table",))
         parser.delete_first_token()
-    return PageTableNode(parser.compile_filter(bits[1]), bits[3], head, row, empty)
+    return ListTableNode(parser.compile_filter(bits[1]), bits[3], scroll, head, row, empty)
