@@ -18,7 +18,7 @@ from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
 from hms.patients.models import Patient
-from hms.scheduling.models import FREE_STATUSES, Appointment, PatientBookingRules, WorkingHours
+from hms.scheduling.models import Appointment, PatientBookingRules, WorkingHours
 from hms.scheduling.slots import day_slots
 from hms.tenancy.context import current_tenant
 
@@ -30,6 +30,8 @@ LIMITS = {
 }
 SWITCHED_OFF = "This hospital does not take bookings or cancellations online; please call reception."
 NOT_A_FREE_TIME = "Choose one of the free times shown for this doctor."
+# The statuses of an appointment still to come (a completed one is over, even if booked till later).
+TO_COME = (Appointment.Status.BOOKED, Appointment.Status.ARRIVED, Appointment.Status.IN_CONSULTATION)
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,7 @@ def patient_booking_check(
 
 def patient_upcoming_check(*, rules: PatientBookingRules, patient: Patient, now: datetime.datetime) -> None:
     """At most `max_upcoming` live appointments still to come (run under the patient's lock)."""
-    upcoming = (
-        Appointment.objects.filter(patient=patient, ends_at__gt=now).exclude(status__in=FREE_STATUSES).count()
-    )
+    upcoming = Appointment.objects.filter(patient=patient, ends_at__gt=now, status__in=TO_COME).count()
     if upcoming >= rules.max_upcoming:
         plural = "appointment" if upcoming == 1 else "appointments"
         raise ApplicationError(

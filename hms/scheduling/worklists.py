@@ -13,7 +13,8 @@ from hms.audit.records import audit_row
 from hms.care.access import patient_access
 from hms.core.pages import page_of
 from hms.scheduling import wallclock
-from hms.scheduling.models import FREE_STATUSES, Appointment
+from hms.scheduling.models import Appointment
+from hms.scheduling.rules import TO_COME
 from hms.scheduling.selectors import appointment_entries
 from hms.tenancy.context import current_tenant
 
@@ -21,15 +22,14 @@ from hms.tenancy.context import current_tenant
 def appointments_upcoming_for_patient(
     *, user: User, patient_id: int, page_number: int | str | None = 1, client_address: str | None = None
 ) -> Page:
-    """One page of the patient's appointments still to come (not cancelled, not missed), soonest
+    """One page of the patient's appointments still to come (not cancelled, missed or over), soonest
     first, as AppointmentEntry rows (with the moves the user may make: a patient's cancelling,
     within the hospital's booking rules); a patient reaches only their own. Audited."""
     patient = patient_access(
         user=user, patient_id=patient_id, resource=Resource.APPOINTMENT, action=Action.VIEW
     )
     queryset = (
-        Appointment.objects.filter(patient=patient, ends_at__gt=wallclock.now())
-        .exclude(status__in=FREE_STATUSES)
+        Appointment.objects.filter(patient=patient, ends_at__gt=wallclock.now(), status__in=TO_COME)
         .select_related("patient")
         .order_by("starts_at", "id")
     )

@@ -146,17 +146,24 @@ def test_a_patient_holds_no_more_appointments_to_come_than_allowed(clock, people
         _self_book(people, patients[0], datetime.time(10))
         cancelled = _self_book(people, patients[0], datetime.time(11))
         appointment_cancel(acting_user=people.patient_user, appointment_id=cancelled.pk, reason="Better")
-        # Past appointments and cancelled ones do not count.
+        # Past appointments, cancelled ones and one already over (completed early) do not count.
         AppointmentFactory(
             patient=patients[0],
             practitioner_user_id=people.doctor.pk,
             starts_at=datetime.datetime(2026, 1, 2, 10, tzinfo=UTC),
             ends_at=datetime.datetime(2026, 1, 2, 10, 15, tzinfo=UTC),
         )
+        AppointmentFactory(
+            patient=patients[0],
+            practitioner_user_id=people.other_doctor.pk,
+            starts_at=datetime.datetime(2026, 1, 5, 5, 50, tzinfo=UTC),
+            ends_at=datetime.datetime(2026, 1, 5, 6, 20, tzinfo=UTC),
+            status=S.COMPLETED,
+        )
         _self_book(people, patients[0], datetime.time(12))
         with pytest.raises(ApplicationError, match="You already have 2 appointments coming up"):
             _self_book(people, patients[0], datetime.time(13))
-        assert Appointment.objects.exclude(status=S.CANCELLED).count() == 3  # two to come, one past
+        assert Appointment.objects.exclude(status=S.CANCELLED).count() == 4  # two to come, two over
 
 
 @pytest.mark.django_db
