@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from hms.core.processes import pid_alive
 from hms.tenancy.backends.base import Sink, StorageBackend
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import DatabaseExists, StorageError
@@ -91,29 +92,14 @@ class SqliteStorage(StorageBackend):
 
     def create_from_template(self, database_name: str, fingerprint: str) -> None:
         template = self.template_path(fingerprint)
-        final = self.path(database_name)
-        if final.exists():
-            raise DatabaseExists(f"A database already exists at {final}.")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        partial = final.with_name(f"{final.name}.partial-{uuid.uuid4().hex}")
-        try:
-            with (
-                _connect(f"file:{quote(str(template))}?mode=ro", uri=True) as source,
-                _connect(str(partial)) as target,
-            ):
-                target.execute("PRAGMA synchronous=OFF")  # one fsync below instead of many
-                source.backup(target)
-                target.execute("PRAGMA journal_mode=WAL")
-            _fsync(partial)
-            # link() refuses to overwrite: two provisioners can never clobber each other.
-            os.link(partial, final)
-            _fsync_dir(final.parent)
-        except FileExistsError as exc:
-            raise DatabaseExists(f"A database already exists at {final}.") from exc
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"Could not create {final}: {exc}") from exc
-        finally:
-            _remove_with_side_files(partial)
+        with (  # the connections close (last first) before the copy is published
+            _published(self.path(database_name), uuid.uuid4().hex, "create") as partial,
+            _connect(f"file:{quote(str(template))}?mode=ro", uri=True) as source,
+            _connect(str(partial)) as target,
+        ):
+            target.execute("PRAGMA synchronous=OFF")  # one fsync when published instead of many
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=WAL")
 
     def exists(self, database_name: str) -> bool:
         return self.path(database_name).exists()
@@ -144,12 +130,7 @@ class SqliteStorage(StorageBackend):
         return f"drills/{validate_hospital_code(code)}-{_stamp(token)}.sqlite3"
 
     def restore(self, database_name: str, chunks: Iterable[bytes]) -> dict[str, int]:
-        final = self.path(database_name)
-        if final.exists():
-            raise DatabaseExists(f"A database already exists at {final}.")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        partial = final.with_name(f"{final.name}.partial-{os.getpid()}")
-        try:
+        with _published(self.path(database_name), str(os.getpid()), "restore into") as partial:
             with open(partial, "xb") as handle:
                 for chunk in chunks:
                     handle.write(chunk)
@@ -161,15 +142,6 @@ class SqliteStorage(StorageBackend):
             with _connect(str(partial)) as connection:
                 connection.execute("PRAGMA journal_mode=WAL")
             rows = sqlite_row_counts(partial)
-            _fsync(partial)
-            os.link(partial, final)
-            _fsync_dir(final.parent)
-        except FileExistsError as exc:
-            raise DatabaseExists(f"A database already exists at {final}.") from exc
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"Could not restore into {final}: {exc}") from exc
-        finally:
-            _remove_with_side_files(partial)
         return rows
 
     def keep_replaced(self, code: str, database_name: str, stamp: str) -> str:
@@ -197,7 +169,7 @@ class SqliteStorage(StorageBackend):
         for candidate in sorted(folder.iterdir()):
             name = f"hospitals/{code}/{candidate.name}"
             partial = _PARTIAL.match(candidate.name)
-            if partial and not _pid_alive(int(partial.group("pid"))):
+            if partial and not pid_alive(int(partial.group("pid"))):
                 candidate.unlink(missing_ok=True)
                 removed.append(name)
             elif _RESTORED.match(candidate.name) and name not in in_use:
@@ -210,6 +182,28 @@ class SqliteStorage(StorageBackend):
 @functools.lru_cache(maxsize=8)
 def _storage(data_dir: str, template_dir: str, options: tuple[tuple[str, Any], ...]) -> SqliteStorage:
     return SqliteStorage(Path(data_dir), Path(template_dir), dict(options))
+
+
+@contextlib.contextmanager
+def _published(final: Path, tag: str, doing: str) -> Iterator[Path]:
+    """A new database file: the caller writes `<final>.partial-<tag>`, which is then made durable
+    and linked to `final`. link() refuses to overwrite, so two writers can never clobber each
+    other (DatabaseExists); the partial copy is removed whatever happens."""
+    if final.exists():
+        raise DatabaseExists(f"A database already exists at {final}.")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.with_name(f"{final.name}.partial-{tag}")
+    try:
+        yield partial
+        _fsync(partial)
+        os.link(partial, final)
+        _fsync_dir(final.parent)
+    except FileExistsError as exc:
+        raise DatabaseExists(f"A database already exists at {final}.") from exc
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"Could not {doing} {final}: {exc}") from exc
+    finally:
+        _remove_with_side_files(partial)
 
 
 @contextlib.contextmanager
@@ -251,16 +245,6 @@ def _stamp(stamp: str) -> str:
     if not stamp.isalnum():
         raise StorageError(f"Invalid stamp {stamp!r}.")
     return stamp
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid != 0
 
 
 def sqlite_backup(path: Path, write: Sink, work_dir: Path) -> dict[str, int]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
+from hms.core.processes import pid_alive
 from hms.tenancy.backups.keys import owner_name
 from hms.tenancy.exceptions import TenancyError
 
@@ -163,20 +164,10 @@ def remove_stale_partials(folder: Path) -> list[Path]:
         return removed
     for path in folder.iterdir():
         match = _PARTIAL.search(path.name)
-        if match and not _alive(int(match.group("pid"))):
+        if match and not pid_alive(int(match.group("pid"))):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def retention_keep(
