@@ -131,7 +131,13 @@ def _patient_page(
         appointments = appointment_list_startable(
             user=request.user, patient_id=patient.pk, client_address=address
         )
-        start_form = EncounterStartForm(appointments=_appointment_choices(appointments))
+        appointments = list(appointments)
+        # Seeing a patient who came for today's appointment is the common case: it is chosen.
+        today = [a for a in appointments if timezone.localtime(a.starts_at).date() == timezone.localdate()]
+        start_form = EncounterStartForm(
+            appointments=_appointment_choices(appointments),
+            initial={"appointment": today[0].pk, "reason": today[0].reason} if today else {},
+        )
     return render(
         request,
         "encounters/patient_encounters.html",

@@ -121,7 +121,7 @@ def test_a_doctor_starts_an_encounter_from_the_patient_page(client, staff, chart
     client.force_login(staff.doctor)
     page = client.get(_url("patient", patient_id=chart.patient.pk))
     assert page.status_code == 200
-    assert f'<option value="{chart.appointment.pk}">' in _body(page)
+    assert f'<option value="{chart.appointment.pk}" selected>' in _body(page)  # today's, chosen already
 
     response = client.post(
         _url("start", patient_id=chart.patient.pk),

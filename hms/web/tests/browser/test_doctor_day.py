@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from hms.encounters.models import ClinicalNote
 from hms.orders.models import Prescription
+from hms.scheduling.models import Appointment
 from hms.tenancy.context import hospital_context
 from hms.web.tests.browser.clinic import CODE
 
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_note(screen, day_clinic):
     clinic = day_clinic
     # The desk booked the morning's clinic; Farhana Chowdhury (allergic to penicillin) has arrived.
-    clinic.arrive(clinic.book("Farhana", datetime.time(11, 0), "Fever and sore throat for three days"))
+    appointment = clinic.book("Farhana", datetime.time(11, 0), "Fever and sore throat for three days")
+    clinic.arrive(appointment)
     clinic.book("Rahima", datetime.time(11, 30), "Blood pressure review")
 
     page = screen.page
@@ -38,6 +40,9 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     expect(banner).to_contain_text("Penicillin")
     expect(banner.locator(".allergy-severe")).to_be_visible()
     screen.check("chart")
+    # The visit starts from today's appointment, chosen already, with its reason.
+    expect(page.get_by_label("From appointment")).to_have_value(str(appointment.pk))
+    expect(page.get_by_label("Reason for the visit")).to_have_value("Fever and sore throat for three days")
     page.get_by_role("button", name="Start encounter").click()
     expect(
         page.get_by_role("heading", name=re.compile("^Encounter of .*: Chowdhury, Farhana$"))
@@ -90,5 +95,7 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     screen.check("note-signed")
     with hospital_context(CODE):
         assert list(Prescription.objects.values_list("drug_name", flat=True)) == ["Paracetamol"]
+        appointment.refresh_from_db()
+        assert appointment.status == Appointment.Status.IN_CONSULTATION
         note = ClinicalNote.objects.get(patient=clinic.patients["Farhana"])
         assert note.status == ClinicalNote.Status.SIGNED and note.assessment == "Viral pharyngitis."
