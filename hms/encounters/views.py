@@ -560,6 +560,7 @@ def note_sign(request: HospitalRequest, hospital_code: str, note_id: int) -> Htt
         )
     except ApplicationError as error:
         return _note_page(request, note_id, status=400, page_error=error.message)
+    messages.success(request, "Note signed. It can no longer change; add an amendment to correct it.")
     return redirect("encounters:note", hospital_code=hospital_code, note_id=note.pk)
 
 

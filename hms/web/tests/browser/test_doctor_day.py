@@ -91,6 +91,7 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     expect(page.get_by_text("Once signed it never changes")).to_be_visible()
     screen.check("note-sign-confirm")
     page.get_by_role("button", name="Yes, sign the note").click()
+    expect(page.locator(".messages")).to_contain_text("Note signed.")
     expect(page.locator("main")).to_contain_text("signed by Dr Karim Ahmed")
     screen.check("note-signed")
     with hospital_context(CODE):
