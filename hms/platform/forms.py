@@ -1,6 +1,7 @@
 """The console's forms: a new hospital with its first administrator, and the hospital an action names."""
 
 from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from hms.hospitals.models import Hospital
 from hms.hospitals.validators import validate_time_zone
@@ -24,7 +25,10 @@ class HospitalNewForm(forms.Form):
     time_zone = forms.CharField(
         max_length=64, initial="UTC", label="Time zone", help_text="As in Asia/Dhaka or Europe/London."
     )
-    admin_username = forms.CharField(max_length=150, label="First administrator's username")
+    # Checked as the account will be, before the hospital is made: a refused username leaves nothing.
+    admin_username = forms.CharField(
+        max_length=150, label="First administrator's username", validators=[UnicodeUsernameValidator()]
+    )
     admin_email = forms.EmailField(label="First administrator's email")
     admin_first_name = forms.CharField(max_length=150, required=False, label="First name")
     admin_last_name = forms.CharField(max_length=150, required=False, label="Last name")

@@ -273,6 +273,7 @@ def test_create_a_hospital_with_its_first_administrator(client, operator):
         ("time_zone", "Mars/Olympus", "is not an IANA time zone"),
         ("admin_email", "not-an-email", "valid email"),
         ("admin_username", "operator", "That username is taken"),
+        ("admin_username", "bad name!", "Enter a valid username"),
     ],
 )
 def test_a_bad_new_hospital_is_refused_and_nothing_is_made(client, operator, field, value, message):
