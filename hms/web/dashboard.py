@@ -16,9 +16,10 @@ from hms.billing.statistics import revenue_per_day
 from hms.patients.statistics import patients_new_per_week
 from hms.scheduling.statistics import appointments_per_day, no_show_rate_per_week
 
-# The drawing's size, in SVG user units (the stylesheet scales it to the page's width).
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 40
+# The drawing's size, in SVG user units (the stylesheet scales it to the page's width): about
+# the width a chart gets on a laptop, so that its 11-unit labels read at about 11 px there.
+WIDTH, HEIGHT = 480, 220
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 12, 36
 X_LABELS = 6  # at most this many labels under the bars
 
 
@@ -47,6 +48,9 @@ class Chart:
     rows: list[tuple[str, ...]]  # as shown and as downloaded
     values: list[float]  # the bar of each row
     value_label: str  # what a bar measures, in words
+
+    width: int = WIDTH
+    height: int = HEIGHT
 
     @property
     def csv_url_name(self) -> str:
