@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from hms.accounts.display import display_names
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import AuditedList, audit_row
@@ -59,7 +60,7 @@ class InvoiceDetail:
     total: Decimal  # the lines less the invoice's discount
     paid: Decimal  # live payments less live refunds
     balance: Decimal
-    people: dict[int, str] = field(default_factory=dict)  # user id -> username, for who did what
+    people: dict[int, str] = field(default_factory=dict)  # user id -> display name, for who did what
     refunds: list[Refund] = field(default_factory=list)  # live ones, and voided ones too when asked for
     lines_total: Decimal = ZERO
 
@@ -149,9 +150,7 @@ def invoice_figures(invoice: Invoice, *, include_voided: bool = False) -> Invoic
     user_ids.update(p.received_by_id for p in payments)
     user_ids.update(p.voided_by_id for p in payments)
     user_ids.update(r.refunded_by_id for r in refunds)
-    people = dict(
-        User.objects.filter(pk__in=[i for i in user_ids if i is not None]).values_list("id", "username")
-    )
+    people = display_names(user_ids)
     return InvoiceDetail(
         invoice=invoice,
         patient=patient,

@@ -28,7 +28,7 @@ def quantity(value: object) -> str:
 
 @register.filter
 def get_person(people: object, user_id: object) -> str:
-    """The username of `user_id` in an InvoiceDetail's `people` map, or "user #id"."""
+    """The display name of `user_id` in an InvoiceDetail's `people` map ("Rina Das"), or "user #id"."""
     if not isinstance(people, dict) or user_id is None:
         return ""
     return str(people.get(user_id, f"user #{user_id}"))

@@ -96,6 +96,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     page.get_by_role("button", name="Record payment").click()
     expect(page.locator("h1 .status-paid")).to_have_text("Paid")
     expect(page.locator("#balance")).to_have_text("0.00")
+    expect(page.locator("main")).to_contain_text("by Rina Das")  # who issued it, by name
     screen.check("invoice")
     with hospital_context(CODE):
         invoice = Invoice.objects.get(encounter=encounter)
