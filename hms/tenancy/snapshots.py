@@ -106,6 +106,8 @@ def snapshots_record(rows: list[HealthRow], *, jobs: int = 1) -> None:
 def hospital_snapshot_refresh(hospital: Hospital) -> HealthRow:
     """Check one hospital now (as check_hospitals does) and record what was found."""
     now = datetime.datetime.now(datetime.UTC)
-    row = hospital_check(hospital, max_backup_age_hours=float(settings.HMS_BACKUP_MAX_AGE_HOURS), now=now)
+    # An archived hospital's final backup only grows older, rightly: its age is no problem.
+    max_age = 0.0 if hospital.is_archived else float(settings.HMS_BACKUP_MAX_AGE_HOURS)
+    row = hospital_check(hospital, max_backup_age_hours=max_age, now=now)
     _write(_count(_Found(hospital, row)), now)
     return row

@@ -338,3 +338,18 @@ def test_every_field_of_the_console_is_labelled_and_no_inline_style(client, oper
         assert unlabelled(body) == [], response.request["PATH_INFO"]
         assert "style=" not in body and "<script" not in body
     assert 'name="confirm_code"' in pages[-1].content.decode()
+
+
+@pytest.mark.django_db
+def test_check_now_does_not_hold_an_archived_hospitals_old_backup_against_it(client, operator, make_hospital):
+    hospital = make_hospital("TH001")
+    Hospital.objects.filter(pk=hospital.pk).update(status=Hospital.Status.ARCHIVED)
+
+    assert _post(client, "check", "TH001").status_code == 302
+
+    snapshot = HospitalSnapshot.objects.get(hospital=hospital)
+    assert snapshot.healthy and snapshot.problems == ""
+    Hospital.objects.filter(pk=hospital.pk).update(database_removed_at=timezone.now())
+    refused = _post(client, "check", "TH001")
+    assert refused.status_code == 400
+    assert "has no database in service to check" in refused.content.decode()
