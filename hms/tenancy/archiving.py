@@ -87,16 +87,19 @@ def hospital_archive(
             hospital = hospital_set_status(hospital=hospital, status=Hospital.Status.ARCHIVED)
         except ApplicationError as exc:
             raise ArchiveError(exc.message) from exc
-        say(
-            f"{hospital.code} is archived: its users may read, nothing is saved. "
-            f"Waiting {grace_seconds:g}s for writers in flight."
-        )
-        time.sleep(grace_seconds)
+        say(f"{hospital.code} is archived: its users may read, nothing is saved.")
     report.archived_at = hospital.archived_at
     if (done := final_backup(hospital)) is not None:
         report.already = previous == Hospital.Status.ARCHIVED
         report.backup_stamp = done.stamp
         return report
+    # Requests that began before the archiving may still be writing: the final backup waits
+    # until `grace_seconds` have passed since it (the console archives, then starts this).
+    assert hospital.archived_at is not None  # noqa: S101 - set with the ARCHIVED status
+    since = (datetime.datetime.now(datetime.UTC) - hospital.archived_at).total_seconds()
+    if (wait := grace_seconds - since) > 0:
+        say(f"Waiting {wait:.0f}s for writers in flight.")
+        time.sleep(wait)
     say(f"Taking the final backup of {hospital.code}.")
     outcome = backup_take(hospital_target(hospital))
     snapshot_backup_record(code=hospital.code, stamp=outcome.stamp, error=outcome.error)

@@ -30,7 +30,8 @@ class Command(BaseCommand):
             "--grace",
             type=float,
             default=10.0,
-            help="Seconds to wait for requests in flight before the final backup (default 10).",
+            help="Seconds after archiving to wait for requests in flight before the final backup "
+            "(default 10).",
         )
         parser.add_argument(
             "--no-input",
