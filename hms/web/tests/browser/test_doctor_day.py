@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_note(screen, day_clinic):
     clinic = day_clinic
     # The desk booked the morning's clinic; Farhana Chowdhury (allergic to penicillin) has arrived.
-    appointment = clinic.book("Farhana", datetime.time(11, 0), "Fever and sore throat for three days")
+    appointment = clinic.book("Farhana", datetime.time(12, 0), "Fever and sore throat for three days")
     clinic.arrive(appointment)
-    clinic.book("Rahima", datetime.time(11, 30), "Blood pressure review")
+    clinic.book("Rahima", datetime.time(12, 30), "Blood pressure review")
 
     page = screen.page
     screen.sign_in("dr_karim")

@@ -20,9 +20,9 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
     clinic = day_clinic
     # The morning so far: Rahima Khatun has arrived and the doctor has started her visit; Abdul
     # Malik has arrived and waits; Sadia Islam was seen and a blood glucose ordered.
-    visit = clinic.visit("Rahima", datetime.time(11, 0), "Headache and dizziness")
-    clinic.arrive(clinic.book("Abdul", datetime.time(11, 30), "Cough"))
-    seen = clinic.visit("Sadia", datetime.time(12, 0), "Tiredness")
+    visit = clinic.visit("Rahima", datetime.time(12, 0), "Headache and dizziness")
+    clinic.arrive(clinic.book("Abdul", datetime.time(12, 30), "Cough"))
+    seen = clinic.visit("Sadia", datetime.time(13, 0), "Tiredness")
     clinic.glucose(seen)
 
     page = screen.page
