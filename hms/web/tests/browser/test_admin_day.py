@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from hms.billing.services import invoice_create_for_encounter, invoice_issue, invoice_line_add, payment_record
 from hms.scheduling.models import Appointment
+from hms.scheduling.rules import booking_rules_get
 from hms.scheduling.tests.factories import AppointmentFactory
 from hms.staff.tests.factories import DepartmentFactory, StaffMemberFactory
 from hms.tenancy.context import hospital_context
@@ -88,7 +89,12 @@ def test_the_administrator_reads_the_dashboard_the_staff_and_the_audit_log(scree
     screen.check("start-admin")
 
     # Each chart's CSV is the screen: the same header and rows as its table, a bar per row.
-    for chart in ("appointments-per-day", "revenue-per-day", "no-show-rate-per-week"):
+    for chart in (
+        "appointments-per-day",
+        "new-patients-per-week",
+        "no-show-rate-per-week",
+        "revenue-per-day",
+    ):
         header, rows, bars = _chart_on_screen(page, chart)
         downloaded = _downloaded_csv(page, chart)
         assert downloaded == [header, *rows], chart
@@ -96,8 +102,20 @@ def test_the_administrator_reads_the_dashboard_the_staff_and_the_audit_log(scree
     _, appointments, _ = _chart_on_screen(page, "appointments-per-day")
     counts = {day: int(count) for day, count in appointments}
     assert sum(counts.values()) == 4  # today's visit and three before; the cancelled one left out
+    _, weeks, _ = _chart_on_screen(page, "new-patients-per-week")
+    assert weeks[-1][1] == "5"  # the clinic's five patients, registered this week
     _, revenue, _ = _chart_on_screen(page, "revenue-per-day")
     assert revenue[-1][1] == "1000.00" and all(amount == "0.00" for _, amount in revenue[:-1])
+
+    # The rules for patients booking online: a month ahead at most, from now on.
+    page.get_by_role("link", name="Online booking rules for patients").click()
+    page.get_by_label("How many days ahead a patient may book").fill("30")
+    page.get_by_role("button", name="Save the rules").click()
+    expect(page.locator(".messages")).to_contain_text("The booking rules are saved")
+    expect(page.locator(".portal-summary")).to_contain_text("30 days ahead")
+    screen.check("booking-rules")
+    with hospital_context(CODE):
+        assert booking_rules_get().max_days_ahead == 30
 
     # The staff directory.
     page.get_by_role("link", name="Staff", exact=True).click()
