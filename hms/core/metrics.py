@@ -32,10 +32,11 @@ HOSPITAL_REFUSALS = Counter(
     "hms_hospital_unavailable",
     "Hospital requests refused before or during the page, by cause: schema (being upgraded), "
     "busy (locked, or no connection free), unavailable (database missing, damaged or "
-    "unreachable), suspended (403), read_only (a write while the hospital is being moved).",
+    "unreachable), suspended (403), read_only (a write while the hospital is being moved or "
+    "restored), archived (a write to an archived hospital, or any request once its database is removed).",
     ["cause"],
 )
-HOSPITAL_REFUSAL_CAUSES = ("schema", "busy", "unavailable", "suspended", "read_only")
+HOSPITAL_REFUSAL_CAUSES = ("schema", "busy", "unavailable", "suspended", "read_only", "archived")
 
 TENANT_CONNECTIONS_OPEN = Gauge(
     "hms_tenant_connections_open",
