@@ -16,7 +16,8 @@ from hms.accounts.models import Role, User
 from hms.billing.services import billing_settings_update, price_item_create
 from hms.encounters.models import Encounter
 from hms.encounters.services import allergy_record, encounter_finish, encounter_start
-from hms.orders.services import lab_order_create, prescription_create
+from hms.orders.models import LabOrder
+from hms.orders.services import lab_order_collect, lab_order_create, lab_result_enter, prescription_create
 from hms.patients.models import Patient
 from hms.patients.tests.factories import PatientFactory
 from hms.scheduling.models import Appointment
@@ -134,9 +135,18 @@ class Clinic:
     def glucose(self, encounter: Encounter) -> None:
         self._lab_order(encounter, "2345-7", "Tired and thirsty")
 
-    def _lab_order(self, encounter: Encounter, code: str, note: str) -> None:
+    def glucose_resulted(self, encounter: Encounter, value: str) -> None:
+        """A glucose ordered, its specimen collected and its result (mmol/L) entered by the nurse:
+        it waits for the doctor's verification."""
+        (order,) = self._lab_order(encounter, "2345-7", "Tired and thirsty")
+        nurse = self.people["nurse_nila"]
         with hospital_context(CODE):
-            lab_order_create(
+            lab_order_collect(acting_user=nurse, order_id=order.pk)
+            lab_result_enter(acting_user=nurse, order_id=order.pk, value=value, unit="mmol/L")
+
+    def _lab_order(self, encounter: Encounter, code: str, note: str) -> list[LabOrder]:
+        with hospital_context(CODE):
+            return lab_order_create(
                 acting_user=self.doctor, encounter_id=encounter.pk, test_code=code, clinical_note=note
             )
 

@@ -23,6 +23,9 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     appointment = clinic.book("Farhana", datetime.time(12, 0), "Fever and sore throat for three days")
     clinic.arrive(appointment)
     clinic.book("Rahima", datetime.time(12, 30), "Blood pressure review")
+    # Sadia Islam is being seen; her blood glucose is back and waits for the doctor to verify it.
+    seen = clinic.visit("Sadia", datetime.time(13, 0), "Tiredness and thirst")
+    clinic.glucose_resulted(seen, "11.2")
 
     page = screen.page
     screen.sign_in("dr_karim")
@@ -32,6 +35,8 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
         clinic_list.locator("tr", has_text="Chowdhury, Farhana").locator(".status-arrived")
     ).to_be_visible()
     expect(clinic_list.locator("tr", has_text="Khatun, Rahima").locator(".status-booked")).to_be_visible()
+    expect(page.locator("#open-encounters")).to_contain_text("Islam, Sadia")
+    expect(page.locator("#to-verify").locator("tr", has_text="Islam, Sadia")).to_contain_text("Glucose")
     screen.check("start-doctor")
 
     # Her chart, from the clinic list: the allergy is the first thing on it.

@@ -2,6 +2,7 @@
 calendar, check them in when they come, and at the end of the visit invoice it from what the
 doctor ordered and prescribed, issue the invoice and take the payment."""
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -18,6 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     clinic = day_clinic
+    # The day's list so far: Rahima Khatun is booked at 12:30; Abdul Malik came early for 13:00.
+    clinic.book("Rahima", datetime.time(12, 30), "Blood pressure review")
+    clinic.arrive(clinic.book("Abdul", datetime.time(13, 0), "Cough for two weeks"))
     page = screen.page
     screen.sign_in("desk")
     expect(page.get_by_role("heading", name="Riverside General Hospital")).to_be_visible()
