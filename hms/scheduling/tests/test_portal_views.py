@@ -3,6 +3,7 @@ page, through the test client. The clock is Monday 5 January 2026, 06:00 (London
 
 import datetime
 import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -212,3 +213,21 @@ def test_staff_read_the_rules_and_only_the_administrator_changes_them(client, cl
     assert client.get(_url("rules")).status_code == 403
     with hospital_context("DMC001"):
         assert not PatientBookingRules.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_patients_appointment_list_offers_cancelling_only_where_the_rules_allow(
+    clock, people, patients, patient_client
+):
+    with hospital_context("DMC001"):
+        for day, hour in ((9, 10), (5, 15)):  # Friday, far enough ahead; this afternoon, too soon
+            AppointmentFactory(
+                patient=patients[0],
+                practitioner_user_id=people.doctor.pk,
+                starts_at=datetime.datetime(2026, 1, day, hour, tzinfo=UTC),
+                ends_at=datetime.datetime(2026, 1, day, hour, 15, tzinfo=UTC),
+            )
+        far = Appointment.objects.get(starts_at__day=9)
+    page = patient_client.get(_url("patient", patient_id=patients[0].pk))
+    links = re.findall(r'href="([^"]+/cancel/)"', page.content.decode())
+    assert links == [_url("cancel", appointment_id=far.pk)]
