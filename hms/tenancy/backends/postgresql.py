@@ -459,21 +459,12 @@ def pg_backup(conninfo: dict[str, Any], write: Sink) -> dict[str, int]:
             "--no-password",
             f"--dbname={conninfo['dbname']}",
         ]
-        with tempfile.TemporaryFile() as errors:
-            process = subprocess.Popen(  # noqa: S603 - fixed arguments
-                command, stdout=subprocess.PIPE, stderr=errors, env=_tool_env(conninfo)
-            )
+        with _tool_run(
+            command, conninfo, f"pg_dump of {conninfo['dbname']}", stdout=subprocess.PIPE
+        ) as process:
             assert process.stdout is not None
-            try:
-                while chunk := process.stdout.read(1 << 20):
-                    write(chunk)
-            except BaseException:
-                process.kill()
-                process.wait()
-                raise
-            status = process.wait()
-            if status != 0:
-                raise StorageError(f"pg_dump of {conninfo['dbname']} failed ({status}): {_tail(errors)}")
+            while chunk := process.stdout.read(1 << 20):
+                write(chunk)
         connection.rollback()
     return rows
 
@@ -490,8 +481,9 @@ def pg_restore(conninfo: dict[str, Any], chunks: Iterable[bytes]) -> None:
         "--no-password",
         f"--dbname={conninfo['dbname']}",
     ]
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors, env=_tool_env(conninfo))  # noqa: S603 - fixed arguments
+    with _tool_run(
+        command, conninfo, f"pg_restore into {conninfo['dbname']}", stdin=subprocess.PIPE
+    ) as process:
         assert process.stdin is not None
         try:
             for chunk in chunks:
@@ -499,13 +491,26 @@ def pg_restore(conninfo: dict[str, Any], chunks: Iterable[bytes]) -> None:
             process.stdin.close()
         except BrokenPipeError:
             pass  # pg_restore stopped reading: its exit status says why
+
+
+@contextlib.contextmanager
+def _tool_run(
+    command: list[str], conninfo: dict[str, Any], doing: str, **streams: Any
+) -> Iterator["subprocess.Popen[bytes]"]:
+    """Run a PostgreSQL client tool for the caller to feed or read (`streams`: stdin or stdout
+    as pipes); killed if the caller fails, StorageError naming `doing` and the end of what the
+    tool said if it exits non-zero."""
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stderr=errors, env=_tool_env(conninfo), **streams)  # noqa: S603 - fixed arguments
+        try:
+            yield process
         except BaseException:
             process.kill()
             process.wait()
             raise
         status = process.wait()
         if status != 0:
-            raise StorageError(f"pg_restore into {conninfo['dbname']} failed ({status}): {_tail(errors)}")
+            raise StorageError(f"{doing} failed ({status}): {_tail(errors)}")
 
 
 def _tail(stream: IO[bytes]) -> str:
