@@ -43,6 +43,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     choice = page.get_by_role("button", name=re.compile(r"^Chowdhury, Farhana"))
     expect(choice).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"^Hossain, Farid"))).to_be_visible()
+    screen.check("booking-picker")
     choice.click()
     expect(page.locator(".picker-chosen")).to_contain_text("Chowdhury, Farhana")
     page.get_by_label("Reason for the visit (required)").fill("Fever and sore throat for three days")
@@ -71,6 +72,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     # Afternoon: the desk invoices the visit from what was ordered and prescribed.
     page.get_by_role("link", name="Home", exact=True).click()
     page.get_by_role("link", name="Billing", exact=True).click()
+    screen.check("billing")
     page.locator("tr", has_text="Chowdhury, Farhana").get_by_role("link", name="Invoice this visit").click()
     screen.check("visit-to-invoice")
     page.get_by_role("button", name="Open a draft invoice").click()
