@@ -28,11 +28,8 @@ import argparse
 import json
 import os
 import re
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -64,16 +61,11 @@ print(json.dumps({"databases": count, "bytes": size, "seconds": time.perf_counte
 
 def run(env: dict[str, str], args: list[str]) -> tuple[float, float, str]:
     """Run a process; return its wall time, CPU time (user + system, with its threads) and output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    result = subprocess.run(args, env=env, cwd=fleetdata.ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, cpu, result = fleetdata.timed_run(args, env)
     if result.returncode != 0:
         raise SystemExit(
             f"FAILED: {' '.join(args[1:])} exited {result.returncode}:\n{result.stdout}{result.stderr}"
         )
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return wall, cpu, result.stdout
 
 

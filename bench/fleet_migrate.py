@@ -32,11 +32,9 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -129,19 +127,11 @@ print(json.dumps({"hospitals": len(hospitals), "fingerprint": fingerprint,
 
 def manage(env: dict[str, str], *args: str, cpu: list[float] | None = None) -> tuple[float, str]:
     """Run manage.py as a whole process; return its wall time and output (CPU time into `cpu`)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    result = subprocess.run(
-        [fleetdata.PYTHON, str(fleetdata.ROOT / "manage.py"), *args],
-        env=env,
-        cwd=fleetdata.ROOT,
-        capture_output=True,
-        text=True,
+    wall, used, result = fleetdata.timed_run(
+        [fleetdata.PYTHON, str(fleetdata.ROOT / "manage.py"), *args], env
     )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if cpu is not None:  # user + system of the process and its workers
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        cpu.append(used)
     if result.returncode != 0:
         raise SystemExit(
             f"FAILED: manage.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}"

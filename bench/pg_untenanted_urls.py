@@ -1,8 +1,8 @@
-"""Bench-only URLconf of bench/pg_untenanted_settings.py: /h/<CODE>/ without tenant routing.
+"""Bench-only URLconf of bench/pg_untenanted_settings.py: /h/<CODE>/patient-list/ without tenant routing.
 
 The wrapper does what any single-database site serving this page must do (find the
 hospital named in the URL, for its name, code and time zone, and refuse users of
-another hospital) and then calls the unchanged hms.web.views.hospital_home.
+another hospital) and then calls the unchanged hms.web.views.patient_list.
 
 The view's selectors ask `current_tenant().alias` for the database to open their
 transaction on (patient_page, audit_record). The wrapper answers that question and
@@ -26,19 +26,19 @@ from hms.web import views
 
 
 @login_required
-def hospital_home(request: HospitalRequest, hospital_code: str) -> HttpResponse:
+def patient_list(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     hospital = Hospital.objects.filter(code=hospital_code, status=Hospital.Status.ACTIVE).first()
     if hospital is None or not request.user.may_enter(hospital.pk):
         raise Http404("No such hospital.")
     request.hospital = hospital
     token = context._current.set(context.Tenant(code=hospital.code, alias=DEFAULT_DB_ALIAS, database={}))
     try:
-        return views.hospital_home(request, hospital_code)
+        return views.patient_list(request, hospital_code)
     finally:
         context._current.reset(token)
 
 
 urlpatterns = [
-    path("h/<str:hospital_code>/", hospital_home, name="untenanted-hospital-home"),
+    path("h/<str:hospital_code>/patient-list/", patient_list, name="untenanted-patient-list"),
     *project_urlpatterns,
 ]

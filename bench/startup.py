@@ -19,10 +19,7 @@ cached under the temp dir, see bench/fleetdata.py.
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -55,9 +52,7 @@ print(json.dumps({"setup": set_up - started, "request": done - set_up}))
 def run_once(env: dict[str, str], path: str, session_key: str) -> tuple[float, dict[str, float]]:
     """Wall time of one measured process, and its own split plus CPU time (user + system)."""
     code = fleetdata.code_of(path)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    result = subprocess.run(
+    wall, cpu, result = fleetdata.timed_run(
         [
             fleetdata.PYTHON,
             "-c",
@@ -68,17 +63,12 @@ def run_once(env: dict[str, str], path: str, session_key: str) -> tuple[float, d
             code,
             str(PATIENTS_SHOWN),
         ],
-        env=env,
-        cwd=fleetdata.ROOT,
-        capture_output=True,
-        text=True,
+        env,
     )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"FAILED: the measured process exited {result.returncode}:\n{result.stderr}")
     split = json.loads(result.stdout.strip().splitlines()[-1])
-    split["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    split["cpu"] = cpu
     return wall, split
 
 
