@@ -8,9 +8,10 @@ so no sum ever mixes currencies. The read is audited (who looked, which period).
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from hms.accounts.models import Role, User
@@ -42,23 +43,16 @@ def revenue_per_day(*, user: User, days: int = 30, client_address: str | None = 
     buckets = last_days(today=timezone.now().astimezone(zone).date(), count=days)
     currency = billing_settings_get().currency
     live = Payment.objects.live()
+    in_currency = Q(invoice__currency=currency)
+
+    def received(rows: QuerySet[Payment], /, **measures: Aggregate) -> dict[datetime.date, dict[str, Any]]:
+        return per_local_day(
+            rows, field="received_at", zone=zone, first=buckets[0], last=buckets[-1], measures=measures
+        )
+
     with transaction.atomic(using=current_tenant().alias):
-        counted = per_local_day(
-            live.filter(invoice__currency=currency),
-            field="received_at",
-            zone=zone,
-            first=buckets[0],
-            last=buckets[-1],
-            measures={"amount": Sum("amount")},
-        )
-        others = per_local_day(
-            live.exclude(invoice__currency=currency),
-            field="received_at",
-            zone=zone,
-            first=buckets[0],
-            last=buckets[-1],
-            measures={"payments": Count("id")},
-        )
+        counted = received(live.filter(in_currency), amount=Sum("amount"))
+        others = received(live.exclude(in_currency), payments=Count("id"))
         audit_row(
             user,
             "payment.figures",
