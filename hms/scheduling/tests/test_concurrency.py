@@ -10,8 +10,8 @@ from hms.audit.models import AuditEvent
 from hms.core.exceptions import ApplicationError
 from hms.patients.tests.factories import PatientFactory
 from hms.scheduling import services
-from hms.scheduling.models import Appointment
-from hms.scheduling.services import appointment_book, appointment_reschedule
+from hms.scheduling.models import Appointment, PatientBookingRules
+from hms.scheduling.services import appointment_book, appointment_reschedule, working_hours_set
 from hms.scheduling.tests.factories import AppointmentFactory
 from hms.tenancy.context import hospital_context
 
@@ -183,3 +183,58 @@ def test_the_databases_refusal_becomes_the_services_message(
     assert raised.value.message == (
         "Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 GMT; choose another time."
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_patient_booking_ten_times_at_once_holds_no_more_than_the_rules_allow(clock, dmc, people, patients):
+    """Ten free slots booked by the same patient at the same moment, with at most one appointment
+    to come allowed: the lock on the patient makes the count and the booking one step."""
+    with hospital_context(dmc):
+        PatientBookingRules(pk=1, max_upcoming=1).save()
+        working_hours_set(
+            acting_user=people.admin,
+            practitioner_user_id=people.doctor.pk,
+            weekday=0,
+            periods=[(datetime.time(9), datetime.time(17))],
+        )
+    people.patient_user.hospital  # noqa: B018 - load it once, not in every thread
+    count = 10
+    barrier = threading.Barrier(count)
+    outcomes: list[tuple[str, object] | None] = [None] * count
+
+    def book(number: int) -> None:
+        try:
+            with hospital_context(dmc):
+                barrier.wait(timeout=60)
+                try:
+                    appointment = appointment_book(
+                        acting_user=people.patient_user,
+                        patient=patients[0],
+                        practitioner_user_id=people.doctor.pk,
+                        starts_at=TEN
+                        + datetime.timedelta(minutes=15 * number),  # ten slots, none overlapping
+                        duration_minutes=15,
+                        reason="Check-up",
+                    )
+                    outcomes[number] = ("booked", appointment.pk)
+                except ApplicationError as refused:
+                    outcomes[number] = ("refused", refused.message)
+        except Exception as exc:  # noqa: BLE001 - reported to the main thread below
+            outcomes[number] = ("error", f"{type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=book, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not any(thread.is_alive() for thread in threads)
+    assert [o for o in outcomes if o is None or o[0] == "error"] == []
+    refused = {o[1] for o in outcomes if o is not None and o[0] == "refused"}
+    assert refused == {
+        "You already have 1 appointment coming up, the most that can be booked online (1). "
+        "Cancel one first, or call reception."
+    }
+    with hospital_context(dmc):
+        assert Appointment.objects.filter(patient=patients[0]).count() == 1
