@@ -19,7 +19,7 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.hospitals.models import Hospital
-from hms.hospitals.services import hospital_set_status
+from hms.hospitals.services import hospital_archive_undo, hospital_set_status
 from hms.hospitals.snapshots import snapshot_backup_record, snapshot_backup_requested
 from hms.security.actor import acting
 from hms.security.log import Kind, security_record
@@ -193,8 +193,13 @@ def hospital_archive_start(*, acting_user: User, hospital: Hospital) -> int:
     _in_service_check(hospital, "archived")
     previous = hospital.status
     hospital = hospital_set_status(hospital=hospital, status=Hospital.Status.ARCHIVED)
-    _record(acting_user, hospital, "hospital_archived", previous_status=previous)
-    return _start(hospital, ["archive_hospital", hospital.code])
+    try:
+        pid = _start(hospital, ["archive_hospital", hospital.code])
+    except ApplicationError as error:
+        hospital_archive_undo(hospital=hospital, status=previous)  # no final backup: not archived
+        raise ApplicationError(f"{error.message} {hospital.name} was not archived.") from error
+    _record(acting_user, hospital, "hospital_archived", previous_status=previous, process=pid)
+    return pid
 
 
 def hospital_database_remove_now(*, acting_user: User, hospital: Hospital, confirm_code: str) -> Hospital:

@@ -353,3 +353,24 @@ def test_check_now_does_not_hold_an_archived_hospitals_old_backup_against_it(cli
     refused = _post(client, "check", "TH001")
     assert refused.status_code == 400
     assert "has no database in service to check" in refused.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["backup", "archive"])
+def test_a_command_that_cannot_start_leaves_the_hospital_as_it_was(
+    client, operator, make_hospital, settings, tmp_path, action
+):
+    hospital = make_hospital("TH001", name="Thana Health Complex")
+    settings.BASE_DIR = tmp_path / "no-such-release"  # where the command would run from
+
+    response = _post(client, action, "TH001")
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "command could not be started" in text
+    hospital.refresh_from_db()
+    assert (hospital.status, hospital.archived_at) == (Hospital.Status.ACTIVE, None)
+    snapshot = HospitalSnapshot.objects.get(hospital=hospital)
+    assert snapshot.backup_failed_last and "could not be started" in snapshot.backup_error
+    assert not snapshot.backup_pending
+    assert not _events("hospital_archived") and not _events("hospital_backup_started")
