@@ -1,28 +1,22 @@
 """System checks for the sign-in settings: a mistake is reported by `manage.py check`."""
 
-import ipaddress
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, register
 
 from hms.accounts.models import Role
+from hms.core.checks import network_list_errors
 
 
 @register("security")
 def sign_in_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    errors = []
-    for entry in settings.HMS_TRUSTED_PROXIES:
-        try:
-            ipaddress.ip_network(str(entry).strip(), strict=False)
-        except ValueError:
-            errors.append(
-                Error(
-                    f"HMS_TRUSTED_PROXIES: {entry!r} is not an address or network.",
-                    hint="List proxies as addresses or CIDR networks, e.g. 10.0.0.5,10.1.0.0/24.",
-                    id="accounts.E001",
-                )
-            )
+    errors = network_list_errors(
+        "HMS_TRUSTED_PROXIES",
+        settings.HMS_TRUSTED_PROXIES,
+        hint="List proxies as addresses or CIDR networks, e.g. 10.0.0.5,10.1.0.0/24.",
+        id="accounts.E001",
+    )
     if not settings.AXES_COOLOFF_TIME:
         errors.append(
             Error(

@@ -209,38 +209,28 @@ def invoice_pdf(
     totals.setStyle(TableStyle([("LINEABOVE", (0, last), (-1, last), 0.75, colors.black)]))
     story.extend([totals, Spacer(1, 6 * mm)])
 
-    if figures.payments:
-        story.append(Paragraph("Payments", st["subheading"]))
-        payment_rows: list[list[Any]] = [
-            [cell("Received", "bold"), cell("Method", "bold"), cell("Reference", "bold")]
-            + [cell("Amount", "number_bold")]
-        ]
-        for payment in figures.payments:
-            payment_rows.append(
-                [
-                    cell(_local(payment.received_at, zone)),
-                    cell(payment.get_method_display()),
-                    cell(payment.reference or "-"),
-                    cell(money_format(payment.amount), "number"),
-                ]
-            )
-        story.append(_table(payment_rows, [38 * mm, 34 * mm, 68 * mm, 30 * mm]))
-    if figures.refunds:
-        story.append(Paragraph("Refunds", st["subheading"]))
-        refund_rows: list[list[Any]] = [
-            [cell("Given back", "bold"), cell("Method", "bold"), cell("Reason", "bold")]
-            + [cell("Amount", "number_bold")]
-        ]
-        for refund in figures.refunds:
-            refund_rows.append(
-                [
-                    cell(_local(refund.refunded_at, zone)),
-                    cell(refund.get_method_display()),
-                    cell(refund.reason),
-                    cell(money_format(refund.amount), "number"),
-                ]
-            )
-        story.append(_table(refund_rows, [38 * mm, 34 * mm, 68 * mm, 30 * mm]))
+    # Payments, then refunds: when, how, what for, how much.
+    money_moves: list[tuple[str, tuple[str, str, str], list[tuple[Any, str, str, Any]]]] = [
+        (
+            "Payments",
+            ("Received", "Method", "Reference"),
+            [(p.received_at, p.get_method_display(), p.reference or "-", p.amount) for p in figures.payments],
+        ),
+        (
+            "Refunds",
+            ("Given back", "Method", "Reason"),
+            [(r.refunded_at, r.get_method_display(), r.reason, r.amount) for r in figures.refunds],
+        ),
+    ]
+    for title, headings, moves in money_moves:
+        if moves:
+            heading = [cell(text, "bold") for text in headings] + [cell("Amount", "number_bold")]
+            rows = [
+                [cell(_local(at, zone)), cell(method), cell(text), cell(money_format(amount), "number")]
+                for at, method, text, amount in moves
+            ]
+            story.append(Paragraph(title, st["subheading"]))
+            story.append(_table([heading, *rows], [38 * mm, 34 * mm, 68 * mm, 30 * mm]))
     if invoice.status == Invoice.Status.VOID:
         story.append(Spacer(1, 6 * mm))
         story.append(
