@@ -119,13 +119,13 @@ def _hospital_action(
     form_class: type[HospitalActionForm] = HospitalActionForm,
 ) -> View:
     """A POST naming a hospital by its code: `service` on it, then its page with `said(hospital,
-    what the service returned)`;
-    a refusal is shown on that page (400), a code that names none answers 404."""
+    what the service returned)`. A refusal, or a form that does not read, is shown on that page
+    (400); no code is a 400, a code that names no hospital a 404."""
 
     @platform_page("POST")
     def action(request: HttpRequest) -> HttpResponse:
         form = form_class(request.POST)
-        if not form.is_valid():
+        if not form.is_valid() and "code" in form.errors:
             return render(
                 request,
                 "core/refused.html",
@@ -134,6 +134,8 @@ def _hospital_action(
             )
         operator = _operator(request)
         target = services.console_hospital(acting_user=operator, code=form.cleaned_data["code"])
+        if form.errors:
+            return _hospital_page(request, target, status=400, remove_form=_remove_form(form))
         extra = {k: v for k, v in form.cleaned_data.items() if k != "code"}
         try:
             done = service(acting_user=operator, hospital=target, **extra)
@@ -141,14 +143,19 @@ def _hospital_action(
             target.refresh_from_db()
             if isinstance(form, DatabaseRemoveForm):
                 form_error_show(form, error)
-                return _hospital_page(request, target, status=400, remove_form=form)
-            messages.error(request, error.message)
-            return _hospital_page(request, target, status=400)
+            else:
+                messages.error(request, error.message)
+            return _hospital_page(request, target, status=400, remove_form=_remove_form(form))
         target.refresh_from_db()
         messages.success(request, said(target, done))
         return redirect(f"{reverse('platform:hospital')}?code={target.code}")
 
     return action
+
+
+def _remove_form(form: HospitalActionForm) -> DatabaseRemoveForm | None:
+    """The removal form as posted (with its errors) if that was the form, for the page to show."""
+    return form if isinstance(form, DatabaseRemoveForm) else None
 
 
 suspend = _hospital_action(

@@ -374,3 +374,19 @@ def test_a_command_that_cannot_start_leaves_the_hospital_as_it_was(
     assert snapshot.backup_failed_last and "could not be started" in snapshot.backup_error
     assert not snapshot.backup_pending
     assert not _events("hospital_archived") and not _events("hospital_backup_started")
+
+
+@pytest.mark.django_db
+def test_removing_a_database_without_typing_the_code_is_refused_on_the_page(client, operator, make_hospital):
+    hospital = make_hospital("TH001")
+    Hospital.objects.filter(pk=hospital.pk).update(
+        status=Hospital.Status.ARCHIVED, archived_at=timezone.now()
+    )
+
+    response = client.post(reverse("platform:remove-database"), {"code": "TH001"})
+
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert '<details class="confirm" open>' in response.content.decode()
+    assert storage_for(hospital.server).exists(hospital.database_name)
+    assert Hospital.objects.get(pk=hospital.pk).database_removed_at is None
