@@ -37,6 +37,7 @@ from hms.encounters.forms import (
 from hms.encounters.icd10 import icd10_search
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.selectors import (
+    EncounterDetail,
     allergy_list_for_patient,
     appointment_list_startable,
     encounter_detail,
@@ -164,15 +165,21 @@ def encounter_show(request: HospitalRequest, hospital_code: str, encounter_id: i
     return _encounter_page(request, encounter_id)
 
 
+def _detail(request: HospitalRequest, encounter_id: int, *, with_voided: bool = False) -> EncounterDetail:
+    """The encounter as its pages show it; with `with_voided`, voided rows too when the
+    address asks (?voided=1)."""
+    return encounter_detail(
+        user=request.user,
+        encounter_id=encounter_id,
+        include_voided=with_voided and request.GET.get("voided") == "1",
+        client_address=client_address(request),
+    )
+
+
 def _encounter_page(
     request: HospitalRequest, encounter_id: int, *, status: int = 200, **extra: object
 ) -> HttpResponse:
-    detail = encounter_detail(
-        user=request.user,
-        encounter_id=encounter_id,
-        include_voided=request.GET.get("voided") == "1",
-        client_address=client_address(request),
-    )
+    detail = _detail(request, encounter_id, with_voided=True)
     return render(
         request,
         "encounters/encounter_detail.html",
@@ -267,9 +274,7 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
                     f"for {patient.given_name} {patient.family_name}.",
                 )
                 return redirect(_encounter_url(hospital_code, encounter_id, "vitals"))
-    detail = encounter_detail(
-        user=request.user, encounter_id=encounter_id, client_address=client_address(request)
-    )
+    detail = _detail(request, encounter_id)
     return render(
         request,
         "encounters/vitals_form.html",
@@ -282,12 +287,7 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
 def vitals_correct(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     """Every vital sign of the encounter, each with a link to void it if entered in error."""
     permission_require(user=request.user, resource=Resource.OBSERVATION, action=Action.VOID)
-    detail = encounter_detail(
-        user=request.user,
-        encounter_id=encounter_id,
-        include_voided=request.GET.get("voided") == "1",
-        client_address=client_address(request),
-    )
+    detail = _detail(request, encounter_id, with_voided=True)
     return render(
         request,
         "encounters/vitals_correct.html",
@@ -325,9 +325,7 @@ def diagnosis_new(request: HospitalRequest, hospital_code: str, encounter_id: in
                 return redirect(_encounter_url(hospital_code, encounter_id, "diagnoses"))
     else:
         form = DiagnosisForm(initial={"icd10_code": request.GET.get("code", "")[:16]})
-    detail = encounter_detail(
-        user=request.user, encounter_id=encounter_id, client_address=client_address(request)
-    )
+    detail = _detail(request, encounter_id)
     return render(
         request,
         "encounters/diagnosis_form.html",
@@ -494,9 +492,7 @@ def _note_form_page(
     request: HospitalRequest, encounter_id: int, form: NoteForm, note: ClinicalNote | None = None
 ) -> HttpResponse:
     """The note form under its encounter; 400 when it was posted (and not saved)."""
-    detail = encounter_detail(
-        user=request.user, encounter_id=encounter_id, client_address=client_address(request)
-    )
+    detail = _detail(request, encounter_id)
     return render(
         request,
         "encounters/note_form.html",
