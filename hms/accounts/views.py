@@ -56,17 +56,25 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class _PasswordSetRecorded:
+    """A password set by one of Django's forms is written to the security log as `recorded`."""
+
+    recorded: Kind
+    request: HttpRequest
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response: HttpResponse = super().form_valid(form)  # type: ignore[misc]
+        security_record(self.recorded, user=form.user, request=self.request)
+        return response
+
+
+class PasswordChangeView(_PasswordSetRecorded, auth_views.PasswordChangeView):
     """Django's page: the old password, then the new one twice. The session's key is rotated
     (update_session_auth_hash); every other session of the user ends at its next request."""
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("password_change_done")
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        security_record(Kind.PASSWORD_CHANGED, user=form.user, request=self.request)
-        return response
+    recorded = Kind.PASSWORD_CHANGED
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -91,14 +99,10 @@ def _reset_minutes() -> int:
     return int(settings.PASSWORD_RESET_TIMEOUT) // 60
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(_PasswordSetRecorded, auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        security_record(Kind.PASSWORD_RESET, user=form.user, request=self.request)
-        return response
+    recorded = Kind.PASSWORD_RESET
 
 
 @login_required
