@@ -301,7 +301,7 @@ def appointment_book_for_patient(
     request: HospitalRequest, hospital_code: str, patient_id: int
 ) -> HttpResponse:
     """ "Book an appointment" from a patient's page: the booking form with the patient chosen (a
-    patient, on their own record, is sent to the portal's booking page)."""
+    patient, on their own record, gets the portal's booking page)."""
     if (
         permission_require(user=request.user, resource=Resource.APPOINTMENT, action=Action.CREATE)
         == Scope.OWN
@@ -309,7 +309,7 @@ def appointment_book_for_patient(
         booking_patient_get(  # 404 for anyone else's record
             user=request.user, patient_id=patient_id, client_address=client_address(request)
         )
-        return redirect("scheduling:portal-book", hospital_code=hospital_code)
+        return _portal_book(request, hospital_code)
     _desk_require(request)
     booking_patient_get(  # 404 for a patient out of reach
         user=request.user, patient_id=patient_id, client_address=client_address(request)
@@ -492,6 +492,10 @@ def portal_book(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     """A patient books their own appointment: a doctor (by department), one of the doctor's free
     times over the coming days, the reason, then "Book this appointment". Staff are sent to the
     desk's booking form; the hospital's booking rules are the service's to enforce."""
+    return _portal_book(request, hospital_code)
+
+
+def _portal_book(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     if _rights(request)["can_book"]:
         return redirect("scheduling:book", hospital_code=hospital_code)
     rules = portal_rules(user=request.user)
