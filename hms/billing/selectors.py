@@ -268,9 +268,10 @@ class VisitToInvoice:
 
     encounter_id: int
     started_at: datetime.datetime
-    status: str
+    status: str  # as shown ("Finished")
     patient: Patient
-    doctor_name: str
+    doctor_name: str  # "Dr Karim Ahmed"
+    status_value: str = ""  # as stored ("finished"), for its colour
 
 
 def visits_to_invoice(
@@ -307,13 +308,15 @@ def visits_to_invoice(
                 "patient_ids": [e.patient_id for e in encounters],
             },
         )
-    doctors = User.objects.filter(pk__in={e.practitioner_user_id for e in encounters}).only(
-        "id", "username", "first_name", "last_name"
-    )
-    names = {d.pk: d.get_full_name() or d.get_username() for d in doctors}
+    names = display_names(e.practitioner_user_id for e in encounters)
     page.object_list = [
         VisitToInvoice(
-            e.pk, e.started_at, e.get_status_display(), e.patient, names.get(e.practitioner_user_id, "")
+            e.pk,
+            e.started_at,
+            e.get_status_display(),
+            e.patient,
+            names.get(e.practitioner_user_id, ""),
+            e.status,
         )
         for e in encounters
     ]
