@@ -10,10 +10,9 @@ from hms.accounts.permissions import Action
 from hms.audit.records import audit_row
 from hms.billing.models import ZERO, Invoice, InvoiceLine
 from hms.billing.money import money_format, money_round, money_value
-from hms.billing.services.shared import draft_required, invoice_lines_total, invoice_locked
+from hms.billing.services.shared import draft_required, invoice_lines_total, invoice_locked, invoice_row
 from hms.care.rows import row_save
-from hms.core.exceptions import ApplicationError, NotFound
-from hms.core.ids import record_id
+from hms.core.exceptions import ApplicationError
 from hms.core.text import reason_clean
 from hms.tenancy.context import current_tenant
 
@@ -44,10 +43,7 @@ def invoice_line_discount(
     value, reason = _discount_read(amount, reason)
     with transaction.atomic(using=current_tenant().alias):
         invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
-        pk = record_id(line_id)
-        line = InvoiceLine.objects.filter(pk=pk, invoice=invoice).first() if pk else None
-        if line is None:
-            raise NotFound("No such line on this invoice.")
+        line = invoice_row(InvoiceLine, line_id, invoice, "No such line on this invoice.")
         draft_required(invoice, "take discounts")
         gross = money_round(line.quantity * line.unit_price)
         if value > gross:

@@ -32,14 +32,14 @@ from hms.billing.services.shared import (
     invoice_lines_total,
     invoice_locked,
     invoice_paid,
+    invoice_row,
     invoice_total,
     value_or_error,
 )
 from hms.care.access import record_access
 from hms.care.rows import row_stamp
 from hms.care.voiding import record_void
-from hms.core.exceptions import ApplicationError, NotFound
-from hms.core.ids import record_id
+from hms.core.exceptions import ApplicationError
 from hms.encounters.models import Encounter
 from hms.tenancy.context import current_tenant
 
@@ -232,10 +232,7 @@ def invoice_line_remove(
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
         invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
-        pk = record_id(line_id)
-        line = InvoiceLine.objects.filter(pk=pk, invoice=invoice).first() if pk else None
-        if line is None:
-            raise NotFound("No such line on this invoice.")
+        line = invoice_row(InvoiceLine, line_id, invoice, "No such line on this invoice.")
         draft_required(invoice, "have lines removed")
         if invoice.discount_amount > invoice_lines_total(invoice) - line.line_total:
             raise ApplicationError(

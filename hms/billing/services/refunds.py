@@ -13,11 +13,10 @@ from hms.audit.records import audit_row
 from hms.billing.common import PAYMENT_NOT_FOUND
 from hms.billing.models import Invoice, Payment, Refund
 from hms.billing.money import money_format, money_round, money_value
-from hms.billing.services.shared import invoice_locked, invoice_paid, invoice_total
+from hms.billing.services.shared import invoice_locked, invoice_paid, invoice_row, invoice_total
 from hms.care.rows import row_save
 from hms.care.voiding import record_void
 from hms.core.exceptions import ApplicationError, NotFound
-from hms.core.ids import record_id
 from hms.core.text import reason_clean
 from hms.tenancy.context import current_tenant
 
@@ -64,10 +63,7 @@ def payment_refund(
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
         invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.VIEW)
-        pk = record_id(payment_id)
-        payment = Payment.objects.filter(pk=pk, invoice=invoice).first() if pk else None
-        if payment is None:
-            raise NotFound(PAYMENT_NOT_FOUND)
+        payment = invoice_row(Payment, payment_id, invoice, PAYMENT_NOT_FOUND)
         if payment.voided_at is not None:
             raise ApplicationError("This payment is void: there is nothing to refund.")
         if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PAID):

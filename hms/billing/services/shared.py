@@ -3,6 +3,7 @@ its figures; and the way a model's validation errors become a refusal's details.
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 
@@ -12,7 +13,10 @@ from hms.billing.common import INVOICE_NOT_FOUND
 from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment, Refund
 from hms.billing.money import money_round
 from hms.care.access import record_lock
-from hms.core.exceptions import ApplicationError
+from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.ids import record_id
+
+InvoiceRow = TypeVar("InvoiceRow", InvoiceLine, Payment)
 
 
 def value_or_error(
@@ -37,6 +41,16 @@ def validation_details(exc: ValidationError) -> dict[str, list[str]]:
 def invoice_locked(*, user: User, invoice_id: int, action: Action) -> Invoice:
     """The invoice, locked until the transaction ends, if `user` may do `action` to it; else NotFound."""
     return record_lock(Invoice, invoice_id, user, Resource.INVOICE, action, INVOICE_NOT_FOUND)
+
+
+def invoice_row(model: type[InvoiceRow], row_id: object, invoice: Invoice, missing: str) -> InvoiceRow:
+    """The line or payment `row_id` names on `invoice` (already locked by the caller); NotFound
+    with `missing` if it is not one of this invoice's."""
+    pk = record_id(row_id)
+    row = model.objects.filter(pk=pk, invoice=invoice).first() if pk else None
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def invoice_lines_total(invoice: Invoice) -> Decimal:
