@@ -20,7 +20,8 @@ class Slot:
 
     @property
     def minutes(self) -> int:
-        return int((self.ends_local - self.starts_local).total_seconds() // 60)
+        # In UTC: two times of one zone subtract as wall-clock times, wrong across a clock change.
+        return int((self.ends_local.astimezone(datetime.UTC) - self.starts_at).total_seconds() // 60)
 
 
 def day_slots(
