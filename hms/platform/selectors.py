@@ -1,6 +1,7 @@
 """What the platform console lists: the registry and each hospital's snapshot, from the shared
 database alone (no hospital's database is opened to draw the page)."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Page
@@ -10,6 +11,7 @@ from hms.accounts.models import User
 from hms.core.pages import page_of
 from hms.hospitals.models import Hospital, HospitalSnapshot
 from hms.platform.services import operator_check
+from hms.security.models import SecurityEvent
 from hms.tenancy.schema import current_fingerprint
 
 
@@ -78,3 +80,41 @@ def console_row(*, acting_user: User, hospital: Hospital) -> ConsoleRow:
     users = User.objects.filter(hospital=hospital, is_active=True).count()
     snapshot = HospitalSnapshot.objects.filter(hospital=hospital).first()
     return ConsoleRow(hospital, snapshot, users, hospital.schema_fingerprint == current_fingerprint())
+
+
+# Security-log actions on a hospital, in the operator's words.
+OPERATION_WORDS = {
+    "hospital_created": "Created",
+    "hospital_suspended": "Suspended",
+    "hospital_reactivated": "Reactivated",
+    "hospital_backup_started": "Backup started",
+    "hospital_checked": "Checked",
+    "hospital_archived": "Archived",
+    "hospital_final_backup_taken": "Final backup taken",
+    "hospital_database_removed": "Database removed",
+    "hospital_restored": "Restored from a backup",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    occurred_at: datetime.datetime
+    what: str
+    by: str
+
+
+def hospital_operations(*, acting_user: User, hospital: Hospital, limit: int = 10) -> list[Operation]:
+    """The newest platform operations on the hospital (console, command line, admin), newest first."""
+    operator_check(acting_user)
+    events = SecurityEvent.objects.filter(
+        hospital_code=hospital.code, kind=SecurityEvent.Kind.ADMIN_ACTION
+    ).order_by("-occurred_at", "-id")[:limit]
+    return [
+        Operation(
+            event.occurred_at,
+            OPERATION_WORDS.get(action, action.replace("_", " ").capitalize() or event.get_kind_display()),
+            event.username or event.actor_username,
+        )
+        for event in events
+        for action in [str(event.detail.get("action", ""))]
+    ]

@@ -20,7 +20,7 @@ from hms.core.pages import form_error_show
 from hms.hospitals.models import Hospital
 from hms.platform import services
 from hms.platform.forms import ConsoleSearchForm, DatabaseRemoveForm, HospitalActionForm, HospitalNewForm
-from hms.platform.selectors import console_row, fleet_summary, hospital_console_page
+from hms.platform.selectors import console_row, fleet_summary, hospital_console_page, hospital_operations
 
 View = Callable[..., HttpResponse]
 
@@ -88,11 +88,15 @@ def _hospital_page(
     status: int = 200,
     remove_form: DatabaseRemoveForm | None = None,
 ) -> HttpResponse:
-    row = console_row(acting_user=_operator(request), hospital=hospital)
+    operator = _operator(request)
     return render(
         request,
         "platform/hospital.html",
-        {"row": row, "remove_form": remove_form or DatabaseRemoveForm(initial={"code": hospital.code})},
+        {
+            "row": console_row(acting_user=operator, hospital=hospital),
+            "operations": hospital_operations(acting_user=operator, hospital=hospital),
+            "remove_form": remove_form or DatabaseRemoveForm(initial={"code": hospital.code}),
+        },
         status=status,
     )
 

@@ -219,6 +219,10 @@ def test_suspend_and_reactivate_are_recorded(client, operator, make_hospital):
         "ACTIVE",
     )
     assert len(_events("hospital_reactivated")) == 1
+    page = client.get(reverse("platform:hospital"), {"code": "TH001"}).content.decode()
+    recent = page[page.index("Recent operations") :]
+    assert recent.index("Reactivated") < recent.index("Suspended")  # newest first, in words
+    assert "operator" in recent and "hospital_suspended" not in recent
     assert _post(client, "suspend", "NOPE1").status_code == 404
     assert _post(client, "suspend", "").status_code == 400
 
