@@ -9,6 +9,7 @@ slot later today is free to book, whatever hour the tests run at.
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from hms.scheduling.models import Appointment
 from hms.scheduling.services import appointment_book, appointment_status_set, working_hours_set
 from hms.scheduling.wallclock import hospital_zone
 from hms.tenancy.context import hospital_context
+from hms.web.tests.test_look_and_feel import unlabelled
 
 CODE = "RGH001"
 # Zones that keep one offset all year, by their offset from UTC in hours.
@@ -67,6 +69,14 @@ PRICES = [
     ("58410-2", "Full blood count", "lab", "400"),
     ("PARACETAMOL", "Paracetamol 500 mg tablets", "drug", "2"),
 ]
+
+
+def look(screen: Any, name: str) -> None:
+    """The checks of every page of a role's day: a screenshot, no sideways scrolling
+    (`Screen.check`), and every field with a label."""
+    screen.check(name)
+    missing = unlabelled(screen.page.content())
+    assert not missing, f"{name}: fields without a label: {missing}"
 
 
 def mid_morning_zone(now: datetime.datetime | None = None) -> str:

@@ -12,7 +12,7 @@ from hms.encounters.models import ClinicalNote
 from hms.orders.models import Prescription
 from hms.scheduling.models import Appointment
 from hms.tenancy.context import hospital_context
-from hms.web.tests.browser.clinic import CODE
+from hms.web.tests.browser.clinic import CODE, look
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,14 +37,14 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     expect(clinic_list.locator("tr", has_text="Khatun, Rahima").locator(".status-booked")).to_be_visible()
     expect(page.locator("#open-encounters")).to_contain_text("Islam, Sadia")
     expect(page.locator("#to-verify").locator("tr", has_text="Islam, Sadia")).to_contain_text("Glucose")
-    screen.check("start-doctor")
+    look(screen, "start-doctor")
 
     # Her chart, from the clinic list: the allergy is the first thing on it.
     clinic_list.get_by_role("link", name="Chowdhury, Farhana").click()
     banner = page.locator(".patient-banner")
     expect(banner).to_contain_text("Penicillin")
     expect(banner.locator(".allergy-severe")).to_be_visible()
-    screen.check("chart")
+    look(screen, "chart")
     # The visit starts from today's appointment, chosen already, with its reason.
     expect(page.get_by_label("From appointment")).to_have_value(str(appointment.pk))
     expect(page.get_by_label("Reason for the visit")).to_have_value("Fever and sore throat for three days")
@@ -64,7 +64,7 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     page.get_by_role("button", name="Prescribe", exact=True).click()
     refusal = page.get_by_role("alert", name="Not prescribed")
     expect(refusal).to_contain_text("Penicillin")
-    screen.check("prescription-refused")
+    look(screen, "prescription-refused")
 
     # Paracetamol instead.
     page.get_by_label("Drug (type to search the formulary)").fill("")
@@ -78,7 +78,7 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     page.get_by_label(re.compile("^Quantity to dispense")).fill("24")
     page.get_by_role("button", name="Prescribe", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Paracetamol")
-    screen.check("prescribed")
+    look(screen, "prescribed")
 
     # The note: written, then signed through its confirmation step.
     page.get_by_role("link", name="Home", exact=True).click()
@@ -90,15 +90,15 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     page.get_by_label("Plan").fill(
         "Paracetamol; fluids; return if not better in three days. Penicillin allergy: no amoxicillin."
     )
-    screen.check("note-form")
+    look(screen, "note-form")
     page.get_by_role("button", name="Save draft").click()
     page.locator("summary", has_text="Sign note").first.click()
     expect(page.get_by_text("Once signed it never changes")).to_be_visible()
-    screen.check("note-sign-confirm")
+    look(screen, "note-sign-confirm")
     page.get_by_role("button", name="Yes, sign the note").click()
     expect(page.locator(".messages")).to_contain_text("Note signed.")
     expect(page.locator("main")).to_contain_text("signed by Dr Karim Ahmed")
-    screen.check("note-signed")
+    look(screen, "note-signed")
     with hospital_context(CODE):
         assert list(Prescription.objects.values_list("drug_name", flat=True)) == ["Paracetamol"]
         appointment.refresh_from_db()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from hms.encounters.models import Observation
 from hms.orders.models import LabOrder
 from hms.tenancy.context import hospital_context
-from hms.web.tests.browser.clinic import CODE
+from hms.web.tests.browser.clinic import CODE, look
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +32,7 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
     expect(queue.locator("tr", has_text="Khatun, Rahima")).to_contain_text("Karim Ahmed")
     expect(queue.locator("tr", has_text="Malik, Abdul")).to_contain_text("visit not started yet")
     expect(page.locator("#lab-worklist")).to_contain_text("1 specimen to collect")
-    screen.check("start-nurse")
+    look(screen, "start-nurse")
 
     queue.locator("tr", has_text="Khatun, Rahima").get_by_role("link", name="Record vital signs").click()
     expect(page.locator(".patient-banner")).to_contain_text("Rahima Khatun")
@@ -44,11 +44,11 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
     page.get_by_label("Oxygen saturation (SpO2)", exact=True).fill("97")
     page.get_by_label("Body weight", exact=True).fill("61")
     page.get_by_label("Body height", exact=True).fill("155")
-    screen.check("vitals-form")
+    look(screen, "vitals-form")
     page.get_by_role("button", name="Record").click()
     expect(page.locator(".messages")).to_contain_text("Recorded")
     expect(page.locator("main")).to_contain_text("38.4 °C")
-    screen.check("vitals-recorded")
+    look(screen, "vitals-recorded")
     with hospital_context(CODE):
         assert Observation.objects.filter(encounter=visit).count() == 9  # and the BMI
 
@@ -61,14 +61,14 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
     page.get_by_role("link", name="1 specimen to collect").click()
     row = page.locator("tr", has_text="Islam, Sadia")
     expect(row.locator(".status-ordered")).to_have_text("Ordered")
-    screen.check("lab-worklist")
+    look(screen, "lab-worklist")
     row.get_by_role("link", name="Glucose").click()
     page.get_by_role("button", name="Specimen collected").click()
     page.get_by_label("Value", exact=True).fill("7.8")
     page.get_by_label(re.compile("^Unit")).select_option(label="mmol/L")
     page.get_by_role("button", name="Save result").click()
     expect(page.locator("main")).to_contain_text("7.8 mmol/L")
-    screen.check("lab-result-entered")
+    look(screen, "lab-result-entered")
     with hospital_context(CODE):
         order = LabOrder.objects.get(encounter=seen)
         assert order.status == LabOrder.Status.RESULTED

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from hms.billing.models import Invoice, Payment
 from hms.scheduling.models import Appointment
 from hms.tenancy.context import hospital_context
-from hms.web.tests.browser.clinic import CODE
+from hms.web.tests.browser.clinic import CODE, look
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,14 +26,14 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     screen.sign_in("desk")
     expect(page.get_by_role("heading", name="Riverside General Hospital")).to_be_visible()
     expect(page.locator("header")).to_contain_text("Rina Das")
-    screen.check("start-reception")
+    look(screen, "start-reception")
 
     # Morning: Farhana Chowdhury phones; the desk finds a free slot on Dr Ahmed's calendar.
     page.get_by_role("link", name="Appointments", exact=True).click()
     page.get_by_role("link", name="Day calendar").click()
     page.get_by_label("Doctor").select_option(label="Karim Ahmed")
     page.get_by_role("button", name="Show").click()
-    screen.check("calendar")
+    look(screen, "calendar")
     page.get_by_role("link", name=re.compile(r"^Book Karim Ahmed on .* at 11:30$")).click()
 
     # The booking form comes filled in with the doctor, the day and the time; the patient is
@@ -43,11 +43,11 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     choice = page.get_by_role("button", name=re.compile(r"^Chowdhury, Farhana"))
     expect(choice).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"^Hossain, Farid"))).to_be_visible()
-    screen.check("booking-picker")
+    look(screen, "booking-picker")
     choice.click()
     expect(page.locator(".picker-chosen")).to_contain_text("Chowdhury, Farhana")
     page.get_by_label("Reason for the visit (required)").fill("Fever and sore throat for three days")
-    screen.check("booking")
+    look(screen, "booking")
     page.get_by_role("button", name="Book", exact=True).last.click()
     expect(page.locator(".messages")).to_contain_text(re.compile(r"Booked Chowdhury, Farhana for .* 11:30"))
 
@@ -56,7 +56,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     row.get_by_role("button", name="Arrived").click()
     row = page.locator("tr", has_text="Chowdhury, Farhana")
     expect(row.locator(".status-arrived")).to_have_text("Arrived")
-    screen.check("day-list")
+    look(screen, "day-list")
     with hospital_context(CODE):
         appointment = Appointment.objects.get(patient=clinic.patients["Farhana"])
         assert appointment.status == Appointment.Status.ARRIVED
@@ -72,9 +72,9 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     # Afternoon: the desk invoices the visit from what was ordered and prescribed.
     page.get_by_role("link", name="Home", exact=True).click()
     page.get_by_role("link", name="Billing", exact=True).click()
-    screen.check("billing")
+    look(screen, "billing")
     page.locator("tr", has_text="Chowdhury, Farhana").get_by_role("link", name="Invoice this visit").click()
-    screen.check("visit-to-invoice")
+    look(screen, "visit-to-invoice")
     page.get_by_role("button", name="Open a draft invoice").click()
     expect(page.get_by_role("heading", name="From this visit")).to_be_visible()
     # The blood count is priced from the price list and ticked; the paracetamol has no price
@@ -86,7 +86,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
         label="Paracetamol 500 mg tablets (PARACETAMOL) · 2.00"
     )
     paracetamol.check()
-    screen.check("invoice-proposed")
+    look(screen, "invoice-proposed")
     page.get_by_role("button", name="Add the ticked lines").click()
     page.get_by_label("Item", exact=True).select_option(label="CONSULT · Consultation · 1,000.00")
     page.get_by_role("button", name="Add", exact=True).click()
@@ -103,7 +103,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     expect(page.locator("h1 .status-paid")).to_have_text("Paid")
     expect(page.locator("#balance")).to_have_text("0.00")
     expect(page.locator("main")).to_contain_text("by Rina Das")  # who issued it, by name
-    screen.check("invoice")
+    look(screen, "invoice")
     with hospital_context(CODE):
         invoice = Invoice.objects.get(encounter=encounter)
         assert invoice.status == Invoice.Status.PAID and invoice.number.startswith("RGH")
