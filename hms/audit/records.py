@@ -63,10 +63,12 @@ def audit_row(
 @dataclass(frozen=True)
 class AuditedList:
     """What reading a list of `model`'s rows records: `action` on `resource` (the model's name
-    unless given), the page's number and its rows' ids (under `ids`, "<model>_ids" unless given).
+    unless given), its rows' ids (under `ids`, "<model>_ids" unless given) and, for a page, its
+    number.
 
-    A list across patients names its rows' patients too (`patient_ids`); one patient's list is
-    audited on that patient instead. Declare one beside each audited list's selector.
+    A list across patients names its rows' patients too (`patient_ids`); a list about one
+    record (a patient's, or a lab panel's orders) is audited on that record (`about`) instead.
+    Declare one beside each audited list's selector.
     """
 
     action: str
@@ -82,23 +84,51 @@ class AuditedList:
         client_address: str | None = None,
         /,
         *,
-        patient: models.Model | None = None,
+        about: models.Model | None = None,
         **detail: Any,
     ) -> Page:
         """One page of `rows` (hms.core.pages.page_of), read and audited in one transaction."""
         with transaction.atomic(using=current_tenant().alias):
             page = page_of(rows, page_number)
-            listed = page.object_list
-            if patient is None and self.model._meta.label != PATIENT_MODEL:
-                detail["patient_ids"] = sorted({row.patient_id for row in listed})
-            audit_row(
-                acting_user,
-                self.action,
-                self.model if patient is None else patient,
-                client_address,
-                resource=self.resource or self.model.__name__,
-                page=page.number,
-                **{self.ids or f"{self.model._meta.model_name}_ids": [row.pk for row in listed]},
-                **detail,
-            )
+            listed = list(page.object_list)  # already a list (page_of): no second read
+            self.record(listed, acting_user, client_address, about=about, page=page.number, **detail)
         return page
+
+    def rows(
+        self,
+        rows: QuerySet[Any] | Sequence[Any],
+        acting_user: User,
+        client_address: str | None = None,
+        /,
+        *,
+        about: models.Model | None = None,
+        **detail: Any,
+    ) -> list[Any]:
+        """All of `rows`, read and audited in one transaction."""
+        with transaction.atomic(using=current_tenant().alias):
+            listed = list(rows)
+            self.record(listed, acting_user, client_address, about=about, **detail)
+        return listed
+
+    def record(
+        self,
+        listed: Sequence[Any],
+        acting_user: User,
+        client_address: str | None = None,
+        /,
+        *,
+        about: models.Model | None = None,
+        **detail: Any,
+    ) -> None:
+        """Write the audit row of reading `listed` (inside the read's transaction)."""
+        if about is None and self.model._meta.label != PATIENT_MODEL:
+            detail["patient_ids"] = sorted({row.patient_id for row in listed})
+        audit_row(
+            acting_user,
+            self.action,
+            self.model if about is None else about,
+            client_address,
+            resource=self.resource or self.model.__name__,
+            **{self.ids or f"{self.model._meta.model_name}_ids": [row.pk for row in listed]},
+            **detail,
+        )

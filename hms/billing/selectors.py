@@ -47,6 +47,7 @@ from hms.scheduling.models import WorkingHours
 from hms.tenancy.context import current_tenant
 
 OUTSTANDING_LIST = AuditedList("invoice.list_outstanding", Invoice)
+PATIENT_INVOICES = AuditedList("invoice.list_for_patient", Invoice)
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 
@@ -249,16 +250,9 @@ def invoices_for_patient(
         queryset = queryset.live()
     if user.role == Role.PATIENT:
         queryset = queryset.filter(number__isnull=False)
-    with transaction.atomic(using=current_tenant().alias):
-        invoices = list(_with_figures(queryset).order_by("-created_at", "-id"))
-        audit_row(
-            user,
-            "invoice.list_for_patient",
-            patient,
-            client_address,
-            resource="Invoice",
-            invoice_ids=[i.pk for i in invoices],
-        )
+    invoices = PATIENT_INVOICES.rows(
+        _with_figures(queryset).order_by("-created_at", "-id"), user, client_address, about=patient
+    )
     return patient, invoices
 
 

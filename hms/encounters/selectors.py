@@ -15,13 +15,12 @@ from django.db import models, transaction
 from hms.accounts.display import display_names
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList, audit_row
 from hms.care import access
 from hms.care.access import patient_access
 from hms.core.display import unit_label
 from hms.core.exceptions import NotFound
 from hms.core.models import VoidableModel
-from hms.core.pages import page_of
 from hms.core.voiding import VoidableQuerySet
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
 from hms.encounters.vitals import VITALS, WEIGHT, Vital
@@ -29,6 +28,9 @@ from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import ENCOUNTER_STARTABLE
 from hms.tenancy.context import current_tenant
+
+ENCOUNTER_LIST = AuditedList("encounter.list", Encounter)
+ALLERGY_LIST = AuditedList("allergy.list", Allergy)
 
 ENCOUNTER_NOT_FOUND = "No such encounter here."
 NOT_FOUND: dict[type[models.Model], str] = {
@@ -121,18 +123,15 @@ def encounter_list_for_patient(
         queryset = Encounter.objects.filter(patient=patient)
         if own or not include_voided:
             queryset = queryset.live()
-        page = page_of(queryset.order_by("-started_at", "-id"), page_number)
-        encounters = list(page.object_list)
-        audit_row(
+        page = ENCOUNTER_LIST.page(
+            queryset.order_by("-started_at", "-id"),
+            page_number,
             user,
-            "encounter.list",
-            patient,
             client_address,
-            resource="Encounter",
-            encounter_ids=[e.pk for e in encounters],
+            about=patient,
             include_voided=include_voided,
-            page=page.number,
         )
+        encounters = list(page.object_list)
     names = user_names(e.practitioner_user_id for e in encounters)
     for encounter in encounters:
         encounter.patient = patient
@@ -331,14 +330,11 @@ def allergy_list_for_patient(
         queryset = _maybe_voided(Allergy.objects.filter(patient=patient), include_voided and not own)
         if not include_inactive:
             queryset = queryset.filter(status=Allergy.Status.ACTIVE)
-        allergies = list(queryset.order_by("status", "substance", "id"))
-        audit_row(
+        allergies = ALLERGY_LIST.rows(
+            queryset.order_by("status", "substance", "id"),
             user,
-            "allergy.list",
-            patient,
             client_address,
-            resource="Allergy",
-            allergy_ids=[a.pk for a in allergies],
+            about=patient,
             include_voided=include_voided,
         )
     for allergy in allergies:

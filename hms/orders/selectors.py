@@ -27,6 +27,7 @@ from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
 
 LAB_WORKLIST = AuditedList("lab_order.worklist", LabOrder, ids="order_ids")
+PANEL_VIEW = AuditedList("lab_order.view", LabOrder, ids="order_ids")  # the orders of one panel
 
 CRITICAL_FLAGS = (LabResult.Flag.CRITICAL_LOW, LabResult.Flag.CRITICAL_HIGH)
 ABNORMAL_FLAGS = (LabResult.Flag.LOW, LabResult.Flag.HIGH, LabResult.Flag.ABNORMAL)
@@ -332,12 +333,5 @@ def lab_panel_orders(*, user: User, order_id: int, client_address: str | None = 
                 .select_related("patient")
                 .order_by("id")
             )
-        audit_row(
-            user,
-            "lab_order.view",
-            first,
-            client_address,
-            resource="LabOrder",
-            order_ids=[o.pk for o in orders],
-        )
+        PANEL_VIEW.record(orders, user, client_address, about=first)
     return orders

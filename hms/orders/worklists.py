@@ -105,7 +105,7 @@ def lab_results_verified_for_patient(
         .select_related("order")
         .order_by("-verified_at", "-id")
     )
-    return VERIFIED_RESULTS.page(queryset, page_number, user, client_address, patient=patient)
+    return VERIFIED_RESULTS.page(queryset, page_number, user, client_address, about=patient)
 
 
 def prescriptions_current_for_patient(
@@ -121,4 +121,4 @@ def prescriptions_current_for_patient(
         .filter(patient=patient, status=Prescription.Status.ACTIVE, ends_at__gt=timezone.now())
         .order_by("-starts_at", "-id")
     )
-    return CURRENT_PRESCRIPTIONS.page(queryset, page_number, user, client_address, patient=patient)
+    return CURRENT_PRESCRIPTIONS.page(queryset, page_number, user, client_address, about=patient)
