@@ -7,6 +7,7 @@ slot later today is free to book, whatever hour the tests run at.
 """
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -57,6 +58,9 @@ STEADY_ZONES = {
 }
 # The clinic opens 08:00-18:00 every day of the week, in 30-minute slots; it is 10:xx now.
 OPENS, CLOSES, SLOT_MINUTES, NOW_HOUR = datetime.time(8), datetime.time(18), 30, 10
+# "LOINC 2345-7", UCUM's "10*3/uL", "[degF]", "mm[Hg]", "Cel": what people should never read. (A
+# price list's own codes, "58410-2" for a blood count's price, are the hospital's words for its prices.)
+CODE_SYSTEM_STRINGS = re.compile(r"\bLOINC\b|10\*-?\d|\[[a-z_]+\]|\bCel\b")
 PEOPLE = {
     # username: role, first and last name
     "rgh_admin": (Role.ADMIN, "Asha", "Roy"),
@@ -73,10 +77,12 @@ PRICES = [
 
 def look(screen: Any, name: str) -> None:
     """The checks of every page of a role's day: a screenshot, no sideways scrolling
-    (`Screen.check`), and every field with a label."""
+    (`Screen.check`), every field with a label, and no LOINC code or raw UCUM unit in sight."""
     screen.check(name)
     missing = unlabelled(screen.page.content())
     assert not missing, f"{name}: fields without a label: {missing}"
+    jargon = CODE_SYSTEM_STRINGS.findall(screen.page.inner_text("body"))
+    assert not jargon, f"{name} shows code systems' strings to people: {jargon}"
 
 
 def mid_morning_zone(now: datetime.datetime | None = None) -> str:
