@@ -93,6 +93,13 @@ class HospitalSnapshot(models.Model):
         return f"Snapshot of {self.hospital_id}"
 
     @property
+    def backup_failed_last(self) -> bool:
+        """The last backup attempt failed (none has succeeded since)."""
+        if self.backup_failed_at is None:
+            return False
+        return self.backup_at is None or self.backup_failed_at > self.backup_at
+
+    @property
     def backup_pending(self) -> bool:
         """A backup started from the console has not reported (ok or failed) since."""
         if self.backup_requested_at is None:
