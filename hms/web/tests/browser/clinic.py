@@ -60,7 +60,7 @@ STEADY_ZONES = {
 OPENS, CLOSES, SLOT_MINUTES, NOW_HOUR = datetime.time(8), datetime.time(18), 30, 10
 # "LOINC 2345-7", UCUM's "10*3/uL", "[degF]", "mm[Hg]", "Cel": what people should never read. (A
 # price list's own codes, "58410-2" for a blood count's price, are the hospital's words for its prices.)
-CODE_SYSTEM_STRINGS = re.compile(r"\bLOINC\b|10\*-?\d|\[[a-z_]+\]|\bCel\b")
+CODE_SYSTEM_STRINGS = re.compile(r"\bLOINC\b|10\*-?\d|\[[A-Za-z_]+\]|\bCel\b")
 PEOPLE = {
     # username: role, first and last name
     "rgh_admin": (Role.ADMIN, "Asha", "Roy"),
