@@ -49,6 +49,7 @@ class Chart:
     values: list[float]  # the bar of each row
     value_label: str  # what a bar measures, in words
 
+    axis_unit: str = ""  # after the axis' top figure ("50%")
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -93,7 +94,7 @@ class Chart:
     @property
     def y_labels(self) -> list[Label]:
         """The axis' zero and its top (the largest figure)."""
-        top_text = _figure(self.top)
+        top_text = _figure(self.top) + (self.axis_unit if self.top else "")
         return [
             Label(x=_n(LEFT - 6), y=_n(HEIGHT - BOTTOM), text="0"),
             Label(x=_n(LEFT - 6), y=_n(TOP + 10), text=top_text),
@@ -161,6 +162,7 @@ def no_show_chart(*, user: User, client_address: str | None) -> Chart:
         ],
         values=[week.rate_percent or 0.0 for week in weeks],
         value_label="percent no-shows",
+        axis_unit="%",
     )
 
 

@@ -102,6 +102,8 @@ def test_the_administrator_reads_the_dashboard_the_staff_and_the_audit_log(scree
     _, appointments, _ = _chart_on_screen(page, "appointments-per-day")
     counts = {day: int(count) for day, count in appointments}
     assert sum(counts.values()) == 4  # today's visit and three before; the cancelled one left out
+    axis = page.locator("#chart-no-show-rate-per-week text.chart-label").all_text_contents()
+    assert any(label.endswith("%") for label in axis), axis  # the rate's axis says it is a percentage
     _, weeks, _ = _chart_on_screen(page, "new-patients-per-week")
     assert weeks[-1][1] == "5"  # the clinic's five patients, registered this week
     _, revenue, _ = _chart_on_screen(page, "revenue-per-day")
