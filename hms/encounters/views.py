@@ -94,10 +94,12 @@ def encounter_new(request: HospitalRequest, hospital_code: str, patient_id: int)
 def _appointment_choices(appointments: Iterable[Appointment]) -> list[tuple[Appointment, str]]:
     """Each appointment with its label, in the hospital's time (the active zone)."""
     choices = []
+    today = timezone.localdate()
     for appointment in appointments:
         starts = timezone.localtime(appointment.starts_at)
-        label = f"{starts:%Y-%m-%d %H:%M} {appointment.get_status_display()} {appointment.reason}"
-        choices.append((appointment, label.strip()))
+        when = f"Today {starts:%H:%M}" if starts.date() == today else f"{starts:%d %b %Y %H:%M}"
+        parts = (when, appointment.get_status_display(), appointment.reason)
+        choices.append((appointment, " · ".join(part for part in parts if part)))
     return choices
 
 
