@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from hms.accounts.models import User
-from hms.accounts.permissions import Action, Resource, permission_require
+from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
 from hms.patients.models import Patient
@@ -45,6 +45,14 @@ class BookingWindow:
 def booking_rules_get() -> PatientBookingRules:
     """The current hospital's rules for patients' own bookings (the defaults until saved)."""
     return PatientBookingRules.objects.filter(pk=1).first() or PatientBookingRules(pk=1)
+
+
+def booking_rules_for(*, user: User) -> tuple[PatientBookingRules, bool]:
+    """The rules, for the staff who may read them (schedule view), and whether `user` may change
+    them (schedule update: the administrator). NotAllowed for anyone else."""
+    permission_require(user=user, resource=Resource.SCHEDULE, action=Action.VIEW)
+    may_change = permission_scope(user=user, resource=Resource.SCHEDULE, action=Action.UPDATE) is not None
+    return booking_rules_get(), may_change
 
 
 def booking_rules_update(

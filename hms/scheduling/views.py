@@ -47,7 +47,7 @@ from hms.scheduling.forms import (
 )
 from hms.scheduling.models import Appointment, WorkingHours
 from hms.scheduling.portal import portal_doctors, portal_free_times, portal_rules
-from hms.scheduling.rules import booking_rules_get, booking_rules_update, booking_window
+from hms.scheduling.rules import booking_rules_for, booking_rules_update, booking_window
 from hms.scheduling.selectors import (
     appointment_day_list,
     appointment_get,
@@ -562,13 +562,9 @@ def _portal_page(
 def booking_rules(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     """The hospital's rules for patients booking and cancelling their own appointments online:
     shown to staff, set by those who set the working hours (the administrator)."""
-    permission_require(user=request.user, resource=Resource.SCHEDULE, action=Action.VIEW)
-    can_set = (
-        permission_scope(user=request.user, resource=Resource.SCHEDULE, action=Action.UPDATE) is not None
-    )
-    rules = booking_rules_get()
+    rules, can_set = booking_rules_for(user=request.user)
     if request.method == "POST":
-        if not can_set:
+        if not can_set:  # before reading the form, so a refused sender learns no more than that
             raise NotAllowed("Only the hospital's administrator sets the booking rules.")
         form = BookingRulesForm(request.POST)
         if form_submit(request, form, booking_rules_update) is not None:
