@@ -84,12 +84,14 @@ def test_doctor_sees_the_allergy_is_refused_amoxicillin_prescribes_and_signs_a_n
     page.get_by_role("link", name="Home", exact=True).click()
     page.locator("#open-encounters").get_by_role("link", name="Chowdhury, Farhana").click()
     page.get_by_role("link", name="Write a note").click()
-    page.get_by_label("Subjective").fill("Fever and sore throat for three days; no cough.")
-    page.get_by_label("Objective").fill("Temperature 38.2 °C; inflamed tonsils without exudate.")
-    page.get_by_label("Assessment").fill("Viral pharyngitis.")
-    page.get_by_label("Plan").fill(
-        "Paracetamol; fluids; return if not better in three days. Penicillin allergy: no amoxicillin."
-    )
+    soap = {
+        "Subjective": "Fever and sore throat for three days; no cough.",
+        "Objective": "Temperature 38.2 °C; inflamed tonsils without exudate.",
+        "Assessment": "Viral pharyngitis.",
+        "Plan": "Paracetamol, fluids; back if not better in three days. Penicillin allergy: no amoxicillin.",
+    }
+    for section, text in soap.items():
+        page.get_by_label(section).fill(text)
     look(screen, "note-form")
     page.get_by_role("button", name="Save draft").click()
     page.locator("summary", has_text="Sign note").first.click()

@@ -36,14 +36,18 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
 
     queue.locator("tr", has_text="Khatun, Rahima").get_by_role("link", name="Record vital signs").click()
     expect(page.locator(".patient-banner")).to_contain_text("Rahima Khatun")
-    page.get_by_label("Body temperature", exact=True).fill("38.4")
-    page.get_by_label("Heart rate", exact=True).fill("96")
-    page.get_by_label("Systolic blood pressure", exact=True).fill("150")
-    page.get_by_label("Diastolic blood pressure", exact=True).fill("95")
-    page.get_by_label("Respiratory rate", exact=True).fill("18")
-    page.get_by_label("Oxygen saturation (SpO2)", exact=True).fill("97")
-    page.get_by_label("Body weight", exact=True).fill("61")
-    page.get_by_label("Body height", exact=True).fill("155")
+    measured = {
+        "Body temperature": "38.4",
+        "Heart rate": "96",
+        "Systolic blood pressure": "150",
+        "Diastolic blood pressure": "95",
+        "Respiratory rate": "18",
+        "Oxygen saturation (SpO2)": "97",
+        "Body weight": "61",
+        "Body height": "155",
+    }
+    for vital, value in measured.items():
+        page.get_by_label(vital, exact=True).fill(value)
     look(screen, "vitals-form")
     page.get_by_role("button", name="Record").click()
     expect(page.locator(".messages")).to_contain_text("Recorded")
