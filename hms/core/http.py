@@ -25,6 +25,15 @@ def refusal_listener_add(listener: RefusalListener) -> None:
         _refusal_listeners.append(listener)
 
 
+def refusal_notify(request: HttpRequest, refusal: Refusal) -> None:
+    """Pass a refusal a request was answered with to the listeners (the REST API answers its own)."""
+    for listener in _refusal_listeners:
+        try:
+            listener(request, refusal)
+        except Exception:  # a failed record must not turn a 403/404 into a 500
+            logger.exception("Could not record a refused request to %s", request.path)
+
+
 def refusals_as_http(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """NotFound answers 404 and NotAllowed 403, with the service's message.
 
@@ -38,11 +47,7 @@ def refusals_as_http(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         try:
             return view(request, *args, **kwargs)
         except (NotFound, NotAllowed) as exc:
-            for listener in _refusal_listeners:
-                try:
-                    listener(request, exc)
-                except Exception:  # a failed record must not turn a 403/404 into a 500
-                    logger.exception("Could not record a refused request to %s", request.path)
+            refusal_notify(request, exc)
             if isinstance(exc, NotFound):
                 raise Http404(exc.message) from exc
             raise PermissionDenied(exc.message) from exc
