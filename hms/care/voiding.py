@@ -3,11 +3,13 @@
 Check that the role may void at all (403 before anything else), then the reason
 (hms.core.voiding's rules), fetch the row within the user's scope and
 lock it, refuse if it is already voided (or if the caller's `check` refuses), set who,
-when and why, and write the audit row, all in one transaction.
+when and why, and write the audit row, all in one transaction. A record type declares how
+it is voided once (`Voiding`: its resource, its refusals' words), beside its services.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.db import transaction
 
@@ -63,3 +65,32 @@ def record_void(
             **{row_key: row.pk, "reason": reason, **(detail or {})},
         )
     return row
+
+
+@dataclass(frozen=True)
+class Voiding(Generic[V]):
+    """How one record type is voided: its `resource`, the audit action ("<resource>.void" unless
+    given) and the words of its refusals (`missing`, `already`)."""
+
+    model: type[V]
+    resource: Resource
+    missing: str = RECORD_NOT_FOUND
+    already: str = "This record is already voided."
+    audit_action: str = ""
+
+    def void(
+        self, ref: object, acting_user: User, reason: str, client_address: str | None = None, /, **rules: Any
+    ) -> V:
+        """record_void of the row `ref` names; `rules`: its check, detail and also_save."""
+        return record_void(
+            self.model,
+            ref,
+            acting_user=acting_user,
+            reason=reason,
+            resource=self.resource,
+            audit_action=self.audit_action,
+            client_address=client_address,
+            missing=self.missing,
+            already=self.already,
+            **rules,
+        )

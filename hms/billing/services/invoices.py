@@ -38,7 +38,7 @@ from hms.billing.services.shared import (
 )
 from hms.care.access import record_access
 from hms.care.rows import row_stamp
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.encounters.models import Encounter
 from hms.tenancy.context import current_tenant
@@ -326,6 +326,11 @@ def invoice_issue(*, acting_user: User, invoice_id: int, client_address: str | N
     return invoice
 
 
+INVOICE_VOIDING = Voiding(
+    Invoice, Resource.INVOICE, missing=INVOICE_NOT_FOUND, already="This invoice is already void."
+)
+
+
 def invoice_void(
     *, acting_user: User, invoice_id: int, reason: str, client_address: str | None = None
 ) -> Invoice:
@@ -344,16 +349,6 @@ def invoice_void(
         detail.update(number=invoice.number, was=invoice.status)
         invoice.status = Invoice.Status.VOID
 
-    return record_void(
-        Invoice,
-        invoice_id,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.INVOICE,
-        client_address=client_address,
-        missing=INVOICE_NOT_FOUND,
-        already="This invoice is already void.",
-        check=check,
-        detail=detail,
-        also_save=["status"],
+    return INVOICE_VOIDING.void(
+        invoice_id, acting_user, reason, client_address, check=check, detail=detail, also_save=["status"]
     )

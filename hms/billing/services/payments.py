@@ -21,7 +21,7 @@ from hms.billing.services.shared import (
 )
 from hms.care.access import patient_access
 from hms.care.rows import row_save
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.text import control_characters_refuse
 from hms.tenancy.context import current_tenant
@@ -103,6 +103,11 @@ def payment_record(
     return payment
 
 
+PAYMENT_VOIDING = Voiding(
+    Payment, Resource.PAYMENT, missing=PAYMENT_NOT_FOUND, already="This payment is already void."
+)
+
+
 def payment_void(
     *,
     acting_user: User,
@@ -134,15 +139,4 @@ def payment_void(
         balance = invoice_total(invoice) - invoice_paid(invoice) + payment.amount
         detail.update(invoice_id=invoice.pk, amount=str(payment.amount), balance_after=str(balance))
 
-    return record_void(
-        Payment,
-        payment_id,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.PAYMENT,
-        client_address=client_address,
-        missing=PAYMENT_NOT_FOUND,
-        already="This payment is already void.",
-        check=check,
-        detail=detail,
-    )
+    return PAYMENT_VOIDING.void(payment_id, acting_user, reason, client_address, check=check, detail=detail)

@@ -15,7 +15,7 @@ from hms.billing.models import Invoice, Payment, Refund
 from hms.billing.money import money_format, money_round, money_value
 from hms.billing.services.shared import invoice_locked, invoice_paid, invoice_row, invoice_total
 from hms.care.rows import row_save
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.text import reason_clean
 from hms.tenancy.context import current_tenant
@@ -104,6 +104,15 @@ def payment_refund(
     return refund
 
 
+REFUND_VOIDING = Voiding(
+    Refund,
+    Resource.PAYMENT,
+    missing=REFUND_NOT_FOUND,
+    already="This refund is already void.",
+    audit_action="refund.void",
+)
+
+
 def refund_void(
     *,
     acting_user: User,
@@ -128,16 +137,4 @@ def refund_void(
             row_save(invoice, status=Invoice.Status.PAID, paid_at=timezone.now())
         detail.update(invoice_id=invoice.pk, amount=str(refund.amount), balance_after=str(balance))
 
-    return record_void(
-        Refund,
-        refund_id,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.PAYMENT,
-        audit_action="refund.void",
-        client_address=client_address,
-        missing=REFUND_NOT_FOUND,
-        already="This refund is already void.",
-        check=check,
-        detail=detail,
-    )
+    return REFUND_VOIDING.void(refund_id, acting_user, reason, client_address, check=check, detail=detail)

@@ -8,7 +8,7 @@ from hms.accounts.permissions import Resource
 from hms.accounts.tests.factories import UserFactory
 from hms.audit.models import AuditEvent
 from hms.care import access
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding, record_void
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.encounters.models import Allergy
 from hms.encounters.tests.factories import AllergyFactory, EncounterFactory
@@ -52,6 +52,21 @@ def test_a_void_sets_who_when_why_and_writes_one_audit_row(hospital, doctor):
         event = AuditEvent.objects.get(action="allergy.void")
         assert (event.patient_id, event.actor_id) == (allergy.patient_id, doctor.pk)
         assert event.detail == {"allergy_id": allergy.pk, "reason": "Entered in error"}
+
+
+def test_a_declared_voiding_voids_as_record_void_with_its_own_words(hospital, doctor):
+    voiding = Voiding(Allergy, Resource.ALLERGY, missing="No such allergy here.", already="Already gone.")
+    with hospital_context(hospital):
+        allergy = AllergyFactory()
+        EncounterFactory(patient=allergy.patient, practitioner_user_id=doctor.pk)  # in care
+        voiding.void(allergy.pk, doctor, "Entered in error", "10.0.0.9", detail={"why": "test"})
+        event = AuditEvent.objects.get(action="allergy.void")
+        assert event.detail == {"allergy_id": allergy.pk, "reason": "Entered in error", "why": "test"}
+        assert event.client_address == "10.0.0.9"
+        with pytest.raises(ApplicationError, match="Already gone."):
+            voiding.void(allergy.pk, doctor, "Again")
+        with pytest.raises(NotFound, match="No such allergy here."):
+            voiding.void(allergy.pk + 1000, doctor, "Missing")
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 256, "bad\x00reason", "bell\x07"])

@@ -12,7 +12,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.care.rows import row_save
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.text import control_characters_refuse
 from hms.encounters.allergens import allergen_label, allergen_match
@@ -143,17 +143,16 @@ def allergy_status_set(
     return current
 
 
+ALLERGY_VOIDING = Voiding(
+    Allergy,
+    Resource.ALLERGY,
+    missing=NOT_FOUND[Allergy],
+    already="This allergy is already marked entered in error.",
+)
+
+
 def allergy_void(
     *, acting_user: User, allergy: Allergy | int, reason: str, client_address: str | None = None
 ) -> Allergy:
     """Mark an allergy entered in error (voided); it stays in the record, hidden from lists."""
-    return record_void(
-        Allergy,
-        allergy,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.ALLERGY,
-        client_address=client_address,
-        missing=NOT_FOUND[Allergy],
-        already="This allergy is already marked entered in error.",
-    )
+    return ALLERGY_VOIDING.void(allergy, acting_user, reason, client_address)

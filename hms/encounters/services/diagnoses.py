@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.text import control_characters_refuse
 from hms.encounters import icd10
@@ -111,20 +111,16 @@ def _category_refused(entry: icd10.Icd10Code, billable: list[icd10.Icd10Code]) -
     )
 
 
+DIAGNOSIS_VOIDING = Voiding(
+    Diagnosis, Resource.DIAGNOSIS, missing=NOT_FOUND[Diagnosis], already="This diagnosis is already voided."
+)
+
+
 def diagnosis_void(
     *, acting_user: User, diagnosis: Diagnosis | int, reason: str, client_address: str | None = None
 ) -> Diagnosis:
     """Void a diagnosis entered in error (to change it: void it and add the right one)."""
     detail: dict[str, object] = {}
-    return record_void(
-        Diagnosis,
-        diagnosis,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.DIAGNOSIS,
-        client_address=client_address,
-        missing=NOT_FOUND[Diagnosis],
-        already="This diagnosis is already voided.",
-        check=in_live_encounter(detail),
-        detail=detail,
+    return DIAGNOSIS_VOIDING.void(
+        diagnosis, acting_user, reason, client_address, check=in_live_encounter(detail), detail=detail
     )

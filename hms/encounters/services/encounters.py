@@ -11,7 +11,7 @@ from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.care.access import author_require
 from hms.care.rows import row_save
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.text import reason_clean
 from hms.core.voiding import void_reason_clean
@@ -154,6 +154,11 @@ def encounter_finish(
     return current
 
 
+ENCOUNTER_VOIDING = Voiding(
+    Encounter, Resource.ENCOUNTER, missing=ENCOUNTER_NOT_FOUND, already="This encounter is already voided."
+)
+
+
 def encounter_void(
     *, acting_user: User, encounter: Encounter | int, reason: str, client_address: str | None = None
 ) -> Encounter:
@@ -166,16 +171,8 @@ def encounter_void(
     with transaction.atomic(using=current_tenant().alias):
         current = row_lock(Encounter, encounter, acting_user, Resource.ENCOUNTER, Action.VOID)
         appointment_id = current.appointment_id
-        current = record_void(
-            Encounter,
-            current,
-            acting_user=acting_user,
-            reason=reason,
-            resource=Resource.ENCOUNTER,
-            client_address=client_address,
-            missing=ENCOUNTER_NOT_FOUND,
-            already="This encounter is already voided.",
-            detail={"appointment_id": appointment_id},
+        current = ENCOUNTER_VOIDING.void(
+            current, acting_user, reason, client_address, detail={"appointment_id": appointment_id}
         )
         if appointment_id is not None:
             row_save(current, voided_appointment_id=appointment_id, appointment=None)

@@ -6,7 +6,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.care.rows import row_stamp
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.core.text import control_characters_refuse
 from hms.encounters.models import ClinicalNote, Encounter, NoteAmendment
@@ -160,20 +160,21 @@ def note_amend(
     return amendment
 
 
+NOTE_VOIDING = Voiding(
+    ClinicalNote, Resource.NOTE, missing=NOT_FOUND[ClinicalNote], already="This note is already voided."
+)
+
+
 def note_void(
     *, acting_user: User, note: ClinicalNote | int, reason: str, client_address: str | None = None
 ) -> ClinicalNote:
     """Void a note written in error (a discarded draft, a note on the wrong patient); its text stays."""
     detail: dict[str, object] = {}
-    return record_void(
-        ClinicalNote,
+    return NOTE_VOIDING.void(
         note,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.NOTE,
-        client_address=client_address,
-        missing=NOT_FOUND[ClinicalNote],
-        already="This note is already voided.",
+        acting_user,
+        reason,
+        client_address,
         check=in_live_encounter(detail, row_key="note_id"),
         detail=detail,
     )

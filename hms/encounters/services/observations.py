@@ -10,7 +10,7 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.voiding import mark_voided, void_reason_clean
 from hms.encounters import vitals
@@ -137,6 +137,14 @@ def _latest(encounter: Encounter, code: str) -> Observation | None:
     )
 
 
+OBSERVATION_VOIDING = Voiding(
+    Observation,
+    Resource.OBSERVATION,
+    missing=NOT_FOUND[Observation],
+    already="This observation is already voided.",
+)
+
+
 def observation_void(
     *, acting_user: User, observation: Observation | int, reason: str, client_address: str | None = None
 ) -> Observation:
@@ -145,15 +153,11 @@ def observation_void(
     with transaction.atomic(using=current_tenant().alias):
         current = row_lock(Observation, observation, acting_user, Resource.OBSERVATION, Action.VOID)
         derived = list(current.derivations.live())
-        current = record_void(
-            Observation,
+        current = OBSERVATION_VOIDING.void(
             current,
-            acting_user=acting_user,
-            reason=reason,
-            resource=Resource.OBSERVATION,
-            client_address=client_address,
-            missing=NOT_FOUND[Observation],
-            already="This observation is already voided.",
+            acting_user,
+            reason,
+            client_address,
             check=encounter_live_check,
             detail={
                 "observation_ids": [current.pk, *(row.pk for row in derived)],

@@ -14,7 +14,7 @@ from hms.accounts.permissions import Action, Resource
 from hms.audit.records import audit_row
 from hms.care.access import author_require, record_lock
 from hms.care.rows import row_stamp
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.text import control_characters_refuse, reason_clean
 from hms.orders.lab_catalogue import LabPanel, catalogue_lookup, catalogue_tests
@@ -145,6 +145,11 @@ def lab_order_cancel(
     return order
 
 
+LAB_ORDER_VOIDING = Voiding(
+    LabOrder, Resource.LAB_ORDER, missing=ORDER_NOT_FOUND, already="This lab order was already voided."
+)
+
+
 def lab_order_void(
     *, acting_user: User, order_id: int, reason: str, client_address: str | None = None
 ) -> LabOrder:
@@ -155,15 +160,6 @@ def lab_order_void(
     def note_status(order: LabOrder) -> None:
         detail.update(order_id=order.pk, status=order.status)
 
-    return record_void(
-        LabOrder,
-        order_id,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.LAB_ORDER,
-        client_address=client_address,
-        missing=ORDER_NOT_FOUND,
-        already="This lab order was already voided.",
-        check=note_status,
-        detail=detail,
+    return LAB_ORDER_VOIDING.void(
+        order_id, acting_user, reason, client_address, check=note_status, detail=detail
     )

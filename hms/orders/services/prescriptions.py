@@ -16,7 +16,7 @@ from hms.accounts.permissions import Action, Resource
 from hms.audit.records import audit_row
 from hms.care.access import record_lock
 from hms.care.rows import row_save, row_stamp
-from hms.care.voiding import record_void
+from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.numbers import decimal_column_parse
 from hms.core.text import REASON_MAX, control_characters_refuse, reason_clean, text_clean
@@ -307,17 +307,16 @@ def _course_end(
     return prescription
 
 
+PRESCRIPTION_VOIDING = Voiding(
+    Prescription,
+    Resource.PRESCRIPTION,
+    missing=PRESCRIPTION_NOT_FOUND,
+    already="This prescription was already voided.",
+)
+
+
 def prescription_void(
     *, acting_user: User, prescription_id: int, reason: str, client_address: str | None = None
 ) -> Prescription:
     """Void a prescription entered in error; it stays on record, out of lists, with the reason."""
-    return record_void(
-        Prescription,
-        prescription_id,
-        acting_user=acting_user,
-        reason=reason,
-        resource=Resource.PRESCRIPTION,
-        client_address=client_address,
-        missing=PRESCRIPTION_NOT_FOUND,
-        already="This prescription was already voided.",
-    )
+    return PRESCRIPTION_VOIDING.void(prescription_id, acting_user, reason, client_address)
