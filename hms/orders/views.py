@@ -331,7 +331,12 @@ def lab_order_void(request: HospitalRequest, hospital_code: str, order_id: int) 
 @hospital_page("POST")
 def lab_result_enter(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
     form = LabResultForm(request.POST)
-    if form_submit(request, form, services.lab_result_enter, order_id=order_id) is not None:
+    result = form_submit(request, form, services.lab_result_enter, order_id=order_id)
+    if result is not None:
+        flag = f" ({result.get_flag_display().lower()})" if result.flag not in ("", "N") else ""
+        messages.success(
+            request, f"Result saved: {result.display_value}{flag}. It waits for a doctor's verification."
+        )
         return redirect("orders:lab-order", hospital_code=hospital_code, order_id=order_id)
     return _lab_order_page(request, order_id, form=form)
 
