@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
+from hms.core.files import fsync_path
 from hms.core.processes import pid_alive
 from hms.tenancy.backups.keys import owner_name
 from hms.tenancy.exceptions import TenancyError
@@ -104,15 +105,7 @@ def write_manifest(manifest: Manifest) -> None:
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    fsync_dir(final.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(final.parent)
 
 
 def backups_of(code: str) -> list[Manifest]:
