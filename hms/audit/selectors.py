@@ -18,9 +18,10 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.models import AuditEvent
 from hms.audit.patients import patient_directory
-from hms.audit.services import ChainReport, audit_chain_verify, audit_record
+from hms.audit.services import audit_chain_verify, audit_record
 from hms.core.exceptions import ApplicationError
 from hms.core.pages import page_of
+from hms.security.log import ChainReport
 from hms.tenancy.context import current_tenant
 
 PAGE_SIZE = 50  # a log is read in longer pages than the other lists

@@ -3,7 +3,6 @@
 import datetime
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -15,6 +14,7 @@ from hms.core.exceptions import ApplicationError, Refusal
 from hms.core.text import storable
 from hms.security.chain import GENESIS, canonical, seal_new, seal_problem
 from hms.security.checkpoints import checkpoint_advance, checkpoint_advance_on_commit, checkpoint_read
+from hms.security.log import ChainReport
 from hms.tenancy.context import current_tenant, current_tenant_or_none
 from hms.tenancy.models import SpooledAuditEvent
 
@@ -163,15 +163,6 @@ def audit_spool_drain(hospital_code: str) -> int:
             appended += 1
     SpooledAuditEvent.objects.filter(pk__in=[row.pk for row in spooled]).delete()
     return appended
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    events_checked: int
-    intact: bool
-    first_broken_id: int | None = None
-    reason: str = ""
-    note: str = ""
 
 
 def audit_chain_verify() -> ChainReport:

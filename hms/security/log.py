@@ -92,14 +92,17 @@ def _head_payload(event_id: int, event_hash: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class LogReport:
+class ChainReport:
+    """What checking a hash-chained log found (this log, and each hospital's audit log)."""
+
     events_checked: int
     intact: bool
     first_broken_id: int | None = None
     reason: str = ""
+    note: str = ""
 
 
-def security_log_verify() -> LogReport:
+def security_log_verify() -> ChainReport:
     """Check every seal in order, and that the head names the last event.
 
     The head row is updated in the transaction of each append, so an event missing
@@ -112,19 +115,19 @@ def security_log_verify() -> LogReport:
     for event in SecurityEvent.objects.order_by("id").iterator(chunk_size=2000):
         checked += 1
         if event.previous_hash != previous:
-            return LogReport(checked, False, event.pk, "previous seal does not match the event before")
+            return ChainReport(checked, False, event.pk, "previous seal does not match the event before")
         problem = seal_problem(previous, _payload(event), event.key_id, event.hash)
         if problem:
-            return LogReport(checked, False, event.pk, problem)
+            return ChainReport(checked, False, event.pk, problem)
         previous = event.hash
         last_id = event.pk
     head = SecurityChainHead.objects.filter(pk=1).first()
     if head is None or not head.seal:
         if checked:
-            return LogReport(checked, False, None, "the log's head row is missing or unsealed")
-        return LogReport(checked, True)
+            return ChainReport(checked, False, None, "the log's head row is missing or unsealed")
+        return ChainReport(checked, True)
     if seal_problem(GENESIS, _head_payload(head.last_event_id, head.last_hash), head.key_id, head.seal):
-        return LogReport(checked, False, None, "the log's head row was rewritten")
+        return ChainReport(checked, False, None, "the log's head row was rewritten")
     if head.last_hash != previous or head.last_event_id != last_id:
-        return LogReport(checked, False, None, "events after the last one checked are missing")
-    return LogReport(checked, True)
+        return ChainReport(checked, False, None, "events after the last one checked are missing")
+    return ChainReport(checked, True)
