@@ -232,3 +232,27 @@ def test_a_patients_appointment_list_offers_cancelling_only_where_the_rules_allo
     page = patient_client.get(_url("patient", patient_id=patients[0].pk))
     links = re.findall(r'href="([^"]+/cancel/)"', page.content.decode())
     assert links == [_url("cancel", appointment_id=far.pk)]
+
+
+# The patient's start page, as the booking rules shape it
+
+
+@pytest.mark.django_db
+def test_the_start_page_offers_booking_and_says_when_cancelling_online_is_closed(
+    clock, people, patients, patient_client
+):
+    home = reverse("hospital-home", kwargs={"hospital_code": "DMC001"})
+    with hospital_context("DMC001"):
+        AppointmentFactory(
+            patient=patients[0],
+            practitioner_user_id=people.doctor.pk,
+            starts_at=datetime.datetime(2026, 1, 5, 15, tzinfo=UTC),  # this afternoon
+            ends_at=datetime.datetime(2026, 1, 5, 15, 15, tzinfo=UTC),
+        )
+    page = _body(patient_client.get(home))
+    assert f'href="{_url("portal-book")}"' in page
+    assert "Less than 24 hours away: to cancel, call reception" in page
+    with hospital_context("DMC001"):
+        PatientBookingRules(pk=1, self_booking_enabled=False).save()
+    page = _body(patient_client.get(home))
+    assert f'href="{_url("portal-book")}"' not in page and "does not take bookings online" in page
