@@ -7,6 +7,7 @@ admin.site.site_title = "HMS admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("platform/", include("hms.platform.urls")),
+    path("api/", include("hms.api.urls")),
     path("", include("hms.ops.urls")),
     path("", include("hms.accounts.urls")),
     path("", include("hms.web.urls")),
@@ -19,4 +20,5 @@ urlpatterns = [
     path("h/<str:hospital_code>/orders/", include("hms.orders.urls")),
     path("h/<str:hospital_code>/billing/", include("hms.billing.urls")),
     path("h/<str:hospital_code>/accounts/", include("hms.accounts.hospital_urls")),
+    path("fhir/<str:hospital_code>/", include("hms.fhir.urls")),
 ]

@@ -42,6 +42,13 @@ SHARED_APPS = [
     "hms.demo",
     "hms.ops",
     "hms.platform",
+    # The REST API (hms/api, docs/api.md): DRF, tokens, filters, the OpenAPI schema and its docs page.
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "hms.api",
 ]
 TENANT_APPS = [
     "hms.audit",
@@ -77,7 +84,11 @@ MIDDLEWARE = [
     # Idle and absolute session limits, then the second factor, before any page runs.
     "hms.accounts.sessions.SessionLimitsMiddleware",
     "hms.accounts.mfa.SecondFactorMiddleware",
+    # /api/ and /fhir/: the bearer token's user is the request's user (no session counts there).
+    "hms.api.auth.ApiTokenMiddleware",
     "hms.ops.logs.RequestUserMiddleware",
+    # FHIR's bearer tokens and unauthenticated metadata, before the hospital is checked (hms/fhir).
+    "hms.fhir.middleware.FhirMiddleware",
     "hms.tenancy.middleware.HospitalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -320,3 +331,48 @@ HMS_PG_BIN_DIR = env.str("HMS_PG_BIN_DIR", default="")
 # The module whose chain_check() and chain_restored_accept() verify a restored audit
 # chain and record the restore (the engine imports no clinical app, so it is named here).
 HMS_RESTORE_CHAIN_HOOKS = "hms.audit.backups"
+
+# --- REST API (hms/api, docs/api.md) ---------------------------------------------------------
+
+# How long a token from POST /api/v1/auth/token lasts; it dies sooner with its account's
+# password or active flag. Session idle and absolute limits do not apply to tokens.
+HMS_API_TOKEN_HOURS = env.int("HMS_API_TOKEN_HOURS", default=8)
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": timedelta(hours=HMS_API_TOKEN_HOURS),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["hms.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["hms.api.permissions.TokenHolder"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "hms.api.pagination.StableCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "hms.api.errors.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "HMS REST API",
+    "DESCRIPTION": (
+        "The hospital management system's REST API. Obtain a token with POST /api/v1/auth/token and "
+        "send it as `Authorization: Bearer <token>`. Every failure answers an "
+        "application/problem+json body (the Problem schema). See docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hms.api.schema.problem_responses_add",
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+}

@@ -1,0 +1,63 @@
+"""The base of every hospital endpoint: the hospital, the acting user and the client's address,
+as the services and selectors take them.
+
+    class ThingList(HospitalAPIView):
+        def get(self, request: Request, hospital_code: str) -> Response:
+            page = thing_page(user=self.acting_user, page_number=self.paginator.page_number(request),
+                              client_address=self.client_address)
+            return self.paginator.response(page, ThingSerializer(page.object_list, many=True).data)
+
+Refusals (NotFound, NotAllowed), rule breaks (ApplicationError) and bad input become problem
+bodies (hms.api.errors); the refusal is recorded in the hospital's audit log as for a page.
+"""
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from hms.accounts.models import User
+from hms.api.pagination import SelectorCursorPagination
+from hms.api.permissions import HospitalMember, PlatformOperator
+from hms.core.http import client_address
+from hms.hospitals.models import Hospital
+
+
+class ApiView(APIView):
+    """Any API view: the acting user and the client's address."""
+
+    request: Request
+
+    @property
+    def acting_user(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)  # noqa: S101 - the permission classes admit accounts only
+        return user
+
+    @property
+    def client_address(self) -> str | None:
+        return client_address(self.request._request)
+
+
+class HospitalAPIView(ApiView):
+    """An endpoint under /api/v1/hospitals/<CODE>/: the middleware has selected the hospital."""
+
+    permission_classes = [HospitalMember]
+    pagination_class = SelectorCursorPagination
+
+    @property
+    def hospital(self) -> Hospital:
+        hospital: Hospital = self.request._request.hospital
+        return hospital
+
+    @property
+    def paginator(self) -> Any:
+        if not hasattr(self, "_paginator"):
+            self._paginator = self.pagination_class()
+        return self._paginator
+
+
+class PlatformAPIView(ApiView):
+    """An endpoint of the platform operator (SUPERADMIN): no hospital, no clinical data."""
+
+    permission_classes = [PlatformOperator]
