@@ -49,6 +49,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "hms.api",
+    "hms.fhir",
 ]
 TENANT_APPS = [
     "hms.audit",

@@ -1,0 +1,416 @@
+"""Pure mappings from the hospital's rows to FHIR R4 resources (JSON-ready dicts), and from a
+posted Patient or Appointment to the values the services take. No queries here: the caller
+passes what a mapping needs (`Context`: the hospital's code, people's names).
+
+Identifier systems are URNs per hospital, stable for good: `urn:hms:<CODE>:mrn` for the
+MRN, `urn:hms:<CODE>:national-id`, `:insurance`, `:passport`, `:other` for the other
+numbers a patient is known by, `urn:hms:<CODE>:licence` for a practitioner's licence and
+`urn:hms:hospital` for the hospital's code (docs/api.md, "FHIR").
+"""
+
+import datetime
+import decimal
+from dataclasses import dataclass, field
+from typing import Any
+
+from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
+from hms.encounters.vitals import VITALS
+from hms.hospitals.models import Hospital
+from hms.orders.models import LabResult, Prescription
+from hms.patients.models import Patient, PatientIdentifier
+from hms.scheduling.models import Appointment
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+HOSPITAL_SYSTEM = "urn:hms:hospital"
+
+IDENTIFIER_SYSTEM_NAMES = {
+    PatientIdentifier.System.NATIONAL_ID: "national-id",
+    PatientIdentifier.System.INSURANCE: "insurance",
+    PatientIdentifier.System.PASSPORT: "passport",
+    PatientIdentifier.System.OTHER: "other",
+}
+VITAL_SIGNS, LABORATORY = "vital-signs", "laboratory"
+VITAL_PREFIX, LAB_PREFIX = "vital-", "lab-"
+
+APPOINTMENT_STATUS = {
+    Appointment.Status.BOOKED: "booked",
+    Appointment.Status.ARRIVED: "arrived",
+    Appointment.Status.IN_CONSULTATION: "checked-in",
+    Appointment.Status.COMPLETED: "fulfilled",
+    Appointment.Status.CANCELLED: "cancelled",
+    Appointment.Status.NO_SHOW: "noshow",
+}
+APPOINTMENT_STATUS_FROM_FHIR = {fhir: ours for ours, fhir in APPOINTMENT_STATUS.items()}
+ENCOUNTER_STATUS = {Encounter.Status.IN_PROGRESS: "in-progress", Encounter.Status.FINISHED: "finished"}
+LAB_FLAGS = {"N": "N", "L": "L", "H": "H", "LL": "LL", "HH": "HH", "A": "A"}
+MEDICATION_STATUS = {
+    Prescription.Status.ACTIVE: "active",
+    Prescription.Status.COMPLETED: "completed",
+    Prescription.Status.STOPPED: "stopped",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What mappings need besides the row: the hospital's code and people's display names by id."""
+
+    code: str
+    names: dict[int, str] = field(default_factory=dict)
+
+
+def mrn_system(code: str) -> str:
+    return f"urn:hms:{code}:mrn"
+
+
+def identifier_system(code: str, system: str) -> str:
+    return f"urn:hms:{code}:{IDENTIFIER_SYSTEM_NAMES[PatientIdentifier.System(system)]}"
+
+
+def identifier_systems(code: str) -> dict[str, str]:
+    """Our identifier system of each FHIR system URI of this hospital (the MRN's is "MRN")."""
+    systems = {identifier_system(code, system): str(system) for system in IDENTIFIER_SYSTEM_NAMES}
+    return {mrn_system(code): "MRN", **systems}
+
+
+def licence_system(code: str) -> str:
+    return f"urn:hms:{code}:licence"
+
+
+def instant(value: datetime.datetime) -> str:
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _meta(row: Any) -> dict[str, Any]:
+    updated = getattr(row, "updated_at", None)
+    return {"lastUpdated": instant(updated)} if updated else {}
+
+
+def reference(resource_type: str, pk: int, display: str = "") -> dict[str, str]:
+    ref = {"reference": f"{resource_type}/{pk}"}
+    if display:
+        ref["display"] = display
+    return ref
+
+
+def _decimal(value: decimal.Decimal) -> float | int:
+    normal = value.normalize()
+    return int(normal) if normal == normal.to_integral_value() else float(normal)
+
+
+def _text(text: str) -> dict[str, str]:
+    return {"text": text}
+
+
+def patient_resource(patient: Patient, context: Context) -> dict[str, Any]:
+    identifiers: list[dict[str, Any]] = [
+        {
+            "use": "usual",
+            "type": {
+                "coding": [{"system": IDENTIFIER_TYPE, "code": "MR", "display": "Medical record number"}],
+                "text": "MRN",
+            },
+            "system": mrn_system(context.code),
+            "value": patient.mrn,
+        }
+    ]
+    identifiers += [
+        {"system": identifier_system(context.code, row.system), "value": row.value}
+        for row in patient.identifiers.all()
+    ]
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": str(patient.pk),
+        "meta": _meta(patient),
+        "identifier": identifiers,
+        "active": True,
+        "name": [
+            {
+                "use": "official",
+                "text": patient.full_name,
+                "family": patient.family_name,
+                "given": [patient.given_name],
+            }
+        ],
+        "gender": patient.sex,
+        "birthDate": patient.birth_date.isoformat(),
+    }
+    telecom = [{"system": "phone", "value": patient.phone}] if patient.phone else []
+    telecom += [{"system": "email", "value": patient.email}] if patient.email else []
+    if telecom:
+        resource["telecom"] = telecom
+    if patient.address:
+        resource["address"] = [{"text": patient.address}]
+    contacts = [
+        {
+            "relationship": [_text(kin.relationship)],
+            "name": {"text": kin.name},
+            **({"telecom": [{"system": "phone", "value": kin.phone}]} if kin.phone else {}),
+        }
+        for kin in patient.next_of_kin.all()
+    ]
+    if contacts:
+        resource["contact"] = contacts
+    return resource
+
+
+def _patient_ref(row: Any) -> dict[str, str]:
+    patient = row.patient
+    return reference("Patient", patient.pk, patient.full_name)
+
+
+def _practitioner_ref(user_id: int | None, context: Context) -> dict[str, str]:
+    assert user_id is not None
+    return reference("Practitioner", user_id, context.names.get(user_id, ""))
+
+
+def encounter_resource(encounter: Encounter, context: Context) -> dict[str, Any]:
+    period = {"start": instant(encounter.started_at)}
+    if encounter.ended_at:
+        period["end"] = instant(encounter.ended_at)
+    resource: dict[str, Any] = {
+        "resourceType": "Encounter",
+        "id": str(encounter.pk),
+        "meta": _meta(encounter),
+        "status": ENCOUNTER_STATUS[Encounter.Status(encounter.status)],
+        "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+        "subject": _patient_ref(encounter),
+        "participant": [{"individual": _practitioner_ref(encounter.practitioner_user_id, context)}],
+        "period": period,
+    }
+    if encounter.appointment_id:
+        resource["appointment"] = [reference("Appointment", encounter.appointment_id)]
+    if encounter.reason:
+        resource["reasonCode"] = [_text(encounter.reason)]
+    return resource
+
+
+def _category(code: str, display: str) -> list[dict[str, Any]]:
+    return [{"coding": [{"system": OBSERVATION_CATEGORY, "code": code, "display": display}]}]
+
+
+def _quantity(value: decimal.Decimal, unit: str, label: str) -> dict[str, Any]:
+    return {"value": _decimal(value), "unit": label or unit, "system": UCUM, "code": unit}
+
+
+def vital_resource(observation: Observation, context: Context) -> dict[str, Any]:
+    vital = VITALS.get(observation.loinc_code)
+    display = vital.display if vital else observation.loinc_code
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": f"{VITAL_PREFIX}{observation.pk}",
+        "meta": _meta(observation),
+        "status": "final",
+        "category": _category(VITAL_SIGNS, "Vital Signs"),
+        "code": {
+            "coding": [{"system": LOINC, "code": observation.loinc_code, "display": display}],
+            "text": display,
+        },
+        "subject": _patient_ref(observation),
+        "encounter": reference("Encounter", observation.encounter_id),
+        "effectiveDateTime": instant(observation.recorded_at),
+        "performer": [_practitioner_ref(observation.recorded_by_id, context)],
+        "valueQuantity": _quantity(observation.value, observation.unit, vital.unit_label if vital else ""),
+    }
+    if observation.abnormal_flag:
+        resource["interpretation"] = [
+            {"coding": [{"system": INTERPRETATION, "code": observation.abnormal_flag}]}
+        ]
+    derived = [{"reference": f"Observation/{VITAL_PREFIX}{row.pk}"} for row in observation.derived_from.all()]
+    if derived:
+        resource["derivedFrom"] = derived
+    return resource
+
+
+def lab_resource(result: LabResult, context: Context) -> dict[str, Any]:
+    order = result.order
+    status = ("corrected" if result.supersedes_id else "final") if result.is_verified else "preliminary"
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": f"{LAB_PREFIX}{result.pk}",
+        "meta": _meta(result),
+        "status": status,
+        "category": _category(LABORATORY, "Laboratory"),
+        "code": {
+            "coding": [{"system": LOINC, "code": order.test_code, "display": order.test_name}],
+            "text": order.test_name,
+        },
+        "subject": reference("Patient", order.patient_id, order.patient.full_name),
+        "encounter": reference("Encounter", order.encounter_id),
+        "effectiveDateTime": instant(order.collected_at or result.entered_at),
+        "issued": instant(result.verified_at or result.entered_at),
+        "performer": [_practitioner_ref(result.verified_by_id or result.entered_by_id, context)],
+    }
+    if result.value_numeric is not None:
+        resource["valueQuantity"] = _quantity(result.value_numeric, result.unit, result.unit)
+        if not result.unit:
+            del (
+                resource["valueQuantity"]["system"],
+                resource["valueQuantity"]["code"],
+                resource["valueQuantity"]["unit"],
+            )
+    else:
+        resource["valueString"] = result.value_text
+    if result.flag:
+        resource["interpretation"] = [
+            {"coding": [{"system": INTERPRETATION, "code": LAB_FLAGS[result.flag]}]}
+        ]
+    ranges: dict[str, Any] = {}
+    if result.reference_low is not None:
+        ranges["low"] = _quantity(result.reference_low, result.unit, result.unit)
+    if result.reference_high is not None:
+        ranges["high"] = _quantity(result.reference_high, result.unit, result.unit)
+    if result.reference_text:
+        ranges["text"] = result.reference_text
+    if ranges and result.unit:
+        resource["referenceRange"] = [ranges]
+    if result.comment:
+        resource["note"] = [{"text": result.comment}]
+    return resource
+
+
+def condition_resource(diagnosis: Diagnosis, context: Context) -> dict[str, Any]:
+    code = diagnosis.icd10_code
+    return {
+        "resourceType": "Condition",
+        "id": str(diagnosis.pk),
+        "meta": _meta(diagnosis),
+        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": diagnosis.certainty}]},
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": CONDITION_CATEGORY,
+                        "code": "encounter-diagnosis",
+                        "display": "Encounter Diagnosis",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [{"system": ICD10CM, "code": code, "display": diagnosis.description}],
+            "text": diagnosis.description,
+        },
+        "subject": _patient_ref(diagnosis),
+        "encounter": reference("Encounter", diagnosis.encounter_id),
+        "recordedDate": instant(diagnosis.created_at),
+        "recorder": _practitioner_ref(diagnosis.recorded_by_id, context),
+    }
+
+
+def allergy_resource(allergy: Allergy, context: Context) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance",
+        "id": str(allergy.pk),
+        "meta": _meta(allergy),
+        "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": allergy.status}]},
+        "verificationStatus": {"coding": [{"system": ALLERGY_VERIFICATION, "code": "confirmed"}]},
+        "criticality": "high" if allergy.severity == Allergy.Severity.SEVERE else "low",
+        "code": _text(allergy.substance),
+        "patient": _patient_ref(allergy),
+        "recordedDate": instant(allergy.created_at),
+        "recorder": _practitioner_ref(allergy.recorded_by_id, context),
+    }
+    if allergy.category != Allergy.Category.OTHER:
+        resource["category"] = [allergy.category]
+    if allergy.reaction:
+        resource["reaction"] = [{"manifestation": [_text(allergy.reaction)], "severity": allergy.severity}]
+    return resource
+
+
+def medication_request_resource(prescription: Prescription, context: Context) -> dict[str, Any]:
+    dose = f"{prescription.dose.normalize():f} {prescription.dose_unit}"
+    text = ", ".join(
+        part
+        for part in (
+            dose,
+            prescription.get_route_display(),
+            prescription.get_frequency_display(),
+            f"for {prescription.duration_days} days" if prescription.duration_days else "",
+            prescription.instructions,
+        )
+        if part
+    )
+    return {
+        "resourceType": "MedicationRequest",
+        "id": str(prescription.pk),
+        "meta": _meta(prescription),
+        "status": MEDICATION_STATUS[Prescription.Status(prescription.status)],
+        "intent": "order",
+        "medicationCodeableConcept": _text(f"{prescription.drug_name} {prescription.strength}".strip()),
+        "subject": _patient_ref(prescription),
+        "encounter": reference("Encounter", prescription.encounter_id),
+        "authoredOn": instant(prescription.starts_at),
+        "requester": _practitioner_ref(prescription.prescriber_id, context),
+        "dosageInstruction": [{"text": text}],
+    }
+
+
+def appointment_resource(appointment: Appointment, context: Context) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": str(appointment.pk),
+        "meta": _meta(appointment),
+        "status": APPOINTMENT_STATUS[Appointment.Status(appointment.status)],
+        "start": instant(appointment.starts_at),
+        "end": instant(appointment.ends_at),
+        "minutesDuration": appointment.duration_minutes,
+        "created": instant(appointment.created_at),
+        "participant": [
+            {"actor": _patient_ref(appointment), "status": "accepted"},
+            {"actor": _practitioner_ref(appointment.practitioner_user_id, context), "status": "accepted"},
+        ],
+    }
+    if appointment.reason:
+        resource["description"] = appointment.reason
+    if appointment.cancel_reason:
+        resource["cancelationReason"] = _text(appointment.cancel_reason)
+    return resource
+
+
+def practitioner_resource(user: Any, context: Context, licence: str = "") -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Practitioner",
+        "id": str(user.pk),
+        "active": bool(user.is_active),
+        "name": [{"text": context.names.get(user.pk) or user.get_username()}],
+    }
+    if user.last_name or user.first_name:
+        name = resource["name"][0]
+        if user.last_name:
+            name["family"] = user.last_name
+        if user.first_name:
+            name["given"] = [user.first_name]
+    if licence:
+        resource["identifier"] = [{"system": licence_system(context.code), "value": licence}]
+    return resource
+
+
+def organization_id(hospital: Hospital) -> str:
+    return hospital.code.lower().replace("_", "-")
+
+
+def organization_resource(hospital: Hospital) -> dict[str, Any]:
+    return {
+        "resourceType": "Organization",
+        "id": organization_id(hospital),
+        "identifier": [{"system": HOSPITAL_SYSTEM, "value": hospital.code}],
+        "active": hospital.status == Hospital.Status.ACTIVE,
+        "type": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov"}
+                ]
+            }
+        ],
+        "name": hospital.name,
+    }

@@ -1,0 +1,473 @@
+"""What each FHIR resource type is made of here: the tables behind it, the matrix's resource for
+each, the search parameters and how each filters, the mapping, and the audit actions.
+
+The capability statement is written from this table, so it lists exactly what is served.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from hms.accounts.models import User
+from hms.accounts.permissions import Action, Resource, Scope, permission_scope
+from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
+from hms.fhir import mappers
+from hms.fhir.http import bad_request
+from hms.fhir.search import Token, date_filter, references_filter, tokens_filter, values_of
+from hms.orders.models import LabResult, Prescription
+from hms.patients.models import Patient, PatientIdentifier
+from hms.patients.normalise import name_normalise
+from hms.scheduling.models import Appointment
+from hms.scheduling.wallclock import hospital_zone
+from hms.tenancy.context import current_tenant
+
+NOTHING = Q(pk__in=[])
+
+Filter = Callable[[str], Q]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One search parameter of one table: its FHIR type, what it means, and its filter."""
+
+    type: str  # token | date | reference | string
+    documentation: str
+    filter: Filter
+
+
+@dataclass(frozen=True)
+class Table:
+    """One model behind a resource type (Observation has two: vital signs and lab results)."""
+
+    model: type[Any]
+    resource: Resource  # the permission matrix's row
+    patient_path: str  # from the model to its patient, for patient_scope_filter
+    prefix: str  # before the row's id in the resource's id ("vital-", "lab-"; "" for most)
+    queryset: Callable[[User], QuerySet[Any]]
+    params: dict[str, Param]
+    to_fhir: Callable[[Any, mappers.Context], dict[str, Any]]
+    order: tuple[str, ...]
+    view_action: str
+    patient_of: Callable[[Any], Patient]
+    people: Callable[[Any], tuple[int | None, ...]] = lambda row: ()
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    tables: tuple[Table, ...]
+    search_action: str
+    includes: tuple[str, ...] = ()  # `_include` values: each names the row's patient
+    interactions: tuple[str, ...] = ("read", "search-type")
+    profile: str = ""
+    param_docs: dict[str, Param] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Param]:
+        merged: dict[str, Param] = {}
+        for table in self.tables:
+            merged.update(table.params)
+        return merged
+
+
+# --- filters -----------------------------------------------------------------------------
+
+
+def _ids(prefix: str) -> Filter:
+    def match(text: str) -> Q:
+        wanted = []
+        for value in values_of(text):
+            if value.startswith(prefix) and value[len(prefix) :].isascii() and value[len(prefix) :].isdigit():
+                wanted.append(int(value[len(prefix) :]))
+        return Q(pk__in=wanted)
+
+    return match
+
+
+def _reference(resource_type: str, path: str) -> Filter:
+    return lambda text: references_filter(text, resource_type, path)
+
+
+def _date(path: str, *, is_date: bool = False) -> Filter:
+    return lambda text: date_filter(text, path, zone=hospital_zone(), is_date=is_date)
+
+
+def _code(system: str, path: str) -> Filter:
+    def match(item: Token) -> Q:
+        if item.system not in (None, system) or not item.code:
+            return NOTHING
+        return Q(**{path: item.code})
+
+    return lambda text: tokens_filter(text, match)
+
+
+def _choice(system: str | None, values: dict[str, Q]) -> Filter:
+    """A token whose codes are a fixed list (`system|code` or `code`); an unknown code is a 400."""
+
+    def match(item: Token) -> Q:
+        if item.code not in values:
+            raise bad_request(f"{item.code!r} is not one of {', '.join(sorted(values))}.")
+        if item.system not in (None, system) and not (system is None and item.system == ""):
+            return NOTHING
+        return values[item.code]
+
+    return lambda text: tokens_filter(text, match)
+
+
+def _identifier(text: str) -> Q:
+    systems = mappers.identifier_systems(current_tenant().code)
+
+    def match(item: Token) -> Q:
+        if not item.code:
+            return NOTHING
+        ours = systems.get(item.system or "") if item.system else None
+        if item.system and ours is None:
+            return NOTHING
+        by_mrn = Q(mrn=item.code)
+        by_other = Q(pk__in=PatientIdentifier.objects.filter(value=item.code).values("patient_id"))
+        if ours == "MRN":
+            return by_mrn
+        if ours is not None:
+            return Q(
+                pk__in=PatientIdentifier.objects.filter(system=ours, value=item.code).values("patient_id")
+            )
+        return by_mrn | by_other
+
+    return tokens_filter(text, match)
+
+
+def _name(*fields: str) -> Filter:
+    def match(text: str) -> Q:
+        condition = NOTHING
+        for value in values_of(text):
+            wanted = name_normalise(value)
+            for part in fields:
+                condition |= Q(**{f"{part}__gte": wanted, f"{part}__lt": wanted + "\uffff"})
+        return condition
+
+    return match
+
+
+def _live(model: type[Any]) -> Callable[[User], QuerySet[Any]]:
+    return lambda user: model.objects.live().select_related("patient")
+
+
+def _lab_results(user: User) -> QuerySet[LabResult]:
+    """Current results of live orders; a patient sees only verified ones (as on the pages)."""
+    results = LabResult.objects.filter(
+        superseded_at__isnull=True, order__voided_at__isnull=True
+    ).select_related("order", "order__patient")
+    if permission_scope(user=user, resource=Resource.LAB_RESULT, action=Action.VIEW) == Scope.OWN:
+        results = results.filter(verified_at__isnull=False)
+    return results
+
+
+def _observation_category(mine: str) -> Filter:
+    """Each table holds one category of observation: the other one finds nothing in it."""
+    categories = (mappers.VITAL_SIGNS, mappers.LABORATORY)
+    return _choice(mappers.OBSERVATION_CATEGORY, {c: Q() if c == mine else NOTHING for c in categories})
+
+
+PATIENT_REFS = ("patient", "subject")
+
+
+def _patient_params(path: str, *, names: tuple[str, ...] = PATIENT_REFS) -> dict[str, Param]:
+    return {
+        name: Param(
+            "reference",
+            "The patient the record is about (Patient/<id> or <id>).",
+            _reference("Patient", path),
+        )
+        for name in names
+    }
+
+
+# --- the resource types ------------------------------------------------------------------
+
+GENDERS = {value: Q(sex=value) for value in Patient.Sex.values}
+
+PATIENT = Kind(
+    "Patient",
+    (
+        Table(
+            Patient,
+            Resource.PATIENT,
+            "pk",
+            "",
+            lambda user: Patient.objects.prefetch_related("identifiers", "next_of_kin"),
+            {
+                "_id": Param("token", "The patient's id.", _ids("")),
+                "identifier": Param(
+                    "token",
+                    "The MRN (urn:hms:<CODE>:mrn) or another identifier (system|value, or the value alone).",
+                    _identifier,
+                ),
+                "name": Param(
+                    "string",
+                    "The start of the given or the family name (accents and case ignored).",
+                    _name("given_name_norm", "family_name_norm"),
+                ),
+                "family": Param("string", "The start of the family name.", _name("family_name_norm")),
+                "given": Param("string", "The start of the given name.", _name("given_name_norm")),
+                "birthdate": Param(
+                    "date", "The date of birth (eq, ge, gt, le, lt).", _date("birth_date", is_date=True)
+                ),
+                "gender": Param("token", "male | female | other | unknown.", _choice(None, GENDERS)),
+            },
+            mappers.patient_resource,
+            ("family_name", "given_name", "id"),
+            "patient.view",
+            lambda row: row,
+        ),
+    ),
+    "patient.search",
+    interactions=("read", "search-type", "create", "update"),
+    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+)
+
+ENCOUNTER = Kind(
+    "Encounter",
+    (
+        Table(
+            Encounter,
+            Resource.ENCOUNTER,
+            "patient",
+            "",
+            _live(Encounter),
+            {
+                "_id": Param("token", "The encounter's id.", _ids("")),
+                **_patient_params("patient_id"),
+                "date": Param("date", "When the encounter started.", _date("started_at")),
+                "status": Param(
+                    "token",
+                    "in-progress | finished.",
+                    _choice(None, {fhir: Q(status=ours) for ours, fhir in mappers.ENCOUNTER_STATUS.items()}),
+                ),
+            },
+            mappers.encounter_resource,
+            ("-started_at", "-id"),
+            "encounter.view",
+            lambda row: row.patient,
+            lambda row: (row.practitioner_user_id,),
+        ),
+    ),
+    "encounter.list",
+    includes=("Encounter:patient", "Encounter:subject"),
+    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
+)
+
+VITAL_CODES = {"code": "loinc_code", "date": "recorded_at"}
+OBSERVATION = Kind(
+    "Observation",
+    (
+        Table(
+            Observation,
+            Resource.OBSERVATION,
+            "patient",
+            mappers.VITAL_PREFIX,
+            lambda user: (
+                Observation.objects.live().select_related("patient").prefetch_related("derived_from")
+            ),
+            {
+                "_id": Param(
+                    "token", "The observation's id (vital-<n> or lab-<n>).", _ids(mappers.VITAL_PREFIX)
+                ),
+                **_patient_params("patient_id"),
+                "category": Param(
+                    "token", "vital-signs | laboratory.", _observation_category(mappers.VITAL_SIGNS)
+                ),
+                "code": Param(
+                    "token", "The LOINC code (http://loinc.org|<code>).", _code(mappers.LOINC, "loinc_code")
+                ),
+                "date": Param("date", "When it was measured.", _date("recorded_at")),
+                "encounter": Param(
+                    "reference", "The encounter it was recorded in.", _reference("Encounter", "encounter_id")
+                ),
+            },
+            mappers.vital_resource,
+            ("-recorded_at", "-id"),
+            "observation.view",
+            lambda row: row.patient,
+            lambda row: (row.recorded_by_id,),
+        ),
+        Table(
+            LabResult,
+            Resource.LAB_RESULT,
+            "order__patient",
+            mappers.LAB_PREFIX,
+            _lab_results,
+            {
+                "_id": Param("token", "", _ids(mappers.LAB_PREFIX)),
+                **_patient_params("order__patient_id"),
+                "category": Param("token", "", _observation_category(mappers.LABORATORY)),
+                "code": Param("token", "", _code(mappers.LOINC, "order__test_code")),
+                "date": Param("date", "", _date("entered_at")),
+                "encounter": Param("reference", "", _reference("Encounter", "order__encounter_id")),
+            },
+            mappers.lab_resource,
+            ("-entered_at", "-id"),
+            "lab_result.view",
+            lambda row: row.order.patient,
+            lambda row: (row.verified_by_id or row.entered_by_id,),
+        ),
+    ),
+    "observation.list",
+    includes=("Observation:patient", "Observation:subject"),
+)
+
+CONDITION = Kind(
+    "Condition",
+    (
+        Table(
+            Diagnosis,
+            Resource.DIAGNOSIS,
+            "patient",
+            "",
+            _live(Diagnosis),
+            {
+                "_id": Param("token", "The condition's id.", _ids("")),
+                **_patient_params("patient_id"),
+                "category": Param(
+                    "token",
+                    "encounter-diagnosis (every condition here).",
+                    _choice(mappers.CONDITION_CATEGORY, {"encounter-diagnosis": Q()}),
+                ),
+                "code": Param(
+                    "token",
+                    "The ICD-10-CM code (http://hl7.org/fhir/sid/icd-10-cm|<code>).",
+                    _code(mappers.ICD10CM, "icd10_code"),
+                ),
+                "encounter": Param(
+                    "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
+                ),
+            },
+            mappers.condition_resource,
+            ("-created_at", "-id"),
+            "diagnosis.view",
+            lambda row: row.patient,
+            lambda row: (row.recorded_by_id,),
+        ),
+    ),
+    "diagnosis.list",
+    includes=("Condition:patient", "Condition:subject"),
+    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
+)
+
+ALLERGY_INTOLERANCE = Kind(
+    "AllergyIntolerance",
+    (
+        Table(
+            Allergy,
+            Resource.ALLERGY,
+            "patient",
+            "",
+            _live(Allergy),
+            {
+                "_id": Param("token", "The allergy's id.", _ids("")),
+                **_patient_params("patient_id", names=("patient",)),
+                "clinical-status": Param(
+                    "token",
+                    "active | inactive.",
+                    _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
+                ),
+            },
+            mappers.allergy_resource,
+            ("substance", "id"),
+            "allergy.view",
+            lambda row: row.patient,
+            lambda row: (row.recorded_by_id,),
+        ),
+    ),
+    "allergy.list",
+    includes=("AllergyIntolerance:patient",),
+    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
+)
+
+MEDICATION_REQUEST = Kind(
+    "MedicationRequest",
+    (
+        Table(
+            Prescription,
+            Resource.PRESCRIPTION,
+            "patient",
+            "",
+            _live(Prescription),
+            {
+                "_id": Param("token", "The prescription's id.", _ids("")),
+                **_patient_params("patient_id"),
+                "intent": Param("token", "order (every prescription here).", _choice(None, {"order": Q()})),
+                "status": Param(
+                    "token",
+                    "active | completed | stopped.",
+                    _choice(None, {fhir: Q(status=ours) for ours, fhir in mappers.MEDICATION_STATUS.items()}),
+                ),
+                "encounter": Param(
+                    "reference",
+                    "The encounter it was prescribed in.",
+                    _reference("Encounter", "encounter_id"),
+                ),
+                "authoredon": Param("date", "When the course starts.", _date("starts_at")),
+            },
+            mappers.medication_request_resource,
+            ("-starts_at", "-id"),
+            "prescription.view",
+            lambda row: row.patient,
+            lambda row: (row.prescriber_id,),
+        ),
+    ),
+    "prescription.list",
+    includes=("MedicationRequest:patient", "MedicationRequest:subject"),
+    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
+)
+
+APPOINTMENT = Kind(
+    "Appointment",
+    (
+        Table(
+            Appointment,
+            Resource.APPOINTMENT,
+            "patient",
+            "",
+            lambda user: Appointment.objects.select_related("patient"),
+            {
+                "_id": Param("token", "The appointment's id.", _ids("")),
+                **_patient_params("patient_id", names=("patient",)),
+                "practitioner": Param(
+                    "reference",
+                    "The doctor seen (Practitioner/<id>).",
+                    _reference("Practitioner", "practitioner_user_id"),
+                ),
+                "date": Param("date", "When it starts.", _date("starts_at")),
+                "status": Param(
+                    "token",
+                    "booked | arrived | checked-in | fulfilled | cancelled | noshow.",
+                    _choice(
+                        None, {fhir: Q(status=ours) for ours, fhir in mappers.APPOINTMENT_STATUS.items()}
+                    ),
+                ),
+            },
+            mappers.appointment_resource,
+            ("starts_at", "id"),
+            "appointment.view",
+            lambda row: row.patient,
+            lambda row: (row.practitioner_user_id,),
+        ),
+    ),
+    "appointment.list",
+    includes=("Appointment:patient",),
+    interactions=("read", "search-type", "create", "update"),
+)
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        PATIENT,
+        ENCOUNTER,
+        OBSERVATION,
+        CONDITION,
+        ALLERGY_INTOLERANCE,
+        MEDICATION_REQUEST,
+        APPOINTMENT,
+    )
+}
