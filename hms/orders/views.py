@@ -303,29 +303,37 @@ def lab_order(request: HospitalRequest, hospital_code: str, order_id: int) -> Ht
 
 
 def _order_action(
-    request: HospitalRequest, service: Callable[..., LabOrder | LabResult], **arguments: Any
+    request: HospitalRequest, service: Callable[..., LabOrder | LabResult], said: str, **arguments: Any
 ) -> HttpResponse:
+    """Do `service` to a lab order or result, and say `said` on the order's page; or why not."""
     try:
         done = service(acting_user=request.user, client_address=client_address(request), **arguments)
     except ApplicationError as error:
         return _refused(request, error)
+    messages.success(request, said)
     order_pk = done.order_id if isinstance(done, LabResult) else done.pk
     return redirect("orders:lab-order", hospital_code=request.hospital.code, order_id=order_pk)
 
 
 @hospital_page("POST")
 def lab_order_collect(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
-    return _order_action(request, services.lab_order_collect, order_id=order_id)
+    return _order_action(
+        request, services.lab_order_collect, "Specimen collected: enter the result.", order_id=order_id
+    )
 
 
 @hospital_page("POST")
 def lab_order_cancel(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
-    return _order_action(request, services.lab_order_cancel, order_id=order_id, **_reason(request))
+    return _order_action(
+        request, services.lab_order_cancel, "Order cancelled.", order_id=order_id, **_reason(request)
+    )
 
 
 @hospital_page("POST")
 def lab_order_void(request: HospitalRequest, hospital_code: str, order_id: int) -> HttpResponse:
-    return _order_action(request, services.lab_order_void, order_id=order_id, **_reason(request))
+    return _order_action(
+        request, services.lab_order_void, "Order voided.", order_id=order_id, **_reason(request)
+    )
 
 
 @hospital_page("POST")
@@ -343,7 +351,7 @@ def lab_result_enter(request: HospitalRequest, hospital_code: str, order_id: int
 
 @hospital_page("POST")
 def lab_result_verify(request: HospitalRequest, hospital_code: str, result_id: int) -> HttpResponse:
-    return _order_action(request, services.lab_result_verify, result_id=result_id)
+    return _order_action(request, services.lab_result_verify, "Result verified.", result_id=result_id)
 
 
 @hospital_page("POST")

@@ -68,6 +68,7 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
     look(screen, "lab-worklist")
     row.get_by_role("link", name="Glucose").click()
     page.get_by_role("button", name="Specimen collected").click()
+    expect(page.locator(".messages")).to_contain_text("Specimen collected: enter the result.")
     page.get_by_label("Value", exact=True).fill("7.8")
     page.get_by_label(re.compile("^Unit")).select_option(label="mmol/L")
     page.get_by_role("button", name="Save result").click()
