@@ -39,6 +39,9 @@ from hms.tenancy.signals import foreign_hospital_requested
 from hms.tenancy.upgrades import Relation, newer_release_seen, relation_to_code
 
 HOSPITAL_PATH = re.compile(r"^/(?:h|api/v1/hospitals|fhir)/(?P<code>[^/]+)(?:/|$)")
+# The platform operator's actions on a hospital through the REST API (hms/api/platform.py) are
+# not the hospital's own pages: they work whatever its status, without opening its database.
+PLATFORM_ACTION_PATH = re.compile(r"^/api/v1/hospitals/[^/]+/(?:suspend|reactivate)/?$")
 SCHEMA_RETRY_AFTER_SECONDS = 120
 BUSY_RETRY_AFTER_SECONDS = 5
 UNAVAILABLE_RETRY_AFTER_SECONDS = 60
@@ -49,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 
 def hospital_code_from_path(path: str) -> str | None:
+    if PLATFORM_ACTION_PATH.match(path):
+        return None
     match = HOSPITAL_PATH.match(path)
     return match.group("code") if match else None
 
