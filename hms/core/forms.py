@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 
+from hms.core.ids import record_id
 from hms.core.numbers import decimal_parse
 from hms.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
@@ -99,3 +100,21 @@ class WholeNumberTextField(DecimalTextField):
 
     def parse(self, value: object) -> Any:
         return int(self.decimal(value))
+
+
+class RecordIdField(forms.CharField):
+    """An optional record id, as a hidden field or a query parameter carries it: the id, None
+    when empty; anything else is refused with `invalid` (in the form's words)."""
+
+    def __init__(self, *, invalid: str, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.invalid = invalid
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        number = record_id(text)
+        if number is None:
+            raise forms.ValidationError(self.invalid, code="invalid")
+        return number

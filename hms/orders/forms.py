@@ -9,8 +9,7 @@ from typing import Any
 from django import forms
 from django.db import models
 
-from hms.core.forms import DecimalTextField, PlainTextForm, WholeNumberTextField
-from hms.core.ids import record_id
+from hms.core.forms import DecimalTextField, PlainTextForm, RecordIdField, WholeNumberTextField
 from hms.orders.models import LabOrder, Prescription
 
 
@@ -33,26 +32,9 @@ def _choice(choices: Any, what: str, **kwargs: Any) -> forms.ChoiceField:
     )
 
 
-class FormularyDrugField(forms.CharField):
-    """The formulary drug picked (a hidden field the search fills in): its id, or None."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
-
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if not text:
-            return None
-        number = record_id(text)
-        if number is None:
-            raise forms.ValidationError("Choose a drug from the formulary.", code="invalid")
-        return number
-
-
 class PrescriptionForm(PlainTextForm):
-    formulary_drug = FormularyDrugField()
+    # The formulary drug picked (a hidden field the search fills in): its id, or None.
+    formulary_drug = RecordIdField(invalid="Choose a drug from the formulary.", widget=forms.HiddenInput)
     # Required unless a formulary drug was picked: the service says which is missing.
     drug_name = forms.CharField(max_length=200, error_messages={"required": "Enter the drug."})
     strength = forms.CharField(max_length=40, required=False)
@@ -96,16 +78,7 @@ class LabResultForm(PlainTextForm):
 class LabResultCorrectForm(LabResultForm):
     reason = forms.CharField(required=False, strip=False)
     # The order page to show a refusal on (a hidden field of the correction form).
-    order_id = forms.CharField(required=False)
-
-    def clean_order_id(self) -> int | None:
-        text = self.cleaned_data.get("order_id") or ""
-        if not text:
-            return None
-        number = record_id(text)
-        if number is None:
-            raise forms.ValidationError("No such lab order here.", code="invalid")
-        return number
+    order_id = RecordIdField(invalid="No such lab order here.")
 
 
 class LabPanelResultForm(PlainTextForm):
