@@ -334,6 +334,7 @@ def _book_page(
     """The booking form as typed so far: the chosen patient or the picker's results, and the
     chosen doctor's free slots on the date."""
     typed = dict(typed)
+    duration_typed = typed.get("duration_minutes")
     typed.setdefault("duration_minutes", "15")
     if not typed.get("date"):
         typed["date"] = _today().isoformat()
@@ -351,11 +352,15 @@ def _book_page(
         try:
             if not slots.is_valid():
                 raise ApplicationError(CHECK_FIELDS)
-            context["free"] = practitioner_free_slots(
+            context["free"] = free = practitioner_free_slots(
                 user=request.user,
                 practitioner_user_id=slots.cleaned_data["practitioner"],
                 date=slots.cleaned_data["date"],
             )
+            # A slot chosen on the calendar (no duration typed yet) is booked for its length.
+            chosen = [slot for slot in free.slots if f"{slot.starts_local:%H:%M}" == typed.get("time")]
+            if chosen and not form.is_bound and duration_typed is None:
+                form.initial["duration_minutes"] = str(chosen[0].minutes)
         except ApplicationError as exc:
             form_error_show(slots, exc)
             context["form"] = slots if not form.is_bound else form

@@ -39,6 +39,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     # The booking form comes filled in with the doctor, the day and the time; the patient is
     # found by typing part of her name and choosing her from the matches.
     expect(page.get_by_label("Time (hh:mm)")).to_have_value("11:30")
+    expect(page.get_by_label("Duration (minutes)")).to_have_value("30")  # the slot's length
     page.get_by_label("Patient: search by name, MRN or phone number").press_sequentially("Far", delay=50)
     choice = page.get_by_role("button", name=re.compile(r"^Chowdhury, Farhana"))
     expect(choice).to_be_visible()
@@ -56,6 +57,7 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     row.get_by_role("button", name="Arrived").click()
     row = page.locator("tr", has_text="Chowdhury, Farhana")
     expect(row.locator(".status-arrived")).to_have_text("Arrived")
+    expect(row).to_contain_text("11:30–12:00")
     look(screen, "day-list")
     with hospital_context(CODE):
         appointment = Appointment.objects.get(patient=clinic.patients["Farhana"])
