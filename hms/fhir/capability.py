@@ -31,7 +31,7 @@ def _param(name: str, kind: str, documentation: str) -> dict[str, str]:
 def capability_statement(base_url: str, published: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
     for kind in KINDS.values():
-        params = {}
+        params: dict[str, dict[str, str]] = {}
         for table in kind.tables:
             for name, param in table.params.items():
                 params.setdefault(name, _param(name, param.type, param.documentation))
@@ -48,12 +48,12 @@ def capability_statement(base_url: str, published: str) -> dict[str, Any]:
             described["conditionalCreate"] = kind.name == "Patient"
             described["updateCreate"] = False
         resources.append(described)
-    for name, params in OTHER_TYPES.items():
+    for name, other in OTHER_TYPES.items():
         resources.append(
             {
                 "type": name,
                 "interaction": [{"code": "read"}, {"code": "search-type"}],
-                "searchParam": [_param(p, kind, doc) for p, (kind, doc) in params.items()],
+                "searchParam": [_param(p, type_, doc) for p, (type_, doc) in other.items()],
             }
         )
     return {

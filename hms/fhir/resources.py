@@ -24,6 +24,8 @@ from hms.scheduling.wallclock import hospital_zone
 from hms.tenancy.context import current_tenant
 
 NOTHING = Q(pk__in=[])
+# Matches every row; Q() would not do: NOTHING | Q() is NOTHING (an empty Q is dropped from an OR).
+EVERYTHING = Q(pk__isnull=False)
 
 Filter = Callable[[str], Q]
 
@@ -166,7 +168,9 @@ def _lab_results(user: User) -> QuerySet[LabResult]:
 def _observation_category(mine: str) -> Filter:
     """Each table holds one category of observation: the other one finds nothing in it."""
     categories = (mappers.VITAL_SIGNS, mappers.LABORATORY)
-    return _choice(mappers.OBSERVATION_CATEGORY, {c: Q() if c == mine else NOTHING for c in categories})
+    return _choice(
+        mappers.OBSERVATION_CATEGORY, {c: EVERYTHING if c == mine else NOTHING for c in categories}
+    )
 
 
 PATIENT_REFS = ("patient", "subject")
@@ -331,7 +335,7 @@ CONDITION = Kind(
                 "category": Param(
                     "token",
                     "encounter-diagnosis (every condition here).",
-                    _choice(mappers.CONDITION_CATEGORY, {"encounter-diagnosis": Q()}),
+                    _choice(mappers.CONDITION_CATEGORY, {"encounter-diagnosis": EVERYTHING}),
                 ),
                 "code": Param(
                     "token",
@@ -396,7 +400,9 @@ MEDICATION_REQUEST = Kind(
             {
                 "_id": Param("token", "The prescription's id.", _ids("")),
                 **_patient_params("patient_id"),
-                "intent": Param("token", "order (every prescription here).", _choice(None, {"order": Q()})),
+                "intent": Param(
+                    "token", "order (every prescription here).", _choice(None, {"order": EVERYTHING})
+                ),
                 "status": Param(
                     "token",
                     "active | completed | stopped.",

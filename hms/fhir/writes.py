@@ -189,7 +189,7 @@ def _clash_or_refusal(
         Appointment.objects.filter(starts_at__lt=end, ends_at__gt=start)
         .filter(Q(practitioner_user_id=practitioner_pk) | Q(patient_id=patient_pk))
         .exclude(status__in=FREE_STATUSES)
-        .exclude(pk=exclude)
+        .exclude(pk=exclude or 0)
         .exists()
     )
     return FhirError(409 if taken else 422, "conflict" if taken else "business-rule", error.message)
