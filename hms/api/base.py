@@ -39,16 +39,8 @@ class ApiView(APIView):
         return client_address(self.request._request)
 
 
-class HospitalAPIView(ApiView):
-    """An endpoint under /api/v1/hospitals/<CODE>/: the middleware has selected the hospital."""
-
-    permission_classes = [HospitalMember]
+class _SelectorPages(ApiView):
     pagination_class = SelectorCursorPagination
-
-    @property
-    def hospital(self) -> Hospital:
-        hospital: Hospital = self.request._request.hospital
-        return hospital
 
     @property
     def paginator(self) -> Any:
@@ -57,7 +49,18 @@ class HospitalAPIView(ApiView):
         return self._paginator
 
 
-class PlatformAPIView(ApiView):
+class HospitalAPIView(_SelectorPages):
+    """An endpoint under /api/v1/hospitals/<CODE>/: the middleware has selected the hospital."""
+
+    permission_classes = [HospitalMember]
+
+    @property
+    def hospital(self) -> Hospital:
+        hospital: Hospital = self.request._request.hospital
+        return hospital
+
+
+class PlatformAPIView(_SelectorPages):
     """An endpoint of the platform operator (SUPERADMIN): no hospital, no clinical data."""
 
     permission_classes = [PlatformOperator]

@@ -30,9 +30,16 @@ logger = logging.getLogger(__name__)
 
 class Conflict(ApplicationError):
     """The request is well formed but clashes with what is stored (409): raise it from a view that
-    needs the client to confirm, or to change what it sent, before trying again."""
+    needs the client to confirm, or to change what it sent, before trying again. `extra` members
+    are added to the problem body (RFC 9457 extensions: the likely duplicates, say)."""
 
     code = "conflict"
+
+    def __init__(
+        self, message: str, *, details: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.extra = extra or {}
 
 
 class Unprocessable(ApplicationError):
@@ -42,7 +49,12 @@ class Unprocessable(ApplicationError):
 
 
 def problem_body(
-    status: int, detail: str, *, errors: dict[str, list[str]] | None = None, kind: str = ""
+    status: int,
+    detail: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    kind: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     slug = kind or phrase.lower().replace(" ", "-").replace("'", "")
@@ -52,14 +64,20 @@ def problem_body(
         "status": status,
         "detail": detail,
         "errors": errors or {},
+        **(extra or {}),
     }
 
 
 def problem(
-    status: int, detail: str, *, errors: dict[str, list[str]] | None = None, kind: str = ""
+    status: int,
+    detail: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    kind: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """A problem-details response (a plain Django response: usable outside DRF's views)."""
-    body = problem_body(status, detail, errors=errors, kind=kind)
+    body = problem_body(status, detail, errors=errors, kind=kind, extra=extra)
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
@@ -106,7 +124,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRe
         status = 404 if isinstance(exc, NotFound) else 403
         response = problem(status, exc.message, errors=field_errors(exc.details))
     elif isinstance(exc, ApplicationError):
-        response = problem(_application_status(exc), exc.message, errors=field_errors(exc.details))
+        extra = exc.extra if isinstance(exc, Conflict) else None
+        response = problem(
+            _application_status(exc), exc.message, errors=field_errors(exc.details), extra=extra
+        )
     elif isinstance(exc, HospitalReadOnly):
         response = problem(503, "This hospital is read-only for a while: changes cannot be saved yet.")
         response["Retry-After"] = "120"

@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 
-from hms.api import docs, tokens
+from hms.api import audit, docs, patients, platform, staff, tokens
 
 app_name = "api"
 
-hospital_patterns: list = []  # filled by the resource modules below (patients, staff, audit)
+# Under /api/v1/hospitals/<CODE>/: the hospital middleware has selected the hospital.
+hospital_patterns = [*patients.urlpatterns, *staff.urlpatterns, *audit.urlpatterns]
 
 urlpatterns = [
     path("schema/", docs.SchemaView.as_view(), name="schema"),
@@ -14,5 +15,6 @@ urlpatterns = [
     path("v1/auth/token", tokens.TokenIssue.as_view(), name="token"),
     path("v1/auth/tokens", tokens.TokenList.as_view(), name="tokens"),
     path("v1/auth/tokens/<str:token_id>", tokens.TokenRevoke.as_view(), name="token-revoke"),
+    path("v1/", include(platform.urlpatterns)),
     path("v1/hospitals/<str:hospital_code>/", include(hospital_patterns)),
 ]

@@ -1,0 +1,269 @@
+"""Patients: register (a likely duplicate answers 409 until `confirm_duplicate`), search and list,
+read, update; their identifiers. The same services and selectors as the patient pages, so the
+same rights, rules and audit rows."""
+
+from typing import Any
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hms.accounts.permissions import Action, Resource, permission_require
+from hms.api.base import HospitalAPIView
+from hms.api.errors import Conflict
+from hms.api.serializers import InputSerializer
+from hms.core.pages import page_of
+from hms.patients.models import NextOfKin, Patient, PatientIdentifier
+from hms.patients.selectors import patient_detail, patient_page, patient_search
+from hms.patients.services import (
+    CONTACT_FIELDS,
+    PossibleDuplicate,
+    patient_identifier_add,
+    patient_register,
+    patient_update,
+)
+
+# --- what the API answers ----------------------------------------------------------------
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PatientIdentifier
+        fields = ["id", "system", "value"]
+        read_only_fields = fields
+
+
+class NextOfKinSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NextOfKin
+        fields = ["id", "name", "relationship", "phone"]
+        read_only_fields = fields
+
+
+class PatientSummarySerializer(serializers.ModelSerializer):
+    """A patient as lists show them."""
+
+    class Meta:
+        model = Patient
+        fields = ["id", "mrn", "given_name", "family_name", "birth_date", "sex"]
+        read_only_fields = fields
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    identifiers = IdentifierSerializer(many=True, read_only=True)
+    next_of_kin = NextOfKinSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "mrn",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "sex",
+            "phone",
+            "email",
+            "address",
+            "identifiers",
+            "next_of_kin",
+        ]
+        read_only_fields = fields
+
+
+class PatientPageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True, help_text="The next page's cursor, if any.")
+    previous = serializers.CharField(allow_null=True)
+    results = PatientSummarySerializer(many=True)
+
+
+class IdentifierPageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = IdentifierSerializer(many=True)
+
+
+# --- what the API takes --------------------------------------------------------------------
+
+
+class IdentifierInput(InputSerializer):
+    system = serializers.ChoiceField(choices=PatientIdentifier.System.choices)
+    value = serializers.CharField(max_length=64)
+
+
+class NextOfKinInput(InputSerializer):
+    name = serializers.CharField(max_length=200)
+    relationship = serializers.CharField(max_length=50)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class PatientUpdateInput(InputSerializer):
+    """The details the record page's form changes; send only those that change."""
+
+    given_name = serializers.CharField(max_length=100, required=False)
+    family_name = serializers.CharField(max_length=100, required=False)
+    birth_date = serializers.DateField(required=False)
+    sex = serializers.ChoiceField(choices=Patient.Sex.choices, required=False)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class PatientRegisterInput(PatientUpdateInput):
+    given_name = serializers.CharField(max_length=100)
+    family_name = serializers.CharField(max_length=100)
+    birth_date = serializers.DateField()
+    mrn = serializers.CharField(
+        max_length=32, required=False, help_text="Leave out to have the next MRN generated (the usual way)."
+    )
+    identifiers = IdentifierInput(many=True, required=False)
+    next_of_kin = NextOfKinInput(many=True, required=False)
+    confirm_duplicate = serializers.BooleanField(
+        default=False,
+        help_text="Register even though a patient with the same birth date and a similar name exists "
+        "(after a 409 naming them, once you have checked it is not the same person).",
+    )
+
+
+class PatientSearchQuery(InputSerializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="As the patient list's search: an MRN, an identifier, a birth date (yyyy-mm-dd) or "
+        "the start of a name ('amina oka', 'okafor, amina'). Without it: every patient, A-Z.",
+    )
+
+
+CURSOR = OpenApiParameter("cursor", str, description="The pagination cursor (from `next` or `previous`).")
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- the endpoints -------------------------------------------------------------------------
+
+
+class PatientList(HospitalAPIView):
+    @extend_schema(
+        operation_id="patients_list",
+        parameters=[PatientSearchQuery, CURSOR],
+        responses={200: PatientPageSerializer},
+        summary="Search the hospital's patients (or list them A-Z); the read is audited",
+    )
+    def get(self, request: Request, hospital_code: str) -> Response:
+        query = _valid(PatientSearchQuery, request.query_params).get("q", "").strip()
+        number = self.paginator.page_number(request)
+        if query:
+            page = patient_search(
+                user=self.acting_user, query=query, page_number=number, client_address=self.client_address
+            )
+        else:
+            page = patient_page(user=self.acting_user, page_number=number, client_address=self.client_address)
+        return self.paginator.response(page, PatientSummarySerializer(page.object_list, many=True).data)
+
+    @extend_schema(
+        operation_id="patients_create",
+        request=PatientRegisterInput,
+        responses={201: PatientSerializer},
+        summary="Register a patient (409 for a likely duplicate, until confirm_duplicate)",
+    )
+    def post(self, request: Request, hospital_code: str) -> Response:
+        data = _valid(PatientRegisterInput, request.data)
+        try:
+            patient = patient_register(
+                acting_user=self.acting_user,
+                **{field: data[field] for field in CONTACT_FIELDS if field in data},
+                mrn=data.get("mrn"),
+                identifiers=[(row["system"], row["value"]) for row in data.get("identifiers", [])],
+                next_of_kin=[dict(row) for row in data.get("next_of_kin", [])],
+                confirm_not_duplicate=data["confirm_duplicate"],
+                client_address=self.client_address,
+            )
+        except PossibleDuplicate as warning:
+            raise Conflict(
+                warning.message,
+                details={
+                    "confirm_duplicate": ["Check the likely duplicates, then send true to register anyway."]
+                },
+                extra={"candidates": [{"mrn": c.mrn, "name": c.name} for c in warning.candidates]},
+            ) from warning
+        patient = patient_detail(
+            user=self.acting_user, patient_id=patient.pk, client_address=self.client_address
+        )
+        return Response(PatientSerializer(patient).data, status=201)
+
+
+class PatientDetail(HospitalAPIView):
+    @extend_schema(
+        operation_id="patients_retrieve", responses={200: PatientSerializer}, summary="One patient"
+    )
+    def get(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        patient = patient_detail(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        return Response(PatientSerializer(patient).data)
+
+    @extend_schema(
+        operation_id="patients_partial_update",
+        request=PatientUpdateInput,
+        responses={200: PatientSerializer},
+        summary="Change a patient's demographics or contact details (the MRN never changes)",
+    )
+    def patch(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        changes = _valid(PatientUpdateInput, request.data)
+        permission_require(user=self.acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+        patient = patient_detail(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        patient_update(
+            acting_user=self.acting_user, patient=patient, client_address=self.client_address, **changes
+        )
+        patient = patient_detail(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        return Response(PatientSerializer(patient).data)
+
+
+class PatientIdentifierList(HospitalAPIView):
+    @extend_schema(
+        operation_id="patients_identifiers_list",
+        parameters=[CURSOR],
+        responses={200: IdentifierPageSerializer},
+        summary="A patient's other numbers (national ID, insurance...)",
+    )
+    def get(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        patient = patient_detail(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        page = page_of(list(patient.identifiers.all()), self.paginator.page_number(request))
+        return self.paginator.response(page, IdentifierSerializer(page.object_list, many=True).data)
+
+    @extend_schema(
+        operation_id="patients_identifiers_create",
+        request=IdentifierInput,
+        responses={201: IdentifierSerializer},
+        summary="Record another number the patient is known by",
+    )
+    def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        data = _valid(IdentifierInput, request.data)
+        permission_require(user=self.acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+        patient = patient_detail(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        row = patient_identifier_add(
+            acting_user=self.acting_user, patient=patient, client_address=self.client_address, **data
+        )
+        return Response(IdentifierSerializer(row).data, status=201)
+
+
+urlpatterns = [
+    path("patients", PatientList.as_view(), name="patients"),
+    path("patients/<id:patient_id>", PatientDetail.as_view(), name="patient"),
+    path("patients/<id:patient_id>/identifiers", PatientIdentifierList.as_view(), name="patient-identifiers"),
+]
