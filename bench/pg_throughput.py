@@ -1,4 +1,4 @@
-"""Requests/s of the hospital page on PostgreSQL: tenant-routed vs the same page untenanted.
+"""Requests/s of the patient list on PostgreSQL: tenant-routed vs the same page untenanted.
 
     .venv/bin/python bench/pg_throughput.py [--duration 10] [--rounds 5] [--warmup 10]
                                             [--connections 8] [--users 200] [--conn-max-age 600]
@@ -7,8 +7,8 @@ Needs wrk and the PostgreSQL server on 127.0.0.1:5432 (trust, user postgres).
 
 Every server: gunicorn config.wsgi, 2 sync workers, on 127.0.0.1; wrk -t1 -c8 on
 loopback with a Lua script rotating over 200 staff users' sessions of one
-hospital with 30 patients; each GET /h/H00000/ lists 25 patients and writes one
-audit row. Every response must be 200 and list the patients.
+hospital with 30 patients; each GET /h/H00000/patient-list/ lists 25 patients and
+writes one audit row. Every response must be 200 and list the patients.
 
   tenant-routed  production settings; shared database `<prefix>shared` (DATABASE_URL)
                  and the hospital in its own database `<prefix>h00000` on the
@@ -16,8 +16,8 @@ audit row. Every response must be 200 and list the patients.
                  provisioned by hospital_provision() (bench/fleetdata.py's builder).
   untenanted     [baseline] bench.pg_untenanted_settings: the same apps with every
                  table in one database `<prefix>flat`, no router, no
-                 HospitalMiddleware; bench/pg_untenanted_urls.py serves /h/<CODE>/
-                 by calling the same view (see its docstring for the one shim).
+                 HospitalMiddleware; bench/pg_untenanted_urls.py serves
+                 /h/<CODE>/patient-list/ by calling the same view (see its docstring for the one shim).
 
 The same data in both (hospital H00000, its 30 patients, 200 staff users and their
 sessions). Each pair runs under two connection policies for DATABASE_URL:
@@ -220,7 +220,8 @@ def main() -> int:
                 case.server.stop()
 
     print(
-        f"\nThroughput of GET /h/H00000/ on PostgreSQL {version.split()[0]} (gunicorn, 2 sync workers; "
+        f"\nThroughput of GET /h/H00000/patient-list/ on PostgreSQL {version.split()[0]} "
+        "(gunicorn, 2 sync workers; "
         f"wrk -t1 -c{args.connections}, {args.rounds} x {args.duration:.0f} s rounds each; "
         f"1 hospital, {fleetdata.PATIENTS_PER_HOSPITAL} patients, {args.users} sessions)\n"
     )
