@@ -29,7 +29,7 @@ from hms.accounts.models import Role, User
 from hms.audit.services import audit_record
 from hms.billing.models import Invoice, InvoiceCounter, InvoiceLine, Payment, PriceListItem
 from hms.billing.money import money_round
-from hms.billing.services import SEQUENCE_DIGITS, billing_settings_get
+from hms.billing.services import SEQUENCE_DIGITS, billing_settings_get, invoice_line_of
 from hms.care.assignments import care_assign
 from hms.core.exceptions import ApplicationError
 from hms.demo import clinical
@@ -46,7 +46,7 @@ from hms.demo.data.hospitals import DEMO_IMPERIAL_UNITS
 from hms.encounters import vitals
 from hms.encounters.allergens import allergen_match
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
-from hms.encounters.services import encounter_start, note_amend, observation_record_vitals
+from hms.encounters.services import encounter_start, note_amend, observation_of, observation_record_vitals
 from hms.orders.formulary import formulary_name_match
 from hms.orders.lab_catalogue import LabPanel, LabTest
 from hms.orders.models import FormularyDrug, LabOrder, LabResult, Prescription
@@ -558,17 +558,8 @@ class HistoryWriter:
         )
         rows = {}
         for code, measurement in [*measured.items(), (vitals.BMI, bmi)]:
-            rows[code] = Observation(
-                encounter=visit.encounter,
-                patient_id=visit.booking.patient.pk,
-                loinc_code=code,
-                value=measurement.value,
-                unit=measurement.vital.unit,
-                entered_value=measurement.entered_value,
-                entered_unit=measurement.entered_unit,
-                abnormal_flag=measurement.flag,
-                recorded_at=at,
-                recorded_by_id=self.cast.nurse.pk,
+            rows[code] = observation_of(
+                visit.encounter, measurement, recorded_by_id=self.cast.nurse.pk, recorded_at=at
             )
         visit.observations = list(rows.values())
         visit.bmi_sources = (rows[vitals.WEIGHT], rows[vitals.HEIGHT])
@@ -686,19 +677,7 @@ class HistoryWriter:
             item = self.prices.get(code)
             if item is None:
                 continue
-            quantity = Decimal("1.00")
-            visit.lines.append(
-                InvoiceLine(
-                    invoice=invoice,
-                    item_code=item.code,
-                    item_name=item.name,
-                    category=item.category,
-                    quantity=quantity,
-                    unit_price=item.unit_price,
-                    line_total=money_round(quantity * item.unit_price),
-                    added_by_id=desk,
-                )
-            )
+            visit.lines.append(invoice_line_of(invoice, item, Decimal("1.00"), added_by_id=desk))
         if not visit.lines:
             return
         total = money_round(sum((line.line_total for line in visit.lines), Decimal(0)))

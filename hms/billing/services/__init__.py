@@ -32,13 +32,14 @@ from hms.billing.services.price_list import (
 )
 from hms.billing.services.refunds import REFUND_NOT_FOUND, payment_refund, payment_refundable, refund_void
 from hms.billing.services.settings import billing_settings_get, billing_settings_update
-from hms.billing.services.shared import invoice_paid, invoice_total
+from hms.billing.services.shared import invoice_line_of, invoice_paid, invoice_total
 
 __all__ = [
     "REFUND_NOT_FOUND",
     "AcceptedLine",
     "invoice_discount",
     "invoice_line_discount",
+    "invoice_line_of",
     "invoice_lines_accept",
     "payment_refund",
     "payment_refundable",

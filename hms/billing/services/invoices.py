@@ -23,12 +23,13 @@ from hms.billing.models import (
     Payment,
     PriceListItem,
 )
-from hms.billing.money import MONEY_LIMIT, money_format, money_round, quantity_value
+from hms.billing.money import MONEY_LIMIT, money_format, quantity_value
 from hms.billing.selectors import visit_charges
 from hms.billing.services.settings import billing_settings_get
 from hms.billing.services.shared import (
     draft_required,
     first_upper,
+    invoice_line_of,
     invoice_lines_total,
     invoice_locked,
     invoice_paid,
@@ -116,24 +117,12 @@ def _line_new(
         ]
     if errors or item is None or qty is None:
         raise ApplicationError("The invoice line is not valid.", details=errors)
-    line_total = money_round(qty * item.unit_price)
-    if line_total >= MONEY_LIMIT:
+    line = invoice_line_of(invoice, item, qty, added_by_id=acting_user.pk, source=source)
+    if line.line_total >= MONEY_LIMIT:
         raise ApplicationError(
-            f"This line would come to {money_format(line_total)}, more than one line can hold.",
+            f"This line would come to {money_format(line.line_total)}, more than one line can hold.",
             details={"quantity": ["Lower the quantity."]},
         )
-    line = InvoiceLine(
-        invoice=invoice,
-        item_code=item.code,
-        item_name=item.name,
-        category=item.category,
-        quantity=qty,
-        unit_price=item.unit_price,
-        line_total=line_total,
-        source_kind=source[0] if source else "",
-        source_id=source[1] if source else None,
-        added_by_id=acting_user.pk,
-    )
     line.save(using=current_tenant().alias)
     return line
 

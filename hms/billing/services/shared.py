@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
 from hms.billing.common import INVOICE_NOT_FOUND
-from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment, Refund
+from hms.billing.models import ZERO, Invoice, InvoiceLine, Payment, PriceListItem, Refund
 from hms.billing.money import money_round
 from hms.care.access import record_lock
 from hms.core.exceptions import ApplicationError, NotFound
@@ -51,6 +51,30 @@ def invoice_row(model: type[InvoiceRow], row_id: object, invoice: Invoice, missi
     if row is None:
         raise NotFound(missing)
     return row
+
+
+def invoice_line_of(
+    invoice: Invoice,
+    item: PriceListItem,
+    quantity: Decimal,
+    *,
+    added_by_id: int,
+    source: tuple[str, int] | None = None,
+) -> InvoiceLine:
+    """A price list item as a line of `invoice` (not saved): its code, name, category and price
+    copied, so that changing the price list never changes a line; `source` names what it bills."""
+    return InvoiceLine(
+        invoice=invoice,
+        item_code=item.code,
+        item_name=item.name,
+        category=item.category,
+        quantity=quantity,
+        unit_price=item.unit_price,
+        line_total=money_round(quantity * item.unit_price),
+        source_kind=source[0] if source else "",
+        source_id=source[1] if source else None,
+        added_by_id=added_by_id,
+    )
 
 
 def invoice_lines_total(invoice: Invoice) -> Decimal:

@@ -23,7 +23,7 @@ from hms.encounters.services.notes import (
     note_update_draft,
     note_void,
 )
-from hms.encounters.services.observations import observation_record_vitals, observation_void
+from hms.encounters.services.observations import observation_of, observation_record_vitals, observation_void
 from hms.encounters.services.shared import REASON_MAX
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "note_sign",
     "note_update_draft",
     "note_void",
+    "observation_of",
     "observation_record_vitals",
     "observation_void",
 ]

@@ -88,10 +88,16 @@ def observation_record_vitals(
     return list(created.values())
 
 
-def _observation_save(
-    encounter: Encounter, measurement: vitals.Measurement, user: User, now: datetime.datetime, alias: str
+def observation_of(
+    encounter: Encounter,
+    measurement: vitals.Measurement,
+    *,
+    recorded_by_id: int,
+    recorded_at: datetime.datetime,
 ) -> Observation:
-    observation = Observation(
+    """A measured vital sign as a row of `encounter` (not saved): the value in the vital's unit,
+    what was typed, and its flag."""
+    return Observation(
         encounter=encounter,
         patient_id=encounter.patient_id,
         loinc_code=measurement.vital.code,
@@ -100,9 +106,15 @@ def _observation_save(
         entered_value=measurement.entered_value,
         entered_unit=measurement.entered_unit,
         abnormal_flag=measurement.flag,
-        recorded_at=now,
-        recorded_by_id=user.pk,
+        recorded_at=recorded_at,
+        recorded_by_id=recorded_by_id,
     )
+
+
+def _observation_save(
+    encounter: Encounter, measurement: vitals.Measurement, user: User, now: datetime.datetime, alias: str
+) -> Observation:
+    observation = observation_of(encounter, measurement, recorded_by_id=user.pk, recorded_at=now)
     observation.save(using=alias)
     return observation
 
