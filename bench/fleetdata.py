@@ -55,7 +55,7 @@ PRODUCTION_SETTINGS = "config.settings.production"
 SESSION_COOKIE = "sessionid"
 PATIENTS_PER_HOSPITAL = 30
 # Part of the cache fingerprint: bump it when what build() makes changes.
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 # The demo hospital whose seeded database (`manage.py seed_demo`: 300 patients, a month of
 # clinic history, two weeks of bookings) is copied into every demo-sized bench hospital.
 DEMO_SOURCE = "TH001"
@@ -109,6 +109,10 @@ def env_for(
         HMS_AUDIT_KEY="benchmark-audit-key-not-secret",
         DJANGO_SECURE_SSL_REDIRECT="false",
         HMS_MFA_REQUIRED_ROLES="",
+        # Cached data folders keep their staff sessions between runs: no automatic logoff
+        # (15 minutes idle, 12 hours at most by default) while a folder is in the cache.
+        HMS_SESSION_IDLE_MINUTES="525600",
+        HMS_SESSION_MAX_HOURS="8760",
         PYTHONPATH=os.pathsep.join([str(ROOT), *(str(p) for p in pythonpath)]),
     )
     env.update(extra)

@@ -1,7 +1,9 @@
 """Isolation under load: 32 clients across 20 hospitals and every role for 60 s, on loopback.
 
-    .venv/bin/python bench/isolation_load.py [--seconds 60] [--clients 32] [--hospitals 20]
+    .venv/bin/python bench/isolation_load.py [--quick] [--seconds 60] [--clients 32] [--hospitals 20]
                                              [--patients 3] [--workers 4]
+
+--quick: 15 s, 8 clients, 5 hospitals.
 
 A throwaway deployment in a temporary folder (embedded SQLite storage, production
 settings as in bench/fleetdata.py, the second factor required of the platform
@@ -502,8 +504,11 @@ def main() -> int:
     parser.add_argument("--hospitals", type=int, default=20)
     parser.add_argument("--patients", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="15 s, 8 clients, 5 hospitals.")
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.clients, args.hospitals = 15.0, 8, 5
     if args.build:
         build(args.build, args.hospitals, args.patients)
         return 0
