@@ -13,7 +13,7 @@ from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
-from hms.core.locking import row_locked
+from hms.core.locking import atomic_write, row_locked
 from hms.core.text import CONTROL_CHARACTERS_MESSAGE, control_characters_refuse, has_control_characters
 from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
@@ -356,21 +356,20 @@ def patient_identifier_add(
         raise ApplicationError("The identifier is not valid.", details=errors)
     (row,) = rows
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            _identifiers_check_free(rows)
-            row.patient = patient
-            row.save(using=alias)
-            audit_row(
-                acting_user,
-                "patient.identifier_add",
-                row,
-                client_address,
-                identifier_id=row.pk,
-                system=row.system,
-            )
-    except IntegrityError as exc:
-        raise ApplicationError("This identifier was registered by someone else at the same moment.") from exc
+    with atomic_write(
+        using=alias, raced="This identifier was registered by someone else at the same moment."
+    ):
+        _identifiers_check_free(rows)
+        row.patient = patient
+        row.save(using=alias)
+        audit_row(
+            acting_user,
+            "patient.identifier_add",
+            row,
+            client_address,
+            identifier_id=row.pk,
+            system=row.system,
+        )
     return row
 
 
@@ -414,29 +413,27 @@ def patient_portal_link(
             f"There is no patient account named {user.get_username()} in this hospital.",
             details={"username": ["Choose a patient account of this hospital."]},
         )
-    try:
-        with transaction.atomic(using=tenant.alias):
-            current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
-            if current.user_id is not None:
-                raise ApplicationError(
-                    "This record is already linked to a patient account: "
-                    "unlink it first, then link the new one."
-                )
-            if Patient.objects.filter(user_id=user.pk).exists():
-                raise ApplicationError(
-                    f"User {user.get_username()} is already linked to another patient's record."
-                )
-            Patient.objects.filter(pk=patient.pk).update(user_id=user.pk)
-            audit_row(
-                acting_user,
-                "patient.portal_link",
-                patient,
-                client_address,
-                user_id=user.pk,
-                username=user.username,
+    with atomic_write(
+        using=tenant.alias, raced=f"User {user.get_username()} was linked to another patient just now."
+    ):
+        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        if current.user_id is not None:
+            raise ApplicationError(
+                "This record is already linked to a patient account: unlink it first, then link the new one."
             )
-    except IntegrityError as exc:
-        raise ApplicationError(f"User {user.get_username()} was linked to another patient just now.") from exc
+        if Patient.objects.filter(user_id=user.pk).exists():
+            raise ApplicationError(
+                f"User {user.get_username()} is already linked to another patient's record."
+            )
+        Patient.objects.filter(pk=patient.pk).update(user_id=user.pk)
+        audit_row(
+            acting_user,
+            "patient.portal_link",
+            patient,
+            client_address,
+            user_id=user.pk,
+            username=user.username,
+        )
     patient.user_id = user.pk
     return patient
 

@@ -1,12 +1,12 @@
 """Writes of the hospital's staff records; only the hospital's own admin may make them, each audited."""
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
+from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
@@ -33,25 +33,23 @@ def department_create(*, acting_user: User, name: str, code: str) -> Department:
         department.full_clean(validate_unique=False)
     except ValidationError as exc:
         raise ApplicationError("The department's details are not valid.", details=exc.message_dict) from exc
-    try:
-        with transaction.atomic(using=alias):
-            if Department.objects.filter(name__iexact=department.name).exists():
-                raise ApplicationError(f"This hospital already has a department named {department.name}.")
-            if Department.objects.filter(code=department.code).exists():
-                raise ApplicationError(f"This hospital already has a department with code {department.code}.")
-            department.save(using=alias)
-            audit_row(
-                acting_user,
-                "department.create",
-                department,
-                department_id=department.pk,
-                name=department.name,
-                code=department.code,
-            )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            "Another department with this name or code was added at the same moment; try again."
-        ) from exc
+    with atomic_write(
+        using=alias,
+        raced="Another department with this name or code was added at the same moment; try again.",
+    ):
+        if Department.objects.filter(name__iexact=department.name).exists():
+            raise ApplicationError(f"This hospital already has a department named {department.name}.")
+        if Department.objects.filter(code=department.code).exists():
+            raise ApplicationError(f"This hospital already has a department with code {department.code}.")
+        department.save(using=alias)
+        audit_row(
+            acting_user,
+            "department.create",
+            department,
+            department_id=department.pk,
+            name=department.name,
+            code=department.code,
+        )
     return department
 
 
@@ -123,26 +121,22 @@ def staff_member_add(
     )
     member.user_id = user.pk
 
-    try:
-        with transaction.atomic(using=tenant.alias):
-            if StaffMember.objects.filter(user_id=user.pk).exists():
-                raise ApplicationError(f"User {user.get_username()} is already on this hospital's staff.")
-            if licence_number and StaffMember.objects.filter(licence_number=licence_number).exists():
-                raise ApplicationError(
-                    f"Licence number {licence_number} is already recorded for another member."
-                )
-            member.save(using=tenant.alias)
-            audit_row(
-                acting_user,
-                "staff.add",
-                member,
-                staff_member_id=member.pk,
-                user_id=user.pk,
-                role=member.role,
-                department_id=member.department_id,
-            )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            "This user or licence number was recorded by someone else at the same moment; try again."
-        ) from exc
+    with atomic_write(
+        using=tenant.alias,
+        raced="This user or licence number was recorded by someone else at the same moment; try again.",
+    ):
+        if StaffMember.objects.filter(user_id=user.pk).exists():
+            raise ApplicationError(f"User {user.get_username()} is already on this hospital's staff.")
+        if licence_number and StaffMember.objects.filter(licence_number=licence_number).exists():
+            raise ApplicationError(f"Licence number {licence_number} is already recorded for another member.")
+        member.save(using=tenant.alias)
+        audit_row(
+            acting_user,
+            "staff.add",
+            member,
+            staff_member_id=member.pk,
+            user_id=user.pk,
+            role=member.role,
+            department_id=member.department_id,
+        )
     return member

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from hms.accounts.models import User
@@ -41,6 +41,7 @@ from hms.care.access import record_access
 from hms.care.rows import row_stamp
 from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
+from hms.core.locking import atomic_write
 from hms.encounters.models import Encounter
 from hms.tenancy.context import current_tenant
 
@@ -72,28 +73,25 @@ def invoice_create_for_encounter(
         currency=billing_settings_get().currency,
         created_by_id=acting_user.pk,
     )
-    try:
-        with transaction.atomic(using=alias):
-            existing = Invoice.objects.live().filter(encounter=encounter).first()
-            if existing is not None:
-                raise ApplicationError(
-                    f"This encounter already has an invoice ({existing.label}); "
-                    "void it first to make a new one.",
-                    details={"invoice_id": existing.pk},
-                )
-            invoice.save(using=alias)
-            audit_row(
-                acting_user,
-                "invoice.create",
-                invoice,
-                client_address,
-                invoice_id=invoice.pk,
-                encounter_id=encounter.pk,
+    with atomic_write(
+        using=alias,
+        raced="Someone else opened an invoice for this encounter at the same moment; open that one.",
+    ):
+        existing = Invoice.objects.live().filter(encounter=encounter).first()
+        if existing is not None:
+            raise ApplicationError(
+                f"This encounter already has an invoice ({existing.label}); void it first to make a new one.",
+                details={"invoice_id": existing.pk},
             )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            "Someone else opened an invoice for this encounter at the same moment; open that one."
-        ) from exc
+        invoice.save(using=alias)
+        audit_row(
+            acting_user,
+            "invoice.create",
+            invoice,
+            client_address,
+            invoice_id=invoice.pk,
+            encounter_id=encounter.pk,
+        )
     return invoice
 
 
@@ -279,39 +277,37 @@ def invoice_issue(*, acting_user: User, invoice_id: int, client_address: str | N
     An invoice without lines is refused. One whose total is zero is paid at once.
     """
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
-            draft_required(invoice, "be issued")
-            if not InvoiceLine.objects.filter(invoice=invoice).exists():
-                raise ApplicationError(
-                    "This invoice has no lines yet: add what the patient is charged for first."
-                )
-            now = timezone.now()
-            total = invoice_total(invoice)
-            row_stamp(
-                invoice,
-                acting_user,
-                "issued",
-                at=now,
-                number=invoice_number_next(at=now),
-                status=Invoice.Status.ISSUED if total > 0 else Invoice.Status.PAID,
-                paid_at=None if total > 0 else now,
+    # The database refused the row (say, a number taken at the same moment): nothing was written.
+    with atomic_write(
+        using=alias,
+        raced="The invoice could not be numbered; try again, and tell the administrator if it recurs.",
+    ):
+        invoice = invoice_locked(user=acting_user, invoice_id=invoice_id, action=Action.UPDATE)
+        draft_required(invoice, "be issued")
+        if not InvoiceLine.objects.filter(invoice=invoice).exists():
+            raise ApplicationError(
+                "This invoice has no lines yet: add what the patient is charged for first."
             )
-            audit_row(
-                acting_user,
-                "invoice.issue",
-                invoice,
-                client_address,
-                invoice_id=invoice.pk,
-                number=invoice.number,
-                total=str(total),
-            )
-    except IntegrityError as exc:
-        # The database refused the row (say, a number taken at the same moment): nothing was written.
-        raise ApplicationError(
-            "The invoice could not be numbered; try again, and tell the administrator if it recurs."
-        ) from exc
+        now = timezone.now()
+        total = invoice_total(invoice)
+        row_stamp(
+            invoice,
+            acting_user,
+            "issued",
+            at=now,
+            number=invoice_number_next(at=now),
+            status=Invoice.Status.ISSUED if total > 0 else Invoice.Status.PAID,
+            paid_at=None if total > 0 else now,
+        )
+        audit_row(
+            acting_user,
+            "invoice.issue",
+            invoice,
+            client_address,
+            invoice_id=invoice.pk,
+            number=invoice.number,
+            total=str(total),
+        )
     return invoice
 
 

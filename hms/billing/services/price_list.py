@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
@@ -17,6 +17,7 @@ from hms.billing.services.shared import validation_details, value_or_error
 from hms.care.rows import row_save
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
+from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
 from hms.tenancy.context import current_tenant
 
@@ -69,27 +70,24 @@ def price_item_create(
     fields, errors = _price_fields(name=name, category=category, unit_price=unit_price)
     item = PriceListItem(code=code.strip().upper(), **fields)
     _item_check(item, errors)
-    try:
-        with transaction.atomic(using=alias):
-            if PriceListItem.objects.filter(code=item.code).exists():
-                raise ApplicationError(
-                    f"The price list already has an item with code {item.code}.",
-                    details={"code": [f"Code {item.code} is taken."]},
-                )
-            item.save(using=alias)
-            audit_row(
-                acting_user,
-                "price_item.create",
-                item,
-                client_address,
-                price_item_id=item.pk,
-                code=item.code,
-                unit_price=str(item.unit_price),
+    with atomic_write(
+        using=alias, raced=f"An item with code {item.code} was added at the same moment; try again."
+    ):
+        if PriceListItem.objects.filter(code=item.code).exists():
+            raise ApplicationError(
+                f"The price list already has an item with code {item.code}.",
+                details={"code": [f"Code {item.code} is taken."]},
             )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            f"An item with code {item.code} was added at the same moment; try again."
-        ) from exc
+        item.save(using=alias)
+        audit_row(
+            acting_user,
+            "price_item.create",
+            item,
+            client_address,
+            price_item_id=item.pk,
+            code=item.code,
+            unit_price=str(item.unit_price),
+        )
     return item
 
 

@@ -6,7 +6,6 @@ names nothing known is kept as typed; prescribing still matches it by name.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
@@ -14,6 +13,7 @@ from hms.audit.records import audit_row
 from hms.care.rows import row_save
 from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
+from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
 from hms.encounters.allergens import allergen_label, allergen_match
 from hms.encounters.models import Allergy
@@ -70,26 +70,24 @@ def allergy_record(
     except ValidationError as exc:
         raise ApplicationError("The allergy's details are not valid.", details=exc.message_dict) from exc
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            found = patient_for_recording(patient, acting_user, Resource.ALLERGY)
-            _allergy_check_no_active_twin(found, allergy.substance)
-            allergy.patient = found
-            allergy.save(using=alias)
-            audit_row(
-                acting_user,
-                "allergy.record",
-                allergy,
-                client_address,
-                allergy_id=allergy.pk,
-                substance=allergy.substance,
-                allergen_code=allergy.allergen_code,
-                severity=allergy.severity,
-            )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            f"An allergy to {allergy.substance} was recorded by someone else at the same moment."
-        ) from exc
+    with atomic_write(
+        using=alias,
+        raced=f"An allergy to {allergy.substance} was recorded by someone else at the same moment.",
+    ):
+        found = patient_for_recording(patient, acting_user, Resource.ALLERGY)
+        _allergy_check_no_active_twin(found, allergy.substance)
+        allergy.patient = found
+        allergy.save(using=alias)
+        audit_row(
+            acting_user,
+            "allergy.record",
+            allergy,
+            client_address,
+            allergy_id=allergy.pk,
+            substance=allergy.substance,
+            allergen_code=allergy.allergen_code,
+            severity=allergy.severity,
+        )
     return allergy
 
 
@@ -116,30 +114,25 @@ def allergy_status_set(
             f"Choose {' or '.join(Allergy.Status.values)}.", details={"status": ["Not a status."]}
         )
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            current = row_lock(Allergy, allergy, acting_user, Resource.ALLERGY, Action.UPDATE)
-            require_live(
-                current, what="This allergy was entered in error (voided); record it again if needed."
-            )
-            if current.status == status:
-                raise ApplicationError(f"This allergy is already {current.get_status_display().lower()}.")
-            if status == Allergy.Status.ACTIVE:
-                _allergy_check_no_active_twin(current.patient, current.substance, other_than=current.pk)
-            previous = current.status
-            row_save(current, status=status)
-            audit_row(
-                acting_user,
-                "allergy.status",
-                current,
-                client_address,
-                allergy_id=current.pk,
-                status=[previous, status],
-            )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            "This allergy was changed by someone else at the same moment; try again."
-        ) from exc
+    with atomic_write(
+        using=alias, raced="This allergy was changed by someone else at the same moment; try again."
+    ):
+        current = row_lock(Allergy, allergy, acting_user, Resource.ALLERGY, Action.UPDATE)
+        require_live(current, what="This allergy was entered in error (voided); record it again if needed.")
+        if current.status == status:
+            raise ApplicationError(f"This allergy is already {current.get_status_display().lower()}.")
+        if status == Allergy.Status.ACTIVE:
+            _allergy_check_no_active_twin(current.patient, current.substance, other_than=current.pk)
+        previous = current.status
+        row_save(current, status=status)
+        audit_row(
+            acting_user,
+            "allergy.status",
+            current,
+            client_address,
+            allergy_id=current.pk,
+            status=[previous, status],
+        )
     return current
 
 

@@ -1,12 +1,11 @@
 """Diagnoses: adding a billable ICD-10-CM code to an encounter, voiding one entered in error."""
 
-from django.db import IntegrityError, transaction
-
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
+from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
 from hms.encounters import icd10
 from hms.encounters.models import Diagnosis, Encounter
@@ -58,46 +57,42 @@ def diagnosis_add(
         raise ApplicationError(message, details=details)
 
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            current = live_encounter_lock(encounter, acting_user, Resource.DIAGNOSIS, Action.CREATE)
-            live = Diagnosis.objects.live().filter(encounter=current)
-            if live.filter(icd10_code=entry.code).exists():
-                raise ApplicationError(f"{entry.code} is already recorded in this encounter.")
-            primary = (
-                live.filter(kind=Diagnosis.Kind.PRIMARY).first() if kind == Diagnosis.Kind.PRIMARY else None
+    with atomic_write(
+        using=alias,
+        raced="Another diagnosis was added to this encounter at the same moment; "
+        "reload the encounter and try again.",
+    ):
+        current = live_encounter_lock(encounter, acting_user, Resource.DIAGNOSIS, Action.CREATE)
+        live = Diagnosis.objects.live().filter(encounter=current)
+        if live.filter(icd10_code=entry.code).exists():
+            raise ApplicationError(f"{entry.code} is already recorded in this encounter.")
+        primary = live.filter(kind=Diagnosis.Kind.PRIMARY).first() if kind == Diagnosis.Kind.PRIMARY else None
+        if primary is not None:
+            raise ApplicationError(
+                "This encounter already has a primary diagnosis "
+                f"({primary.icd10_code} {primary.description}); "
+                "add this one as secondary, or void that one first.",
+                details={"kind": ["Only one primary diagnosis per encounter."]},
             )
-            if primary is not None:
-                raise ApplicationError(
-                    "This encounter already has a primary diagnosis "
-                    f"({primary.icd10_code} {primary.description}); "
-                    "add this one as secondary, or void that one first.",
-                    details={"kind": ["Only one primary diagnosis per encounter."]},
-                )
-            diagnosis = Diagnosis(
-                encounter=current,
-                patient_id=current.patient_id,
-                icd10_code=entry.code,
-                description=entry.description,
-                kind=kind,
-                certainty=certainty,
-                recorded_by_id=acting_user.pk,
-            )
-            diagnosis.save(using=alias)
-            audit_row(
-                acting_user,
-                "diagnosis.add",
-                diagnosis,
-                client_address,
-                diagnosis_id=diagnosis.pk,
-                encounter_id=current.pk,
-                icd10_code=entry.code,
-            )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            "Another diagnosis was added to this encounter at the same moment; "
-            "reload the encounter and try again."
-        ) from exc
+        diagnosis = Diagnosis(
+            encounter=current,
+            patient_id=current.patient_id,
+            icd10_code=entry.code,
+            description=entry.description,
+            kind=kind,
+            certainty=certainty,
+            recorded_by_id=acting_user.pk,
+        )
+        diagnosis.save(using=alias)
+        audit_row(
+            acting_user,
+            "diagnosis.add",
+            diagnosis,
+            client_address,
+            diagnosis_id=diagnosis.pk,
+            encounter_id=current.pk,
+            icd10_code=entry.code,
+        )
     return diagnosis
 
 

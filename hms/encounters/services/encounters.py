@@ -3,7 +3,7 @@ through scheduling's own service (its encounter transitions), in the same transa
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from hms.accounts.models import User
@@ -13,6 +13,7 @@ from hms.care.access import author_require
 from hms.care.rows import row_save
 from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.locking import atomic_write
 from hms.core.text import reason_clean
 from hms.core.voiding import void_reason_clean
 from hms.encounters.models import Encounter
@@ -47,47 +48,41 @@ def encounter_start(
         permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
     reason = reason_clean(reason, label="The reason for the visit")
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            found = patient_for_recording(patient, acting_user, Resource.ENCOUNTER)
-            booked = (
-                _appointment_for_start(acting_user, found, appointment) if appointment is not None else None
+    with atomic_write(
+        using=alias,
+        raced="This encounter was started by someone else at the same moment; open the patient's encounters.",
+    ):
+        found = patient_for_recording(patient, acting_user, Resource.ENCOUNTER)
+        booked = _appointment_for_start(acting_user, found, appointment) if appointment is not None else None
+        open_one = (
+            Encounter.objects.live()
+            .filter(patient=found, practitioner_user_id=acting_user.pk, status=Encounter.Status.IN_PROGRESS)
+            .first()
+        )
+        if open_one is not None:
+            raise ApplicationError(
+                "You already have an encounter in progress with this patient; continue or finish it.",
+                details={"encounter_id": open_one.pk},
             )
-            open_one = (
-                Encounter.objects.live()
-                .filter(
-                    patient=found, practitioner_user_id=acting_user.pk, status=Encounter.Status.IN_PROGRESS
-                )
-                .first()
-            )
-            if open_one is not None:
-                raise ApplicationError(
-                    "You already have an encounter in progress with this patient; continue or finish it.",
-                    details={"encounter_id": open_one.pk},
-                )
-            if not reason and booked is not None:
-                reason = booked.reason
-            encounter = Encounter(
-                patient=found,
-                practitioner_user_id=acting_user.pk,
-                appointment=booked,
-                started_at=timezone.now(),
-                reason=reason,
-            )
-            encounter.full_clean(validate_unique=False, validate_constraints=False)
-            encounter.save(using=alias)
-            detail: dict[str, Any] = {
-                "encounter_id": encounter.pk,
-                "appointment_id": booked.pk if booked else None,
-            }
-            if booked is not None:
-                _appointment_follow(acting_user, encounter, "start", detail, client_address)
-                booked.status = Appointment.Status.IN_CONSULTATION
-            audit_row(acting_user, "encounter.start", encounter, client_address, **detail)
-    except IntegrityError as exc:
-        raise ApplicationError(
-            "This encounter was started by someone else at the same moment; open the patient's encounters."
-        ) from exc
+        if not reason and booked is not None:
+            reason = booked.reason
+        encounter = Encounter(
+            patient=found,
+            practitioner_user_id=acting_user.pk,
+            appointment=booked,
+            started_at=timezone.now(),
+            reason=reason,
+        )
+        encounter.full_clean(validate_unique=False, validate_constraints=False)
+        encounter.save(using=alias)
+        detail: dict[str, Any] = {
+            "encounter_id": encounter.pk,
+            "appointment_id": booked.pk if booked else None,
+        }
+        if booked is not None:
+            _appointment_follow(acting_user, encounter, "start", detail, client_address)
+            booked.status = Appointment.Status.IN_CONSULTATION
+        audit_row(acting_user, "encounter.start", encounter, client_address, **detail)
     return encounter
 
 

@@ -9,7 +9,7 @@ import datetime
 import re
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from hms.accounts.models import User
@@ -18,6 +18,7 @@ from hms.audit.records import audit_row
 from hms.care.access import patient_scope_filter, record_pk
 from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotFound
+from hms.core.locking import atomic_write
 from hms.core.numbers import decimal_parse
 from hms.core.text import control_characters_refuse, reason_clean
 from hms.orders.lab_catalogue import TESTS, LabTest, unit_normalise
@@ -151,31 +152,26 @@ def lab_result_enter(
     """
     control_characters_refuse(value=value, unit=unit, comment=comment)
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            order = order_for_work(
-                acting_user=acting_user, order_id=order_id, resource=Resource.LAB_RESULT, action=Action.CREATE
-            )
-            if order.status == LabOrder.Status.ORDERED:
-                raise ApplicationError(
-                    "The specimen has not been marked collected yet; mark it collected first."
-                )
-            if order.status != LabOrder.Status.COLLECTED:
-                raise ApplicationError("This order already has a result; to change it, enter a correction.")
-            result = _result_build(
-                order=order,
-                acting_user=acting_user,
-                value=value,
-                unit=unit,
-                comment=comment,
-                now=timezone.now(),
-            )
-            result.save(using=alias)
-            _order_status_save(
-                order, LabOrder.Status.RESULTED, "lab_result.enter", acting_user, client_address, result
-            )
-    except IntegrityError as exc:
-        raise ApplicationError("Someone else entered a result for this order at the same moment.") from exc
+    with atomic_write(using=alias, raced="Someone else entered a result for this order at the same moment."):
+        order = order_for_work(
+            acting_user=acting_user, order_id=order_id, resource=Resource.LAB_RESULT, action=Action.CREATE
+        )
+        if order.status == LabOrder.Status.ORDERED:
+            raise ApplicationError("The specimen has not been marked collected yet; mark it collected first.")
+        if order.status != LabOrder.Status.COLLECTED:
+            raise ApplicationError("This order already has a result; to change it, enter a correction.")
+        result = _result_build(
+            order=order,
+            acting_user=acting_user,
+            value=value,
+            unit=unit,
+            comment=comment,
+            now=timezone.now(),
+        )
+        result.save(using=alias)
+        _order_status_save(
+            order, LabOrder.Status.RESULTED, "lab_result.enter", acting_user, client_address, result
+        )
     return result
 
 
@@ -258,30 +254,27 @@ def lab_result_correct(
     """
     control_characters_refuse(value=value, unit=unit, comment=comment, reason=reason)
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            old = _result_for_work(acting_user=acting_user, result_id=result_id, action=Action.CREATE)
-            reason = reason_clean(reason, missing="Give a reason for the correction.")
-            now = timezone.now()
-            new = _result_build(
-                order=old.order, acting_user=acting_user, value=value, unit=unit, comment=comment, now=now
-            )
-            row_save(old, superseded_at=now)
-            new.supersedes = old
-            new.correction_reason = reason
-            new.save(using=alias)
-            correction = {"supersedes_id": old.pk, "old_flag": old.flag, "reason": reason}
-            _order_status_save(
-                old.order,
-                LabOrder.Status.RESULTED,
-                "lab_result.correct",
-                acting_user,
-                client_address,
-                new,
-                **correction,
-            )
-    except IntegrityError as exc:
-        raise ApplicationError("Someone else corrected this result at the same moment.") from exc
+    with atomic_write(using=alias, raced="Someone else corrected this result at the same moment."):
+        old = _result_for_work(acting_user=acting_user, result_id=result_id, action=Action.CREATE)
+        reason = reason_clean(reason, missing="Give a reason for the correction.")
+        now = timezone.now()
+        new = _result_build(
+            order=old.order, acting_user=acting_user, value=value, unit=unit, comment=comment, now=now
+        )
+        row_save(old, superseded_at=now)
+        new.supersedes = old
+        new.correction_reason = reason
+        new.save(using=alias)
+        correction = {"supersedes_id": old.pk, "old_flag": old.flag, "reason": reason}
+        _order_status_save(
+            old.order,
+            LabOrder.Status.RESULTED,
+            "lab_result.correct",
+            acting_user,
+            client_address,
+            new,
+            **correction,
+        )
     return new
 
 
@@ -342,50 +335,39 @@ def lab_panel_results_enter(
         control_characters_refuse(**{f"value_{code}": value, f"unit_{code}": unit})
     control_characters_refuse(comment=comment)
     alias = current_tenant().alias
-    try:
-        with transaction.atomic(using=alias):
-            orders = _panel_orders(acting_user=acting_user, order_id=order_id, action=Action.CREATE)
-            given = {code: pair for code, pair in values.items() if (pair[0] or "").strip()}
-            open_orders = [
-                o for o in orders if o.status == LabOrder.Status.COLLECTED and o.test_code in given
-            ]
-            if any(o.status == LabOrder.Status.ORDERED for o in orders if o.test_code in given):
-                raise ApplicationError(
-                    "The specimen has not been marked collected yet; mark it collected first."
-                )
-            if not open_orders:
-                raise ApplicationError(
-                    "Enter at least one result of the panel.", details={"value": ["Empty."]}
-                )
-            now = timezone.now()
-            results, errors = [], {}
-            for order in open_orders:
-                value, unit = given[order.test_code]
-                try:
-                    results.append(
-                        _result_build(
-                            order=order,
-                            acting_user=acting_user,
-                            value=value,
-                            unit=unit,
-                            comment=comment,
-                            now=now,
-                        )
+    with atomic_write(using=alias, raced="Someone else entered a result for this panel at the same moment."):
+        orders = _panel_orders(acting_user=acting_user, order_id=order_id, action=Action.CREATE)
+        given = {code: pair for code, pair in values.items() if (pair[0] or "").strip()}
+        open_orders = [o for o in orders if o.status == LabOrder.Status.COLLECTED and o.test_code in given]
+        if any(o.status == LabOrder.Status.ORDERED for o in orders if o.test_code in given):
+            raise ApplicationError("The specimen has not been marked collected yet; mark it collected first.")
+        if not open_orders:
+            raise ApplicationError("Enter at least one result of the panel.", details={"value": ["Empty."]})
+        now = timezone.now()
+        results, errors = [], {}
+        for order in open_orders:
+            value, unit = given[order.test_code]
+            try:
+                results.append(
+                    _result_build(
+                        order=order,
+                        acting_user=acting_user,
+                        value=value,
+                        unit=unit,
+                        comment=comment,
+                        now=now,
                     )
-                except ApplicationError as error:
-                    errors[order.test_code] = [error.message]
-            if errors:
-                raise ApplicationError(
-                    "Nothing was recorded; check "
-                    + ", ".join(TESTS[code].short_name for code in errors)
-                    + ".",
-                    details=errors,
                 )
-            for order, result in zip(open_orders, results, strict=True):
-                result.save(using=alias)
-                _order_status_save(
-                    order, LabOrder.Status.RESULTED, "lab_result.enter", acting_user, client_address, result
-                )
-    except IntegrityError as exc:
-        raise ApplicationError("Someone else entered a result for this panel at the same moment.") from exc
+            except ApplicationError as error:
+                errors[order.test_code] = [error.message]
+        if errors:
+            raise ApplicationError(
+                "Nothing was recorded; check " + ", ".join(TESTS[code].short_name for code in errors) + ".",
+                details=errors,
+            )
+        for order, result in zip(open_orders, results, strict=True):
+            result.save(using=alias)
+            _order_status_save(
+                order, LabOrder.Status.RESULTED, "lab_result.enter", acting_user, client_address, result
+            )
     return results
