@@ -286,5 +286,5 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
 
 # URL namespaces with an authorization walk of their own, which this page walk leaves out:
 # the REST API answers tokens, not sessions (hms/api/tests/test_matrix.py walks every role
-# through every endpoint against the permission matrix).
-API_NAMESPACES = {"api"}
+# through every endpoint against the permission matrix); so does FHIR (hms/fhir/tests/test_matrix.py).
+API_NAMESPACES = {"api", "fhir"}
