@@ -280,6 +280,9 @@ def test_the_patients_results_page_highlights_flags_and_shows_a_patient_only_ver
     assert "2.1 mmol/L" in own_view and 'class="flag-LL"' in own_view
     assert "16.4 g/dL" in own_view
     assert "177" not in own_view and "Result not yet available" in own_view
+    # tests by the names people use, not LOINC's long names or codes
+    assert "<td>Potassium<br>" in own_view and "Glucose" in own_view
+    assert "Potassium [Moles/volume]" not in own_view and "LOINC" not in own_view
     assert client.get(_url("patient-lab-results", patient_id=other_patient.pk)).status_code == 404
 
 
