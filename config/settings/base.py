@@ -375,5 +375,17 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hms.api.schema.problem_responses_add",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # Several records have a "status" (or a "flag"): each its own name in the schema.
+        "AppointmentStatusEnum": "hms.scheduling.models.Appointment.Status",
+        "EncounterStatusEnum": "hms.encounters.models.Encounter.Status",
+        "AllergyStatusEnum": "hms.encounters.models.Allergy.Status",
+        "NoteStatusEnum": "hms.encounters.models.ClinicalNote.Status",
+        "ObservationFlagEnum": "hms.encounters.models.Observation.Flag",
+        "PrescriptionStatusEnum": "hms.orders.models.Prescription.Status",
+        "LabOrderStatusEnum": "hms.orders.models.LabOrder.Status",
+        "LabResultFlagEnum": "hms.orders.models.LabResult.Flag",
+        "InvoiceStatusEnum": "hms.billing.models.Invoice.Status",
+        "HospitalStatusEnum": "hms.hospitals.models.Hospital.Status",
+    },
 }

@@ -2,12 +2,12 @@
 
 from django.urls import include, path
 
-from hms.api import audit, docs, patients, platform, staff, tokens
+from hms.api import appointments, audit, docs, patients, platform, staff, tokens
 
 app_name = "api"
 
 # Under /api/v1/hospitals/<CODE>/: the hospital middleware has selected the hospital.
-hospital_patterns = [*patients.urlpatterns, *staff.urlpatterns, *audit.urlpatterns]
+hospital_patterns = [*patients.urlpatterns, *staff.urlpatterns, *audit.urlpatterns, *appointments.urlpatterns]
 
 urlpatterns = [
     path("schema/", docs.SchemaView.as_view(), name="schema"),
