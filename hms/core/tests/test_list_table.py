@@ -36,3 +36,12 @@ def test_a_plain_list_has_no_pagination_and_may_scroll() -> None:
         html == f'<div class="table-scroll">\n<table><thead></thead><tbody>{rows}</tbody>\n</table>\n</div>\n'
     )
     assert template.render(RequestContext(RequestFactory().get("/"), {"rows": []})) == ""
+
+
+def test_a_table_may_have_a_class() -> None:
+    template = Template(
+        '{% load hms_pages %}{% list_table rows as n class="vitals" %}<thead></thead>'
+        "{% row %}<tr><td>{{ n }}</td></tr>{% endlist_table %}"
+    )
+    html = template.render(RequestContext(RequestFactory().get("/"), {"rows": [1]}))
+    assert html.startswith('<table class="vitals"><thead></thead><tbody><tr><td>1</td></tr>')
