@@ -13,6 +13,7 @@ from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.core.http import client_address
 from hms.core.ids import record_id
 from hms.patients.selectors import patient_own_record
+from hms.scheduling.rules import booking_rules_get
 from hms.tenancy.context import current_tenant_or_none
 from hms.web.chart import encounter_patient_id, patient_banner, patient_chart, patient_vital_trends
 
@@ -64,8 +65,9 @@ PORTAL_LINKS = [
 
 
 def portal_links(*, user: User, hospital_code: str) -> list[Link]:
-    """A patient's menu: their start page and the parts of their own record they may read
-    (none but the start page while no record is linked to their account)."""
+    """A patient's menu: their start page, the parts of their own record they may read, and
+    "Book an appointment" while the hospital's rules let patients book online (none but the
+    start page while no record is linked to their account)."""
     links = [Link("Home", reverse("hospital-home", kwargs={"hospital_code": hospital_code}))]
     own = patient_own_record(user=user)
     if own is None:
@@ -74,6 +76,10 @@ def portal_links(*, user: User, hospital_code: str) -> list[Link]:
         if permission_scope(user=user, resource=resource, action=action) == Scope.OWN:
             kwargs = {"hospital_code": hospital_code, "patient_id": own.pk}
             links.append(Link(label, reverse(name, kwargs=kwargs)))
+    may_book = permission_scope(user=user, resource=Resource.APPOINTMENT, action=Action.CREATE) == Scope.OWN
+    if may_book and booking_rules_get().self_booking_enabled:
+        book = reverse("scheduling:portal-book", kwargs={"hospital_code": hospital_code})
+        links.insert(3, Link("Book an appointment", book))  # beside their appointments
     return links
 
 

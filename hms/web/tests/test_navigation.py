@@ -8,6 +8,7 @@ from django.urls import reverse
 from hms.accounts.models import Role
 from hms.care.tests.factories import CareAssignmentFactory
 from hms.patients.tests.factories import PatientFactory
+from hms.scheduling.rules import booking_rules_update
 from hms.tenancy.context import hospital_context
 
 NAV = re.compile(r'<nav class="hospital-nav">(.*?)</nav>', re.S)
@@ -111,14 +112,47 @@ def test_a_patients_portal_menu_leads_only_to_their_own_record(client, make_user
         "Home",
         "My record",
         "Appointments",
+        "Book an appointment",
         "Lab results",
         "Prescriptions",
         "Invoices",
     ]
     hrefs = re.findall(r'href="([^"]+)"', NAV.search(response.content.decode()).group(1))
-    assert all(str(patient.pk) in href for href in hrefs[1:])
+    book = _url("scheduling:portal-book")
+    assert hrefs[3] == book
+    assert all(str(patient.pk) in href for href in hrefs[1:] if href != book)
     for href in hrefs:
         assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.django_db
+def test_a_patients_menu_offers_booking_only_while_the_hospital_takes_bookings_online(
+    client, make_user, th001
+):
+    user = make_user("amina", role=Role.PATIENT, hospital=th001)
+    admin = make_user("admin", role=Role.ADMIN, hospital=th001)
+    with hospital_context("TH001"):
+        PatientFactory(user_id=user.pk)
+        booking_rules_update(
+            acting_user=admin,
+            self_booking_enabled=False,
+            max_days_ahead=60,
+            cancel_notice_hours=24,
+            max_upcoming=3,
+        )
+    client.force_login(user)
+
+    assert "Book an appointment" not in _labels(NAV, client.get(_url("hospital-home")))
+
+    with hospital_context("TH001"):
+        booking_rules_update(
+            acting_user=admin,
+            self_booking_enabled=True,
+            max_days_ahead=60,
+            cancel_notice_hours=24,
+            max_upcoming=3,
+        )
+    assert "Book an appointment" in _labels(NAV, client.get(_url("hospital-home")))
 
 
 @pytest.mark.django_db

@@ -88,6 +88,7 @@ def test_a_patient_reads_her_record_books_a_follow_up_and_cancels_an_appointment
     expect(coming).to_contain_text(f"{_day_label(tomorrow)} {tomorrow.year}, 17:00")
     expect(coming).to_contain_text("Karim Ahmed")
     expect(page.locator("#portal-results")).to_contain_text("Glucose")
+    expect(page.locator("#portal-results")).not_to_contain_text("[Mass/volume]")  # LOINC's long name
     expect(page.locator("#portal-results")).to_contain_text("92")
     expect(page.locator("#portal-prescriptions")).to_contain_text("Paracetamol 500 mg tablets")
     expect(page.locator("#portal-invoices")).to_contain_text("1,000.00")
@@ -95,7 +96,8 @@ def test_a_patient_reads_her_record_books_a_follow_up_and_cancels_an_appointment
     screen.check("start-patient")
 
     # She books a follow-up herself: the doctor (by department), a free time, the reason.
-    page.get_by_role("link", name="Book an appointment").click()
+    # from her menu, on every page while the hospital takes bookings online
+    page.locator("nav.hospital-nav").get_by_role("link", name="Book an appointment").click()
     expect(page.get_by_role("heading", name="Book an appointment")).to_be_visible()
     page.get_by_label("Department and doctor").select_option(label="Dr Karim Ahmed")
     page.get_by_label("Free times from").fill(tomorrow.isoformat())
