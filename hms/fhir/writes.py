@@ -72,13 +72,11 @@ def patient_values(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(addresses, list):
         raise bad_request("Patient.address must be a list.")
     address = addresses[0] if addresses and isinstance(addresses[0], dict) else {}
-    lines = [
-        *(address.get("line") or []),
-        address.get("city"),
-        address.get("postalCode"),
-        address.get("country"),
-    ]
-    values["address"] = address.get("text") or ", ".join(str(part) for part in lines if part)
+    lines = address.get("line") or []
+    parts = [*(lines if isinstance(lines, list) else [lines])]
+    parts += [address.get(key) for key in ("city", "postalCode", "country")]
+    text = _string(address.get("text"), "Patient.address.text")
+    values["address"] = text or ", ".join(str(part) for part in parts if part)
     return values
 
 
@@ -90,11 +88,10 @@ def _identifiers(body: dict[str, Any]) -> tuple[str | None, list[tuple[str, str]
     if not isinstance(identifiers, list):
         raise bad_request("Patient.identifier must be a list.")
     for identifier in identifiers:
-        system, value = (
-            identifier.get("system"),
-            identifier.get("value") if isinstance(identifier, dict) else None,
-        )
-        if not isinstance(value, str) or system not in systems:
+        if not isinstance(identifier, dict):
+            raise bad_request("Each Patient.identifier must be an object.")
+        system, value = identifier.get("system"), identifier.get("value")
+        if not isinstance(value, str) or not isinstance(system, str) or system not in systems:
             raise bad_request(
                 f"Identifier system {system!r} is not one of this hospital's: {', '.join(sorted(systems))}."
             )
@@ -232,7 +229,7 @@ def appointment_replace(
     patient_access(
         user=user, patient_id=current.patient_id, resource=Resource.APPOINTMENT, action=Action.UPDATE
     )
-    status = mappers.APPOINTMENT_STATUS_FROM_FHIR.get(body.get("status", ""))
+    status = mappers.APPOINTMENT_STATUS_FROM_FHIR.get(_string(body.get("status"), "Appointment.status"))
     if status is None:
         raise bad_request(
             f"Appointment.status must be one of {', '.join(mappers.APPOINTMENT_STATUS_FROM_FHIR)}."

@@ -153,3 +153,59 @@ def test_appointment_update_cancels_and_reschedules(world):
     with hospital_context("RGH001"):
         actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"appointment.book", "appointment.reschedule"} <= actions
+
+
+JUNK = [
+    [],
+    {"resourceType": "Patient", "name": "Rahima"},
+    {"resourceType": "Patient", "name": [{"family": 1, "given": "R"}], "birthDate": "1985-07-14"},
+    {"resourceType": "Patient", "name": [{"family": "K", "given": [None]}], "birthDate": 19850714},
+    {"resourceType": "Patient", "name": [{"family": "K", "given": ["R"]}], "birthDate": "1985-13-40"},
+    {
+        "resourceType": "Patient",
+        "name": [{"family": "K", "given": ["R"]}],
+        "birthDate": "1985-07-14",
+        "gender": [],
+    },
+    {
+        "resourceType": "Patient",
+        "name": [{"family": "K", "given": ["R"]}],
+        "birthDate": "1985-07-14",
+        "telecom": "x",
+    },
+    {
+        "resourceType": "Patient",
+        "name": [{"family": "K", "given": ["R"]}],
+        "birthDate": "1985-07-14",
+        "identifier": [1],
+    },
+    {
+        "resourceType": "Patient",
+        "name": [{"family": "K", "given": ["R"]}],
+        "birthDate": "1985-07-14",
+        "address": [{"line": "x", "text": 5}],
+    },
+    {"resourceType": "Appointment", "participant": "x"},
+    {"resourceType": "Appointment", "participant": [{"actor": "Patient/1"}], "start": 5},
+    {"resourceType": "Appointment", "participant": [{"actor": {"reference": "Location/1"}}]},
+    {
+        "resourceType": "Appointment",
+        "participant": [{"actor": {"reference": "Patient/x"}}, {"actor": {"reference": "Practitioner/1"}}],
+        "start": "2030-01-01T10:00:00Z",
+        "minutesDuration": 1.5,
+    },
+    {"resourceType": "Appointment", "status": ["booked"]},
+]
+
+
+def test_junk_bodies_answer_4xx_never_500(world):
+    client = world.client("receptionist")
+    for body in JUNK:
+        kind = body.get("resourceType", "Patient") if isinstance(body, dict) else "Patient"
+        created = client.post_fhir(f"{BASE}/{kind}", body)
+        assert 400 <= created.status_code < 500, (body, created.content)
+        target = world.patient.pk if kind == "Patient" else world.appointment.pk
+        replaced = client.put_fhir(
+            f"{BASE}/{kind}/{target}", dict(body, id=str(target)) if isinstance(body, dict) else body
+        )
+        assert 400 <= replaced.status_code < 500, (body, replaced.content)
