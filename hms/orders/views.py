@@ -88,7 +88,7 @@ def _order_form_page(
 
 @hospital_page("GET", "POST")
 def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
-    """The prescribing form of an encounter."""
+    """The prescribing form of an encounter; once prescribed, back to the encounter."""
     form = PrescriptionForm(request.POST if request.method == "POST" else None)
     safety: dict[str, Any] = {}
     if form.is_valid():
@@ -113,11 +113,8 @@ def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id:
                 request,
                 f"Prescribed {prescription.drug_name} for {patient.given_name} {patient.family_name}.",
             )
-            return redirect(
-                "orders:patient-prescriptions",
-                hospital_code=hospital_code,
-                patient_id=prescription.patient_id,
-            )
+            # Back to the visit the doctor is in the middle of (its banner lists the medicines).
+            return redirect("encounters:detail", hospital_code=hospital_code, encounter_id=encounter_id)
     return _order_form_page(
         request,
         "orders/prescription_form.html",

@@ -29,7 +29,7 @@ def _body(response):
 
 
 @pytest.mark.django_db
-def test_the_prescribing_form_prescribes_and_shows_the_list(client, doctor, encounter, patient):
+def test_the_prescribing_form_prescribes_and_goes_back_to_the_visit(client, doctor, encounter, patient):
     client.force_login(doctor)
     url = _url("prescription-new", encounter_id=encounter.pk)
     form = client.get(url)
@@ -40,10 +40,16 @@ def test_the_prescribing_form_prescribes_and_shows_the_list(client, doctor, enco
     response = client.post(url, PRESCRIPTION)
 
     assert response.status_code == 302
-    assert response["Location"] == _url("patient-prescriptions", patient_id=patient.pk)
+    assert response["Location"] == reverse(
+        "encounters:detail", kwargs={"hospital_code": "DMC001", "encounter_id": encounter.pk}
+    )
     with hospital_context("DMC001"):
         assert Prescription.objects.get().drug_name == "Paracetamol"
-    listed = client.get(response["Location"])
+    visit = _body(client.get(response["Location"]))
+    assert f"Prescribed Paracetamol for {patient.given_name} {patient.family_name}." in visit
+    banner = visit.split('class="patient-banner"', 1)[1].split("</section>", 1)[0]
+    assert "Paracetamol" in banner  # among the current medicines
+    listed = client.get(_url("patient-prescriptions", patient_id=patient.pk))
     assert listed.status_code == 200
     assert "Paracetamol" in _body(listed) and "Active" in _body(listed)
     assert "Reason to stop" in _body(listed)

@@ -484,7 +484,11 @@ def test_an_outpatient_visit_walks_through_every_page(make_hospital, make_user):
         "quantity": "40",
         "instructions": "With water; at most 8 tablets in 24 hours.",
     }
-    prescriptions = doctor.follow(doctor.submit(prescribe, "", paracetamol))
+    back = doctor.follow(doctor.submit(prescribe, "", paracetamol))
+    assert back.url == visit.url  # back to the visit, with the medicine in its banner
+    assert "Prescribed Paracetamol 500 mg tablets for" in back.text
+    assert "Paracetamol 500 mg tablets 2 tablet(s)" in back.text
+    prescriptions = doctor.get(record.chart("Prescriptions"))
     assert "Active" in prescriptions.row("Paracetamol 500 mg tablets")
     refused = doctor.submit(
         doctor.get(visit.link("Prescribe")),
