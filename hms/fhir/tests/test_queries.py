@@ -4,9 +4,9 @@ import datetime
 import itertools
 
 import pytest
-from django.utils import timezone
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from hms.encounters.tests.factories import (
     AllergyFactory,
