@@ -37,3 +37,7 @@ def api_for(make_user):
         return ApiClient(token_for(Client(), user.username))
 
     return make
+
+
+# The clinical resources' hospital (hms.api.tests.clinic), for their test modules.
+from hms.api.tests.clinic import clinic  # noqa: E402, F401
