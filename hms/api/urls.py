@@ -2,12 +2,18 @@
 
 from django.urls import include, path
 
-from hms.api import appointments, audit, docs, patients, platform, staff, tokens
+from hms.api import appointments, audit, docs, encounters, patients, platform, staff, tokens
 
 app_name = "api"
 
 # Under /api/v1/hospitals/<CODE>/: the hospital middleware has selected the hospital.
-hospital_patterns = [*patients.urlpatterns, *staff.urlpatterns, *audit.urlpatterns, *appointments.urlpatterns]
+hospital_patterns = [
+    *patients.urlpatterns,
+    *staff.urlpatterns,
+    *audit.urlpatterns,
+    *appointments.urlpatterns,
+    *encounters.urlpatterns,
+]
 
 urlpatterns = [
     path("schema/", docs.SchemaView.as_view(), name="schema"),

@@ -1,0 +1,441 @@
+"""Encounters and what is recorded in them: start and finish an encounter; vital signs (record,
+void), diagnoses (add), the patient's allergies (record) and SOAP notes (write, sign, amend); every
+read through the encounter page's selectors. Care scope applies as on the pages: a doctor reaches
+only the patients in their care (others answer 404), a patient their own record (signed notes
+only, nothing voided)."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hms.api.appointments import PersonRefSerializer
+from hms.api.base import HospitalAPIView
+from hms.api.patients import CURSOR, _valid
+from hms.api.serializers import InputSerializer
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
+from hms.encounters.selectors import (
+    EncounterDetail,
+    allergy_list_for_patient,
+    encounter_detail,
+    encounter_list_for_patient,
+    note_detail,
+)
+from hms.encounters.services import (
+    allergy_record,
+    diagnosis_add,
+    encounter_finish,
+    encounter_start,
+    note_amend,
+    note_create,
+    note_sign,
+    observation_record_vitals,
+    observation_void,
+)
+
+# --- what the API answers ----------------------------------------------------------------
+
+
+class EncounterSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="encounter.pk")
+    patient = serializers.IntegerField(source="encounter.patient_id", help_text="The patient's id.")
+    practitioner = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(source="encounter.status", choices=Encounter.Status.choices)
+    started_at = serializers.DateTimeField(source="encounter.started_at")
+    ended_at = serializers.DateTimeField(source="encounter.ended_at", allow_null=True)
+    reason = serializers.CharField(source="encounter.reason")
+    appointment = serializers.IntegerField(source="encounter.appointment_id", allow_null=True)
+    voided = serializers.BooleanField(source="encounter.is_voided")
+
+    @extend_schema_field(PersonRefSerializer)
+    def get_practitioner(self, row: Any) -> dict[str, Any]:
+        return {"id": row.encounter.practitioner_user_id, "name": row.practitioner_name}
+
+
+class EncounterPageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = EncounterSerializer(many=True)
+
+
+class VitalSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="observation.pk")
+    code = serializers.CharField(source="observation.loinc_code", help_text="LOINC.")
+    name = serializers.SerializerMethodField()
+    value = serializers.DecimalField(source="observation.value", max_digits=12, decimal_places=4)
+    unit = serializers.CharField(source="observation.unit", help_text="UCUM.")
+    text = serializers.CharField(source="value_text", help_text="As the page shows it: '37.0 °C'.")
+    flag = serializers.ChoiceField(
+        source="observation.abnormal_flag", choices=Observation.Flag.choices, allow_blank=True
+    )
+    recorded_at = serializers.DateTimeField(source="observation.recorded_at")
+    recorded_by = serializers.CharField(source="recorded_by_name")
+    voided = serializers.BooleanField(source="observation.is_voided")
+
+    def get_name(self, row: Any) -> str:
+        return row.vital.display if row.vital is not None else row.observation.loinc_code
+
+
+class DiagnosisSerializer(serializers.ModelSerializer):
+    voided = serializers.BooleanField(source="is_voided")
+
+    class Meta:
+        model = Diagnosis
+        fields = ["id", "encounter", "icd10_code", "description", "kind", "certainty", "voided"]
+        read_only_fields = fields
+
+
+class AllergySerializer(serializers.ModelSerializer):
+    voided = serializers.BooleanField(source="is_voided")
+
+    class Meta:
+        model = Allergy
+        fields = ["id", "substance", "allergen_code", "category", "severity", "reaction", "status", "voided"]
+        read_only_fields = fields
+
+
+class AmendmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="amendment.pk")
+    text = serializers.CharField(source="amendment.text")
+    reason = serializers.CharField(source="amendment.reason")
+    created_at = serializers.DateTimeField(source="amendment.created_at")
+    author = serializers.CharField(source="author_name")
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="note.pk")
+    encounter = serializers.IntegerField(source="note.encounter_id")
+    status = serializers.ChoiceField(source="note.status", choices=ClinicalNote.Status.choices)
+    subjective = serializers.CharField(source="note.subjective")
+    objective = serializers.CharField(source="note.objective")
+    assessment = serializers.CharField(source="note.assessment")
+    plan = serializers.CharField(source="note.plan")
+    author = serializers.CharField(source="author_name")
+    signed_at = serializers.DateTimeField(source="note.signed_at", allow_null=True)
+    signed_by = serializers.CharField(source="signed_by_name")
+    voided = serializers.BooleanField(source="note.is_voided")
+    amendments = AmendmentSerializer(many=True)
+
+
+class EncounterDetailSerializer(EncounterSerializer):
+    """The encounter with what the caller may see of it (null: a kind of record they may not see)."""
+
+    vitals = VitalSerializer(many=True, allow_null=True)
+    diagnoses = DiagnosisSerializer(many=True, allow_null=True)
+    allergies = AllergySerializer(many=True, allow_null=True, help_text="The patient's, active first.")
+    notes = NoteSerializer(many=True, allow_null=True, help_text="A patient sees signed notes only.")
+
+
+# --- what the API takes --------------------------------------------------------------------
+
+
+class EncounterStartInput(InputSerializer):
+    appointment = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The appointment with you it starts from; leave out for a walk-in.",
+    )
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class VitalInput(InputSerializer):
+    value = serializers.DecimalField(max_digits=12, decimal_places=4)
+    unit = serializers.CharField(max_length=32, help_text="A unit the vital accepts ('Cel', '[degF]', 'kg').")
+
+
+class VitalsInput(InputSerializer):
+    values = serializers.DictField(
+        child=VitalInput(),
+        allow_empty=False,
+        help_text="By LOINC code: {'8310-5': {'value': 37.2, 'unit': 'Cel'}}.",
+    )
+
+
+class ReasonInput(InputSerializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class DiagnosisInput(InputSerializer):
+    icd10_code = serializers.CharField(max_length=10)
+    kind = serializers.ChoiceField(choices=Diagnosis.Kind.choices, default=Diagnosis.Kind.SECONDARY)
+    certainty = serializers.ChoiceField(
+        choices=Diagnosis.Certainty.choices, default=Diagnosis.Certainty.CONFIRMED
+    )
+
+
+class AllergyInput(InputSerializer):
+    substance = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    allergen_code = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="A known allergen's code."
+    )
+    category = serializers.ChoiceField(choices=Allergy.Category.choices)
+    severity = serializers.ChoiceField(choices=Allergy.Severity.choices)
+    reaction = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class NoteInput(InputSerializer):
+    subjective = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    objective = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    assessment = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    plan = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+
+
+class AmendInput(InputSerializer):
+    text = serializers.CharField(max_length=20000)
+    reason = serializers.CharField(max_length=255)
+
+
+# --- the endpoints -------------------------------------------------------------------------
+
+
+class _EncounterView(HospitalAPIView):
+    def _detail(self, encounter_id: int) -> EncounterDetail:
+        return encounter_detail(
+            user=self.acting_user, encounter_id=encounter_id, client_address=self.client_address
+        )
+
+    def _note(self, note_id: int) -> Any:
+        return NoteSerializer(
+            note_detail(user=self.acting_user, note_id=note_id, client_address=self.client_address)
+        ).data
+
+
+class PatientEncounters(_EncounterView):
+    @extend_schema(
+        operation_id="encounters_list",
+        parameters=[CURSOR],
+        responses={200: EncounterPageSerializer},
+        summary="A patient's encounters, newest first",
+    )
+    def get(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        page = encounter_list_for_patient(
+            user=self.acting_user,
+            patient_id=patient_id,
+            page_number=self.paginator.page_number(request),
+            client_address=self.client_address,
+        )
+        return self.paginator.response(page, EncounterSerializer(page.object_list, many=True).data)
+
+    @extend_schema(
+        operation_id="encounters_create",
+        request=EncounterStartInput,
+        responses={201: EncounterDetailSerializer},
+        summary="Start an encounter with the patient now (a doctor, the patient in their care)",
+    )
+    def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        data = _valid(EncounterStartInput, request.data)
+        encounter = encounter_start(
+            acting_user=self.acting_user,
+            patient=patient_id,
+            appointment=data.get("appointment"),
+            reason=data["reason"],
+            client_address=self.client_address,
+        )
+        return Response(EncounterDetailSerializer(self._detail(encounter.pk)).data, status=201)
+
+
+class EncounterRead(_EncounterView):
+    @extend_schema(
+        operation_id="encounters_retrieve",
+        responses={200: EncounterDetailSerializer},
+        summary="One encounter with its vital signs, diagnoses, notes and the patient's allergies",
+    )
+    def get(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        return Response(EncounterDetailSerializer(self._detail(encounter_id)).data)
+
+
+class EncounterFinish(_EncounterView):
+    @extend_schema(
+        operation_id="encounters_finish",
+        request=None,
+        responses={200: EncounterDetailSerializer},
+        summary="Finish an encounter in progress (its doctor); its appointment becomes completed",
+    )
+    def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        encounter_finish(
+            acting_user=self.acting_user, encounter=encounter_id, client_address=self.client_address
+        )
+        return Response(EncounterDetailSerializer(self._detail(encounter_id)).data)
+
+
+class EncounterVitals(_EncounterView):
+    @extend_schema(
+        operation_id="vitals_list",
+        responses={200: VitalSerializer(many=True)},
+        summary="The vital signs recorded in an encounter",
+    )
+    def get(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        return Response(VitalSerializer(self._detail(encounter_id).vitals or [], many=True).data)
+
+    @extend_schema(
+        operation_id="vitals_create",
+        request=VitalsInput,
+        responses={201: VitalSerializer(many=True)},
+        summary="Record vital signs in an encounter in progress (all or none; BMI added when it can be)",
+    )
+    def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        data = _valid(VitalsInput, request.data)
+        values: dict[str, tuple[Decimal, str]] = {
+            code: (given["value"], given["unit"]) for code, given in data["values"].items()
+        }
+        made = observation_record_vitals(
+            acting_user=self.acting_user,
+            encounter=encounter_id,
+            values=values,
+            client_address=self.client_address,
+        )
+        ids = {row.pk for row in made}
+        rows = [row for row in self._detail(encounter_id).vitals or [] if row.observation.pk in ids]
+        return Response(VitalSerializer(rows, many=True).data, status=201)
+
+
+class VitalVoid(_EncounterView):
+    @extend_schema(
+        operation_id="vitals_void",
+        request=ReasonInput,
+        responses={200: VitalSerializer},
+        summary="Void a vital sign entered in error, with the reason (its recorder, or a nurse)",
+    )
+    def post(self, request: Request, hospital_code: str, observation_id: int) -> Response:
+        data = _valid(ReasonInput, request.data)
+        voided = observation_void(
+            acting_user=self.acting_user,
+            observation=observation_id,
+            reason=data["reason"],
+            client_address=self.client_address,
+        )
+        detail = encounter_detail(
+            user=self.acting_user,
+            encounter_id=voided.encounter_id,
+            include_voided=True,
+            client_address=self.client_address,
+        )
+        (row,) = [row for row in detail.vitals or [] if row.observation.pk == voided.pk]
+        return Response(VitalSerializer(row).data)
+
+
+class EncounterDiagnoses(_EncounterView):
+    @extend_schema(
+        operation_id="diagnoses_list",
+        responses={200: DiagnosisSerializer(many=True)},
+        summary="The diagnoses of an encounter",
+    )
+    def get(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        return Response(DiagnosisSerializer(self._detail(encounter_id).diagnoses or [], many=True).data)
+
+    @extend_schema(
+        operation_id="diagnoses_create",
+        request=DiagnosisInput,
+        responses={201: DiagnosisSerializer},
+        summary="Add an ICD-10-CM diagnosis (a billable code; one primary per encounter)",
+    )
+    def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        data = _valid(DiagnosisInput, request.data)
+        made = diagnosis_add(
+            acting_user=self.acting_user, encounter=encounter_id, client_address=self.client_address, **data
+        )
+        (row,) = [row for row in self._detail(encounter_id).diagnoses or [] if row.pk == made.pk]
+        return Response(DiagnosisSerializer(row).data, status=201)
+
+
+class PatientAllergies(HospitalAPIView):
+    @extend_schema(
+        operation_id="allergies_list",
+        responses={200: AllergySerializer(many=True)},
+        summary="A patient's allergies, active first",
+    )
+    def get(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        rows = allergy_list_for_patient(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        return Response(AllergySerializer(rows, many=True).data)
+
+    @extend_schema(
+        operation_id="allergies_create",
+        request=AllergyInput,
+        responses={201: AllergySerializer},
+        summary="Record an active allergy (one active allergy per substance)",
+    )
+    def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        data = _valid(AllergyInput, request.data)
+        made = allergy_record(
+            acting_user=self.acting_user, patient=patient_id, client_address=self.client_address, **data
+        )
+        rows = allergy_list_for_patient(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        (row,) = [row for row in rows if row.pk == made.pk]
+        return Response(AllergySerializer(row).data, status=201)
+
+
+class EncounterNotes(_EncounterView):
+    @extend_schema(
+        operation_id="notes_list",
+        responses={200: NoteSerializer(many=True)},
+        summary="The notes of an encounter (a patient: signed ones only)",
+    )
+    def get(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        return Response(NoteSerializer(self._detail(encounter_id).notes or [], many=True).data)
+
+    @extend_schema(
+        operation_id="notes_create",
+        request=NoteInput,
+        responses={201: NoteSerializer},
+        summary="Write a draft SOAP note in an encounter",
+    )
+    def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
+        data = _valid(NoteInput, request.data)
+        note = note_create(
+            acting_user=self.acting_user, encounter=encounter_id, client_address=self.client_address, **data
+        )
+        return Response(self._note(note.pk), status=201)
+
+
+class NoteRead(_EncounterView):
+    @extend_schema(operation_id="notes_retrieve", responses={200: NoteSerializer}, summary="One note")
+    def get(self, request: Request, hospital_code: str, note_id: int) -> Response:
+        return Response(self._note(note_id))
+
+
+class NoteSign(_EncounterView):
+    @extend_schema(
+        operation_id="notes_sign",
+        request=None,
+        responses={200: NoteSerializer},
+        summary="Sign a draft note (its author); from then on it is only amended",
+    )
+    def post(self, request: Request, hospital_code: str, note_id: int) -> Response:
+        note_sign(acting_user=self.acting_user, note=note_id, client_address=self.client_address)
+        return Response(self._note(note_id))
+
+
+class NoteAmend(_EncounterView):
+    @extend_schema(
+        operation_id="notes_amend",
+        request=AmendInput,
+        responses={201: NoteSerializer},
+        summary="Amend a signed note, with the reason; the note as signed stays beside it",
+    )
+    def post(self, request: Request, hospital_code: str, note_id: int) -> Response:
+        data = _valid(AmendInput, request.data)
+        note_amend(acting_user=self.acting_user, note=note_id, client_address=self.client_address, **data)
+        return Response(self._note(note_id), status=201)
+
+
+urlpatterns = [
+    path("patients/<id:patient_id>/encounters", PatientEncounters.as_view(), name="patient-encounters"),
+    path("patients/<id:patient_id>/allergies", PatientAllergies.as_view(), name="patient-allergies"),
+    path("encounters/<id:encounter_id>", EncounterRead.as_view(), name="encounter"),
+    path("encounters/<id:encounter_id>/finish", EncounterFinish.as_view(), name="encounter-finish"),
+    path("encounters/<id:encounter_id>/vitals", EncounterVitals.as_view(), name="encounter-vitals"),
+    path("encounters/<id:encounter_id>/diagnoses", EncounterDiagnoses.as_view(), name="encounter-diagnoses"),
+    path("encounters/<id:encounter_id>/notes", EncounterNotes.as_view(), name="encounter-notes"),
+    path("vitals/<id:observation_id>/void", VitalVoid.as_view(), name="vital-void"),
+    path("notes/<id:note_id>", NoteRead.as_view(), name="note"),
+    path("notes/<id:note_id>/sign", NoteSign.as_view(), name="note-sign"),
+    path("notes/<id:note_id>/amend", NoteAmend.as_view(), name="note-amend"),
+]
