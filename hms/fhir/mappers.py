@@ -13,10 +13,12 @@ import decimal
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
 from hms.encounters.vitals import VITALS
 from hms.hospitals.models import Hospital
-from hms.orders.models import LabResult, Prescription
+from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient, PatientIdentifier
 from hms.scheduling.models import Appointment
 
@@ -29,6 +31,7 @@ CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-st
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+DIAGNOSTIC_SERVICE = "http://terminology.hl7.org/CodeSystem/v2-0074"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 HOSPITAL_SYSTEM = "urn:hms:hospital"
@@ -57,6 +60,22 @@ MEDICATION_STATUS = {
     Prescription.Status.ACTIVE: "active",
     Prescription.Status.COMPLETED: "completed",
     Prescription.Status.STOPPED: "stopped",
+}
+
+
+LAB_REPORT_STATUS: dict[str, str] = {
+    LabOrder.Status.ORDERED: "registered",
+    LabOrder.Status.COLLECTED: "registered",
+    LabOrder.Status.RESULTED: "preliminary",
+    LabOrder.Status.VERIFIED: "final",
+    LabOrder.Status.CANCELLED: "cancelled",
+}
+LAB_REQUEST_STATUS: dict[str, str] = {
+    LabOrder.Status.ORDERED: "active",
+    LabOrder.Status.COLLECTED: "active",
+    LabOrder.Status.RESULTED: "active",
+    LabOrder.Status.VERIFIED: "completed",
+    LabOrder.Status.CANCELLED: "revoked",
 }
 
 
@@ -344,7 +363,8 @@ def medication_request_resource(prescription: Prescription, context: Context) ->
         "resourceType": "MedicationRequest",
         "id": str(prescription.pk),
         "meta": _meta(prescription),
-        "status": MEDICATION_STATUS[Prescription.Status(prescription.status)],
+        # As the pages show it: an active course whose last day has passed is completed.
+        "status": MEDICATION_STATUS[Prescription.Status(prescription.current_status(timezone.now()))],
         "intent": "order",
         "medicationCodeableConcept": _text(f"{prescription.drug_name} {prescription.strength}".strip()),
         "subject": _patient_ref(prescription),
@@ -414,3 +434,52 @@ def organization_resource(hospital: Hospital) -> dict[str, Any]:
         ],
         "name": hospital.name,
     }
+
+
+def _lab_code(order: LabOrder) -> dict[str, Any]:
+    return {
+        "coding": [{"system": LOINC, "code": order.test_code, "display": order.test_name}],
+        "text": order.test_name,
+    }
+
+
+def diagnostic_report_resource(order: LabOrder, context: Context) -> dict[str, Any]:
+    """A lab order's report: its status, and the results the reader may see (`fhir_results`)."""
+    results = [r for r in getattr(order, "fhir_results", []) if r.is_current]
+    resource: dict[str, Any] = {
+        "resourceType": "DiagnosticReport",
+        "id": str(order.pk),
+        "meta": _meta(order),
+        "status": LAB_REPORT_STATUS[LabOrder.Status(order.status)],
+        "category": [{"coding": [{"system": DIAGNOSTIC_SERVICE, "code": "LAB", "display": "Laboratory"}]}],
+        "code": _lab_code(order),
+        "subject": _patient_ref(order),
+        "encounter": reference("Encounter", order.encounter_id),
+        "effectiveDateTime": instant(order.collected_at or order.ordered_at),
+        "basedOn": [reference("ServiceRequest", order.pk)],
+    }
+    verified = [r.verified_at for r in results if r.verified_at]
+    if verified:
+        resource["issued"] = instant(max(verified))
+    if results:
+        resource["result"] = [{"reference": f"Observation/{LAB_PREFIX}{r.pk}"} for r in results]
+    return resource
+
+
+def service_request_resource(order: LabOrder, context: Context) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": str(order.pk),
+        "meta": _meta(order),
+        "status": LAB_REQUEST_STATUS[LabOrder.Status(order.status)],
+        "intent": "order",
+        "priority": order.priority,
+        "code": _lab_code(order),
+        "subject": _patient_ref(order),
+        "encounter": reference("Encounter", order.encounter_id),
+        "authoredOn": instant(order.ordered_at),
+        "requester": _practitioner_ref(order.ordered_by_id, context),
+    }
+    if order.clinical_note:
+        resource["note"] = [{"text": order.clinical_note}]
+    return resource

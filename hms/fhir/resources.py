@@ -4,11 +4,11 @@ each, the search parameters and how each filters, the mapping, and the audit act
 The capability statement is written from this table, so it lists exactly what is served.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
@@ -16,7 +16,7 @@ from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
 from hms.fhir import mappers
 from hms.fhir.http import bad_request
 from hms.fhir.search import Token, date_filter, references_filter, tokens_filter, values_of
-from hms.orders.models import LabResult, Prescription
+from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.scheduling.models import Appointment
@@ -465,6 +465,99 @@ APPOINTMENT = Kind(
     interactions=("read", "search-type", "create", "update"),
 )
 
+
+def _lab_results_of_orders(user: User) -> QuerySet[LabResult]:
+    """The current results the user may see, as the pages show them (a patient: verified only)."""
+    scope = permission_scope(user=user, resource=Resource.LAB_RESULT, action=Action.VIEW)
+    results = LabResult.objects.filter(superseded_at__isnull=True).order_by("-entered_at", "-id")
+    if scope is None:
+        return results.none()
+    return results.filter(verified_at__isnull=False) if scope == Scope.OWN else results
+
+
+def _lab_orders(user: User) -> QuerySet[LabOrder]:
+    """Live lab orders, each with the results the user may see (`fhir_results`)."""
+    visible = Prefetch("results", queryset=_lab_results_of_orders(user), to_attr="fhir_results")
+    return LabOrder.objects.live().select_related("patient").prefetch_related(visible)
+
+
+def _lab_order_params(statuses: Mapping[str, str], extra: dict[str, Param]) -> dict[str, Param]:
+    by_status: dict[str, Q] = {}
+    for ours, fhir in statuses.items():
+        by_status[fhir] = by_status.get(fhir, NOTHING) | Q(status=ours)
+    loinc = _code(mappers.LOINC, "test_code")
+    return {
+        "_id": Param("token", "The lab order's id.", _ids("")),
+        **_patient_params("patient_id"),
+        "code": Param("token", "The test's LOINC code (http://loinc.org|<code>).", loinc),
+        "status": Param("token", " | ".join(by_status) + ".", _choice(None, by_status)),
+        "encounter": Param(
+            "reference", "The encounter it was ordered in.", _reference("Encounter", "encounter_id")
+        ),
+        **extra,
+    }
+
+
+def _lab_order_table(
+    to_fhir: Callable[[Any, mappers.Context], dict[str, Any]], params: dict[str, Param]
+) -> Table:
+    return Table(
+        LabOrder,
+        Resource.LAB_ORDER,
+        "patient",
+        "",
+        _lab_orders,
+        params,
+        to_fhir,
+        ("-ordered_at", "-id"),
+        "lab_order.view",
+        lambda row: row.patient,
+        lambda row: (row.ordered_by_id,),
+    )
+
+
+LAB_CATEGORY = _choice(mappers.DIAGNOSTIC_SERVICE, {"LAB": EVERYTHING})
+DIAGNOSTIC_REPORT = Kind(
+    "DiagnosticReport",
+    (
+        _lab_order_table(
+            mappers.diagnostic_report_resource,
+            _lab_order_params(
+                mappers.LAB_REPORT_STATUS,
+                {
+                    "category": Param(
+                        "token", "LAB (every report here is a laboratory report).", LAB_CATEGORY
+                    ),
+                    "date": Param("date", "When the test was ordered.", _date("ordered_at")),
+                },
+            ),
+        ),
+    ),
+    "lab_order.list",
+    includes=("DiagnosticReport:patient", "DiagnosticReport:subject"),
+    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+)
+
+SERVICE_REQUEST = Kind(
+    "ServiceRequest",
+    (
+        _lab_order_table(
+            mappers.service_request_resource,
+            _lab_order_params(
+                mappers.LAB_REQUEST_STATUS,
+                {
+                    "intent": Param(
+                        "token", "order (every request here).", _choice(None, {"order": EVERYTHING})
+                    ),
+                    "authored": Param("date", "When it was ordered.", _date("ordered_at")),
+                },
+            ),
+        ),
+    ),
+    "lab_order.list",
+    includes=("ServiceRequest:patient", "ServiceRequest:subject"),
+)
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -475,5 +568,7 @@ KINDS: dict[str, Kind] = {
         ALLERGY_INTOLERANCE,
         MEDICATION_REQUEST,
         APPOINTMENT,
+        DIAGNOSTIC_REPORT,
+        SERVICE_REQUEST,
     )
 }

@@ -20,6 +20,8 @@ def _instance(world, kind_name):
         "AllergyIntolerance": str(world.allergy.pk),
         "MedicationRequest": str(world.prescription.pk),
         "Appointment": str(world.appointment.pk),
+        "DiagnosticReport": str(world.lab.order_id),
+        "ServiceRequest": str(world.lab.order_id),
     }[kind_name]
 
 

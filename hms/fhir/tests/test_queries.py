@@ -51,6 +51,8 @@ def _add_rows(world, n):
         "AllergyIntolerance",
         "MedicationRequest",
         "Appointment",
+        "DiagnosticReport?_include=DiagnosticReport:patient",
+        "ServiceRequest",
     ],
 )
 def test_a_search_costs_the_same_queries_for_3n_rows(world, path):

@@ -266,3 +266,34 @@ def test_formats_methods_and_unknown_types(world):
         == 405
     )
     fhir_valid(client.get(f"{BASE}/Patient").json())
+
+
+def test_diagnostic_reports_and_service_requests_of_lab_orders(world):
+    client = world.client("doctor")
+    reports = client.get(f"{BASE}/DiagnosticReport", {"patient": world.patient.pk, "category": "LAB"}).json()
+    (report,) = [e["resource"] for e in reports["entry"]]
+    assert report["status"] == "final" and report["result"] == [
+        {"reference": f"Observation/lab-{world.lab.pk}"}
+    ]
+    assert report["code"]["coding"][0]["code"] == "718-7"
+    requests = client.get(
+        f"{BASE}/ServiceRequest", {"patient": world.patient.pk, "status": "completed"}
+    ).json()
+    assert _ids(requests) == [str(world.lab.order_id)]
+    assert client.get(f"{BASE}/DiagnosticReport", {"category": "laboratory"}).status_code == 400
+
+
+def test_a_patient_sees_only_verified_lab_results(world):
+    from hms.orders.tests.factories import LabResultFactory
+
+    with hospital_context("RGH001"):
+        waiting = LabResultFactory(order__encounter=world.encounter)  # not verified yet
+    client = world.client("patient")
+    report = client.get(f"{BASE}/DiagnosticReport/{waiting.order_id}").json()
+    assert report["status"] == "preliminary" and "result" not in report
+    assert client.get(f"{BASE}/Observation/lab-{waiting.pk}").status_code == 404
+    assert _ids(client.get(f"{BASE}/Observation", {"category": "laboratory"}).json()) == [
+        f"lab-{world.lab.pk}"
+    ]
+    staff = world.client("nurse").get(f"{BASE}/Observation/lab-{waiting.pk}").json()
+    assert staff["status"] == "preliminary"
