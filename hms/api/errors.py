@@ -163,6 +163,7 @@ _DEFAULT_DETAIL = {
     401: "Authentication required: send 'Authorization: Bearer <token>' (POST /api/v1/auth/token).",
     404: "Not found.",
     405: "Method not allowed.",
+    429: "Too many failed sign-ins: locked for a while. Try again later.",
     500: "Something went wrong on our side; it has been logged.",
 }
 
@@ -189,6 +190,8 @@ def problem_response(response: HttpResponse) -> HttpResponse:
             text = html.unescape(found.group("message")).strip()
         elif response.get("Content-Type", "").startswith("text/plain"):
             text = content.strip()
+    if response.status_code == 401:
+        text = ""  # the middleware's words are for browsers: say how to authenticate here
     detail = text or _DEFAULT_DETAIL.get(response.status_code, HTTPStatus(response.status_code).phrase)
     converted = problem(response.status_code, detail)
     for header in ("Retry-After", "Allow", "WWW-Authenticate"):

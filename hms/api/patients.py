@@ -52,6 +52,7 @@ class PatientSummarySerializer(serializers.ModelSerializer):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="Empty when not known.")
     identifiers = IdentifierSerializer(many=True, read_only=True)
     next_of_kin = NextOfKinSerializer(many=True, read_only=True)
 
