@@ -13,6 +13,18 @@ OTHER_TYPES = {
         "name": ("string", "The start of the given or family name."),
         "identifier": ("token", "The licence number (urn:hms:<CODE>:licence)."),
     },
+    "PractitionerRole": {
+        "_id": ("token", "The staff member's id."),
+        "practitioner": ("reference", "The person (Practitioner/<id>)."),
+        "specialty": ("token", "The specialty, as written."),
+        "active": ("token", "true | false."),
+    },
+    "Location": {
+        "_id": ("token", "The department's id."),
+        "name": ("string", "The start of the department's name."),
+        "identifier": ("token", "The department's code (urn:hms:<CODE>:department)."),
+        "status": ("token", "active | inactive."),
+    },
     "Organization": {
         "_id": ("token", "The hospital's id."),
         "identifier": ("token", "The hospital's code (urn:hms:hospital)."),

@@ -21,6 +21,7 @@ from hms.hospitals.models import Hospital
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient, PatientIdentifier
 from hms.scheduling.models import Appointment
+from hms.staff.models import Department, StaffMember
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -483,3 +484,55 @@ def service_request_resource(order: LabOrder, context: Context) -> dict[str, Any
     if order.clinical_note:
         resource["note"] = [{"text": order.clinical_note}]
     return resource
+
+
+ROLE_CODES = {"DOCTOR": "doctor", "NURSE": "nurse"}
+PRACTITIONER_ROLE = "http://terminology.hl7.org/CodeSystem/practitioner-role"
+
+
+def practitioner_role_resource(member: StaffMember, context: Context, hospital: Hospital) -> dict[str, Any]:
+    """A staff member's place in the hospital: who, their role, specialty and department."""
+    role: dict[str, Any] = {"text": member.get_role_display()}
+    if member.role in ROLE_CODES:
+        role["coding"] = [{"system": PRACTITIONER_ROLE, "code": ROLE_CODES[member.role]}]
+    resource: dict[str, Any] = {
+        "resourceType": "PractitionerRole",
+        "id": str(member.pk),
+        "meta": _meta(member),
+        "active": member.is_active,
+        "practitioner": _practitioner_ref(member.user_id, context),
+        "organization": reference_to("Organization", organization_id(hospital), hospital.name),
+        "code": [role],
+    }
+    if member.specialty:
+        resource["specialty"] = [_text(member.specialty)]
+    if member.department is not None:
+        resource["location"] = [reference("Location", member.department.pk, member.department.name)]
+    return resource
+
+
+def location_resource(department: Department, hospital: Hospital) -> dict[str, Any]:
+    """A department of the hospital, as the place its staff work."""
+    return {
+        "resourceType": "Location",
+        "id": str(department.pk),
+        "meta": _meta(department),
+        "status": "active" if department.is_active else "inactive",
+        "identifier": [{"system": f"urn:hms:{hospital.code}:department", "value": department.code}],
+        "name": department.name,
+        "mode": "instance",
+        "type": [
+            {"coding": [{"system": ROLE_TYPE, "code": "HOSP", "display": "Hospital"}], "text": "Department"}
+        ],
+        "managingOrganization": reference_to("Organization", organization_id(hospital), hospital.name),
+    }
+
+
+ROLE_TYPE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+
+
+def reference_to(resource_type: str, ident: str, display: str = "") -> dict[str, str]:
+    ref = {"reference": f"{resource_type}/{ident}"}
+    if display:
+        ref["display"] = display
+    return ref

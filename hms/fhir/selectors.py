@@ -25,11 +25,19 @@ from hms.core.ids import record_id
 from hms.fhir import mappers
 from hms.fhir.http import bad_request
 from hms.fhir.resources import PATIENT, Kind, Table
-from hms.fhir.search import count_of, offset_of, token, tokens_filter, unknown_parameters, values_of
+from hms.fhir.search import (
+    count_of,
+    offset_of,
+    references_filter,
+    token,
+    tokens_filter,
+    unknown_parameters,
+    values_of,
+)
 from hms.hospitals.models import Hospital
 from hms.patients.models import Patient
 from hms.patients.selectors import patient_detail
-from hms.staff.models import StaffMember
+from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
 
 NOT_FOUND = "No such {} here."
@@ -240,6 +248,87 @@ def practitioner_search(*, user: User, query: QueryDict) -> SearchPage:
     count, offset = count_of(query.get("_count")), offset_of(query.get("_page_token"))
     total = people.count()
     return SearchPage(_practitioners(list(people[offset : offset + count])), [], total, offset, count)
+
+
+def _search_of(query: QueryDict, known: set[str], kind: str) -> tuple[int, int]:
+    """The page asked for (`_count`, the cursor), once the query names only `known` parameters."""
+    if (
+        unknown_parameters(query.keys(), known)
+        or any(":" in name for name in query)
+        or query.getlist("_include")
+    ):
+        raise bad_request(f"{kind} is searched by {', '.join(sorted(known))} only.")
+    return count_of(query.get("_count")), offset_of(query.get("_page_token"))
+
+
+def _members(user: User) -> Any:
+    permission_require(user=user, resource=Resource.STAFF, action=Action.VIEW)
+    return StaffMember.objects.select_related("department").order_by("id")
+
+
+def _roles(members: list[StaffMember], hospital: Hospital) -> list[dict[str, Any]]:
+    context = mappers.Context(hospital.code, display_names(m.user_id for m in members))
+    return [mappers.practitioner_role_resource(m, context, hospital) for m in members]
+
+
+def practitioner_role_read(*, user: User, hospital: Hospital, resource_id: str) -> dict[str, Any]:
+    pk = record_id(resource_id)
+    member = _members(user).filter(pk=pk).first() if pk is not None else None
+    if member is None:
+        raise NotFound(NOT_FOUND.format("practitioner role"))
+    return _roles([member], hospital)[0]
+
+
+def practitioner_role_search(*, user: User, hospital: Hospital, query: QueryDict) -> SearchPage:
+    count, offset = _search_of(query, {"_id", "practitioner", "specialty", "active"}, "PractitionerRole")
+    members = _members(user)
+    for value in query.getlist("_id"):
+        members = members.filter(pk__in=[record_id(v) or 0 for v in values_of(value)])
+    for value in query.getlist("practitioner"):
+        members = members.filter(references_filter(value, "Practitioner", "user_id"))
+    for value in query.getlist("specialty"):
+        condition = Q(pk__in=[])
+        for item in (token(v) for v in values_of(value)):
+            condition |= Q(specialty__iexact=item.code)
+        members = members.filter(condition)
+    for value in query.getlist("active"):
+        if value not in ("true", "false"):
+            raise bad_request("active is true or false.")
+        members = members.filter(is_active=value == "true")
+    total = members.count()
+    return SearchPage(_roles(list(members[offset : offset + count]), hospital), [], total, offset, count)
+
+
+def location_read(*, user: User, hospital: Hospital, resource_id: str) -> dict[str, Any]:
+    permission_require(user=user, resource=Resource.STAFF, action=Action.VIEW)
+    pk = record_id(resource_id)
+    department = Department.objects.filter(pk=pk).first() if pk is not None else None
+    if department is None:
+        raise NotFound(NOT_FOUND.format("location"))
+    return mappers.location_resource(department, hospital)
+
+
+def location_search(*, user: User, hospital: Hospital, query: QueryDict) -> SearchPage:
+    permission_require(user=user, resource=Resource.STAFF, action=Action.VIEW)
+    count, offset = _search_of(query, {"_id", "name", "identifier", "status"}, "Location")
+    departments = Department.objects.order_by("name", "id")
+    for value in query.getlist("_id"):
+        departments = departments.filter(pk__in=[record_id(v) or 0 for v in values_of(value)])
+    for value in query.getlist("name"):
+        condition = Q(pk__in=[])
+        for part in values_of(value):
+            condition |= Q(name__istartswith=part)
+        departments = departments.filter(condition)
+    for value in query.getlist("identifier"):
+        departments = departments.filter(code__in=[token(v).code for v in values_of(value)])
+    for value in query.getlist("status"):
+        wanted = set(values_of(value))
+        if not wanted <= {"active", "inactive"}:
+            raise bad_request("status is active or inactive.")
+        departments = departments.filter(is_active__in=[state == "active" for state in wanted])
+    total = departments.count()
+    found = [mappers.location_resource(d, hospital) for d in departments[offset : offset + count]]
+    return SearchPage(found, [], total, offset, count)
 
 
 def organization_read(*, hospital: Hospital, resource_id: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """FHIR endpoints of one hospital: metadata, read, search, and create/update of Patient and
 Appointment. Thin: parse, call one selector or service, render."""
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -18,7 +19,36 @@ WRITES = {
     "Patient": (writes.patient_create, writes.patient_replace, mappers.patient_resource),
     "Appointment": (writes.appointment_create, writes.appointment_replace, mappers.appointment_resource),
 }
-SUPPORTED = (*KINDS, "Practitioner", "Organization")
+# The hospital's own resources: its people, departments and itself (no patient data, not audited).
+Reader = Callable[[HospitalRequest, str], dict[str, Any]]
+Searcher = Callable[[HospitalRequest], selectors.SearchPage]
+HOSPITAL_RESOURCES: dict[str, tuple[Reader, Searcher]] = {
+    "Practitioner": (
+        lambda request, pk: selectors.practitioner_read(user=request.user, resource_id=pk),
+        lambda request: selectors.practitioner_search(user=request.user, query=request.GET),
+    ),
+    "PractitionerRole": (
+        lambda request, pk: selectors.practitioner_role_read(
+            user=request.user, hospital=request.hospital, resource_id=pk
+        ),
+        lambda request: selectors.practitioner_role_search(
+            user=request.user, hospital=request.hospital, query=request.GET
+        ),
+    ),
+    "Location": (
+        lambda request, pk: selectors.location_read(
+            user=request.user, hospital=request.hospital, resource_id=pk
+        ),
+        lambda request: selectors.location_search(
+            user=request.user, hospital=request.hospital, query=request.GET
+        ),
+    ),
+    "Organization": (
+        lambda request, pk: selectors.organization_read(hospital=request.hospital, resource_id=pk),
+        lambda request: selectors.organization_search(hospital=request.hospital, query=request.GET),
+    ),
+}
+SUPPORTED = (*KINDS, *HOSPITAL_RESOURCES)
 
 
 def base_url(request: HttpRequest, hospital_code: str) -> str:
@@ -46,10 +76,8 @@ def resource_type(request: HospitalRequest, hospital_code: str, resource_type: s
         raise _unsupported(resource_type)
     if request.method == "POST":
         return _create(request, hospital_code, resource_type)
-    if resource_type == "Practitioner":
-        page = selectors.practitioner_search(user=request.user, query=request.GET)
-    elif resource_type == "Organization":
-        page = selectors.organization_search(hospital=request.hospital, query=request.GET)
+    if resource_type in HOSPITAL_RESOURCES:
+        page = HOSPITAL_RESOURCES[resource_type][1](request)
     else:
         page = selectors.resource_search(
             kind=KINDS[resource_type],
@@ -79,10 +107,8 @@ def resource_instance(
             client_address=client_address(request),
         )
         return fhir_response(_written(row, to_fhir))
-    if resource_type == "Practitioner":
-        return fhir_response(selectors.practitioner_read(user=request.user, resource_id=resource_id))
-    if resource_type == "Organization":
-        return fhir_response(selectors.organization_read(hospital=request.hospital, resource_id=resource_id))
+    if resource_type in HOSPITAL_RESOURCES:
+        return fhir_response(HOSPITAL_RESOURCES[resource_type][0](request, resource_id))
     found = selectors.resource_read(
         kind=KINDS[resource_type],
         resource_id=resource_id,

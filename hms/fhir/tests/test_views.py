@@ -297,3 +297,26 @@ def test_a_patient_sees_only_verified_lab_results(world):
     ]
     staff = world.client("nurse").get(f"{BASE}/Observation/lab-{waiting.pk}").json()
     assert staff["status"] == "preliminary"
+
+
+def test_practitioner_roles_and_locations_of_the_hospital(world):
+    from hms.staff.tests.factories import DepartmentFactory, StaffMemberFactory
+
+    with hospital_context("RGH001"):
+        cardiology = DepartmentFactory(name="Cardiology", code="CARD")
+        member = StaffMemberFactory(user=world.users["doctor"], department=cardiology, specialty="Cardiology")
+    client = world.client("nurse")
+    roles = client.get(
+        f"{BASE}/PractitionerRole", {"practitioner": f"Practitioner/{world.users['doctor'].pk}"}
+    )
+    (role,) = [e["resource"] for e in roles.json()["entry"]]
+    assert role["id"] == str(member.pk) and role["code"][0]["coding"][0]["code"] == "doctor"
+    assert role["location"][0]["reference"] == f"Location/{cardiology.pk}"
+    location = client.get(f"{BASE}/Location/{cardiology.pk}").json()
+    assert (
+        location["name"] == "Cardiology"
+        and location["managingOrganization"]["reference"] == "Organization/rgh001"
+    )
+    assert _ids(client.get(f"{BASE}/Location", {"name": "card"}).json()) == [str(cardiology.pk)]
+    assert world.client("patient").get(f"{BASE}/Location").status_code == 403
+    assert client.get(f"{BASE}/Location", {"near": "1|2"}).status_code == 400
