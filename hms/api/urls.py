@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from hms.api import appointments, audit, docs, encounters, patients, platform, staff, tokens
+from hms.api import appointments, audit, docs, encounters, orders, patients, platform, staff, tokens
 
 app_name = "api"
 
@@ -13,6 +13,7 @@ hospital_patterns = [
     *audit.urlpatterns,
     *appointments.urlpatterns,
     *encounters.urlpatterns,
+    *orders.urlpatterns,
 ]
 
 urlpatterns = [
