@@ -79,11 +79,20 @@ class Screen:
         """How many pixels the page is wider than the window (0: no sideways scrolling)."""
         return int(self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
+    def cut_off(self) -> int:
+        """How many pixels of the page's content are cut off on the right of its main column, whose
+        scrollbar sits under the whole page, out of sight (0: every wide table scrolls in its own
+        `table-scroll` box, right under it)."""
+        return int(
+            self.page.evaluate("(m => m ? m.scrollWidth - m.clientWidth : 0)(document.querySelector('main'))")
+        )
+
     def check(self, name: str) -> None:
-        """No horizontal overflow, and a screenshot to look at."""
+        """No horizontal overflow, nothing cut off, and a screenshot to look at."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{self.width}.png"), full_page=True)
         assert self.overflow() == 0, f"{name} is {self.overflow()} px wider than a {self.width} screen"
+        assert self.cut_off() == 0, f"{name}: {self.cut_off()} px cut off on a {self.width} screen"
 
 
 @pytest.fixture
