@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # /api/ and /fhir/: a session cookie signs nobody in (hms/api/auth.py); the token does, below.
+    "hms.api.auth.ApiSessionIgnoredMiddleware",
     "hms.security.actor.ActingUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",

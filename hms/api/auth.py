@@ -3,10 +3,11 @@
 Tokens are django-rest-knox's: stored as a SHA-512 digest, never in clear, each with an
 expiry (`HMS_API_TOKEN_HOURS`). A client sends `Authorization: Bearer <token>`.
 
-`ApiTokenMiddleware` (after the session and second-factor middlewares, before the hospital
-middleware) makes the token's user the request's user on every `/api/` and `/fhir/` path, and
-nobody else: a browser session counts for nothing there, so the session limits and CSRF are
-the pages' business and a token's only limit is its expiry. The hospital middleware then
+On every `/api/` and `/fhir/` path the token's user is the request's user, and nobody else:
+`ApiSessionIgnoredMiddleware` (after Django's authentication) signs out whatever session cookie
+came along, so the session limits, the second-factor redirect and CSRF stay the pages' business
+and a token's only limit is its expiry; `ApiTokenMiddleware` (before the hospital middleware)
+sets the token's user. The hospital middleware then
 checks the user's membership as for a page. `BearerTokenAuthentication` hands what the
 middleware found to DRF (other interfaces use `request.api_token`).
 
@@ -89,6 +90,20 @@ def token_user(request: HttpRequest) -> tuple[User, AuthToken] | None:
     # Knox reads only the request's headers: a Django request serves as well as DRF's.
     found: tuple[User, AuthToken] | None = BearerTokenAuthentication().authenticate(request)
     return found
+
+
+class ApiSessionIgnoredMiddleware:
+    """Right after Django's AuthenticationMiddleware: on API paths nobody is signed in by a session
+    cookie, so the session limits and the second-factor redirect (pages' rules) never answer an
+    API request; ApiTokenMiddleware then sets the token's user."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(TOKEN_PATHS):
+            request.user = AnonymousUser()
+        return self.get_response(request)
 
 
 class ApiTokenMiddleware:

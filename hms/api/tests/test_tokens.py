@@ -139,3 +139,36 @@ def test_failed_token_requests_lock_the_account_as_the_sign_in_page_does(make_ho
     # The sign-in page is locked too: one count for both doors.
     page = Client().post(reverse("login"), {"username": "doc", "password": "pw-for-tests-1"})
     assert page.status_code == 429
+
+
+def test_a_browser_session_counts_for_nothing_on_the_api(make_hospital, make_user):
+    make_user("doc", hospital=make_hospital("TK001"))
+    browser = Client()
+    assert browser.login(username="doc", password="pw-for-tests-1")
+    response = browser.get("/api/v1/hospitals/TK001/patients")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert "Set-Cookie" not in response or "sessionid" not in response["Set-Cookie"]
+    token = token_for(Client(), "doc")
+    response = browser.get("/api/v1/hospitals/TK001/patients", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+
+
+def test_an_account_with_a_second_factor_needs_its_code(make_hospital, make_user):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = make_user("doc", hospital=make_hospital("TK001"))
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    ask = Client().post
+    body = {"username": "doc", "password": "pw-for-tests-1"}
+    missing = ask("/api/v1/auth/token", body, content_type="application/json")
+    assert missing.status_code == 401
+    assert "otp" in missing.json()["errors"]
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    right = ask("/api/v1/auth/token", {**body, "otp": code}, content_type="application/json")
+    assert right.status_code == 201
+    # A code already used, or a wrong one, is refused (and django-otp slows the next try down).
+    wrong = ask("/api/v1/auth/token", {**body, "otp": code}, content_type="application/json")
+    assert wrong.status_code == 401
+    assert SecurityEvent.objects.filter(kind="mfa_failed", user_id=user.pk).count() == 2
