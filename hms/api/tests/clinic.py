@@ -20,6 +20,7 @@ from hms.tenancy.context import hospital_context
 CODE, OTHER = "CL001", "CL002"
 # A Monday morning (UTC, the hospitals' zone): the doctor works 09:00-17:00 on Mondays.
 NOW = datetime.datetime(2026, 1, 5, 6, 0, tzinfo=datetime.UTC)
+ADULT = datetime.date(1980, 3, 14)  # the dose limits of adults apply
 
 
 @dataclass
@@ -69,15 +70,17 @@ def clinic(make_hospital, monkeypatch) -> Clinic:
     }
     users["outsider"] = UserFactory(username="cl-outsider", role=Role.DOCTOR, hospital=other)
     with hospital_context(CODE):
-        in_care = PatientFactory(given_name="Carey", family_name="Incare")
+        in_care = PatientFactory(given_name="Carey", family_name="Incare", birth_date=ADULT)
         AppointmentFactory(
             patient=in_care,
             practitioner_user_id=users["doctor"].pk,
             starts_at=NOW - datetime.timedelta(days=7),
             ends_at=NOW - datetime.timedelta(days=7, minutes=-15),
         )
-        stranger = PatientFactory(given_name="Stan", family_name="Stranger")
-        own = PatientFactory(given_name="Olive", family_name="Own", user_id=users["patient"].pk)
+        stranger = PatientFactory(given_name="Stan", family_name="Stranger", birth_date=ADULT)
+        own = PatientFactory(
+            given_name="Olive", family_name="Own", user_id=users["patient"].pk, birth_date=ADULT
+        )
         for doctor in ("doctor", "doctor2"):
             WorkingHoursFactory(practitioner_user_id=users[doctor].pk)
     with hospital_context(OTHER):
