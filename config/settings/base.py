@@ -391,5 +391,7 @@ SPECTACULAR_SETTINGS = {
         "LabResultFlagEnum": "hms.orders.models.LabResult.Flag",
         "InvoiceStatusEnum": "hms.billing.models.Invoice.Status",
         "HospitalStatusEnum": "hms.hospitals.models.Hospital.Status",
+        "AllergyCategoryEnum": "hms.encounters.models.Allergy.Category",
+        "PriceCategoryEnum": "hms.billing.models.PriceListItem.Category",
     },
 }

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from hms.api import appointments, audit, docs, encounters, orders, patients, platform, staff, tokens
+from hms.api import appointments, audit, billing, docs, encounters, orders, patients, platform, staff, tokens
 
 app_name = "api"
 
@@ -14,6 +14,7 @@ hospital_patterns = [
     *appointments.urlpatterns,
     *encounters.urlpatterns,
     *orders.urlpatterns,
+    *billing.urlpatterns,
 ]
 
 urlpatterns = [
