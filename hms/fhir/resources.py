@@ -39,21 +39,33 @@ class Param:
     filter: Filter
 
 
-@dataclass(frozen=True)
+def _its_patient(row: Any) -> Patient:
+    return row.patient
+
+
+@dataclass(frozen=True, kw_only=True)
 class Table:
     """One model behind a resource type (Observation has two: vital signs and lab results)."""
 
     model: type[Any]
     resource: Resource  # the permission matrix's row
-    patient_path: str  # from the model to its patient, for patient_scope_filter
-    prefix: str  # before the row's id in the resource's id ("vital-", "lab-"; "" for most)
-    queryset: Callable[[User], QuerySet[Any]]
     params: dict[str, Param]
     to_fhir: Callable[[Any, mappers.Context], dict[str, Any]]
     order: tuple[str, ...]
-    view_action: str
-    patient_of: Callable[[Any], Patient]
-    people: Callable[[Any], tuple[int | None, ...]] = lambda row: ()
+    view_action: str  # the audit action of reading one
+    people: tuple[str, ...] = ()  # fields naming the shared users the resource shows by name
+    patient_path: str = "patient"  # from the model to its patient, for patient_scope_filter
+    prefix: str = ""  # before the row's id in the resource's id ("vital-", "lab-")
+    queryset: Callable[[User], QuerySet[Any]] | None = None  # else: live rows with their patient
+    patient_of: Callable[[Any], Patient] = _its_patient
+
+    def rows(self, user: User) -> QuerySet[Any]:
+        if self.queryset is not None:
+            return self.queryset(user)
+        return self.model.objects.live().select_related("patient")
+
+    def people_of(self, row: Any) -> tuple[int | None, ...]:
+        return tuple(getattr(row, field) for field in self.people)
 
 
 @dataclass(frozen=True)
@@ -151,10 +163,6 @@ def _name(*fields: str) -> Filter:
     return match
 
 
-def _live(model: type[Any]) -> Callable[[User], QuerySet[Any]]:
-    return lambda user: model.objects.live().select_related("patient")
-
-
 def _lab_results(user: User) -> QuerySet[LabResult]:
     """Current results of live orders; a patient sees only verified ones (as on the pages)."""
     results = LabResult.objects.filter(
@@ -195,12 +203,9 @@ PATIENT = Kind(
     "Patient",
     (
         Table(
-            Patient,
-            Resource.PATIENT,
-            "pk",
-            "",
-            lambda user: Patient.objects.prefetch_related("identifiers", "next_of_kin"),
-            {
+            model=Patient,
+            resource=Resource.PATIENT,
+            params={
                 "_id": Param("token", "The patient's id.", _ids("")),
                 "identifier": Param(
                     "token",
@@ -219,10 +224,12 @@ PATIENT = Kind(
                 ),
                 "gender": Param("token", "male | female | other | unknown.", _choice(None, GENDERS)),
             },
-            mappers.patient_resource,
-            ("family_name", "given_name", "id"),
-            "patient.view",
-            lambda row: row,
+            to_fhir=mappers.patient_resource,
+            order=("family_name", "given_name", "id"),
+            view_action="patient.view",
+            patient_path="pk",
+            queryset=lambda user: Patient.objects.prefetch_related("identifiers", "next_of_kin"),
+            patient_of=lambda row: row,
         ),
     ),
     "patient.search",
@@ -234,12 +241,9 @@ ENCOUNTER = Kind(
     "Encounter",
     (
         Table(
-            Encounter,
-            Resource.ENCOUNTER,
-            "patient",
-            "",
-            _live(Encounter),
-            {
+            model=Encounter,
+            resource=Resource.ENCOUNTER,
+            params={
                 "_id": Param("token", "The encounter's id.", _ids("")),
                 **_patient_params("patient_id"),
                 "date": Param("date", "When the encounter started.", _date("started_at")),
@@ -249,11 +253,10 @@ ENCOUNTER = Kind(
                     _choice(None, {fhir: Q(status=ours) for ours, fhir in mappers.ENCOUNTER_STATUS.items()}),
                 ),
             },
-            mappers.encounter_resource,
-            ("-started_at", "-id"),
-            "encounter.view",
-            lambda row: row.patient,
-            lambda row: (row.practitioner_user_id,),
+            to_fhir=mappers.encounter_resource,
+            order=("-started_at", "-id"),
+            view_action="encounter.view",
+            people=("practitioner_user_id",),
         ),
     ),
     "encounter.list",
@@ -266,14 +269,9 @@ OBSERVATION = Kind(
     "Observation",
     (
         Table(
-            Observation,
-            Resource.OBSERVATION,
-            "patient",
-            mappers.VITAL_PREFIX,
-            lambda user: (
-                Observation.objects.live().select_related("patient").prefetch_related("derived_from")
-            ),
-            {
+            model=Observation,
+            resource=Resource.OBSERVATION,
+            params={
                 "_id": Param(
                     "token", "The observation's id (vital-<n> or lab-<n>).", _ids(mappers.VITAL_PREFIX)
                 ),
@@ -289,19 +287,19 @@ OBSERVATION = Kind(
                     "reference", "The encounter it was recorded in.", _reference("Encounter", "encounter_id")
                 ),
             },
-            mappers.vital_resource,
-            ("-recorded_at", "-id"),
-            "observation.view",
-            lambda row: row.patient,
-            lambda row: (row.recorded_by_id,),
+            to_fhir=mappers.vital_resource,
+            order=("-recorded_at", "-id"),
+            view_action="observation.view",
+            people=("recorded_by_id",),
+            prefix=mappers.VITAL_PREFIX,
+            queryset=lambda user: (
+                Observation.objects.live().select_related("patient").prefetch_related("derived_from")
+            ),
         ),
         Table(
-            LabResult,
-            Resource.LAB_RESULT,
-            "order__patient",
-            mappers.LAB_PREFIX,
-            _lab_results,
-            {
+            model=LabResult,
+            resource=Resource.LAB_RESULT,
+            params={
                 "_id": Param("token", "", _ids(mappers.LAB_PREFIX)),
                 **_patient_params("order__patient_id"),
                 "category": Param("token", "", _observation_category(mappers.LABORATORY)),
@@ -309,11 +307,14 @@ OBSERVATION = Kind(
                 "date": Param("date", "", _date("entered_at")),
                 "encounter": Param("reference", "", _reference("Encounter", "order__encounter_id")),
             },
-            mappers.lab_resource,
-            ("-entered_at", "-id"),
-            "lab_result.view",
-            lambda row: row.order.patient,
-            lambda row: (row.verified_by_id or row.entered_by_id,),
+            to_fhir=mappers.lab_resource,
+            order=("-entered_at", "-id"),
+            view_action="lab_result.view",
+            people=("verified_by_id", "entered_by_id"),
+            patient_path="order__patient",
+            prefix=mappers.LAB_PREFIX,
+            queryset=_lab_results,
+            patient_of=lambda row: row.order.patient,
         ),
     ),
     "observation.list",
@@ -324,12 +325,9 @@ CONDITION = Kind(
     "Condition",
     (
         Table(
-            Diagnosis,
-            Resource.DIAGNOSIS,
-            "patient",
-            "",
-            _live(Diagnosis),
-            {
+            model=Diagnosis,
+            resource=Resource.DIAGNOSIS,
+            params={
                 "_id": Param("token", "The condition's id.", _ids("")),
                 **_patient_params("patient_id"),
                 "category": Param(
@@ -346,11 +344,10 @@ CONDITION = Kind(
                     "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
                 ),
             },
-            mappers.condition_resource,
-            ("-created_at", "-id"),
-            "diagnosis.view",
-            lambda row: row.patient,
-            lambda row: (row.recorded_by_id,),
+            to_fhir=mappers.condition_resource,
+            order=("-created_at", "-id"),
+            view_action="diagnosis.view",
+            people=("recorded_by_id",),
         ),
     ),
     "diagnosis.list",
@@ -362,12 +359,9 @@ ALLERGY_INTOLERANCE = Kind(
     "AllergyIntolerance",
     (
         Table(
-            Allergy,
-            Resource.ALLERGY,
-            "patient",
-            "",
-            _live(Allergy),
-            {
+            model=Allergy,
+            resource=Resource.ALLERGY,
+            params={
                 "_id": Param("token", "The allergy's id.", _ids("")),
                 **_patient_params("patient_id", names=("patient",)),
                 "clinical-status": Param(
@@ -376,11 +370,10 @@ ALLERGY_INTOLERANCE = Kind(
                     _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
                 ),
             },
-            mappers.allergy_resource,
-            ("substance", "id"),
-            "allergy.view",
-            lambda row: row.patient,
-            lambda row: (row.recorded_by_id,),
+            to_fhir=mappers.allergy_resource,
+            order=("substance", "id"),
+            view_action="allergy.view",
+            people=("recorded_by_id",),
         ),
     ),
     "allergy.list",
@@ -392,12 +385,9 @@ MEDICATION_REQUEST = Kind(
     "MedicationRequest",
     (
         Table(
-            Prescription,
-            Resource.PRESCRIPTION,
-            "patient",
-            "",
-            _live(Prescription),
-            {
+            model=Prescription,
+            resource=Resource.PRESCRIPTION,
+            params={
                 "_id": Param("token", "The prescription's id.", _ids("")),
                 **_patient_params("patient_id"),
                 "intent": Param(
@@ -415,11 +405,10 @@ MEDICATION_REQUEST = Kind(
                 ),
                 "authoredon": Param("date", "When the course starts.", _date("starts_at")),
             },
-            mappers.medication_request_resource,
-            ("-starts_at", "-id"),
-            "prescription.view",
-            lambda row: row.patient,
-            lambda row: (row.prescriber_id,),
+            to_fhir=mappers.medication_request_resource,
+            order=("-starts_at", "-id"),
+            view_action="prescription.view",
+            people=("prescriber_id",),
         ),
     ),
     "prescription.list",
@@ -431,12 +420,9 @@ APPOINTMENT = Kind(
     "Appointment",
     (
         Table(
-            Appointment,
-            Resource.APPOINTMENT,
-            "patient",
-            "",
-            lambda user: Appointment.objects.select_related("patient"),
-            {
+            model=Appointment,
+            resource=Resource.APPOINTMENT,
+            params={
                 "_id": Param("token", "The appointment's id.", _ids("")),
                 **_patient_params("patient_id", names=("patient",)),
                 "practitioner": Param(
@@ -453,11 +439,11 @@ APPOINTMENT = Kind(
                     ),
                 ),
             },
-            mappers.appointment_resource,
-            ("starts_at", "id"),
-            "appointment.view",
-            lambda row: row.patient,
-            lambda row: (row.practitioner_user_id,),
+            to_fhir=mappers.appointment_resource,
+            order=("starts_at", "id"),
+            view_action="appointment.view",
+            people=("practitioner_user_id",),
+            queryset=lambda user: Appointment.objects.select_related("patient"),
         ),
     ),
     "appointment.list",
@@ -502,17 +488,14 @@ def _lab_order_table(
     to_fhir: Callable[[Any, mappers.Context], dict[str, Any]], params: dict[str, Param]
 ) -> Table:
     return Table(
-        LabOrder,
-        Resource.LAB_ORDER,
-        "patient",
-        "",
-        _lab_orders,
-        params,
-        to_fhir,
-        ("-ordered_at", "-id"),
-        "lab_order.view",
-        lambda row: row.patient,
-        lambda row: (row.ordered_by_id,),
+        model=LabOrder,
+        resource=Resource.LAB_ORDER,
+        params=params,
+        to_fhir=to_fhir,
+        order=("-ordered_at", "-id"),
+        view_action="lab_order.view",
+        people=("ordered_by_id",),
+        queryset=_lab_orders,
     )
 
 

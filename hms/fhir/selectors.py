@@ -61,7 +61,7 @@ class SearchPage:
 
 
 def _context(rows: list[tuple[Table, Any]]) -> mappers.Context:
-    people = {pk for table, row in rows for pk in table.people(row)}
+    people = {pk for table, row in rows for pk in table.people_of(row)}
     return mappers.Context(current_tenant().code, display_names(people))
 
 
@@ -92,7 +92,7 @@ def resource_read(*, kind: Kind, resource_id: str, user: User, client_address: s
     table, pk = _table_of(kind, resource_id)
     permission_require(user=user, resource=table.resource, action=Action.VIEW)
     with transaction.atomic(using=current_tenant().alias):
-        row = table.queryset(user).filter(pk=pk).first()
+        row = table.rows(user).filter(pk=pk).first()
         if row is None:
             raise NotFound(NOT_FOUND.format(kind.name))
         try:
@@ -146,7 +146,7 @@ def resource_search(
         permission_require(user=user, resource=kind.tables[0].resource, action=Action.VIEW)
     querysets = []
     for table in tables:
-        queryset = table.queryset(user).filter(
+        queryset = table.rows(user).filter(
             patient_scope_filter(
                 user=user, resource=table.resource, action=Action.VIEW, field=table.patient_path
             )
