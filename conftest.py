@@ -1,5 +1,7 @@
 """Test fixtures shared by every test: a fresh data folder per test, hospitals, users."""
 
+import os
+
 import pytest
 from django.conf import settings as django_settings
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -40,6 +42,13 @@ def pytest_collection_modifyitems(config, items):
         for marker, (wanted, suite) in _BACKEND_MARKERS.items():
             if backend != wanted and item.get_closest_marker(marker):
                 item.add_marker(pytest.mark.skip(reason=f"runs in the {suite} suite"))
+
+
+@pytest.fixture(scope="session")
+def run_temp_root(tmp_path_factory):
+    """This test run's own temporary folder: with pytest-xdist, the parent of the workers' ones."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(autouse=True)

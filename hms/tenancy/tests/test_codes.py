@@ -208,12 +208,18 @@ def member_client(client, make_hospital, make_user):
 @example(code="--help")
 @example(code="%2e%2e%2fx")
 def test_hostile_codes_are_refused_everywhere_and_create_nothing(
-    member_client, data_dir, tmp_path, settings, code
+    member_client, data_dir, tmp_path, run_temp_root, settings, code
 ):
     assert not is_valid_hospital_code(code)
     # The data folder is tmp_path/data; a code climbing out of hospitals/<code>/ lands in
-    # tmp_path or one of its parents.
-    parents = [tmp_path.parent, tmp_path.parent.parent]
+    # tmp_path or one of its parents. Only the parents this test run owns are compared:
+    # above them (/tmp/pytest-of-<user>) other pytest runs come and go.
+    parents = [
+        folder
+        for folder in (tmp_path.parent, tmp_path.parent.parent)
+        if folder == run_temp_root or run_temp_root in folder.parents
+    ]
+    assert parents, f"{tmp_path} lies outside this run's temporary folder {run_temp_root}"
     templates = Path(settings.HMS_TEMPLATE_DIR)
     before_everywhere = (_snapshot(tmp_path, templates), _entries(*parents))
     before_data = _snapshot(data_dir)

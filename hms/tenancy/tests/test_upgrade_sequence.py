@@ -72,6 +72,7 @@ class Deployment:
             )
         shutil.copy(ROOT / "manage.py", self.app / "manage.py")
         self.log = folder / "gunicorn.log"
+        self.access_log = folder / "access.log"
         self.port = _free_port()
         self.env = {
             key: value
@@ -134,6 +135,9 @@ class Deployment:
                 f"--bind=127.0.0.1:{self.port}",
                 f"--chdir={self.app}",
                 f"--error-logfile={self.log}",
+                f"--access-logfile={self.access_log}",
+                # The answering worker's pid ("<1234>"), the status and the path.
+                "--access-logformat=%(p)s %(s)s %(U)s",
                 "--log-level=info",
                 "--graceful-timeout=10",
             ],
@@ -151,6 +155,36 @@ class Deployment:
 
     def workers_booted(self) -> int:
         return self.log.read_text().count("Booting worker")
+
+    def running_workers(self) -> set[int]:
+        """The workers gunicorn has started and that have not exited, by pid."""
+        log = self.log.read_text()
+        booted = {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log)}
+        exited = {int(pid) for pid in re.findall(r"Worker exiting \(pid: (\d+)\)", log)}
+        return booted - exited
+
+    def workers_that_served_a_hospital(self) -> set[int]:
+        log = self.access_log.read_text() if self.access_log.exists() else ""
+        return {int(pid) for pid in re.findall(r"^<(\d+)> \d+ /h/", log, re.MULTILINE)}
+
+    def wait_until_every_worker_answered(self, browser: "Browser") -> None:
+        """Every running worker has loaded its code (the release on disk when it booted).
+
+        A worker reads the migrations on disk once, as it loads the application, which on a
+        loaded machine can be seconds after gunicorn logs "Booting worker". Installing the
+        next release before then would make that worker take the new release as its own code.
+        A worker that has answered a hospital page has loaded it. The caller's reader keeps one
+        request in flight, so these requests reach whichever worker is idle.
+        """
+
+        def all_answered() -> bool:
+            running = self.running_workers()
+            if len(running) == 2 and running <= self.workers_that_served_a_hospital():
+                return True
+            browser.get(f"/h/{CODES[0]}/")
+            return False
+
+        _wait_for(all_answered, 60, "every gunicorn worker to answer a hospital page")
 
     def stop(self) -> None:
         if self.server is not None:
@@ -251,6 +285,7 @@ def test_upgrades_keep_hospitals_served_and_workers_switch_without_a_reload(depl
     reader.start()
     try:
         # 1. A release whose migration only adds: no hospital is refused at any moment.
+        deployment.wait_until_every_worker_answered(browser)
         deployment.install_release(COMPATIBLE)
         deployment.manage("migrate", "--noinput")
         deployment.manage("migrate_hospitals", "--hospital=UPA", "--jobs=1", "--no-progress")
@@ -266,6 +301,7 @@ def test_upgrades_keep_hospitals_served_and_workers_switch_without_a_reload(depl
         # 2. A release whose migration the old code cannot run on: only the hospitals
         # migrated past the old workers are refused, saying so, until every one is migrated.
         booted = deployment.workers_booted()
+        deployment.wait_until_every_worker_answered(browser)
         deployment.install_release(INCOMPATIBLE)
         deployment.manage("migrate", "--noinput")
         deployment.manage("migrate_hospitals", "--hospital=UPA", "--jobs=1", "--no-progress")
