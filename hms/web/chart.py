@@ -9,24 +9,27 @@ same); every read is audited with the ids it showed.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
 from hms.accounts.display import display_names
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.audit.records import audit_row
+from hms.billing.models import Invoice
 from hms.care.access import patient_access, patient_in_care
 from hms.core.display import lab_test_name, unit_label
 from hms.core.exceptions import NotAllowed, NotFound
-from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
+from hms.core.ids import record_id
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.vitals import VITALS
-from hms.orders.models import LabResult, Prescription
+from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient
+from hms.scheduling.models import Appointment
 from hms.tenancy.context import current_tenant
 from hms.web.svg import TrendChart, trend_chart
 
@@ -372,12 +375,34 @@ def _ids(rows: Iterable[Allergy | Prescription] | None) -> list[int] | None:
     return None if rows is None else [row.pk for row in rows]
 
 
-def encounter_patient_id(encounter_id: int | None) -> int | None:
-    """The patient an encounter's page is about, to choose its banner; not scoped: the banner's
-    selector checks the user's right to the patient, the page its right to the encounter."""
-    if encounter_id is None:
-        return None
-    return Encounter.objects.filter(pk=encounter_id).values_list("patient_id", flat=True).first()
+# The address parameters that name one record of one patient: the record's model, and the field
+# that names its patient. A page whose address names one of these is about that patient.
+PATIENT_RECORDS: dict[str, tuple[type[Model], str]] = {
+    "encounter_id": (Encounter, "patient_id"),
+    "note_id": (ClinicalNote, "patient_id"),
+    "allergy_id": (Allergy, "patient_id"),
+    "observation_id": (Observation, "patient_id"),
+    "diagnosis_id": (Diagnosis, "patient_id"),
+    "prescription_id": (Prescription, "patient_id"),
+    "order_id": (LabOrder, "patient_id"),
+    "result_id": (LabResult, "order__patient_id"),
+    "invoice_id": (Invoice, "patient_id"),
+    "appointment_id": (Appointment, "patient_id"),
+}
+
+
+def record_patient_id(address_kwargs: Mapping[str, object]) -> int | None:
+    """The patient a page about one of their records is about (its address names the record), to
+    choose its banner; not scoped: the banner's selector checks the user's right to the patient,
+    the page its right to the record. None for a page about no one record, or a missing one."""
+    for name, (model, patient_field) in PATIENT_RECORDS.items():
+        ref = record_id(address_kwargs.get(name))
+        if ref is not None:
+            found: int | None = (
+                model._default_manager.filter(pk=ref).values_list(patient_field, flat=True).first()
+            )
+            return found
+    return None
 
 
 def patient_vital_trends(

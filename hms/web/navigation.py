@@ -15,7 +15,13 @@ from hms.core.ids import record_id
 from hms.patients.selectors import patient_own_record
 from hms.scheduling.rules import booking_rules_get
 from hms.tenancy.context import current_tenant_or_none
-from hms.web.chart import encounter_patient_id, patient_banner, patient_chart, patient_vital_trends
+from hms.web.chart import (
+    PATIENT_RECORDS,
+    patient_banner,
+    patient_chart,
+    patient_vital_trends,
+    record_patient_id,
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """Template context processor: inside a hospital's pages, `hospital` and `hospital_nav`, and
     `chart_links` on pages about one patient (their URL names a `patient_id`); else no links.
 
-    Pages about one patient (a `patient_id`, or an `encounter_id`, in their URL) also get
+    Pages about one patient (a `patient_id`, or one of their records, hms.web.chart.PATIENT_RECORDS,
+    in their URL) also get
     `patient_banner`, `patient_chart` and `patient_vital_charts` (hms.web.chart): each read, and
     audited, only if the page's template shows it; None where the user may not see the patient.
     """
@@ -135,14 +142,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if patient_id is not None
         else [],
     }
-    encounter_id = record_id(kwargs.get("encounter_id"))
-    if patient_id is not None or encounter_id is not None:
+    if patient_id is not None or any(name in kwargs for name in PATIENT_RECORDS):
         address = client_address(request)
 
         def shown(selector: Callable[..., object]) -> SimpleLazyObject:
             def read() -> object:
-                # An encounter's page is about its patient (the page itself checks the encounter).
-                wanted = patient_id if patient_id is not None else encounter_patient_id(encounter_id)
+                # A page about one record (an encounter, a note, a lab order, an invoice...) is
+                # about its patient (the page itself checks the record).
+                wanted = patient_id if patient_id is not None else record_patient_id(kwargs)
                 if wanted is None:
                     return None
                 return selector(user=user, patient_id=wanted, client_address=address)

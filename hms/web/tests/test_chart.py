@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
+from hms.billing.tests.factories import InvoiceFactory
 from hms.encounters.models import Diagnosis, Encounter
 from hms.encounters.tests.factories import (
     AllergyFactory,
+    ClinicalNoteFactory,
     DiagnosisFactory,
     EncounterFactory,
     ObservationFactory,
@@ -24,6 +26,7 @@ from hms.encounters.vitals import SYSTOLIC, TEMPERATURE
 from hms.orders.models import LabOrder
 from hms.orders.tests.factories import LabOrderFactory, LabResultFactory, PrescriptionFactory
 from hms.patients.tests.factories import PatientFactory
+from hms.scheduling.tests.factories import AppointmentFactory
 from hms.tenancy.connections import hospital_alias
 from hms.tenancy.context import hospital_context
 from hms.web.chart import age_text, patient_banner, patient_chart
@@ -153,20 +156,54 @@ def test_a_receptionist_or_a_doctor_outside_care_sees_demographics_only(client, 
 
 
 @pytest.mark.django_db
-def test_the_banner_is_on_every_patient_page(client, people, karim):
-    client.force_login(people["doctor"])
-    for name in (
-        "patients:detail",
-        "encounters:patient",
-        "orders:patient-prescriptions",
-        "orders:patient-lab-results",
-        "scheduling:patient",
-    ):
-        response = client.get(_url(name, patient_id=karim.pk))
-        assert response.status_code == 200, name
-        html = BANNER.search(response.content.decode())
-        assert html is not None, name
-        assert "Penicillin" in html.group(0) and "Amlodipine 1" in html.group(0), name
+def test_the_banner_is_on_every_patient_page(client, people, dmc, karim):
+    """Every page about one patient, whether its address names the patient or one of their records
+    (an encounter, a note, a lab order, an invoice, an appointment)."""
+    with hospital_context(CODE):
+        encounter = Encounter.objects.filter(patient=karim).latest("started_at")
+        Encounter.objects.filter(pk=encounter.pk).update(status=Encounter.Status.IN_PROGRESS, ended_at=None)
+        note = ClinicalNoteFactory(encounter=encounter)
+        order = LabOrder.objects.filter(patient=karim).latest("ordered_at")
+        invoice = InvoiceFactory(encounter=encounter)
+        appointment = AppointmentFactory(patient=karim, practitioner_user_id=people["doctor"].pk)
+    pages = {
+        "doctor": [
+            ("patients:detail", {"patient_id": karim.pk}),
+            ("encounters:patient", {"patient_id": karim.pk}),
+            ("orders:patient-prescriptions", {"patient_id": karim.pk}),
+            ("orders:patient-lab-results", {"patient_id": karim.pk}),
+            ("scheduling:patient", {"patient_id": karim.pk}),
+            ("encounters:detail", {"encounter_id": encounter.pk}),
+            ("encounters:vitals", {"encounter_id": encounter.pk}),
+            ("encounters:diagnosis-new", {"encounter_id": encounter.pk}),
+            ("encounters:note-new", {"encounter_id": encounter.pk}),
+            ("encounters:note", {"note_id": note.pk}),
+            ("encounters:note-edit", {"note_id": note.pk}),
+            ("encounters:allergy-new", {"patient_id": karim.pk}),
+            ("orders:prescription-new", {"encounter_id": encounter.pk}),
+            ("orders:lab-order-new", {"encounter_id": encounter.pk}),
+            ("orders:lab-order", {"order_id": order.pk}),
+        ],
+        "receptionist": [
+            ("billing:encounter", {"encounter_id": encounter.pk}),
+            ("billing:invoice", {"invoice_id": invoice.pk}),
+            ("billing:patient-invoices", {"patient_id": karim.pk}),
+            ("scheduling:book-patient", {"patient_id": karim.pk}),
+            ("scheduling:reschedule", {"appointment_id": appointment.pk}),
+            ("scheduling:cancel", {"appointment_id": appointment.pk}),
+            ("care:assign", {"patient_id": karim.pk}),
+        ],
+    }
+    for who, named in pages.items():
+        client.force_login(people[who])
+        for name, kwargs in named:
+            response = client.get(_url(name, **kwargs))
+            assert response.status_code == 200, name
+            html = BANNER.search(response.content.decode())
+            assert html is not None, name
+            assert "Karim" in html.group(0) and karim.mrn in html.group(0), name
+            if who == "doctor":  # in the patient's care: the clinical facts too
+                assert "Penicillin" in html.group(0) and "Amlodipine 1" in html.group(0), name
 
 
 @pytest.mark.django_db
