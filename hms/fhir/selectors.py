@@ -65,6 +65,14 @@ def _context(rows: list[tuple[Table, Any]]) -> mappers.Context:
     return mappers.Context(current_tenant().code, display_names(people))
 
 
+def _some_visible(kind: Kind, user: User) -> list[Table]:
+    """The tables of `kind` the user's role may see; NotAllowed (403) if none."""
+    tables = [t for t in kind.tables if permission_scope(user=user, resource=t.resource, action=Action.VIEW)]
+    if not tables:
+        permission_require(user=user, resource=kind.tables[0].resource, action=Action.VIEW)
+    return tables
+
+
 def _table_of(kind: Kind, resource_id: str) -> tuple[Table, int]:
     """The table and row id a resource id names; NotFound for ids this server never gives."""
     for table in sorted(kind.tables, key=lambda t: -len(t.prefix)):
@@ -84,11 +92,7 @@ def resource_read(*, kind: Kind, resource_id: str, user: User, client_address: s
             raise NotFound(NOT_FOUND.format("patient"))
         patient = patient_detail(user=user, patient_id=pk, client_address=client_address)
         return Found(patient, mappers.patient_resource(patient, mappers.Context(current_tenant().code)))
-    for table in kind.tables:  # a role that may see none of it is refused before anything is read
-        if permission_scope(user=user, resource=table.resource, action=Action.VIEW) is not None:
-            break
-    else:
-        permission_require(user=user, resource=kind.tables[0].resource, action=Action.VIEW)
+    _some_visible(kind, user)  # a role that may see none of it is refused before anything is read
     table, pk = _table_of(kind, resource_id)
     permission_require(user=user, resource=table.resource, action=Action.VIEW)
     with transaction.atomic(using=current_tenant().alias):
@@ -141,9 +145,7 @@ def resource_search(
     them and their patients."""
     wanted = _search_parameters(kind, query)
     count, offset = count_of(query.get("_count")), offset_of(query.get("_page_token"))
-    tables = [t for t in kind.tables if permission_scope(user=user, resource=t.resource, action=Action.VIEW)]
-    if not tables:
-        permission_require(user=user, resource=kind.tables[0].resource, action=Action.VIEW)
+    tables = _some_visible(kind, user)
     querysets = []
     for table in tables:
         queryset = table.rows(user).filter(

@@ -2,22 +2,24 @@
 Appointment. Thin: parse, call one selector or service, render."""
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
+from hms.accounts.display import display_names
 from hms.core.http import client_address
 from hms.fhir import mappers, selectors, writes
 from hms.fhir.capability import capability_statement
 from hms.fhir.http import FhirError, body_json, fhir_response, fhir_view
 from hms.fhir.resources import KINDS, PATIENT
 from hms.fhir.search import page_token
+from hms.tenancy.context import current_tenant
 from hms.tenancy.http import HospitalRequest
 
 WRITES = {
-    "Patient": (writes.patient_create, writes.patient_replace, mappers.patient_resource),
-    "Appointment": (writes.appointment_create, writes.appointment_replace, mappers.appointment_resource),
+    "Patient": (writes.patient_create, writes.patient_replace),
+    "Appointment": (writes.appointment_create, writes.appointment_replace),
 }
 # The hospital's own resources: its people, departments and itself (no patient data, not audited).
 Reader = Callable[[HospitalRequest, str], dict[str, Any]]
@@ -99,14 +101,14 @@ def resource_instance(
             raise FhirError(
                 405, "not-supported", f"{resource_type} is read-only here.", headers={"Allow": "GET, HEAD"}
             )
-        _create_one, replace, to_fhir = WRITES[resource_type]
+        _create_one, replace = WRITES[resource_type]
         row = replace(
             user=request.user,
             resource_id=resource_id,
             body=body_json(request),
             client_address=client_address(request),
         )
-        return fhir_response(_written(row, to_fhir))
+        return fhir_response(_written(row, resource_type))
     if resource_type in HOSPITAL_RESOURCES:
         return fhir_response(HOSPITAL_RESOURCES[resource_type][0](request, resource_id))
     found = selectors.resource_read(
@@ -118,13 +120,11 @@ def resource_instance(
     return fhir_response(found.resource)
 
 
-def _written(row: Any, to_fhir: Any) -> dict[str, Any]:
+def _written(row: Any, resource_type: str) -> dict[str, Any]:
+    """What a create or update stored, as the resource (the write's own audit row covers it)."""
     row.refresh_from_db()
-    people = {getattr(row, "practitioner_user_id", None)} - {None}
-    from hms.accounts.display import display_names
-    from hms.tenancy.context import current_tenant
-
-    return cast(dict[str, Any], to_fhir(row, mappers.Context(current_tenant().code, display_names(people))))
+    table = KINDS[resource_type].tables[0]
+    return table.to_fhir(row, mappers.Context(current_tenant().code, display_names(table.people_of(row))))
 
 
 def _create(request: HospitalRequest, hospital_code: str, resource_type: str) -> HttpResponse:
@@ -133,7 +133,7 @@ def _create(request: HospitalRequest, hospital_code: str, resource_type: str) ->
             405, "not-supported", f"{resource_type} is read-only here.", headers={"Allow": "GET, HEAD"}
         )
     body = body_json(request)
-    create, _replace, to_fhir = WRITES[resource_type]
+    create, _replace = WRITES[resource_type]
     condition = request.META.get("HTTP_IF_NONE_EXIST")
     if condition is not None:
         if resource_type != "Patient":
@@ -152,7 +152,7 @@ def _create(request: HospitalRequest, hospital_code: str, resource_type: str) ->
             return fhir_response(existing.resources[0], 200)
     row = create(user=request.user, body=body, client_address=client_address(request))
     location = f"{base_url(request, hospital_code)}/{resource_type}/{row.pk}"
-    return fhir_response(_written(row, to_fhir), 201, headers={"Location": location})
+    return fhir_response(_written(row, resource_type), 201, headers={"Location": location})
 
 
 def _bundle(request: HttpRequest, hospital_code: str, page: selectors.SearchPage) -> dict[str, Any]:
