@@ -34,7 +34,7 @@ from knox.models import AuthToken
 from rest_framework import exceptions
 
 from hms.accounts.models import User
-from hms.api.errors import problem, problem_response
+from hms.api.errors import problem_response
 from hms.security.actor import acting_as
 from hms.security.log import Kind, security_record
 
@@ -65,6 +65,8 @@ class BearerTokenAuthentication(TokenAuthentication):
         django_request = getattr(request, "_request", request)
         if hasattr(django_request, "api_token"):
             token = django_request.api_token
+            if token is None and getattr(django_request, "api_token_refused", None):
+                raise exceptions.AuthenticationFailed(django_request.api_token_refused)
             return (django_request.user, token) if token is not None else None
         found: tuple[User, AuthToken] | None = super().authenticate(request)
         return found
@@ -118,22 +120,21 @@ class ApiTokenMiddleware:
         path = request.path_info
         if not path.startswith(TOKEN_PATHS):
             return self.get_response(request)
-        is_rest = path.startswith("/api/")
+        # A token that is not (any more) good signs nobody in; the endpoints that need someone
+        # answer 401 with why (the token request, the schema and the docs need nobody).
+        refused = None
         try:
             found = token_user(request)
         except exceptions.AuthenticationFailed as exc:
-            if is_rest:
-                response = problem(401, str(exc.detail))
-                response["WWW-Authenticate"] = 'Bearer realm="api", error="invalid_token"'
-                return response
             found = None
-            request.api_token_refused = str(exc.detail)  # type: ignore[attr-defined]
+            refused = str(exc.detail)
+        request.api_token_refused = refused  # type: ignore[attr-defined]
         user, token = found if found is not None else (AnonymousUser(), None)
         request.user = user
         request.api_token = token  # type: ignore[attr-defined]
         with acting_as(user if token is not None else None, request):
             response = self.get_response(request)
-        return problem_response(response) if is_rest else response
+        return problem_response(response, refused=refused) if path.startswith("/api/") else response
 
 
 # --- issuing a token ---------------------------------------------------------------------

@@ -172,7 +172,7 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
 
 
-def problem_response(response: HttpResponse) -> HttpResponse:
+def problem_response(response: HttpResponse, *, refused: str | None = None) -> HttpResponse:
     """An API path's error response in the problem body (itself if it already is one).
 
     The hospital middleware's refusals carry their message in the page's notice; others get
@@ -191,12 +191,13 @@ def problem_response(response: HttpResponse) -> HttpResponse:
         elif response.get("Content-Type", "").startswith("text/plain"):
             text = content.strip()
     if response.status_code == 401:
-        text = ""  # the middleware's words are for browsers: say how to authenticate here
+        text = refused or ""  # why the token was refused; else how to authenticate
     detail = text or _DEFAULT_DETAIL.get(response.status_code, HTTPStatus(response.status_code).phrase)
     converted = problem(response.status_code, detail)
     for header in ("Retry-After", "Allow", "WWW-Authenticate"):
         if header in response:
             converted[header] = response[header]
     if response.status_code == 401 and "WWW-Authenticate" not in converted:
-        converted["WWW-Authenticate"] = 'Bearer realm="api"'
+        error = ', error="invalid_token"' if refused else ""
+        converted["WWW-Authenticate"] = f'Bearer realm="api"{error}'
     return converted

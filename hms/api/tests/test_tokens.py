@@ -172,3 +172,19 @@ def test_an_account_with_a_second_factor_needs_its_code(make_hospital, make_user
     wrong = ask("/api/v1/auth/token", {**body, "otp": code}, content_type="application/json")
     assert wrong.status_code == 401
     assert SecurityEvent.objects.filter(kind="mfa_failed", user_id=user.pk).count() == 2
+
+
+def test_a_stale_token_does_not_stop_asking_for_a_new_one(make_hospital, make_user):
+    make_user("doc", hospital=make_hospital("TK001"))
+    stale = ApiClient("revoked-long-ago")
+    response = stale.post(
+        "/api/v1/auth/token",
+        {"username": "doc", "password": "pw-for-tests-1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    refused = stale.get("/api/v1/hospitals/TK001/patients")
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "Invalid token."
+    assert 'error="invalid_token"' in refused["WWW-Authenticate"]
+    assert stale.get("/api/v1/auth/tokens").json()["detail"] == "Invalid token."
