@@ -320,3 +320,27 @@ def test_practitioner_roles_and_locations_of_the_hospital(world):
     assert _ids(client.get(f"{BASE}/Location", {"name": "card"}).json()) == [str(cardiology.pk)]
     assert world.client("patient").get(f"{BASE}/Location").status_code == 403
     assert client.get(f"{BASE}/Location", {"near": "1|2"}).status_code == 400
+
+
+def test_a_search_across_patients_names_each_patient_in_its_audit_row(world):
+    with hospital_context("RGH001"):
+        from hms.encounters.tests.factories import EncounterFactory, ObservationFactory
+
+        other_visit = EncounterFactory(patient=world.stranger, practitioner_user_id=world.users["doctor"].pk)
+        ObservationFactory(encounter=other_visit)
+    bundle = (
+        world.client("nurse").get(f"{BASE}/Observation", {"category": "vital-signs", "_count": "0"}).json()
+    )
+    assert bundle["total"] == 4 and "entry" not in bundle
+    world.client("nurse").get(f"{BASE}/Observation", {"category": "vital-signs"})
+    event = _audit("observation.list")[-1]
+    assert event.patient_id is None
+    assert event.detail["patient_ids"] == sorted([world.patient.pk, world.stranger.pk])
+    assert len(event.detail["ids"]) == 4 and event.detail["interface"] == "fhir"
+
+
+def test_references_to_the_wrong_type_answer_400(world):
+    client = world.client("doctor")
+    assert client.get(f"{BASE}/Encounter", {"patient": f"Encounter/{world.encounter.pk}"}).status_code == 400
+    assert client.get(f"{BASE}/Appointment", {"practitioner": "Patient/1"}).status_code == 400
+    assert client.get(f"{BASE}/Encounter", {"patient": "nobody"}).json()["total"] == 0
