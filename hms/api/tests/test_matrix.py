@@ -34,7 +34,8 @@ class Endpoint:
     path: str  # {code}, {patient} (a patient of the hospital), {own} (the PATIENT user's record)
     resource: Resource | None  # None: the platform operator's
     action: Action
-    kind: str  # "list" (200, empty unless ALL), "create" (201), "record" (200 / 404 for OWN), "plain"
+    kind: str  # "list" (200, empty unless ALL), "create" (201), "record" (200 / 404 for OWN, CARE),
+    # "own" (the PATIENT user's record: 200 / 404 for CARE), "plain"
     body: dict | None = None
 
 
@@ -74,6 +75,40 @@ ENDPOINTS = [
     Endpoint("departments", "get", "departments", Resource.STAFF, Action.VIEW, "plain"),
     Endpoint("audit log", "get", "audit-events?action=patient.", Resource.AUDIT_LOG, Action.VIEW, "plain"),
     Endpoint("hospitals", "get", "/api/v1/hospitals/", None, Action.VIEW, "plain"),
+    # The clinical resources: {patient} is in nobody's care (CARE answers 404, as for OWN).
+    Endpoint("appointments", "get", "appointments", Resource.APPOINTMENT, Action.VIEW, "plain"),
+    *(
+        endpoint
+        for name, path, resource in (
+            ("encounters", "encounters", Resource.ENCOUNTER),
+            ("allergies", "allergies", Resource.ALLERGY),
+            ("prescriptions", "prescriptions", Resource.PRESCRIPTION),
+            ("lab orders", "lab-orders", Resource.LAB_ORDER),
+            ("invoices", "invoices", Resource.INVOICE),
+        )
+        for endpoint in (
+            Endpoint(name, "get", f"patients/{{patient}}/{path}", resource, Action.VIEW, "record"),
+            Endpoint(f"own {name}", "get", f"patients/{{own}}/{path}", resource, Action.VIEW, "own"),
+        )
+    ),
+    Endpoint(
+        "encounter start",
+        "post",
+        "patients/{patient}/encounters",
+        Resource.ENCOUNTER,
+        Action.CREATE,
+        "create",
+        {},
+    ),
+    Endpoint(
+        "allergy record",
+        "post",
+        "patients/{patient}/allergies",
+        Resource.ALLERGY,
+        Action.CREATE,
+        "create",
+        {"substance": "Latex {n}", "category": "environment", "severity": "mild"},
+    ),
 ]
 
 
@@ -85,8 +120,10 @@ def _expected(endpoint: Endpoint, role: Role) -> int:
         return 200  # as the page: a list nobody may read is empty, not refused
     if scope is None:
         return 403
-    if endpoint.kind == "record" and scope == Scope.OWN:
-        return 404  # another patient's record, exactly as a missing one
+    if endpoint.kind == "own":
+        return 404 if scope == Scope.CARE else 200  # the PATIENT user's record is in nobody's care
+    if endpoint.kind in ("record", "create") and scope in (Scope.OWN, Scope.CARE):
+        return 404  # another patient's record, or one outside the doctor's care: as a missing one
     return 201 if endpoint.kind == "create" else 200
 
 
