@@ -3,19 +3,20 @@
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from hms.core.forms import PlainTextForm
 from hms.hospitals.models import Hospital
 from hms.hospitals.validators import validate_time_zone
 from hms.tenancy.codes import is_valid_hospital_code
 
 
-class ConsoleSearchForm(forms.Form):
+class ConsoleSearchForm(PlainTextForm):
     q = forms.CharField(required=False, max_length=200, label="Code or name")
     status = forms.ChoiceField(
         required=False, choices=[("", "Any status"), *Hospital.Status.choices], label="Status"
     )
 
 
-class HospitalNewForm(forms.Form):
+class HospitalNewForm(PlainTextForm):
     code = forms.CharField(
         max_length=32,
         label="Code",
@@ -47,7 +48,7 @@ class HospitalNewForm(forms.Form):
         return time_zone
 
 
-class HospitalActionForm(forms.Form):
+class HospitalActionForm(PlainTextForm):
     """The hospital a console action is for, named by its code."""
 
     code = forms.CharField(max_length=32)
