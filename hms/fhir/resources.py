@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
+from hms.core.ids import record_id
 from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
 from hms.fhir import mappers
 from hms.fhir.http import bad_request
@@ -90,11 +91,8 @@ class Kind:
 
 def _ids(prefix: str) -> Filter:
     def match(text: str) -> Q:
-        wanted = []
-        for value in values_of(text):
-            if value.startswith(prefix) and value[len(prefix) :].isascii() and value[len(prefix) :].isdigit():
-                wanted.append(int(value[len(prefix) :]))
-        return Q(pk__in=wanted)
+        wanted = [record_id(value[len(prefix) :]) for value in values_of(text) if value.startswith(prefix)]
+        return Q(pk__in=[pk for pk in wanted if pk is not None])
 
     return match
 
