@@ -67,7 +67,7 @@ def test_fifty_simultaneous_bookings_of_one_doctor_make_exactly_one_appointment(
     assert winner.pk == booked[0]
     start, end = winner.starts_at, winner.ends_at
     expected = (
-        f"Gregory House already has an appointment on 2026-01-12 from {start:%H:%M} to {end:%H:%M} GMT; "
+        f"Dr Gregory House already has an appointment on 2026-01-12 from {start:%H:%M} to {end:%H:%M} GMT; "
         "choose another time."
     )
     assert {r.message for r in refused} == {expected}
@@ -128,7 +128,8 @@ def test_a_booking_racing_an_uncommitted_clash_is_refused_with_the_same_message(
         writer.join(timeout=30)
     assert problems == []
     assert raised.value.message == (
-        "Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 GMT; choose another time."
+        "Dr Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 GMT; "
+        "choose another time."
     )
     if vendor == "postgresql":
         assert isinstance(raised.value.__cause__, IntegrityError)
@@ -181,7 +182,8 @@ def test_the_databases_refusal_becomes_the_services_message(
         assert not AuditEvent.objects.exists()
     assert isinstance(raised.value.__cause__, IntegrityError)
     assert raised.value.message == (
-        "Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 GMT; choose another time."
+        "Dr Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 GMT; "
+        "choose another time."
     )
 
 

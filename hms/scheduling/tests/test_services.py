@@ -180,7 +180,8 @@ def test_a_double_booking_is_refused_naming_the_clashing_time(clock, people, pat
         assert Appointment.objects.count() == 1
         assert AuditEvent.objects.count() == 1
     assert raised.value.message == (
-        "Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 GMT; choose another time."
+        "Dr Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 GMT; "
+        "choose another time."
     )
     assert "time" in raised.value.details
 
@@ -265,7 +266,7 @@ def test_an_inactive_doctor_or_staff_member_cannot_be_booked(clock, people, pati
         StaffMember.objects.create(
             user_id=people.doctor.pk, role="DOCTOR", specialty="GP", licence_number="L1", is_active=False
         )
-        with pytest.raises(ApplicationError, match="Gregory House is not on this hospital's active staff"):
+        with pytest.raises(ApplicationError, match="Dr Gregory House is not on this hospital's active staff"):
             _book(people, patients[0])
         people.other_doctor.is_active = False
         people.other_doctor.save()
@@ -294,12 +295,12 @@ def test_bookings_fall_within_working_hours_when_there_are_any(clock, people, pa
             _book(people, patients[2], datetime.time(11, 45), minutes=30)  # runs into lunch
         with pytest.raises(ApplicationError, match="outside those hours"):
             _book(people, patients[2], datetime.time(8, 45))
-        with pytest.raises(ApplicationError, match="Gregory House does not work on Saturdays"):
+        with pytest.raises(ApplicationError, match="Dr Gregory House does not work on Saturdays"):
             _book(people, patients[2], datetime.time(10), date=datetime.date(2026, 1, 17))
         # Other doctors keep their own hours (none: any time).
         _book(people, patients[2], datetime.time(20), doctor=people.other_doctor)
     assert late.value.message == (
-        "Gregory House works 09:00-12:00, 14:00-17:00 on Mondays; 16:45-17:15 is outside those hours."
+        "Dr Gregory House works 09:00-12:00, 14:00-17:00 on Mondays; 16:45-17:15 is outside those hours."
     )
 
 
