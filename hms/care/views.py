@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from hms.accounts.display import display_name_with_role
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.care import assignments, emergency, reports
 from hms.care.forms import CareAssignForm, EmergencyAccessForm, EmergencyReviewForm
@@ -86,7 +87,7 @@ def assign(request: HospitalRequest, hospital_code: str, patient_id: int) -> Htt
     """Send a walk-in to a clinician: the patient is in their care until the visit is over (a day)."""
     permission_require(user=request.user, resource=Resource.CARE_ASSIGNMENT, action=Action.CREATE)
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
-    clinicians = [(user.pk, user.get_full_name() or user.username) for user in assignments.clinicians_here()]
+    clinicians = [(user.pk, display_name_with_role(user)) for user in assignments.clinicians_here()]
     form = CareAssignForm(request.POST if request.method == "POST" else None, clinicians=clinicians)
     if request.method == "POST":
         done = form_submit(request, form, assignments.care_assign, patient_id=patient_id)

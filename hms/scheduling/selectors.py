@@ -13,6 +13,7 @@ from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import Case, QuerySet, Value, When
 
+from hms.accounts.display import display_name
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import audit_row
@@ -27,7 +28,6 @@ from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
 from hms.scheduling.practitioners import (
     practitioner_choices,
     practitioner_get,
-    practitioner_name,
     practitioner_names,
 )
 from hms.scheduling.rules import booking_rules_get
@@ -300,7 +300,7 @@ def practitioner_free_slots(*, user: User, practitioner_user_id: int, date: date
     slots = day_slots(hours=day, busy=busy, date=date, zone=zone, now=wallclock.now())
     return FreeSlots(
         practitioner_user_id=practitioner.pk,
-        practitioner_name=practitioner_name(practitioner),
+        practitioner_name=display_name(practitioner),
         date=date,
         time_zone=zone.key,
         has_working_hours=bool(hours),

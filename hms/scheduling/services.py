@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hms.accounts.display import display_name
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import audit_row
@@ -35,7 +36,7 @@ from hms.core.text import control_characters_refuse
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, PatientBookingRules, WorkingHours
-from hms.scheduling.practitioners import practitioner_get, practitioner_name
+from hms.scheduling.practitioners import practitioner_get
 from hms.scheduling.rules import (
     booking_rules_get,
     patient_booking_check,
@@ -627,7 +628,7 @@ def _working_hours_check(
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     weekday = local_start.weekday()
     day = sorted((h for h in hours if h.weekday == weekday), key=lambda h: h.start_time)
-    name = practitioner_name(practitioner)
+    name = display_name(practitioner)
     day_name = WorkingHours.Weekday(weekday).label
     if not day:
         message = f"{name} does not work on {day_name}s."
@@ -680,7 +681,7 @@ def _clash_check(
         raise _practitioner_clash_error(practitioner, clash, zone)
     own = overlapping.filter(patient_id=patient.pk).first()
     if own is not None:
-        other = practitioner_name(User.objects.filter(pk=own.practitioner_user_id).first() or practitioner)
+        other = display_name(User.objects.filter(pk=own.practitioner_user_id).first() or practitioner)
         message = (
             f"This patient already has an appointment {_local_span(own, zone)} with {other}; "
             "choose another time."
@@ -692,7 +693,7 @@ def _practitioner_clash_error(
     practitioner: User, clash: Appointment, zone: zoneinfo.ZoneInfo
 ) -> ApplicationError:
     message = (
-        f"{practitioner_name(practitioner)} already has an appointment {_local_span(clash, zone)}; "
+        f"{display_name(practitioner)} already has an appointment {_local_span(clash, zone)}; "
         "choose another time."
     )
     return ApplicationError(message, details={"time": [message]})

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page
 
+from hms.accounts.display import display_name
 from hms.accounts.models import STAFF_ROLES, User
 from hms.accounts.permissions import Action, Resource, permission_scope
 from hms.core.pages import PAGE_SIZE, page_of
@@ -45,7 +46,7 @@ def staff_list(
         queryset = queryset.filter(department=department)
     page = page_of(queryset, page_number, per_page=page_size)
     members = list(page.object_list)
-    users = User.objects.only("id", "username", "first_name", "last_name").in_bulk(
+    users = User.objects.only("id", "username", "first_name", "last_name", "role").in_bulk(
         [m.user_id for m in members]
     )
     entries = []
@@ -55,7 +56,7 @@ def staff_list(
             StaffEntry(
                 member=member,
                 username=account.get_username() if account else "",
-                full_name=(account.get_full_name() or account.get_username()) if account else "",
+                full_name=display_name(account) if account else "",
             )
         )
     page.object_list = entries

@@ -119,7 +119,7 @@ def test_a_department_grid_has_a_column_per_doctor(people, patients, clock):
             user=people.admin, department_id=cardiology.pk, date=MONDAY
         )
     assert department == cardiology
-    assert [c.practitioner_name for c in calendar.columns] == ["dr_wilson", "Gregory House"]
+    assert [c.practitioner_name for c in calendar.columns] == ["dr_wilson", "Dr Gregory House"]
     first = calendar.rows[0]
     assert (
         first.time == datetime.time(9)

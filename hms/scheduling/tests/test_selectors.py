@@ -59,7 +59,7 @@ def test_staff_see_the_days_appointments_in_time_order_and_it_is_audited(clock, 
         event = AuditEvent.objects.get()
     entries = page.object_list
     assert [e.appointment.pk for e in entries] == [early.pk, cancelled.pk, late.pk]
-    assert [e.practitioner_name for e in entries] == ["dr_wilson", "Gregory House", "Gregory House"]
+    assert [e.practitioner_name for e in entries] == ["dr_wilson", "Dr Gregory House", "Dr Gregory House"]
     assert (
         entries[0].starts_local.tzinfo is not None and str(entries[0].starts_local.tzinfo) == "Europe/London"
     )
@@ -217,7 +217,7 @@ def test_free_slots_are_working_hours_minus_live_appointments(clock, people, pat
         )
     assert _slots(free) == ["09:00", "09:30", "11:00", "11:30", "14:00", "14:30"]
     assert free.has_working_hours and free.periods == ((T(9), T(12)), (T(14), T(15)))
-    assert free.practitioner_name == "Gregory House" and free.time_zone == "Europe/London"
+    assert free.practitioner_name == "Dr Gregory House" and free.time_zone == "Europe/London"
     assert free.slots[0].starts_at == _at(9)
 
 
@@ -284,7 +284,7 @@ def test_bookable_doctors_are_this_hospitals_active_doctors(clock, people, make_
         choices = bookable_practitioners(user=people.receptionist)
         with pytest.raises(NotAllowed):
             bookable_practitioners(user=people.patient_user)
-    assert choices == [(people.other_doctor.pk, "dr_wilson"), (people.doctor.pk, "Gregory House")]
+    assert choices == [(people.other_doctor.pk, "dr_wilson"), (people.doctor.pk, "Dr Gregory House")]
 
 
 @pytest.mark.django_db

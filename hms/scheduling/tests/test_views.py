@@ -56,7 +56,7 @@ def test_staff_see_the_day_list_in_the_hospitals_time(client, people, patients, 
     assert response.status_code == 200
     body = _body(response)
     assert "10:00&ndash;10:30 EST" in body  # stored as 15:00 UTC
-    assert patients[1].mrn in body and "Sore knee" in body and "Gregory House" in body
+    assert patients[1].mrn in body and "Sore knee" in body and "Dr Gregory House" in body
     assert "Times in America/New_York" in body
     with hospital_context("DMC001"):
         event = AuditEvent.objects.filter(action="appointment.day_list").get()
@@ -195,7 +195,9 @@ def test_a_clash_is_explained_beside_the_form(client, people, patients, booked):
         _url("book"), _booking(people, patients[2], time="10:15")
     )
     assert response.status_code == 400
-    assert "Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 EST" in _body(response)
+    assert "Dr Gregory House already has an appointment on 2026-01-12 from 10:00 to 10:30 EST" in _body(
+        response
+    )
 
 
 @pytest.mark.django_db

@@ -36,11 +36,11 @@ def test_reception_sends_a_walk_in_and_the_doctor_starts_the_visit(screen, clini
     screen.open(f"/h/TH001/patients/{patient.pk}/")
     screen.check("patient-page-reception")
     screen.page.get_by_role("link", name="Send to a clinician (walk-in)").click()
-    screen.page.get_by_label("Clinician").select_option(label="Karim Ahmed")
+    screen.page.get_by_label("Clinician").select_option(label="Dr Karim Ahmed")
     screen.page.get_by_label("Reason for the visit").fill("Fever for three days")
     screen.check("walk-in-form")
     screen.page.get_by_role("button", name="Send").click()
-    assert "was sent to Karim Ahmed" in screen.page.content()
+    assert "was sent to Dr Karim Ahmed" in screen.page.content()
 
     screen.sign_in("dr_karim")
     screen.open(f"/h/TH001/encounters/patients/{patient.pk}/")

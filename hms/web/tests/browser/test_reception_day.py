@@ -31,10 +31,10 @@ def test_reception_books_checks_in_and_invoices_the_visit(screen, day_clinic):
     # Morning: Farhana Chowdhury phones; the desk finds a free slot on Dr Ahmed's calendar.
     page.get_by_role("link", name="Appointments", exact=True).click()
     page.get_by_role("link", name="Day calendar").click()
-    page.get_by_label("Doctor").select_option(label="Karim Ahmed")
+    page.get_by_label("Doctor").select_option(label="Dr Karim Ahmed")
     page.get_by_role("button", name="Show").click()
     look(screen, "calendar")
-    page.get_by_role("link", name=re.compile(r"^Book Karim Ahmed on .* at 11:30$")).click()
+    page.get_by_role("link", name=re.compile(r"^Book Dr Karim Ahmed on .* at 11:30$")).click()
 
     # The booking form comes filled in with the doctor, the day and the time; the patient is
     # found by typing part of her name and choosing her from the matches.
