@@ -1,8 +1,10 @@
 """Words people read instead of code systems' strings: units as people write them (UCUM
-`[degF]` shows as °F) and laboratory tests by their everyday names (LOINC 6690-2 is
-"White blood cells"). Stored values keep the codes; only pages use these.
+`[degF]` shows as °F), laboratory tests by their everyday names (LOINC 6690-2 is
+"White blood cells") and time zones as people know them ("UTC+6" where the tz database has
+only "+06"). Stored values keep the codes; only pages use these.
 """
 
+import datetime
 import re
 
 # UCUM unit -> how it is written on a page.
@@ -94,3 +96,20 @@ def lab_test_name(code: str | None, fallback: str = "") -> str:
     if fallback:
         return _LOINC_QUALIFIERS.sub("", fallback).strip() or fallback
     return code or ""
+
+
+def zone_abbreviation(moment: datetime.datetime) -> str:
+    """The zone of the aware `moment` as people know it: the tz database's abbreviation where it has
+    letters ("GMT", "BST", "EST"); else, where it has only a number ("+06" for Asia/Dhaka), the
+    offset from UTC ("UTC+6", "UTC+5:45", "UTC-3"); "" for a naive time."""
+    name = moment.tzname() or ""
+    if any(character.isalpha() for character in name):
+        return name
+    offset = moment.utcoffset()
+    if offset is None:
+        return ""
+    minutes = round(offset.total_seconds() / 60)
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}{f':{rest:02d}' if rest else ''}"

@@ -30,6 +30,7 @@ from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.records import audit_row
 from hms.care.access import patient_access
 from hms.care.rows import row_save, row_stamp
+from hms.core.display import zone_abbreviation
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.core.text import control_characters_refuse
@@ -729,9 +730,9 @@ def _day_label(day: datetime.date) -> str:
 
 def _local_label(instant: datetime.datetime, zone: zoneinfo.ZoneInfo) -> str:
     local = instant.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
 
 
 def _local_span(appointment: Appointment, zone: zoneinfo.ZoneInfo) -> str:
     start, end = appointment.starts_at.astimezone(zone), appointment.ends_at.astimezone(zone)
-    return f"on {start:%Y-%m-%d} from {start:%H:%M} to {end:%H:%M} {end.tzname()}"
+    return f"on {start:%Y-%m-%d} from {start:%H:%M} to {end:%H:%M} {zone_abbreviation(end)}"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from hms.accounts.display import display_names
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
+from hms.core.display import zone_abbreviation
 from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.core.http import client_address
 from hms.core.ids import record_id
@@ -242,7 +243,9 @@ def appointment_reschedule_form(
         else:
             local = timezone.localtime(appointment.starts_at)
             messages.success(
-                request, f"{appointment.patient.full_name}'s appointment moved to {local:%Y-%m-%d %H:%M %Z}."
+                request,
+                f"{appointment.patient.full_name}'s appointment moved to "
+                f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}.",
             )
             return redirect(_day_url(hospital_code, local.date()))
     context = {**_rights(request), "entry": _entry(request, appointment_id), "form": form}
@@ -288,7 +291,8 @@ def appointment_book_form(request: HospitalRequest, hospital_code: str) -> HttpR
                 )
                 messages.success(
                     request,
-                    f"Booked {patient.family_name}, {patient.given_name} for {local:%Y-%m-%d %H:%M %Z}"
+                    f"Booked {patient.family_name}, {patient.given_name} for "
+                    f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
                     f"{f' with {doctor}' if doctor else ''}.",
                 )
                 return redirect(_day_url(hospital_code, local.date(), appointment.practitioner_user_id))

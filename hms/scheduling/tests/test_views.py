@@ -64,6 +64,16 @@ def test_staff_see_the_day_list_in_the_hospitals_time(client, people, patients, 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("time_zone", ["Asia/Dhaka"])
+def test_a_zone_without_letters_is_shown_as_its_offset_from_utc(client, people, patients, booked, time_zone):
+    body = _body(_as(client, people.receptionist).get(_url("day"), {"date": "2026-01-12"}))
+    assert "10:00&ndash;10:30 UTC+6" in body  # the tz database's "+06" means nothing to people
+    assert "+06" not in body
+    booked_page = _body(_as(client, people.receptionist).get(_url("patient", patient_id=booked.patient_id)))
+    assert "10:30 UTC+6" in booked_page and "+06" not in booked_page
+
+
+@pytest.mark.django_db
 def test_the_day_list_defaults_to_today_in_the_hospital(client, clock, people, patients, booked):
     clock.set(datetime.datetime(2026, 1, 13, 3, 0, tzinfo=UTC))  # still Monday 22:00 in New York
     response = _as(client, people.nurse).get(_url("day"))
