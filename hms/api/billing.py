@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hms.api.base import HospitalAPIView
-from hms.api.errors import Conflict
+from hms.api.conflicts import conflict_naming
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.billing.models import MONEY_DIGITS, MONEY_PLACES, QUANTITY_DIGITS, Invoice, InvoiceLine, Payment
@@ -178,10 +178,7 @@ class EncounterInvoices(_InvoiceView):
                 acting_user=self.acting_user, encounter_id=encounter_id, client_address=self.client_address
             )
         except ApplicationError as error:
-            existing = error.details.get("invoice_id")
-            if isinstance(existing, int):
-                raise Conflict(error.message, extra={"invoice_id": existing}) from error
-            raise
+            raise conflict_naming(error, "invoice_id") from error
         return Response(self._invoice(invoice.pk), status=201)
 
 

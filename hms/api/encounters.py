@@ -15,8 +15,10 @@ from rest_framework.response import Response
 
 from hms.api.appointments import PersonRefSerializer
 from hms.api.base import HospitalAPIView
+from hms.api.conflicts import conflict_naming
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
+from hms.core.exceptions import ApplicationError
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.selectors import (
     EncounterDetail,
@@ -224,17 +226,20 @@ class PatientEncounters(_EncounterView):
         operation_id="encounters_create",
         request=EncounterStartInput,
         responses={201: EncounterDetailSerializer},
-        summary="Start an encounter with the patient now (a doctor, the patient in their care)",
+        summary="Start an encounter now (a doctor, the patient in care; 409 if one is in progress)",
     )
     def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
         data = _valid(EncounterStartInput, request.data)
-        encounter = encounter_start(
-            acting_user=self.acting_user,
-            patient=patient_id,
-            appointment=data.get("appointment"),
-            reason=data["reason"],
-            client_address=self.client_address,
-        )
+        try:
+            encounter = encounter_start(
+                acting_user=self.acting_user,
+                patient=patient_id,
+                appointment=data.get("appointment"),
+                reason=data["reason"],
+                client_address=self.client_address,
+            )
+        except ApplicationError as error:
+            raise conflict_naming(error, "encounter_id") from error
         return Response(EncounterDetailSerializer(self._detail(encounter.pk)).data, status=201)
 
 

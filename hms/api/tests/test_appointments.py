@@ -3,11 +3,14 @@
 import datetime
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from hms.api.tests.clinic import NOW, OTHER, problem, url
 from hms.audit.models import AuditEvent
 from hms.scheduling.models import Appointment
 from hms.scheduling.tests.factories import AppointmentFactory
+from hms.tenancy.connections import hospital_alias
 from hms.tenancy.context import hospital_context
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +32,7 @@ def test_reception_books_and_the_same_time_answers_409(clinic):
     body = booked.json()
     assert body["status"] == "booked"
     assert body["patient"]["id"] == clinic.stranger.pk
-    assert body["practitioner"] == {"id": doctor.pk, "name": doctor.get_full_name() or doctor.username}
+    assert body["practitioner"]["id"] == doctor.pk and doctor.last_name in body["practitioner"]["name"]
     assert body["duration_minutes"] == 15
     assert set(body["next_statuses"]) == {"arrived", "cancelled"}
     clash = problem(_book(api, clinic.in_care, doctor, starts_at="2026-01-05T09:10:00Z"), 409)
@@ -245,3 +248,27 @@ def test_another_hospitals_appointment_looks_missing(clinic):
     assert foreign == unknown
     mine = problem(outsider.get(url(f"appointments/{here.pk}", OTHER)), 404)
     assert mine == problem(outsider.get(url("appointments/99999999", OTHER)), 404)
+
+
+def test_the_list_costs_the_same_queries_for_more_rows(clinic):
+    api = clinic.api("reception")
+    api.get(url("appointments"))  # the token's and the hospital's first look-ups out of the way
+    counts = []
+    for added in (2, 6):
+        with hospital_context("CL001"):
+            for n in range(added):
+                doctor = clinic.users["doctor" if n % 2 else "doctor2"]
+                start = NOW + datetime.timedelta(days=len(counts) + 1, minutes=30 * n)
+                AppointmentFactory(
+                    patient=clinic.stranger if n % 2 else clinic.own,
+                    practitioner_user_id=doctor.pk,
+                    starts_at=start,
+                )
+        with (
+            CaptureQueriesContext(connections["default"]) as shared,
+            CaptureQueriesContext(connections[hospital_alias("CL001")]) as hospital,
+        ):
+            rows = api.get(url("appointments"), {"date_from": "2026-01-06"}).json()["results"]
+        counts.append((len(rows), len(shared), len(hospital)))
+    assert [rows for rows, *_ in counts] == [2, 8]
+    assert counts[0][1:] == counts[1][1:]

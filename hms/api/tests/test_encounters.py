@@ -24,8 +24,8 @@ def test_a_doctor_starts_and_finishes_an_encounter_with_a_patient_in_care(clinic
     body = started.json()
     assert body["status"] == "in_progress" and body["reason"] == "Fever"
     assert body["vitals"] == [] and body["notes"] == [] and body["allergies"] == []
-    again = problem(_start(clinic), 400)
-    assert "already have an encounter in progress" in again["detail"]
+    again = problem(_start(clinic), 409)
+    assert "already have an encounter in progress" in again["detail"] and again["encounter_id"] == body["id"]
     listed = clinic.api("doctor").get(url(f"patients/{clinic.in_care.pk}/encounters")).json()["results"]
     assert [e["id"] for e in listed] == [body["id"]]
     finish = url(f"encounters/{body['id']}/finish")
