@@ -26,6 +26,10 @@ ISSUE_CODES = {
 MESSAGES = {
     401: "Authentication required: send Authorization: Bearer <token>.",
     404: "No such hospital, or not one you belong to.",
+    # The hospital middleware's refusals (its page says more, in the hospital's words).
+    403: "Refused: this hospital is suspended, or archived and read-only.",
+    410: "This hospital was archived and its records taken out of service.",
+    503: "This hospital's database is unavailable, being upgraded or moved: retry after Retry-After seconds.",
 }
 KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate")
 

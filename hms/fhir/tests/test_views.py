@@ -344,3 +344,13 @@ def test_references_to_the_wrong_type_answer_400(world):
     assert client.get(f"{BASE}/Encounter", {"patient": f"Encounter/{world.encounter.pk}"}).status_code == 400
     assert client.get(f"{BASE}/Appointment", {"practitioner": "Patient/1"}).status_code == 400
     assert client.get(f"{BASE}/Encounter", {"patient": "nobody"}).json()["total"] == 0
+
+
+def test_a_suspended_hospital_answers_an_operation_outcome(world):
+    from hms.hospitals.models import Hospital
+
+    client = world.client("receptionist")
+    Hospital.objects.filter(code="RGH001").update(status=Hospital.Status.SUSPENDED)
+    response = client.get(f"{BASE}/Patient")
+    assert response.status_code == 403
+    assert response.json()["issue"][0]["diagnostics"].startswith("Refused: this hospital is suspended")
