@@ -4,6 +4,7 @@ import pytest
 
 from hms.api.tests.clinic import NOW, OTHER, problem, url
 from hms.audit.models import AuditEvent
+from hms.care.emergency import emergency_access_start
 from hms.encounters.models import Encounter
 from hms.scheduling.tests.factories import AppointmentFactory
 from hms.tenancy.context import hospital_context
@@ -166,3 +167,18 @@ def test_another_hospitals_encounter_looks_missing(clinic):
     problem(outsider.get(url(f"encounters/{encounter['id']}", OTHER)), 404)
     with hospital_context(OTHER):
         assert not Encounter.objects.exists()
+
+
+def test_break_the_glass_opens_the_record_to_the_api_as_to_the_pages(clinic):
+    encounter = _start(clinic).json()
+    other = clinic.api("doctor2")
+    problem(other.get(url(f"encounters/{encounter['id']}")), 404)
+    with hospital_context("CL001"):
+        emergency_access_start(
+            acting_user=clinic.users["doctor2"], patient_id=clinic.in_care.pk, reason="emergency"
+        )
+    read = other.get(url(f"encounters/{encounter['id']}"))
+    assert read.status_code == 200, read.content
+    with hospital_context("CL001"):
+        event = AuditEvent.objects.filter(action="encounter.view", actor_username="cl-doctor2").latest("id")
+    assert event.detail.get("emergency_access")  # marked as emergency access, as on the pages
