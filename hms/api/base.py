@@ -11,8 +11,6 @@ Refusals (NotFound, NotAllowed), rule breaks (ApplicationError) and bad input be
 bodies (hms.api.errors); the refusal is recorded in the hospital's audit log as for a page.
 """
 
-from typing import Any
-
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -40,12 +38,15 @@ class ApiView(APIView):
 
 
 class _SelectorPages(ApiView):
-    pagination_class = SelectorCursorPagination
+    # No `pagination_class`: the schema generator would wrap every list response (`many=True`)
+    # in a page. A paged list declares its page serializer ({"next", "previous", "results"});
+    # a short list answered whole declares `many=True` and is described as the bare list it is.
+    pagination_class = None
 
     @property
-    def paginator(self) -> Any:
+    def paginator(self) -> SelectorCursorPagination:
         if not hasattr(self, "_paginator"):
-            self._paginator = self.pagination_class()
+            self._paginator = SelectorCursorPagination()
         return self._paginator
 
 
