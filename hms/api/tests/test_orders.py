@@ -1,12 +1,18 @@
 """Prescriptions and lab orders through the API: the medication safety checks' 422s, the lab's steps."""
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from hms.api.tests.clinic import NOW, OTHER, problem, url
 from hms.audit.models import AuditEvent
+from hms.encounters.tests.factories import EncounterFactory
 from hms.orders.models import Prescription
+from hms.orders.tests.factories import LabResultFactory, PrescriptionFactory
 from hms.orders.tests.helpers import PRESCRIPTION as PARACETAMOL
 from hms.scheduling.tests.factories import AppointmentFactory
+from hms.tenancy.connections import hospital_alias
 from hms.tenancy.context import hospital_context
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +167,33 @@ def test_another_hospitals_orders_look_missing(clinic):
         outsider.post(url(f"encounters/{encounter}/prescriptions", OTHER), PARACETAMOL, content_type=JSON),
         404,
     )
+
+
+def test_a_patients_lists_cost_the_same_queries_for_more_rows(clinic):
+    nurse = clinic.api("nurse")
+    addresses = [
+        url(f"patients/{clinic.stranger.pk}/{kind}") for kind in ("lab-orders", "prescriptions", "encounters")
+    ]
+    for address in addresses:
+        nurse.get(address)  # the token's and the hospital's first look-ups out of the way
+    counts = []
+    for added in (1, 4):
+        with hospital_context("CL001"):
+            for _ in range(added):
+                encounter = EncounterFactory(
+                    patient=clinic.stranger,
+                    practitioner_user_id=clinic.users["doctor"].pk,
+                    status="finished",
+                    ended_at=timezone.now(),
+                )
+                LabResultFactory(order__encounter=encounter)
+                PrescriptionFactory(encounter=encounter)
+        for address in addresses:
+            with (
+                CaptureQueriesContext(connections["default"]) as shared,
+                CaptureQueriesContext(connections[hospital_alias("CL001")]) as hospital,
+            ):
+                rows = nurse.get(address).json()["results"]
+            counts.append((address, len(rows) > added - 1, len(shared), len(hospital)))
+    assert all(shown for _, shown, *_ in counts)
+    assert [c[2:] for c in counts[:3]] == [c[2:] for c in counts[3:]]
