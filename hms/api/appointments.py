@@ -23,6 +23,7 @@ from hms.api.serializers import InputSerializer
 from hms.audit.records import AuditedList
 from hms.care.access import patient_scope_filter
 from hms.core.exceptions import ApplicationError
+from hms.core.ids import MAX_ID
 from hms.scheduling.models import FREE_STATUSES, Appointment
 from hms.scheduling.portal import portal_free_times
 from hms.scheduling.selectors import (
@@ -113,8 +114,12 @@ class AppointmentQuery(InputSerializer):
         required=False, help_text="From this day (the hospital's local date, yyyy-mm-dd)."
     )
     date_to = serializers.DateField(required=False, help_text="To this day, inclusive.")
-    practitioner = serializers.IntegerField(min_value=1, required=False, help_text="The doctor's user id.")
-    patient = serializers.IntegerField(min_value=1, required=False, help_text="The patient's id.")
+    practitioner = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="The doctor's user id."
+    )
+    patient = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="The patient's id."
+    )
     status = serializers.ChoiceField(choices=Appointment.Status.choices, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +130,7 @@ class AppointmentQuery(InputSerializer):
 
 
 class FreeSlotsQuery(InputSerializer):
-    practitioner = serializers.IntegerField(min_value=1, help_text="The doctor's user id.")
+    practitioner = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The doctor's user id.")
     date = serializers.DateField(
         help_text="The day (the hospital's local date); a patient gets 7 days from it."
     )
@@ -148,8 +153,10 @@ class WhenInput(InputSerializer):
 
 
 class BookInput(WhenInput):
-    patient = serializers.IntegerField(min_value=1, help_text="The patient's id (a patient: their own).")
-    practitioner = serializers.IntegerField(min_value=1, help_text="The doctor's user id.")
+    patient = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="The patient's id (a patient: their own)."
+    )
+    practitioner = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The doctor's user id.")
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
@@ -234,7 +241,10 @@ def _span(
         start = datetime.datetime.combine(data["date"], data["time"], tzinfo=hospital_zone())
     else:
         return None, None
-    return start, start + datetime.timedelta(minutes=data.get("duration_minutes") or default_minutes)
+    try:
+        return start, start + datetime.timedelta(minutes=data.get("duration_minutes") or default_minutes)
+    except OverflowError:  # the end of the calendar: no appointment can hold that time
+        return None, None
 
 
 # --- the endpoints -------------------------------------------------------------------------

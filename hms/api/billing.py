@@ -26,6 +26,7 @@ from hms.billing.services import (
     payment_record,
 )
 from hms.core.exceptions import ApplicationError
+from hms.core.ids import MAX_ID
 from hms.core.pages import page_of
 
 
@@ -124,7 +125,7 @@ class ProposedLineSerializer(serializers.Serializer):
 
 class AcceptedLineInput(InputSerializer):
     source_kind = serializers.ChoiceField(choices=InvoiceLine.Source.choices)
-    source_id = serializers.IntegerField(min_value=1)
+    source_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     item_code = serializers.CharField(max_length=32, help_text="The price list item it is billed as.")
     quantity = serializers.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=2, min_value=0)
 

@@ -19,6 +19,7 @@ from hms.api.conflicts import conflict_naming
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.core.exceptions import ApplicationError
+from hms.core.ids import MAX_ID
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.selectors import (
     EncounterDetail,
@@ -138,6 +139,7 @@ class EncounterDetailSerializer(EncounterSerializer):
 class EncounterStartInput(InputSerializer):
     appointment = serializers.IntegerField(
         min_value=1,
+        max_value=MAX_ID,
         required=False,
         help_text="The appointment with you it starts from; leave out for a walk-in.",
     )

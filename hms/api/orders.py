@@ -18,6 +18,7 @@ from hms.api.base import HospitalAPIView
 from hms.api.errors import problem
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
+from hms.core.ids import MAX_ID
 from hms.orders.models import MAX_DURATION_DAYS, LabOrder, LabResult, Prescription
 from hms.orders.selectors import lab_order_detail, lab_orders_for_patient, prescriptions_for_patient
 from hms.orders.services import (
@@ -168,7 +169,7 @@ class SafetyProblemSerializer(serializers.Serializer):
 
 class PrescriptionInput(InputSerializer):
     formulary_drug = serializers.IntegerField(
-        min_value=1, required=False, help_text="A formulary drug's id..."
+        min_value=1, max_value=MAX_ID, required=False, help_text="A formulary drug's id..."
     )
     drug_name = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", help_text="...or the drug's name."

@@ -272,3 +272,20 @@ def test_the_list_costs_the_same_queries_for_more_rows(clinic):
         counts.append((len(rows), len(shared), len(hospital)))
     assert [rows for rows, *_ in counts] == [2, 8]
     assert counts[0][1:] == counts[1][1:]
+
+
+def test_ids_and_dates_beyond_the_databases_are_400s(clinic):
+    api = clinic.api("reception")
+    doctor = clinic.users["doctor"].pk
+    for query in (
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01"},
+        {"practitioner": 2**70},
+        {"patient": 2**63},
+    ):
+        problem(api.get(url("appointments"), query), 400)
+    problem(api.get(url("appointments/free-slots"), {"practitioner": doctor, "date": "9999-12-31"}), 400)
+    last = {"patient": clinic.stranger.pk, "practitioner": doctor, "date": "9999-12-31", "time": "23:59"}
+    assert (
+        "date" in problem(api.post(url("appointments"), last, content_type="application/json"), 400)["errors"]
+    )
