@@ -19,9 +19,15 @@ HMS_AUDIT_KEY = "test-only-audit-key"  # noqa: S105 - test settings only
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
-# A new temporary folder only when none is given (a default argument would make one every time).
+# A new temporary folder only when none is given (a default argument would make one every time),
+# so one per process: each pytest-xdist worker has its own. Likewise the PostgreSQL prefix below
+# carries the process id; pytest-django adds the worker's name (gw0, gw1) to the test databases.
 HMS_DATA_DIR = Path(os.environ.get("HMS_DATA_DIR") or tempfile.mkdtemp(prefix="hms-test-data-"))
 HMS_TEMPLATE_DIR = HMS_DATA_DIR / "templates"
+# Backups in that folder too, not in the project's var/ (base.py's default), which every test
+# process (pytest-xdist's workers, other runs) would share.
+HMS_BACKUP_DIR = Path(os.environ.get("HMS_BACKUP_DIR") or HMS_DATA_DIR / "backups")
+HMS_BACKUP_KEY_DIR = Path(os.environ.get("HMS_BACKUP_KEY_DIR") or HMS_DATA_DIR / "backup-keys")
 
 _TEST_SERVERS = env(
     "HMS_TEST_DATABASE_SERVERS",
