@@ -13,9 +13,10 @@ free slot of the doctor's working hours, within the days ahead allowed, no more
 appointments to come than allowed, and a cancellation with the notice required.
 """
 
+import contextlib
 import datetime
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,26 +314,18 @@ def appointment_book(
     _not_in_past_check(appointment.starts_at, zone)
     _working_hours_check(practitioner, appointment.starts_at, appointment.ends_at, zone)
 
-    try:
-        with transaction.atomic(using=alias):
-            _patient_lock(patient.pk)
-            if rules is not None:
-                patient_upcoming_check(rules=rules, patient=patient, now=wallclock.now())
-            _clash_check(practitioner, patient, appointment.starts_at, appointment.ends_at, zone)
-            appointment.save(using=alias)
-            audit_row(
-                acting_user,
-                "appointment.book",
-                appointment,
-                client_address,
-                appointment_id=appointment.pk,
-                practitioner_user_id=practitioner.pk,
-                **_span(appointment.starts_at, appointment.ends_at),
-            )
-    except IntegrityError as exc:
-        raise _database_refusal(
-            practitioner, patient, appointment.starts_at, appointment.ends_at, zone
-        ) from exc
+    with _time_taking(practitioner, patient, appointment.starts_at, appointment.ends_at, zone, using=alias):
+        if rules is not None:
+            patient_upcoming_check(rules=rules, patient=patient, now=wallclock.now())
+        _clash_check(practitioner, patient, appointment.starts_at, appointment.ends_at, zone)
+        appointment.save(using=alias)
+        _time_audit(
+            acting_user,
+            "appointment.book",
+            appointment,
+            client_address,
+            **_span(appointment.starts_at, appointment.ends_at),
+        )
     return appointment
 
 
@@ -369,30 +362,18 @@ def appointment_reschedule(
     _not_in_past_check(start, zone)
     _working_hours_check(practitioner, start, end, zone)
 
-    try:
-        with transaction.atomic(using=alias):
-            _patient_lock(appointment.patient_id)
-            current = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
-            _reschedulable_check(current)
-            _clash_check(practitioner, current.patient, start, end, zone, exclude_id=current.pk)
-            moved: dict[str, Any] = {
-                "from": _span(current.starts_at, current.ends_at),
-                "to": _span(start, end),
-            }
-            row_save(current, starts_at=start, ends_at=end)
-            audit_row(
-                acting_user,
-                "appointment.reschedule",
-                current,
-                client_address,
-                appointment_id=current.pk,
-                practitioner_user_id=practitioner.pk,
-                **moved,
-            )
-    except IntegrityError as exc:
-        raise _database_refusal(
-            practitioner, appointment.patient, start, end, zone, exclude_id=appointment.pk
-        ) from exc
+    with _time_taking(
+        practitioner, appointment.patient, start, end, zone, using=alias, exclude_id=appointment.pk
+    ):
+        current = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+        _reschedulable_check(current)
+        _clash_check(practitioner, current.patient, start, end, zone, exclude_id=current.pk)
+        moved: dict[str, Any] = {
+            "from": _span(current.starts_at, current.ends_at),
+            "to": _span(start, end),
+        }
+        row_save(current, starts_at=start, ends_at=end)
+        _time_audit(acting_user, "appointment.reschedule", current, client_address, **moved)
     return current
 
 
@@ -698,6 +679,43 @@ def _practitioner_clash_error(
         "choose another time."
     )
     return ApplicationError(message, details={"time": [message]})
+
+
+@contextlib.contextmanager
+def _time_taking(
+    practitioner: User,
+    patient: Patient,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    zone: zoneinfo.ZoneInfo,
+    *,
+    using: str,
+    exclude_id: int | None = None,
+) -> Iterator[None]:
+    """The transaction of a write that gives `patient` the doctor's time from `start` to `end`
+    (booking, rescheduling): the patient's bookings serialised (_patient_lock), and a clash the
+    database refuses (a write at the same moment) told as _database_refusal's ApplicationError."""
+    try:
+        with transaction.atomic(using=using):
+            _patient_lock(patient.pk)
+            yield
+    except IntegrityError as exc:
+        raise _database_refusal(practitioner, patient, start, end, zone, exclude_id=exclude_id) from exc
+
+
+def _time_audit(
+    acting_user: User, action: str, appointment: Appointment, client_address: str | None, **detail: Any
+) -> None:
+    """Audit a booking or a move of `appointment`, naming it and its doctor."""
+    audit_row(
+        acting_user,
+        action,
+        appointment,
+        client_address,
+        appointment_id=appointment.pk,
+        practitioner_user_id=appointment.practitioner_user_id,
+        **detail,
+    )
 
 
 def _database_refusal(

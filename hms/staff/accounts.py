@@ -226,27 +226,17 @@ def staff_account_disable(
         raise ApplicationError("You cannot deactivate yourself; ask another administrator.")
     tenant = current_tenant()
     user = User.objects.filter(pk=member.user_id, hospital__code=tenant.code).first()
-    with transaction.atomic(using=DEFAULT_DB_ALIAS), transaction.atomic(using=tenant.alias):
-        current = row_locked(StaffMember, ApplicationError(NOT_ON_STAFF), pk=member.pk)
-        if not current.is_active and (user is None or not user.is_active):
-            raise ApplicationError("This staff member is already inactive.")
-        current.is_active = False
-        current.save(using=tenant.alias, update_fields=["is_active", "updated_at"])
-        if user is not None and user.is_active:
-            user.is_active = False
-            _user_save(user, acting_user=acting_user, fields=["is_active"])
-        audit_row(
-            acting_user,
-            "staff.deactivate",
-            current,
-            client_address,
-            staff_member_id=current.pk,
-            user_id=current.user_id,
-        )
+    member = _active_set(
+        acting_user,
+        member,
+        user,
+        active=False,
+        action="staff.deactivate",
+        already="This staff member is already inactive.",
+        client_address=client_address,
+    )
     if user is not None:
         user_sessions_end(user)
-    member.is_active = False
-    member.updated_at = current.updated_at
     return member
 
 
@@ -259,25 +249,49 @@ def staff_account_enable(
     user = _account_of(member)
     if user.role != member.role:
         raise ApplicationError("This account's role no longer matches its staff record.")
+    return _active_set(
+        acting_user,
+        member,
+        user,
+        active=True,
+        action="staff.reactivate",
+        already="This staff member is already active.",
+        client_address=client_address,
+    )
+
+
+def _active_set(
+    acting_user: User,
+    member: StaffMember,
+    user: User | None,
+    *,
+    active: bool,
+    action: str,
+    already: str,
+    client_address: str | None,
+) -> StaffMember:
+    """Make the staff row and its account (when there is one) active or not, together, audited as
+    `action`; refused with `already` if both are so already. The caller has made its own checks.
+    Returns `member`, changed to match the saved row."""
     tenant = current_tenant()
     with transaction.atomic(using=DEFAULT_DB_ALIAS), transaction.atomic(using=tenant.alias):
         current = row_locked(StaffMember, ApplicationError(NOT_ON_STAFF), pk=member.pk)
-        if current.is_active and user.is_active:
-            raise ApplicationError("This staff member is already active.")
-        current.is_active = True
+        if current.is_active == active and (user is None or user.is_active == active):
+            raise ApplicationError(already)
+        current.is_active = active
         current.save(using=tenant.alias, update_fields=["is_active", "updated_at"])
-        if not user.is_active:
-            user.is_active = True
+        if user is not None and user.is_active != active:
+            user.is_active = active
             _user_save(user, acting_user=acting_user, fields=["is_active"])
         audit_row(
             acting_user,
-            "staff.reactivate",
+            action,
             current,
             client_address,
             staff_member_id=current.pk,
-            user_id=user.pk,
+            user_id=current.user_id,
         )
-    member.is_active = True
+    member.is_active = active
     member.updated_at = current.updated_at
     return member
 
