@@ -370,6 +370,56 @@ def run(args: argparse.Namespace, settle: Callable[[str], None]) -> int:
     return 0 if all(v[2] == "PASS" for v in verdicts) and not wrong_kinds else 1
 
 
+def on_backend(
+    backend: str, body: Callable[[Callable[[str], None]], int], *, analyse: tuple[str, ...]
+) -> int:
+    """Set Django up on `backend` for one bench run and return `body(settle)`.
+
+    SQLite: production settings on a temporary data folder. PostgreSQL: the server at
+    127.0.0.1:5432, in databases of a run prefix dropped at the end (bench/pgcommon.py).
+    `settle(code)` is to be called once hospital `code` is loaded: on PostgreSQL it runs
+    VACUUM ANALYZE on the `analyse` tables, as autovacuum would after a bulk load; on SQLite
+    nothing, as the product runs no ANALYZE.
+    """
+    with tempfile.TemporaryDirectory(prefix="hms-bench-search-") as tmp:
+        data_dir = Path(tmp) / "data"
+        if backend == "sqlite":
+            os.environ.update(fleetdata.env_for(data_dir))
+            import django
+
+            django.setup()
+            import sqlite3
+
+            print(f"SQLite {sqlite3.sqlite_version}", flush=True)
+            return body(lambda code: None)
+        from bench import pgcommon
+
+        print(f"PostgreSQL {pgcommon.server_version(pgcommon.MAIN_PORT)}; code {pgcommon.code_version()}")
+        with pgcommon.PgRun(ports=(pgcommon.MAIN_PORT,)) as pg_run:
+            print(f"database prefix of this run: {pg_run.prefix}", flush=True)
+            pg_run.create_database(pgcommon.MAIN_PORT, pg_run.shared_name)
+            servers = f"main={pgcommon.server_url(pgcommon.MAIN_PORT)}"
+            os.environ.update(pgcommon.django_env(pg_run, data_dir, servers=servers))
+            import django
+
+            django.setup()
+            from django.db import connections
+
+            from hms.tenancy import connections as tenant_connections
+            from hms.tenancy.context import hospital_context
+
+            def settle(code: str) -> None:
+                with hospital_context(code) as tenant, connections[tenant.alias].cursor() as cursor:
+                    for table in analyse:
+                        cursor.execute(f"VACUUM ANALYZE {table}")
+
+            try:
+                return body(settle)
+            finally:
+                connections.close_all()
+                tenant_connections.forget_all()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
@@ -387,44 +437,11 @@ def main() -> int:
         f"backend {args.backend}; load average at start {load_average()}; {os.cpu_count()} CPUs", flush=True
     )
 
-    with tempfile.TemporaryDirectory(prefix="hms-bench-search-") as tmp:
-        data_dir = Path(tmp) / "data"
-        if args.backend == "sqlite":
-            os.environ.update(fleetdata.env_for(data_dir))
-            import django
-
-            django.setup()
-            import sqlite3
-
-            print(f"SQLite {sqlite3.sqlite_version}", flush=True)
-            code = run(args, settle=lambda code: None)
-        else:
-            from bench import pgcommon
-
-            print(f"PostgreSQL {pgcommon.server_version(pgcommon.MAIN_PORT)}; code {pgcommon.code_version()}")
-            with pgcommon.PgRun(ports=(pgcommon.MAIN_PORT,)) as pg_run:
-                print(f"database prefix of this run: {pg_run.prefix}", flush=True)
-                pg_run.create_database(pgcommon.MAIN_PORT, pg_run.shared_name)
-                servers = f"main={pgcommon.server_url(pgcommon.MAIN_PORT)}"
-                os.environ.update(pgcommon.django_env(pg_run, data_dir, servers=servers))
-                import django
-
-                django.setup()
-                from django.db import connections
-
-                from hms.tenancy import connections as tenant_connections
-                from hms.tenancy.context import hospital_context
-
-                def settle(code: str) -> None:
-                    with hospital_context(code) as tenant, connections[tenant.alias].cursor() as cursor:
-                        for table in ("patients_patient", "patients_patientidentifier"):
-                            cursor.execute(f"VACUUM ANALYZE {table}")
-
-                try:
-                    code = run(args, settle=settle)
-                finally:
-                    connections.close_all()
-                    tenant_connections.forget_all()
+    code = on_backend(
+        args.backend,
+        lambda settle: run(args, settle),
+        analyse=("patients_patient", "patients_patientidentifier"),
+    )
     print(f"\nload average at end {load_average()}")
     return code
 
