@@ -48,6 +48,7 @@ from hms.tenancy.context import current_tenant
 
 OUTSTANDING_LIST = AuditedList("invoice.list_outstanding", Invoice)
 PATIENT_INVOICES = AuditedList("invoice.list_for_patient", Invoice)
+ENCOUNTER_INVOICES = AuditedList("invoice.encounter_view", Invoice)
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 
@@ -225,15 +226,7 @@ def invoice_for_encounter(
         if _visible_to(user, invoice)
     ]
     with transaction.atomic(using=current_tenant().alias):
-        audit_row(
-            user,
-            "invoice.encounter_view",
-            encounter,
-            client_address,
-            resource="Invoice",
-            encounter_id=encounter.pk,
-            invoice_ids=[i.pk for i in invoices],
-        )
+        ENCOUNTER_INVOICES.record(invoices, user, client_address, about=encounter, encounter_id=encounter.pk)
     return encounter, patient, invoices
 
 

@@ -26,6 +26,7 @@ from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, N
 from hms.encounters.vitals import VITALS, WEIGHT, Vital
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
+from hms.scheduling.selectors import APPOINTMENT_LIST
 from hms.scheduling.services import ENCOUNTER_STARTABLE
 from hms.tenancy.context import current_tenant
 
@@ -301,15 +302,7 @@ def appointment_list_startable(
                 encounter__isnull=True,
             ).order_by("starts_at", "id")[:50]
         )
-        audit_row(
-            user,
-            "appointment.list",
-            patient,
-            client_address,
-            resource="Appointment",
-            appointment_ids=[a.pk for a in appointments],
-            purpose="encounter.start",
-        )
+        APPOINTMENT_LIST.record(appointments, user, client_address, about=patient, purpose="encounter.start")
     return appointments
 
 

@@ -5,6 +5,7 @@ verified, current ones; staff see the whole history, corrections included.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import Page
 from django.db import transaction
@@ -28,6 +29,8 @@ from hms.tenancy.context import current_tenant
 
 LAB_WORKLIST = AuditedList("lab_order.worklist", LabOrder, ids="order_ids")
 PANEL_VIEW = AuditedList("lab_order.view", LabOrder, ids="order_ids")  # the orders of one panel
+PRESCRIPTION_LIST = AuditedList("prescription.list", Prescription)  # a patient's
+LAB_ORDER_LIST = AuditedList("lab_order.list", LabOrder, ids="order_ids")  # a patient's
 
 CRITICAL_FLAGS = (LabResult.Flag.CRITICAL_LOW, LabResult.Flag.CRITICAL_HIGH)
 ABNORMAL_FLAGS = (LabResult.Flag.LOW, LabResult.Flag.HIGH, LabResult.Flag.ABNORMAL)
@@ -93,6 +96,23 @@ def _with_results(orders: QuerySet[LabOrder], user: User) -> QuerySet[LabOrder]:
     )
 
 
+def _patient_rows(
+    model: type[Prescription] | type[LabOrder],
+    resource: Resource,
+    *,
+    user: User,
+    patient_id: int,
+    include_voided: bool,
+) -> tuple[Patient, QuerySet[Any]]:
+    """The patient, if `user` may see their `resource` records, and their rows of `model`: the
+    entered-in-error ones too only when asked for by someone who sees a record's history."""
+    patient = patient_access(user=user, patient_id=patient_id, resource=resource, action=Action.VIEW)
+    rows = model.objects.filter(patient=patient)
+    if not (include_voided and _sees_history(user)):
+        rows = rows.live()
+    return patient, rows
+
+
 def prescriptions_for_patient(
     *,
     user: User,
@@ -107,12 +127,13 @@ def prescriptions_for_patient(
     """
     now = timezone.now()
     with transaction.atomic(using=current_tenant().alias):
-        patient = patient_access(
-            user=user, patient_id=patient_id, resource=Resource.PRESCRIPTION, action=Action.VIEW
+        patient, prescriptions = _patient_rows(
+            Prescription,
+            Resource.PRESCRIPTION,
+            user=user,
+            patient_id=patient_id,
+            include_voided=include_voided,
         )
-        prescriptions = Prescription.objects.filter(patient=patient)
-        if not (include_voided and _sees_history(user)):
-            prescriptions = prescriptions.live()
         ordered = prescriptions.annotate(
             running=Case(
                 When(
@@ -132,14 +153,8 @@ def prescriptions_for_patient(
             prescription.stopped_by_name = (
                 names.get(prescription.stopped_by_id, "") if prescription.stopped_by_id else ""
             )
-        audit_row(
-            user,
-            "prescription.list",
-            patient,
-            client_address,
-            resource="Prescription",
-            page=page.number,
-            prescription_ids=[p.pk for p in page.object_list],
+        PRESCRIPTION_LIST.record(
+            list(page.object_list), user, client_address, about=patient, page=page.number
         )
     return PatientRecords(patient=patient, page=page)
 
@@ -157,23 +172,19 @@ def lab_orders_for_patient(
     A patient sees only verified, current results of their own orders.
     """
     with transaction.atomic(using=current_tenant().alias):
-        patient = patient_access(
-            user=user, patient_id=patient_id, resource=Resource.LAB_ORDER, action=Action.VIEW
+        patient, orders = _patient_rows(
+            LabOrder, Resource.LAB_ORDER, user=user, patient_id=patient_id, include_voided=include_voided
         )
-        orders = LabOrder.objects.filter(patient=patient)
-        if not (include_voided and _sees_history(user)):
-            orders = orders.live()
         page = page_of(_with_results(orders.order_by("-ordered_at", "id"), user), page_number)
-        _name_orders(list(page.object_list))
-        audit_row(
+        listed = list(page.object_list)
+        _name_orders(listed)
+        LAB_ORDER_LIST.record(
+            listed,
             user,
-            "lab_order.list",
-            patient,
             client_address,
-            resource="LabOrder",
+            about=patient,
             page=page.number,
-            order_ids=[o.pk for o in page.object_list],
-            result_ids=[r.pk for o in page.object_list for r in o.visible_results],
+            result_ids=[r.pk for o in listed for r in o.visible_results],
         )
     return PatientRecords(patient=patient, page=page)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
-from hms.audit.records import AuditedList, audit_row
+from hms.audit.records import AuditedList
 from hms.care.access import patient_access, patient_scope_filter
 from hms.core.pages import page_of
 from hms.orders.models import LabOrder, LabResult, Prescription
@@ -22,6 +22,7 @@ from hms.tenancy.context import current_tenant
 
 VERIFIED_RESULTS = AuditedList("lab_result.verified_list", LabResult, ids="result_ids", resource="LabOrder")
 CURRENT_PRESCRIPTIONS = AuditedList("prescription.current_list", Prescription)
+RESULTS_TO_VERIFY = AuditedList("lab_result.to_verify_list", LabOrder, ids="order_ids")
 
 
 def lab_results_to_verify(
@@ -58,15 +59,12 @@ def lab_results_to_verify(
     with transaction.atomic(using=current_tenant().alias):
         page = page_of(queryset, page_number)
         orders = list(page.object_list)
-        audit_row(
+        RESULTS_TO_VERIFY.record(
+            orders,
             user,
-            "lab_result.to_verify_list",
-            LabOrder,
             client_address,
             page=page.number,
-            order_ids=[o.pk for o in orders],
             result_ids=[r.pk for o in orders for r in o.current_results],
-            patient_ids=sorted({o.patient_id for o in orders}),
         )
     return page
 

@@ -20,6 +20,7 @@ from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
 
 PATIENT_LIST = AuditedList("patient.list", Patient)
+PATIENT_SEARCH = AuditedList("patient.search", Patient)
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # Longer searches are refused: an MRN has at most 32 characters, an identifier 64.
@@ -111,15 +112,8 @@ def patient_search(
         kind, matches = _search_matches(queryset, query)
         page = matches.get_page(page_number)
         page.object_list = list(page.object_list)
-        audit_row(
-            user,
-            "patient.search",
-            Patient,
-            client_address,
-            query=query,
-            kind=kind,
-            page=page.number,
-            patient_ids=[p.pk for p in page.object_list],
+        PATIENT_SEARCH.record(
+            page.object_list, user, client_address, query=query, kind=kind, page=page.number
         )
     return page
 

@@ -16,13 +16,13 @@ from django.db.models import Case, QuerySet, Value, When
 from hms.accounts.display import display_name
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList, audit_row
 from hms.care.access import patient_access, patient_in_care
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.core.pages import page_of
 from hms.patients.models import Patient
-from hms.patients.selectors import patient_search
+from hms.patients.selectors import PATIENT_SEARCH, patient_search
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, WorkingHours
 from hms.scheduling.practitioners import (
@@ -35,6 +35,9 @@ from hms.scheduling.services import APPOINTMENT_NOT_FOUND, appointment_moves_all
 from hms.scheduling.slots import Slot, day_slots
 from hms.scheduling.wallclock import hospital_zone, local_day_bounds
 from hms.tenancy.context import current_tenant
+
+DAY_LIST = AuditedList("appointment.day_list", Appointment)
+APPOINTMENT_LIST = AuditedList("appointment.list", Appointment)  # a patient's, audited on the patient
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,23 @@ def with_encounter_flag(queryset: QuerySet[Appointment]) -> QuerySet[Appointment
     )
 
 
-def _page(queryset: QuerySet[Appointment], page_number: int | str | None, user: User) -> Page:
-    page = page_of(with_encounter_flag(queryset), page_number)
-    page.object_list = appointment_entries(list(page.object_list), user)
+def _page(
+    audited: AuditedList,
+    queryset: QuerySet[Appointment],
+    page_number: int | str | None,
+    user: User,
+    client_address: str | None,
+    /,
+    *,
+    about: Patient | None = None,
+    **detail: object,
+) -> Page:
+    """One page of appointments as AppointmentEntry rows, read and audited in one transaction."""
+    with transaction.atomic(using=current_tenant().alias):
+        page = page_of(with_encounter_flag(queryset), page_number)
+        appointments = list(page.object_list)
+        audited.record(appointments, user, client_address, about=about, page=page.number, **detail)
+        page.object_list = appointment_entries(appointments, user)
     return page
 
 
@@ -125,20 +142,15 @@ def appointment_day_list(
     )
     if practitioner_user_id is not None:
         queryset = queryset.filter(practitioner_user_id=practitioner_user_id)
-    with transaction.atomic(using=current_tenant().alias):
-        page = _page(queryset, page_number, user)
-        audit_row(
-            user,
-            "appointment.day_list",
-            Appointment,
-            client_address,
-            date=date.isoformat(),
-            practitioner_user_id=practitioner_user_id,
-            page=page.number,
-            appointment_ids=[e.appointment.pk for e in page.object_list],
-            patient_ids=sorted({e.patient.pk for e in page.object_list}),
-        )
-    return page
+    return _page(
+        DAY_LIST,
+        queryset,
+        page_number,
+        user,
+        client_address,
+        date=date.isoformat(),
+        practitioner_user_id=practitioner_user_id,
+    )
 
 
 def patient_appointments(
@@ -151,18 +163,7 @@ def patient_appointments(
     queryset = (
         Appointment.objects.filter(patient=patient).select_related("patient").order_by("-starts_at", "-id")
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = _page(queryset, page_number, user)
-        audit_row(
-            user,
-            "appointment.list",
-            patient,
-            client_address,
-            resource="Appointment",
-            page=page.number,
-            appointment_ids=[e.appointment.pk for e in page.object_list],
-        )
-    return page
+    return _page(APPOINTMENT_LIST, queryset, page_number, user, client_address, about=patient)
 
 
 def appointment_get(
@@ -238,23 +239,12 @@ def booking_patient_search(*, user: User, query: str, client_address: str | None
     )
     if found or not PHONE.fullmatch(query) or sum(c.isdigit() for c in query) < 6:
         return found
-    with transaction.atomic(using=current_tenant().alias):
-        found = list(
-            Patient.objects.filter(phone__contains=query.lstrip("+")).order_by(
-                "family_name", "given_name", "id"
-            )[:PICKER_SIZE]
-        )
-        audit_row(
-            user,
-            "patient.search",
-            Patient,
-            client_address,
-            query=query,
-            kind="phone",
-            page=1,
-            patient_ids=[p.pk for p in found],
-        )
-    return found
+    by_phone = Patient.objects.filter(phone__contains=query.lstrip("+")).order_by(
+        "family_name", "given_name", "id"
+    )
+    return PATIENT_SEARCH.rows(
+        by_phone[:PICKER_SIZE], user, client_address, query=query, kind="phone", page=1
+    )
 
 
 def bookable_practitioners(*, user: User) -> list[tuple[int, str]]:

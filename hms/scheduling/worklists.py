@@ -5,18 +5,17 @@ do not edit the scheduling selectors others are changing.
 """
 
 from django.core.paginator import Page
-from django.db import transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
-from hms.audit.records import audit_row
+from hms.audit.records import AuditedList
 from hms.care.access import patient_access
-from hms.core.pages import page_of
 from hms.scheduling import wallclock
 from hms.scheduling.models import Appointment
 from hms.scheduling.rules import TO_COME
 from hms.scheduling.selectors import appointment_entries
-from hms.tenancy.context import current_tenant
+
+UPCOMING = AuditedList("appointment.upcoming_list", Appointment)
 
 
 def appointments_upcoming_for_patient(
@@ -33,17 +32,6 @@ def appointments_upcoming_for_patient(
         .select_related("patient")
         .order_by("starts_at", "id")
     )
-    with transaction.atomic(using=current_tenant().alias):
-        page = page_of(queryset, page_number)
-        appointments = list(page.object_list)
-        audit_row(
-            user,
-            "appointment.upcoming_list",
-            patient,
-            client_address,
-            resource="Appointment",
-            page=page.number,
-            appointment_ids=[a.pk for a in appointments],
-        )
-    page.object_list = appointment_entries(appointments, user)
+    page = UPCOMING.page(queryset, page_number, user, client_address, about=patient)
+    page.object_list = appointment_entries(list(page.object_list), user)
     return page
