@@ -10,7 +10,6 @@ class AccountsConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in
 
-        from hms.accounts import checks  # noqa: F401 - registers the system checks
         from hms.accounts.lockout import locked_out_received
         from hms.accounts.mfa import mfa_signed_in
         from hms.accounts.sessions import session_signed_in

@@ -9,7 +9,6 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished
 
-        from hms.ops import checks  # noqa: F401 - registers the system checks
         from hms.ops.logs import request_finished_clear
 
         request_finished.connect(request_finished_clear, dispatch_uid="hms.ops.logs")
