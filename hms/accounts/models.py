@@ -17,6 +17,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST})
+# The staff roles as (value, label) pairs in Role's order: the choices of a hospital's staff record.
+STAFF_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in STAFF_ROLES]
 
 
 class UserManager(DjangoUserManager["User"]):

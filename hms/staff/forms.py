@@ -4,10 +4,10 @@ from typing import Any
 
 from django import forms
 
-from hms.accounts.models import User
+from hms.accounts.models import STAFF_ROLE_CHOICES, User
 from hms.core.forms import PlainTextForm
 from hms.core.ids import MAX_ID
-from hms.staff.models import Department, StaffMember
+from hms.staff.models import Department
 from hms.tenancy.context import current_tenant
 
 
@@ -61,7 +61,7 @@ class StaffAccountForm(PlainTextForm):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(required=False)
-    role = forms.ChoiceField(choices=StaffMember.Role.choices)
+    role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
     department_id = forms.IntegerField(required=False, label="Department", min_value=1, max_value=MAX_ID)
     specialty = forms.CharField(max_length=100, required=False, help_text="Doctors only")
     licence_number = forms.CharField(max_length=64, required=False, help_text="Doctors and nurses")

@@ -6,6 +6,7 @@ Rows are never deleted: they are deactivated.
 
 from django.db import models
 
+from hms.accounts.models import STAFF_ROLE_CHOICES
 from hms.core.models import TimeStampedModel
 
 
@@ -22,15 +23,9 @@ class Department(TimeStampedModel):
 
 
 class StaffMember(TimeStampedModel):
-    class Role(models.TextChoices):
-        # Mirrors hms.accounts.models.Role for the hospital's staff roles.
-        ADMIN = "ADMIN", "Hospital administrator"
-        DOCTOR = "DOCTOR", "Doctor"
-        NURSE = "NURSE", "Nurse"
-        RECEPTIONIST = "RECEPTIONIST", "Receptionist"
-
     user_id = models.BigIntegerField(unique=True, help_text="The shared user's id (accounts.User).")
-    role = models.CharField(max_length=16, choices=Role.choices)
+    # The shared user's staff role (hms.accounts.models.Role), one of STAFF_ROLES.
+    role = models.CharField(max_length=16, choices=STAFF_ROLE_CHOICES)
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="staff_members"
     )
