@@ -15,6 +15,7 @@ from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
 from hms.core.locking import atomic_write, row_locked
 from hms.core.text import CONTROL_CHARACTERS_MESSAGE, control_characters_refuse, has_control_characters
+from hms.core.validation import model_valid
 from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
@@ -332,10 +333,9 @@ def patient_update(
                 changed.append(field)
         if not changed:
             return current
-        try:
-            current.full_clean(validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            raise ApplicationError("The patient's details are not valid.", details=exc.message_dict) from exc
+        model_valid(
+            current, "The patient's details are not valid.", validate_unique=False, validate_constraints=False
+        )
         current.given_name_norm = name_normalise(current.given_name)
         current.family_name_norm = name_normalise(current.family_name)
         current.save(

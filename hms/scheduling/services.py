@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -35,6 +34,7 @@ from hms.core.display import zone_abbreviation
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.core.text import control_characters_refuse
+from hms.core.validation import model_valid
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, PatientBookingRules, WorkingHours
@@ -225,10 +225,7 @@ def working_hours_set(
     if errors:
         raise ApplicationError("The working hours are not valid.", details=errors)
     for row in rows:
-        try:
-            row.full_clean(validate_constraints=False)
-        except ValidationError as exc:
-            raise ApplicationError("The working hours are not valid.", details=exc.message_dict) from exc
+        model_valid(row, "The working hours are not valid.", validate_constraints=False)
 
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
@@ -310,7 +307,13 @@ def appointment_book(
         reason=(reason or "").strip(),
         booked_by_id=acting_user.pk,
     )
-    _fields_check(appointment)
+    model_valid(
+        appointment,
+        "The appointment's details are not valid.",
+        exclude=["patient"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     _not_in_past_check(appointment.starts_at, zone)
     _working_hours_check(practitioner, appointment.starts_at, appointment.ends_at, zone)
 
@@ -585,13 +588,6 @@ def _duration_check(duration_minutes: object) -> int:
         message = f"An appointment lasts {MIN_DURATION_MINUTES} to {MAX_DURATION_MINUTES} minutes."
         raise ApplicationError(message, details={"duration_minutes": [message]})
     return duration_minutes
-
-
-def _fields_check(appointment: Appointment) -> None:
-    try:
-        appointment.full_clean(exclude=["patient"], validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise ApplicationError("The appointment's details are not valid.", details=exc.message_dict) from exc
 
 
 def _not_in_past_check(start: datetime.datetime, zone: zoneinfo.ZoneInfo) -> None:

@@ -11,7 +11,6 @@ change, and an administrator's password reset gets a security event of its own.
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 
 from hms.accounts.lifecycle import set_password_path, user_sessions_end
@@ -21,6 +20,7 @@ from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
 from hms.core.locking import row_locked
 from hms.core.text import control_characters_refuse
+from hms.core.validation import model_valid
 from hms.hospitals.models import Hospital
 from hms.security.actor import acting, acting_as
 from hms.security.log import Kind, security_record
@@ -81,10 +81,7 @@ def _account_new(
         hospital=hospital,
     )
     user.set_unusable_password()  # set by its user, through the one-time link
-    try:
-        user.full_clean(exclude=["password"], validate_unique=False)
-    except ValidationError as exc:
-        raise ApplicationError("The account's details are not valid.", details=exc.message_dict) from exc
+    model_valid(user, "The account's details are not valid.", exclude=["password"], validate_unique=False)
     return user
 
 

@@ -1,13 +1,12 @@
 """Writes of the hospital's staff records; only the hospital's own admin may make them, each audited."""
 
-from django.core.exceptions import ValidationError
-
 from hms.accounts.models import STAFF_ROLES, Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import ApplicationError
 from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
+from hms.core.validation import model_valid, validation_errors
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
 
@@ -29,10 +28,7 @@ def department_create(*, acting_user: User, name: str, code: str) -> Department:
     control_characters_refuse(name=name, code=code)
     alias = current_tenant().alias
     department = Department(name=name.strip(), code=code.strip().upper())
-    try:
-        department.full_clean(validate_unique=False)
-    except ValidationError as exc:
-        raise ApplicationError("The department's details are not valid.", details=exc.message_dict) from exc
+    model_valid(department, "The department's details are not valid.", validate_unique=False)
     with atomic_write(
         using=alias,
         raced="Another department with this name or code was added at the same moment; try again.",
@@ -81,11 +77,7 @@ def member_build(
         specialty=specialty,
         licence_number=licence_number,
     )
-    try:
-        member.full_clean(exclude=["user_id"], validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
+    validation_errors(member, errors, exclude=["user_id"], validate_unique=False, validate_constraints=False)
     if errors:
         raise ApplicationError("The staff member's details are not valid.", details=errors)
     return member

@@ -1,6 +1,5 @@
 """The hospital's billing settings: its currency, invoice number prefix and invoice address."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from hms.accounts.models import User
@@ -9,9 +8,8 @@ from hms.audit.records import audit_row
 from hms.billing.common import hospital_time_zone
 from hms.billing.currencies import currency_for_time_zone
 from hms.billing.models import BillingSettings
-from hms.billing.services.shared import validation_details
-from hms.core.exceptions import ApplicationError
 from hms.core.text import control_characters_refuse
+from hms.core.validation import model_valid
 from hms.tenancy.context import current_tenant
 
 
@@ -51,12 +49,7 @@ def billing_settings_update(
         address=address.strip(),
         currency_chosen=True,
     )
-    try:
-        row.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise ApplicationError(
-            "The billing settings are not valid.", details=validation_details(exc)
-        ) from exc
+    model_valid(row, "The billing settings are not valid.", validate_unique=False, validate_constraints=False)
     with transaction.atomic(using=alias):
         BillingSettings.objects.select_for_update().filter(pk=1).first()
         row.save(using=alias)

@@ -5,8 +5,6 @@ it can be: chosen from the list, or typed as text that names one ("Penicillin").
 names nothing known is kept as typed; prescribing still matches it by name.
 """
 
-from django.core.exceptions import ValidationError
-
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
@@ -15,6 +13,7 @@ from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
+from hms.core.validation import model_valid
 from hms.encounters.allergens import allergen_label, allergen_match
 from hms.encounters.models import Allergy
 from hms.encounters.selectors import NOT_FOUND
@@ -65,10 +64,13 @@ def allergy_record(
         reaction=" ".join((reaction or "").split()),
         recorded_by_id=acting_user.pk,
     )
-    try:
-        allergy.full_clean(exclude=["patient"], validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise ApplicationError("The allergy's details are not valid.", details=exc.message_dict) from exc
+    model_valid(
+        allergy,
+        "The allergy's details are not valid.",
+        exclude=["patient"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     alias = current_tenant().alias
     with atomic_write(
         using=alias,

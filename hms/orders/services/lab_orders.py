@@ -17,13 +17,12 @@ from hms.care.rows import row_stamp
 from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.text import control_characters_refuse, reason_clean
+from hms.core.validation import Errors, validation_errors
 from hms.orders.lab_catalogue import LabPanel, catalogue_lookup, catalogue_tests
 from hms.orders.models import LabOrder
 from hms.orders.services.shared import (
     ORDER_NOT_FOUND,
-    Errors,
     encounter_for_ordering,
-    validation_errors,
 )
 from hms.tenancy.context import current_tenant
 

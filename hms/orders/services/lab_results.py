@@ -21,10 +21,11 @@ from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.locking import atomic_write
 from hms.core.numbers import decimal_parse
 from hms.core.text import control_characters_refuse, reason_clean
+from hms.core.validation import Errors, validation_errors
 from hms.orders.lab_catalogue import TESTS, LabTest, unit_normalise
 from hms.orders.models import LabOrder, LabResult
 from hms.orders.services.lab_orders import order_for_work
-from hms.orders.services.shared import RESULT_NOT_FOUND, Errors, validation_errors
+from hms.orders.services.shared import RESULT_NOT_FOUND
 from hms.tenancy.context import current_tenant
 
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)

@@ -20,6 +20,7 @@ from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.numbers import decimal_column_parse
 from hms.core.text import REASON_MAX, control_characters_refuse, reason_clean, text_clean
+from hms.core.validation import Errors, validation_errors
 from hms.orders.formulary import formulary_name_match, strength_in_text, strength_parse
 from hms.orders.models import MAX_DURATION_DAYS, FormularyDrug, Prescription
 from hms.orders.services.medication_safety import (
@@ -30,9 +31,7 @@ from hms.orders.services.medication_safety import (
 )
 from hms.orders.services.shared import (
     PRESCRIPTION_NOT_FOUND,
-    Errors,
     encounter_for_ordering,
-    validation_errors,
 )
 from hms.tenancy.context import current_tenant
 

@@ -1,12 +1,9 @@
-"""What every order shares: the encounter rules for adding orders, model validation.
+"""What every order shares: the encounter rules for adding orders (model validation: hms.core.validation).
 
 Reasons (stop, cancel, correct) follow hms.core.text.reason_clean, as every reason does."""
 
 import datetime
-from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils import timezone
 
 from hms.accounts.models import User
@@ -24,17 +21,6 @@ ENCOUNTER_NOT_FOUND = "No such encounter here."
 PRESCRIPTION_NOT_FOUND = "No such prescription here."
 ORDER_NOT_FOUND = "No such lab order here."
 RESULT_NOT_FOUND = "No such lab result here."
-
-Errors = dict[str, list[str]]
-
-
-def validation_errors(instance: models.Model, errors: Errors, **kwargs: Any) -> None:
-    """Add what the model's own validation refuses in `instance` to `errors`, by field."""
-    try:
-        instance.full_clean(**kwargs)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
 
 
 def encounter_ordering_problem(*, encounter: Encounter, now: datetime.datetime) -> str | None:
