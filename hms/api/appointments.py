@@ -18,6 +18,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.api.base import HospitalAPIView
 from hms.api.errors import Conflict
+from hms.api.pagination import page_serializer
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.audit.records import AuditedList
@@ -84,10 +85,7 @@ class AppointmentSerializer(serializers.Serializer):
         return {"id": entry.appointment.practitioner_user_id, "name": entry.practitioner_name}
 
 
-class AppointmentPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = AppointmentSerializer(many=True)
+AppointmentPageSerializer = page_serializer("AppointmentPageSerializer", AppointmentSerializer)
 
 
 class SlotSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.api.base import HospitalAPIView
+from hms.api.pagination import page_serializer
 from hms.api.patients import CURSOR
 from hms.audit.forms import AuditLogFilterForm
 from hms.audit.selectors import AuditFilters, audit_event_page
@@ -31,10 +32,7 @@ class AuditRowSerializer(serializers.Serializer):
     address = serializers.CharField()
 
 
-class AuditPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = AuditRowSerializer(many=True)
+AuditPageSerializer = page_serializer("AuditPageSerializer", AuditRowSerializer)
 
 
 FILTERS = [

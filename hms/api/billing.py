@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from hms.api.base import HospitalAPIView
 from hms.api.conflicts import conflict_naming
+from hms.api.pagination import page_serializer
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.billing.models import MONEY_DIGITS, MONEY_PLACES, QUANTITY_DIGITS, Invoice, InvoiceLine, Payment
@@ -85,10 +86,7 @@ class InvoiceSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvoicePageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = InvoiceSummarySerializer(many=True)
+InvoicePageSerializer = page_serializer("InvoicePageSerializer", InvoiceSummarySerializer)
 
 
 class InvoiceSerializer(serializers.Serializer):

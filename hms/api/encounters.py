@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from hms.api.appointments import PersonRefSerializer
 from hms.api.base import HospitalAPIView
 from hms.api.conflicts import conflict_naming
+from hms.api.pagination import page_serializer
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.core.exceptions import ApplicationError
@@ -59,10 +60,7 @@ class EncounterSerializer(serializers.Serializer):
         return {"id": row.encounter.practitioner_user_id, "name": row.practitioner_name}
 
 
-class EncounterPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = EncounterSerializer(many=True)
+EncounterPageSerializer = page_serializer("EncounterPageSerializer", EncounterSerializer)
 
 
 class VitalSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from hms.api.base import HospitalAPIView
 from hms.api.errors import problem
+from hms.api.pagination import page_serializer
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.core.ids import MAX_ID
@@ -72,10 +73,7 @@ class PrescriptionSerializer(serializers.ModelSerializer):
         return getattr(prescription, "shown_status", None) or prescription.current_status(timezone.now())
 
 
-class PrescriptionPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = PrescriptionSerializer(many=True)
+PrescriptionPageSerializer = page_serializer("PrescriptionPageSerializer", PrescriptionSerializer)
 
 
 class LabResultSerializer(serializers.ModelSerializer):
@@ -131,10 +129,7 @@ class LabOrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LabOrderPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = LabOrderSerializer(many=True)
+LabOrderPageSerializer = page_serializer("LabOrderPageSerializer", LabOrderSerializer)
 
 
 class FindingSerializer(serializers.Serializer):

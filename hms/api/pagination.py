@@ -11,6 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from django.core.paginator import Page
+from rest_framework import serializers
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -65,3 +66,18 @@ class SelectorCursorPagination(CursorPagination):
                 "schema": {"type": "string"},
             }
         ]
+
+
+def page_serializer(name: str, row: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The schema of one page of `row`s as `SelectorCursorPagination.response` answers it.
+
+    Declared here once for every paged list; `name` is the class's name, which drf-spectacular
+    turns into the schema component's ("PatientPageSerializer" -> "PatientPage").
+    """
+    fields: dict[str, Any] = {
+        "__module__": row.__module__,
+        "next": serializers.CharField(allow_null=True, help_text="The next page's cursor, if any."),
+        "previous": serializers.CharField(allow_null=True, help_text="The previous page's cursor, if any."),
+        "results": row(many=True),
+    }
+    return type(name, (serializers.Serializer,), fields)

@@ -13,8 +13,10 @@ from rest_framework.response import Response
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.api.base import HospitalAPIView
 from hms.api.errors import Conflict
-from hms.api.serializers import InputSerializer
+from hms.api.pagination import page_serializer
+from hms.api.serializers import InputSerializer, input_from_form
 from hms.core.pages import page_of
+from hms.patients.forms import IdentifierForm, NextOfKinForm
 from hms.patients.models import NextOfKin, Patient, PatientIdentifier
 from hms.patients.selectors import patient_detail, patient_page, patient_search
 from hms.patients.services import (
@@ -74,30 +76,18 @@ class PatientSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PatientPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True, help_text="The next page's cursor, if any.")
-    previous = serializers.CharField(allow_null=True)
-    results = PatientSummarySerializer(many=True)
+PatientPageSerializer = page_serializer("PatientPageSerializer", PatientSummarySerializer)
 
 
-class IdentifierPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = IdentifierSerializer(many=True)
+IdentifierPageSerializer = page_serializer("IdentifierPageSerializer", IdentifierSerializer)
 
 
 # --- what the API takes --------------------------------------------------------------------
 
 
-class IdentifierInput(InputSerializer):
-    system = serializers.ChoiceField(choices=PatientIdentifier.System.choices)
-    value = serializers.CharField(max_length=64)
-
-
-class NextOfKinInput(InputSerializer):
-    name = serializers.CharField(max_length=200)
-    relationship = serializers.CharField(max_length=50)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+# As the patient page's forms take them.
+IdentifierInput = input_from_form("IdentifierInput", IdentifierForm)
+NextOfKinInput = input_from_form("NextOfKinInput", NextOfKinForm)
 
 
 class PatientUpdateInput(InputSerializer):
@@ -150,6 +140,16 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 # --- the endpoints -------------------------------------------------------------------------
 
 
+class _PatientView(HospitalAPIView):
+    def _patient_to_change(self, patient_id: int) -> Patient:
+        """The patient a change is for, read once (and audited as a view) by one who may change
+        patients: one who may not is refused (403) before anything is read."""
+        permission_require(user=self.acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+        return patient_detail(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+
+
 class PatientList(HospitalAPIView):
     @extend_schema(
         operation_id="patients_list",
@@ -200,7 +200,7 @@ class PatientList(HospitalAPIView):
         return Response(PatientSerializer(patient).data, status=201)
 
 
-class PatientDetail(HospitalAPIView):
+class PatientDetail(_PatientView):
     @extend_schema(
         operation_id="patients_retrieve", responses={200: PatientSerializer}, summary="One patient"
     )
@@ -218,20 +218,18 @@ class PatientDetail(HospitalAPIView):
     )
     def patch(self, request: Request, hospital_code: str, patient_id: int) -> Response:
         changes = _valid(PatientUpdateInput, request.data)
-        permission_require(user=self.acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
-        patient = patient_detail(
-            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
-        )
-        patient_update(
+        patient = self._patient_to_change(patient_id)
+        updated = patient_update(
             acting_user=self.acting_user, patient=patient, client_address=self.client_address, **changes
         )
-        patient = patient_detail(
-            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
-        )
+        # The answer is the record read (and audited) once above with the fields as saved: its
+        # identifiers and next of kin are those read then, which an update does not touch.
+        for field in CONTACT_FIELDS:
+            setattr(patient, field, getattr(updated, field))
         return Response(PatientSerializer(patient).data)
 
 
-class PatientIdentifierList(HospitalAPIView):
+class PatientIdentifierList(_PatientView):
     @extend_schema(
         operation_id="patients_identifiers_list",
         parameters=[CURSOR],
@@ -253,12 +251,11 @@ class PatientIdentifierList(HospitalAPIView):
     )
     def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
         data = _valid(IdentifierInput, request.data)
-        permission_require(user=self.acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
-        patient = patient_detail(
-            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
-        )
         row = patient_identifier_add(
-            acting_user=self.acting_user, patient=patient, client_address=self.client_address, **data
+            acting_user=self.acting_user,
+            patient=self._patient_to_change(patient_id),
+            client_address=self.client_address,
+            **data,
         )
         return Response(IdentifierSerializer(row).data, status=201)
 

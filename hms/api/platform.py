@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hms.api.base import PlatformAPIView
+from hms.api.pagination import page_serializer
 from hms.api.patients import CURSOR
 from hms.api.serializers import InputSerializer
 from hms.core.exceptions import ApplicationError
@@ -36,10 +37,7 @@ class HospitalRowSerializer(serializers.Serializer):
     schema_current = serializers.BooleanField(help_text="Whether its database runs this code's schema.")
 
 
-class HospitalPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = HospitalRowSerializer(many=True)
+HospitalPageSerializer = page_serializer("HospitalPageSerializer", HospitalRowSerializer)
 
 
 class HospitalNewInput(InputSerializer):

@@ -2,10 +2,12 @@
 
 Every text value of the input that holds a control character (NUL among them) is refused
 with a 400 naming its field, as the forms' PlainTextMixin does, before any service sees it.
+`input_from_form` makes the input of a page's form, so the two doors check the same fields.
 """
 
 from typing import Any
 
+from django import forms
 from rest_framework import serializers
 
 from hms.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
@@ -40,3 +42,28 @@ class InputSerializer(serializers.Serializer):
 
     def update(self, instance: Any, validated_data: Any) -> Any:
         raise NotImplementedError("Input serializers parse; the service writes.")
+
+
+def _field_from(field: forms.Field) -> serializers.Field:
+    # An optional text field of a form cleans to "" when left out or empty: so does the API's.
+    optional: dict[str, Any] = (
+        {} if field.required else {"required": False, "allow_blank": True, "default": ""}
+    )
+    if isinstance(field, forms.ChoiceField):
+        return serializers.ChoiceField(choices=field.choices, **optional)
+    if isinstance(field, forms.CharField):
+        return serializers.CharField(max_length=field.max_length, **optional)
+    raise TypeError(f"No API field for a form's {type(field).__name__} yet.")
+
+
+def input_from_form(name: str, form_class: type[forms.Form]) -> type[InputSerializer]:
+    """The input serializer of a page's form: its fields, lengths, choices and required ones.
+
+    The page and the API then refuse the same input, and a rule changed in the form changes
+    both. Text and choice fields only: another kind of field is a TypeError at import.
+    """
+    fields: dict[str, Any] = {
+        "__module__": form_class.__module__,
+        **{key: _field_from(field) for key, field in form_class.base_fields.items()},
+    }
+    return type(name, (InputSerializer,), fields)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.api.base import HospitalAPIView
+from hms.api.pagination import page_serializer
 from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.core.pages import page_of
@@ -39,16 +40,10 @@ class StaffEntrySerializer(serializers.Serializer):
         return department.name if department is not None else None
 
 
-class StaffPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = StaffEntrySerializer(many=True)
+StaffPageSerializer = page_serializer("StaffPageSerializer", StaffEntrySerializer)
 
 
-class DepartmentPageSerializer(serializers.Serializer):
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = DepartmentSerializer(many=True)
+DepartmentPageSerializer = page_serializer("DepartmentPageSerializer", DepartmentSerializer)
 
 
 class StaffQuery(InputSerializer):

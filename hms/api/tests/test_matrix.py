@@ -232,3 +232,24 @@ def test_a_refusal_is_audited_as_denied(world):
     with hospital_context("MX001"):
         assert AuditEvent.objects.filter(outcome="denied", actor_username="nurse1").exists()
         assert Patient.objects.get(pk=world["patient"].pk).phone != "1"
+
+
+def test_a_patient_update_reads_the_record_once(world):
+    """One PATCH: one audited read of the record and one update row, and the answer shows the
+    record as saved with its identifiers."""
+    client = ApiClient(token_for(Client(), "receptionist1"))
+    patient = world["patient"]
+    with hospital_context("MX001"):
+        before = AuditEvent.objects.count()
+    response = client.patch(
+        f"/api/v1/hospitals/MX001/patients/{patient.pk}",
+        {"phone": " 555-0100 ", "family_name": "Zulu-Smith"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["phone"], body["family_name"], body["given_name"]) == ("555-0100", "Zulu-Smith", "Zed")
+    assert len(body["identifiers"]) == 1
+    with hospital_context("MX001"):
+        rows = list(AuditEvent.objects.order_by("id")[before:].values_list("action", "patient_id"))
+    assert rows == [("patient.view", patient.pk), ("patient.update", patient.pk)]
