@@ -53,6 +53,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "hms.audit",
+    "hms.clinical",
     "hms.patients",
     "hms.care",
     "hms.staff",

@@ -39,6 +39,7 @@ class Resource(StrEnum):
     LOCKOUT = "lockout"  # failed sign-ins of the hospital's accounts; update = clear
     CARE_ASSIGNMENT = "care_assignment"  # a walk-in sent to a clinician; update = end it
     EMERGENCY_ACCESS = "emergency_access"  # break-the-glass; create = open one, update = review
+    CLINICAL_PROFILE = "clinical_profile"  # the hospital's units, code system and working week
 
 
 class Action(StrEnum):
@@ -81,6 +82,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         staff=_VCUV,
         audit_log=_V,
         lockout=(A.VIEW, A.UPDATE),
+        clinical_profile=(A.VIEW, A.UPDATE),
         care_assignment=_VCU,
         emergency_access=(A.VIEW, A.UPDATE),
     ),

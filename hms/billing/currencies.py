@@ -1,10 +1,8 @@
 """A new hospital's currency, from its time zone: the zone's country (IANA tz database), then
 that country's currency (ISO 4217).
 
-Sources: the zone-to-country table is `zone.tab` of the IANA time zone database, read from
-the installed `tzdata` package (its version is pinned in requirements/base.txt), with the
-database's links (`tzdata.zi`, lines `L <zone> <alias>`) so an old name such as
-Asia/Calcutta finds its zone. The country-to-currency table below is the ISO 4217 list
+Sources: the zone's country is read from the IANA time zone database (hms.core.countries).
+The country-to-currency table below is the ISO 4217 list
 published by its maintenance agency (SIX, "List one: currency, fund and precious metal
 codes", https://www.six-group.com/en/products-services/financial-information/data-standards.html),
 one legal tender per country: where a country has two (Panama, Haiti, Bhutan...), the one
@@ -12,8 +10,7 @@ its hospitals bill in day to day; funds and precious metals are left out.
 Antarctica (AQ) has no currency and answers None.
 """
 
-import functools
-import importlib.resources
+from hms.core.countries import zone_country
 
 FALLBACK_CURRENCY = "USD"
 
@@ -56,31 +53,6 @@ COUNTRY_CURRENCY: dict[str, str] = {
     "VU": "VUV", "WF": "XPF", "WS": "WST", "YE": "YER", "YT": "EUR", "ZA": "ZAR", "ZM": "ZMW",
     "ZW": "ZWG",
 }  # fmt: skip
-
-
-def _tz_table(name: str) -> str:
-    return (importlib.resources.files("tzdata") / "zoneinfo" / name).read_text(encoding="utf-8")
-
-
-@functools.cache
-def zone_countries() -> dict[str, str]:
-    """IANA zone name (and each of its links) -> ISO 3166 country code, from tzdata's zone.tab."""
-    countries: dict[str, str] = {}
-    for line in _tz_table("zone.tab").splitlines():
-        if line and not line.startswith("#"):
-            country, _coordinates, zone, *_ = line.split("\t")
-            countries[zone] = country
-    for line in _tz_table("tzdata.zi").splitlines():
-        if line.startswith("L "):
-            _, target, alias = line.split()
-            if target in countries:
-                countries.setdefault(alias, countries[target])
-    return countries
-
-
-def zone_country(time_zone: str) -> str | None:
-    """The country of an IANA time zone ("Asia/Dhaka" -> "BD"), or None (UTC, Etc/GMT+3)."""
-    return zone_countries().get(time_zone)
 
 
 def currency_for_country(country: str) -> str | None:

@@ -4,8 +4,9 @@ import pytest
 
 from hms.accounts.models import Role
 from hms.billing import services
-from hms.billing.currencies import COUNTRY_CURRENCY, currency_for_time_zone, zone_countries
+from hms.billing.currencies import COUNTRY_CURRENCY, currency_for_time_zone
 from hms.billing.tests.conftest import CODE
+from hms.core.countries import zone_countries
 from hms.tenancy.context import hospital_context
 
 
