@@ -21,6 +21,15 @@ NORMAL, LOW, HIGH, CRITICAL_LOW, CRITICAL_HIGH = "N", "L", "H", "LL", "HH"
 FEMALE, MALE = "female", "male"
 
 
+def clinical_sex(recorded_sex: str, sex_for_clinical_use: str = "") -> str:
+    """female or male as ranges read them, or "" when neither is known: the sex for clinical use
+    where it is recorded, else the recorded sex where it is female or male."""
+    for sex in (sex_for_clinical_use, recorded_sex):
+        if sex in (FEMALE, MALE):
+            return sex
+    return ""
+
+
 @dataclass(frozen=True)
 class RangeRow:
     code: str  # LOINC

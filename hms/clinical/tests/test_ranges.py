@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hms.clinical.ages import age_on
-from hms.clinical.ranges import ROWS, SOURCES, band_flag, ranges_markdown, reference_band
+from hms.clinical.ranges import ROWS, SOURCES, band_flag, clinical_sex, ranges_markdown, reference_band
 
 TODAY = datetime.date(2026, 12, 5)
 
@@ -112,3 +112,10 @@ def test_the_documentation_states_every_range_with_its_source():
     doc_path = Path(__file__).resolve().parents[3] / "docs" / "clinical" / "ranges.md"
     doc = doc_path.read_text(encoding="utf-8")
     assert ranges_markdown() in doc
+
+
+def test_the_sex_for_clinical_use_wins_over_the_recorded_sex():
+    assert clinical_sex("other", "female") == "female"
+    assert clinical_sex("male") == "male"
+    assert clinical_sex("unknown", "") == ""
+    assert clinical_sex("female", "unknown") == "female"
