@@ -137,9 +137,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DATABASE_ROUTERS = ["hms.tenancy.router.HospitalRouter"]
 
-# Idle tenant connections a process keeps open; the least recently used is
-# closed first when a hospital beyond the budget is used.
-HMS_MAX_TENANT_CONNECTIONS = env.int("HMS_MAX_TENANT_CONNECTIONS", default=64)
+# Idle tenant connections each thread of a worker keeps open; the least recently used is
+# closed first when a hospital beyond the budget is used. Unset: what the open-files limit
+# and memory leave room for (hms/tenancy/budget.py), shared by HMS_WORKER_THREADS threads.
+HMS_MAX_TENANT_CONNECTIONS = env.int("HMS_MAX_TENANT_CONNECTIONS", default=None)
+HMS_WORKER_THREADS = env.int("HMS_WORKER_THREADS", default=1)
 
 # PostgreSQL servers hospitals are placed on: "name=postgres://...,name=postgres://...".
 # Empty: every hospital uses the embedded SQLite storage under HMS_DATA_DIR.

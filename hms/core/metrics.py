@@ -43,6 +43,12 @@ TENANT_CONNECTIONS_OPEN = Gauge(
     "Hospital database connections open (summed over live workers).",
     multiprocess_mode="livesum",
 )
+TENANT_CONNECTIONS_OPENED = Counter(
+    "hms_tenant_connections_opened",
+    "Hospital database connections opened (each a new SQLite file handle or PostgreSQL session); "
+    "divided by hms_http_requests_total, the connections a request opens: near 0 when every "
+    "worker's budget covers the hospitals it serves.",
+)
 TENANT_CONNECTION_EVICTIONS = Counter(
     "hms_tenant_connection_evictions",
     "Idle hospital connections closed to make room: budget (HMS_MAX_TENANT_CONNECTIONS per "

@@ -1,11 +1,18 @@
-"""System checks (tenancy.E0xx / W0xx) for tenancy misconfiguration."""
+"""System checks (tenancy.E0xx / W0xx) for tenancy misconfiguration.
+
+The fleet check (tenancy.W003) reads the registry, so it is a database check: it runs in
+`manage.py migrate` and `manage.py check --database default`, not at every start.
+"""
 
 import os
 import re
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
+
+from hms.tenancy.budget import FILES_PER_CONNECTION, files_needed, tenant_connection_budget
 
 ROUTER = "hms.tenancy.router.HospitalRouter"
 MIDDLEWARE = "hms.tenancy.middleware.HospitalMiddleware"
@@ -63,22 +70,7 @@ def check_tenancy_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="tenancy.E006",
             )
         )
-    budget = getattr(settings, "HMS_MAX_TENANT_CONNECTIONS", 64)
-    if not isinstance(budget, int) or budget < 1:
-        errors.append(
-            Error(
-                f"HMS_MAX_TENANT_CONNECTIONS must be a positive integer, not {budget!r}.",
-                id="tenancy.E007",
-            )
-        )
-    elif budget < 4:
-        errors.append(
-            Warning(
-                f"HMS_MAX_TENANT_CONNECTIONS={budget} will reopen connections often.",
-                hint="Use at least the number of hospitals a worker serves in a minute.",
-                id="tenancy.W001",
-            )
-        )
+    errors.extend(_check_budget())
     errors.extend(_check_servers())
     return errors
 
@@ -106,3 +98,81 @@ def _check_servers() -> list[Any]:
             )
         ]
     return []
+
+
+def _check_budget() -> list[Any]:
+    configured = getattr(settings, "HMS_MAX_TENANT_CONNECTIONS", None)
+    if configured is None:
+        return []  # what the process can hold (hms.tenancy.budget)
+    if not isinstance(configured, int) or configured < 1:
+        return [
+            Error(
+                f"HMS_MAX_TENANT_CONNECTIONS must be a positive integer, not {configured!r}.",
+                hint="Or leave it unset: the budget is then what the open-files limit and memory allow.",
+                id="tenancy.E007",
+            )
+        ]
+    if configured < 4:
+        return [
+            Warning(
+                f"HMS_MAX_TENANT_CONNECTIONS={configured} will reopen connections often.",
+                hint="Use at least the number of hospitals a worker serves in a minute, or leave it unset.",
+                id="tenancy.W001",
+            )
+        ]
+    budget = tenant_connection_budget()
+    if budget.open_files_limit is not None and budget.files_needed() > budget.open_files_limit:
+        return [
+            Warning(
+                f"HMS_MAX_TENANT_CONNECTIONS={configured} ({budget.threads} thread(s) per worker) needs "
+                f"up to {budget.files_needed()} open files per worker on SQLite, but this process may "
+                f"open {budget.open_files_limit}: past that, hospitals fail with 'too many open files'.",
+                hint=f"Raise the open-files limit (ulimit -n, systemd LimitNOFILE) to "
+                f"{budget.files_needed()} or more, or lower HMS_MAX_TENANT_CONNECTIONS.",
+                id="tenancy.W002",
+            )
+        ]
+    return []
+
+
+@register("tenancy", Tags.database)
+def check_budget_covers_fleet(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Any]:
+    """Every active SQLite hospital fits in a worker's connection budget (tenancy.W003).
+
+    Beyond the budget, a request for a hospital whose connection was closed reopens its
+    database: a few milliseconds of CPU and disk each time (docs/benchmarks.md).
+    """
+    if not databases or DEFAULT_DB_ALIAS not in databases:
+        return []
+    from hms.hospitals.models import Hospital
+    from hms.tenancy.servers import EMBEDDED_SERVER
+
+    try:
+        active = Hospital.objects.filter(status=Hospital.Status.ACTIVE, server=EMBEDDED_SERVER).count()
+    except DatabaseError:
+        return []  # no registry yet: migrate creates it
+    budget = tenant_connection_budget()
+    if active <= budget.connections:
+        return []
+    if budget.source == "HMS_MAX_TENANT_CONNECTIONS":
+        how = f"Raise HMS_MAX_TENANT_CONNECTIONS to {active} or more"
+    elif budget.source == "memory":
+        how = (
+            f"This machine's memory limits the automatic budget; set HMS_MAX_TENANT_CONNECTIONS={active} "
+            "if the workers can spare about 1 MiB per hospital"
+        )
+    else:
+        how = (
+            f"Raise the open-files limit (ulimit -n, systemd LimitNOFILE) to at least "
+            f"{files_needed(active, budget.threads)} (about {FILES_PER_CONNECTION} per hospital per thread)"
+        )
+    return [
+        Warning(
+            f"{active} active hospitals are stored in SQLite, but each worker thread keeps at most "
+            f"{budget.connections} hospital connections open (from the {budget.source}): requests beyond "
+            "them reopen a hospital's database every time, several milliseconds each.",
+            hint=f"{how}; or send each hospital to the same application server (hospital affinity at "
+            "the load balancer, docs/operations/install.md).",
+            id="tenancy.W003",
+        )
+    ]

@@ -6,7 +6,8 @@ using it ends, so Django's per-request housekeeping (which walks every
 registered alias) stays O(hospitals in use now), never O(hospitals).
 
 The connection objects themselves outlive the registration: each thread keeps
-up to HMS_MAX_TENANT_CONNECTIONS of them open for reuse and closes the least
+up to its budget of them open (HMS_MAX_TENANT_CONNECTIONS, or what the
+process can hold: hms.tenancy.budget) for reuse and closes the least
 recently used first. A connection is reused only while its settings are the very
 dict it was made from; when a hospital's location changes, it is reconnected.
 
@@ -20,10 +21,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, connections
 
-from hms.core.metrics import TENANT_CONNECTION_EVICTIONS, TENANT_CONNECTIONS_OPEN
+from hms.core.metrics import TENANT_CONNECTION_EVICTIONS, TENANT_CONNECTIONS_OPEN, TENANT_CONNECTIONS_OPENED
+from hms.tenancy.budget import tenant_connection_budget
 from hms.tenancy.exceptions import ConnectionLimitReached
 
 HOSPITAL_ALIAS_PREFIX = "hospital_"
@@ -46,8 +47,8 @@ def is_tenant_alias(alias: str) -> bool:
 
 
 def budget() -> int:
-    """Open tenant connections a thread keeps (HMS_MAX_TENANT_CONNECTIONS)."""
-    return max(1, int(getattr(settings, "HMS_MAX_TENANT_CONNECTIONS", 64)))
+    """Open tenant connections a thread keeps (HMS_MAX_TENANT_CONNECTIONS, else hms.tenancy.budget's)."""
+    return tenant_connection_budget().connections
 
 
 def acquire(alias: str, database: Mapping[str, Any]) -> None:
@@ -194,6 +195,7 @@ def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
     alias = connection.alias
     if not alias.startswith(HOSPITAL_ALIAS_PREFIX):
         return
+    TENANT_CONNECTIONS_OPENED.inc()
     state = _thread_state()
     opened: OrderedDict[str, str] = state["open"]
     if alias not in opened:

@@ -117,6 +117,10 @@ def test_requests_are_counted_by_view_name_and_status_class(client):
     assert not any("/login/" in str(labels) for _, labels in after)
 
 
+def grew_since(before, client, name):
+    return _value(_samples(client), name) - _value(before, name)
+
+
 @pytest.mark.django_db
 def test_refusals_by_cause_and_connection_figures(client, settings, probe_urls, make_hospital, make_user):
     settings.HMS_MAX_TENANT_CONNECTIONS = 1
@@ -138,6 +142,12 @@ def test_refusals_by_cause_and_connection_figures(client, settings, probe_urls, 
     assert grew("hms_hospital_unavailable_total", cause="unavailable") == 1
     assert grew("hms_hospital_unavailable_total", cause="suspended") == 1
     assert grew("hms_tenant_connection_evictions_total", reason="budget") >= 1
+    # MA01, MA02 (MA01's closed for it), MA01 again (MA02's closed): an opening per request;
+    # MA01 once more reuses its connection.
+    assert client.get("/h/MA01/probe/").status_code == 200
+    assert grew_since(before, client, "hms_tenant_connections_opened_total") == 3
+    assert client.get("/h/MA01/probe/").status_code == 200
+    assert grew_since(before, client, "hms_tenant_connections_opened_total") == 3
     assert ("hms_hospital_unavailable_total", frozenset({("cause", "read_only")})) in after  # 0, not absent
     assert _value(after, "hms_tenant_connections_open") >= 1
     assert grew("hms_http_requests_total", view="probe", method="GET", status="5xx") == 1

@@ -1,6 +1,12 @@
+import resource
+
+import pytest
 from django.core.checks import run_checks
 
-from hms.tenancy.checks import check_tenancy_settings
+from hms.hospitals.models import Hospital
+from hms.tenancy.budget import automatic_budget
+from hms.tenancy.checks import check_budget_covers_fleet, check_tenancy_settings
+from hms.tenancy.tests.registry import registry_row
 
 
 def _ids(**_):
@@ -57,6 +63,50 @@ def test_connection_budget_must_be_positive_and_small_budgets_warn(settings):
     assert "tenancy.E007" in _ids()
     settings.HMS_MAX_TENANT_CONNECTIONS = 2
     assert "tenancy.W001" in _ids()
+    settings.HMS_MAX_TENANT_CONNECTIONS = None  # unset: what the process can hold
+    assert _ids() == []
+
+
+def test_a_budget_beyond_the_open_files_limit_warns(settings, monkeypatch):
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (1024, resource.RLIM_INFINITY))
+    settings.HMS_MAX_TENANT_CONNECTIONS = 256  # 3 x 256 + 256 = 1024 files: just fits
+    assert _ids() == []
+    settings.HMS_MAX_TENANT_CONNECTIONS = 257
+    [warning] = [m for m in check_tenancy_settings() if m.id == "tenancy.W002"]
+    assert "1027 open files" in warning.msg and "1024" in warning.msg
+    assert "LimitNOFILE" in warning.hint
+
+
+@pytest.mark.django_db
+def test_a_fleet_beyond_the_budget_warns_what_to_raise(settings, make_hospital):
+    for code in ("FB01", "FB02", "FB03"):
+        registry_row(code)
+    registry_row("FB04", status=Hospital.Status.ARCHIVED)  # not served: not counted
+    settings.HMS_MAX_TENANT_CONNECTIONS = 3
+    assert check_budget_covers_fleet(databases=["default"]) == []
+    settings.HMS_MAX_TENANT_CONNECTIONS = 2
+    assert check_budget_covers_fleet() == []  # a database check: only with --database
+    [warning] = check_budget_covers_fleet(databases=["default"])
+    assert warning.id == "tenancy.W003"
+    assert "3 active hospitals" in warning.msg and "at most 2" in warning.msg
+    assert "Raise HMS_MAX_TENANT_CONNECTIONS to 3" in warning.hint
+    found = run_checks(tags=["tenancy"], databases=["default"])
+    assert [m.id for m in found] == ["tenancy.W001", "tenancy.W003"]
+
+
+@pytest.mark.django_db
+def test_an_automatic_budget_below_the_fleet_names_the_open_files_limit(settings, monkeypatch):
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (268, resource.RLIM_INFINITY))  # 4 connections
+    automatic_budget.cache_clear()
+    settings.HMS_MAX_TENANT_CONNECTIONS = None
+    try:
+        for number in range(5):
+            registry_row(f"FA0{number}")
+        [warning] = check_budget_covers_fleet(databases=["default"])
+        assert "at most 4 hospital connections open (from the open-files limit)" in warning.msg
+        assert "open-files limit (ulimit -n, systemd LimitNOFILE) to at least 271" in warning.hint
+    finally:
+        automatic_budget.cache_clear()
 
 
 def test_malformed_database_servers_are_an_error(settings):
