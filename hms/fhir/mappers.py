@@ -110,9 +110,12 @@ def instant(value: datetime.datetime) -> str:
     return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _meta(row: Any) -> dict[str, Any]:
+def _head(resource_type: str, row: Any, resource_id: str = "") -> dict[str, Any]:
+    """What a resource made from a row begins with: its type, its id (the row's, unless given)
+    and its meta (when the row last changed, if it keeps that)."""
     updated = getattr(row, "updated_at", None)
-    return {"lastUpdated": instant(updated)} if updated else {}
+    meta = {"lastUpdated": instant(updated)} if updated else {}
+    return {"resourceType": resource_type, "id": resource_id or str(row.pk), "meta": meta}
 
 
 def reference(resource_type: str, pk: int, display: str = "") -> dict[str, str]:
@@ -148,9 +151,7 @@ def patient_resource(patient: Patient, context: Context) -> dict[str, Any]:
         for row in patient.identifiers.all()
     ]
     resource: dict[str, Any] = {
-        "resourceType": "Patient",
-        "id": str(patient.pk),
-        "meta": _meta(patient),
+        **_head("Patient", patient),
         "identifier": identifiers,
         "active": True,
         "name": [
@@ -198,9 +199,7 @@ def encounter_resource(encounter: Encounter, context: Context) -> dict[str, Any]
     if encounter.ended_at:
         period["end"] = instant(encounter.ended_at)
     resource: dict[str, Any] = {
-        "resourceType": "Encounter",
-        "id": str(encounter.pk),
-        "meta": _meta(encounter),
+        **_head("Encounter", encounter),
         "status": ENCOUNTER_STATUS[Encounter.Status(encounter.status)],
         "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
         "subject": _patient_ref(encounter),
@@ -226,9 +225,7 @@ def vital_resource(observation: Observation, context: Context) -> dict[str, Any]
     vital = VITALS.get(observation.loinc_code)
     display = vital.display if vital else observation.loinc_code
     resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": f"{VITAL_PREFIX}{observation.pk}",
-        "meta": _meta(observation),
+        **_head("Observation", observation, f"{VITAL_PREFIX}{observation.pk}"),
         "status": "final",
         "category": _category(VITAL_SIGNS, "Vital Signs"),
         "code": {
@@ -255,9 +252,7 @@ def lab_resource(result: LabResult, context: Context) -> dict[str, Any]:
     order = result.order
     status = ("corrected" if result.supersedes_id else "final") if result.is_verified else "preliminary"
     resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": f"{LAB_PREFIX}{result.pk}",
-        "meta": _meta(result),
+        **_head("Observation", result, f"{LAB_PREFIX}{result.pk}"),
         "status": status,
         "category": _category(LABORATORY, "Laboratory"),
         "code": {
@@ -301,9 +296,7 @@ def lab_resource(result: LabResult, context: Context) -> dict[str, Any]:
 def condition_resource(diagnosis: Diagnosis, context: Context) -> dict[str, Any]:
     code = diagnosis.icd10_code
     return {
-        "resourceType": "Condition",
-        "id": str(diagnosis.pk),
-        "meta": _meta(diagnosis),
+        **_head("Condition", diagnosis),
         "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": diagnosis.certainty}]},
         "category": [
             {
@@ -329,9 +322,7 @@ def condition_resource(diagnosis: Diagnosis, context: Context) -> dict[str, Any]
 
 def allergy_resource(allergy: Allergy, context: Context) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "resourceType": "AllergyIntolerance",
-        "id": str(allergy.pk),
-        "meta": _meta(allergy),
+        **_head("AllergyIntolerance", allergy),
         "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": allergy.status}]},
         "verificationStatus": {"coding": [{"system": ALLERGY_VERIFICATION, "code": "confirmed"}]},
         "criticality": "high" if allergy.severity == Allergy.Severity.SEVERE else "low",
@@ -361,9 +352,7 @@ def medication_request_resource(prescription: Prescription, context: Context) ->
         if part
     )
     return {
-        "resourceType": "MedicationRequest",
-        "id": str(prescription.pk),
-        "meta": _meta(prescription),
+        **_head("MedicationRequest", prescription),
         # As the pages show it: an active course whose last day has passed is completed.
         "status": MEDICATION_STATUS[Prescription.Status(prescription.current_status(timezone.now()))],
         "intent": "order",
@@ -378,9 +367,7 @@ def medication_request_resource(prescription: Prescription, context: Context) ->
 
 def appointment_resource(appointment: Appointment, context: Context) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "resourceType": "Appointment",
-        "id": str(appointment.pk),
-        "meta": _meta(appointment),
+        **_head("Appointment", appointment),
         "status": APPOINTMENT_STATUS[Appointment.Status(appointment.status)],
         "start": instant(appointment.starts_at),
         "end": instant(appointment.ends_at),
@@ -448,9 +435,7 @@ def diagnostic_report_resource(order: LabOrder, context: Context) -> dict[str, A
     """A lab order's report: its status, and the results the reader may see (`fhir_results`)."""
     results = [r for r in getattr(order, "fhir_results", []) if r.is_current]
     resource: dict[str, Any] = {
-        "resourceType": "DiagnosticReport",
-        "id": str(order.pk),
-        "meta": _meta(order),
+        **_head("DiagnosticReport", order),
         "status": LAB_REPORT_STATUS[LabOrder.Status(order.status)],
         "category": [{"coding": [{"system": DIAGNOSTIC_SERVICE, "code": "LAB", "display": "Laboratory"}]}],
         "code": _lab_code(order),
@@ -469,9 +454,7 @@ def diagnostic_report_resource(order: LabOrder, context: Context) -> dict[str, A
 
 def service_request_resource(order: LabOrder, context: Context) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "resourceType": "ServiceRequest",
-        "id": str(order.pk),
-        "meta": _meta(order),
+        **_head("ServiceRequest", order),
         "status": LAB_REQUEST_STATUS[LabOrder.Status(order.status)],
         "intent": "order",
         "priority": order.priority,
@@ -496,9 +479,7 @@ def practitioner_role_resource(member: StaffMember, context: Context, hospital: 
     if member.role in ROLE_CODES:
         role["coding"] = [{"system": PRACTITIONER_ROLE, "code": ROLE_CODES[member.role]}]
     resource: dict[str, Any] = {
-        "resourceType": "PractitionerRole",
-        "id": str(member.pk),
-        "meta": _meta(member),
+        **_head("PractitionerRole", member),
         "active": member.is_active,
         "practitioner": _practitioner_ref(member.user_id, context),
         "organization": reference_to("Organization", organization_id(hospital), hospital.name),
@@ -514,9 +495,7 @@ def practitioner_role_resource(member: StaffMember, context: Context, hospital: 
 def location_resource(department: Department, hospital: Hospital) -> dict[str, Any]:
     """A department of the hospital, as the place its staff work."""
     return {
-        "resourceType": "Location",
-        "id": str(department.pk),
-        "meta": _meta(department),
+        **_head("Location", department),
         "status": "active" if department.is_active else "inactive",
         "identifier": [{"system": f"urn:hms:{hospital.code}:department", "value": department.code}],
         "name": department.name,

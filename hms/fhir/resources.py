@@ -5,8 +5,8 @@ The capability statement is written from this table, so it lists exactly what is
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -29,6 +29,7 @@ NOTHING = Q(pk__in=[])
 EVERYTHING = Q(pk__isnull=False)
 
 Filter = Callable[[str], Q]
+Ours = TypeVar("Ours", bound=str)  # a model's status (its TextChoices)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,6 @@ class Table:
     params: dict[str, Param]
     to_fhir: Callable[[Any, mappers.Context], dict[str, Any]]
     order: tuple[str, ...]
-    view_action: str  # the audit action of reading one
     people: tuple[str, ...] = ()  # fields naming the shared users the resource shows by name
     patient_path: str = "patient"  # from the model to its patient, for patient_scope_filter
     prefix: str = ""  # before the row's id in the resource's id ("vital-", "lab-")
@@ -65,8 +65,16 @@ class Table:
             return self.queryset(user)
         return self.model.objects.live().select_related("patient")
 
+    @property
+    def view_action(self) -> str:
+        """The audit action of reading one, named for the matrix's row as on the pages."""
+        return f"{self.resource}.view"
+
     def people_of(self, row: Any) -> tuple[int | None, ...]:
         return tuple(getattr(row, field) for field in self.people)
+
+
+READ_AND_SEARCH = ("read", "search-type")
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class Kind:
     tables: tuple[Table, ...]
     search_action: str
     includes: tuple[str, ...] = ()  # `_include` values: each names the row's patient
-    interactions: tuple[str, ...] = ("read", "search-type")
+    interactions: tuple[str, ...] = READ_AND_SEARCH
     profile: str = ""
     param_docs: dict[str, Param] = field(default_factory=dict)
 
@@ -125,6 +133,15 @@ def _choice(system: str | None, values: dict[str, Q]) -> Filter:
         return values[item.code]
 
     return lambda text: tokens_filter(text, match)
+
+
+def _status(statuses: Mapping[Ours, str]) -> Param:
+    """The `status` token of a table whose statuses map onto FHIR's (several of ours may be one
+    of FHIR's: a search for it finds them all)."""
+    by_status: dict[str, Q] = {}
+    for ours, fhir in statuses.items():
+        by_status[fhir] = by_status.get(fhir, NOTHING) | Q(status=ours)
+    return Param("token", " | ".join(by_status) + ".", _choice(None, by_status))
 
 
 def _identifier(text: str) -> Q:
@@ -193,6 +210,35 @@ def _patient_params(path: str, *, names: tuple[str, ...] = PATIENT_REFS) -> dict
     }
 
 
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-"
+
+
+def _patient_record(
+    name: str,
+    table: Table,
+    *,
+    noun: str,
+    refs: tuple[str, ...] = PATIENT_REFS,
+    profile: str = "",
+    interactions: tuple[str, ...] = READ_AND_SEARCH,
+) -> Kind:
+    """A resource type of one table of a patient's records: found by its `_id` and by its patient
+    under each name of `refs` (each also an `_include` of that patient), its search audited as
+    the list of the matrix's row, as on the pages."""
+    found_by = {
+        "_id": Param("token", f"The {noun}'s id.", _ids("")),
+        **_patient_params("patient_id", names=refs),
+    }
+    return Kind(
+        name,
+        (replace(table, params={**found_by, **table.params}),),
+        f"{table.resource}.list",
+        includes=tuple(f"{name}:{ref}" for ref in refs),
+        interactions=interactions,
+        profile=profile,
+    )
+
+
 # --- the resource types ------------------------------------------------------------------
 
 GENDERS = {value: Q(sex=value) for value in Patient.Sex.values}
@@ -224,45 +270,33 @@ PATIENT = Kind(
             },
             to_fhir=mappers.patient_resource,
             order=("family_name", "given_name", "id"),
-            view_action="patient.view",
             patient_path="pk",
             queryset=lambda user: Patient.objects.prefetch_related("identifiers", "next_of_kin"),
             patient_of=lambda row: row,
         ),
     ),
     "patient.search",
-    interactions=("read", "search-type", "create", "update"),
-    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+    interactions=(*READ_AND_SEARCH, "create", "update"),
+    profile=f"{US_CORE}patient",
 )
 
-ENCOUNTER = Kind(
+ENCOUNTER = _patient_record(
     "Encounter",
-    (
-        Table(
-            model=Encounter,
-            resource=Resource.ENCOUNTER,
-            params={
-                "_id": Param("token", "The encounter's id.", _ids("")),
-                **_patient_params("patient_id"),
-                "date": Param("date", "When the encounter started.", _date("started_at")),
-                "status": Param(
-                    "token",
-                    "in-progress | finished.",
-                    _choice(None, {fhir: Q(status=ours) for ours, fhir in mappers.ENCOUNTER_STATUS.items()}),
-                ),
-            },
-            to_fhir=mappers.encounter_resource,
-            order=("-started_at", "-id"),
-            view_action="encounter.view",
-            people=("practitioner_user_id",),
-        ),
+    Table(
+        model=Encounter,
+        resource=Resource.ENCOUNTER,
+        params={
+            "date": Param("date", "When the encounter started.", _date("started_at")),
+            "status": _status(mappers.ENCOUNTER_STATUS),
+        },
+        to_fhir=mappers.encounter_resource,
+        order=("-started_at", "-id"),
+        people=("practitioner_user_id",),
     ),
-    "encounter.list",
-    includes=("Encounter:patient", "Encounter:subject"),
-    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
+    noun="encounter",
+    profile=f"{US_CORE}encounter",
 )
 
-VITAL_CODES = {"code": "loinc_code", "date": "recorded_at"}
 OBSERVATION = Kind(
     "Observation",
     (
@@ -287,7 +321,6 @@ OBSERVATION = Kind(
             },
             to_fhir=mappers.vital_resource,
             order=("-recorded_at", "-id"),
-            view_action="observation.view",
             people=("recorded_by_id",),
             prefix=mappers.VITAL_PREFIX,
             queryset=lambda user: (
@@ -307,7 +340,6 @@ OBSERVATION = Kind(
             },
             to_fhir=mappers.lab_resource,
             order=("-entered_at", "-id"),
-            view_action="lab_result.view",
             people=("verified_by_id", "entered_by_id"),
             patient_path="order__patient",
             prefix=mappers.LAB_PREFIX,
@@ -319,134 +351,100 @@ OBSERVATION = Kind(
     includes=("Observation:patient", "Observation:subject"),
 )
 
-CONDITION = Kind(
+CONDITION = _patient_record(
     "Condition",
-    (
-        Table(
-            model=Diagnosis,
-            resource=Resource.DIAGNOSIS,
-            params={
-                "_id": Param("token", "The condition's id.", _ids("")),
-                **_patient_params("patient_id"),
-                "category": Param(
-                    "token",
-                    "encounter-diagnosis (every condition here).",
-                    _choice(mappers.CONDITION_CATEGORY, {"encounter-diagnosis": EVERYTHING}),
-                ),
-                "code": Param(
-                    "token",
-                    "The ICD-10-CM code (http://hl7.org/fhir/sid/icd-10-cm|<code>).",
-                    _code(mappers.ICD10CM, "icd10_code"),
-                ),
-                "encounter": Param(
-                    "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
-                ),
-            },
-            to_fhir=mappers.condition_resource,
-            order=("-created_at", "-id"),
-            view_action="diagnosis.view",
-            people=("recorded_by_id",),
-        ),
+    Table(
+        model=Diagnosis,
+        resource=Resource.DIAGNOSIS,
+        params={
+            "category": Param(
+                "token",
+                "encounter-diagnosis (every condition here).",
+                _choice(mappers.CONDITION_CATEGORY, {"encounter-diagnosis": EVERYTHING}),
+            ),
+            "code": Param(
+                "token",
+                "The ICD-10-CM code (http://hl7.org/fhir/sid/icd-10-cm|<code>).",
+                _code(mappers.ICD10CM, "icd10_code"),
+            ),
+            "encounter": Param(
+                "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
+            ),
+        },
+        to_fhir=mappers.condition_resource,
+        order=("-created_at", "-id"),
+        people=("recorded_by_id",),
     ),
-    "diagnosis.list",
-    includes=("Condition:patient", "Condition:subject"),
-    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
+    noun="condition",
+    profile=f"{US_CORE}condition-encounter-diagnosis",
 )
 
-ALLERGY_INTOLERANCE = Kind(
+ALLERGY_INTOLERANCE = _patient_record(
     "AllergyIntolerance",
-    (
-        Table(
-            model=Allergy,
-            resource=Resource.ALLERGY,
-            params={
-                "_id": Param("token", "The allergy's id.", _ids("")),
-                **_patient_params("patient_id", names=("patient",)),
-                "clinical-status": Param(
-                    "token",
-                    "active | inactive.",
-                    _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
-                ),
-            },
-            to_fhir=mappers.allergy_resource,
-            order=("substance", "id"),
-            view_action="allergy.view",
-            people=("recorded_by_id",),
-        ),
+    Table(
+        model=Allergy,
+        resource=Resource.ALLERGY,
+        params={
+            "clinical-status": Param(
+                "token",
+                "active | inactive.",
+                _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
+            ),
+        },
+        to_fhir=mappers.allergy_resource,
+        order=("substance", "id"),
+        people=("recorded_by_id",),
     ),
-    "allergy.list",
-    includes=("AllergyIntolerance:patient",),
-    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
+    noun="allergy",
+    refs=("patient",),
+    profile=f"{US_CORE}allergyintolerance",
 )
 
-MEDICATION_REQUEST = Kind(
+MEDICATION_REQUEST = _patient_record(
     "MedicationRequest",
-    (
-        Table(
-            model=Prescription,
-            resource=Resource.PRESCRIPTION,
-            params={
-                "_id": Param("token", "The prescription's id.", _ids("")),
-                **_patient_params("patient_id"),
-                "intent": Param(
-                    "token", "order (every prescription here).", _choice(None, {"order": EVERYTHING})
-                ),
-                "status": Param(
-                    "token",
-                    "active | completed | stopped.",
-                    _choice(None, {fhir: Q(status=ours) for ours, fhir in mappers.MEDICATION_STATUS.items()}),
-                ),
-                "encounter": Param(
-                    "reference",
-                    "The encounter it was prescribed in.",
-                    _reference("Encounter", "encounter_id"),
-                ),
-                "authoredon": Param("date", "When the course starts.", _date("starts_at")),
-            },
-            to_fhir=mappers.medication_request_resource,
-            order=("-starts_at", "-id"),
-            view_action="prescription.view",
-            people=("prescriber_id",),
-        ),
+    Table(
+        model=Prescription,
+        resource=Resource.PRESCRIPTION,
+        params={
+            "intent": Param(
+                "token", "order (every prescription here).", _choice(None, {"order": EVERYTHING})
+            ),
+            "status": _status(mappers.MEDICATION_STATUS),
+            "encounter": Param(
+                "reference", "The encounter it was prescribed in.", _reference("Encounter", "encounter_id")
+            ),
+            "authoredon": Param("date", "When the course starts.", _date("starts_at")),
+        },
+        to_fhir=mappers.medication_request_resource,
+        order=("-starts_at", "-id"),
+        people=("prescriber_id",),
     ),
-    "prescription.list",
-    includes=("MedicationRequest:patient", "MedicationRequest:subject"),
-    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
+    noun="prescription",
+    profile=f"{US_CORE}medicationrequest",
 )
 
-APPOINTMENT = Kind(
+APPOINTMENT = _patient_record(
     "Appointment",
-    (
-        Table(
-            model=Appointment,
-            resource=Resource.APPOINTMENT,
-            params={
-                "_id": Param("token", "The appointment's id.", _ids("")),
-                **_patient_params("patient_id", names=("patient",)),
-                "practitioner": Param(
-                    "reference",
-                    "The doctor seen (Practitioner/<id>).",
-                    _reference("Practitioner", "practitioner_user_id"),
-                ),
-                "date": Param("date", "When it starts.", _date("starts_at")),
-                "status": Param(
-                    "token",
-                    "booked | arrived | checked-in | fulfilled | cancelled | noshow.",
-                    _choice(
-                        None, {fhir: Q(status=ours) for ours, fhir in mappers.APPOINTMENT_STATUS.items()}
-                    ),
-                ),
-            },
-            to_fhir=mappers.appointment_resource,
-            order=("starts_at", "id"),
-            view_action="appointment.view",
-            people=("practitioner_user_id",),
-            queryset=lambda user: Appointment.objects.select_related("patient"),
-        ),
+    Table(
+        model=Appointment,
+        resource=Resource.APPOINTMENT,
+        params={
+            "practitioner": Param(
+                "reference",
+                "The doctor seen (Practitioner/<id>).",
+                _reference("Practitioner", "practitioner_user_id"),
+            ),
+            "date": Param("date", "When it starts.", _date("starts_at")),
+            "status": _status(mappers.APPOINTMENT_STATUS),
+        },
+        to_fhir=mappers.appointment_resource,
+        order=("starts_at", "id"),
+        people=("practitioner_user_id",),
+        queryset=lambda user: Appointment.objects.select_related("patient"),
     ),
-    "appointment.list",
-    includes=("Appointment:patient",),
-    interactions=("read", "search-type", "create", "update"),
+    noun="appointment",
+    refs=("patient",),
+    interactions=(*READ_AND_SEARCH, "create", "update"),
 )
 
 
@@ -466,15 +464,10 @@ def _lab_orders(user: User) -> QuerySet[LabOrder]:
 
 
 def _lab_order_params(statuses: Mapping[str, str], extra: dict[str, Param]) -> dict[str, Param]:
-    by_status: dict[str, Q] = {}
-    for ours, fhir in statuses.items():
-        by_status[fhir] = by_status.get(fhir, NOTHING) | Q(status=ours)
     loinc = _code(mappers.LOINC, "test_code")
     return {
-        "_id": Param("token", "The lab order's id.", _ids("")),
-        **_patient_params("patient_id"),
         "code": Param("token", "The test's LOINC code (http://loinc.org|<code>).", loinc),
-        "status": Param("token", " | ".join(by_status) + ".", _choice(None, by_status)),
+        "status": _status(statuses),
         "encounter": Param(
             "reference", "The encounter it was ordered in.", _reference("Encounter", "encounter_id")
         ),
@@ -491,52 +484,41 @@ def _lab_order_table(
         params=params,
         to_fhir=to_fhir,
         order=("-ordered_at", "-id"),
-        view_action="lab_order.view",
         people=("ordered_by_id",),
         queryset=_lab_orders,
     )
 
 
 LAB_CATEGORY = _choice(mappers.DIAGNOSTIC_SERVICE, {"LAB": EVERYTHING})
-DIAGNOSTIC_REPORT = Kind(
+DIAGNOSTIC_REPORT = _patient_record(
     "DiagnosticReport",
-    (
-        _lab_order_table(
-            mappers.diagnostic_report_resource,
-            _lab_order_params(
-                mappers.LAB_REPORT_STATUS,
-                {
-                    "category": Param(
-                        "token", "LAB (every report here is a laboratory report).", LAB_CATEGORY
-                    ),
-                    "date": Param("date", "When the test was ordered.", _date("ordered_at")),
-                },
-            ),
+    _lab_order_table(
+        mappers.diagnostic_report_resource,
+        _lab_order_params(
+            mappers.LAB_REPORT_STATUS,
+            {
+                "category": Param("token", "LAB (every report here is a laboratory report).", LAB_CATEGORY),
+                "date": Param("date", "When the test was ordered.", _date("ordered_at")),
+            },
         ),
     ),
-    "lab_order.list",
-    includes=("DiagnosticReport:patient", "DiagnosticReport:subject"),
-    profile="http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+    noun="lab order",
+    profile=f"{US_CORE}diagnosticreport-lab",
 )
 
-SERVICE_REQUEST = Kind(
+SERVICE_REQUEST = _patient_record(
     "ServiceRequest",
-    (
-        _lab_order_table(
-            mappers.service_request_resource,
-            _lab_order_params(
-                mappers.LAB_REQUEST_STATUS,
-                {
-                    "intent": Param(
-                        "token", "order (every request here).", _choice(None, {"order": EVERYTHING})
-                    ),
-                    "authored": Param("date", "When it was ordered.", _date("ordered_at")),
-                },
-            ),
+    _lab_order_table(
+        mappers.service_request_resource,
+        _lab_order_params(
+            mappers.LAB_REQUEST_STATUS,
+            {
+                "intent": Param("token", "order (every request here).", _choice(None, {"order": EVERYTHING})),
+                "authored": Param("date", "When it was ordered.", _date("ordered_at")),
+            },
         ),
     ),
-    "lab_order.list",
-    includes=("ServiceRequest:patient", "ServiceRequest:subject"),
+    noun="lab order",
 )
 
 KINDS: dict[str, Kind] = {
