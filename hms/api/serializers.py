@@ -49,9 +49,10 @@ def _field_from(field: forms.Field) -> serializers.Field:
     optional: dict[str, Any] = (
         {} if field.required else {"required": False, "allow_blank": True, "default": ""}
     )
-    if isinstance(field, forms.ChoiceField):
+    # The exact kinds only: a subclass (EmailField, TypedChoiceField...) has rules of its own.
+    if type(field) is forms.ChoiceField:
         return serializers.ChoiceField(choices=field.choices, **optional)
-    if isinstance(field, forms.CharField):
+    if type(field) is forms.CharField:
         return serializers.CharField(max_length=field.max_length, **optional)
     raise TypeError(f"No API field for a form's {type(field).__name__} yet.")
 
