@@ -6,6 +6,7 @@ other ApplicationError is shown beside its form with status 400 (form_error_show
 
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -50,6 +51,8 @@ from hms.tenancy.http import HospitalRequest
 
 SEARCH_MAX = 100
 
+Result = TypeVar("Result")
+
 
 def _granted(request: HospitalRequest, resource: Resource, action: Action) -> bool:
     return permission_scope(user=request.user, resource=resource, action=action) is not None
@@ -63,6 +66,16 @@ def _encounter_url(hospital_code: str, encounter_id: int, anchor: str = "") -> s
 def _posted(request: HospitalRequest) -> QueryDict | None:
     """The POST data of a POST (even an empty one, which must be refused, not shown as a fresh form)."""
     return request.POST if request.method == "POST" else None
+
+
+def _back_apart(service: Callable[..., Result]) -> Callable[..., Result]:
+    """`service`, called by form_submit with a form that also carries `encounter`, the encounter
+    page to go back to: that value is the view's, not the service's."""
+
+    def call(*, encounter: int | None, **values: Any) -> Result:
+        return service(**values)
+
+    return call
 
 
 def _refused(message: str, back: str = "") -> dict[str, str]:
@@ -232,18 +245,9 @@ def encounter_finish(request: HospitalRequest, hospital_code: str, encounter_id:
 @hospital_page("POST")
 def encounter_void(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
     form = VoidForm(request.POST)
-    if form.is_valid():
-        try:
-            services.encounter_void(
-                acting_user=request.user,
-                encounter=encounter_id,
-                reason=form.cleaned_data["reason"],
-                client_address=client_address(request),
-            )
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect(_encounter_url(hospital_code, encounter_id))
+    void = partial(services.encounter_void, encounter=encounter_id)
+    if form_submit(request, form, _back_apart(void)) is not None:
+        return redirect(_encounter_url(hospital_code, encounter_id))
     permission_require(user=request.user, resource=Resource.ENCOUNTER, action=Action.VOID)
     return _encounter_page(request, encounter_id, status=400, encounter_void_form=form)
 
@@ -353,23 +357,9 @@ def allergy_new(request: HospitalRequest, hospital_code: str, patient_id: int) -
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            data = form.cleaned_data
-            back_to = data["encounter"]
-            try:
-                services.allergy_record(
-                    acting_user=request.user,
-                    patient=patient_id,
-                    substance=data["substance"],
-                    allergen_code=data["allergen_code"],
-                    category=data["category"],
-                    severity=data["severity"],
-                    reaction=data["reaction"],
-                    client_address=client_address(request),
-                )
-            except ApplicationError as error:
-                form_error_show(form, error)
-            else:
-                return redirect(_allergies_back(hospital_code, patient_id, back_to))
+            back_to = form.cleaned_data["encounter"]
+        if form_submit(request, form, _back_apart(services.allergy_record), patient=patient_id) is not None:
+            return redirect(_allergies_back(hospital_code, patient_id, back_to))
     allergies = allergy_list_for_patient(
         user=request.user, patient_id=patient_id, client_address=client_address(request)
     )

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hms.accounts.display import display_names
+from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.core.display import zone_abbreviation
 from hms.core.exceptions import ApplicationError, NotAllowed
@@ -266,38 +267,45 @@ def appointment_book_form(request: HospitalRequest, hospital_code: str) -> HttpR
     typed = (request.POST if request.method == "POST" else request.GET).dict()
     if request.method == "POST" and typed.get("action") == "book":
         form = AppointmentBookForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                patient = patient_for_booking(
-                    user=request.user, patient_id=data["patient"], client_address=client_address(request)
-                )
-                appointment = appointment_book(
-                    acting_user=request.user,
-                    patient=patient,
-                    practitioner_user_id=data["practitioner"],
-                    local_date=data["date"],
-                    local_time=data["time"],
-                    duration_minutes=data["duration_minutes"],
-                    reason=data["reason"],
-                    client_address=client_address(request),
-                )
-            except ApplicationError as exc:
-                form_error_show(form, exc)
-            else:
-                local = timezone.localtime(appointment.starts_at)
-                doctor = dict(bookable_practitioners(user=request.user)).get(
-                    appointment.practitioner_user_id, ""
-                )
-                messages.success(
-                    request,
-                    f"Booked {patient.family_name}, {patient.given_name} for "
-                    f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
-                    f"{f' with {doctor}' if doctor else ''}.",
-                )
-                return redirect(_day_url(hospital_code, local.date(), appointment.practitioner_user_id))
-        return _book_page(request, typed, form=form, status=400)
+        appointment = form_submit(request, form, _desk_book)
+        if appointment is None:
+            return _book_page(request, typed, form=form, status=400)
+        local = timezone.localtime(appointment.starts_at)
+        doctor = dict(bookable_practitioners(user=request.user)).get(appointment.practitioner_user_id, "")
+        patient = appointment.patient
+        messages.success(
+            request,
+            f"Booked {patient.family_name}, {patient.given_name} for "
+            f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
+            f"{f' with {doctor}' if doctor else ''}.",
+        )
+        return redirect(_day_url(hospital_code, local.date(), appointment.practitioner_user_id))
     return _book_page(request, typed)
+
+
+def _desk_book(
+    *,
+    acting_user: User,
+    client_address: str | None,
+    patient: int,
+    practitioner: int,
+    date: datetime.date,
+    time: datetime.time,
+    q: str,
+    **booking: Any,
+) -> Appointment:
+    """appointment_book as the desk's form names it: its patient is chosen with the picker (`q`,
+    the picker's search, is not the booking's), its doctor, date and time are the local ones."""
+    chosen = patient_for_booking(user=acting_user, patient_id=patient, client_address=client_address)
+    return appointment_book(
+        acting_user=acting_user,
+        patient=chosen,
+        practitioner_user_id=practitioner,
+        local_date=date,
+        local_time=time,
+        client_address=client_address,
+        **booking,
+    )
 
 
 @hospital_page()
@@ -438,23 +446,10 @@ def working_hours(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     if request.method == "POST":
         form = WorkingHoursForm(request.POST)
         status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                working_hours_set(
-                    acting_user=request.user,
-                    practitioner_user_id=data["practitioner"],
-                    weekday=data["weekday"],
-                    periods=data["periods"],
-                    slot_minutes=data["slot_minutes"],
-                    client_address=client_address(request),
-                )
-            except ApplicationError as exc:
-                form_error_show(form, exc)
-            else:
-                messages.success(request, "Working hours saved.")
-                url = reverse("scheduling:hours", kwargs={"hospital_code": hospital_code})
-                return redirect(f"{url}?{urlencode({'practitioner': data['practitioner']})}")
+        if form_submit(request, form, _hours_set) is not None:
+            messages.success(request, "Working hours saved.")
+            url = reverse("scheduling:hours", kwargs={"hospital_code": hospital_code})
+            return redirect(f"{url}?{urlencode({'practitioner': form.cleaned_data['practitioner']})}")
     else:
         form = WorkingHoursForm(
             initial={"practitioner": request.GET.get("practitioner", ""), "slot_minutes": "15"}
@@ -481,6 +476,11 @@ def working_hours(request: HospitalRequest, hospital_code: str) -> HttpResponse:
         ],
     }
     return render(request, "scheduling/working_hours.html", context, status=status)
+
+
+def _hours_set(*, practitioner: int, **hours: Any) -> list[WorkingHours]:
+    """working_hours_set as the form names it (the doctor is `practitioner`)."""
+    return working_hours_set(practitioner_user_id=practitioner, **hours)
 
 
 # The portal: a patient books their own appointment

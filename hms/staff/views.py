@@ -1,15 +1,17 @@
 """Staff pages: the hospital's staff directory; its administrator manages departments and members."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.http import client_address
-from hms.core.pages import form_error_show, form_submit, hospital_page
+from hms.core.pages import form_submit, hospital_page
 from hms.staff.accounts import (
     AccountLink,
     staff_account_create,
@@ -18,7 +20,7 @@ from hms.staff.accounts import (
     staff_account_password_reset,
 )
 from hms.staff.forms import DepartmentForm, StaffAccountForm, StaffMemberForm
-from hms.staff.models import StaffMember
+from hms.staff.models import Department, StaffMember
 from hms.staff.selectors import department_list, staff_candidates, staff_list, staff_member_find
 from hms.staff.services import department_create, staff_member_add
 from hms.tenancy.http import HospitalRequest
@@ -74,35 +76,44 @@ def staff_index(request: HospitalRequest, hospital_code: str) -> HttpResponse:
 @hospital_page("POST")
 def department_new(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     form = DepartmentForm(request.POST)
-    if form.is_valid():
-        try:
-            department_create(acting_user=request.user, **form.cleaned_data)
-        except ApplicationError as error:
-            form_error_show(form, error)
-        else:
-            return redirect("staff:index", hospital_code=hospital_code)
-    return _page(request, status=400, department_form=form)
+    if form_submit(request, form, _department_create) is None:
+        return _page(request, status=400, department_form=form)
+    return redirect("staff:index", hospital_code=hospital_code)
+
+
+def _department_create(*, client_address: str | None, **department: Any) -> Department:
+    """department_create for form_submit (the staff register keeps no client address)."""
+    return department_create(**department)
 
 
 @hospital_page("POST")
 def member_new(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     permission_require(user=request.user, resource=Resource.STAFF, action=Action.CREATE)
     form = StaffMemberForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            staff_member_add(
-                acting_user=request.user,
-                user=data["account"],
-                department=data["department"],
-                specialty=data["specialty"],
-                licence_number=data["licence_number"],
-            )
-        except ApplicationError as error:
-            form_error_show(form, error, field_names=MEMBER_FIELDS)
-        else:
-            return redirect("staff:index", hospital_code=hospital_code)
-    return _page(request, status=400, member_form=form)
+    if form_submit(request, form, _member_add, field_names=MEMBER_FIELDS) is None:
+        return _page(request, status=400, member_form=form)
+    return redirect("staff:index", hospital_code=hospital_code)
+
+
+def _member_add(
+    *,
+    acting_user: User,
+    account: User,
+    department: Department | None,
+    specialty: str,
+    licence_number: str,
+    **typed: object,
+) -> StaffMember:
+    """staff_member_add for form_submit: the form has found the `account` and `department` that
+    its username and department id name; those as `typed`, and the client address, are not the
+    service's."""
+    return staff_member_add(
+        acting_user=acting_user,
+        user=account,
+        department=department,
+        specialty=specialty,
+        licence_number=licence_number,
+    )
 
 
 @hospital_page("POST")
