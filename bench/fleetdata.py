@@ -55,7 +55,7 @@ PRODUCTION_SETTINGS = "config.settings.production"
 SESSION_COOKIE = "sessionid"
 PATIENTS_PER_HOSPITAL = 30
 # Part of the cache fingerprint: bump it when what build() makes changes.
-DATA_FORMAT = 3
+DATA_FORMAT = 4
 # The demo hospital whose seeded database (`manage.py seed_demo`: 300 patients, a month of
 # clinic history, two weeks of bookings) is copied into every demo-sized bench hospital.
 DEMO_SOURCE = "TH001"
@@ -150,6 +150,7 @@ class Dataset:
     hospitals: int
     pairs: list[tuple[str, str]]
     build_seconds: float | None  # None when it came from the cache
+    operator_key: str = ""  # the session of the platform's operator (a SUPERADMIN), if made
 
     def describe(self) -> str:
         origin = "cached" if self.build_seconds is None else f"built in {self.build_seconds:.0f} s"
@@ -164,15 +165,22 @@ class BuildParams(TypedDict):
     users: int
     patients: int
     demo: bool
+    operator: bool
 
 
 def demo_fleet(*, hospitals: int, demo: int, users: int = 1, fresh: bool = False) -> Dataset:
     """`hospitals` hospitals; `demo` of them, spread evenly, are demo-sized (a copy of the seeded
-    demo hospital's database) and have `users` staff users, each with a logged-in session."""
+    demo hospital's database) and have `users` staff users, each with a logged-in session; the
+    platform's operator (a SUPERADMIN) has a session too."""
     return _cached(
         f"demo-h{hospitals}-d{demo}-u{users}",
         BuildParams(
-            hospitals=hospitals, used_every=max(1, hospitals // demo), users=users, patients=0, demo=True
+            hospitals=hospitals,
+            used_every=max(1, hospitals // demo),
+            users=users,
+            patients=0,
+            demo=True,
+            operator=True,
         ),
         fresh=fresh,
     )
@@ -212,13 +220,15 @@ def build(
     demo: bool | Path = False,
     env: dict[str, str] | None = None,
     workers: int = BUILD_WORKERS,
+    operator: bool = False,
 ) -> Dataset:
     """Make a data folder: shared database, template, hospitals (and users, sessions, patients).
 
     Hospital number i gets `patients` patients and `users` staff users with sessions when
     `used_every` divides i; with `demo` (True: seeded here; or the path of a database made by
     `demo_seed_database`), such a hospital's database is replaced by a copy of the seeded demo
-    hospital's instead. The hospitals are provisioned by `workers` processes.
+    hospital's instead. The hospitals are provisioned by `workers` processes. With `operator`, a
+    SUPERADMIN user is made too, with a logged-in session (Dataset.operator_key).
     """
     started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -260,7 +270,13 @@ def build(
         pairs.extend((path, key) for path, key in json.loads(part.read_text()))
         part.unlink()
     shutil.rmtree(data_dir / ".demo-seed", ignore_errors=True)
-    return Dataset(data_dir, hospitals, pairs, time.perf_counter() - started)
+    operator_key = ""
+    if operator:
+        made = subprocess.run(
+            [PYTHON, script, "operator"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+        )
+        operator_key = made.stdout.strip()
+    return Dataset(data_dir, hospitals, pairs, time.perf_counter() - started, operator_key)
 
 
 def source_fingerprint() -> str:
@@ -316,13 +332,12 @@ def _cached(name: str, params: BuildParams, *, fresh: bool) -> Dataset:
         building = root / f"{name}.building-{os.getpid()}"
         print(f"Building bench data {name} in {building} (cached for later runs) ...", flush=True)
         dataset = build(building, **params)
-        (building / "bench-manifest.json").write_text(
-            json.dumps({"params": params, "pairs": dataset.pairs, "built_at": time.time()})
-        )
+        manifest = {"params": params, "pairs": dataset.pairs, "operator_key": dataset.operator_key}
+        (building / "bench-manifest.json").write_text(json.dumps({**manifest, "built_at": time.time()}))
         os.rename(building, final)
         fcntl.flock(fd, fcntl.LOCK_SH)
         _held_locks.append(fd)
-        return Dataset(final, dataset.hospitals, dataset.pairs, dataset.build_seconds)
+        return Dataset(final, dataset.hospitals, dataset.pairs, dataset.build_seconds, dataset.operator_key)
     except BaseException:
         os.close(fd)
         raise
@@ -335,7 +350,8 @@ def _load(final: Path, params: BuildParams) -> Dataset | None:
     data = json.loads(manifest.read_text())
     if data.get("params") != params:
         return None
-    return Dataset(final, params["hospitals"], [(path, key) for path, key in data["pairs"]], None)
+    pairs = [(path, key) for path, key in data["pairs"]]
+    return Dataset(final, params["hospitals"], pairs, None, data.get("operator_key", ""))
 
 
 def _prune_stale_caches(current: Path) -> None:
@@ -540,17 +556,12 @@ def add_patients(hospital: Any, count: int) -> None:
 
 def staff_sessions(hospital: Any, count: int) -> list[str]:
     """Create `count` staff users of the hospital, each with a logged-in session; return the keys."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.db import transaction
 
     from hms.accounts.models import Role, User
 
     if not count:
         return []
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
     roles = [Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST, Role.ADMIN]
     keys = []
     with transaction.atomic():
@@ -561,19 +572,39 @@ def staff_sessions(hospital: Any, count: int) -> list[str]:
             users.append(user)
         User.objects.bulk_create(users)
         for user in User.objects.filter(hospital=hospital).order_by("id"):
-            session = store_class()
-            session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-            session.create()
-            keys.append(session.session_key)
+            keys.append(logged_in_session(user))
     return keys
+
+
+def logged_in_session(user: Any) -> str:
+    """The key of a new session in which `user` is logged in (no login request, no password hashing)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return str(session.session_key)
+
+
+def _cmd_operator(_: argparse.Namespace) -> None:
+    """Make the platform's operator (a SUPERADMIN, no hospital) and print a logged-in session's key."""
+    _django_setup()
+    from hms.accounts.models import User
+
+    operator = User.objects.create_superuser("bench_operator", password=None)
+    print(logged_in_session(operator))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="Create the shared database and the tenant template.")
+    sub.add_parser("operator", help="Make a SUPERADMIN and print a logged-in session's key.")
     provision = sub.add_parser("provision", help="Provision a range of hospitals.")
     provision.add_argument("--start", type=int, required=True)
     provision.add_argument("--stop", type=int, required=True)
@@ -583,7 +614,7 @@ def main(argv: list[str] | None = None) -> None:
     provision.add_argument("--out", required=True)
     provision.add_argument("--demo-db", default="")
     args = parser.parse_args(argv)
-    {"init": _cmd_init, "provision": _cmd_provision}[args.command](args)
+    {"init": _cmd_init, "provision": _cmd_provision, "operator": _cmd_operator}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,13 @@ TENANT_CONNECTIONS_OPEN = Gauge(
     "Hospital database connections open (summed over live workers).",
     multiprocess_mode="livesum",
 )
+TENANT_CONNECTION_BUDGET = Gauge(
+    "hms_tenant_connection_budget",
+    "Hospital connections each worker thread keeps open before closing the least recently used "
+    "(HMS_MAX_TENANT_CONNECTIONS, or what the open-files limit and memory allow); the largest "
+    "over live workers.",
+    multiprocess_mode="livemax",
+)
 TENANT_CONNECTIONS_OPENED = Counter(
     "hms_tenant_connections_opened",
     "Hospital database connections opened (each a new SQLite file handle or PostgreSQL session); "

@@ -27,7 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from hms.core.metrics import HOSPITAL_REFUSALS
+from hms.core.metrics import HOSPITAL_REFUSALS, TENANT_CONNECTION_BUDGET
 from hms.hospitals.models import Hospital
 from hms.tenancy import connections as tenant_connections
 from hms.tenancy.codes import is_valid_hospital_code
@@ -62,6 +62,7 @@ class HospitalMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         current_fingerprint()  # the schema of the code this worker loaded, read as it boots
+        TENANT_CONNECTION_BUDGET.set(tenant_connections.budget())
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         code = hospital_code_from_path(request.path_info)

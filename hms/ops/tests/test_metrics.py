@@ -148,6 +148,7 @@ def test_refusals_by_cause_and_connection_figures(client, settings, probe_urls, 
     assert grew_since(before, client, "hms_tenant_connections_opened_total") == 3
     assert client.get("/h/MA01/probe/").status_code == 200
     assert grew_since(before, client, "hms_tenant_connections_opened_total") == 3
+    assert _value(after, "hms_tenant_connection_budget") == 1  # set as the middleware loads
     assert ("hms_hospital_unavailable_total", frozenset({("cause", "read_only")})) in after  # 0, not absent
     assert _value(after, "hms_tenant_connections_open") >= 1
     assert grew("hms_http_requests_total", view="probe", method="GET", status="5xx") == 1
