@@ -14,26 +14,29 @@ from hms.core.exceptions import ApplicationError, Refusal
 from hms.core.text import storable
 from hms.security.chain import GENESIS, canonical, seal_new, seal_problem
 from hms.security.checkpoints import checkpoint_advance, checkpoint_advance_on_commit, checkpoint_read
-from hms.security.log import ChainReport
+from hms.security.log import ChainReport, sealed_payload
 from hms.tenancy.context import current_tenant, current_tenant_or_none
 from hms.tenancy.models import SpooledAuditEvent
 
 GENESIS_HASH = GENESIS
 
 
+# What each row's seal covers, after its time.
+SEALED_FIELDS = (
+    "actor_id",
+    "actor_username",
+    "actor_role",
+    "action",
+    "resource",
+    "patient_id",
+    "outcome",
+    "client_address",
+    "detail",
+)
+
+
 def _payload(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "resource": event.resource,
-        "patient_id": event.patient_id,
-        "outcome": event.outcome,
-        "client_address": event.client_address,
-        "detail": event.detail,
-    }
+    return sealed_payload(event, SEALED_FIELDS)
 
 
 def _unkeyed_hash(previous_hash: str, event: AuditEvent) -> str:

@@ -1,7 +1,9 @@
 """Writing and verifying the platform's security log (shared database)."""
 
+import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.http import HttpRequest
@@ -15,18 +17,33 @@ from hms.security.models import SecurityChainHead, SecurityEvent
 Kind = SecurityEvent.Kind
 
 
+# What each row's seal covers, after its time.
+SEALED_FIELDS = (
+    "kind",
+    "user_id",
+    "username",
+    "actor_id",
+    "actor_username",
+    "hospital_code",
+    "client_address",
+    "detail",
+)
+
+
+class LogRow(Protocol):
+    """A row of a hash-chained log, as far as its seal needs: it has a time."""
+
+    occurred_at: datetime.datetime
+
+
+def sealed_payload(event: LogRow, fields: Sequence[str]) -> dict[str, Any]:
+    """What the seal of a hash-chained log's row covers (this log's, and each hospital's audit
+    log's): its time as ISO text and its `fields` as stored."""
+    return {"occurred_at": event.occurred_at.isoformat(), **{name: getattr(event, name) for name in fields}}
+
+
 def _payload(event: SecurityEvent) -> dict[str, Any]:
-    return {
-        "occurred_at": event.occurred_at.isoformat(),
-        "kind": event.kind,
-        "user_id": event.user_id,
-        "username": event.username,
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "hospital_code": event.hospital_code,
-        "client_address": event.client_address,
-        "detail": event.detail,
-    }
+    return sealed_payload(event, SEALED_FIELDS)
 
 
 def _hospital_code(user: Any) -> str:
