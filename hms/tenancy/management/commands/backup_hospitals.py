@@ -3,8 +3,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
+from hms.core.commands import jobs_arguments_add, jobs_read, progress_bar
 from hms.hospitals.snapshots import snapshot_backup_record
 from hms.tenancy.backups.backup import BackupOutcome, Retention, backup_fleet, backup_plan
 from hms.tenancy.backups.keys import SHARED
@@ -27,7 +27,7 @@ class Command(HospitalCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--jobs", type=int, default=1, help="Backups taken at once (threads; default 1).")
+        jobs_arguments_add(parser, jobs_help="Backups taken at once (threads; default 1).")
         parser.add_argument(
             "--skip-shared",
             action="store_true",
@@ -42,12 +42,9 @@ class Command(HospitalCommand):
                 help=f"Keep the newest backup of each of the last N {period.replace('ly', '')}s "
                 f"that have one (e.g. {example}). Without any --keep-*, nothing is deleted.",
             )
-        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        jobs = options["jobs"]
-        if jobs < 1:
-            raise CommandError("--jobs must be at least 1.")
+        jobs = jobs_read(options)
         retention = Retention(options["keep_daily"], options["keep_weekly"], options["keep_monthly"])
         if min(retention.daily, retention.weekly, retention.monthly) < 0:
             raise CommandError("--keep-* cannot be negative.")
@@ -56,9 +53,7 @@ class Command(HospitalCommand):
         self.stdout.write(
             f"Backing up {len(targets)} database(s) into {settings.HMS_BACKUP_DIR} with {jobs} job(s)."
         )
-        bar = tqdm(
-            total=len(targets), unit="db", file=self.stderr._out, disable=options["no_progress"] or None
-        )
+        bar = progress_bar(self, options, unit="db", total=len(targets))
 
         def advance(outcome: BackupOutcome) -> None:
             bar.update(1)

@@ -2,8 +2,8 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
+from hms.core.commands import jobs_arguments_add, jobs_read, progress_bar
 from hms.tenancy.backups.restore import DrillOutcome, restore_drill
 from hms.tenancy.management.base import HospitalCommand
 from hms.tenancy.management.fleet_report import outcome_table
@@ -19,20 +19,18 @@ class Command(HospitalCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--jobs", type=int, default=1, help="Restores at once (threads; default 1).")
-        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+        jobs_arguments_add(parser, jobs_help="Restores at once (threads; default 1).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["jobs"] < 1:
-            raise CommandError("--jobs must be at least 1.")
+        jobs = jobs_read(options)
         codes = self.known_hospital_codes(options)
-        bar = tqdm(unit="hospital", file=self.stderr._out, disable=options["no_progress"] or None)
+        bar = progress_bar(self, options, unit="hospital")
 
         def advance(outcome: DrillOutcome) -> None:
             bar.update(1)
 
         try:
-            outcomes = restore_drill(codes=codes, jobs=options["jobs"], on_outcome=advance)
+            outcomes = restore_drill(codes=codes, jobs=jobs, on_outcome=advance)
         finally:
             bar.close()
         rows = [
