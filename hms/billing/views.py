@@ -156,13 +156,10 @@ def encounter_invoice(request: HospitalRequest, hospital_code: str, encounter_id
     refused = None
     if request.method == "POST":
         refused = ActionForm(request.POST)
-        try:
-            invoice = services.invoice_create_for_encounter(
-                acting_user=request.user, encounter_id=encounter_id, client_address=client_address(request)
-            )
-        except ApplicationError as exc:
-            form_error_show(refused, exc)
-        else:
+        invoice = form_submit(
+            request, refused, services.invoice_create_for_encounter, encounter_id=encounter_id
+        )
+        if invoice is not None:
             return redirect("billing:invoice", hospital_code=hospital_code, invoice_id=invoice.pk)
     encounter, patient, invoices = selectors.invoice_for_encounter(
         user=request.user, encounter_id=encounter_id, client_address=client_address(request)

@@ -90,24 +90,20 @@ def patient_edit(request: HospitalRequest, hospital_code: str, patient_id: int) 
     return render(request, "patients/patient_edit.html", {"patient": patient, "form": form}, status=status)
 
 
-@hospital_page("POST")
-def patient_identifier_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    return _add_to_record(request, patient_id, "identifier_form", patient_identifier_add)
+def _record_form_post(form_name: str, service: Callable[..., object]) -> Callable[..., HttpResponse]:
+    """The view that takes the record page's `form_name` form to `service`."""
+
+    @hospital_page("POST")
+    def view(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+        return _add_to_record(request, patient_id, form_name, service)
+
+    return view
 
 
-@hospital_page("POST")
-def patient_next_of_kin_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    return _add_to_record(request, patient_id, "kin_form", patient_next_of_kin_add)
-
-
-@hospital_page("POST")
-def patient_portal_link_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    return _add_to_record(request, patient_id, "portal_form", patient_portal_link)
-
-
-@hospital_page("POST")
-def patient_portal_unlink_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
-    return _add_to_record(request, patient_id, "unlink_form", patient_portal_unlink)
+patient_identifier_new = _record_form_post("identifier_form", patient_identifier_add)
+patient_next_of_kin_new = _record_form_post("kin_form", patient_next_of_kin_add)
+patient_portal_link_new = _record_form_post("portal_form", patient_portal_link)
+patient_portal_unlink_new = _record_form_post("unlink_form", patient_portal_unlink)
 
 
 def _add_to_record(
