@@ -171,8 +171,8 @@ def check_budget_covers_fleet(app_configs: Any = None, databases: Any = None, **
             f"{active} active hospitals are stored in SQLite, but each worker thread keeps at most "
             f"{budget.connections} hospital connections open (from the {budget.source}): requests beyond "
             "them reopen a hospital's database every time, several milliseconds each.",
-            hint=f"{how}; or send each hospital to the same application server (hospital affinity at "
-            "the load balancer, docs/operations/install.md).",
+            hint=f"{how}; or, with several application servers, send each hospital's requests to one of "
+            "them (hospital affinity at the load balancer).",
             id="tenancy.W003",
         )
     ]
