@@ -193,22 +193,13 @@ def appointment_cancel_form(
 ) -> HttpResponse:
     """Cancel an appointment, with a reason."""
     form = AppointmentCancelForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        try:
-            appointment = appointment_cancel(
-                acting_user=request.user,
-                appointment_id=appointment_id,
-                reason=form.cleaned_data["reason"],
-                client_address=client_address(request),
-            )
-        except ApplicationError as exc:
-            form_error_show(form, exc)
-        else:
-            if not _rights(request)["is_staff"]:  # a patient: back to their start page
-                messages.success(request, f"Your appointment with {_doctor_on(appointment)} is cancelled.")
-                return redirect("hospital-home", hospital_code=hospital_code)
-            messages.success(request, f"{_whose(appointment)} appointment is cancelled.")
-            return redirect(_day_url(hospital_code, timezone.localtime(appointment.starts_at).date()))
+    appointment = form_submit(request, form, appointment_cancel, appointment_id=appointment_id)
+    if appointment is not None:
+        if not _rights(request)["is_staff"]:  # a patient: back to their start page
+            messages.success(request, f"Your appointment with {_doctor_on(appointment)} is cancelled.")
+            return redirect("hospital-home", hospital_code=hospital_code)
+        messages.success(request, f"{_whose(appointment)} appointment is cancelled.")
+        return redirect(_day_url(hospital_code, timezone.localtime(appointment.starts_at).date()))
     context = {**_rights(request), "entry": _entry(request, appointment_id), "form": form}
     return render(request, "scheduling/cancel.html", context, status=400 if form.is_bound else 200)
 
@@ -229,28 +220,22 @@ def appointment_reschedule_form(
         return render(request, "scheduling/reschedule.html", context)
 
     form = AppointmentRescheduleForm(request.POST)
-    if form.is_valid():
-        try:
-            appointment = appointment_reschedule(
-                acting_user=request.user,
-                appointment_id=appointment_id,
-                local_date=form.cleaned_data["date"],
-                local_time=form.cleaned_data["time"],
-                duration_minutes=form.cleaned_data["duration_minutes"],
-                client_address=client_address(request),
-            )
-        except ApplicationError as exc:
-            form_error_show(form, exc)
-        else:
-            local = timezone.localtime(appointment.starts_at)
-            messages.success(
-                request,
-                f"{appointment.patient.full_name}'s appointment moved to "
-                f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}.",
-            )
-            return redirect(_day_url(hospital_code, local.date()))
+    appointment = form_submit(request, form, _reschedule, appointment_id=appointment_id)
+    if appointment is not None:
+        local = timezone.localtime(appointment.starts_at)
+        messages.success(
+            request,
+            f"{appointment.patient.full_name}'s appointment moved to "
+            f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}.",
+        )
+        return redirect(_day_url(hospital_code, local.date()))
     context = {**_rights(request), "entry": _entry(request, appointment_id), "form": form}
     return render(request, "scheduling/reschedule.html", context, status=400)
+
+
+def _reschedule(*, date: datetime.date, time: datetime.time, **move: Any) -> Appointment:
+    """appointment_reschedule as the form names it (the hospital's local date and time)."""
+    return appointment_reschedule(local_date=date, local_time=time, **move)
 
 
 @hospital_page("GET", "POST")
