@@ -58,6 +58,7 @@ TENANT_APPS = [
     "hms.care",
     "hms.staff",
     "hms.scheduling",
+    "hms.alerts",
     "hms.encounters",
     "hms.orders",
     "hms.billing",
@@ -250,6 +251,9 @@ HMS_AUDIT_KEY_FALLBACKS = env.list("HMS_AUDIT_KEY_FALLBACKS", default=[])
 # hand or this many hours.
 HMS_EMERGENCY_ACCESS_MINUTES = env.int("HMS_EMERGENCY_ACCESS_MINUTES", default=60)
 HMS_CARE_ASSIGNMENT_HOURS = env.int("HMS_CARE_ASSIGNMENT_HOURS", default=24)
+# This site's address as people reach it ("https://hms.example.org"), for the links in alert
+# e-mails sent outside a request (the escalation command); empty, they are paths only.
+HMS_SITE_URL = env.str("HMS_SITE_URL", default="")
 
 # --- Authentication and sessions (docs/security.md) ---------------------------------------
 

@@ -12,11 +12,13 @@ class Role(models.TextChoices):
     ADMIN = "ADMIN", "Hospital administrator"
     DOCTOR = "DOCTOR", "Doctor"
     NURSE = "NURSE", "Nurse"
+    # Enters and validates (verifies) lab results; the clinician's review is a separate step.
+    LAB = "LAB", "Laboratory scientist"
     RECEPTIONIST = "RECEPTIONIST", "Receptionist"
     PATIENT = "PATIENT", "Patient"
 
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.NURSE, Role.LAB, Role.RECEPTIONIST})
 # The staff roles as (value, label) pairs in Role's order: the choices of a hospital's staff record.
 STAFF_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in STAFF_ROLES]
 

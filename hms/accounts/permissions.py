@@ -40,6 +40,9 @@ class Resource(StrEnum):
     CARE_ASSIGNMENT = "care_assignment"  # a walk-in sent to a clinician; update = end it
     EMERGENCY_ACCESS = "emergency_access"  # break-the-glass; create = open one, update = review
     CLINICAL_PROFILE = "clinical_profile"  # the hospital's units, code system and working week
+    # A critical result's alert; update = acknowledge it (only the clinician it is addressed to).
+    CRITICAL_ALERT = "critical_alert"
+    ALERT_SETTINGS = "alert_settings"  # the escalation time, clinician and channels
 
 
 class Action(StrEnum):
@@ -48,7 +51,7 @@ class Action(StrEnum):
     UPDATE = "update"  # includes status changes; for notes, amending
     VOID = "void"
     SIGN = "sign"  # clinical notes
-    VERIFY = "verify"  # lab results
+    VERIFY = "verify"  # lab results: the laboratory's validation, which releases the result
 
 
 class Scope(StrEnum):
@@ -85,6 +88,9 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         clinical_profile=(A.VIEW, A.UPDATE),
         care_assignment=_VCU,
         emergency_access=(A.VIEW, A.UPDATE),
+        # The last resort of an escalation: every alert, to find a clinician (hms.alerts).
+        critical_alert=_V,
+        alert_settings=(A.VIEW, A.UPDATE),
     ),
     Role.DOCTOR: {
         **_grant(
@@ -96,6 +102,8 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
             care_assignment=_V,
             # Outside their care, a doctor opens a record only through break-the-glass (ADR 0011).
             emergency_access=(A.CREATE,),
+            # Only the alerts addressed to them (the responsible or the escalation clinician).
+            critical_alert=(A.VIEW, A.UPDATE),
         ),
         **_grant(
             S.CARE,
@@ -125,6 +133,14 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         lab_order=_V,
         lab_result=(A.VIEW, A.CREATE),
         care_assignment=_VCU,
+    ),
+    # The laboratory: every patient's orders and results, nothing else clinical.
+    Role.LAB: _grant(
+        S.ALL,
+        patient=_V,
+        staff=_V,
+        lab_order=_V,
+        lab_result=(A.VIEW, A.CREATE, A.VERIFY),
     ),
     Role.RECEPTIONIST: _grant(
         S.ALL,
