@@ -45,6 +45,7 @@ from hms.demo.data.conditions import CHRONIC, CONDITIONS, PORTAL_PATIENT_CONDITI
 from hms.demo.data.hospitals import DEMO_IMPERIAL_UNITS
 from hms.encounters import vitals
 from hms.encounters.allergens import allergen_match
+from hms.encounters.icd10 import code_set
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.services import encounter_start, note_amend, observation_of, observation_record_vitals
 from hms.orders.formulary import formulary_name_match
@@ -372,6 +373,7 @@ class HistoryWriter:
         self.now = now
         self.prices = prices
         self.units = _units(code)
+        self.codes = code_set()  # the hospital's diagnosis code system
         self.methods = DEMO_PAYMENT_METHODS.get(code, DEFAULT_PAYMENT_METHODS)
         self.settings = billing_settings_get()
         self.seen: set[tuple[int, int]] = set()  # (patient, doctor) pairs already seen: follow-ups
@@ -489,12 +491,14 @@ class HistoryWriter:
         treated_all = [condition, *secondary]
         for treated in treated_all:
             kind = Diagnosis.Kind.PRIMARY if treated is condition else Diagnosis.Kind.SECONDARY
-            entry = clinical.icd10_entry(treated.code)
+            entry = clinical.icd10_entry(treated, self.codes.key)
             visit.diagnoses.append(
                 Diagnosis(
                     encounter=encounter,
                     patient_id=profile.pk,
                     icd10_code=entry.code,
+                    code_system=self.codes.key,
+                    code_system_version=self.codes.version,
                     description=entry.description,
                     kind=kind,
                     certainty=Diagnosis.Certainty.CONFIRMED,
@@ -521,10 +525,11 @@ class HistoryWriter:
         procedure = ""
         if condition.procedure and rng.random() < condition.procedure[1]:
             procedure = condition.procedure[0]
-        entry = clinical.icd10_entry(condition.code)
+        entry = clinical.icd10_entry(condition, self.codes.key)
         sections = clinical.note_sections(
             rng,
             condition=condition,
+            code=entry.code,
             description=entry.description,
             secondary=[(d.icd10_code, d.description) for d in visit.diagnoses[1:]],
             vitals_summary=clinical.vitals_text(measured),
@@ -563,7 +568,7 @@ class HistoryWriter:
             )
         visit.observations = list(rows.values())
         visit.bmi_sources = (rows[vitals.WEIGHT], rows[vitals.HEIGHT])
-        return {code: row.value for code, row in rows.items()}
+        return {code: row.value for code, row in rows.items() if row.value is not None}
 
     def _labs(
         self, visit: Visit, treated: list[Condition], ordered_at: datetime.datetime

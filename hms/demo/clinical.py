@@ -27,7 +27,7 @@ from hms.demo.data.conditions import (
 )
 from hms.demo.data.drugs import DRUGS, ByAge, Dose, PerKg, Regimen
 from hms.encounters import vitals
-from hms.encounters.icd10 import Icd10Code, icd10_lookup
+from hms.encounters.icd10 import CODE_SETS, Icd10Code, code_set, icd10_lookup
 from hms.orders.lab_catalogue import LabPanel, LabTest, catalogue_lookup, catalogue_tests
 from hms.orders.models import Prescription
 from hms.patients.normalise import name_normalise
@@ -101,10 +101,12 @@ def _round_to(value: Decimal, step: int) -> Decimal:
     return (value / step).quantize(D(1), rounding=ROUND_HALF_UP) * step
 
 
-def icd10_entry(code: str) -> Icd10Code:
-    """The ICD-10-CM entry of a demo condition's code (demo_content_problems checks they all exist)."""
-    entry = icd10_lookup(code)
-    assert entry is not None, code
+def icd10_entry(condition: Condition, system: str | None = None) -> Icd10Code:
+    """A demo condition's entry in the code system (the hospital's unless given); demo_content_problems
+    checks that every condition has a codable entry in every installed system."""
+    codes = code_set(system)
+    entry = icd10_lookup(condition.code_in(codes.key), codes.key)
+    assert entry is not None, condition.code
     return entry
 
 
@@ -304,6 +306,7 @@ def note_sections(
     rng: random.Random,
     *,
     condition: Condition,
+    code: str,
     description: str,
     secondary: Sequence[tuple[str, str]],
     vitals_summary: str,
@@ -315,7 +318,7 @@ def note_sections(
     objective = vitals_summary + " " + condition.findings
     if procedure_name:
         objective += f" {procedure_name} done in clinic."
-    assessment = f"{description} ({condition.code})."
+    assessment = f"{description} ({code})."
     if secondary:
         assessment += " Also: " + "; ".join(f"{text} ({code})" for code, text in secondary) + "."
     plan = []
@@ -339,9 +342,10 @@ def demo_content_problems(*, price_codes: set[str]) -> list[str]:
     """Everything in the demo's content the clinical apps would refuse; empty when all is well."""
     problems = []
     for condition in CONDITIONS.values():
-        entry = icd10_lookup(condition.code)
-        if entry is None or not entry.billable:
-            problems.append(f"{condition.code} is not a billable ICD-10-CM code")
+        for codes in CODE_SETS.values():
+            entry = icd10_lookup(condition.code_in(codes.key), codes.key)
+            if entry is None or not entry.billable:
+                problems.append(f"{condition.code_in(codes.key)} is not a codable {codes.label} code")
         for code, _ in condition.labs:
             if catalogue_lookup(code) is None:
                 problems.append(f"{condition.code}: lab {code} is not in the catalogue")

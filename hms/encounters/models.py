@@ -100,7 +100,8 @@ class Observation(TimeStampedModel, VoidableModel):
 
 
 class Diagnosis(TimeStampedModel, VoidableModel):
-    """An ICD-10-CM coded diagnosis made in an encounter; the description is copied when it is made."""
+    """An ICD-10 coded diagnosis made in an encounter, in the hospital's code system (the WHO's ICD-10 or
+    ICD-10-CM), with that system and its edition; the description is copied when it is made."""
 
     AUTHOR_FIELD = "recorded_by_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
 
@@ -114,7 +115,15 @@ class Diagnosis(TimeStampedModel, VoidableModel):
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="diagnoses")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diagnoses")
-    icd10_code = models.CharField("ICD-10-CM code", max_length=10)
+    icd10_code = models.CharField("ICD-10 code", max_length=10)
+    code_system = models.CharField(
+        max_length=12, help_text="The code's system: icd10-who or icd10-cm (hms.clinical.models.CodeSystem)."
+    )
+    code_system_version = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The system's edition and the code set's release; blank before it was kept.",
+    )
     description = models.TextField()
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SECONDARY)
     certainty = models.CharField(max_length=16, choices=Certainty.choices, default=Certainty.CONFIRMED)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from hms.encounters.icd10 import CODE_SETS
 from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
 from hms.encounters.vitals import VITALS
 from hms.hospitals.models import Hospital
@@ -293,6 +294,12 @@ def lab_resource(result: LabResult, context: Context) -> dict[str, Any]:
     return resource
 
 
+def diagnosis_system_uri(diagnosis: Diagnosis) -> str:
+    """The FHIR URI of the code system a diagnosis was coded in (the WHO's ICD-10 or ICD-10-CM)."""
+    codes = CODE_SETS.get(diagnosis.code_system)
+    return codes.system_uri if codes is not None else ICD10CM
+
+
 def condition_resource(diagnosis: Diagnosis, context: Context) -> dict[str, Any]:
     code = diagnosis.icd10_code
     return {
@@ -310,7 +317,9 @@ def condition_resource(diagnosis: Diagnosis, context: Context) -> dict[str, Any]
             }
         ],
         "code": {
-            "coding": [{"system": ICD10CM, "code": code, "display": diagnosis.description}],
+            "coding": [
+                {"system": diagnosis_system_uri(diagnosis), "code": code, "display": diagnosis.description}
+            ],
             "text": diagnosis.description,
         },
         "subject": _patient_ref(diagnosis),

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.core.ids import record_id
+from hms.encounters.icd10 import CODE_SETS
 from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
 from hms.fhir import mappers
 from hms.fhir.http import bad_request
@@ -120,6 +121,19 @@ def _code(system: str, path: str) -> Filter:
         return Q(**{path: item.code})
 
     return lambda text: tokens_filter(text, match)
+
+
+def _diagnosis_code(text: str) -> Q:
+    """A diagnosis code token: `system|code` matches codes of that system only, `code` any system's."""
+    systems = {codes.system_uri: codes.key for codes in CODE_SETS.values()}
+
+    def match(item: Token) -> Q:
+        if not item.code or (item.system is not None and item.system not in systems):
+            return NOTHING
+        found = Q(icd10_code=item.code)
+        return found if item.system is None else found & Q(code_system=systems[item.system])
+
+    return tokens_filter(text, match)
 
 
 def _choice(system: str | None, values: dict[str, Q]) -> Filter:
@@ -364,8 +378,9 @@ CONDITION = _patient_record(
             ),
             "code": Param(
                 "token",
-                "The ICD-10-CM code (http://hl7.org/fhir/sid/icd-10-cm|<code>).",
-                _code(mappers.ICD10CM, "icd10_code"),
+                "The ICD-10 code, in the WHO's ICD-10 (http://hl7.org/fhir/sid/icd-10|<code>) or "
+                "ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm|<code>), or either (<code>).",
+                _diagnosis_code,
             ),
             "encounter": Param(
                 "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")

@@ -26,6 +26,11 @@ class Condition:
     lab_ranges: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # LOINC -> abnormal range
     lab_ranges_by_sex: Mapping[str, Mapping[str, tuple[str, str]]] = field(default_factory=dict)
     urgent_labs: bool = False  # its lab orders are urgent, not routine
+    who_code: str = ""  # the WHO's ICD-10 code where it differs (ICD-10-CM's extra characters)
+
+    def code_in(self, system: str) -> str:
+        """The condition's code in a code system ("icd10-who" or "icd10-cm")."""
+        return self.who_code if system == "icd10-who" and self.who_code else self.code
 
 
 CONDITIONS: dict[str, Condition] = {

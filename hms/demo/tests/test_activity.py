@@ -177,9 +177,9 @@ def _check_encounters(code, now):
         diagnoses = list(Diagnosis.objects.filter(encounter=encounter))
         assert [d.kind for d in diagnoses].count("primary") == 1
         for diagnosis in diagnoses:
-            entry = icd10_lookup(diagnosis.icd10_code)
+            entry = icd10_lookup(diagnosis.icd10_code, diagnosis.code_system)
             assert entry.billable and entry.description == diagnosis.description
-            assert diagnosis.icd10_code in CONDITIONS
+            assert diagnosis.icd10_code in {c.code_in(diagnosis.code_system) for c in CONDITIONS.values()}
     # The one encounter under way now was started through the service, with vital signs.
     live = Encounter.objects.get(status="in_progress")
     assert AuditEvent.objects.filter(action="encounter.start", detail__encounter_id=live.pk).exists()

@@ -1,4 +1,5 @@
-"""Diagnoses: adding a billable ICD-10-CM code to an encounter, voiding one entered in error."""
+"""Diagnoses: adding a codable ICD-10 code of the hospital's code system to an encounter, voiding one
+entered in error."""
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
@@ -25,11 +26,12 @@ def diagnosis_add(
     certainty: str = Diagnosis.Certainty.CONFIRMED,
     client_address: str | None = None,
 ) -> Diagnosis:
-    """Add an ICD-10-CM coded diagnosis to an encounter (a doctor with the patient in care).
+    """Add a coded diagnosis to an encounter (a doctor with the patient in care), in the hospital's
+    code system (its clinical profile: the WHO's ICD-10 or ICD-10-CM).
 
-    Only billable codes: a category (E11) is refused with its billable codes suggested.
-    The description is copied from the code set as it is today. One primary diagnosis
-    per encounter, and a code once per encounter.
+    Only codable (billable) codes: a category (E11) is refused with the codes under it
+    suggested. The description, the code system and its edition are stored with the code.
+    One primary diagnosis per encounter, and a code once per encounter.
     """
     permission_require(user=acting_user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
     control_characters_refuse(icd10_code=icd10_code, kind=kind, certainty=certainty)
@@ -38,17 +40,18 @@ def diagnosis_add(
         errors["kind"] = [f"Choose {' or '.join(Diagnosis.Kind.values)}."]
     if certainty not in Diagnosis.Certainty.values:
         errors["certainty"] = [f"Choose {' or '.join(Diagnosis.Certainty.values)}."]
-    entry = icd10.icd10_lookup(icd10_code) if icd10_code and icd10_code.strip() else None
+    codes = icd10.code_set()
+    entry = icd10.icd10_lookup(icd10_code, codes.key) if icd10_code and icd10_code.strip() else None
     suggestions: list[icd10.Icd10Code] = []
     if not (icd10_code or "").strip():
-        errors["icd10_code"] = ["Enter an ICD-10-CM code; search by words or code to find it."]
+        errors["icd10_code"] = [f"Enter an {codes.label} code; search by words or code to find it."]
     elif entry is None:
         errors["icd10_code"] = [
-            f"{icd10_code.strip()} is not an ICD-10-CM code; search by words or by the start of the code."
+            f"{icd10_code.strip()} is not an {codes.label} code; search by words or by the start of the code."
         ]
     elif not entry.billable:
-        suggestions = icd10.icd10_billable_under(entry.code)
-        errors["icd10_code"] = [_category_refused(entry, suggestions)]
+        suggestions = icd10.icd10_billable_under(entry.code, codes.key)
+        errors["icd10_code"] = [_category_refused(entry, suggestions, codes)]
     if errors or entry is None:
         message = errors["icd10_code"][0] if "icd10_code" in errors else "The diagnosis is not valid."
         details: dict[str, list[str]] = dict(errors)
@@ -78,6 +81,8 @@ def diagnosis_add(
             encounter=current,
             patient_id=current.patient_id,
             icd10_code=entry.code,
+            code_system=codes.key,
+            code_system_version=codes.version,
             description=entry.description,
             kind=kind,
             certainty=certainty,
@@ -92,16 +97,19 @@ def diagnosis_add(
             diagnosis_id=diagnosis.pk,
             encounter_id=current.pk,
             icd10_code=entry.code,
+            code_system=codes.key,
         )
     return diagnosis
 
 
-def _category_refused(entry: icd10.Icd10Code, billable: list[icd10.Icd10Code]) -> str:
+def _category_refused(entry: icd10.Icd10Code, billable: list[icd10.Icd10Code], codes: icd10.CodeSet) -> str:
+    # ICD-10-CM calls its leaf codes billable; the WHO's ICD-10 asks for the fourth character.
+    leaf = "billable" if codes.key == icd10.ICD10_CM else "complete"
     shown = "; ".join(f"{s.code} {s.description}" for s in billable[:ICD10_SUGGESTIONS_SHOWN])
     more = len(billable) - ICD10_SUGGESTIONS_SHOWN
     tail = f" (and {more} more: search {entry.code} to see them all)" if more > 0 else ""
     return (
-        f"{entry.code} ({entry.description}) is a category, not a billable code; "
+        f"{entry.code} ({entry.description}) is a category, not a {leaf} code; "
         f"choose a more specific one: {shown}{tail}."
     )
 

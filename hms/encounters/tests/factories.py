@@ -53,7 +53,8 @@ class DiagnosisFactory(factory.django.DjangoModelFactory):
 
     encounter = factory.SubFactory(EncounterFactory)
     patient = factory.SelfAttribute("encounter.patient")
-    icd10_code = "J06.9"
+    icd10_code = "J06.9"  # the same code in the WHO's ICD-10 and in ICD-10-CM
+    code_system = "icd10-who"
     description = "Acute upper respiratory infection, unspecified"
     recorded_by_id = factory.SelfAttribute("encounter.practitioner_user_id")
 

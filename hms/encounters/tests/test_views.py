@@ -259,7 +259,7 @@ def test_adding_a_diagnosis_through_the_form(client, staff, visit):
     url = _url("diagnosis-new", encounter_id=visit["encounter"].pk)
     category = client.post(url, {"icd10_code": "E11", "kind": "secondary", "certainty": "confirmed"})
     assert category.status_code == 400
-    assert "is a category, not a billable code" in _body(category)
+    assert "is a category, not a complete code" in _body(category)
     assert "E11.9" in _body(category)  # the billable codes are listed to choose from
 
     response = client.post(url, {"icd10_code": "e11.9", "kind": "secondary", "certainty": "provisional"})

@@ -169,8 +169,15 @@ def test_condition_allergy_medication_request_appointment(world):
     (condition,) = [
         e["resource"] for e in client.get(f"{BASE}/Condition", {"patient": patient}).json()["entry"]
     ]
-    assert condition["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10-cm"
+    assert condition["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10"  # the WHO's ICD-10
     assert condition["code"]["coding"][0]["code"] == "J06.9"
+    by_code = client.get(
+        f"{BASE}/Condition", {"patient": patient, "code": "http://hl7.org/fhir/sid/icd-10|J06.9"}
+    )
+    assert by_code.json()["total"] == 1
+    other_system = {"patient": patient, "code": "http://hl7.org/fhir/sid/icd-10-cm|J06.9"}
+    assert client.get(f"{BASE}/Condition", other_system).json()["total"] == 0
+    assert client.get(f"{BASE}/Condition", {"patient": patient, "code": "J06.9"}).json()["total"] == 1
     (allergy,) = [
         e["resource"] for e in client.get(f"{BASE}/AllergyIntolerance", {"patient": patient}).json()["entry"]
     ]
