@@ -102,8 +102,6 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
             care_assignment=_V,
             # Outside their care, a doctor opens a record only through break-the-glass (ADR 0011).
             emergency_access=(A.CREATE,),
-            # Only the alerts addressed to them (the responsible or the escalation clinician).
-            critical_alert=(A.VIEW, A.UPDATE),
         ),
         **_grant(
             S.CARE,
@@ -116,6 +114,9 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
             prescription=(A.VIEW, A.CREATE, A.VOID),
             lab_order=(A.VIEW, A.CREATE, A.VOID),
             lab_result=(A.VIEW, A.CREATE, A.VERIFY),
+            # Of those, only the alerts addressed to them (the responsible or the escalation
+            # clinician); an escalation puts the patient in the escalation clinician's care.
+            critical_alert=(A.VIEW, A.UPDATE),
         ),
     },
     Role.NURSE: _grant(

@@ -20,13 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hms.accounts.models import Role, User
-from hms.accounts.permissions import Action, Resource, permission_require
+from hms.accounts.permissions import Action, Resource
 from hms.alerts.channels import Notice, channels_send
 from hms.alerts.configuration import alert_settings
 from hms.alerts.models import AlertSettings, CriticalAlert
 from hms.alerts.readback import states_value
 from hms.alerts.selectors import ALERT_NOT_FOUND, addressed_to
 from hms.audit.records import audit_row
+from hms.care.access import patient_scope_filter
 from hms.core.display import unit_label
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
@@ -136,9 +137,9 @@ def critical_alert_acknowledge(
     *, acting_user: User, alert_id: int, read_back: str, client_address: str | None = None
 ) -> CriticalAlert:
     """Acknowledge an alert addressed to `acting_user` (the responsible clinician, or the one it
-    was escalated to), with a read-back that states the value; recorded and audited. Anything
-    else is refused and nothing is recorded."""
-    permission_require(user=acting_user, resource=Resource.CRITICAL_ALERT, action=Action.UPDATE)
+    was escalated to: a doctor with the patient in their care), with a read-back that states the
+    value; recorded and audited. Anything else is refused and nothing is recorded."""
+    in_scope = patient_scope_filter(user=acting_user, resource=Resource.CRITICAL_ALERT, action=Action.UPDATE)
     control_characters_refuse(read_back=read_back)
     text = " ".join((read_back or "").split())
     alias = current_tenant().alias
@@ -147,7 +148,7 @@ def critical_alert_acknowledge(
         alert = (
             CriticalAlert.objects.using(alias)
             .select_for_update()
-            .filter(addressed_to(acting_user), pk=number)
+            .filter(in_scope, addressed_to(acting_user), pk=number)
             .first()
             if number is not None
             else None

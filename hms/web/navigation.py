@@ -35,6 +35,7 @@ HOSPITAL_LINKS = [
     ("Patients", "patient-list", Resource.PATIENT, Action.VIEW, True),
     ("Appointments", "scheduling:day", Resource.APPOINTMENT, Action.VIEW, True),
     ("Lab worklist", "orders:lab-worklist", Resource.LAB_RESULT, Action.CREATE, False),
+    ("Critical results", "alerts:list", Resource.CRITICAL_ALERT, Action.VIEW, False),
     ("Billing", "billing:home", Resource.INVOICE, Action.CREATE, True),
     ("Staff", "staff:index", Resource.STAFF, Action.VIEW, True),
     ("Audit log", "audit:log", Resource.AUDIT_LOG, Action.VIEW, True),

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_scope
+from hms.alerts.selectors import critical_alerts_to_acknowledge
+from hms.alerts.services import critical_alerts_escalate
 from hms.billing.selectors import invoices_for_patient, outstanding_invoices
 from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address
@@ -109,11 +111,14 @@ def _start_render(request: HospitalRequest, template: str, context: dict[str, ob
 def _doctor_start(request: HospitalRequest) -> HttpResponse:
     user, address = request.user, client_address(request)
     today = timezone.localdate()
+    # Overdue alerts are escalated here too, so a late timer never hides one (hms.alerts).
+    critical_alerts_escalate()
     return _start_render(
         request,
         "web/start_doctor.html",
         {
             "today": today,
+            "critical_alerts": critical_alerts_to_acknowledge(user=user, client_address=address),
             "clinic": appointment_day_list(
                 user=user, date=today, practitioner_user_id=user.pk, client_address=address
             ),

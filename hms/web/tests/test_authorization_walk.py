@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import MATRIX, Action, Resource, Scope
 from hms.accounts.tests.factories import UserFactory
+from hms.alerts.tests.factories import CriticalAlertFactory
 from hms.billing.tests.factories import (
     InvoiceFactory,
     InvoiceLineFactory,
@@ -153,6 +154,7 @@ def _build_hospital(code: str, hospital, world: World) -> None:
             payment = PaymentFactory(id=pk, invoice=invoice)
             RefundFactory(id=pk, payment=payment)
             EmergencyAccessFactory(id=pk, patient=patient, user_id=locum.pk, username=locum.username)
+            CriticalAlertFactory(id=pk, patient=patient, clinician_id=doctor.pk, record_id=pk)
 
 
 @pytest.fixture

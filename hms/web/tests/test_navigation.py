@@ -36,9 +36,29 @@ def th001(make_hospital):
     [
         (
             Role.ADMIN,
-            ["Home", "Patients", "Appointments", "Billing", "Staff", "Audit log", "Emergency access review"],
+            [
+                "Home",
+                "Patients",
+                "Appointments",
+                "Critical results",
+                "Billing",
+                "Staff",
+                "Audit log",
+                "Emergency access review",
+            ],
         ),
-        (Role.DOCTOR, ["Home", "Patients", "My appointments", "Appointments", "Lab worklist", "Staff"]),
+        (
+            Role.DOCTOR,
+            [
+                "Home",
+                "Patients",
+                "My appointments",
+                "Appointments",
+                "Lab worklist",
+                "Critical results",
+                "Staff",
+            ],
+        ),
         (Role.NURSE, ["Home", "Patients", "Appointments", "Lab worklist", "Staff"]),
         (Role.RECEPTIONIST, ["Home", "Patients", "Appointments", "Billing", "Staff"]),
         (Role.PATIENT, ["Home"]),  # no record linked to the account yet

@@ -57,6 +57,7 @@ ARGUMENT_RECORD = {
     "item_id": "price_item",
     "member_id": "staff_member",
     "access_id": "emergency_access",
+    "alert_id": "critical_alert",
 }
 
 # Records that belong to no patient: the hospital's own (scope ALL only).
@@ -114,6 +115,11 @@ EXPECTED: dict[str, Who | Page] = {
     "care:emergency-end": Page(R.EMERGENCY_ACCESS, A.CREATE, "emergency_access"),
     "care:assign": Page(R.CARE_ASSIGNMENT, A.CREATE, "patient", post=(R.CARE_ASSIGNMENT, A.CREATE)),
     "care:access-report": Page(R.AUDIT_LOG, A.VIEW, "patient"),
+    # Critical result alerts: the list (a doctor's own, every one for the administrator), the
+    # acknowledgement (an empty read-back is refused, 400, by the alert's own doctor) and the settings.
+    "alerts:list": Page(R.CRITICAL_ALERT, A.VIEW),
+    "alerts:acknowledge": Page(R.CRITICAL_ALERT, A.UPDATE, "critical_alert"),
+    "alerts:settings": Page(R.ALERT_SETTINGS, A.VIEW, post=(R.ALERT_SETTINGS, A.UPDATE)),
     # Patients
     "patients:new": Page(R.PATIENT, A.CREATE, post=(R.PATIENT, A.CREATE)),
     "patients:detail": Page(R.PATIENT, A.VIEW, "patient"),
