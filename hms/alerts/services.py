@@ -13,6 +13,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -104,7 +105,7 @@ def critical_alert_raise(
 
 
 def _audit(
-    acting_user: User, action: str, alert: CriticalAlert, client_address: str | None = None, **detail: object
+    acting_user: User, action: str, alert: CriticalAlert, client_address: str | None = None, **detail: Any
 ) -> None:
     """The audit row of `action` on `alert`, naming the record it is about and when it is due."""
     audit_row(
