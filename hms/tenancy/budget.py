@@ -47,11 +47,18 @@ def files_needed(connections: int, threads: int = 1) -> int:
 
 
 def tenant_connection_budget() -> Budget:
-    configured = getattr(settings, "HMS_MAX_TENANT_CONNECTIONS", None)
     threads = worker_threads()
+    if getattr(settings, "HMS_MAX_TENANT_CONNECTIONS", None) is None:
+        return automatic_budget(threads)
+    return Budget(connections_per_thread(), "HMS_MAX_TENANT_CONNECTIONS", open_files_limit(), threads)
+
+
+def connections_per_thread() -> int:
+    """The budget alone: read on every hospital connection, so a settings lookup and no more."""
+    configured = getattr(settings, "HMS_MAX_TENANT_CONNECTIONS", None)
     if configured is not None:
-        return Budget(max(1, int(configured)), "HMS_MAX_TENANT_CONNECTIONS", open_files_limit(), threads)
-    return automatic_budget(threads)
+        return max(1, int(configured))
+    return automatic_budget(worker_threads()).connections
 
 
 def worker_threads() -> int:
