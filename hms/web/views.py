@@ -187,9 +187,15 @@ def _portal_start(request: HospitalRequest) -> HttpResponse:
     return render(request, "web/start_patient.html", context)
 
 
+def _laboratory_start(request: HospitalRequest) -> HttpResponse:
+    """The laboratory's day is its worklist: specimens to collect, results to enter and validate."""
+    return redirect("orders:lab-worklist", hospital_code=request.hospital.code)
+
+
 START_PAGES: dict[str, Callable[[HospitalRequest], HttpResponse]] = {
     Role.DOCTOR: _doctor_start,
     Role.NURSE: _nurse_start,
+    Role.LAB: _laboratory_start,
     Role.RECEPTIONIST: _reception_start,
     Role.ADMIN: _admin_start,
     Role.PATIENT: _portal_start,
