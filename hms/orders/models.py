@@ -293,6 +293,11 @@ class LabResult(TimeStampedModel):
     value_numeric = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     value_text = models.CharField(max_length=200, blank=True)
     unit = models.CharField(max_length=32, blank=True)
+    loinc_code = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="LOINC code of the value as stored, the one its unit matches (glucose in mmol/L: 14749-6).",
+    )
     entered_value = models.CharField(max_length=64, blank=True, help_text="As typed, before conversion.")
     entered_unit = models.CharField(max_length=32, blank=True)
     reference_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
@@ -300,7 +305,16 @@ class LabResult(TimeStampedModel):
     critical_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     critical_high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     reference_text = models.CharField(max_length=100, blank=True)
+    reference_note = models.CharField(
+        max_length=500, blank=True, help_text="Where the reference interval comes from, or why none applies."
+    )
     flag = models.CharField(max_length=2, choices=Flag.choices, blank=True)
+    egfr = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="With a creatinine: the estimated GFR, mL/min/1.73 m2."
+    )
+    egfr_note = models.CharField(
+        max_length=200, blank=True, help_text="With a creatinine: the eGFR's equation, or why there is none."
+    )
     comment = models.TextField(blank=True)
     entered_by_id = models.BigIntegerField()
     entered_at = models.DateTimeField()
@@ -312,9 +326,11 @@ class LabResult(TimeStampedModel):
     superseded_at = models.DateTimeField(null=True, blank=True)
     correction_reason = models.CharField(max_length=255, blank=True)
 
-    # Filled in by the selectors for a page (the shared users' names); not stored.
+    # Filled in by the selectors for a page (the shared users' names, the value in the hospital's
+    # reporting unit where it was stored in another); not stored.
     entered_by_name: str
     verified_by_name: str
+    value_here: str
 
     class Meta:
         ordering = ["-entered_at", "-id"]

@@ -16,11 +16,14 @@ from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require, permission_scope
 from hms.audit.records import AuditedList, audit_row
 from hms.care.access import patient_access, patient_scope_filter, record_pk
+from hms.clinical.profiles import clinical_profile
+from hms.core.display import unit_label
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.pages import page_of
 from hms.encounters.models import Allergy, Encounter
 from hms.encounters.selectors import allergy_list_active
 from hms.orders.formulary import drug_names
+from hms.orders.lab_catalogue import value_here
 from hms.orders.models import FormularyDrug, LabOrder, LabResult, Prescription
 from hms.orders.services import ENCOUNTER_NOT_FOUND, ORDER_NOT_FOUND
 from hms.patients.models import Patient
@@ -65,9 +68,13 @@ def _name_orders(orders: list[LabOrder]) -> None:
     names = _user_names(ids)
     for order in orders:
         order.ordered_by_name = names.get(order.ordered_by_id, "")
+    lab_units_for = clinical_profile().lab_units_for
     for result in results:
         result.entered_by_name = names.get(result.entered_by_id, "")
         result.verified_by_name = names.get(result.verified_by_id, "") if result.verified_by_id else ""
+        value = result.value_numeric
+        here = value_here(value, result.loinc_code, lab_units_for) if value is not None else None
+        result.value_here = f"{here[0].normalize():f} {unit_label(here[1])}" if here else ""
 
 
 def _sees_history(user: User) -> bool:

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from hms.accounts.models import Role
 from hms.accounts.permissions import Action, Resource, permission_scope
+from hms.clinical.profiles import clinical_profile
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.http import client_address
 from hms.core.pages import form_error_show, form_submit, hospital_page
@@ -27,7 +28,7 @@ from hms.orders.forms import (
     LabResultForm,
     PrescriptionForm,
 )
-from hms.orders.lab_catalogue import PANELS, TESTS
+from hms.orders.lab_catalogue import PANELS, TESTS, LabTest, UnitsFor, catalogue_orderable, catalogue_tests
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.tenancy.http import HospitalRequest
 
@@ -226,6 +227,7 @@ def lab_order_new(request: HospitalRequest, hospital_code: str, encounter_id: in
     """The lab order form of an encounter, with the catalogue to pick from."""
     form = LabOrderForm(request.POST if request.method == "POST" else None)
     orders = form_submit(request, form, services.lab_order_create, encounter_id=encounter_id)
+    lab_units_for = clinical_profile().lab_units_for
     if orders:
         return redirect(
             "orders:patient-lab-results", hospital_code=hospital_code, patient_id=orders[0].patient_id
@@ -236,8 +238,8 @@ def lab_order_new(request: HospitalRequest, hospital_code: str, encounter_id: in
         form,
         encounter_id=encounter_id,
         resource=Resource.LAB_ORDER,
-        panels=list(PANELS.values()),
-        tests=sorted(TESTS.values(), key=lambda t: t.name),
+        panels=[(panel, len(catalogue_tests(panel.code, lab_units_for))) for panel in PANELS.values()],
+        tests=catalogue_orderable(lab_units_for),
         priorities=LabOrder.Priority.choices,
     )
 
@@ -274,12 +276,14 @@ def _lab_order_page(
         user=request.user, order_id=order_id, client_address=client_address(request)
     )
     values = {name: form.data.get(name, "") for name in form.fields} if form is not None else {}
+    test = TESTS.get(order.test_code)
     return _page(
         request,
         "orders/lab_order_detail.html",
         {
             "order": order,
-            "test": TESTS.get(order.test_code),
+            "test": test,
+            **_entry_units(test, clinical_profile().lab_units_for),
             "current": next((r for r in order.visible_results if r.is_current), None),
             "form": form,
             "values": values,
@@ -291,6 +295,15 @@ def _lab_order_page(
         },
         status=400 if form is not None else 200,
     )
+
+
+def _entry_units(test: LabTest | None, lab_units_for: UnitsFor) -> dict[str, Any]:
+    """The units a result of `test` may be entered in, and the one this hospital reports it in
+    (the unit choice shows it selected: a value is never taken without its unit)."""
+    if test is None or not test.is_numeric:
+        return {"units": [], "unit_here": ""}
+    lab_units = lab_units_for(test.code)
+    return {"units": test.accepted_units(lab_units), "unit_here": test.form_for(lab_units).unit}
 
 
 @hospital_page()
@@ -405,9 +418,10 @@ def lab_panel(request: HospitalRequest, hospital_code: str, order_id: int) -> Ht
                 return redirect("orders:lab-panel", hospital_code=hospital_code, order_id=order_id)
         except ApplicationError as error:
             form_error_show(form, error, field_names={code: f"value_{code}" for code in form.codes})
+    lab_units_for = clinical_profile().lab_units_for
     rows = [
         {"order": order, "test": TESTS.get(order.test_code), "value": form[f"value_{order.test_code}"],
-         "unit": form[f"unit_{order.test_code}"]}
+         "unit": form[f"unit_{order.test_code}"], **_entry_units(TESTS.get(order.test_code), lab_units_for)}
         for order in orders
     ]  # fmt: skip
     return _page(

@@ -27,42 +27,54 @@ FROZEN = [
     "supersedes_id",
     "correction_reason",
 ]
-CHANGED_SQLITE = " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in FROZEN)
-CHANGED_POSTGRESQL = "ROW({new}) IS DISTINCT FROM ROW({old})".format(
-    new=", ".join(f"NEW.{column}" for column in FROZEN), old=", ".join(f"OLD.{column}" for column in FROZEN)
-)
 CHANGED_MESSAGE = "a verified lab result cannot be changed; enter a correction"
 DELETE_MESSAGE = "lab results are never deleted"
 
-SQLITE = [
-    f"""CREATE TRIGGER orders_labresult_verified_immutable BEFORE UPDATE ON orders_labresult
-       WHEN OLD.verified_at IS NOT NULL AND ({CHANGED_SQLITE}
+
+def guard_statements(frozen):
+    """The triggers that refuse changing `frozen` columns of a verified result, and any delete:
+    ({vendor: create statements}, {vendor: drop statements}). Migration 0004 extends `frozen`."""
+    changed_sqlite = " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in frozen)
+    changed_postgresql = "ROW({new}) IS DISTINCT FROM ROW({old})".format(
+        new=", ".join(f"NEW.{column}" for column in frozen),
+        old=", ".join(f"OLD.{column}" for column in frozen),
+    )
+    sqlite = [
+        f"""CREATE TRIGGER orders_labresult_verified_immutable BEFORE UPDATE ON orders_labresult
+       WHEN OLD.verified_at IS NOT NULL AND ({changed_sqlite}
             OR (OLD.superseded_at IS NOT NULL AND NEW.superseded_at IS NOT OLD.superseded_at))
        BEGIN SELECT RAISE(ABORT, '{CHANGED_MESSAGE}'); END""",
-    f"""CREATE TRIGGER orders_labresult_no_delete BEFORE DELETE ON orders_labresult
+        f"""CREATE TRIGGER orders_labresult_no_delete BEFORE DELETE ON orders_labresult
        BEGIN SELECT RAISE(ABORT, '{DELETE_MESSAGE}'); END""",
-]
-SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS orders_labresult_verified_immutable",
-    "DROP TRIGGER IF EXISTS orders_labresult_no_delete",
-]
-POSTGRESQL = [
-    f"""CREATE OR REPLACE FUNCTION orders_labresult_guard() RETURNS trigger AS $$
+    ]
+    sqlite_reverse = [
+        "DROP TRIGGER IF EXISTS orders_labresult_verified_immutable",
+        "DROP TRIGGER IF EXISTS orders_labresult_no_delete",
+    ]
+    postgresql = [
+        f"""CREATE OR REPLACE FUNCTION orders_labresult_guard() RETURNS trigger AS $$
        BEGIN
          IF TG_OP = 'DELETE' THEN RAISE EXCEPTION '{DELETE_MESSAGE}'; END IF;
-         IF OLD.verified_at IS NOT NULL AND ({CHANGED_POSTGRESQL}
+         IF OLD.verified_at IS NOT NULL AND ({changed_postgresql}
             OR (OLD.superseded_at IS NOT NULL AND NEW.superseded_at IS DISTINCT FROM OLD.superseded_at)) THEN
            RAISE EXCEPTION '{CHANGED_MESSAGE}';
          END IF;
          RETURN NEW;
        END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER orders_labresult_guard BEFORE UPDATE OR DELETE ON orders_labresult
+        """CREATE TRIGGER orders_labresult_guard BEFORE UPDATE OR DELETE ON orders_labresult
        FOR EACH ROW EXECUTE FUNCTION orders_labresult_guard()""",
-]
-POSTGRESQL_REVERSE = [
-    "DROP TRIGGER IF EXISTS orders_labresult_guard ON orders_labresult",
-    "DROP FUNCTION IF EXISTS orders_labresult_guard()",
-]
+    ]
+    postgresql_reverse = [
+        "DROP TRIGGER IF EXISTS orders_labresult_guard ON orders_labresult",
+        "DROP FUNCTION IF EXISTS orders_labresult_guard()",
+    ]
+    return {"sqlite": sqlite, "postgresql": postgresql}, {
+        "sqlite": sqlite_reverse,
+        "postgresql": postgresql_reverse,
+    }
+
+
+CREATE, DROP = guard_statements(FROZEN)
 
 
 def _run(statements_by_vendor):
@@ -78,7 +90,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            _run({"sqlite": SQLITE, "postgresql": POSTGRESQL}),
-            _run({"sqlite": SQLITE_REVERSE, "postgresql": POSTGRESQL_REVERSE}),
+            _run(CREATE),
+            _run(DROP),
         ),
     ]

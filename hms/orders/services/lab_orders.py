@@ -15,6 +15,7 @@ from hms.audit.records import audit_row
 from hms.care.access import author_require, record_lock
 from hms.care.rows import row_stamp
 from hms.care.voiding import Voiding
+from hms.clinical.profiles import clinical_profile
 from hms.core.exceptions import ApplicationError
 from hms.core.text import control_characters_refuse, reason_clean
 from hms.core.validation import Errors, validation_errors
@@ -38,8 +39,9 @@ def lab_order_create(
 ) -> list[LabOrder]:
     """Order a test, or a panel (one order per member test), in an encounter: a doctor, for a patient in care.
 
-    `test_code` is a LOINC code from the catalogue or a panel's abbreviation (CBC, BMP...).
-    The encounter rules are those of prescribing.
+    `test_code` is a LOINC code from the catalogue or a panel's abbreviation (CBC, BMP...); a
+    panel orders the members for the hospital's laboratory units (urea where it reports SI
+    units, BUN where conventional). The encounter rules are those of prescribing.
     """
     control_characters_refuse(test_code=test_code, priority=priority, clinical_note=clinical_note)
     alias = current_tenant().alias
@@ -49,7 +51,7 @@ def lab_order_create(
             acting_user=acting_user, encounter_id=encounter_id, resource=Resource.LAB_ORDER
         )
         errors: Errors = {}
-        tests = catalogue_tests(code)
+        tests = catalogue_tests(code, clinical_profile().lab_units_for)
         if not tests:
             errors["test_code"] = [
                 f"{code[:20]!r} is not a test or panel in the catalogue; pick one from the list."

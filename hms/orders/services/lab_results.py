@@ -17,17 +17,36 @@ from hms.accounts.permissions import Action, Resource
 from hms.audit.records import audit_row
 from hms.care.access import patient_scope_filter, record_pk
 from hms.care.rows import row_save, row_stamp
+from hms.clinical.ages import Age, age_on
+from hms.clinical.profiles import clinical_profile
+from hms.clinical.ranges import clinical_sex
+from hms.clinical.renal import egfr
+from hms.core.display import unit_label
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.locking import atomic_write
 from hms.core.numbers import decimal_parse
 from hms.core.text import control_characters_refuse, reason_clean
 from hms.core.validation import Errors, validation_errors
-from hms.orders.lab_catalogue import TESTS, LabTest, unit_normalise
+from hms.encounters.models import Observation
+from hms.encounters.vitals import HEIGHT
+from hms.orders.lab_catalogue import (
+    ADULT_YEARS,
+    TESTS,
+    LabTest,
+    Limits,
+    Range,
+    ResultForm,
+    UnitsFor,
+    limits_for,
+    unit_normalise,
+)
 from hms.orders.models import LabOrder, LabResult
 from hms.orders.services.lab_orders import order_for_work
 from hms.orders.services.shared import RESULT_NOT_FOUND
+from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
 
+CREATININE = "2160-0"  # its results carry an eGFR
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
 
@@ -40,32 +59,132 @@ def result_number(text: str, *, label: str = "The value") -> Decimal | None:
     return decimal_parse(text, field="value", label=label, max_digits=14, decimal_places=4)  # value_numeric
 
 
-# Units as people write them, in messages (the catalogue keeps UCUM's spelling).
-_UNIT_SHOWN = {"10*3/uL": "\u00d710\u00b3/\u00b5L", "10*6/uL": "\u00d710\u2076/\u00b5L"}
-
-
-def unit_label(unit: str) -> str:
-    return _UNIT_SHOWN.get(unit, unit)
-
-
-def _implausible_message(test: LabTest, canonical: Decimal, entered: Decimal, unit: str) -> str:
-    shown = f"{canonical.normalize():f} {unit_label(test.unit)}"
-    if unit and unit_normalise(unit) != unit_normalise(test.unit):
-        shown = f"{entered.normalize():f} {unit} = {shown}"
-    return f"{test.short_name} of {shown} is impossible; {_possible(test)}. Check the number and the unit."
-
-
-def _possible(test: LabTest) -> str:
-    low, high = (
-        f"{v.normalize():f}" if v is not None else "" for v in (test.plausible.low, test.plausible.high)
+def _implausible_message(test: LabTest, form: ResultForm, stored: Decimal, number: Decimal, unit: str) -> str:
+    shown = f"{stored.normalize():f} {unit_label(form.unit)}"
+    if unit_normalise(unit) != unit_normalise(form.unit):
+        shown = f"{number.normalize():f} {unit} = {shown}"
+    return (
+        f"{test.short_name} of {shown} is impossible; {_possible(test, form)}. Check the number and the unit."
     )
-    return f"a value must lie between {low} and {high} {unit_label(test.unit)}"
+
+
+def _possible(test: LabTest, form: ResultForm) -> str:
+    low, high = (
+        f"{v.normalize():f}" if v is not None else ""
+        for v in (form.limit(test.plausible.low), form.limit(test.plausible.high))
+    )
+    return f"a value must lie between {low} and {high} {unit_label(form.unit)}"
+
+
+def _patient_age(patient: Patient, day: datetime.date) -> Age | None:
+    """The patient's age on `day`, or None where the recorded birth date is after it."""
+    try:
+        return age_on(patient.birth_date, day)
+    except ValueError:
+        return None
+
+
+def _limits(test: LabTest, patient: Patient, age: Age | None) -> Limits:
+    if age is None:
+        note = "No reference interval: the birth date is after the result; only the critical limits apply."
+        return Limits(Range(), test.critical, note)
+    return limits_for(test, age, clinical_sex(patient.sex))
+
+
+def _height_latest(patient: Patient) -> Observation | None:
+    """The patient's last recorded height, for a child's eGFR (read only: the result's service
+    has checked its right to the patient and audits what it does)."""
+    return (
+        Observation.objects.live()
+        .filter(patient_id=patient.pk, loinc_code=HEIGHT, unit="cm", value__isnull=False)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+
+
+def _egfr(creatinine_mg_dl: Decimal, patient: Patient, age: Age | None) -> tuple[int | None, str]:
+    """The eGFR shown with a creatinine result and its equation, or None and the reason."""
+    if age is None:
+        return None, "No eGFR: the recorded birth date is after the result."
+    height = _height_latest(patient) if age.years < ADULT_YEARS else None
+    height_cm = height.value if height is not None else None
+    estimate = egfr(
+        creatinine_mg_dl=creatinine_mg_dl,
+        age_years=age.years,
+        sex=clinical_sex(patient.sex),
+        height_cm=height_cm,
+    )
+    if estimate.value is None:
+        return None, estimate.reason
+    note = f"{estimate.equation} (LOINC {estimate.code})"
+    if height is not None and height_cm is not None:
+        note += f", from the height of {height_cm.normalize():f} cm recorded {height.recorded_at:%Y-%m-%d}"
+    return estimate.value, note
+
+
+def _numeric_fill(result: LabResult, test: LabTest, entered: str, unit: str, lab_units: str) -> None:
+    """Read a numeric value: refuse what is not a number, a missing or foreign unit and an impossible
+    value; store it in its unit's form (unit and LOINC code) and flag it in the ranges' unit."""
+    here = test.form_for(lab_units)
+    number = result_number(entered, label=test.short_name)
+    if number is None:
+        raise ApplicationError(
+            f"{test.short_name} takes a number, in {unit_label(here.unit)}; {entered[:20]!r} is not one.",
+            details={"value": [f"Enter a number such as 4.5 (in {unit_label(here.unit)})."]},
+        )
+    if number < 0:
+        raise ApplicationError(
+            f"{test.short_name} cannot be negative.", details={"value": ["Enter a value of 0 or more."]}
+        )
+    accepted = ", ".join(unit_label(u) for u in test.accepted_units(lab_units))
+    if not unit:
+        raise ApplicationError(
+            f"Give the unit of the {test.short_name} result: this laboratory reports it in "
+            f"{unit_label(here.unit)}; a number without its unit is not recorded.",
+            details={"unit": [f"Choose the unit ({accepted})."]},
+        )
+    read = test.reading(number, unit)
+    if read is None:
+        message = f"{test.short_name} cannot be given in {unit[:20]!r}."
+        raise ApplicationError(message, details={"unit": [f"Use one of: {accepted}."]})
+    form, stored = read
+    conventional = form.conventional.to_canonical(stored)
+    if test.implausible(conventional):
+        possible = f"Possible values: {_possible(test, form).removeprefix('a value must lie ')}."
+        raise ApplicationError(
+            _implausible_message(test, form, stored, number, unit), details={"value": [possible]}
+        )
+    patient = result.order.patient
+    age = _patient_age(patient, timezone.localdate(result.entered_at))
+    limits = _limits(test, patient, age)
+    result.value_numeric = stored
+    result.unit = form.unit
+    result.loinc_code = form.code
+    result.reference_low, result.reference_high = (
+        form.limit(v) for v in (limits.reference.low, limits.reference.high)
+    )
+    result.critical_low, result.critical_high = (
+        form.limit(v) for v in (limits.critical.low, limits.critical.high)
+    )
+    shown = str(Range(result.reference_low, result.reference_high))
+    result.reference_text = f"{shown} {unit_label(form.unit)}" if shown else ""
+    result.reference_note = limits.note
+    result.flag = limits.flag(conventional)
+    if test.code == CREATININE:
+        result.egfr, result.egfr_note = _egfr(conventional, patient, age)
 
 
 def _result_build(
-    *, order: LabOrder, acting_user: User, value: str, unit: str, comment: str, now: datetime.datetime
+    *,
+    order: LabOrder,
+    acting_user: User,
+    value: str,
+    unit: str,
+    comment: str,
+    now: datetime.datetime,
+    lab_units_for: UnitsFor,
 ) -> LabResult:
-    """An unsaved result for `order`: the value checked, converted to the test's unit and flagged."""
+    """An unsaved result for `order`: the value checked, stored with its unit's LOINC code and flagged."""
     test: LabTest | None = TESTS.get(order.test_code)
     if test is None:
         raise ApplicationError(
@@ -84,35 +203,7 @@ def _result_build(
     if not entered:
         raise ApplicationError("Enter the result.", details={"value": ["A value is required."]})
     if test.is_numeric:
-        number = result_number(entered, label=test.short_name)
-        if number is None:
-            raise ApplicationError(
-                f"{test.short_name} takes a number, in {test.unit}; {entered[:20]!r} is not one.",
-                details={"value": [f"Enter a number such as 4.5 (in {test.unit})."]},
-            )
-        if number < 0:
-            raise ApplicationError(
-                f"{test.short_name} cannot be negative.", details={"value": ["Enter a value of 0 or more."]}
-            )
-        canonical = test.to_canonical(number, unit)
-        if canonical is None:
-            accepted = ", ".join(test.accepted_units())
-            message = (
-                f"{test.short_name} is reported in {test.unit}; {unit[:20]!r} cannot be converted to it."
-            )
-            raise ApplicationError(message, details={"unit": [f"Use one of: {accepted}."]})
-        if test.implausible(canonical):
-            possible = f"Possible values: {_possible(test).removeprefix('a value must lie ')}."
-            raise ApplicationError(
-                _implausible_message(test, canonical, number, unit), details={"value": [possible]}
-            )
-        reference = test.reference_for(order.patient.sex)
-        result.value_numeric = canonical
-        result.unit = test.unit
-        result.reference_low, result.reference_high = reference.low, reference.high
-        result.critical_low, result.critical_high = test.critical.low, test.critical.high
-        result.reference_text = f"{reference} {test.unit}".strip() if str(reference) else ""
-        result.flag = test.flag(canonical, order.patient.sex)
+        _numeric_fill(result, test, entered, unit, lab_units_for(test.code))
     else:
         answer = test.answer_match(entered)
         if answer is None:
@@ -125,6 +216,7 @@ def _result_build(
                 f"{test.short_name} has no unit; leave the unit empty.", details={"unit": ["Leave empty."]}
             )
         result.value_text = answer
+        result.loinc_code = test.code
         result.reference_text = ", ".join(test.normal_answers)
         result.flag = test.text_flag(answer)
     errors: Errors = {}
@@ -147,9 +239,11 @@ def lab_result_enter(
 ) -> LabResult:
     """Enter the result of a collected specimen: a nurse, or a doctor for a patient in care.
 
-    A numeric value may be given in any unit the test accepts and is stored in the
-    test's own unit; the flag (N, L, H, LL, HH; A for an abnormal answer) comes from the
-    catalogue's ranges for the patient's sex. The result then awaits verification.
+    A numeric value needs its unit (none is assumed): it is stored in that unit's form, with
+    the LOINC code that matches it (glucose in mmol/L: 14749-6), and flagged (N, L, H, LL, HH;
+    A for an abnormal answer) after conversion into the unit of the ranges for the patient's
+    age and sex for clinical use; a creatinine carries its eGFR. An impossible value is
+    refused; a critical one is recorded and flagged. The result then awaits verification.
     """
     control_characters_refuse(value=value, unit=unit, comment=comment)
     alias = current_tenant().alias
@@ -168,6 +262,7 @@ def lab_result_enter(
             unit=unit,
             comment=comment,
             now=timezone.now(),
+            lab_units_for=clinical_profile().lab_units_for,
         )
         result.save(using=alias)
         _order_status_save(
@@ -260,7 +355,13 @@ def lab_result_correct(
         reason = reason_clean(reason, missing="Give a reason for the correction.")
         now = timezone.now()
         new = _result_build(
-            order=old.order, acting_user=acting_user, value=value, unit=unit, comment=comment, now=now
+            order=old.order,
+            acting_user=acting_user,
+            value=value,
+            unit=unit,
+            comment=comment,
+            now=now,
+            lab_units_for=clinical_profile().lab_units_for,
         )
         row_save(old, superseded_at=now)
         new.supersedes = old
@@ -345,6 +446,7 @@ def lab_panel_results_enter(
         if not open_orders:
             raise ApplicationError("Enter at least one result of the panel.", details={"value": ["Empty."]})
         now = timezone.now()
+        lab_units_for = clinical_profile().lab_units_for
         results, errors = [], {}
         for order in open_orders:
             value, unit = given[order.test_code]
@@ -357,6 +459,7 @@ def lab_panel_results_enter(
                         unit=unit,
                         comment=comment,
                         now=now,
+                        lab_units_for=lab_units_for,
                     )
                 )
             except ApplicationError as error:

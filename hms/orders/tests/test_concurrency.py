@@ -49,7 +49,9 @@ def test_results_entered_at_the_same_moment_keep_one(doctor, nurse, encounter):
         services.lab_order_collect(acting_user=nurse, order_id=order.pk)
 
     results, errors = _run_at_once(
-        lambda value: services.lab_result_enter(acting_user=nurse, order_id=order.pk, value=value),
+        lambda value: services.lab_result_enter(
+            acting_user=nurse, order_id=order.pk, value=value, unit="g/dL"
+        ),
         [str(12 + n) for n in range(THREADS)],
     )
 
@@ -69,7 +71,7 @@ def test_corrections_made_at_the_same_moment_keep_one(doctor, nurse, encounter):
 
     results, errors = _run_at_once(
         lambda value: services.lab_result_correct(
-            acting_user=nurse, result_id=first.pk, value=value, reason="recount"
+            acting_user=nurse, result_id=first.pk, value=value, unit="g/dL", reason="recount"
         ),
         [str(10 + n) for n in range(THREADS)],
     )

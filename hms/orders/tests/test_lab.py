@@ -109,7 +109,7 @@ def test_collect_then_result_then_verify(doctor, nurse, encounter, patient):
     with hospital_context("DMC001"):
         order = ordered(doctor, encounter)
         with pytest.raises(ApplicationError, match="mark it collected first"):
-            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13")
+            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13", unit="g/dL")
         services.lab_order_collect(acting_user=nurse, order_id=order.pk)
         order.refresh_from_db()
         assert (order.status, order.collected_by_id) == ("collected", nurse.pk)
@@ -128,7 +128,7 @@ def test_collect_then_result_then_verify(doctor, nurse, encounter, patient):
         assert stored.reference_text == "12.0\u201315.5 g/dL"
         assert (stored.entered_by_id, stored.verified_at) == (nurse.pk, None)
         with pytest.raises(ApplicationError, match="already has a result"):
-            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13.0")
+            services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13.0", unit="g/dL")
         services.lab_result_verify(acting_user=doctor, result_id=result.pk)
         order.refresh_from_db()
         stored.refresh_from_db()
@@ -159,20 +159,27 @@ def test_sex_specific_ranges_use_the_patients_sex(outsider, nurse, other_encount
     with hospital_context("DMC001"):
         order = ordered(outsider, other_encounter)  # `other` is male
         services.lab_order_collect(acting_user=nurse, order_id=order.pk)
-        result = services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13.0")
+        result = services.lab_result_enter(acting_user=nurse, order_id=order.pk, value="13.0", unit="g/dL")
     assert result.flag == "L"
     assert (result.reference_low, result.reference_high) == (D("13.5"), D("17.5"))
 
 
 @pytest.mark.django_db
-def test_a_value_in_a_convertible_unit_is_stored_in_the_tests_unit_with_what_was_typed(
+def test_a_value_is_stored_in_its_unit_with_that_units_loinc_code_and_flagged_in_the_ranges_unit(
     doctor, nurse, encounter
 ):
     with hospital_context("DMC001"):
-        result = resulted(doctor, nurse, encounter, "6.1", code="2345-7", unit="mmol/L")
-        stored = LabResult.objects.get(pk=result.pk)
-    assert (stored.value_numeric, stored.unit, stored.flag) == (D("110"), "mg/dL", "H")
-    assert (stored.entered_value, stored.entered_unit) == ("6.1", "mmol/L")
+        si = resulted(doctor, nurse, encounter, "6.1", code="2345-7", unit="mmol/L")
+        mass = resulted(doctor, nurse, encounter, "110", code="2345-7", unit="mg/dL")
+        spelled = resulted(doctor, nurse, encounter, "7200", code="6690-2", unit="/uL")
+    # 6.1 mmol/L = 109.9 mg/dL, above the fasting 99 mg/dL: the limits are shown in mmol/L
+    assert (si.value_numeric, si.unit, si.loinc_code, si.flag) == (D("6.1"), "mmol/L", "14749-6", "H")
+    assert (si.reference_low, si.reference_high, si.critical_high) == (D("3.89"), D("5.5"), D("22.2"))
+    assert si.reference_text == "3.89\u20135.5 mmol/L"
+    assert (si.entered_value, si.entered_unit) == ("6.1", "mmol/L")
+    assert (mass.value_numeric, mass.unit, mass.loinc_code, mass.flag) == (D("110"), "mg/dL", "2345-7", "H")
+    # another spelling or scale of a unit is stored in that unit, as the same code
+    assert (spelled.value_numeric, spelled.unit, spelled.loinc_code) == (D("7.2"), "10*3/uL", "6690-2")
 
 
 @pytest.mark.django_db
@@ -188,8 +195,10 @@ def test_a_value_in_a_convertible_unit_is_stored_in_the_tests_unit_with_what_was
         ("13.12345", "", "value", "at most 4 decimals"),
         ("9" * 20, "", "value", "too large"),
         ("9" * 100_000, "", "value", "must be a number"),
-        ("8", "mmol/L", "unit", "cannot be converted"),
-        ("8", "furlongs", "unit", "cannot be converted"),
+        ("8", "mmol/L", "unit", "cannot be given in"),
+        ("8", "furlongs", "unit", "cannot be given in"),
+        ("13.5", "", "unit", "Give the unit of the Hb result: this laboratory reports it in g/L"),
+        ("13.5", "   ", "unit", "a number without its unit is not recorded"),
     ],
 )
 def test_bad_values_and_units_are_refused_and_nothing_is_written(
@@ -242,8 +251,8 @@ def test_who_may_collect_and_enter_results(
         # A doctor caring for the patient may collect and enter results too.
         services.lab_order_collect(acting_user=doctor, order_id=order.pk)
         with pytest.raises(NotFound):
-            services.lab_result_enter(acting_user=outsider, order_id=order.pk, value="13")
-        services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13")
+            services.lab_result_enter(acting_user=outsider, order_id=order.pk, value="13", unit="g/dL")
+        services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13", unit="g/dL")
 
 
 # Verification
@@ -254,7 +263,7 @@ def test_the_same_person_cannot_verify_their_own_entry(doctor, colleague, encoun
     with hospital_context("DMC001"):
         order = ordered(doctor, encounter)
         services.lab_order_collect(acting_user=doctor, order_id=order.pk)
-        result = services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13")
+        result = services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13", unit="g/dL")
         with pytest.raises(ApplicationError, match="four-eyes"):
             services.lab_result_verify(acting_user=doctor, result_id=result.pk)
         assert LabResult.objects.get().verified_at is None
@@ -325,7 +334,9 @@ def test_a_correction_supersedes_the_verified_result_and_keeps_it(
         first = resulted(doctor, nurse, encounter, "13")
         services.lab_result_verify(acting_user=doctor, result_id=first.pk)
         with pytest.raises(ApplicationError, match="reason"):
-            services.lab_result_correct(acting_user=nurse, result_id=first.pk, value="6.5", reason=" ")
+            services.lab_result_correct(
+                acting_user=nurse, result_id=first.pk, value="6.5", unit="g/dL", reason=" "
+            )
         correction = services.lab_result_correct(
             acting_user=nurse, result_id=first.pk, value="6.5", reason="sample mix-up", unit="g/dL"
         )
@@ -345,7 +356,9 @@ def test_a_correction_supersedes_the_verified_result_and_keeps_it(
         assert event.detail["supersedes_id"] == old.pk and event.patient_id == patient.pk
         # The old one is history now: neither verified again nor corrected again.
         with pytest.raises(ApplicationError, match="corrected"):
-            services.lab_result_correct(acting_user=nurse, result_id=old.pk, value="7", reason="x")
+            services.lab_result_correct(
+                acting_user=nurse, result_id=old.pk, value="7", unit="g/dL", reason="x"
+            )
         with pytest.raises(ApplicationError, match="corrected"):
             services.lab_result_verify(acting_user=colleague, result_id=old.pk)
         # Until the correction is verified, the patient sees no result at all.
@@ -365,7 +378,7 @@ def test_the_person_who_corrected_cannot_verify_the_correction(
     with hospital_context("DMC001"):
         first = resulted(doctor, nurse, encounter, "13")
         correction = services.lab_result_correct(
-            acting_user=doctor, result_id=first.pk, value="12", reason="typo"
+            acting_user=doctor, result_id=first.pk, value="12", unit="g/dL", reason="typo"
         )
         with pytest.raises(ApplicationError, match="four-eyes"):
             services.lab_result_verify(acting_user=doctor, result_id=correction.pk)
@@ -421,7 +434,9 @@ def test_a_voided_order_keeps_its_rows_leaves_every_list_and_takes_no_work(
         with pytest.raises(ApplicationError, match="voided"):
             services.lab_result_verify(acting_user=colleague, result_id=result.pk)
         with pytest.raises(ApplicationError, match="voided"):
-            services.lab_result_correct(acting_user=nurse, result_id=result.pk, value="1", reason="x")
+            services.lab_result_correct(
+                acting_user=nurse, result_id=result.pk, value="1", unit="g/dL", reason="x"
+            )
         assert list(selectors.lab_worklist(user=nurse).object_list) == []
         listed = selectors.lab_orders_for_patient(user=doctor, patient_id=patient.pk)
         assert list(listed.page.object_list) == []

@@ -27,8 +27,9 @@ def test_every_numeric_test_has_plausibility_limits_around_its_critical_ones():
 @pytest.mark.parametrize(
     ("code", "value", "unit", "shown"),
     [
-        (WBC, "5000", "", "WBC of 5000 \u00d710\u00b3/\u00b5L is impossible"),
-        (POTASSIUM, "55", "", "K of 55 mmol/L is impossible"),
+        (WBC, "5000", "10*3/uL", "WBC of 5000 \u00d710\u00b3/\u00b5L is impossible"),
+        (WBC, "5000", "10*9/L", "WBC of 5000 \u00d710\u2079/L is impossible"),
+        (POTASSIUM, "55", "mmol/L", "K of 55 mmol/L is impossible"),
         (POTASSIUM, "55", "mEq/L", "K of 55 mEq/L = 55 mmol/L is impossible"),
         (WBC, "5000000", "/uL", "WBC of 5000000 /uL = 5000 \u00d710\u00b3/\u00b5L is impossible"),
     ],
@@ -55,11 +56,11 @@ def test_an_extreme_but_possible_result_is_recorded_as_critical(doctor, nurse, e
 def test_a_cbc_is_ordered_collected_and_resulted_as_one(doctor, nurse, encounter):
     cbc = PANELS["58410-2"]
     values = {
-        HB: ("13.1", ""),
-        "4544-3": ("40", ""),
-        WBC: ("7.2", ""),
-        "789-8": ("4.6", ""),
-        PLT: ("250", ""),
+        HB: ("13.1", "g/dL"),
+        "4544-3": ("40", "%"),
+        WBC: ("7.2", "10*3/uL"),
+        "789-8": ("4.6", "10*6/uL"),
+        PLT: ("250", "10*3/uL"),
     }
     with hospital_context("DMC001"):
         first = ordered(doctor, encounter, "CBC")
@@ -69,7 +70,7 @@ def test_a_cbc_is_ordered_collected_and_resulted_as_one(doctor, nurse, encounter
         # One impossible value: nothing of the panel is recorded, and the test is named.
         with pytest.raises(ApplicationError) as raised:
             services.lab_panel_results_enter(
-                acting_user=nurse, order_id=first.pk, values={**values, WBC: ("5000", "")}
+                acting_user=nurse, order_id=first.pk, values={**values, WBC: ("5000", "10*3/uL")}
             )
         assert not LabResult.objects.exists()
         results = services.lab_panel_results_enter(acting_user=nurse, order_id=first.pk, values=values)
@@ -108,7 +109,8 @@ def test_the_panel_page_collects_and_results_a_cbc_on_one_form(client, doctor, n
     page = client.get(url).content.decode()
     assert "Specimen collected (the whole panel)" in page and page.count("<tr>") == 6
     assert client.post(url, {"collect": "1"}).status_code == 302
-    posted = {f"value_{code}": value for code, value in [(HB, "13.1"), (WBC, "5000"), (PLT, "250")]}
+    typed = [(HB, "131", "g/L"), (WBC, "5000", "10*9/L"), (PLT, "250", "10*9/L")]
+    posted = {f"value_{code}": value for code, value, _ in typed} | {f"unit_{c}": u for c, _, u in typed}
     refused = client.post(url, posted)
     assert refused.status_code == 400 and "WBC of 5000" in refused.content.decode()
     assert client.post(url, {**posted, f"value_{WBC}": "7.2"}).status_code == 302

@@ -205,7 +205,7 @@ def test_collect_enter_and_verify_through_the_pages(client, doctor, nurse, encou
     assert bad.status_code == 400
     assert "takes a number" in _body(bad) and 'value="four"' in _body(bad)
     wrong_unit = client.post(_url("lab-result-enter", order_id=order.pk), {"value": "4", "unit": "mg/dL"})
-    assert wrong_unit.status_code == 400 and "cannot be converted" in _body(wrong_unit)
+    assert wrong_unit.status_code == 400 and "cannot be given in" in _body(wrong_unit)
     assert (
         client.post(
             _url("lab-result-enter", order_id=order.pk), {"value": "6.8", "unit": "mEq/L"}
@@ -233,7 +233,7 @@ def test_verifying_your_own_entry_answers_400_with_the_rule(client, doctor, enco
     with hospital_context("DMC001"):
         order = ordered(doctor, encounter)
         services.lab_order_collect(acting_user=doctor, order_id=order.pk)
-        result = services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13")
+        result = services.lab_result_enter(acting_user=doctor, order_id=order.pk, value="13", unit="g/dL")
     client.force_login(doctor)
     response = client.post(
         _url("lab-result-verify", result_id=result.pk), {"back": _url("lab-order", order_id=order.pk)}
@@ -256,7 +256,10 @@ def test_a_bad_correction_is_shown_on_the_order_page(client, doctor, nurse, enco
     response = client.post(url, {"value": "abc", "reason": "typo", "order_id": "junk"})
     assert response.status_code == 404
     assert (
-        client.post(url, {"value": "12.5", "reason": "typo", "order_id": result.order_id}).status_code == 302
+        client.post(
+            url, {"value": "12.5", "unit": "g/dL", "reason": "typo", "order_id": result.order_id}
+        ).status_code
+        == 302
     )
     with hospital_context("DMC001"):
         assert LabResult.objects.count() == 2
@@ -484,7 +487,9 @@ def test_a_result_corrected_before_verification_no_longer_reads_awaiting_verific
 ):
     with hospital_context("DMC001"):
         first = resulted(doctor, nurse, encounter, "13")
-        services.lab_result_correct(acting_user=nurse, result_id=first.pk, value="12.5", reason="typo")
+        services.lab_result_correct(
+            acting_user=nurse, result_id=first.pk, value="12.5", unit="g/dL", reason="typo"
+        )
     client.force_login(nurse)
     page = _body(client.get(_url("lab-order", order_id=first.order_id)))
     assert page.count("<em>awaiting verification</em>") == 1  # the correction, not the value it replaced
