@@ -59,7 +59,17 @@ PANELS = ("58410-2", "24321-2")  # CBC, BMP
 VITAL_CODE = "8867-4"  # heart rate: the vital sign searched by code
 LAB_CODE = "2345-7"  # glucose (BMP): the lab test searched by code
 # Adult values of the vital signs that have no normal range (weight in kg, height in cm).
-UNRANGED = {"29463-7": (Decimal(45), Decimal(110)), "8302-2": (Decimal(150), Decimal(195))}
+# The vital signs drawn for each encounter, each within these (synthetic, adult) limits.
+DRAWN = {
+    "8867-4": (Decimal(60), Decimal(100)),
+    "8480-6": (Decimal(90), Decimal(139)),
+    "8462-4": (Decimal(60), Decimal(89)),
+    "8310-5": (Decimal("36.0"), Decimal("37.9")),
+    "9279-1": (Decimal(12), Decimal(20)),
+    "59408-5": (Decimal(95), Decimal(100)),
+    "29463-7": (Decimal(45), Decimal(110)),
+    "8302-2": (Decimal(150), Decimal(195)),
+}
 ANALYSE = (
     "patients_patient",
     "patients_patientidentifier",
@@ -86,10 +96,8 @@ def _vital_rows(encounter: Any, nurse_id: int, rng: random.Random) -> list[Any]:
 
     rows = []
     recorded = encounter.started_at + datetime.timedelta(minutes=5)
-    for vital in VITALS.values():
-        if vital.computed:
-            continue  # BMI is derived from weight and height; not bulk-inserted
-        low, high = vital.normal or UNRANGED[vital.code]
+    for code, (low, high) in DRAWN.items():  # BMI is derived from weight and height; not bulk-inserted
+        vital = VITALS[code]
         value = _around(low, high, rng, vital.decimal_places)
         rows.append(
             Observation(
@@ -100,8 +108,8 @@ def _vital_rows(encounter: Any, nurse_id: int, rng: random.Random) -> list[Any]:
                 unit=vital.unit,
                 entered_value=value,
                 entered_unit=vital.unit,
-                abnormal_flag=vital.flag(value),
                 recorded_at=recorded,
+                effective_at=recorded,
                 recorded_by_id=nurse_id,
             )
         )

@@ -40,6 +40,7 @@ from hms.encounters.services import (
     observation_record_vitals,
     observation_void,
 )
+from hms.encounters.services.observations import VitalsQualifiers
 
 # --- what the API answers ----------------------------------------------------------------
 
@@ -67,12 +68,37 @@ class VitalSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="observation.pk")
     code = serializers.CharField(source="observation.loinc_code", help_text="LOINC.")
     name = serializers.SerializerMethodField()
-    value = serializers.DecimalField(source="observation.value", max_digits=12, decimal_places=4)
+    value = serializers.DecimalField(
+        source="observation.value",
+        max_digits=12,
+        decimal_places=4,
+        allow_null=True,
+        help_text="Null for a coded value (answer) or a blood pressure panel (its components have them).",
+    )
+    answer = serializers.CharField(
+        source="observation.value_code", help_text="A coded value: ACVPU's A, C, V, P or U."
+    )
     unit = serializers.CharField(source="observation.unit", help_text="UCUM.")
     text = serializers.CharField(source="value_text", help_text="As the page shows it: '37.0 °C'.")
     flag = serializers.ChoiceField(
-        source="observation.abnormal_flag", choices=Observation.Flag.choices, allow_blank=True
+        source="observation.abnormal_flag",
+        choices=Observation.Flag.choices,
+        allow_blank=True,
+        help_text="Against the band for the patient's age and sex: L/H, LL/HH critical.",
     )
+    centile = serializers.DecimalField(
+        source="observation.centile",
+        max_digits=4,
+        decimal_places=1,
+        allow_null=True,
+        help_text="A child's BMI.",
+    )
+    panel = serializers.IntegerField(
+        source="observation.panel_id", allow_null=True, help_text="The blood pressure panel of a pressure."
+    )
+    body_position = serializers.CharField(source="observation.body_position")
+    body_site = serializers.CharField(source="observation.body_site")
+    taken_at = serializers.DateTimeField(source="observation.effective_at")
     recorded_at = serializers.DateTimeField(source="observation.recorded_at")
     recorded_by = serializers.CharField(source="recorded_by_name")
     voided = serializers.BooleanField(source="observation.is_voided")
@@ -145,15 +171,41 @@ class EncounterStartInput(InputSerializer):
 
 
 class VitalInput(InputSerializer):
-    value = serializers.DecimalField(max_digits=12, decimal_places=4)
-    unit = serializers.CharField(max_length=32, help_text="A unit the vital accepts ('Cel', '[degF]', 'kg').")
+    value = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
+    answer = serializers.CharField(
+        max_length=32, required=False, help_text="A coded value (ACVPU: 'A'), not a value."
+    )
+    unit = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A unit the vital accepts ('Cel', '[degF]', 'kg'); required where it has units.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("value" in attrs) == ("answer" in attrs):
+            raise serializers.ValidationError("Give a value or, for a coded observation, an answer.")
+        return attrs
 
 
 class VitalsInput(InputSerializer):
     values = serializers.DictField(
         child=VitalInput(),
         allow_empty=False,
-        help_text="By LOINC code: {'8310-5': {'value': 37.2, 'unit': 'Cel'}}.",
+        help_text="By LOINC code: {'8310-5': {'value': 37.2, 'unit': 'Cel'}, '67775-7': {'answer': 'A'}}.",
+    )
+    taken_at = serializers.DateTimeField(
+        required=False, help_text="When they were measured; now if left out."
+    )
+    body_position = serializers.ChoiceField(
+        choices=Observation.BodyPosition.choices, required=False, allow_blank=True, default=""
+    )
+    temperature_site = serializers.ChoiceField(
+        choices=Observation.BodySite.choices, required=False, allow_blank=True, default=""
+    )
+    confirm = serializers.BooleanField(
+        required=False, default=False, help_text="Record very unusual values (the refusal says which)."
     )
 
 
@@ -284,13 +336,20 @@ class EncounterVitals(_EncounterView):
     )
     def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
         data = _valid(VitalsInput, request.data)
-        values: dict[str, tuple[Decimal, str]] = {
-            code: (given["value"], given["unit"]) for code, given in data["values"].items()
+        values: dict[str, tuple[Decimal | str, str]] = {
+            code: (given["value"] if "value" in given else given["answer"], given["unit"])
+            for code, given in data["values"].items()
         }
         made = observation_record_vitals(
             acting_user=self.acting_user,
             encounter=encounter_id,
             values=values,
+            qualifiers=VitalsQualifiers(
+                taken_at=data.get("taken_at"),
+                body_position=data["body_position"],
+                temperature_site=data["temperature_site"],
+                confirmed=data["confirm"],
+            ),
             client_address=self.client_address,
         )
         ids = {row.pk for row in made}

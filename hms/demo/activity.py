@@ -31,6 +31,7 @@ from hms.billing.models import Invoice, InvoiceCounter, InvoiceLine, Payment, Pr
 from hms.billing.money import money_round
 from hms.billing.services import SEQUENCE_DIGITS, billing_settings_get, invoice_line_of
 from hms.care.assignments import care_assign
+from hms.clinical.ages import Age
 from hms.core.exceptions import ApplicationError
 from hms.demo import clinical
 from hms.demo.data.allergies import ALLERGIC_SHARE, ALLERGIES, PORTAL_PATIENT_ALLERGY, AllergySpec
@@ -557,9 +558,14 @@ class HistoryWriter:
             signs=visit.booking.condition.signs,
             units=self.units,
         )
-        measured = {code: vitals.vital_measure(code, value, unit) for code, (value, unit) in typed.items()}
+        person = visit.booking.patient.person  # its age is in whole years: read as that birthday
+        subject = vitals.Subject(Age(person.age * 365, person.age * 12, person.age), person.sex)
+        measured = {
+            code: vitals.vital_measure(code, value, unit, subject=subject)
+            for code, (value, unit) in typed.items()
+        }
         bmi = vitals.bmi_measure(
-            weight_kg=measured[vitals.WEIGHT].value, height_cm=measured[vitals.HEIGHT].value
+            weight_kg=measured[vitals.WEIGHT].number, height_cm=measured[vitals.HEIGHT].number
         )
         rows = {}
         for code, measurement in [*measured.items(), (vitals.BMI, bmi)]:

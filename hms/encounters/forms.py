@@ -1,19 +1,32 @@
 """Forms of the encounter pages: they parse input; the services decide."""
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.forms import BoundField
+from django.utils import timezone
 
+from hms.core.exceptions import ApplicationError
 from hms.core.forms import DecimalTextField, PlainTextForm
 from hms.core.ids import record_id
 from hms.core.voiding import REASON_MAX
 from hms.encounters.allergens import allergen_choices
-from hms.encounters.models import Allergy, Diagnosis
-from hms.encounters.vitals import VALUE_DIGITS, VALUE_PLACES, VITALS, Vital, vital_value_parse, vitals_refused
+from hms.encounters.models import Allergy, Diagnosis, Observation
+from hms.encounters.services.observations import VitalsQualifiers
+from hms.encounters.vitals import (
+    VALUE_DIGITS,
+    VALUE_PLACES,
+    VITALS,
+    Vital,
+    hospital_units,
+    vital_value_parse,
+    vitals_refused,
+)
 from hms.scheduling.models import Appointment
+from hms.scheduling.wallclock import hospital_zone, local_to_utc
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
@@ -70,42 +83,114 @@ class VitalValueField(DecimalTextField):
         return vital_value_parse(value, label=self.vital.display)
 
 
+def _unit_choices(vital: Vital, first: str) -> list[tuple[str, str]]:
+    """The vital's units, the hospital's own (`first`) at the top: it is the one pre-selected."""
+    units = sorted(vital.input_units, key=lambda unit: unit.ucum != first)
+    return [(unit.ucum, unit.label) for unit in units]
+
+
 class VitalsForm(PlainTextForm):
-    """A value and a unit per vital sign that is typed (BMI is computed)."""
+    """A value (and, where it has units, a unit) per vital sign that is typed (BMI is computed), the
+    time the set was taken, the blood pressure's position, where the temperature was taken, and the
+    confirmation of unusual values. Each unit select starts on the hospital's unit (its clinical
+    profile), visibly: a nurse in the United States sees lb, in and °F first, in the UK kg, cm, °C."""
+
+    taken_date = forms.DateField(
+        required=False, label="Date taken", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    taken_time = forms.TimeField(
+        required=False, label="Time taken", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    body_position = forms.ChoiceField(
+        choices=[("", "Not noted"), *Observation.BodyPosition.choices], required=False, label="Position"
+    )
+    temperature_site = forms.ChoiceField(
+        choices=[("", "Not noted"), *Observation.BodySite.choices], required=False, label="Temperature taken"
+    )
+    confirm = forms.BooleanField(
+        required=False, label="I have checked the very unusual values and they are right: record them"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        units = hospital_units()
         self.typed = [vital for vital in VITALS.values() if not vital.computed]
         for vital in self.typed:
+            if vital.coded:
+                self.fields[f"value_{vital.code}"] = forms.ChoiceField(
+                    choices=[("", "Not assessed")]
+                    + [(a.code, f"{a.code}: {a.label}") for a in vital.answers],
+                    required=False,
+                    label=vital.display,
+                )
+                continue
             self.fields[f"value_{vital.code}"] = VitalValueField(vital=vital)
-            self.fields[f"unit_{vital.code}"] = forms.ChoiceField(
-                choices=[(unit.ucum, unit.label) for unit in vital.input_units],
-                required=False,
-                label=f"{vital.display} unit",
-            )
+            if vital.input_units:
+                first = units.get(vital.code, vital.unit)
+                self.fields[f"unit_{vital.code}"] = forms.ChoiceField(
+                    choices=_unit_choices(vital, first),
+                    required=False,
+                    initial=first,
+                    label=f"{vital.display} unit",
+                )
+        self.taken_at: datetime.datetime | None = None
 
-    def rows(self) -> list[tuple[Vital, BoundField, BoundField]]:
-        return [(vital, self[f"value_{vital.code}"], self[f"unit_{vital.code}"]) for vital in self.typed]
+    def rows(self) -> list[tuple[Vital, BoundField, BoundField | None]]:
+        return [
+            (vital, self[f"value_{vital.code}"], self[f"unit_{vital.code}"] if vital.input_units else None)
+            for vital in self.typed
+        ]
 
     def clean(self) -> dict[str, Any] | None:
         """Sum up the values refused (each field read its number; the service converts units
-        and checks the limits)."""
-        cleaned = super().clean()
+        and checks the limits), and read the time taken in the hospital's time zone."""
+        cleaned = super().clean() or {}
         refused = [vital.code for vital in self.typed if f"value_{vital.code}" in self.errors]
         if refused:
             self.add_error(None, vitals_refused(refused))
+        day, time = cleaned.get("taken_date"), cleaned.get("taken_time")
+        if day is not None or time is not None:
+            self.taken_at = self._taken_at(day, time)
         return cleaned
 
-    def values(self) -> dict[str, tuple[Decimal, str]]:
+    def _taken_at(self, day: datetime.date | None, time: datetime.time | None) -> datetime.datetime | None:
+        zone = hospital_zone()
+        if time is None:
+            self.add_error("taken_time", "Give the time the values were taken.")
+            return None
+        day = day or timezone.localdate(timezone=zone)
+        try:
+            return local_to_utc(date=day, time=time, zone=zone)
+        except ApplicationError as error:
+            self.add_error("taken_time", error.message)
+            return None
+
+    def values(self) -> dict[str, tuple[Decimal | str, str]]:
+        """{LOINC code: (value, unit)} of what was filled in; the unit as chosen (never a default)."""
         data = self.cleaned_data
         return {
-            vital.code: (data[f"value_{vital.code}"], data[f"unit_{vital.code}"] or vital.unit)
+            vital.code: (data[f"value_{vital.code}"], data.get(f"unit_{vital.code}") or "")
             for vital in self.typed
-            if data.get(f"value_{vital.code}") is not None
+            if data.get(f"value_{vital.code}") not in (None, "")
         }
 
+    def qualifiers(self) -> VitalsQualifiers:
+        data = self.cleaned_data
+        return VitalsQualifiers(
+            taken_at=self.taken_at,
+            body_position=data.get("body_position") or "",
+            temperature_site=data.get("temperature_site") or "",
+            confirmed=bool(data.get("confirm")),
+        )
+
     def field_names(self) -> dict[str, str]:
-        return {vital.code: f"value_{vital.code}" for vital in self.typed}
+        return {
+            **{vital.code: f"value_{vital.code}" for vital in self.typed},
+            "taken_at": "taken_time",
+            "body_position": "body_position",
+            "temperature_site": "temperature_site",
+            "confirm": "confirm",
+        }
 
 
 class DiagnosisForm(PlainTextForm):

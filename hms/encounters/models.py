@@ -58,25 +58,76 @@ class Encounter(TimeStampedModel, VoidableModel):
 
 
 class Observation(TimeStampedModel, VoidableModel):
-    """One LOINC-coded measurement (a vital sign), stored in its UCUM unit (hms.encounters.vitals)."""
+    """One LOINC-coded measurement (a vital sign or nursing observation), stored in its UCUM unit
+    (hms.encounters.vitals), flagged against the patient's band for their age and sex.
+
+    A coded observation (ACVPU) has `value_code` and no value. Blood pressure is a panel (LOINC
+    85354-9, no value of its own) whose systolic and diastolic rows are its `components`: they are
+    voided together. `effective_at` is when it was measured; `recorded_at` when it was typed.
+    """
 
     AUTHOR_FIELD = "recorded_by_id"  # who alone voids (or finishes) it under CARE scope (ADR 0011)
 
     class Flag(models.TextChoices):
         HIGH = "H", "High"
         LOW = "L", "Low"
+        CRITICAL_HIGH = "HH", "Critically high"
+        CRITICAL_LOW = "LL", "Critically low"
+
+    class BodyPosition(models.TextChoices):
+        SITTING = "sitting", "Sitting"
+        STANDING = "standing", "Standing"
+        LYING = "lying", "Lying"
+
+    class BodySite(models.TextChoices):
+        """Where a temperature was taken (its route)."""
+
+        ORAL = "oral", "Oral"
+        AXILLARY = "axillary", "Axillary"
+        TYMPANIC = "tympanic", "Tympanic (ear)"
+        RECTAL = "rectal", "Rectal"
+        TEMPORAL = "temporal", "Temporal artery (forehead)"
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="observations")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="observations")
     loinc_code = models.CharField(max_length=16)
-    value = models.DecimalField(max_digits=12, decimal_places=4)
-    unit = models.CharField(max_length=32, help_text="UCUM unit of `value`.")
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Empty for a coded value or a panel.",
+    )
+    value_code = models.CharField(
+        max_length=16, blank=True, help_text="A coded value: ACVPU's A, C, V, P or U."
+    )
+    unit = models.CharField(max_length=32, blank=True, help_text="UCUM unit of `value`.")
     entered_value = models.DecimalField(
         max_digits=12, decimal_places=4, null=True, blank=True, help_text="As typed, before conversion."
     )
     entered_unit = models.CharField(max_length=32, blank=True)
     abnormal_flag = models.CharField(
-        max_length=1, choices=Flag.choices, blank=True, help_text="Against the adult normal range."
+        max_length=2,
+        choices=Flag.choices,
+        blank=True,
+        help_text="Against the band for the patient's age and sex on the day (hms.clinical.ranges).",
+    )
+    centile = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, help_text="A child's BMI centile."
+    )
+    panel = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="components",
+        help_text="The blood pressure panel this systolic or diastolic pressure belongs to.",
+    )
+    body_position = models.CharField(
+        max_length=8, choices=BodyPosition.choices, blank=True, help_text="Blood pressure panel."
+    )
+    body_site = models.CharField(
+        max_length=8, choices=BodySite.choices, blank=True, help_text="Temperature: where it was taken."
     )
     derived_from = models.ManyToManyField(
         "self",
@@ -85,7 +136,8 @@ class Observation(TimeStampedModel, VoidableModel):
         related_name="derivations",
         help_text="BMI: its weight and height.",
     )
-    recorded_at = models.DateTimeField()
+    effective_at = models.DateTimeField(help_text="When it was measured (not in the future).")
+    recorded_at = models.DateTimeField(help_text="When it was typed in.")
     recorded_by_id = models.BigIntegerField(help_text="The shared user who recorded it.")
 
     class Meta:
@@ -94,9 +146,17 @@ class Observation(TimeStampedModel, VoidableModel):
             models.Index(fields=["encounter", "loinc_code"]),
             models.Index(fields=["patient", "loinc_code", "recorded_at"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value__isnull=False)
+                | ~models.Q(value_code="")
+                | models.Q(loinc_code="85354-9"),
+                name="encounters_observation_has_a_value",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.loinc_code} {self.value} {self.unit}"
+        return f"{self.loinc_code} {self.value if self.value is not None else self.value_code} {self.unit}"
 
 
 class Diagnosis(TimeStampedModel, VoidableModel):

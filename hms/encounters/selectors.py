@@ -23,7 +23,7 @@ from hms.core.exceptions import NotFound
 from hms.core.models import VoidableModel
 from hms.core.voiding import VoidableQuerySet
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
-from hms.encounters.vitals import VITALS, WEIGHT, Vital
+from hms.encounters.vitals import VITALS, WEIGHT, Vital, hospital_units, stored_text
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.selectors import APPOINTMENT_LIST
@@ -146,13 +146,14 @@ class VitalRow:
     vital: Vital | None
     recorded_by_name: str
 
+    shown_unit: str = ""  # the hospital's unit for it (weight, height, temperature)
+
     @property
     def value_text(self) -> str:
-        """The value with its vital's decimal places and its unit: "37.0 °C", "72 /min"."""
-        value = self.observation.value
-        if self.vital is None:
-            return f"{value.normalize():f} {unit_label(self.observation.unit)}"
-        return f"{self.vital.round(value)} {self.vital.unit_label}"
+        """The value with its vital's decimal places in the hospital's unit: "37.0 °C", "98.6 °F",
+        "72 /min"; a coded value as its answer ("A: Alert")."""
+        o = self.observation
+        return stored_text(o.loinc_code, o.value, o.value_code, unit_label(o.unit), self.shown_unit)
 
     @property
     def entered_text(self) -> str:
@@ -242,13 +243,19 @@ def encounter_detail(
         people.update([note.author_id, note.signed_by_id])
         people.update(a.author_id for a in note.amendments.all())
     names = user_names(people)
+    shown = hospital_units() if vitals else {}
     return EncounterDetail(
         encounter=encounter,
         patient=patient,
         practitioner_name=names.get(encounter.practitioner_user_id, ""),
         vitals=None
         if vitals is None
-        else [VitalRow(o, VITALS.get(o.loinc_code), names.get(o.recorded_by_id, "")) for o in vitals],
+        else [
+            VitalRow(
+                o, VITALS.get(o.loinc_code), names.get(o.recorded_by_id, ""), shown.get(o.loinc_code, "")
+            )
+            for o in vitals
+        ],
         diagnoses=diagnoses,
         allergies=allergies,
         notes=None if notes is None else [_note_view(note, names) for note in notes],

@@ -24,7 +24,7 @@ from hms.core.http import client_address
 from hms.core.ids import record_id
 from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.encounters import services
-from hms.encounters.display import vitals_latest
+from hms.encounters.display import early_warning, vitals_latest
 from hms.encounters.forms import (
     AllergyForm,
     AllergyStatusForm,
@@ -201,6 +201,9 @@ def _encounter_page(
         {
             "detail": detail,
             "latest_vitals": vitals_latest(detail.vitals),
+            "early_warning": early_warning(
+                (row.observation for row in detail.vitals or ()), detail.patient.birth_date
+            ),
             "void_form": VoidForm(),
             "related_links": _related_links(request, detail.encounter),
             **extra,
@@ -268,6 +271,7 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
                     acting_user=request.user,
                     encounter=encounter_id,
                     values=form.values(),
+                    qualifiers=form.qualifiers(),
                     client_address=client_address(request),
                 )
             except ApplicationError as error:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from hms.encounters.icd10 import CODE_SETS
 from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
-from hms.encounters.vitals import VITALS
+from hms.encounters.vitals import BP_PANEL, SYSTOLIC, VITALS, vital_name
 from hms.hospitals.models import Hospital
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient, PatientIdentifier
@@ -26,6 +26,7 @@ from hms.staff.models import Department, StaffMember
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
@@ -222,9 +223,45 @@ def _quantity(value: decimal.Decimal, unit: str, label: str) -> dict[str, Any]:
     return {"value": _decimal(value), "unit": label or unit, "system": UCUM, "code": unit}
 
 
-def vital_resource(observation: Observation, context: Context) -> dict[str, Any]:
+# SNOMED CT codes of a blood pressure's position (FHIR's observation-bodyPosition extension).
+BODY_POSITIONS = {"sitting": "33586001", "standing": "10904000", "lying": "102538003"}
+BODY_POSITION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/observation-bodyPosition"
+
+
+def _vital_value(observation: Observation) -> dict[str, Any]:
+    """valueQuantity, or valueCodeableConcept for a coded answer (ACVPU); none for a panel."""
     vital = VITALS.get(observation.loinc_code)
-    display = vital.display if vital else observation.loinc_code
+    if vital is not None and vital.coded:
+        answer = vital.answer_find(observation.value_code)
+        coding = [{"system": SNOMED, "code": answer.snomed, "display": answer.label}] if answer else []
+        return {"valueCodeableConcept": {"coding": coding, "text": observation.value_code}}
+    if observation.value is None:
+        return {}
+    return {
+        "valueQuantity": _quantity(observation.value, observation.unit, vital.unit_label if vital else "")
+    }
+
+
+def _interpretation(flag: str) -> dict[str, Any]:
+    return {"interpretation": [{"coding": [{"system": INTERPRETATION, "code": flag}]}]} if flag else {}
+
+
+def _component(observation: Observation) -> dict[str, Any]:
+    display = vital_name(observation.loinc_code)
+    return {
+        "code": {
+            "coding": [{"system": LOINC, "code": observation.loinc_code, "display": display}],
+            "text": display,
+        },
+        **_vital_value(observation),
+        **_interpretation(observation.abnormal_flag),
+    }
+
+
+def vital_resource(observation: Observation, context: Context) -> dict[str, Any]:
+    """A vital sign; a blood pressure as the panel (LOINC 85354-9) with its systolic and diastolic
+    as components and its position, as the FHIR vital-signs profile has it."""
+    display = vital_name(observation.loinc_code)
     resource: dict[str, Any] = {
         **_head("Observation", observation, f"{VITAL_PREFIX}{observation.pk}"),
         "status": "final",
@@ -235,14 +272,28 @@ def vital_resource(observation: Observation, context: Context) -> dict[str, Any]
         },
         "subject": _patient_ref(observation),
         "encounter": reference("Encounter", observation.encounter_id),
-        "effectiveDateTime": instant(observation.recorded_at),
+        "effectiveDateTime": instant(observation.effective_at),
+        "issued": instant(observation.recorded_at),
         "performer": [_practitioner_ref(observation.recorded_by_id, context)],
-        "valueQuantity": _quantity(observation.value, observation.unit, vital.unit_label if vital else ""),
+        **_vital_value(observation),
+        **_interpretation(observation.abnormal_flag),
     }
-    if observation.abnormal_flag:
-        resource["interpretation"] = [
-            {"coding": [{"system": INTERPRETATION, "code": observation.abnormal_flag}]}
+    if observation.loinc_code == BP_PANEL:
+        parts = sorted(observation.components.all(), key=lambda row: row.loinc_code != SYSTOLIC)
+        resource["component"] = [_component(row) for row in parts]
+    if observation.body_position:
+        position = observation.get_body_position_display()
+        resource["extension"] = [
+            {
+                "url": BODY_POSITION_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [{"system": SNOMED, "code": BODY_POSITIONS[observation.body_position]}],
+                    "text": position,
+                },
+            }
         ]
+    if observation.body_site:
+        resource["bodySite"] = {"text": observation.get_body_site_display()}
     derived = [{"reference": f"Observation/{VITAL_PREFIX}{row.pk}"} for row in observation.derived_from.all()]
     if derived:
         resource["derivedFrom"] = derived

@@ -338,7 +338,9 @@ OBSERVATION = Kind(
             people=("recorded_by_id",),
             prefix=mappers.VITAL_PREFIX,
             queryset=lambda user: (
-                Observation.objects.live().select_related("patient").prefetch_related("derived_from")
+                Observation.objects.live()
+                .select_related("patient")
+                .prefetch_related("derived_from", "components")
             ),
         ),
         Table(

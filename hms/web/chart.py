@@ -26,7 +26,14 @@ from hms.core.display import lab_test_name, unit_label
 from hms.core.exceptions import NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
-from hms.encounters.vitals import VITALS
+from hms.encounters.vitals import (
+    BP_PANEL,
+    VITALS,
+    hospital_units,
+    patient_subject,
+    reference_interval,
+    stored_text,
+)
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
@@ -162,19 +169,27 @@ def _latest_vitals(patient: Patient) -> list[LatestVital]:
         .order_by("-recorded_at", "-id")
         .values("pk")[:1]
     )
-    rows = Observation.objects.live().filter(patient=patient, pk=Subquery(newest))
+    rows = (
+        Observation.objects.live().filter(patient=patient, pk=Subquery(newest)).exclude(loinc_code=BP_PANEL)
+    )
     order = list(VITALS)
     latest = []
+    shown = hospital_units()
     for row in sorted(
         rows, key=lambda r: order.index(r.loinc_code) if r.loinc_code in VITALS else len(order)
     ):
         vital = VITALS.get(row.loinc_code)
-        value = f"{vital.round(row.value)} {vital.unit_label}" if vital else f"{row.value.normalize():f}"
         latest.append(
             LatestVital(
                 code=row.loinc_code,
                 name=vital.display if vital else row.loinc_code,
-                value_text=value if vital else f"{value} {unit_label(row.unit)}",
+                value_text=stored_text(
+                    row.loinc_code,
+                    row.value,
+                    row.value_code,
+                    unit_label(row.unit),
+                    shown.get(row.loinc_code, ""),
+                ),
                 flag=row.abnormal_flag,
                 recorded_at=row.recorded_at,
             )
@@ -278,8 +293,14 @@ def _vital_charts(patient: Patient) -> tuple[list[TrendChart], list[int]]:
     for row in reversed(rows):
         series.setdefault(row.loinc_code, []).append(row)
     charts, shown = [], []
+    subject = patient_subject(
+        patient.birth_date,
+        patient.sex,
+        getattr(patient, "sex_for_clinical_use", ""),
+        max(timezone.localdate(), patient.birth_date),
+    )  # today's bands shade the chart
     for code, vital in VITALS.items():
-        points = series.get(code, [])[-TREND_POINTS:]
+        points = [p for p in series.get(code, []) if p.value is not None][-TREND_POINTS:]
         if not points:
             continue
         shown += [p.pk for p in points]
@@ -287,8 +308,8 @@ def _vital_charts(patient: Patient) -> tuple[list[TrendChart], list[int]]:
             trend_chart(
                 title=vital.display,
                 unit=vital.unit_label,
-                points=[(p.recorded_at, vital.round(p.value)) for p in points],
-                reference=vital.normal,
+                points=[(p.effective_at, vital.round(p.value)) for p in points if p.value is not None],
+                reference=reference_interval(code, subject),
                 flags=[p.abnormal_flag for p in points],
             )
         )

@@ -1,5 +1,6 @@
 """Fixtures of the encounters tests: one hospital, its people, two patients and an appointment."""
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
@@ -53,7 +54,13 @@ class Chart:
 @pytest.fixture
 def chart(staff):
     with hospital_context(CODE):
-        patient = PatientFactory(given_name="Karim", family_name="Uddin", user_id=staff.patient_user.pk)
+        patient = PatientFactory(  # an adult man: the adults' bands read his vital signs
+            given_name="Karim",
+            family_name="Uddin",
+            user_id=staff.patient_user.pk,
+            birth_date=datetime.date(1980, 4, 12),
+            sex=Patient.Sex.MALE,
+        )
         return Chart(
             patient=patient,
             stranger=PatientFactory(

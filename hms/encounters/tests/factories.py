@@ -42,6 +42,7 @@ class ObservationFactory(factory.django.DjangoModelFactory):
     entered_value = Decimal("72")
     entered_unit = "/min"
     recorded_at = factory.LazyFunction(timezone.now)
+    effective_at = factory.SelfAttribute("recorded_at")
     recorded_by_id = factory.SelfAttribute("encounter.practitioner_user_id")
 
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from hms.audit.models import AuditEvent
+from hms.clinical.ages import Age
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.encounters.models import Observation
 from hms.encounters.services import (
@@ -13,16 +14,25 @@ from hms.encounters.services import (
 )
 from hms.encounters.vitals import (
     BMI,
+    BP_PANEL,
+    CONSCIOUSNESS,
     DIASTOLIC,
+    FIO2,
+    GCS_TOTAL,
     HEART_RATE,
     HEIGHT,
+    LIMIT_SOURCES,
+    OXYGEN_FLOW,
+    PAIN,
     RESPIRATORY_RATE,
     SPO2,
     SYSTOLIC,
     TEMPERATURE,
     VITALS,
     WEIGHT,
+    Subject,
     VitalError,
+    VitalUnconfirmed,
     bmi_measure,
     vital_measure,
 )
@@ -31,6 +41,8 @@ D = Decimal
 
 
 # The table and its conversions (no database)
+
+ADULT = Subject(Age(days=15000, months=492, years=41), "male")
 
 
 def test_the_table_has_the_common_vitals_with_their_loinc_codes_and_ucum_units():
@@ -41,10 +53,16 @@ def test_the_table_has_the_common_vitals_with_their_loinc_codes_and_ucum_units()
         "8310-5": "Cel",
         "9279-1": "/min",
         "59408-5": "%",
+        "3151-8": "L/min",
+        "3150-0": "%",
+        "67775-7": "",
+        "9269-2": "{score}",
+        "72514-3": "{score}",
         "29463-7": "kg",
         "8302-2": "cm",
         "39156-5": "kg/m2",
     }
+    assert all(vital.limits_source in LIMIT_SOURCES for vital in VITALS.values())
 
 
 @pytest.mark.parametrize(
@@ -57,72 +75,139 @@ def test_the_table_has_the_common_vitals_with_their_loinc_codes_and_ucum_units()
         (WEIGHT, "154", "[lb_av]", D("69.85")),
         (WEIGHT, "3250", "g", D("3.25")),
         (WEIGHT, 70, "kg", D("70.00")),
-        (WEIGHT, "70", "", D("70.00")),  # blank: the stored unit
         (HEIGHT, "70", "[in_i]", D("177.8")),
         (HEIGHT, "1.72", "m", D("172.0")),
         (HEART_RATE, "72", "bpm", D("72")),
         (HEART_RATE, D("71.5"), "/min", D("72")),
         (SYSTOLIC, "120", "mmHg", D("120")),
+        (OXYGEN_FLOW, "2", "l/min", D("2.0")),
     ],
 )
 def test_values_are_converted_to_the_stored_unit_and_rounded(code, value, unit, stored):
-    measurement = vital_measure(code, value, unit)
+    measurement = vital_measure(code, value, unit, subject=ADULT)
     assert measurement.value == stored
     assert str(measurement.value) == str(stored)
     assert measurement.entered_unit == (VITALS[code].unit_find(unit).ucum)
 
 
+@pytest.mark.parametrize("code", [WEIGHT, HEIGHT, TEMPERATURE, HEART_RATE, SPO2])
+@pytest.mark.parametrize("unit", ["", "  ", None])
+def test_a_blank_unit_is_refused_never_taken_as_a_default(code, unit):
+    with pytest.raises(VitalError, match="Choose the unit"):
+        vital_measure(code, "70", unit, subject=ADULT)
+
+
 @pytest.mark.parametrize(
     ("code", "low", "high", "unit"),
     [
-        (HEART_RATE, "20", "300", "/min"),
-        (SYSTOLIC, "40", "300", "mm[Hg]"),
-        (TEMPERATURE, "25", "45", "Cel"),
-        (SPO2, "50", "100", "%"),
-        (RESPIRATORY_RATE, "4", "80", "/min"),
+        (HEART_RATE, "0", "350", "/min"),
+        (SYSTOLIC, "20", "400", "mm[Hg]"),
+        (DIASTOLIC, "10", "350", "mm[Hg]"),
+        (TEMPERATURE, "10", "47", "Cel"),
+        (SPO2, "0", "100", "%"),
+        (RESPIRATORY_RATE, "0", "150", "/min"),
+        (OXYGEN_FLOW, "0", "80", "L/min"),
+        (FIO2, "21", "100", "%"),
+        (PAIN, "0", "10", ""),
+        (GCS_TOTAL, "3", "15", ""),
         (WEIGHT, "0.2", "500", "kg"),
         (HEIGHT, "20", "272", "cm"),
     ],
 )
 def test_the_plausibility_limits_are_inclusive_and_beyond_them_is_impossible(code, low, high, unit):
-    vital_measure(code, low, unit)
-    vital_measure(code, high, unit)
-    step = D("0.1") if "." in low or code in (TEMPERATURE, HEIGHT) else D(1)
+    vital_measure(code, low, unit, subject=ADULT, confirmed=True)
+    vital_measure(code, high, unit, subject=ADULT, confirmed=True)
+    step = D("0.1") if "." in low or code in (TEMPERATURE, HEIGHT, OXYGEN_FLOW) else D(1)
     for outside in (D(low) - step, D(high) + step):
         with pytest.raises(VitalError, match="is impossible"):
-            vital_measure(code, outside, unit)
-
-
-def test_plausibility_is_checked_after_conversion():
-    with pytest.raises(VitalError, match=r"114 °F = 45\.6 °C is impossible"):
-        vital_measure(TEMPERATURE, "114", "[degF]")
-    with pytest.raises(VitalError, match="is impossible"):
-        vital_measure(WEIGHT, "1200", "[lb_av]")  # 544 kg
-    with pytest.raises(VitalError, match=r"7 in = 17\.8 cm is impossible"):
-        vital_measure(HEIGHT, "7", "[in_i]")
-    with pytest.raises(VitalError, match="cannot be given in 'Cel'"):
-        vital_measure(HEIGHT, "37", "Cel")
-    vital_measure(WEIGHT, "1000", "[lb_av]")  # 453.6 kg: rare, possible
+            vital_measure(code, outside, unit, subject=ADULT, confirmed=True)
 
 
 @pytest.mark.parametrize(
-    ("code", "value", "flag"),
+    ("code", "unusual", "usual", "unit"),
     [
-        (HEART_RATE, "59", "L"),
-        (HEART_RATE, "60", ""),
-        (HEART_RATE, "100", ""),
-        (HEART_RATE, "101", "H"),
-        (SYSTOLIC, "140", "H"),
-        (DIASTOLIC, "95", "H"),
-        (TEMPERATURE, "38.0", "H"),
-        (TEMPERATURE, "35.5", "L"),
-        (SPO2, "94", "L"),
-        (RESPIRATORY_RATE, "24", "H"),
-        (WEIGHT, "150", ""),  # no normal range
+        (TEMPERATURE, "29.9", "30", "Cel"),
+        (TEMPERATURE, "43.1", "43", "Cel"),
+        (TEMPERATURE, "80", "86", "[degF]"),  # 26.7 °C; 30.0 °C
+        (SPO2, "39", "40", "%"),
+        (HEART_RATE, "251", "250", "/min"),
+        (HEART_RATE, "0", "20", "/min"),
+        (RESPIRATORY_RATE, "3", "4", "/min"),
+        (SYSTOLIC, "39", "40", "mm[Hg]"),
+        (OXYGEN_FLOW, "61", "60", "L/min"),
     ],
 )
-def test_values_outside_the_normal_range_are_flagged(code, value, flag):
-    assert vital_measure(code, value, "").flag == flag
+def test_a_possible_but_very_unusual_value_needs_confirming(code, unusual, usual, unit):
+    vital_measure(code, usual, unit, subject=ADULT)
+    with pytest.raises(VitalUnconfirmed, match="very unusual.*confirm"):
+        vital_measure(code, unusual, unit, subject=ADULT)
+    assert vital_measure(code, unusual, unit, subject=ADULT, confirmed=True).value is not None
+
+
+def test_a_confirmation_never_lets_an_impossible_value_in():
+    with pytest.raises(VitalError, match="impossible"):
+        vital_measure(TEMPERATURE, "9.9", "Cel", subject=ADULT, confirmed=True)
+    with pytest.raises(VitalError, match=r"118 °F = 47\.8 °C is impossible"):
+        vital_measure(TEMPERATURE, "118", "[degF]", subject=ADULT, confirmed=True)
+
+
+def test_plausibility_is_checked_after_conversion():
+    with pytest.raises(VitalError, match="is impossible"):
+        vital_measure(WEIGHT, "1200", "[lb_av]", subject=ADULT)  # 544 kg
+    with pytest.raises(VitalError, match=r"7 in = 17\.8 cm is impossible"):
+        vital_measure(HEIGHT, "7", "[in_i]", subject=ADULT)
+    with pytest.raises(VitalError, match="cannot be given in 'Cel'"):
+        vital_measure(HEIGHT, "37", "Cel", subject=ADULT)
+    vital_measure(WEIGHT, "1000", "[lb_av]", subject=ADULT)  # 453.6 kg: rare, possible
+
+
+def _age(years=0, months=None, days=None):
+    months = years * 12 if months is None else months
+    return Age(days=months * 30 if days is None else days, months=months, years=months // 12)
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "subject", "flag"),
+    [
+        (HEART_RATE, "130", Subject(_age(months=18), "female"), ""),  # adult bands would say H
+        (HEART_RATE, "190", Subject(_age(months=18), "female"), "HH"),
+        (HEART_RATE, "90", Subject(_age(months=18), "male"), "L"),
+        (HEART_RATE, "60", ADULT, ""),
+        (HEART_RATE, "101", ADULT, "H"),
+        (HEART_RATE, "135", ADULT, "HH"),
+        (SYSTOLIC, "120", Subject(_age(8), "male"), "H"),
+        (DIASTOLIC, "80", Subject(_age(8), "male"), "H"),
+        (SYSTOLIC, "120", ADULT, ""),
+        (SYSTOLIC, "140", ADULT, "H"),
+        (DIASTOLIC, "95", ADULT, "H"),
+        (SPO2, "45", ADULT, "LL"),
+        (SPO2, "45", Subject(_age(3), ""), "LL"),
+        (SPO2, "94", ADULT, "L"),
+        (TEMPERATURE, "38.2", ADULT, "H"),
+        (TEMPERATURE, "38.0", Subject(_age(months=2, days=60), "male"), "HH"),  # fever under 3 months
+        (TEMPERATURE, "34.0", ADULT, "LL"),
+        (RESPIRATORY_RATE, "24", ADULT, "H"),
+        (RESPIRATORY_RATE, "40", Subject(_age(months=4), "female"), ""),
+        (WEIGHT, "150", ADULT, ""),  # no band
+        (DIASTOLIC, "20", Subject(_age(days=100, months=3), "male"), ""),  # no band under 1 year
+    ],
+)
+def test_values_are_flagged_against_the_band_for_the_patients_age_and_sex(code, value, subject, flag):
+    unit = VITALS[code].input_units[0].ucum
+    assert vital_measure(code, value, unit, subject=subject, confirmed=True).flag == flag
+
+
+def test_coded_and_score_observations():
+    alert = vital_measure(CONSCIOUSNESS, "a", None, subject=ADULT)
+    assert (alert.value, alert.value_code, alert.flag) == (None, "A", "")
+    assert vital_measure(CONSCIOUSNESS, "Responds to voice", "", subject=ADULT).value_code == "V"
+    with pytest.raises(VitalError, match="one of: A"):
+        vital_measure(CONSCIOUSNESS, "sleepy", "", subject=ADULT)
+    assert vital_measure(PAIN, "7", "", subject=ADULT).value == D(7)
+    with pytest.raises(VitalError, match="whole number"):
+        vital_measure(PAIN, "7.5", "", subject=ADULT)
+    with pytest.raises(VitalError, match="no unit"):
+        vital_measure(GCS_TOTAL, "14", "kg", subject=ADULT)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +229,7 @@ def test_values_outside_the_normal_range_are_flagged(code, value, flag):
 )
 def test_bad_values_units_and_codes_are_refused_with_a_reason(code, value, unit, message):
     with pytest.raises(VitalError, match=message):
-        vital_measure(code, value, unit)
+        vital_measure(code, value, unit, subject=ADULT)
 
 
 def test_bmi_is_weight_over_height_squared_and_flagged():
@@ -153,6 +238,13 @@ def test_bmi_is_weight_over_height_squared_and_flagged():
     assert bmi_measure(weight_kg=D("95"), height_cm=D("170")).flag == "H"
     with pytest.raises(VitalError, match="impossible"):
         bmi_measure(weight_kg=D("400"), height_cm=D("40"))
+
+
+def test_values_are_shown_in_the_hospitals_units():
+    assert VITALS[TEMPERATURE].text(D("37.0"), "[degF]") == "98.6 °F"
+    assert VITALS[WEIGHT].text(D("69.85"), "[lb_av]") == "154.0 lb"
+    assert VITALS[HEIGHT].text(D("177.8"), "[in_i]") == "70.0 in"
+    assert VITALS[TEMPERATURE].text(D("37.0"), "Cel") == VITALS[TEMPERATURE].text(D("37.0")) == "37.0 °C"
 
 
 # Recording them
@@ -169,7 +261,7 @@ def test_a_nurse_records_several_vitals_in_one_go(staff, chart, encounter):
         encounter=encounter.pk,
         values={
             HEART_RATE: ("112", "/min"),
-            TEMPERATURE: ("100.4", "[degF]"),
+            TEMPERATURE: ("101.3", "[degF]"),
             SYSTOLIC: (118, "mm[Hg]"),
             DIASTOLIC: (76, "mm[Hg]"),
         },
@@ -177,12 +269,16 @@ def test_a_nurse_records_several_vitals_in_one_go(staff, chart, encounter):
     )
 
     stored = {o.loinc_code: o for o in Observation.objects.all()}
-    assert set(stored) == {HEART_RATE, TEMPERATURE, SYSTOLIC, DIASTOLIC}
+    assert set(stored) == {HEART_RATE, TEMPERATURE, SYSTOLIC, DIASTOLIC, BP_PANEL}
     assert {o.pk for o in recorded} == {o.pk for o in stored.values()}
+    panel = stored[BP_PANEL]
+    assert (panel.value, panel.unit) == (None, "")
+    assert {row.loinc_code for row in panel.components.all()} == {SYSTOLIC, DIASTOLIC}
     temperature = stored[TEMPERATURE]
-    assert (temperature.value, temperature.unit, temperature.abnormal_flag) == (D("38.0"), "Cel", "H")
-    assert (temperature.entered_value, temperature.entered_unit) == (D("100.4"), "[degF]")
+    assert (temperature.value, temperature.unit, temperature.abnormal_flag) == (D("38.5"), "Cel", "H")
+    assert (temperature.entered_value, temperature.entered_unit) == (D("101.3"), "[degF]")
     assert stored[HEART_RATE].abnormal_flag == "H" and stored[SYSTOLIC].abnormal_flag == ""
+    assert event_flags() == {HEART_RATE: "H", TEMPERATURE: "H"}
     for observation in stored.values():
         assert observation.patient_id == chart.patient.pk and observation.encounter_id == encounter.pk
         assert observation.recorded_by_id == staff.nurse.pk
@@ -193,6 +289,10 @@ def test_a_nurse_records_several_vitals_in_one_go(staff, chart, encounter):
         "10.1.1.1",
     )
     assert sorted(event.detail["observation_ids"]) == sorted(o.pk for o in recorded)
+
+
+def event_flags():
+    return AuditEvent.objects.get(action="observation.record").detail["flags"]
 
 
 def test_one_impossible_value_records_nothing_and_names_each_problem(staff, encounter):
@@ -217,7 +317,9 @@ def test_one_impossible_value_records_nothing_and_names_each_problem(staff, enco
 def test_diastolic_must_be_below_systolic(staff, encounter):
     with pytest.raises(ApplicationError) as refused:
         observation_record_vitals(
-            acting_user=staff.doctor, encounter=encounter, values={SYSTOLIC: (80, ""), DIASTOLIC: (90, "")}
+            acting_user=staff.doctor,
+            encounter=encounter,
+            values={SYSTOLIC: (80, "mmHg"), DIASTOLIC: (90, "mmHg")},
         )
     assert set(refused.value.details) == {DIASTOLIC}
     assert not Observation.objects.exists()
@@ -296,6 +398,6 @@ def test_vitals_are_recorded_during_the_encounter_only(staff, encounter):
     encounter_finish(acting_user=staff.doctor, encounter=encounter)
     with pytest.raises(ApplicationError, match="finished"):
         observation_record_vitals(
-            acting_user=staff.nurse, encounter=encounter, values={HEART_RATE: ("72", "")}
+            acting_user=staff.nurse, encounter=encounter, values={HEART_RATE: ("72", "/min")}
         )
     assert not Observation.objects.exists()

@@ -41,7 +41,8 @@ def test_the_encounter_shows_the_latest_of_each_vital_sign_and_the_trends(client
     assert "[degF]" not in body and "LOINC" not in body
     assert 'name="reason"' not in body.split('id="diagnoses"')[0]  # no void box in the vitals
     assert body.count('<svg class="trend-chart"') == 2  # heart rate and temperature over time
-    assert "Heart rate: 2 values, latest 96 /min (reference 60–100 /min)" in body
+    # the adult man's band (the values NEWS2 scores 0)
+    assert "Heart rate: 2 values, latest 96 /min (reference 51–90 /min)" in body
     assert "All readings, and corrections" in body
     with hospital_context("DMC001"):
         trends = AuditEvent.objects.get(action="observation.trends")
