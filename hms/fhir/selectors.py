@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, F, Q, QuerySet
 from django.http import QueryDict
 
 from hms.accounts.display import display_names
@@ -29,6 +29,7 @@ from hms.fhir.search import (
     count_of,
     offset_of,
     references_filter,
+    subqueries_first,
     token,
     tokens_filter,
     unknown_parameters,
@@ -36,7 +37,7 @@ from hms.fhir.search import (
 )
 from hms.hospitals.models import Hospital
 from hms.patients.models import Patient
-from hms.patients.selectors import patient_detail
+from hms.patients.selectors import _SameOrderNoIndex, patient_detail
 from hms.staff.models import Department, StaffMember
 from hms.tenancy.context import current_tenant
 
@@ -138,6 +139,24 @@ def _search_parameters(kind: Kind, query: QueryDict) -> list[tuple[str, str]]:
     return [(name, value) for name in names if name in params for value in query.getlist(name)]
 
 
+def _in_order(table: Table, rows: QuerySet[Any]) -> QuerySet[Any]:
+    """`rows` in the table's order, a text column first in it (a patient's family name) sorted
+    through an expression no index supplies: the same values and collation, so the same order.
+
+    Ordered by the bare column, PostgreSQL may answer "the first 25 matches in name order" by
+    walking the (family_name, given_name, id) index and filtering, betting that matches are
+    spread evenly along it; those of a name prefix sit together, so for Patient?name=Jon it
+    read 83,000 rows at 100,000 patients (160 ms; bench/fhir_search.py). The pages' patient
+    search meets this the same way (hms.patients.selectors).
+    """
+    first, *rest = table.order
+    name = first.removeprefix("-")
+    if not isinstance(table.model._meta.get_field(name), CharField):
+        return rows.order_by(*table.order)
+    key = _SameOrderNoIndex(F(name))
+    return rows.order_by(key.desc() if first.startswith("-") else key.asc(), *rest)
+
+
 def resource_search(
     *, kind: Kind, query: QueryDict, user: User, client_address: str | None = None
 ) -> SearchPage:
@@ -154,8 +173,8 @@ def resource_search(
             )
         )
         for name, value in wanted:
-            queryset = queryset.filter(table.params[name].filter(value))
-        querysets.append((table, queryset.order_by(*table.order)))
+            queryset = queryset.filter(subqueries_first(table.params[name].filter(value)))
+        querysets.append((table, _in_order(table, queryset)))
     with transaction.atomic(using=current_tenant().alias):
         listed: list[tuple[Table, Any]] = []
         total, start = 0, offset
