@@ -1,6 +1,7 @@
 """Encounters (tenant database): a patient's visits and what was recorded during them.
 
-Vital signs are LOINC-coded observations, diagnoses ICD-10-CM codes, notes SOAP notes
+Vital signs are LOINC-coded observations, diagnoses ICD-10 codes of the hospital's system, the
+problem list the conditions kept from visit to visit, notes SOAP notes
 that are final once signed (a database trigger holds that, see migration 0003).
 Nothing here is deleted: rows are voided, by someone, for a reason.
 """
@@ -20,12 +21,28 @@ class Encounter(TimeStampedModel, VoidableModel):
         IN_PROGRESS = "in_progress", "In progress"
         FINISHED = "finished", "Finished"
 
+    class Class(models.TextChoices):
+        """The kind of encounter: HL7 v3 ActCode's ActEncounterCode (FHIR Encounter.class)."""
+
+        AMBULATORY = "AMB", "Outpatient (ambulatory)"
+        EMERGENCY = "EMER", "Emergency"
+        INPATIENT = "IMP", "Inpatient"
+        HOME_HEALTH = "HH", "Home health"
+        VIRTUAL = "VR", "Virtual (telehealth)"
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="encounters")
     practitioner_user_id = models.BigIntegerField(help_text="The shared user (doctor) responsible.")
     appointment = models.OneToOneField(
         Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="encounter"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    encounter_class = models.CharField(
+        "class",
+        max_length=4,
+        choices=Class.choices,
+        default=Class.AMBULATORY,
+        help_text="Outpatient, emergency, inpatient, home health or virtual; chosen at the start.",
+    )
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=255, blank=True)
@@ -211,7 +228,10 @@ class Diagnosis(TimeStampedModel, VoidableModel):
 
 
 class Allergy(TimeStampedModel, VoidableModel):
-    """An allergy or intolerance of the patient; entered in error = voided."""
+    """An allergy or intolerance of the patient (FHIR AllergyIntolerance's type), with its
+    criticality (the potential for a future life-threatening reaction, apart from the severity of
+    the reaction seen); entered in error = voided. Recording one supersedes the patient's
+    "no known allergies" (NoKnownAllergies)."""
 
     # No AUTHOR_FIELD: the allergy list is the patient's, kept by every clinician treating
     # them (a nurse records one; only a doctor may void one entered in error).
@@ -231,6 +251,17 @@ class Allergy(TimeStampedModel, VoidableModel):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
 
+    class Type(models.TextChoices):
+        """An allergy (immune-mediated) stops a prescription; an intolerance warns (hms.orders)."""
+
+        ALLERGY = "allergy", "Allergy"
+        INTOLERANCE = "intolerance", "Intolerance"
+
+    class Criticality(models.TextChoices):
+        LOW = "low", "Low risk"
+        HIGH = "high", "High risk"
+        UNABLE_TO_ASSESS = "unable-to-assess", "Unable to assess"
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
     substance = models.CharField(max_length=200)
     allergen_code = models.CharField(
@@ -242,6 +273,13 @@ class Allergy(TimeStampedModel, VoidableModel):
     category = models.CharField(max_length=16, choices=Category.choices)
     reaction = models.CharField(max_length=255, blank=True)
     severity = models.CharField(max_length=16, choices=Severity.choices)
+    type = models.CharField(max_length=12, choices=Type.choices, default=Type.ALLERGY)
+    criticality = models.CharField(
+        max_length=16,
+        choices=Criticality.choices,
+        default=Criticality.UNABLE_TO_ASSESS,
+        help_text="Older rows: high if the reaction was severe, else low (as FHIR said).",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     recorded_by_id = models.BigIntegerField(help_text="The shared user who recorded it.")
 
@@ -259,6 +297,116 @@ class Allergy(TimeStampedModel, VoidableModel):
 
     def __str__(self) -> str:
         return f"{self.substance} ({self.get_severity_display()})"
+
+    @property
+    def status_display(self) -> str:
+        return "Entered in error" if self.is_voided else self.get_status_display()
+
+
+class NoKnownAllergies(TimeStampedModel, VoidableModel):
+    """A clinician's statement that the patient has no known allergies (SNOMED CT 716186003),
+    when and by whom. It is not the same as nothing recorded: the banner says which.
+
+    Recording an allergy supersedes it (`superseded_at`, `superseded_by`); a patient has at most
+    one current statement, and none while an allergy of theirs is active (the services hold that).
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="no_known_allergies")
+    recorded_by_id = models.BigIntegerField(help_text="The shared user (clinician) who stated it.")
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        Allergy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The allergy whose recording superseded it.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "no known allergies statement"
+        verbose_name_plural = "no known allergies statements"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(superseded_at__isnull=True, voided_at__isnull=True),
+                name="encounters_noknownallergies_one_current_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(superseded_by__isnull=True) | models.Q(superseded_at__isnull=False),
+                name="encounters_noknownallergies_superseded_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"No known allergies ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None and not self.is_voided
+
+
+class ProblemListItem(TimeStampedModel, VoidableModel):
+    """A condition on the patient's problem list: kept from visit to visit, apart from the
+    diagnoses made in encounters (FHIR Condition, category problem-list-item).
+
+    Coded in the hospital's code system with its edition (as a diagnosis is, hms.encounters.icd10);
+    added from an encounter's diagnosis (`diagnosis`) or directly. Resolved with the date it
+    resolved; entered in error = voided. A code is on the list at most once while not resolved.
+    """
+
+    # No AUTHOR_FIELD: the problem list is the patient's, kept by every doctor treating them.
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        RESOLVED = "resolved", "Resolved"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="problems")
+    code = models.CharField(max_length=10)
+    code_system = models.CharField(
+        max_length=12, help_text="icd10-who or icd10-cm (hms.clinical.models.CodeSystem)."
+    )
+    code_system_version = models.CharField(max_length=64, help_text="The system's edition and release.")
+    description = models.TextField()
+    onset_date = models.DateField(null=True, blank=True, help_text="When it began, where known.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    resolved_date = models.DateField(null=True, blank=True)
+    diagnosis = models.ForeignKey(
+        Diagnosis,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="problems",
+        help_text="The encounter diagnosis it was added from, if any.",
+    )
+    recorded_by_id = models.BigIntegerField(help_text="The shared user (doctor) who added it.")
+
+    class Meta:
+        ordering = ["status", "-onset_date", "id"]
+        indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "code"],
+                condition=models.Q(status__in=["active", "inactive"], voided_at__isnull=True),
+                name="encounters_problemlistitem_code_once_unresolved",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="resolved", resolved_date__isnull=False)
+                | (~models.Q(status="resolved") & models.Q(resolved_date__isnull=True)),
+                name="encounters_problemlistitem_resolved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(resolved_date__isnull=True)
+                | models.Q(onset_date__isnull=True)
+                | models.Q(resolved_date__gte=models.F("onset_date")),
+                name="encounters_problemlistitem_resolves_after_onset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description} ({self.get_status_display()})"
 
     @property
     def status_display(self) -> str:
