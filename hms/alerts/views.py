@@ -39,6 +39,10 @@ def _list_render(
         "may_acknowledge": may_acknowledge,
         "failed": failed,
         "failed_id": failed_id,
+        "may_configure": permission_scope(
+            user=request.user, resource=Resource.ALERT_SETTINGS, action=Action.UPDATE
+        )
+        is not None,
         "settings": alert_settings(),
     }
     return render(request, "alerts/alert_list.html", context, status=400 if failed is not None else 200)

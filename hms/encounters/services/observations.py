@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
+from hms.alerts.services import Finding, critical_alerts_raise
 from hms.audit.records import audit_row
 from hms.care.voiding import Voiding
 from hms.clinical.growth import bmi_centile
@@ -113,6 +114,24 @@ def observation_record_vitals(
             observation_ids=[o.pk for o in created.values()],
             codes=list(created),
             flags={code: o.abnormal_flag for code, o in created.items() if o.abnormal_flag},
+        )
+        # A critical value goes to the encounter's doctor to acknowledge (hms.alerts).
+        critical_alerts_raise(
+            acting_user=acting_user,
+            clinician_id=current.practitioner_user_id,
+            findings=[
+                Finding(
+                    "Observation",
+                    o.pk,
+                    o.patient_id,
+                    vitals.vital_name(o.loinc_code),
+                    o.value,
+                    o.unit,
+                    o.abnormal_flag,
+                )
+                for o in created.values()
+            ],
+            client_address=client_address,
         )
     return list(created.values())
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
+from hms.alerts.services import Finding, critical_alert_raise
 from hms.audit.records import audit_row
 from hms.care.access import patient_scope_filter, record_pk
 from hms.care.rows import row_save, row_stamp
@@ -21,7 +22,7 @@ from hms.clinical.ages import Age, age_on
 from hms.clinical.profiles import clinical_profile
 from hms.clinical.ranges import clinical_sex
 from hms.clinical.renal import egfr
-from hms.core.display import unit_label
+from hms.core.display import lab_test_name, unit_label
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.locking import atomic_write
 from hms.core.numbers import decimal_parse
@@ -329,6 +330,21 @@ def lab_result_verify(*, acting_user: User, result_id: int, client_address: str 
         row_stamp(result, acting_user, "verified")
         _order_status_save(
             result.order, LabOrder.Status.VERIFIED, "lab_result.verify", acting_user, client_address, result
+        )
+        # Validated, a critical value goes to the doctor who ordered it to acknowledge (hms.alerts).
+        critical_alert_raise(
+            acting_user=acting_user,
+            clinician_id=result.order.ordered_by_id,
+            finding=Finding(
+                "LabResult",
+                result.pk,
+                result.order.patient_id,
+                lab_test_name(result.order.test_code, result.order.test_name),
+                result.value_numeric,
+                result.unit,
+                result.flag,
+            ),
+            client_address=client_address,
         )
     return result
 
