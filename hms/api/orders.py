@@ -84,12 +84,18 @@ class LabResultSerializer(serializers.ModelSerializer):
             "value_numeric",
             "value_text",
             "unit",
+            "loinc_code",
             "entered_value",
             "entered_unit",
             "reference_low",
             "reference_high",
+            "critical_low",
+            "critical_high",
             "reference_text",
+            "reference_note",
             "flag",
+            "egfr",
+            "egfr_note",
             "comment",
             "entered_by_id",
             "entered_at",
@@ -206,7 +212,14 @@ class LabOrderInput(InputSerializer):
 
 class LabResultInput(InputSerializer):
     value = serializers.CharField(max_length=64, help_text="A number, or the test's text answer.")
-    unit = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    unit = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The unit of a number (UCUM, such as mmol/L or mg/dL): none is assumed, so a number "
+        "without one is refused; left out for a text answer. Stored with its LOINC code.",
+    )
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 

@@ -143,7 +143,9 @@ def test_a_patient_sees_verified_results_of_their_own_orders_only(clinic):
         url(f"encounters/{encounter}/lab-orders"), {"test_code": "718-7"}, content_type=JSON
     ).json()
     nurse.post(url(f"lab-orders/{order['id']}/collect"), content_type=JSON)
-    result = nurse.post(url(f"lab-orders/{order['id']}/results"), {"value": "13.2"}, content_type=JSON).json()
+    result = nurse.post(
+        url(f"lab-orders/{order['id']}/results"), {"value": "13.2", "unit": "g/dL"}, content_type=JSON
+    ).json()
     assert patient.get(url(f"lab-orders/{order['id']}")).json()["results"] == []
     doctor.post(url(f"lab-results/{result['results'][0]['id']}/verify"), content_type=JSON)
     mine = patient.get(url(f"patients/{clinic.own.pk}/lab-orders")).json()["results"]
@@ -197,3 +199,35 @@ def test_a_patients_lists_cost_the_same_queries_for_more_rows(clinic):
             counts.append((address, len(rows) > added - 1, len(shared), len(hospital)))
     assert all(shown for _, shown, *_ in counts)
     assert [c[2:] for c in counts[:3]] == [c[2:] for c in counts[3:]]
+
+
+def test_a_lab_result_through_the_api_needs_its_unit_and_keeps_it_with_its_code(clinic):
+    """The service's unit rules, through the API: a number without its unit is refused, an
+    impossible one too; a value is stored in its unit with the LOINC code of that unit."""
+    encounter = _encounter(clinic)
+    doctor, nurse = clinic.api("doctor"), clinic.api("nurse")
+
+    def collected(code):
+        (order,) = doctor.post(
+            url(f"encounters/{encounter}/lab-orders"), {"test_code": code}, content_type=JSON
+        ).json()
+        nurse.post(url(f"lab-orders/{order['id']}/collect"), content_type=JSON)
+        return url(f"lab-orders/{order['id']}/results")
+
+    glucose = collected("2345-7")
+    refused = problem(nurse.post(glucose, {"value": "22"}, content_type=JSON), 400)
+    assert "unit" in refused["errors"] and "without its unit" in refused["detail"]
+    entered = nurse.post(glucose, {"value": "22", "unit": "mmol/L"}, content_type=JSON)
+    assert entered.status_code == 201, entered.content
+    result = entered.json()["results"][0]
+    assert (result["value_numeric"], result["unit"], result["loinc_code"], result["flag"]) == (
+        "22.0000",
+        "mmol/L",
+        "14749-6",
+        "H",
+    )
+    assert (result["reference_high"], result["critical_high"]) == ("5.5000", "22.2000")
+    potassium = collected("2823-3")
+    impossible = problem(nurse.post(potassium, {"value": "55", "unit": "mmol/L"}, content_type=JSON), 400)
+    assert "K of 55 mmol/L is impossible" in impossible["detail"]
+    assert nurse.get(potassium.removesuffix("/results")).json()["results"] == []

@@ -70,6 +70,7 @@ class LabResultFactory(factory.django.DjangoModelFactory):
     order = factory.SubFactory(LabOrderFactory, collected=True, status=LabOrder.Status.RESULTED)
     value_numeric = Decimal("13")
     unit = "g/dL"
+    loinc_code = factory.SelfAttribute("order.test_code")
     entered_value = "13"
     entered_unit = "g/dL"
     flag = LabResult.Flag.NORMAL

@@ -522,9 +522,10 @@ def test_an_outpatient_visit_walks_through_every_page(make_hospital, make_user):
     order = nurse.get(nurse.get(worklist.link("To collect")).link("Glucose"))
     order_id = _id_in(order.url, r"/lab/orders/(\d+)/$")
     order = nurse.follow(nurse.submit(order, f"{H}/orders/lab/orders/{order_id}/collect/"))
-    order = nurse.follow(nurse.submit(order, f"{H}/orders/lab/orders/{order_id}/result/", {"value": "182"}))
-    result_row = order.row("182")
-    assert "mg/dL" in result_row and "High" in result_row and "awaiting verification" in result_row
+    # A UK laboratory: the unit offered is mmol/L (10.1 mmol/L = 182 mg/dL)
+    order = nurse.follow(nurse.submit(order, f"{H}/orders/lab/orders/{order_id}/result/", {"value": "10.1"}))
+    result_row = order.row("10.1")
+    assert "mmol/L" in result_row and "High" in result_row and "awaiting verification" in result_row
     assert not any("/verify/" in f.action for f in order.forms)
     with hospital_context(CODE):
         result = LabResult.objects.get(order_id=order_id)
@@ -533,7 +534,7 @@ def test_an_outpatient_visit_walks_through_every_page(make_hospital, make_user):
     results = doctor.get(doctor.get(f"{H}/encounters/{encounter_id}/").link("Lab results"))
     order = doctor.get(results.link("Glucose"))
     order = doctor.follow(doctor.submit(order, f"{H}/orders/lab/results/{result.pk}/verify/"))
-    assert "Verified" in order.text and "by Meredith Grey" in order.row("182")
+    assert "Verified" in order.text and "by Meredith Grey" in order.row("10.1")
     with hospital_context(CODE):
         assert LabOrder.objects.get(pk=order_id).status == LabOrder.Status.VERIFIED
 

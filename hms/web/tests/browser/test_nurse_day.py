@@ -72,12 +72,12 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
     page.get_by_label("Value", exact=True).fill("7.8")
     page.get_by_label(re.compile("^Unit")).select_option(label="mmol/L")
     page.get_by_role("button", name="Save result").click()
-    expect(page.locator(".messages")).to_contain_text("Result saved: 141 mg/dL (high).")
-    expect(page.locator("main")).to_contain_text("entered as 7.8 mmol/L")
+    expect(page.locator(".messages")).to_contain_text("Result saved: 7.8 mmol/L (high).")
     look(screen, "lab-result-entered")
     with hospital_context(CODE):
         order = LabOrder.objects.get(encounter=seen)
         assert order.status == LabOrder.Status.RESULTED
         result = order.results.get()
-        assert (result.value_numeric, result.unit) == (Decimal(141), "mg/dL")  # converted
+        # kept in the unit it was entered in, with that unit's LOINC code (glucose in mmol/L)
+        assert (result.value_numeric, result.unit, result.loinc_code) == (Decimal("7.8"), "mmol/L", "14749-6")
         assert (result.entered_value, result.entered_unit) == ("7.8", "mmol/L")
