@@ -35,6 +35,7 @@ from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.ids import record_id
 from hms.core.text import control_characters_refuse
 from hms.core.validation import model_valid
+from hms.patients.clinical import patient_alive_require
 from hms.patients.models import Patient
 from hms.scheduling import wallclock
 from hms.scheduling.models import FREE_STATUSES, Appointment, PatientBookingRules, WorkingHours
@@ -271,8 +272,9 @@ def appointment_book(
 
     The start is taken to the minute. Refused: a start in the past, a duration outside
     5-480 minutes, a time outside the doctor's working hours (when they have any), and
-    any overlap with the doctor's or the patient's live appointments. A patient booking
-    for themselves is held to the hospital's booking rules too (hms.scheduling.rules).
+    any overlap with the doctor's or the patient's live appointments, and a patient recorded
+    as deceased. A patient booking for themselves is held to the hospital's booking rules
+    too (hms.scheduling.rules).
     """
     scope = permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.CREATE)
     control_characters_refuse(reason=reason)
@@ -282,6 +284,7 @@ def appointment_book(
     patient = patient_access(
         user=acting_user, patient_id=patient.pk, resource=Resource.APPOINTMENT, action=Action.CREATE
     )
+    patient_alive_require(patient, refused="No appointment can be booked")
     rules = booking_rules_get() if scope == Scope.OWN else None
     if rules is not None:
         self_booking_check(rules)
