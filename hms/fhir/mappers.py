@@ -19,6 +19,7 @@ from hms.encounters.icd10 import CODE_SETS
 from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
 from hms.encounters.vitals import BP_PANEL, SYSTOLIC, VITALS, vital_name
 from hms.hospitals.models import Hospital
+from hms.orders.lab_catalogue import TEST_OF_CODE
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.patients.models import Patient, PatientIdentifier
 from hms.scheduling.models import Appointment
@@ -300,6 +301,16 @@ def vital_resource(observation: Observation, context: Context) -> dict[str, Any]
     return resource
 
 
+def _result_code(result: LabResult) -> dict[str, Any]:
+    """The LOINC code the result was stored with, the one its unit matches (glucose in mmol/L is
+    14749-6, in mg/dL 2345-7), named as LOINC names it."""
+    order = result.order
+    test = TEST_OF_CODE.get(result.loinc_code)
+    form = test.form_of_code(result.loinc_code) if test is not None else None
+    display = form.name if form is not None else order.test_name
+    return {"coding": [{"system": LOINC, "code": result.loinc_code, "display": display}], "text": display}
+
+
 def lab_resource(result: LabResult, context: Context) -> dict[str, Any]:
     order = result.order
     status = ("corrected" if result.supersedes_id else "final") if result.is_verified else "preliminary"
@@ -307,10 +318,7 @@ def lab_resource(result: LabResult, context: Context) -> dict[str, Any]:
         **_head("Observation", result, f"{LAB_PREFIX}{result.pk}"),
         "status": status,
         "category": _category(LABORATORY, "Laboratory"),
-        "code": {
-            "coding": [{"system": LOINC, "code": order.test_code, "display": order.test_name}],
-            "text": order.test_name,
-        },
+        "code": _result_code(result),
         "subject": reference("Patient", order.patient_id, order.patient.full_name),
         "encounter": reference("Encounter", order.encounter_id),
         "effectiveDateTime": instant(order.collected_at or result.entered_at),

@@ -350,7 +350,7 @@ OBSERVATION = Kind(
                 "_id": Param("token", "", _ids(mappers.LAB_PREFIX)),
                 **_patient_params("order__patient_id"),
                 "category": Param("token", "", _observation_category(mappers.LABORATORY)),
-                "code": Param("token", "", _code(mappers.LOINC, "order__test_code")),
+                "code": Param("token", "", _code(mappers.LOINC, "loinc_code")),
                 "date": Param("date", "", _date("entered_at")),
                 "encounter": Param("reference", "", _reference("Encounter", "order__encounter_id")),
             },
