@@ -22,7 +22,16 @@ from hms.core.display import unit_label
 from hms.core.exceptions import NotFound
 from hms.core.models import VoidableModel
 from hms.core.voiding import VoidableQuerySet
-from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
+from hms.encounters.models import (
+    Allergy,
+    ClinicalNote,
+    Diagnosis,
+    Encounter,
+    NoKnownAllergies,
+    NoteAmendment,
+    Observation,
+    ProblemListItem,
+)
 from hms.encounters.vitals import VITALS, WEIGHT, Vital, hospital_units, stored_text
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
@@ -32,6 +41,7 @@ from hms.tenancy.context import current_tenant
 
 ENCOUNTER_LIST = AuditedList("encounter.list", Encounter)
 ALLERGY_LIST = AuditedList("allergy.list", Allergy)
+PROBLEM_LIST = AuditedList("problem.list", ProblemListItem)
 
 ENCOUNTER_NOT_FOUND = "No such encounter here."
 NOT_FOUND: dict[type[models.Model], str] = {
@@ -39,6 +49,8 @@ NOT_FOUND: dict[type[models.Model], str] = {
     Observation: "No such observation here.",
     Diagnosis: "No such diagnosis here.",
     Allergy: "No such allergy here.",
+    NoKnownAllergies: "No such statement of no known allergies here.",
+    ProblemListItem: "No such problem here.",
     ClinicalNote: "No such note here.",
 }
 
@@ -190,6 +202,7 @@ class EncounterDetail:
     allergies: list[Allergy] | None
     notes: list[NoteView] | None
     may: dict[str, bool] = field(default_factory=dict)
+    no_known_allergies: NoKnownAllergies | None = None  # the current statement, if the user sees allergies
 
 
 def encounter_detail(
@@ -209,6 +222,7 @@ def encounter_detail(
         if own and encounter.is_voided:  # entered in error: perhaps not even this patient's visit
             raise NotFound(ENCOUNTER_NOT_FOUND)
         vitals = diagnoses = allergies = notes = None
+        nka: NoKnownAllergies | None = None
         if _may_view(user, patient, Resource.OBSERVATION, checked=scope):
             vitals = list(_maybe_voided(encounter.observations.all(), include_voided and not own))
         if _may_view(user, patient, Resource.DIAGNOSIS, checked=scope):
@@ -219,6 +233,7 @@ def encounter_detail(
                     "status", "substance", "id"
                 )
             )
+            nka = nka_current(patient_id=patient.pk)
         if _may_view(user, patient, Resource.NOTE, checked=scope):
             note_rows = _maybe_voided(encounter.notes.all(), include_voided and not own)
             if permission_scope(user=user, resource=Resource.NOTE, action=Action.VIEW) == Scope.OWN:
@@ -234,6 +249,7 @@ def encounter_detail(
             observation_ids=_ids(vitals),
             diagnosis_ids=_ids(diagnoses),
             allergy_ids=_ids(allergies),
+            nka_id=nka.pk if nka is not None else None,
             note_ids=_ids(notes),
             include_voided=include_voided,
         )
@@ -260,6 +276,7 @@ def encounter_detail(
         allergies=allergies,
         notes=None if notes is None else [_note_view(note, names) for note in notes],
         may=encounter_permissions(user=user, encounter=encounter),
+        no_known_allergies=nka,
     )
 
 
@@ -281,6 +298,7 @@ def encounter_permissions(*, user: User, encounter: Encounter) -> dict[str, bool
         "record_allergy": granted(Resource.ALLERGY, Action.CREATE),
         "update_allergy": granted(Resource.ALLERGY, Action.UPDATE),
         "void_allergy": granted(Resource.ALLERGY, Action.VOID),
+        "add_problem": live and granted(Resource.DIAGNOSIS, Action.UPDATE),
         "write_note": live and granted(Resource.NOTE, Action.CREATE),
         "sign_note": live and granted(Resource.NOTE, Action.SIGN),
         "amend_note": live and granted(Resource.NOTE, Action.UPDATE),
@@ -313,6 +331,55 @@ def appointment_list_startable(
     return appointments
 
 
+@dataclass(frozen=True)
+class AllergyRecord:
+    """A patient's allergies and what is stated about them: their "no known allergies", if current."""
+
+    allergies: list[Allergy]
+    no_known: NoKnownAllergies | None
+    no_known_by: str = ""  # who stated it
+
+    @property
+    def summary(self) -> str:
+        """What the banner says when no allergy is active: the two are different statements."""
+        if any(a.status == Allergy.Status.ACTIVE and not a.is_voided for a in self.allergies):
+            return ""
+        return "No known allergies" if self.no_known is not None else "Allergies not recorded"
+
+
+def allergy_record_for_patient(
+    *,
+    user: User,
+    patient_id: int,
+    include_inactive: bool = True,
+    include_voided: bool = False,
+    client_address: str | None = None,
+) -> AllergyRecord:
+    """The patient's allergies, active first (entered-in-error ones only with `include_voided`), and
+    their current "no known allergies"; audited."""
+    with transaction.atomic(using=current_tenant().alias):
+        patient = patient_access(
+            user=user, patient_id=patient_id, resource=Resource.ALLERGY, action=Action.VIEW
+        )
+        own = permission_scope(user=user, resource=Resource.ALLERGY, action=Action.VIEW) == Scope.OWN
+        queryset = _maybe_voided(Allergy.objects.filter(patient=patient), include_voided and not own)
+        if not include_inactive:
+            queryset = queryset.filter(status=Allergy.Status.ACTIVE)
+        nka = nka_current(patient_id=patient.pk)
+        allergies = ALLERGY_LIST.rows(
+            queryset.order_by("status", "substance", "id"),
+            user,
+            client_address,
+            about=patient,
+            include_voided=include_voided,
+            nka_id=nka.pk if nka is not None else None,
+        )
+    for allergy in allergies:
+        allergy.patient = patient
+    by = user_names([nka.recorded_by_id]).get(nka.recorded_by_id, "") if nka is not None else ""
+    return AllergyRecord(allergies, nka, by)
+
+
 def allergy_list_for_patient(
     *,
     user: User,
@@ -322,24 +389,65 @@ def allergy_list_for_patient(
     client_address: str | None = None,
 ) -> list[Allergy]:
     """The patient's allergies, active first; entered-in-error ones only with `include_voided`; audited."""
+    return allergy_record_for_patient(
+        user=user,
+        patient_id=patient_id,
+        include_inactive=include_inactive,
+        include_voided=include_voided,
+        client_address=client_address,
+    ).allergies
+
+
+def nka_current(*, patient_id: int) -> NoKnownAllergies | None:
+    """The patient's current "no known allergies" statement (not superseded, not entered in error).
+
+    Not scoped or audited: for callers that have checked the user's right to the patient's
+    allergies and audit what they show.
+    """
+    return NoKnownAllergies.objects.live().filter(patient_id=patient_id, superseded_at=None).first()
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    problem: ProblemListItem
+    recorded_by_name: str
+    encounter_id: int | None  # of the diagnosis it was added from
+
+
+def problem_list_for_patient(
+    *,
+    user: User,
+    patient_id: int,
+    include_resolved: bool = True,
+    include_voided: bool = False,
+    client_address: str | None = None,
+) -> list[ProblemRow]:
+    """The patient's problem list: active, then inactive, then resolved (the latest onset first
+    in each); entered-in-error ones only with `include_voided` (never to the patient); audited."""
     with transaction.atomic(using=current_tenant().alias):
         patient = patient_access(
-            user=user, patient_id=patient_id, resource=Resource.ALLERGY, action=Action.VIEW
+            user=user, patient_id=patient_id, resource=Resource.DIAGNOSIS, action=Action.VIEW
         )
-        own = permission_scope(user=user, resource=Resource.ALLERGY, action=Action.VIEW) == Scope.OWN
-        queryset = _maybe_voided(Allergy.objects.filter(patient=patient), include_voided and not own)
-        if not include_inactive:
-            queryset = queryset.filter(status=Allergy.Status.ACTIVE)
-        allergies = ALLERGY_LIST.rows(
-            queryset.order_by("status", "substance", "id"),
+        own = permission_scope(user=user, resource=Resource.DIAGNOSIS, action=Action.VIEW) == Scope.OWN
+        queryset = _maybe_voided(ProblemListItem.objects.filter(patient=patient), include_voided and not own)
+        if not include_resolved:
+            queryset = queryset.exclude(status=ProblemListItem.Status.RESOLVED)
+        problems = PROBLEM_LIST.rows(
+            queryset.select_related("diagnosis").order_by(
+                "status", models.F("onset_date").desc(nulls_last=True), "id"
+            ),
             user,
             client_address,
             about=patient,
             include_voided=include_voided,
         )
-    for allergy in allergies:
-        allergy.patient = patient
-    return allergies
+    names = user_names(p.recorded_by_id for p in problems)
+    rows = []
+    for problem in problems:
+        problem.patient = patient
+        encounter_id = problem.diagnosis.encounter_id if problem.diagnosis is not None else None
+        rows.append(ProblemRow(problem, names.get(problem.recorded_by_id, ""), encounter_id))
+    return rows
 
 
 def note_detail(*, user: User, note_id: int, client_address: str | None = None) -> NoteView:

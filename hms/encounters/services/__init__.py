@@ -6,7 +6,13 @@ transaction with the audit row. Nothing is deleted: rows are voided with a reaso
 (hms.care.voiding.record_void). One module per record type; import from here.
 """
 
-from hms.encounters.services.allergies import allergy_record, allergy_status_set, allergy_void
+from hms.encounters.services.allergies import (
+    allergy_record,
+    allergy_status_set,
+    allergy_void,
+    nka_record,
+    nka_void,
+)
 from hms.encounters.services.diagnoses import ICD10_SUGGESTIONS_SHOWN, diagnosis_add, diagnosis_void
 from hms.encounters.services.encounters import (
     STARTABLE_APPOINTMENT,
@@ -24,6 +30,7 @@ from hms.encounters.services.notes import (
     note_void,
 )
 from hms.encounters.services.observations import observation_of, observation_record_vitals, observation_void
+from hms.encounters.services.problems import problem_add, problem_status_set, problem_void
 from hms.encounters.services.shared import REASON_MAX
 
 __all__ = [
@@ -40,6 +47,8 @@ __all__ = [
     "encounter_finish",
     "encounter_start",
     "encounter_void",
+    "nka_record",
+    "nka_void",
     "note_amend",
     "note_create",
     "note_sign",
@@ -48,4 +57,7 @@ __all__ = [
     "observation_of",
     "observation_record_vitals",
     "observation_void",
+    "problem_add",
+    "problem_status_set",
+    "problem_void",
 ]

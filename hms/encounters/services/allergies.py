@@ -1,6 +1,8 @@
-"""Allergies: recording one, marking it active or inactive, voiding one entered in error.
+"""Allergies: recording one, marking it active or inactive, voiding one entered in error; stating
+that the patient has no known allergies (superseded by the next allergy recorded).
 
-An allergy is coded against an allergy group or a substance (hms.encounters.allergens) when
+An allergy is an allergy or an intolerance (which prescribing warns of rather than refuses), with
+its criticality. An allergy is coded against an allergy group or a substance (hms.encounters.allergens) when
 it can be: chosen from the list, or typed as text that names one ("Penicillin"). Text that
 names nothing known is kept as typed; prescribing still matches it by name.
 """
@@ -15,7 +17,7 @@ from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
 from hms.core.validation import model_valid
 from hms.encounters.allergens import allergen_label, allergen_match
-from hms.encounters.models import Allergy
+from hms.encounters.models import Allergy, NoKnownAllergies
 from hms.encounters.selectors import NOT_FOUND
 from hms.encounters.services.shared import (
     patient_for_recording,
@@ -35,9 +37,12 @@ def allergy_record(
     severity: str,
     reaction: str = "",
     allergen_code: str = "",
+    type: str = Allergy.Type.ALLERGY,
+    criticality: str = Allergy.Criticality.UNABLE_TO_ASSESS,
     client_address: str | None = None,
 ) -> Allergy:
-    """Record an active allergy; a second active allergy to the same substance (any case) is refused.
+    """Record an active allergy (or intolerance, `type`); a second active allergy to the same
+    substance (any case) is refused. It supersedes the patient's "no known allergies", if stated.
 
     `allergen_code` names a group or substance of hms.encounters.allergens; with no text the
     substance is its name. Without a code, text naming a known allergen is coded by it.
@@ -61,6 +66,8 @@ def allergy_record(
         allergen_code=allergen_code,
         category=category,
         severity=severity,
+        type=type,
+        criticality=criticality,
         reaction=" ".join((reaction or "").split()),
         recorded_by_id=acting_user.pk,
     )
@@ -80,6 +87,7 @@ def allergy_record(
         _allergy_check_no_active_twin(found, allergy.substance)
         allergy.patient = found
         allergy.save(using=alias)
+        superseded = _nka_supersede(found, allergy)
         audit_row(
             acting_user,
             "allergy.record",
@@ -89,8 +97,67 @@ def allergy_record(
             substance=allergy.substance,
             allergen_code=allergy.allergen_code,
             severity=allergy.severity,
+            type=allergy.type,
+            criticality=allergy.criticality,
+            superseded_nka_id=superseded,
         )
     return allergy
+
+
+def _nka_supersede(patient: Patient, allergy: Allergy) -> int | None:
+    """End the patient's current "no known allergies" now that `allergy` is recorded; its id, if any."""
+    current = NoKnownAllergies.objects.live().select_for_update().filter(patient=patient, superseded_at=None)
+    statement = current.first()
+    if statement is None:
+        return None
+    row_save(statement, superseded_at=allergy.created_at, superseded_by=allergy)
+    return statement.pk
+
+
+def nka_record(
+    *, acting_user: User, patient: Patient | int, client_address: str | None = None
+) -> NoKnownAllergies:
+    """State that the patient has no known allergies (a clinician who may record allergies), now.
+
+    Refused while an allergy of theirs is active (mark it inactive, or entered in error, first)
+    and when it is already the current statement. Asked and answered again later, it is a new
+    statement with its own date (the old one superseded).
+    """
+    permission_require(user=acting_user, resource=Resource.ALLERGY, action=Action.CREATE)
+    alias = current_tenant().alias
+    with atomic_write(using=alias, raced="Allergies were recorded for this patient at the same moment."):
+        found = patient_for_recording(patient, acting_user, Resource.ALLERGY)
+        active = list(
+            Allergy.objects.live()
+            .filter(patient=found, status=Allergy.Status.ACTIVE)
+            .order_by("substance")
+            .values_list("substance", flat=True)
+        )
+        if active:
+            raise ApplicationError(
+                f"Active allergies are recorded for this patient ({', '.join(active)}); mark them "
+                "inactive, or entered in error, before stating no known allergies.",
+                details={"allergies": active},
+            )
+        statement = NoKnownAllergies(patient=found, recorded_by_id=acting_user.pk)
+        previous = (
+            NoKnownAllergies.objects.live()
+            .select_for_update()
+            .filter(patient=found, superseded_at=None)
+            .first()
+        )
+        statement.save(using=alias)
+        if previous is not None:
+            row_save(previous, superseded_at=statement.created_at)
+        audit_row(
+            acting_user,
+            "allergy.no_known",
+            statement,
+            client_address,
+            nka_id=statement.pk,
+            superseded_nka_id=previous.pk if previous is not None else None,
+        )
+    return statement
 
 
 def _allergy_check_no_active_twin(patient: Patient, substance: str, *, other_than: int | None = None) -> None:
@@ -151,3 +218,20 @@ def allergy_void(
 ) -> Allergy:
     """Mark an allergy entered in error (voided); it stays in the record, hidden from lists."""
     return ALLERGY_VOIDING.void(allergy, acting_user, reason, client_address)
+
+
+NKA_VOIDING = Voiding(
+    NoKnownAllergies,
+    Resource.ALLERGY,
+    missing=NOT_FOUND[NoKnownAllergies],
+    already="This statement is already marked entered in error.",
+    audit_action="allergy.no_known_void",
+)
+
+
+def nka_void(
+    *, acting_user: User, statement: NoKnownAllergies | int, reason: str, client_address: str | None = None
+) -> NoKnownAllergies:
+    """Mark a "no known allergies" statement entered in error (asked of the wrong patient): the
+    allergies are then "not recorded" again, unless another statement stands."""
+    return NKA_VOIDING.void(statement, acting_user, reason, client_address)

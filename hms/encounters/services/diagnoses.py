@@ -40,24 +40,10 @@ def diagnosis_add(
         errors["kind"] = [f"Choose {' or '.join(Diagnosis.Kind.values)}."]
     if certainty not in Diagnosis.Certainty.values:
         errors["certainty"] = [f"Choose {' or '.join(Diagnosis.Certainty.values)}."]
-    codes = icd10.code_set()
-    entry = icd10.icd10_lookup(icd10_code, codes.key) if icd10_code and icd10_code.strip() else None
-    suggestions: list[icd10.Icd10Code] = []
-    if not (icd10_code or "").strip():
-        errors["icd10_code"] = [f"Enter an {codes.label} code; search by words or code to find it."]
-    elif entry is None:
-        errors["icd10_code"] = [
-            f"{icd10_code.strip()} is not an {codes.label} code; search by words or by the start of the code."
-        ]
-    elif not entry.billable:
-        suggestions = icd10.icd10_billable_under(entry.code, codes.key)
-        errors["icd10_code"] = [_category_refused(entry, suggestions, codes)]
+    entry, codes = coded_entry(icd10_code, errors)
     if errors or entry is None:
         message = errors["icd10_code"][0] if "icd10_code" in errors else "The diagnosis is not valid."
-        details: dict[str, list[str]] = dict(errors)
-        if suggestions:
-            details["suggestions"] = [s.code for s in suggestions]
-        raise ApplicationError(message, details=details)
+        raise ApplicationError(message, details=errors)
 
     alias = current_tenant().alias
     with atomic_write(
@@ -100,6 +86,30 @@ def diagnosis_add(
             code_system=codes.key,
         )
     return diagnosis
+
+
+def coded_entry(
+    code: str, errors: dict[str, list[str]], *, field: str = "icd10_code"
+) -> tuple[icd10.Icd10Code | None, icd10.CodeSet]:
+    """The codable entry `code` names in the hospital's code system (its clinical profile), and the
+    code set; else None, with the refusal added to `errors` under `field` (and, for a category,
+    the codes under it as `suggestions`). The problem list codes its conditions the same way."""
+    codes = icd10.code_set()
+    given = (code or "").strip()
+    entry = icd10.icd10_lookup(code, codes.key) if given else None
+    if not given:
+        errors[field] = [f"Enter an {codes.label} code; search by words or code to find it."]
+    elif entry is None:
+        errors[field] = [
+            f"{given} is not an {codes.label} code; search by words or by the start of the code."
+        ]
+    elif not entry.billable:
+        suggestions = icd10.icd10_billable_under(entry.code, codes.key)
+        errors[field] = [_category_refused(entry, suggestions, codes)]
+        if suggestions:
+            errors["suggestions"] = [s.code for s in suggestions]
+        return None, codes
+    return entry, codes
 
 
 def _category_refused(entry: icd10.Icd10Code, billable: list[icd10.Icd10Code], codes: icd10.CodeSet) -> str:

@@ -33,9 +33,11 @@ def encounter_start(
     patient: Patient | int,
     appointment: Appointment | int | None = None,
     reason: str = "",
+    encounter_class: str = Encounter.Class.AMBULATORY,
     client_address: str | None = None,
 ) -> Encounter:
-    """Start an encounter of `acting_user` (a doctor) with `patient`, now.
+    """Start an encounter of `acting_user` (a doctor) with `patient`, now, of `encounter_class`
+    (outpatient unless said: emergency, inpatient, home health, virtual).
 
     From an appointment: it must be this doctor's, for this patient, booked, arrived or in
     consultation (called in from the day list) with no encounter yet; it becomes (or stays)
@@ -47,6 +49,11 @@ def encounter_start(
     if appointment is not None:
         permission_require(user=acting_user, resource=Resource.APPOINTMENT, action=Action.UPDATE)
     reason = reason_clean(reason, label="The reason for the visit")
+    if encounter_class not in Encounter.Class.values:
+        raise ApplicationError(
+            f"Choose the encounter's class: {', '.join(Encounter.Class.values)}.",
+            details={"encounter_class": ["Not a class of encounter."]},
+        )
     alias = current_tenant().alias
     with atomic_write(
         using=alias,
@@ -72,12 +79,14 @@ def encounter_start(
             appointment=booked,
             started_at=timezone.now(),
             reason=reason,
+            encounter_class=encounter_class,
         )
         encounter.full_clean(validate_unique=False, validate_constraints=False)
         encounter.save(using=alias)
         detail: dict[str, Any] = {
             "encounter_id": encounter.pk,
             "appointment_id": booked.pk if booked else None,
+            "encounter_class": encounter_class,
         }
         if booked is not None:
             _appointment_follow(acting_user, encounter, "start", detail, client_address)

@@ -68,7 +68,7 @@ def test_a_walk_in_sent_by_reception_starts_an_encounter_and_stays_in_care(staff
         chart.stranger.pk,
         staff.other_doctor.pk,
     )
-    assert event.detail == {"encounter_id": encounter.pk, "appointment_id": None}
+    assert event.detail == {"encounter_id": encounter.pk, "appointment_id": None, "encounter_class": "AMB"}
     assert event.client_address == "10.0.0.9"
 
 

@@ -8,6 +8,8 @@ stop it until the prescriber gives a reason for going on (the override, audited)
   in a whole class with it: one penicillin means all) is refused; partial cross-reactivity
   (penicillin and cephalosporins) and a shared class that is not whole (NSAIDs) warn.
   Free-text allergies naming nothing known are matched by name, as before: refused.
+  An intolerance (not immune-mediated: nausea with codeine) is recorded as one: whatever
+  an allergy would refuse only warns (code `intolerance`), so a reason lets it be given.
 - Dose: per dose and per day (dose times the frequency's doses a day) against the
   formulary's limits: adults' (from 12 years), or for a child (under 12) mg/kg times the
   latest recorded weight, capped. Over the limit warns; over twice the limit is refused (a wrong number
@@ -54,8 +56,8 @@ DOSES_A_DAY: dict[str, int | None] = {
 
 @dataclass(frozen=True)
 class Finding:
-    code: str  # allergy, allergy_cross_reactive, allergy_class, dose_per_dose, dose_per_day,
-    # dose_unchecked, duplicate_drug, duplicate_class
+    code: str  # allergy, allergy_cross_reactive, allergy_class, intolerance, dose_per_dose,
+    # dose_per_day, dose_unchecked, duplicate_drug, duplicate_class
     message: str
 
 
@@ -126,9 +128,33 @@ def _group_name(code: str) -> str:
     return group.name.lower() if group else code
 
 
-def _allergy_findings(allergy: Allergy, drug: FormularyDrug, review: SafetyReview) -> None:
+def _recorded(allergy: Allergy) -> str:
+    return f"The patient has an active {allergy.get_type_display().lower()} recorded to {allergy.substance}"
+
+
+def _allergy_findings(
+    allergy: Allergy, drug: FormularyDrug | None, drug_name: str, review: SafetyReview
+) -> None:
+    """What `allergy` says against the drug; an intolerance's refusals become warnings."""
+    if allergy.type != Allergy.Type.INTOLERANCE:
+        _allergy_refusals(allergy, drug, drug_name, review)
+        return
+    found = SafetyReview()
+    _allergy_refusals(allergy, drug, drug_name, found)
+    review.warnings.extend(Finding("intolerance", finding.message) for finding in found.refusals)
+    review.warnings.extend(found.warnings)
+
+
+def _allergy_refusals(
+    allergy: Allergy, drug: FormularyDrug | None, drug_name: str, review: SafetyReview
+) -> None:
+    recorded = _recorded(allergy)
+    if drug is None:
+        if _name_clash(allergy.substance, drug_name):
+            review.refusals.append(Finding("allergy", f"{recorded}; {drug_name} matches it by name."))
+            review.allergies.append(allergy.substance)
+        return
     code = allergy.allergen_code or allergen_match(allergy.substance)
-    recorded = f"The patient has an active allergy recorded to {allergy.substance}"
     drug_groups = set(drug.allergy_groups)
     if code.startswith(GROUP_PREFIX):
         group = code.removeprefix(GROUP_PREFIX)
@@ -356,12 +382,7 @@ def prescription_review(
     """What stands against prescribing `drug` (or `drug_name`, outside the formulary) to `patient`."""
     review = SafetyReview()
     for allergy in allergy_list_active(patient_id=patient.pk):
-        if drug is not None:
-            _allergy_findings(allergy, drug, review)
-        elif _name_clash(allergy.substance, drug_name):
-            recorded = f"The patient has an active allergy recorded to {allergy.substance}"
-            review.refusals.append(Finding("allergy", f"{recorded}; {drug_name} matches it by name."))
-            review.allergies.append(allergy.substance)
+        _allergy_findings(allergy, drug, drug_name, review)
     if drug is not None:
         _dose_findings(
             patient=patient,
