@@ -39,6 +39,8 @@ def _list_render(
         "may_acknowledge": may_acknowledge,
         "failed": failed,
         "failed_id": failed_id,
+        # A refused acknowledgement keeps where its form came from (the start page, say).
+        "next_page": _next_page(request, request.hospital.code, request.POST.get("next", "")),
         "may_configure": permission_scope(
             user=request.user, resource=Resource.ALERT_SETTINGS, action=Action.UPDATE
         )
