@@ -373,3 +373,67 @@ def limits_for(test: LabTest, age: Age, sex: str) -> Limits:
             "only the critical limits apply.",
         )
     return test.adult_limits(sex)
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"
+
+
+def _adult_reference(test: LabTest) -> str:
+    if test.reference_female is not None and test.reference_male is not None:
+        return f"F {test.reference_female}, M {test.reference_male}"
+    return str(test.reference) or "-"
+
+
+def _critical(test: LabTest) -> str:
+    parts = [f"< {_number(test.critical.low)}" if test.critical.low is not None else ""]
+    parts.append(f"> {_number(test.critical.high)}" if test.critical.high is not None else "")
+    return ", ".join(filter(None, parts)) or "-"
+
+
+def _conversion(si: SiUnits) -> str:
+    text = " × ".join(filter(None, ["SI", _number(si.factor) if si.factor != 1 else ""]))
+    if si.divisor != 1:
+        text += f" ÷ {_number(si.divisor)}"
+    if si.offset:
+        text += f" + {_number(si.offset)}"
+    return text
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as the Markdown tables of docs/clinical/orders.md (a test keeps them equal)."""
+    lines = [
+        "| LOINC | test | unit | reference (adult) | critical | possible | ordered by | other spellings |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for test in TESTS.values():
+        if not test.is_numeric:
+            cells = [test.code, test.short_name, "answer", ", ".join(test.normal_answers) or "-", "-", "-"]
+        else:
+            possible = f"{_number(test.plausible.low)}\u2013{_number(test.plausible.high)} {test.unit}"
+            cells = [test.code, test.short_name, test.unit, _adult_reference(test), _critical(test), possible]
+        spellings = ", ".join(c.unit for form in test.forms for c in form.conversions)
+        cells += [
+            {SI: "SI hospitals", CONVENTIONAL: "conventional hospitals"}.get(test.for_units, "all"),
+            spellings,
+        ]
+        lines.append("| " + " | ".join(cell or "-" for cell in cells).replace("*", "\\*") + " |")
+    lines += [
+        "",
+        "In SI units (the conventional value = the SI value as shown):",
+        "",
+        "| test | SI LOINC | LOINC name | SI unit | conventional = | basis |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for test in TESTS.values():
+        if test.si is None:
+            continue
+        form = test.form_for(SI)
+        cells = [test.short_name, form.code, form.name, form.unit, _conversion(test.si), test.si.basis]
+        lines.append("| " + " | ".join(cells).replace("*", "\\*") + " |")
+    lines += ["", "| LOINC | panel | tests |", "| --- | --- | --- |"]
+    for panel in PANELS.values():
+        members = ", ".join(TESTS[code].short_name for code in panel.members)
+        lines.append(f"| {panel.code} | {panel.abbreviation}: {panel.name} | {members} |")
+    lines += ["", f"Conversion factors: {CONVERSION_SOURCE}.", f"Plausibility limits: {PLAUSIBILITY_SOURCE}."]
+    return "\n".join(lines) + "\n"

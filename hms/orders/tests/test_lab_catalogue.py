@@ -1,4 +1,5 @@
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from hms.orders.lab_catalogue import (
     LabPanel,
     LabTest,
     catalogue_lookup,
+    catalogue_markdown,
     catalogue_orderable,
     catalogue_tests,
     unit_normalise,
@@ -229,3 +231,10 @@ def test_text_tests_take_their_answers_and_flag_abnormal_ones():
     assert hbsag.text_flag("Negative") == "N"
     assert hbsag.text_flag("Positive") == "A"
     assert TESTS["882-1"].text_flag("O Rh+") == ""
+
+
+def test_the_documentation_states_the_catalogue_as_the_data_has_it():
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "clinical" / "orders.md").read_text(
+        encoding="utf-8"
+    )
+    assert catalogue_markdown() in doc
