@@ -17,6 +17,7 @@ from hms.alerts.services import Finding, critical_alert_acknowledge, critical_al
 from hms.alerts.tests.helpers import audited, the_alert, validated_potassium
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.encounters.services.observations import VitalsQualifiers, observation_record_vitals
+from hms.hospitals.models import Hospital
 from hms.orders import services
 from hms.tenancy.context import hospital_context
 
@@ -256,3 +257,15 @@ def test_a_critical_vital_sign_raises_an_alert_to_the_encounters_doctor(doctor, 
         alert = the_alert()  # the heart rate of 80 raises none
         assert (alert.resource, alert.record_id, alert.clinician_id) == ("Observation", spo2.pk, doctor.pk)
         assert alert.text.endswith("45 % (LL)") and alert.raised_by_id == nurse.pk
+
+
+@pytest.mark.django_db
+def test_a_hospital_being_moved_is_escalated_after_the_move(alert, colleague, departments):
+    Hospital.objects.filter(code="DMC001").update(read_only=True)
+    assert _escalate(alert.due_at + MINUTE).splitlines()[1].split() == ["DMC001", "ok", "0"]
+    with hospital_context("DMC001"):
+        assert the_alert().state == CriticalAlert.State.OPEN
+    Hospital.objects.filter(code="DMC001").update(read_only=False)
+    _escalate(alert.due_at + 2 * MINUTE)
+    with hospital_context("DMC001"):
+        assert the_alert().escalated_to_id == colleague.pk
