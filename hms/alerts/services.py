@@ -29,7 +29,7 @@ from hms.alerts.readback import states_value
 from hms.alerts.selectors import ALERT_NOT_FOUND, addressed_to
 from hms.audit.records import audit_row
 from hms.care.access import patient_scope_filter
-from hms.core.display import unit_label
+from hms.core.display import unit_label, zone_abbreviation
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.ids import record_id
 from hms.core.text import control_characters_refuse
@@ -291,8 +291,8 @@ def _notify(options: AlertSettings, alert: CriticalAlert, user_ids: list[int], *
     else:
         subject = f"Critical result for your patient at {hospital.name}"
         body = (
-            f"A critical result of one of your patients at {hospital.name} waits for your "
-            f"acknowledgement. If it is not acknowledged by {due:%H:%M} it is escalated."
+            f"A critical result of one of your patients at {hospital.name} waits for your acknowledgement. "
+            f"If it is not acknowledged by {due:%H:%M} {zone_abbreviation(due)} it is escalated."
         )
     notice = Notice(subject=subject, body=body, url=f"{settings.HMS_SITE_URL.rstrip('/')}{path}")
 

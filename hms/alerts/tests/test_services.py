@@ -61,6 +61,7 @@ def test_a_validated_critical_potassium_raises_one_alert_to_the_ordering_doctor(
     assert [message.to for message in mail.outbox] == [["dr_house@example.org"]]
     assert "6.9" not in mail.outbox[0].body and "Uddin" not in mail.outbox[0].body
     assert "/h/DMC001/alerts/" in mail.outbox[0].body
+    assert "UTC+6 it is escalated" in mail.outbox[0].body  # the hospital's own time (Asia/Dhaka)
 
 
 @pytest.mark.django_db
