@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from hms.core.models import TimeStampedModel
 
@@ -29,11 +30,35 @@ class Patient(TimeStampedModel):
         OTHER = "other", "Other"
         UNKNOWN = "unknown", "Unknown"
 
+    class ClinicalSex(models.TextChoices):
+        """HL7 Gender Harmony's "sex parameter for clinical use", as far as reference ranges read
+        it: female-typical, male-typical, or not recorded (the recorded sex is used)."""
+
+        NOT_RECORDED = "", "Not recorded (use the recorded sex)"
+        FEMALE = "female", "Female-typical"
+        MALE = "male", "Male-typical"
+
     mrn = models.CharField("MRN", max_length=32, unique=True, help_text="Medical record number.")
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    # People with one name only have either name empty (never both: a constraint below).
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
     birth_date = models.DateField()
+    birth_date_estimated = models.BooleanField(
+        default=False, help_text="The birth date was worked out from an age the patient or family gave."
+    )
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    sex_for_clinical_use = models.CharField(
+        max_length=8,
+        choices=ClinicalSex.choices,
+        blank=True,
+        default=ClinicalSex.NOT_RECORDED,
+        help_text="Which sex's reference ranges apply, where the recorded sex is other or unknown "
+        "(or differs).",
+    )
+    deceased_at = models.DateTimeField(null=True, blank=True)
+    deceased_recorded_by = models.BigIntegerField(
+        null=True, blank=True, help_text="The user (shared database) who recorded the death."
+    )
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
@@ -55,13 +80,33 @@ class Patient(TimeStampedModel):
             models.Index(fields=["family_name_norm"]),
             models.Index(fields=["given_name_norm"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(given_name="", family_name=""), name="patients_patient_named"
+            ),
+            models.CheckConstraint(
+                condition=Q(sex_for_clinical_use__in=["", "female", "male"]),
+                name="patients_patient_sex_for_clinical_use_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(deceased_at__isnull=True, deceased_recorded_by__isnull=True)
+                | Q(deceased_at__isnull=False, deceased_recorded_by__isnull=False),
+                name="patients_patient_death_recorded_by",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.family_name}, {self.given_name} ({self.mrn})"
+        return f"{self.sorted_name} ({self.mrn})"
 
     @property
     def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+        """The name as it is said: "given family", or the one name a single-name patient has."""
+        return " ".join(part for part in (self.given_name, self.family_name) if part)
+
+    @property
+    def sorted_name(self) -> str:
+        """The name as lists sort it: "family, given", or the one name a single-name patient has."""
+        return ", ".join(part for part in (self.family_name, self.given_name) if part)
 
 
 class PatientIdentifier(TimeStampedModel):

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.core.exceptions import ApplicationError
+from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.core.locking import atomic_write, row_locked
 from hms.core.text import CONTROL_CHARACTERS_MESSAGE, control_characters_refuse, has_control_characters
-from hms.core.validation import model_valid
+from hms.core.validation import model_valid, validation_errors
+from hms.patients.dates import hospital_today, hospital_zone
 from hms.patients.models import MrnCounter, NextOfKin, Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
@@ -103,7 +105,9 @@ def patient_register(
     family_name: str,
     birth_date: datetime.date,
     mrn: str | None = None,
+    birth_date_estimated: bool = False,
     sex: str = Patient.Sex.UNKNOWN,
+    sex_for_clinical_use: str = Patient.ClinicalSex.NOT_RECORDED,
     phone: str = "",
     email: str = "",
     address: str = "",
@@ -115,8 +119,10 @@ def patient_register(
     """Register a patient in the current hospital, with their other identifiers and next of kin.
 
     Without `mrn` the next MRN is generated; an all-digit `mrn` must carry a valid check
-    digit. A patient with the same birth date and the same or a similar name raises
-    PossibleDuplicate unless `confirm_not_duplicate`. Nothing is written unless all is.
+    digit. A patient may have one name only (either name empty, not both); a birth date
+    after the hospital's today is refused. A patient with the same birth date and the
+    same or a similar name raises PossibleDuplicate unless `confirm_not_duplicate`.
+    Nothing is written unless all is.
     `next_of_kin` items are mappings with `name`, `relationship` and optionally `phone`.
     """
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.CREATE)
@@ -132,21 +138,20 @@ def patient_register(
     alias = current_tenant().alias
     patient = Patient(
         mrn=mrn if mrn is not None else "0",  # a placeholder for validation; generated below
-        given_name=given_name,
-        family_name=family_name,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
         birth_date=birth_date,
+        birth_date_estimated=birth_date_estimated,
         sex=sex,
+        sex_for_clinical_use=sex_for_clinical_use,
         phone=phone,
         email=email,
         address=address,
         given_name_norm=name_normalise(given_name),
         family_name_norm=name_normalise(family_name),
     )
-    errors: dict[str, list[str]] = {}
-    try:
-        patient.full_clean(validate_unique=False)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    errors = _record_errors(patient)
+    validation_errors(patient, errors, validate_unique=False, validate_constraints=False)
     if mrn and mrn.isascii() and mrn.isdigit() and not mrn_has_valid_check_digit(mrn=mrn):
         errors.setdefault("mrn", []).append(f"MRN {mrn} has a wrong check digit.")
     identifier_rows, identifier_errors = _identifiers_build(identifiers)
@@ -203,6 +208,30 @@ def patient_register(
             "The MRN or one of the identifiers was registered by someone else at the same moment; try again."
         ) from exc
     return patient
+
+
+NAME_NEEDED = "Give the patient's name: a given name, a family name or both (one is enough)."
+
+
+def _record_errors(patient: Patient) -> dict[str, list[str]]:
+    """What the rules of a patient record refuse in `patient` as it stands, by field: no name at all,
+    a birth date after the hospital's today or after the recorded death."""
+    errors: dict[str, list[str]] = {}
+    if not patient.given_name.strip() and not patient.family_name.strip():
+        errors["given_name"] = errors["family_name"] = [NAME_NEEDED]
+    birth = patient.birth_date
+    if isinstance(birth, datetime.date):
+        today = hospital_today()
+        if birth > today:
+            errors["birth_date"] = [
+                f"The birth date {birth.isoformat()} is in the future (today is {today.isoformat()} here)."
+            ]
+        elif (
+            patient.deceased_at is not None
+            and birth > timezone.localtime(patient.deceased_at, hospital_zone()).date()
+        ):
+            errors["birth_date"] = ["The birth date is after the recorded date of death."]
+    return errors
 
 
 def _identifiers_build(
@@ -302,7 +331,17 @@ def _duplicate_candidates(patient: Patient) -> list[DuplicateCandidate]:
     return candidates
 
 
-CONTACT_FIELDS = ("given_name", "family_name", "birth_date", "sex", "phone", "email", "address")
+CONTACT_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "birth_date_estimated",
+    "sex",
+    "sex_for_clinical_use",
+    "phone",
+    "email",
+    "address",
+)
 
 
 def patient_update(
@@ -310,11 +349,13 @@ def patient_update(
     acting_user: User,
     patient: Patient,
     client_address: str | None = None,
-    **changes: str | datetime.date,
+    **changes: str | datetime.date | bool,
 ) -> Patient:
     """Change a patient's demographics or contact details; the audit row names the fields changed.
 
-    The MRN never changes. Only the fields in CONTACT_FIELDS may be given.
+    The MRN never changes. Only the fields in CONTACT_FIELDS may be given. The rules of
+    registration hold (a name, a birth date not in the future); a new birth date given
+    without `birth_date_estimated` is taken as known, no longer estimated.
     """
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
     control_characters_refuse(**changes)
@@ -324,6 +365,9 @@ def patient_update(
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
         current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        new_birth = changes.get("birth_date", current.birth_date)
+        if "birth_date_estimated" not in changes and new_birth != current.birth_date:
+            changes["birth_date_estimated"] = False
         changed = []
         for field, value in changes.items():
             if isinstance(value, str):
@@ -333,6 +377,9 @@ def patient_update(
                 changed.append(field)
         if not changed:
             return current
+        errors = _record_errors(current)
+        if errors:
+            raise ApplicationError("The patient's details are not valid.", details=errors)
         model_valid(
             current, "The patient's details are not valid.", validate_unique=False, validate_constraints=False
         )
@@ -452,3 +499,83 @@ def patient_portal_unlink(
         audit_row(acting_user, "patient.portal_unlink", patient, client_address, user_id=current.user_id)
     patient.user_id = None
     return patient
+
+
+# Who may record a death (a clinical act) and who may take a mistaken record back.
+DEATH_RECORDERS = frozenset({Role.DOCTOR, Role.ADMIN})
+
+
+def patient_death_record(
+    *,
+    acting_user: User,
+    patient: Patient,
+    deceased_at: datetime.datetime,
+    confirm: bool = False,
+    client_address: str | None = None,
+) -> Patient:
+    """Record that the patient has died, at `deceased_at` (aware; not in the future, not before
+    the birth date). A doctor or the administrator, who must `confirm`; audited. From then on the
+    patient cannot be booked, and every page about them says so."""
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    if acting_user.role not in DEATH_RECORDERS:
+        raise NotAllowed("Only a doctor or the administrator may record a patient's death.")
+    if not confirm:
+        message = "Confirm that the patient has died: tick the box."
+        raise ApplicationError(message, details={"confirm": [message]})
+    if timezone.is_naive(deceased_at):
+        raise ApplicationError("Give the time of death with its time zone.")
+    if deceased_at > timezone.now():
+        message = "The time of death is in the future."
+        raise ApplicationError(message, details={"deceased_at": [message]})
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        if current.deceased_at is not None:
+            raise ApplicationError(
+                "This patient's death is already recorded; "
+                "the administrator takes back a mistaken record first."
+            )
+        current.deceased_at = deceased_at
+        current.deceased_recorded_by = acting_user.pk
+        errors = _record_errors(current)
+        if errors:
+            message = "The time of death is before the patient's birth date."
+            raise ApplicationError(message, details={"deceased_at": [message]})
+        current.save(using=alias, update_fields=["deceased_at", "deceased_recorded_by", "updated_at"])
+        audit_row(
+            acting_user, "patient.death_record", current, client_address, deceased_at=deceased_at.isoformat()
+        )
+    return current
+
+
+def patient_death_undo(
+    *, acting_user: User, patient: Patient, reason: str, client_address: str | None = None
+) -> Patient:
+    """Take back a death recorded by mistake (the administrator only, with the reason); audited with
+    the time that was recorded and by whom."""
+    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
+    if acting_user.role != Role.ADMIN:
+        raise NotAllowed("Only the administrator may take back a recorded death.")
+    control_characters_refuse(reason=reason)
+    reason = reason.strip()
+    if not reason:
+        message = "Say why the recorded death is taken back."
+        raise ApplicationError(message, details={"reason": [message]})
+    alias = current_tenant().alias
+    with transaction.atomic(using=alias):
+        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        if current.deceased_at is None:
+            raise ApplicationError("This patient has no recorded death to take back.")
+        was_at, was_by = current.deceased_at, current.deceased_recorded_by
+        current.deceased_at = current.deceased_recorded_by = None
+        current.save(using=alias, update_fields=["deceased_at", "deceased_recorded_by", "updated_at"])
+        audit_row(
+            acting_user,
+            "patient.death_undo",
+            current,
+            client_address,
+            reason=reason,
+            deceased_at=was_at.isoformat(),
+            recorded_by=was_by,
+        )
+    return current

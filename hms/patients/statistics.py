@@ -4,19 +4,18 @@ Counts only, no patient is named; the read is audited (who looked, which period)
 """
 
 import datetime
-import zoneinfo
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.audit.records import audit_row
 from hms.core.exceptions import NotAllowed
 from hms.core.periods import fold_weeks, last_weeks, per_local_day
+from hms.patients.dates import hospital_today, hospital_zone
 from hms.patients.models import Patient
-from hms.tenancy.context import current_tenant, get_hospital
+from hms.tenancy.context import current_tenant
 
 FIGURES_REFUSED = "The hospital's figures are for its administrator."
 
@@ -28,8 +27,8 @@ def patients_new_per_week(
     scope = permission_require(user=user, resource=Resource.PATIENT, action=Action.VIEW)
     if scope != Scope.ALL or user.role != Role.ADMIN:
         raise NotAllowed(FIGURES_REFUSED)
-    zone = zoneinfo.ZoneInfo(get_hospital(current_tenant().code).time_zone)
-    mondays = last_weeks(today=timezone.now().astimezone(zone).date(), count=weeks)
+    zone = hospital_zone()
+    mondays = last_weeks(today=hospital_today(), count=weeks)
     with transaction.atomic(using=current_tenant().alias):
         counted = per_local_day(
             Patient.objects.all(),

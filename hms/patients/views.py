@@ -6,11 +6,14 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from hms.accounts.models import Role
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address
 from hms.core.pages import form_error_show, form_submit, hospital_page
 from hms.patients.forms import (
+    DeathRecordForm,
+    DeathUndoForm,
     IdentifierForm,
     NextOfKinForm,
     PatientForm,
@@ -22,7 +25,10 @@ from hms.patients.models import Patient
 from hms.patients.selectors import patient_detail, patient_portal_account
 from hms.patients.services import (
     CONTACT_FIELDS,
+    DEATH_RECORDERS,
     PossibleDuplicate,
+    patient_death_record,
+    patient_death_undo,
     patient_identifier_add,
     patient_next_of_kin_add,
     patient_portal_link,
@@ -38,6 +44,8 @@ RECORD_FORMS: dict[str, type[forms.Form]] = {
     "kin_form": NextOfKinForm,
     "portal_form": PortalLinkForm,
     "unlink_form": PortalUnlinkForm,
+    "death_form": DeathRecordForm,
+    "death_undo_form": DeathUndoForm,
 }
 
 
@@ -104,6 +112,8 @@ patient_identifier_new = _record_form_post("identifier_form", patient_identifier
 patient_next_of_kin_new = _record_form_post("kin_form", patient_next_of_kin_add)
 patient_portal_link_new = _record_form_post("portal_form", patient_portal_link)
 patient_portal_unlink_new = _record_form_post("unlink_form", patient_portal_unlink)
+patient_death_new = _record_form_post("death_form", patient_death_record)
+patient_death_undo_new = _record_form_post("death_undo_form", patient_death_undo)
 
 
 def _add_to_record(
@@ -132,6 +142,8 @@ def _record_page(
         {
             "patient": patient,
             "may_update": may_update,
+            "may_record_death": may_update and request.user.role in DEATH_RECORDERS,
+            "may_undo_death": may_update and request.user.role == Role.ADMIN,
             "portal_account": patient_portal_account(patient=patient) if may_update else None,
             **record_forms,
         },

@@ -96,7 +96,11 @@ def test_a_likely_duplicate_is_shown_and_registers_only_once_confirmed(client, l
     [
         {"birth_date": "yesterday"},
         {"birth_date": "2999-99-99"},
-        {"given_name": ""},
+        {"given_name": "", "family_name": ""},
+        {"birth_date": "2999-01-01"},
+        {"birth_date": "", "age_years": "131"},
+        {"birth_date": "", "age_years": ""},
+        {"age_years": "30"},
         {"sex": "banana"},
         {"email": "nope"},
         {"kin_name": "Only A Name", "kin_relationship": ""},
@@ -308,3 +312,77 @@ def test_the_record_page_runs_the_same_queries_for_three_times_the_identifiers_a
         assert all(escape(person.name) in body for person in kin)
         counts.append(count)
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_an_age_instead_of_a_birth_date_registers_an_estimated_date_shown_as_such(client, login):
+    login(Role.RECEPTIONIST)
+    response = client.post(_url("new"), {**REGISTRATION, "birth_date": "", "age_years": "40"})
+    assert response.status_code == 302
+    with hospital_context("TH001"):
+        patient = Patient.objects.get()
+    assert patient.birth_date_estimated is True
+    assert 39 <= (patient.created_at.date() - patient.birth_date).days // 365 <= 40
+    page = client.get(response["Location"]).content.decode()
+    assert f"born {patient.birth_date:%Y-%m-%d} (estimated)" in page
+    assert "(estimated)</span>" in page  # the banner too
+
+
+@pytest.mark.django_db
+def test_a_patient_with_one_name_registers_and_is_shown_by_that_name(client, login):
+    login(Role.RECEPTIONIST)
+    response = client.post(_url("new"), {**REGISTRATION, "given_name": "Aung", "family_name": ""})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "<h1>Aung</h1>" in page
+    assert "<strong>Aung</strong></a>" in page  # the banner
+    assert ", Aung" not in page and "Aung ," not in page
+
+
+@pytest.mark.django_db
+def test_a_doctor_records_a_death_and_the_banner_shows_it(client, login):
+    login(Role.DOCTOR)
+    with hospital_context("TH001"):
+        patient = PatientFactory(birth_date="1950-01-01")
+    record = _url("detail", patient_id=patient.pk)
+    assert "Record death" in client.get(record).content.decode()
+    death = _url("death-record", patient_id=patient.pk)
+    unconfirmed = client.post(death, {"deceased_at": "2026-01-03T04:30"})
+    assert unconfirmed.status_code == 400
+    assert "Confirm that the patient has died" in unconfirmed.content.decode()
+    assert client.post(death, {"deceased_at": "2026-01-03T04:30", "confirm": "on"}).status_code == 302
+    page = client.get(record).content.decode()
+    assert "Deceased 3 Jan 2026" in page
+    assert "Record death" not in page
+    assert "Take back the recorded death" not in page  # the administrator's
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.RECEPTIONIST, Role.NURSE])
+def test_other_roles_see_no_death_form_and_are_refused(client, login, role):
+    login(role)
+    with hospital_context("TH001"):
+        patient = PatientFactory()
+    assert "Record death" not in client.get(_url("detail", patient_id=patient.pk)).content.decode()
+    response = client.post(
+        _url("death-record", patient_id=patient.pk), {"deceased_at": "2026-01-03T04:30", "confirm": "on"}
+    )
+    assert response.status_code == 403
+    with hospital_context("TH001"):
+        assert Patient.objects.get().deceased_at is None
+
+
+@pytest.mark.django_db
+def test_the_admin_takes_back_a_death_with_a_reason(client, login, make_user, th001):
+    admin = login(Role.ADMIN)
+    with hospital_context("TH001"):
+        patient = PatientFactory(deceased_at="2026-01-03T04:30Z", deceased_recorded_by=admin.pk)
+    undo = _url("death-undo", patient_id=patient.pk)
+    assert (
+        "Take back the recorded death" in client.get(_url("detail", patient_id=patient.pk)).content.decode()
+    )
+    assert client.post(undo, {"reason": ""}).status_code == 400
+    assert client.post(undo, {"reason": "Wrong patient"}).status_code == 302
+    with hospital_context("TH001"):
+        assert Patient.objects.get().deceased_at is None
+        assert AuditEvent.objects.filter(action="patient.death_undo").count() == 1
