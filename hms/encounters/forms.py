@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from hms.core.exceptions import ApplicationError
 from hms.core.forms import DecimalTextField, PlainTextForm
-from hms.core.ids import record_id
+from hms.core.ids import MAX_ID, record_id
 from hms.core.voiding import REASON_MAX
 from hms.encounters.allergens import allergen_choices
-from hms.encounters.models import Allergy, Diagnosis, Observation
+from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation, ProblemListItem
 from hms.encounters.services.observations import VitalsQualifiers
 from hms.encounters.vitals import (
     VALUE_DIGITS,
@@ -43,7 +43,15 @@ class EncounterBackField(forms.Field):
         return record_id(value) if value else None
 
 
+def _choice_or(default: str, choices: Iterable[tuple[str, str]], label: str) -> forms.TypedChoiceField:
+    """A choice that is `default` when left out (an older form, a script that does not send it)."""
+    return forms.TypedChoiceField(
+        choices=choices, required=False, empty_value=default, initial=default, label=label
+    )
+
+
 class EncounterStartForm(PlainTextForm):
+    encounter_class = _choice_or(Encounter.Class.AMBULATORY, Encounter.Class.choices, "Class")
     reason = forms.CharField(max_length=REASON_MAX, required=False, label="Reason for the visit")
     appointment = forms.TypedChoiceField(
         coerce=int, empty_value=None, required=False, label="From appointment", choices=()
@@ -210,6 +218,10 @@ class AllergyForm(PlainTextForm):
     )
     category = forms.ChoiceField(choices=Allergy.Category.choices)
     severity = forms.ChoiceField(choices=Allergy.Severity.choices)
+    type = _choice_or(Allergy.Type.ALLERGY, Allergy.Type.choices, "Allergy or intolerance")
+    criticality = _choice_or(
+        Allergy.Criticality.UNABLE_TO_ASSESS, Allergy.Criticality.choices, "Criticality (future risk)"
+    )
     reaction = forms.CharField(max_length=255, required=False)
     encounter = EncounterBackField()
 
@@ -223,6 +235,31 @@ class AllergyForm(PlainTextForm):
 class AllergyStatusForm(PlainTextForm):
     status = forms.ChoiceField(choices=Allergy.Status.choices)
     encounter = EncounterBackField()
+
+
+class NoKnownAllergiesForm(PlainTextForm):
+    encounter = EncounterBackField()
+
+
+class ProblemForm(PlainTextForm):
+    """A problem added directly: its code in the hospital's system and, where known, its onset."""
+
+    code = forms.CharField(max_length=16, label="Code")
+    onset_date = forms.DateField(
+        required=False, label="Onset (if known)", widget=forms.DateInput({"type": "date"})
+    )
+
+
+class ProblemFromDiagnosisForm(PlainTextForm):
+    diagnosis = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    encounter = EncounterBackField()
+
+
+class ProblemStatusForm(PlainTextForm):
+    status = forms.ChoiceField(choices=ProblemListItem.Status.choices)
+    resolved_date = forms.DateField(
+        required=False, label="Resolved on (today if empty)", widget=forms.DateInput({"type": "date"})
+    )
 
 
 class NoteForm(PlainTextForm):

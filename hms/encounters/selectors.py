@@ -204,6 +204,11 @@ class EncounterDetail:
     may: dict[str, bool] = field(default_factory=dict)
     no_known_allergies: NoKnownAllergies | None = None  # the current statement, if the user sees allergies
 
+    @property
+    def allergy_record(self) -> "AllergyRecord | None":
+        """The allergies and the "no known allergies" statement, for the banner."""
+        return None if self.allergies is None else AllergyRecord(self.allergies, self.no_known_allergies)
+
 
 def encounter_detail(
     *, user: User, encounter_id: int, include_voided: bool = False, client_address: str | None = None
@@ -298,7 +303,7 @@ def encounter_permissions(*, user: User, encounter: Encounter) -> dict[str, bool
         "record_allergy": granted(Resource.ALLERGY, Action.CREATE),
         "update_allergy": granted(Resource.ALLERGY, Action.UPDATE),
         "void_allergy": granted(Resource.ALLERGY, Action.VOID),
-        "add_problem": live and granted(Resource.DIAGNOSIS, Action.UPDATE),
+        "add_problem": live and granted(Resource.DIAGNOSIS, Action.CREATE),
         "write_note": live and granted(Resource.NOTE, Action.CREATE),
         "sign_note": live and granted(Resource.NOTE, Action.SIGN),
         "amend_note": live and granted(Resource.NOTE, Action.UPDATE),

@@ -31,20 +31,22 @@ from hms.encounters.forms import (
     AmendmentForm,
     DiagnosisForm,
     EncounterStartForm,
+    NoKnownAllergiesForm,
     NoteForm,
     VitalsForm,
     VoidForm,
 )
 from hms.encounters.icd10 import icd10_search
-from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoKnownAllergies, Observation
 from hms.encounters.selectors import (
     EncounterDetail,
-    allergy_list_for_patient,
+    allergy_record_for_patient,
     appointment_list_startable,
     encounter_detail,
     encounter_list_for_patient,
     note_detail,
 )
+from hms.encounters.vitals import BP_PANEL
 from hms.patients.selectors import patient_detail
 from hms.scheduling.models import Appointment
 from hms.tenancy.http import HospitalRequest
@@ -141,7 +143,9 @@ def _patient_page(
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=address)
     allergies = None
     if encounters is not None and _granted(request, Resource.ALLERGY, Action.VIEW):
-        allergies = allergy_list_for_patient(user=request.user, patient_id=patient.pk, client_address=address)
+        allergies = allergy_record_for_patient(
+            user=request.user, patient_id=patient.pk, client_address=address
+        )
     may_start = may_start and encounters is not None
     if may_start and start_form is None:
         appointments = appointment_list_startable(
@@ -160,7 +164,7 @@ def _patient_page(
         {
             "patient": patient,
             "encounters": encounters,
-            "allergies": allergies,
+            "allergy_record": allergies,
             "include_voided": include_voided,
             "start_form": start_form if may_start else None,
             "may_record_allergy": _granted(request, Resource.ALLERGY, Action.CREATE),
@@ -278,9 +282,11 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
                 form_error_show(form, error, field_names=form.field_names())
             else:
                 patient = recorded[0].patient
+                # the blood pressure panel is not counted: its two pressures are
+                count = sum(1 for row in recorded if row.loinc_code != BP_PANEL)
                 messages.success(
                     request,
-                    f"Recorded {len(recorded)} vital sign{pluralize(len(recorded))} "
+                    f"Recorded {count} vital sign{pluralize(count)} "
                     f"for {patient.given_name} {patient.family_name}.",
                 )
                 return redirect(_encounter_url(hospital_code, encounter_id, "vitals"))
@@ -364,7 +370,20 @@ def allergy_new(request: HospitalRequest, hospital_code: str, patient_id: int) -
             back_to = form.cleaned_data["encounter"]
         if form_submit(request, form, _back_apart(services.allergy_record), patient=patient_id) is not None:
             return redirect(_allergies_back(hospital_code, patient_id, back_to))
-    allergies = allergy_list_for_patient(
+    return _allergy_page(request, patient_id, form, back_to, status)
+
+
+def _allergy_page(
+    request: HospitalRequest,
+    patient_id: int,
+    form: AllergyForm,
+    back_to: int | None,
+    status: int,
+    *,
+    nka_form: NoKnownAllergiesForm | None = None,
+) -> HttpResponse:
+    """The patient's allergies and what is stated about them, with the forms to record them."""
+    record = allergy_record_for_patient(
         user=request.user, patient_id=patient_id, client_address=client_address(request)
     )
     patient = patient_detail(user=request.user, patient_id=patient_id, client_address=client_address(request))
@@ -373,14 +392,33 @@ def allergy_new(request: HospitalRequest, hospital_code: str, patient_id: int) -
         "encounters/allergy_form.html",
         {
             "patient": patient,
-            "allergies": allergies,
+            "allergies": record.allergies,
+            "record": record,
             "form": form,
+            "nka_form": nka_form or NoKnownAllergiesForm(),
             "encounter_id": back_to,
             "may_update": _granted(request, Resource.ALLERGY, Action.UPDATE),
             "may_void": _granted(request, Resource.ALLERGY, Action.VOID),
         },
         status=status,
     )
+
+
+@hospital_page("POST")
+def nka_new(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+    """State that the patient has no known allergies; back to the allergies, or why not (400)."""
+    permission_require(user=request.user, resource=Resource.ALLERGY, action=Action.CREATE)
+    form = NoKnownAllergiesForm(request.POST)
+    if form_submit(request, form, _back_apart(services.nka_record), patient=patient_id) is not None:
+        return redirect(_allergies_back(hospital_code, patient_id, form.cleaned_data["encounter"]))
+    back_to = form.cleaned_data.get("encounter") if form.is_valid() else None
+    return _allergy_page(request, patient_id, AllergyForm(), back_to, 400, nka_form=form)
+
+
+@hospital_page("POST")
+def nka_void(request: HospitalRequest, hospital_code: str, statement_id: int) -> HttpResponse:
+    change = partial(services.nka_void, statement=statement_id)
+    return _allergy_change(request, hospital_code, VoidForm(request.POST), change, "reason")
 
 
 def _allergies_back(hospital_code: str, patient_id: int, encounter_id: int | None) -> str:
@@ -402,7 +440,11 @@ def allergy_void(request: HospitalRequest, hospital_code: str, allergy_id: int) 
 
 
 def _allergy_change(
-    request: HospitalRequest, hospital_code: str, form: forms.Form, change: Callable[..., Allergy], field: str
+    request: HospitalRequest,
+    hospital_code: str,
+    form: forms.Form,
+    change: Callable[..., Allergy | NoKnownAllergies],
+    field: str,
 ) -> HttpResponse:
     """Apply `change` with the form's `field`; back to the allergies, or why not (400)."""
     if form.is_valid():
