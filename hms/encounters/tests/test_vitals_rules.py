@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from hms.accounts.models import Role
@@ -249,3 +250,30 @@ def test_a_childs_bmi_is_a_centile_of_the_hospitals_growth_charts(staff, visit_o
 def test_an_adults_bmi_reads_the_adult_cut_offs(staff, encounter_of_adult):
     rows = _record(staff, encounter_of_adult, {WEIGHT: ("95", "kg"), HEIGHT: ("170", "cm")})
     assert (rows[BMI].abnormal_flag, rows[BMI].centile) == ("H", None)
+
+
+# The pages
+
+
+def _page(name, encounter):
+    return reverse(f"encounters:{name}", kwargs={"hospital_code": "DMC001", "encounter_id": encounter.pk})
+
+
+def test_the_vitals_page_asks_to_confirm_an_unusual_value_and_shows_news2(
+    client, staff, chart, encounter_of_adult
+):
+    client.force_login(staff.nurse)
+    form = client.get(_page("vitals", encounter_of_adult)).content.decode()
+    assert '<option value="kg" selected>' in form and '<option value="Cel" selected>' in form  # Bangladesh
+    cold = {f"value_{TEMPERATURE}": "28.0", f"unit_{TEMPERATURE}": "Cel", "temperature_site": "rectal"}
+
+    refused = client.post(_page("vitals", encounter_of_adult), cold)
+    assert refused.status_code == 400 and "very unusual" in refused.content.decode()
+    assert client.post(_page("vitals", encounter_of_adult), {**cold, "confirm": "on"}).status_code == 302
+    row = Observation.objects.get(loinc_code=TEMPERATURE)
+    assert (row.value, row.abnormal_flag, row.body_site) == (D("28.0"), "LL", "rectal")
+
+    _news2_set(staff, encounter_of_adult)
+    page = client.get(_page("detail", encounter_of_adult)).content.decode()
+    assert "<strong>NEWS2 7</strong>" in page and "high clinical risk" in page
+    assert "critically low" in client.get(_page("vitals-correct", encounter_of_adult)).content.decode()

@@ -54,7 +54,7 @@ def test_nurse_records_vital_signs_from_the_queue_and_works_the_lab_worklist(scr
     expect(page.locator("main")).to_contain_text("38.4 °C")
     look(screen, "vitals-recorded")
     with hospital_context(CODE):
-        assert Observation.objects.filter(encounter=visit).count() == 9  # and the BMI
+        assert Observation.objects.filter(encounter=visit).count() == 10  # the BMI and the BP panel too
 
     # Back on the queue, Rahima is done; Abdul still waits for the doctor to start his visit.
     page.get_by_role("link", name="Home", exact=True).click()
