@@ -62,12 +62,6 @@ class Calendar:
         return self.appointment_count == 0
 
 
-def week_of(date: datetime.date) -> list[datetime.date]:
-    """Monday to Sunday of the week `date` is in."""
-    monday = date - datetime.timedelta(days=date.weekday())
-    return [monday + datetime.timedelta(days=n) for n in range(7)]
-
-
 def calendar_doctors(*, user: User) -> list[tuple[int, str]]:
     """The doctors a calendar can show, for staff."""
     _staff_require(user)

@@ -31,7 +31,6 @@ from hms.scheduling.calendars import (
     calendar_doctors,
     department_calendar,
     practitioner_calendar,
-    week_of,
 )
 from hms.scheduling.forms import (
     CHECK_FIELDS,
@@ -69,6 +68,7 @@ from hms.scheduling.services import (
     working_hours_set,
 )
 from hms.scheduling.wallclock import hospital_zone
+from hms.scheduling.workweek import week_of, weekday_choices, working_weekdays
 from hms.tenancy.http import HospitalRequest
 
 STATUS_BUTTONS = (
@@ -437,7 +437,11 @@ def working_hours(request: HospitalRequest, hospital_code: str) -> HttpResponse:
             return redirect(f"{url}?{urlencode({'practitioner': form.cleaned_data['practitioner']})}")
     else:
         form = WorkingHoursForm(
-            initial={"practitioner": request.GET.get("practitioner", ""), "slot_minutes": "15"}
+            initial={
+                "practitioner": request.GET.get("practitioner", ""),
+                "weekday": working_weekdays()[0],
+                "slot_minutes": "15",
+            }
         )
         if not shown.is_valid():
             shown.add_error(None, "Choose a doctor from the list.")
@@ -452,7 +456,7 @@ def working_hours(request: HospitalRequest, hospital_code: str) -> HttpResponse:
         "form": form,
         "shown": shown,
         "can_set": can_set,
-        "weekdays": WorkingHours.Weekday.choices,
+        "weekdays": weekday_choices(),
         "doctors": doctors,
         "page": page,
         "rows": [
@@ -625,7 +629,7 @@ def calendar_day(request: HospitalRequest, hospital_code: str) -> HttpResponse:
 
 @hospital_page()
 def calendar_week(request: HospitalRequest, hospital_code: str) -> HttpResponse:
-    """One doctor's week, Monday to Sunday, a column a day."""
+    """One doctor's week from the first day of the hospital's working week, a column a day."""
     return _practitioner_calendar(request, hospital_code, week=True)
 
 

@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from hms.audit.models import AuditEvent
 from hms.patients.tests.factories import PatientFactory
-from hms.scheduling.calendars import department_calendar, practitioner_calendar, week_of
+from hms.scheduling.calendars import department_calendar, practitioner_calendar
 from hms.scheduling.models import Appointment
 from hms.scheduling.tests.factories import AppointmentFactory, WorkingHoursFactory
+from hms.scheduling.workweek import week_of
 from hms.staff.tests.factories import DepartmentFactory, StaffMemberFactory
 from hms.tenancy.context import hospital_context
 
@@ -80,7 +81,9 @@ def test_a_doctors_day_has_their_slots_free_and_taken(people, clinic):
     assert event.client_address == "10.0.0.1"
 
 
-def test_a_week_is_monday_to_sunday_and_an_appointment_off_the_grid_gets_its_row(people, patients, clock):
+def test_a_london_week_is_monday_to_sunday_and_an_appointment_off_the_grid_gets_its_row(
+    people, patients, clock
+):
     with hospital_context("DMC001"):
         WorkingHoursFactory(
             practitioner_user_id=people.doctor.pk, start_time=datetime.time(9), end_time=datetime.time(10)
