@@ -31,7 +31,10 @@ from hms.billing.models import Invoice, InvoiceCounter, InvoiceLine, Payment, Pr
 from hms.billing.money import money_round
 from hms.billing.services import SEQUENCE_DIGITS, billing_settings_get, invoice_line_of
 from hms.care.assignments import care_assign
-from hms.clinical.ages import Age
+from hms.clinical.ages import age_on
+from hms.clinical.profiles import clinical_profile
+from hms.clinical.renal import egfr
+from hms.core.display import unit_label
 from hms.core.exceptions import ApplicationError
 from hms.demo import clinical
 from hms.demo.data.allergies import ALLERGIC_SHARE, ALLERGIES, PORTAL_PATIENT_ALLERGY, AllergySpec
@@ -41,21 +44,23 @@ from hms.demo.data.billing import (
     PART_PAYMENT_SHARES,
     PAYMENT_REFERENCES,
 )
-from hms.demo.data.clinic import CANCEL_REASONS, DURATIONS, IMPERIAL, METRIC, SLOT_TIMES
+from hms.demo.data.clinic import CANCEL_REASONS, DURATIONS, SLOT_TIMES
 from hms.demo.data.conditions import CHRONIC, CONDITIONS, PORTAL_PATIENT_CONDITIONS, Condition
-from hms.demo.data.hospitals import DEMO_IMPERIAL_UNITS
 from hms.encounters import vitals
 from hms.encounters.allergens import allergen_match
 from hms.encounters.icd10 import code_set
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
 from hms.encounters.services import encounter_start, note_amend, observation_of, observation_record_vitals
+from hms.encounters.services.observations import bmi_for_age
 from hms.orders.formulary import formulary_name_match
-from hms.orders.lab_catalogue import LabPanel, LabTest
+from hms.orders.lab_catalogue import ADULT_YEARS, LabPanel, LabTest, Range
 from hms.orders.models import FormularyDrug, LabOrder, LabResult, Prescription
+from hms.orders.services.lab_results import CREATININE
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.scheduling.services import appointment_book, appointment_status_set
 from hms.scheduling.wallclock import hospital_zone, local_day_bounds, local_to_utc
+from hms.scheduling.workweek import working_weekdays
 from hms.staff.models import StaffMember
 from hms.tenancy.context import current_tenant
 
@@ -69,6 +74,7 @@ BOOKING_LEAD = datetime.timedelta(minutes=10)
 LIVE_WINDOW = datetime.timedelta(hours=2)
 BOOKED_AHEAD = datetime.timedelta(days=3)
 PAEDIATRIC_AGE = 16
+NORMAL_FLAGS = (LabResult.Flag.NORMAL, "")
 
 
 @dataclass
@@ -136,6 +142,7 @@ def cast_find(code: str) -> Cast | None:
 @dataclass
 class Profile:
     pk: int
+    birth_date: datetime.date
     person: clinical.Person
     chronic: list[str]
     allergy: AllergySpec | None
@@ -194,14 +201,14 @@ def demo_activity_seed(
     slots = _plan(rng, cast=cast, zone=zone, now=now, history_days=history_days, future_days=future_days)
     bookings = _assign(rng, slots, profiles=profiles, cast=cast, today=today)
     with transaction.atomic(using=tenant.alias):
+        patients = Patient.objects.in_bulk([p.pk for p in profiles])
         if history_days > 0:
             writer = HistoryWriter(rng, cast=cast, zone=zone, now=now, prices=prices, code=tenant.code)
-            writer.write(profiles, [b for b in bookings if b.slot.kind in ("history", "current")])
-        patients = Patient.objects.in_bulk([p.pk for p in profiles])
+            writer.write(profiles, [b for b in bookings if b.slot.kind in ("history", "current")], patients)
         for booking in bookings:
             if booking.slot.kind == "future":
                 _book(cast, booking, patients[booking.patient.pk])
-        _live_clinic(rng, cast=cast, zone=zone, now=now, profiles=profiles, units=_units(tenant.code))
+        _live_clinic(rng, cast=cast, zone=zone, now=now, profiles=profiles, units=_units())
     return HospitalActivity(tenant.code, True, counts=activity_counts())
 
 
@@ -224,9 +231,8 @@ def _profiles(rng: random.Random, today: datetime.date) -> list[Profile]:
                 code for code in PORTAL_PATIENT_CONDITIONS if age >= CONDITIONS[code].min_age
             ]
             allergy = allergy or PORTAL_PATIENT_ALLERGY
-        profiles.append(
-            Profile(pk, clinical.Person(age, sex, weight, height), chronic, allergy, user_id is not None)
-        )
+        person = clinical.Person(months, sex, weight, height)
+        profiles.append(Profile(pk, birth, person, chronic, allergy, user_id is not None))
     return profiles
 
 
@@ -239,12 +245,13 @@ def _plan(
     history_days: int,
     future_days: int,
 ) -> list[Slot]:
-    """Each doctor's clinic, weekdays 09:00-17:00 local: 6-8 patients a day so far, 3-5 a day ahead."""
+    """Each doctor's clinic on the hospital's working days, 09:00-17:00 local: 6-8 patients a day
+    so far, 3-5 a day ahead."""
     today = now.astimezone(zone).date()
     days = [today + datetime.timedelta(days=offset) for offset in range(-history_days, future_days + 1)]
-    slots = []
+    worked, slots = set(working_weekdays()), []
     for date in days:
-        if date.weekday() >= 5:
+        if date.weekday() not in worked:
             continue
         for doctor in cast.doctors:
             count = rng.randint(6, 8) if date <= today else rng.randint(3, 5)
@@ -305,7 +312,7 @@ def _assign(
 def _give(rng: random.Random, slot: Slot, profile: Profile, cast: Cast, busy: Busy) -> Booking:
     condition = clinical.visit_condition(
         rng,
-        age=profile.person.age,
+        months=age_on(profile.birth_date, slot.date).months,
         chronic=profile.chronic,
         specialty=cast.specialties.get(slot.doctor.pk, ""),
     )
@@ -314,19 +321,29 @@ def _give(rng: random.Random, slot: Slot, profile: Profile, cast: Cast, busy: Bu
 
 
 def _free_patient(rng: random.Random, slot: Slot, pool: Sequence[Profile], busy: Busy) -> Profile | None:
+    """A patient born by the slot's day, usually with nothing else that day, else free at that time."""
     day = busy[slot.date]
-    for _ in range(12):  # usually a patient with nothing else that day
-        candidate = rng.choice(pool)
+    born = [p for p in pool if p.birth_date <= slot.date]
+    if not born:
+        return None
+    for _ in range(12):
+        candidate = rng.choice(born)
         if candidate.pk not in day:
             return candidate
-    for candidate in rng.sample(list(pool), len(pool)):  # else anyone free at that time
+    for candidate in rng.sample(born, len(born)):
         if all(s.ends_at <= slot.starts_at or slot.ends_at <= s.starts_at for s in day.get(candidate.pk, ())):
             return candidate
     return None
 
 
-def _units(code: str) -> dict[str, str]:
-    return IMPERIAL if code in DEMO_IMPERIAL_UNITS else METRIC
+def _units() -> dict[str, str]:
+    """The units the hospital's nurses type vital signs in (UCUM): its clinical profile's."""
+    profile = clinical_profile()
+    return {
+        "temperature": profile.temperature_unit,
+        "weight": profile.weight_unit,
+        "height": profile.height_unit,
+    }
 
 
 # The history, written directly
@@ -373,15 +390,22 @@ class HistoryWriter:
         self.zone = zone
         self.now = now
         self.prices = prices
-        self.units = _units(code)
+        self.units = _units()
         self.codes = code_set()  # the hospital's diagnosis code system
+        profile = clinical_profile()
+        self.country = profile.country  # for its own products (the sachet of oral rehydration salts)
+        self.lab_units_for = profile.lab_units_for  # SI or conventional, by test
+        # Each patient's latest verified result of each test, as the visits are written in time order.
+        self.results: dict[tuple[int, str], LabResult] = {}
+        self.patients: dict[int, Patient] = {}  # the patients' records, by pk
         self.methods = DEMO_PAYMENT_METHODS.get(code, DEFAULT_PAYMENT_METHODS)
         self.settings = billing_settings_get()
         self.seen: set[tuple[int, int]] = set()  # (patient, doctor) pairs already seen: follow-ups
         # Prescriptions name the hospital's formulary drug (every demo drug is in the seeded one).
         self.formulary = list(FormularyDrug.objects.filter(is_active=True))
 
-    def write(self, profiles: list[Profile], bookings: list[Booking]) -> None:
+    def write(self, profiles: list[Profile], bookings: list[Booking], patients: dict[int, Patient]) -> None:
+        self.patients.update(patients)
         allergies = self._allergies(profiles)
         visits: list[Visit] = []
         appointments = []
@@ -507,8 +531,16 @@ class HistoryWriter:
                 )
             )
         prescribed = clinical.prescriptions_for(
-            treated_all, profile.person, [allergy.substance] if allergy is not None else []
+            treated_all, profile.person, [allergy.substance] if allergy is not None else [], self.country
         )
+        earlier = self._abnormal_before(profile.pk, condition, started)
+        follow_up = ""
+        if earlier is not None:  # the last result this condition watches was abnormal: act on it
+            prescribed = clinical.dose_stepped(prescribed, condition)
+            follow_up = (
+                f"Last {_result_text(earlier)} on {earlier.entered_at.astimezone(self.zone):%Y-%m-%d}: "
+            )
+            follow_up += condition.results_plan
         prescribed_at = started + (ended - started) * 3 / 4
         for _, rx in prescribed:
             visit.prescriptions.append(
@@ -537,6 +569,7 @@ class HistoryWriter:
             prescriptions=[rx for _, rx in prescribed],
             lab_names=[item.short_name if isinstance(item, LabTest) else item.name for item in lab_items],
             procedure_name=self.prices[procedure].name if procedure else "",
+            follow_up=follow_up,
         )
         visit.note = ClinicalNote(
             encounter=encounter,
@@ -558,8 +591,9 @@ class HistoryWriter:
             signs=visit.booking.condition.signs,
             units=self.units,
         )
-        person = visit.booking.patient.person  # its age is in whole years: read as that birthday
-        subject = vitals.Subject(Age(person.age * 365, person.age * 12, person.age), person.sex)
+        profile = visit.booking.patient
+        day = at.astimezone(self.zone).date()
+        subject = vitals.patient_subject(profile.birth_date, profile.person.sex, "", day)
         measured = {
             code: vitals.vital_measure(code, value, unit, subject=subject)
             for code, (value, unit) in typed.items()
@@ -567,6 +601,7 @@ class HistoryWriter:
         bmi = vitals.bmi_measure(
             weight_kg=measured[vitals.WEIGHT].number, height_cm=measured[vitals.HEIGHT].number
         )
+        bmi = bmi_for_age(bmi, self.patients[profile.pk], subject)  # a child's centile, none under 2
         rows = {}
         for code, measurement in [*measured.items(), (vitals.BMI, bmi)]:
             rows[code] = observation_of(
@@ -587,13 +622,17 @@ class HistoryWriter:
         items: list[LabPanel | LabTest] = []
         for condition in treated:
             for code, chance in condition.labs:
-                item, tests = clinical.lab_tests(code)
+                item, tests = clinical.lab_tests(code, self.lab_units_for)
                 if item in items or rng.random() >= chance:
                     continue
                 items.append(item)
                 collected = ordered_at + _minutes(rng, 10, 45)
-                entered = collected + _minutes(rng, 120, 480)
-                verified = self._daytime(entered + _minutes(rng, 60, 1200))
+                if condition.urgent_labs:  # reported within the hour, reviewed at once
+                    entered = collected + _minutes(rng, 40, 75)
+                    verified = entered + _minutes(rng, 5, 30)
+                else:
+                    entered = collected + _minutes(rng, 120, 480)
+                    verified = self._daytime(entered + _minutes(rng, 60, 1200))
                 for test in tests:
                     order = LabOrder(
                         encounter=visit.encounter,
@@ -615,9 +654,10 @@ class HistoryWriter:
                     order.collected_at, order.collected_by_id = collected, self.cast.nurse.pk
                     if entered > now:
                         continue
-                    visit.lab_results.append(
-                        (order, self._result(order, test, sex, ranges, entered, verified))
-                    )
+                    result = self._result(order, test, visit.booking.patient, ranges, entered, verified)
+                    visit.lab_results.append((order, result))
+                    if result.verified_at is not None:
+                        self.results[(visit.booking.patient.pk, test.code)] = result
                     order.status = LabOrder.Status.VERIFIED if verified <= now else LabOrder.Status.RESULTED
         return items
 
@@ -634,31 +674,70 @@ class HistoryWriter:
         self,
         order: LabOrder,
         test: LabTest,
-        sex: str,
+        patient: Profile,
         ranges: Mapping[str, tuple[str, str]],
         entered: datetime.datetime,
         verified: datetime.datetime,
     ) -> LabResult:
-        value = clinical.lab_value(self.rng, test, sex=sex, ranges=ranges)
-        reference = test.reference_for(sex)
+        """The result as the result service stores it: in the hospital's reporting unit with that
+        unit's LOINC code, read against the patient's age and sex (a creatinine with its eGFR)."""
+        age = age_on(patient.birth_date, entered.astimezone(self.zone).date())
+        sex = patient.person.sex
+        reading = clinical.lab_reading(
+            self.rng, test, age=age, sex=sex, ranges=ranges, lab_units=self.lab_units_for(test.code)
+        )
+        form, limits = reading.form, reading.limits
+        reference = Range(form.limit(limits.reference.low), form.limit(limits.reference.high))
         result = LabResult(
             order=order,
-            value_numeric=value,
-            unit=test.unit,
-            entered_value=f"{value:f}",
-            entered_unit=test.unit,
+            value_numeric=reading.value,
+            unit=form.unit,
+            loinc_code=form.code,
+            entered_value=f"{reading.value:f}",
+            entered_unit=form.unit,
             reference_low=reference.low,
             reference_high=reference.high,
-            critical_low=test.critical.low,
-            critical_high=test.critical.high,
-            reference_text=f"{reference} {test.unit}".strip() if str(reference) else "",
-            flag=test.flag(value, sex),
+            critical_low=form.limit(limits.critical.low),
+            critical_high=form.limit(limits.critical.high),
+            reference_text=f"{reference} {unit_label(form.unit)}" if str(reference) else "",
+            reference_note=limits.note,
+            flag=reading.flag,
             entered_by_id=self.cast.nurse.pk,
             entered_at=entered,
         )
+        if test.code == CREATININE:
+            height = patient.person.height_cm if age.years < ADULT_YEARS else None
+            estimate = egfr(
+                creatinine_mg_dl=reading.conventional, age_years=age.years, sex=sex, height_cm=height
+            )
+            result.egfr = estimate.value
+            result.egfr_note = estimate.reason
+            if estimate.value is not None:
+                result.egfr_note = f"{estimate.equation} (LOINC {estimate.code})"
+                if height is not None:
+                    result.egfr_note += (
+                        f", from the height of {height.normalize():f} cm measured at the visit"
+                    )
         if verified <= self.now:  # by the ordering doctor: never the nurse who entered it
             result.verified_at, result.verified_by_id = verified, order.ordered_by_id
         return result
+
+    def _abnormal_before(
+        self, patient_pk: int, condition: Condition, when: datetime.datetime
+    ) -> LabResult | None:
+        """The patient's latest result, verified before `when`, of a test `condition` watches (its
+        lab_ranges) if it was abnormal and the condition says what to do then; else None."""
+        if not condition.results_plan:
+            return None
+        found = [
+            result
+            for code in condition.lab_ranges
+            if (result := self.results.get((patient_pk, code))) is not None
+            and result.verified_at is not None
+            and result.verified_at <= when
+        ]
+        latest = max(found, key=lambda r: r.entered_at, default=None)
+        return latest if latest is not None and latest.flag not in NORMAL_FLAGS else None
 
     def _invoice(
         self,
@@ -868,7 +947,8 @@ def _live_clinic(
             p for p in profiles if p.person.age >= PAEDIATRIC_AGE and p.pk not in booked_today
         ] or profiles
         profile = rng.choice(free)
-        condition = clinical.visit_condition(rng, age=profile.person.age, chronic=())
+        today = now.astimezone(zone).date()
+        condition = clinical.visit_condition(rng, months=age_on(profile.birth_date, today).months, chronic=())
         # Reception sends the walk-in to the doctor, which puts the patient in their care.
         care_assign(
             acting_user=cast.receptionist,
@@ -885,8 +965,15 @@ def _live_clinic(
     _results_review(cast, now)
 
 
+def _result_text(result: LabResult) -> str:
+    """A result as a note says it: "TSH 7.21 mIU/L (high)"."""
+    name = result.order.test_name.split(" [")[0]
+    return f"{name} {result.display_value} ({result.get_flag_display().lower()})"
+
+
 def _results_review(cast: Cast, now: datetime.datetime) -> None:
-    """The latest verified result's doctor adds a 'results reviewed' amendment to that visit's note."""
+    """The latest verified result's doctor adds a 'results reviewed' amendment to that visit's note:
+    the plan unchanged when every result is normal; else what the condition says to do about it."""
     result = (
         LabResult.objects.filter(verified_at__isnull=False, verified_at__lte=now)
         .select_related("order")
@@ -903,14 +990,33 @@ def _results_review(cast: Cast, now: datetime.datetime) -> None:
     doctor = next((d for d in cast.doctors if d.pk == note.author_id), None)
     if doctor is None:
         return
-    results = LabResult.objects.filter(order__encounter_id=note.encounter_id, verified_at__isnull=False)
-    summary = "; ".join(
-        f"{r.order.test_name.split(' [')[0]} {r.display_value} ({r.get_flag_display().lower()})"
-        for r in results.select_related("order").order_by("order_id")
+    results = list(
+        LabResult.objects.filter(order__encounter_id=note.encounter_id, verified_at__isnull=False)
+        .select_related("order")
+        .order_by("order_id")
     )
+    summary = "; ".join(_result_text(r) for r in results)
+    action = "Patient informed; plan unchanged."
+    if any(r.flag not in NORMAL_FLAGS for r in results):
+        primary = Diagnosis.objects.filter(
+            encounter_id=note.encounter_id, kind=Diagnosis.Kind.PRIMARY
+        ).first()
+        codes = code_set()
+        condition = next(
+            (
+                c
+                for c in CONDITIONS.values()
+                if primary is not None and c.code_in(codes.key) == primary.icd10_code
+            ),
+            None,
+        )
+        plan = condition.results_plan if condition is not None else ""
+        action = (
+            f"Patient informed: {plan}" if plan else "Patient informed; to be discussed at the next review."
+        )
     note_amend(
         acting_user=doctor,
         note=note.pk,
-        text=f"Results reviewed: {summary}. Patient informed; plan unchanged.",
+        text=f"Results reviewed: {summary}. {action}",
         reason="Lab results reviewed",
     )

@@ -10,12 +10,13 @@ seed refuses to run if it reports anything.
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from hms.clinical.ages import Age
 from hms.demo.data.allergies import ALTERNATIVES, CROSS_REACTIONS
 from hms.demo.data.conditions import (
     CHRONIC,
@@ -25,10 +26,20 @@ from hms.demo.data.conditions import (
     ChronicRisk,
     Condition,
 )
-from hms.demo.data.drugs import DRUGS, ByAge, Dose, PerKg, Regimen
+from hms.demo.data.drugs import COUNTRY_DRUGS, DRUGS, ByAge, Dose, PerKg, Regimen
 from hms.encounters import vitals
 from hms.encounters.icd10 import CODE_SETS, Icd10Code, code_set, icd10_lookup
-from hms.orders.lab_catalogue import LabPanel, LabTest, catalogue_lookup, catalogue_tests
+from hms.orders.lab_catalogue import (
+    LabPanel,
+    LabTest,
+    Limits,
+    Range,
+    ResultForm,
+    UnitsFor,
+    catalogue_lookup,
+    catalogue_tests,
+    limits_for,
+)
 from hms.orders.models import Prescription
 from hms.patients.normalise import name_normalise
 
@@ -62,19 +73,25 @@ def rx_prescription(rx: Rx, **fields: Any) -> Prescription:
 class Person:
     """What the demo needs to know about a patient to treat them plausibly."""
 
-    age: int  # whole years
+    months: int  # age in whole months
     sex: str
     weight_kg: Decimal  # baseline, varies a little per visit
     height_cm: Decimal
+
+    @property
+    def age(self) -> int:
+        """Whole years."""
+        return self.months // 12
 
     @property
     def is_adult(self) -> bool:
         return self.age >= 12 and self.weight_kg >= 40
 
 
-def rx_for(drug: str, patient: Person) -> Rx:
-    """The DRUGS entry `drug` as prescribed for `patient`: the child's regimen for a child, if any."""
-    entry = DRUGS[drug]
+def rx_for(drug: str, patient: Person, country: str = "") -> Rx:
+    """The DRUGS entry `drug` (the country's own product where COUNTRY_DRUGS has one) as prescribed
+    for `patient`: the child's regimen for a child, if any."""
+    entry = COUNTRY_DRUGS.get(country, {}).get(drug) or DRUGS[drug]
     regimen = entry.child if entry.child is not None and not patient.is_adult else entry.adult
     return Regimen(
         regimen.drug_name,
@@ -153,22 +170,24 @@ def _chance(risk: ChronicRisk, *, age: int, sex: str) -> float:
 
 
 def visit_condition(
-    rng: random.Random, *, age: int, chronic: Sequence[str], specialty: str = ""
+    rng: random.Random, *, months: int, chronic: Sequence[str], specialty: str = ""
 ) -> Condition:
-    """Why the patient came today: a review of a long-term condition, or something new."""
+    """Why the patient (`months` old on the day) came: a review of a long-term condition, or
+    something new that fits the age (never a fever under 3 months: Condition.fits)."""
     if chronic and rng.random() < 0.55:
         return CONDITIONS[rng.choice(list(chronic))]
     focus = SPECIALTY_FOCUS.get(specialty, {})
-    fitting = [c for c in CONDITIONS.values() if c.min_age <= age <= c.max_age and c.code not in CHRONIC]
+    fitting = [c for c in CONDITIONS.values() if c.fits(months) and c.code not in CHRONIC]
     fitting += [CONDITIONS[code] for code in chronic if code in focus]
     weights = [c.weight * focus.get(c.code, 1) for c in fitting]
     return rng.choices(fitting, weights=weights)[0]
 
 
 def prescriptions_for(
-    conditions: Sequence[Condition], patient: Person, allergies: Sequence[str]
+    conditions: Sequence[Condition], patient: Person, allergies: Sequence[str], country: str = ""
 ) -> list[tuple[str, Rx]]:
-    """(drug key, Rx) for the conditions treated today, leaving out what the allergies rule out."""
+    """(drug key, Rx) for the conditions treated today, leaving out what the allergies rule out;
+    the country's own products where it has them (the sachet of oral rehydration salts)."""
     substances = [name_normalise(s) for s in allergies]
     ruled_out = {drug for s in substances for drug in CROSS_REACTIONS.get(s, ())}
     chosen: list[tuple[str, Rx]] = []
@@ -179,12 +198,21 @@ def prescriptions_for(
                 key = ALTERNATIVES.get(key, "")
                 if not key or key in ruled_out:
                     continue
-            rx = rx_for(key, patient)
+            rx = rx_for(key, patient, country)
             if rx.drug_name in names or _name_clash(rx.drug_name, substances):
                 continue
             names.add(rx.drug_name)
             chosen.append((key, rx))
     return chosen
+
+
+def dose_stepped(prescribed: Sequence[tuple[str, Rx]], condition: Condition) -> list[tuple[str, Rx]]:
+    """`prescribed` with the dose of the condition's results_dose drug raised by its step (a raised
+    TSH on levothyroxine: 25 micrograms more a day)."""
+    if condition.results_dose is None:
+        return list(prescribed)
+    drug, step = condition.results_dose
+    return [(key, replace(rx, dose=rx.dose + D(step)) if key == drug else rx) for key, rx in prescribed]
 
 
 def _name_clash(drug_name: str, substances: Sequence[str]) -> bool:
@@ -269,17 +297,54 @@ def vitals_text(measured: Mapping[str, Decimal]) -> str:
     return ", ".join(parts) + "."
 
 
-# Lab values
+# Lab values: drawn in the test's conventional unit (the unit of its ranges), reported in the
+# hospital's (SI in Bangladesh and the United Kingdom, conventional in the United States).
+
+
+@dataclass(frozen=True)
+class LabReading:
+    """A demo result as the laboratory reports it: `value` in the unit of `form` (the hospital's
+    reporting unit and the LOINC code that matches it), `conventional` the same value in the
+    ranges' unit, flagged against the patient's `limits` (age and sex) as the result service does."""
+
+    form: ResultForm
+    value: Decimal
+    conventional: Decimal
+    limits: Limits
+    flag: str
+
+
+def lab_reading(
+    rng: random.Random,
+    test: LabTest,
+    *,
+    age: Age,
+    sex: str,
+    ranges: Mapping[str, tuple[str, str]],
+    lab_units: str,
+) -> LabReading:
+    """A result for `test` for a patient of `age` and `sex`, in the hospital's `lab_units`: within
+    `ranges` (conventional unit) if the condition sets one, else mostly within the patient's
+    reference interval (a child's own where hms.clinical has one)."""
+    limits = limits_for(test, age, sex)
+    reference = limits.reference
+    if reference.low is None and reference.high is None:  # a child without a band: the adult's
+        reference = test.reference_for(sex)
+    drawn = lab_value(rng, test, reference=reference, ranges=ranges)
+    form = test.form_for(lab_units)
+    value = form.rounded(form.conventional.from_canonical(drawn))
+    conventional = form.conventional.to_canonical(value)
+    return LabReading(form, value, conventional, limits, limits.flag(conventional))
 
 
 def lab_value(
-    rng: random.Random, test: LabTest, *, sex: str, ranges: Mapping[str, tuple[str, str]]
+    rng: random.Random, test: LabTest, *, reference: Range, ranges: Mapping[str, tuple[str, str]]
 ) -> Decimal:
-    """A result for `test` in its own unit: within `ranges` if the condition sets one, else mostly normal."""
+    """A value of `test` in its conventional unit: within `ranges` if the condition sets one, else
+    mostly within `reference`."""
     if test.code in ranges:
         low, high = (D(v) for v in ranges[test.code])
     else:
-        reference = test.reference_for(sex)
         low = reference.low if reference.low is not None else (reference.high or D(1)) * D("0.6")
         high = reference.high if reference.high is not None else low * D("1.6")
         span = high - low
@@ -293,10 +358,11 @@ def lab_value(
     return max(D(0), value.quantize(D(1).scaleb(-test.decimals), rounding=ROUND_HALF_UP))
 
 
-def lab_tests(code: str) -> tuple[LabPanel | LabTest, list[LabTest]]:
+def lab_tests(code: str, lab_units_for: UnitsFor) -> tuple[LabPanel | LabTest, list[LabTest]]:
+    """The catalogue item `code` and its tests as the hospital orders them (urea or BUN)."""
     item = catalogue_lookup(code)
     assert item is not None, code
-    return item, catalogue_tests(code)
+    return item, catalogue_tests(code, lab_units_for)
 
 
 # Notes
@@ -313,15 +379,17 @@ def note_sections(
     prescriptions: Sequence[Rx],
     lab_names: Sequence[str],
     procedure_name: str,
+    follow_up: str = "",
 ) -> dict[str, str]:
-    """The four SOAP sections of a visit's note."""
+    """The four SOAP sections of a visit's note; `follow_up` opens the plan (acting on an earlier
+    result)."""
     objective = vitals_summary + " " + condition.findings
     if procedure_name:
         objective += f" {procedure_name} done in clinic."
     assessment = f"{description} ({code})."
     if secondary:
         assessment += " Also: " + "; ".join(f"{text} ({code})" for code, text in secondary) + "."
-    plan = []
+    plan = [follow_up] if follow_up else []
     if prescriptions:
         plan.append("Prescribed: " + "; ".join(rx_text(rx) for rx in prescriptions) + ".")
     if lab_names:
@@ -356,22 +424,22 @@ def demo_content_problems(*, price_codes: set[str]) -> list[str]:
         for key in condition.drugs:
             if key not in DRUGS:
                 problems.append(f"{condition.code}: unknown drug {key}")
-    samples = [
-        Person(age, sex, weight, height)
-        for age, weight, height in ((0, D("7.5"), D("68")), (3, D("14"), D("95")), (9, D("28"), D("132")))
-        + ((15, D("52"), D("160")), (45, D("78"), D("172")), (82, D("64"), D("160")))
-        for sex in ("female", "male")
-    ]
-    for key in DRUGS:
+    bodies = [(8, "7.5", "68"), (36, "14", "95"), (108, "28", "132"), (180, "52", "160")]
+    bodies += [(540, "78", "172"), (984, "64", "160")]
+    samples = [Person(m, sex, D(w), D(h)) for m, w, h in bodies for sex in ("female", "male")]
+    countries = {"": DRUGS, **COUNTRY_DRUGS}  # every country's own products too
+    for country, key in ((country, key) for country, drugs in countries.items() for key in drugs):
         for patient in samples:
-            rx = rx_for(key, patient)
+            rx = rx_for(key, patient, country)
             row = rx_prescription(rx, prescriber_id=1)
             try:
                 row.full_clean(
                     exclude=["encounter", "patient", "starts_at", "ends_at"], validate_constraints=False
                 )
             except ValidationError as exc:
-                problems.append(f"drug {key} for age {patient.age}: {exc.message_dict}")
+                problems.append(
+                    f"drug {key} ({country or 'default'}) for age {patient.age}: {exc.message_dict}"
+                )
             if (rx.frequency == "STAT") != (rx.duration_days is None):
                 problems.append(f"drug {key}: a STAT dose has no duration, any other dose has one")
             if rx.price_code and rx.price_code not in price_codes:

@@ -27,6 +27,7 @@ from hms.patients.normalise import name_normalise
 from hms.patients.services import mrn_for_sequence, patient_portal_link, patient_update
 from hms.scheduling.models import WorkingHours
 from hms.scheduling.services import working_hours_set
+from hms.scheduling.workweek import working_weekdays
 from hms.staff.models import Department, StaffMember
 from hms.staff.services import department_create, staff_member_add
 from hms.tenancy.context import hospital_context
@@ -34,7 +35,7 @@ from hms.tenancy.provisioning import hospital_provision
 
 from .activity import HospitalActivity, demo_activity_seed
 from .data.billing import DEMO_BILLING, DEMO_PRICES, PRICE_FALLBACK_CURRENCY
-from .data.clinic import OPENING_HOURS, WORKING_DAYS
+from .data.clinic import OPENING_HOURS
 from .data.hospitals import (
     DEFAULT_FAKER_LOCALE,
     DEMO_DEPARTMENTS,
@@ -202,7 +203,8 @@ def _seed_patients(hospital: Hospital, registrar: User, count: int) -> int:
 
 
 def _staff_seed(code: str, admin: User) -> None:
-    """Departments, every demo staff user on the staff, and each doctor's hours (Mon-Fri 09:00-17:00)."""
+    """Departments, every demo staff user on the staff, and each doctor's hours (09:00-17:00 on each
+    day of the hospital's working week: Sunday to Thursday in Dhaka, Monday to Friday elsewhere)."""
     departments = {d.code: d for d in Department.objects.all()}
     names = {d.name.lower() for d in departments.values()}
     for name, department_code in DEMO_DEPARTMENTS.get(code, []):
@@ -224,7 +226,7 @@ def _staff_seed(code: str, admin: User) -> None:
     working = set(WorkingHours.objects.filter(is_active=True).values_list("practitioner_user_id", flat=True))
     for _, user in staff:
         if user.role == Role.DOCTOR and user.pk not in working:
-            for weekday in WORKING_DAYS:
+            for weekday in working_weekdays():
                 working_hours_set(
                     acting_user=admin, practitioner_user_id=user.pk, weekday=weekday, periods=OPENING_HOURS
                 )

@@ -38,6 +38,7 @@ DEMO_PRICES = [
     DemoPrice("24325-3", "Hepatic function panel (LFT)", "lab", {"BDT": "1000", "USD": "52", "GBP": "30"}),
     DemoPrice("4548-4", "Haemoglobin A1c", "lab", {"BDT": "900", "USD": "40", "GBP": "22"}),
     DemoPrice("3016-3", "Thyroid stimulating hormone (TSH)", "lab", {"BDT": "800", "USD": "45", "GBP": "25"}),
+    DemoPrice("10839-9", "Troponin I", "lab", {"BDT": "1500", "USD": "60", "GBP": "30"}),
     DemoPrice("2345-7", "Glucose, serum", "lab", {"BDT": "150", "USD": "15", "GBP": "8"}),
     DemoPrice("2160-0", "Creatinine, serum", "lab", {"BDT": "300", "USD": "18", "GBP": "10"}),
     DemoPrice("882-1", "Blood group (ABO and Rh)", "lab", {"BDT": "200", "USD": "25", "GBP": "15"}),

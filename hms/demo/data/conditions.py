@@ -1,12 +1,20 @@
-"""Why the demo's patients come to clinic: common outpatient conditions (billable ICD-10-CM codes)
-with what the patient says, what the doctor finds and plans, the drugs, lab tests and procedures
-they lead to, and how the vital signs and lab values lean. The long-term ones come with the
-chance that a patient of a given age and sex has them. The conditions are data/conditions.toml."""
+"""Why the demo's patients come to clinic: common outpatient conditions (billable ICD-10-CM codes,
+and the WHO's ICD-10 code where it differs) with what the patient says, what the doctor finds and
+plans, the drugs, lab tests and procedures they lead to, and how the vital signs and lab values
+lean. The long-term ones come with the chance that a patient of a given age and sex has them.
+The conditions are data/conditions.toml."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hms.core.datafiles import data_file, data_rows
+
+# An infant younger than this (months) with a fever is at high risk of serious bacterial
+# infection and is assessed in hospital, never sent home from a clinic (NICE NG143, Fever in
+# under 5s: assessment and initial management (2019, updated 2021), 1.2 and 1.5: a temperature of
+# 38 °C or more under 3 months is a "red" feature, referred urgently to paediatric care). The
+# demo's clinics therefore see no feverish illness at that age.
+FEBRILE_INFANT_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -27,10 +35,21 @@ class Condition:
     lab_ranges_by_sex: Mapping[str, Mapping[str, tuple[str, str]]] = field(default_factory=dict)
     urgent_labs: bool = False  # its lab orders are urgent, not routine
     who_code: str = ""  # the WHO's ICD-10 code where it differs (ICD-10-CM's extra characters)
+    # What the doctor does once the results the condition leans abnormal come back abnormal (the
+    # note's amendment when they are reviewed); empty: nothing beyond the plan.
+    results_plan: str = ""
+    results_dose: tuple[str, str] | None = None  # (drug, step): its dose raised by the step then
 
     def code_in(self, system: str) -> str:
         """The condition's code in a code system ("icd10-who" or "icd10-cm")."""
         return self.who_code if system == "icd10-who" and self.who_code else self.code
+
+    def fits(self, months: int) -> bool:
+        """Whether a patient `months` old may come with it: within its ages, and no fever under
+        FEBRILE_INFANT_MONTHS (such an infant is referred, not seen in clinic)."""
+        if "fever" in self.signs and months < FEBRILE_INFANT_MONTHS:
+            return False
+        return self.min_age <= months // 12 <= self.max_age
 
 
 CONDITIONS: dict[str, Condition] = {

@@ -71,6 +71,63 @@ PARACETAMOL_CHILD = Regimen(
     "15 mg/kg up to four times a day for pain or fever.",
 )
 
+
+@dataclass(frozen=True)
+class OrsSachet:
+    """The oral rehydration salts sold in a country: one sachet is made up in exactly `water_ml` of
+    clean drinking water. In less water the solution is hypertonic and worsens a child's
+    diarrhoea, so the demo's instructions name the product and its volume."""
+
+    product: str
+    water_ml: int
+    source: str
+
+
+# WHO low-osmolarity ORS: one sachet (20.5 g) for 1 litre.
+ORS_SACHET_DEFAULT = OrsSachet(
+    "WHO low-osmolarity ORS",
+    1000,
+    "WHO/UNICEF, Oral rehydration salts: production of the new ORS, WHO/FCH/CAH/06.1 (2006)",
+)
+# By the hospital's country (its clinical profile's, ISO 3166): the sachet its pharmacies sell.
+ORS_SACHETS = {
+    # Bangladesh: ORSaline-N (SMC), the country's usual sachet, for half a litre.
+    "BD": OrsSachet(
+        "ORSaline-N",
+        500,
+        "Social Marketing Company (SMC), Bangladesh: ORSaline-N pack instructions, one sachet in "
+        "half a litre (500 mL) of safe drinking water",
+    ),
+    # United Kingdom: Dioralyte, one sachet for 200 mL.
+    "GB": OrsSachet(
+        "Dioralyte",
+        200,
+        "Dioralyte sachets, summary of product characteristics (electronic medicines compendium): "
+        "one sachet in 200 mL of drinking water",
+    ),
+}
+# How much of the made-up solution after each loose stool, by age (WHO, The treatment of
+# diarrhoea: a manual for physicians and other senior health workers, 4th revision (2005),
+# Plan A: under 2 years 50-100 mL, 2 up to 10 years 100-200 mL, older as much as wanted; adults
+# 200-400 mL, BNF).
+ORS_AFTER_EACH_STOOL_ML = ByAge(((2, D(100)), (10, D(200))), older=D(400))
+
+
+def ors_regimen(sachet: OrsSachet) -> Regimen[Dose]:
+    """Oral rehydration salts as the country's sachet is made up: the volume after each loose stool."""
+    return Regimen(
+        f"Oral rehydration salts ({sachet.product})",
+        ORS_AFTER_EACH_STOOL_ML,
+        "mL",
+        "oral",
+        "PRN",
+        3,
+        f"Dissolve one sachet in {sachet.water_ml} mL of clean drinking water, never less; give "
+        "this amount after each loose stool; make fresh every 24 hours.",
+        "DRUG-ORS",
+    )
+
+
 DRUGS: dict[str, Drug] = {
     "amlodipine": Drug(Regimen("Amlodipine", D(5), "mg", "oral", "OD", 30, "", "DRUG-AMLODIPINE-5")),
     "metformin": Drug(
@@ -186,7 +243,8 @@ DRUGS: dict[str, Drug] = {
         )
     ),
     "ferrous_sulfate": Drug(
-        Regimen("Ferrous sulfate", D(200), "mg", "oral", "BD", 30, "May darken the stools.")
+        # Once daily (BNF, 2021: more often adds side effects and no more iron absorbed).
+        Regimen("Ferrous sulfate", D(200), "mg", "oral", "OD", 30, "May darken the stools.")
     ),
     "sertraline": Drug(Regimen("Sertraline", D(50), "mg", "oral", "OD", 30, "Review in 4 weeks.")),
     "hydrocortisone": Drug(
@@ -207,20 +265,14 @@ DRUGS: dict[str, Drug] = {
         Regimen("Cetirizine", D(10), "mg", "oral", "OD", 30),
         Regimen("Cetirizine", D(5), "mg", "oral", "OD", 30),
     ),
-    "ors": Drug(
-        Regimen(
-            "Oral rehydration salts",
-            D(1),
-            "sachet",
-            "oral",
-            "PRN",
-            3,
-            "One sachet in 200 mL of water after each loose stool.",
-            "DRUG-ORS",
-        )
-    ),
+    "ors": Drug(ors_regimen(ORS_SACHET_DEFAULT)),
     "colecalciferol": Drug(Regimen("Colecalciferol", D(1000), "units", "oral", "OD", 90)),
     "hyoscine": Drug(Regimen("Hyoscine butylbromide", D(10), "mg", "oral", "TDS", 3, "For cramping pain.")),
     "aspirin_stat": Drug(Regimen("Aspirin", D(300), "mg", "oral", "STAT", None, "Chewed, given in clinic.")),
     "clotrimazole": Drug(Regimen("Clotrimazole 1% cream", D(1), "application", "topical", "BD", 14)),
+}
+
+# The drugs a hospital's country has its own product of, over DRUGS (by ISO 3166 country).
+COUNTRY_DRUGS: dict[str, dict[str, Drug]] = {
+    country: {"ors": Drug(ors_regimen(sachet))} for country, sachet in ORS_SACHETS.items()
 }

@@ -1,5 +1,6 @@
 """The demo hospitals and what sets them apart: departments, the locale of their patients' names,
-the units their nurses type, and how much demo each one gets."""
+and how much demo each one gets. Their clinical conventions (units, code system, working week)
+are their clinical profiles', from the country of their time zone (hms.clinical.profiles)."""
 
 from typing import NamedTuple
 
@@ -47,9 +48,6 @@ DEMO_DEPARTMENTS = {
 # Where the demo patients' names, addresses and phone numbers come from (Faker locales).
 FAKER_LOCALES = {"TH001": "en_IN", "DMC001": "en_US", "TEST_HOSPITAL": "en_GB"}
 DEFAULT_FAKER_LOCALE = "en_US"
-
-# Hospitals whose nurses type temperatures in °F, weights in lb and heights in inches.
-DEMO_IMPERIAL_UNITS = {"DMC001"}
 
 DEMO_PATIENTS_PER_HOSPITAL = 300
 DEMO_HISTORY_DAYS = 30

@@ -23,17 +23,20 @@ from hms.billing.models import (
     PriceListItem,
 )
 from hms.billing.services import invoice_create_for_encounter, invoice_issue, invoice_line_add
+from hms.clinical.ages import age_on
+from hms.clinical.profiles import clinical_profile
+from hms.clinical.ranges import clinical_sex
 from hms.core.exceptions import NotFound
 from hms.demo import clinical
 from hms.demo.data.allergies import CROSS_REACTIONS
 from hms.demo.data.billing import DEMO_BILLING, DEMO_PRICES
-from hms.demo.data.conditions import CONDITIONS
+from hms.demo.data.conditions import CONDITIONS, FEBRILE_INFANT_MONTHS
 from hms.demo.data.hospitals import DEMO_HOSPITALS
 from hms.encounters import vitals
 from hms.encounters.icd10 import icd10_lookup
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
 from hms.encounters.selectors import encounter_list_for_patient
-from hms.orders.lab_catalogue import TESTS
+from hms.orders.lab_catalogue import TESTS, limits_for
 from hms.orders.models import LabOrder, LabResult, Prescription
 from hms.orders.selectors import lab_orders_for_patient
 from hms.orders.services import prescription_review
@@ -45,8 +48,21 @@ from hms.tenancy.context import hospital_context
 
 CODES = [code for code, _, _ in DEMO_HOSPITALS]
 ZONES = {code: zoneinfo.ZoneInfo(zone) for code, _, zone in DEMO_HOSPITALS}
-# Whatever today is, four calendar days before it hold at least two weekdays of history,
-# and three days ahead at least one weekday of bookings.
+# Each hospital's working week (0 = Monday): Sunday to Thursday in Dhaka (Friday and Saturday
+# are the weekend in Bangladesh), Monday to Friday in New York and London.
+WORKING_DAYS = {"TH001": {6, 0, 1, 2, 3}, "DMC001": {0, 1, 2, 3, 4}, "TEST_HOSPITAL": {0, 1, 2, 3, 4}}
+# Each hospital's own conventions: diagnosis codes, the unit its laboratory reports glucose in
+# (with the LOINC code of that unit), and the water one sachet of its oral rehydration salts
+# is made up in (ORSaline-N in Bangladesh, Dioralyte in the UK, the WHO's litre sachet).
+CODE_SYSTEMS = {"TH001": "icd10-who", "DMC001": "icd10-cm", "TEST_HOSPITAL": "icd10-who"}
+GLUCOSE = {
+    "TH001": ("14749-6", "mmol/L"),
+    "DMC001": ("2345-7", "mg/dL"),
+    "TEST_HOSPITAL": ("14749-6", "mmol/L"),
+}
+ORS_WATER = {"TH001": "500 mL", "DMC001": "1000 mL", "TEST_HOSPITAL": "200 mL"}
+# Whatever today is, four calendar days before it hold at least two working days of history,
+# and three days ahead at least one working day of bookings.
 ARGS = ("--patients", "30", "--days", "4", "--future-days", "3")
 TABLES = [
     Department,
@@ -107,7 +123,8 @@ def test_every_table_has_rows_and_the_history_obeys_the_rules(settings):
             _check_bookings(code)
             _check_encounters(code, now)
             _check_prescriptions()
-            _check_lab_results()
+            _check_lab_results(code)
+            _check_coherence(code)
             _check_invoices(code)
             report = audit_chain_verify()
             assert report.intact, (code, report)
@@ -132,7 +149,7 @@ def _check_staff_and_prices(code):
             assert member.specialty and member.licence_number
             hours = WorkingHours.objects.filter(practitioner_user_id=member.user_id, is_active=True)
             assert sorted(hours.values_list("weekday", "start_time", "end_time")) == [
-                (day, datetime.time(9), datetime.time(17)) for day in range(5)
+                (day, datetime.time(9), datetime.time(17)) for day in sorted(WORKING_DAYS[code])
             ]
         if member.role == "NURSE":
             assert member.licence_number
@@ -155,7 +172,7 @@ def _check_bookings(code):
             last_end[owner] = appointment.ends_at
     for appointment in Appointment.objects.all():
         start, end = appointment.starts_at.astimezone(zone), appointment.ends_at.astimezone(zone)
-        assert start.weekday() < 5 and start.date() == end.date()
+        assert start.weekday() in WORKING_DAYS[code] and start.date() == end.date()
         assert datetime.time(9) <= start.time() and end.time() <= datetime.time(17)
         if appointment.status == "cancelled":
             assert appointment.cancel_reason and appointment.status_changed_at < appointment.starts_at
@@ -189,11 +206,17 @@ def _check_encounters(code, now):
     assert arrived.count() <= 2
     for appointment in arrived:
         assert AuditEvent.objects.filter(action="appointment.status", detail__appointment_id=appointment.pk)
-    for observation in Observation.objects.select_related("encounter"):
+    for observation in Observation.objects.select_related("encounter__patient"):
+        if observation.value is None:  # a panel (blood pressure): its members hold the values
+            continue
         vital = vitals.VITALS[observation.loinc_code]
         assert observation.unit == vital.unit
         assert vital.plausible[0] <= observation.value <= vital.plausible[1]
-        assert observation.abnormal_flag == vital.flag(observation.value)
+        patient = observation.encounter.patient
+        day = observation.recorded_at.astimezone(ZONES[code]).date()
+        subject = vitals.patient_subject(patient.birth_date, patient.sex, "", day)
+        if observation.loinc_code != vitals.BMI:  # a child's BMI goes by its centile
+            assert observation.abnormal_flag == vitals.vital_flag(vital, observation.value, subject)
         assert observation.recorded_by_id in nurses
         encounter = observation.encounter
         assert encounter.started_at <= observation.recorded_at <= (encounter.ended_at or now)
@@ -233,12 +256,13 @@ def _check_prescriptions():
     for allergy in Allergy.objects.all():
         assert allergy.status == "active"
         for drug in CROSS_REACTIONS.get(allergy.substance.lower(), ()):
-            adult = clinical.Person(40, "female", Decimal(70), Decimal(165))
+            adult = clinical.Person(480, "female", Decimal(70), Decimal(165))
             names = {clinical.rx_for(drug, adult).drug_name}
             assert not Prescription.objects.filter(patient=allergy.patient, drug_name__in=names).exists()
 
 
-def _check_lab_results():
+def _check_lab_results(code):
+    units_for = clinical_profile().lab_units_for
     for order in LabOrder.objects.select_related("encounter", "patient"):
         assert order.ordered_by_id == order.encounter.practitioner_user_id
         assert order.encounter.started_at <= order.ordered_at <= order.encounter.ended_at
@@ -247,9 +271,15 @@ def _check_lab_results():
         assert (order.collected_at is not None) == (order.status != "ordered")
         if result is None:
             continue
+        # As the result service stores it: in the hospital's unit, with that unit's LOINC code,
+        # flagged against the patient's age and sex.
         test = TESTS[order.test_code]
-        assert result.flag == test.flag(result.value_numeric, order.patient.sex)
-        assert result.unit == test.unit and result.entered_at >= order.collected_at
+        form = test.form_for(units_for(test.code))
+        assert (result.unit, result.loinc_code) == (form.unit, form.code)
+        age = age_on(order.patient.birth_date, result.entered_at.astimezone(ZONES[code]).date())
+        limits = limits_for(test, age, clinical_sex(order.patient.sex))
+        assert result.flag == limits.flag(form.conventional.to_canonical(result.value_numeric))
+        assert result.entered_at >= order.collected_at
         entered_by = User.objects.get(pk=result.entered_by_id)
         assert entered_by.role == Role.NURSE
         if order.status == "verified":
@@ -258,6 +288,36 @@ def _check_lab_results():
             assert result.verified_by_id == order.ordered_by_id
         else:
             assert result.verified_at is None
+
+
+def _check_coherence(code):
+    """The demo as a physician reads it, in the hospital's own conventions (issue 14)."""
+    assert set(Diagnosis.objects.values_list("code_system", flat=True)) == {CODE_SYSTEMS[code]}
+    glucose = LabResult.objects.filter(order__test_code="2345-7")
+    assert set(glucose.values_list("loinc_code", "unit")) <= {GLUCOSE[code]}
+    bun, urea = LabOrder.objects.filter(test_code="3094-0"), LabOrder.objects.filter(test_code="22664-7")
+    assert not (urea if code == "DMC001" else bun).exists()  # BUN in the US, urea elsewhere
+    for rx in Prescription.objects.filter(drug_name__startswith="Oral rehydration salts"):
+        assert rx.dose_unit == "mL" and f"in {ORS_WATER[code]} of clean drinking water" in rx.instructions
+    fever = {c.code_in(CODE_SYSTEMS[code]) for c in CONDITIONS.values() if "fever" in c.signs}
+    for encounter in Encounter.objects.select_related("patient"):
+        day = encounter.started_at.astimezone(ZONES[code]).date()
+        if age_on(encounter.patient.birth_date, day).months < FEBRILE_INFANT_MONTHS:  # seen, never sent home
+            temperatures = Observation.objects.filter(encounter=encounter, loinc_code=vitals.TEMPERATURE)
+            assert not temperatures.filter(value__gte=38).exists(), encounter.pk
+            assert not Diagnosis.objects.filter(encounter=encounter, icd10_code__in=fever).exists()
+    chest_pain = CONDITIONS["R07.9"].code_in(CODE_SYSTEMS[code])
+    for diagnosis in Diagnosis.objects.filter(icd10_code=chest_pain, kind="primary"):
+        troponin = LabOrder.objects.get(encounter_id=diagnosis.encounter_id, test_code="10839-9")
+        assert troponin.priority == "urgent"
+        assert InvoiceLine.objects.filter(invoice__encounter_id=diagnosis.encounter_id, item_code="PROC-ECG")
+    for note in ClinicalNote.objects.filter(plan__startswith="Last TSH"):
+        assert "increase the daily dose of levothyroxine by 25 micrograms" in note.plan
+        assert Prescription.objects.get(encounter_id=note.encounter_id, drug_name="Levothyroxine").dose == 75
+    assert not ClinicalNote.objects.filter(plan__icontains="continue levothyroxine").exists()
+    for amendment in NoteAmendment.objects.filter(text__contains="plan unchanged"):
+        results = LabResult.objects.filter(order__encounter_id=amendment.note.encounter_id)
+        assert not results.exclude(flag__in=["N", ""]).exists()
 
 
 def _check_invoices(code):

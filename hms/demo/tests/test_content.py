@@ -1,0 +1,109 @@
+"""The demo's clinical content as a physician reads it (issue 14): rules that hold whatever the
+random draws, checked on the content itself (test_activity checks the seeded hospitals)."""
+
+import random
+from decimal import Decimal
+
+import pytest
+
+from hms.clinical.ages import Age
+from hms.demo import clinical
+from hms.demo.data.conditions import CONDITIONS, FEBRILE_INFANT_MONTHS
+from hms.demo.data.drugs import ORS_SACHETS
+from hms.encounters.icd10 import icd10_lookup
+from hms.orders.lab_catalogue import TESTS, catalogue_tests
+
+CHILD = clinical.Person(30, "female", Decimal(13), Decimal(90))  # 2 years 6 months
+ADULT = clinical.Person(480, "male", Decimal(75), Decimal(175))
+
+
+@pytest.mark.parametrize(
+    ("country", "product", "water"),
+    [
+        ("BD", "ORSaline-N", "500 mL"),
+        ("GB", "Dioralyte", "200 mL"),
+        ("US", "WHO low-osmolarity ORS", "1000 mL"),
+    ],
+)
+def test_oral_rehydration_salts_are_made_up_in_the_volume_of_the_countrys_sachet(country, product, water):
+    rx = clinical.rx_for("ors", CHILD, country)
+    assert rx.drug_name == f"Oral rehydration salts ({product})"
+    assert f"Dissolve one sachet in {water} of clean drinking water, never less" in rx.instructions
+    # The volume given after each loose stool goes by age (WHO Plan A), in mL of the solution.
+    assert (rx.dose, rx.dose_unit) == (Decimal(200), "mL")
+    assert clinical.rx_for("ors", clinical.Person(10, "male", Decimal(9), Decimal(72)), country).dose == 100
+    assert clinical.rx_for("ors", ADULT, country).dose == 400
+
+
+def test_the_bangladeshi_sachet_is_for_half_a_litre_with_its_source():
+    sachet = ORS_SACHETS["BD"]
+    assert sachet.water_ml == 500 and "ORSaline-N" in sachet.source and "500 mL" in sachet.source
+    assert "200 mL" not in clinical.rx_for("ors", CHILD, "BD").instructions
+
+
+def test_no_infant_under_three_months_comes_to_clinic_with_a_fever():
+    feverish = [c for c in CONDITIONS.values() if "fever" in c.signs]
+    assert feverish
+    for months in range(FEBRILE_INFANT_MONTHS):
+        assert not [c.code for c in feverish if c.fits(months)]
+        rng = random.Random(months)
+        drawn = {clinical.visit_condition(rng, months=months, chronic=()).code for _ in range(300)}
+        assert drawn and not drawn & {c.code for c in feverish}
+    # From 3 months a fever is seen in clinic (an infant of 3-6 months with 39 °C is "amber").
+    assert [c for c in feverish if c.fits(FEBRILE_INFANT_MONTHS)]
+    assert CONDITIONS["Z00.129"].fits(1) and not CONDITIONS["Z00.129"].fits(24)
+
+
+def test_a_raised_tsh_on_levothyroxine_raises_the_dose():
+    thyroid = CONDITIONS["E03.9"]
+    assert "continue levothyroxine" not in thyroid.plan.lower() and "adjusted on the result" in thyroid.plan
+    assert "increase the daily dose of levothyroxine by 25 micrograms" in thyroid.results_plan
+    prescribed = clinical.prescriptions_for([thyroid], ADULT, [])
+    assert [(key, rx.dose) for key, rx in prescribed] == [("levothyroxine", 50)]
+    stepped = clinical.dose_stepped(prescribed, thyroid)
+    assert [(key, rx.dose, rx.dose_unit) for key, rx in stepped] == [("levothyroxine", 75, "mcg")]
+    # A condition without a dose step leaves the prescriptions as they are.
+    assert clinical.dose_stepped(prescribed, CONDITIONS["I10"]) == prescribed
+
+
+def test_chest_pain_always_gets_an_urgent_troponin_and_an_ecg():
+    chest_pain = CONDITIONS["R07.9"]
+    assert ("10839-9", 1.0) in chest_pain.labs and chest_pain.urgent_labs
+    assert chest_pain.procedure == ("PROC-ECG", 1.0)
+    troponin = TESTS["10839-9"]
+    assert troponin.name.startswith("Troponin I.cardiac") and troponin.reference.high == Decimal("0.04")
+
+
+def test_a_panel_has_urea_in_si_hospitals_and_bun_in_conventional_ones():
+    si = {t.code for t in catalogue_tests("BMP", lambda code: "SI")}
+    conventional = {t.code for t in catalogue_tests("BMP", lambda code: "CONVENTIONAL")}
+    assert "22664-7" in si and "3094-0" not in si
+    assert "3094-0" in conventional and "22664-7" not in conventional
+
+
+def _reading(code, value, years, sex, units):
+    """A demo result of `code` drawn at exactly `value` (conventional unit) for a patient of `years`."""
+    age = Age(years * 365, years * 12, years)
+    ranges = {code: (value, value)}
+    return clinical.lab_reading(
+        random.Random(1), TESTS[code], age=age, sex=sex, ranges=ranges, lab_units=units
+    )
+
+
+@pytest.mark.parametrize(
+    ("units", "code", "unit"), [("SI", "14749-6", "mmol/L"), ("CONVENTIONAL", "2345-7", "mg/dL")]
+)
+def test_lab_values_are_reported_in_the_hospitals_unit_and_flagged_for_the_patient(units, code, unit):
+    reading = _reading("2345-7", "300", 40, "male", units)
+    assert (reading.form.code, reading.form.unit) == (code, unit)
+    assert reading.flag == "H" and abs(reading.conventional - 300) < 1
+    # A child's creatinine is read against the child's interval, not the adult's.
+    assert _reading("2160-0", "0.9", 2, "female", units).flag == "H"
+    assert _reading("2160-0", "0.9", 40, "female", units).flag == "N"
+
+
+def test_every_demo_diagnosis_is_valid_in_both_code_systems():
+    for condition in CONDITIONS.values():
+        for system in ("icd10-who", "icd10-cm"):
+            entry = icd10_lookup(condition.code_in(system), system)
+            assert entry is not None and entry.billable, (condition.code, system)
