@@ -49,7 +49,16 @@ class PatientSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", "mrn", "given_name", "family_name", "birth_date", "sex"]
+        fields = [
+            "id",
+            "mrn",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "birth_date_estimated",
+            "sex",
+            "deceased_at",
+        ]
         read_only_fields = fields
 
 
@@ -66,7 +75,10 @@ class PatientSerializer(serializers.ModelSerializer):
             "given_name",
             "family_name",
             "birth_date",
+            "birth_date_estimated",
             "sex",
+            "sex_for_clinical_use",
+            "deceased_at",
             "phone",
             "email",
             "address",
@@ -91,21 +103,34 @@ NextOfKinInput = input_from_form("NextOfKinInput", NextOfKinForm)
 
 
 class PatientUpdateInput(InputSerializer):
-    """The details the record page's form changes; send only those that change."""
+    """The details the record page's form changes; send only those that change. A patient with one
+    name only has the other empty (never both)."""
 
-    given_name = serializers.CharField(max_length=100, required=False)
-    family_name = serializers.CharField(max_length=100, required=False)
-    birth_date = serializers.DateField(required=False)
+    given_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    family_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    birth_date = serializers.DateField(required=False, help_text="Not after the hospital's today.")
+    birth_date_estimated = serializers.BooleanField(
+        required=False,
+        help_text="The birth date was worked out from an age. A new birth_date sent without it is "
+        "taken as known.",
+    )
     sex = serializers.ChoiceField(choices=Patient.Sex.choices, required=False)
+    sex_for_clinical_use = serializers.ChoiceField(
+        choices=Patient.ClinicalSex.choices,
+        required=False,
+        allow_blank=True,
+        help_text="female or male: which sex's reference ranges apply where `sex` is other or "
+        "unknown (or differs); empty when not recorded.",
+    )
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
 class PatientRegisterInput(PatientUpdateInput):
-    given_name = serializers.CharField(max_length=100)
-    family_name = serializers.CharField(max_length=100)
-    birth_date = serializers.DateField()
+    given_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    family_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    birth_date = serializers.DateField(help_text="Not after the hospital's today.")
     mrn = serializers.CharField(
         max_length=32, required=False, help_text="Leave out to have the next MRN generated (the usual way)."
     )

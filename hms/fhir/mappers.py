@@ -137,6 +137,39 @@ def _text(text: str) -> dict[str, str]:
     return {"text": text}
 
 
+# No HL7 extension marks an estimated birth date (national guides each define their own): ours, on
+# the birthDate element, so a reader that knows none of them still reads the date.
+BIRTH_DATE_ESTIMATED = "urn:hms:fhir:birth-date-estimated"
+# HL7 Gender Harmony's sex parameter for clinical use (FHIR extensions pack), a complex extension.
+SEX_FOR_CLINICAL_USE = "http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse"
+SEX_FOR_CLINICAL_USE_CODES = "http://terminology.hl7.org/CodeSystem/sex-parameter-for-clinical-use"
+
+
+def _human_name(patient: Patient) -> dict[str, Any]:
+    """The patient's official name: a single-name patient has only the part they have."""
+    name: dict[str, Any] = {"use": "official", "text": patient.full_name}
+    if patient.family_name:
+        name["family"] = patient.family_name
+    if patient.given_name:
+        name["given"] = [patient.given_name]
+    return name
+
+
+def _sex_for_clinical_use(sex: str) -> dict[str, Any]:
+    code, display = f"{sex}-typical", f"{sex.capitalize()} typical"
+    return {
+        "url": SEX_FOR_CLINICAL_USE,
+        "extension": [
+            {
+                "url": "value",
+                "valueCodeableConcept": {
+                    "coding": [{"system": SEX_FOR_CLINICAL_USE_CODES, "code": code, "display": display}]
+                },
+            }
+        ],
+    }
+
+
 def patient_resource(patient: Patient, context: Context) -> dict[str, Any]:
     identifiers: list[dict[str, Any]] = [
         {
@@ -157,17 +190,16 @@ def patient_resource(patient: Patient, context: Context) -> dict[str, Any]:
         **_head("Patient", patient),
         "identifier": identifiers,
         "active": True,
-        "name": [
-            {
-                "use": "official",
-                "text": patient.full_name,
-                "family": patient.family_name,
-                "given": [patient.given_name],
-            }
-        ],
+        "name": [_human_name(patient)],
         "gender": patient.sex,
         "birthDate": patient.birth_date.isoformat(),
     }
+    if patient.birth_date_estimated:
+        resource["_birthDate"] = {"extension": [{"url": BIRTH_DATE_ESTIMATED, "valueBoolean": True}]}
+    if patient.deceased_at is not None:
+        resource["deceasedDateTime"] = patient.deceased_at.isoformat()
+    if patient.sex_for_clinical_use:
+        resource["extension"] = [_sex_for_clinical_use(patient.sex_for_clinical_use)]
     telecom = [{"system": "phone", "value": patient.phone}] if patient.phone else []
     telecom += [{"system": "email", "value": patient.email}] if patient.email else []
     if telecom:

@@ -40,7 +40,7 @@ def patient_values(body: dict[str, Any]) -> dict[str, Any]:
     """The demographics of a posted Patient, as patient_register and patient_update take them."""
     names = body.get("name") or []
     if not isinstance(names, list) or not names or not isinstance(names[0], dict):
-        raise bad_request("Patient.name is required: a family name and a given name.")
+        raise bad_request("Patient.name is required: a family name, given names, or both.")
     official = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), names[0])
     given = official.get("given") or []
     if not isinstance(given, list):
@@ -58,6 +58,13 @@ def patient_values(body: dict[str, Any]) -> dict[str, Any]:
         values["birth_date"] = None
     if values["birth_date"] is None:
         raise bad_request("Patient.birthDate is required, as yyyy-mm-dd.")
+    values["birth_date_estimated"] = (
+        _extension_value(
+            body.get("_birthDate"), mappers.BIRTH_DATE_ESTIMATED, "valueBoolean", "Patient._birthDate"
+        )
+        is True
+    )
+    values["sex_for_clinical_use"] = _sex_for_clinical_use(body.get("extension"))
     gender = body.get("gender", "unknown")
     if gender not in Patient.Sex.values:
         raise bad_request("Patient.gender must be male, female, other or unknown.")
@@ -78,6 +85,39 @@ def patient_values(body: dict[str, Any]) -> dict[str, Any]:
     text = _string(address.get("text"), "Patient.address.text")
     values["address"] = text or ", ".join(str(part) for part in parts if part)
     return values
+
+
+def _extension_value(element: Any, url: str, key: str, what: str) -> Any:
+    """The `key` value of the extension `url` of `element` (a dict with "extension"), or None."""
+    if element is None:
+        return None
+    extensions = element.get("extension") if isinstance(element, dict) else None
+    if not isinstance(extensions, list):
+        raise bad_request(f"{what}.extension must be a list.")
+    found = [e for e in extensions if isinstance(e, dict) and e.get("url") == url]
+    return found[0].get(key) if found else None
+
+
+def _sex_for_clinical_use(extensions: Any) -> str:
+    """female, male or "" from Patient.extension's sex parameter for clinical use; "specified" and
+    "unknown" say no one sex's ranges apply, as "" does."""
+    concept = _extension_value(
+        {"extension": extensions} if extensions is not None else None,
+        mappers.SEX_FOR_CLINICAL_USE,
+        "extension",
+        "Patient",
+    )
+    value = (
+        _extension_value({"extension": concept}, "value", "valueCodeableConcept", "Patient.extension")
+        if concept
+        else None
+    )
+    codings = value.get("coding") if isinstance(value, dict) else None
+    codes = {c.get("code") for c in codings if isinstance(c, dict)} if isinstance(codings, list) else set()
+    for sex in ("female", "male"):
+        if f"{sex}-typical" in codes:
+            return sex
+    return ""
 
 
 def _identifiers(body: dict[str, Any]) -> tuple[str | None, list[tuple[str, str]]]:

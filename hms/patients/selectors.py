@@ -19,6 +19,17 @@ from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.normalise import name_normalise
 from hms.tenancy.context import current_tenant
 
+# What lists show of a patient (and the REST API's summary).
+SUMMARY_FIELDS = (
+    "id",
+    "mrn",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "birth_date_estimated",
+    "sex",
+    "deceased_at",
+)
 PATIENT_LIST = AuditedList("patient.list", Patient)
 PATIENT_SEARCH = AuditedList("patient.search", Patient)
 
@@ -74,9 +85,7 @@ def patient_page(*, user: User, page_number: int | str = 1, client_address: str 
     """
     if not patient_list_visible_to(user=user):
         return page_of([], 1)
-    queryset = Patient.objects.only("id", "mrn", "given_name", "family_name", "birth_date", "sex").order_by(
-        "family_name", "given_name", "id"
-    )
+    queryset = Patient.objects.only(*SUMMARY_FIELDS).order_by("family_name", "given_name", "id")
     return PATIENT_LIST.page(queryset, page_number, user, client_address)
 
 
@@ -105,7 +114,7 @@ def patient_search(
         )
     if not patient_list_visible_to(user=user):
         return page_of([], 1)
-    queryset = Patient.objects.only("id", "mrn", "given_name", "family_name", "birth_date", "sex").order_by(
+    queryset = Patient.objects.only(*SUMMARY_FIELDS).order_by(
         _SameOrderNoIndex(F("family_name")), "given_name", "id"
     )
     with transaction.atomic(using=current_tenant().alias):

@@ -71,7 +71,7 @@ def test_field_errors_are_listed_by_field(clerk):
     body = _problem(
         clerk.post(
             f"{BASE}/patients",
-            {"given_name": "A", "family_name": "", "birth_date": "2099-99-99"},
+            {"given_name": "A", "family_name": "F" * 101, "birth_date": "2099-99-99"},
             content_type="application/json",
         ),
         400,
