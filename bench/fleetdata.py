@@ -60,6 +60,8 @@ DATA_FORMAT = 4
 # clinic history, two weeks of bookings) is copied into every demo-sized bench hospital.
 DEMO_SOURCE = "TH001"
 DEMO_SEED_SETTINGS = "config.settings.local"  # seed_demo refuses production settings
+# The roles staff_sessions() gives a hospital's staff users, in turn: every 4th is a doctor.
+STAFF_ROLES = ("DOCTOR", "NURSE", "RECEPTIONIST", "ADMIN")
 # A patient list page lists this many patients (hms.core.pages.PAGE_SIZE).
 PATIENTS_SHOWN = 25
 # Provisioning processes of a build. One: hospital_provision() holds the registry's
@@ -562,7 +564,7 @@ def staff_sessions(hospital: Any, count: int) -> list[str]:
 
     if not count:
         return []
-    roles = [Role.DOCTOR, Role.NURSE, Role.RECEPTIONIST, Role.ADMIN]
+    roles = [Role(role) for role in STAFF_ROLES]
     keys = []
     with transaction.atomic():
         users = []

@@ -15,10 +15,13 @@ connections, a Lua script rotating over (path, session cookie) pairs; every resp
 must be 200 (wrk's own count of non-2xx/3xx is checked too).
 
 Servers (data):
-  one    a deployment of 1 demo-sized hospital (a copy of the seeded demo hospital).
+  one    a deployment of 1 demo-sized hospital (a copy of the seeded demo hospital), with
+         4,000 staff users, 1,000 of them doctors (as many as the fleet's hospitals: each
+         session records its last use once a minute, so both servers write sessions alike).
   fleet  10,000 hospitals, 1,000 of them (every 10th) demo-sized; the others provisioned, empty.
 Pages:
-  list   GET /h/<CODE>/patient-list/ with a doctor's session of that hospital: a page of 25
+  list   GET /h/<CODE>/patient-list/ with a doctor's session of that hospital (one: its
+         1,000 doctors in turn; fleet: each hospital's doctor): a page of 25
          of its 300 patients and its audit row (patient.list), in one transaction.
   light  GET /h/<CODE>/ with the platform operator's session: the hospital's page as the
          operator sees it (the hospital's name, no clinical data): little besides the
@@ -122,10 +125,15 @@ class Case:
 
 
 def page_pairs(dataset: fleetdata.Dataset, page: str) -> list[tuple[str, str]]:
-    """(path, session key) pairs of a page: the staff list, or the operator's view of each hospital."""
+    """(path, session key) pairs of a page: the list with each doctor's session (every hospital's
+    first staff user; in the one hospital, every 4th of its staff), or the operator's view of each
+    hospital."""
     if page == "list":
-        return dataset.pairs
-    return [(f"/h/{fleetdata.code_of(path)}/", dataset.operator_key) for path, _ in dataset.pairs]
+        return dataset.pairs if dataset.hospitals > 1 else dataset.pairs[:: len(fleetdata.STAFF_ROLES)]
+    return [
+        (path, dataset.operator_key)
+        for path in dict.fromkeys(f"/h/{fleetdata.code_of(p)}/" for p, _ in dataset.pairs)
+    ]
 
 
 def write_lua(path: Path, pairs: list[tuple[str, str]]) -> None:
@@ -388,7 +396,15 @@ def main() -> int:
     started = fleetdata.load_text(load_start)
     print(f"open-files limit for the servers: {nofile}; load averages at start: {started}")
 
-    one = Server("one", fleetdata.demo_fleet(hospitals=1, demo=1, fresh=args.fresh))
+    # As many doctors' sessions in the one hospital as the fleet has hospitals: a session
+    # records its last use once a minute, so both cases write their sessions alike.
+    doctors = args.rotation
+    one = Server(
+        "one",
+        fleetdata.demo_fleet(
+            hospitals=1, demo=1, users=doctors * len(fleetdata.STAFF_ROLES), fresh=args.fresh
+        ),
+    )
     fleet = Server(
         "fleet", fleetdata.demo_fleet(hospitals=args.hospitals, demo=args.rotation, fresh=args.fresh)
     )
