@@ -20,6 +20,7 @@ urlpatterns = [
     path("h/<str:hospital_code>/orders/", include("hms.orders.urls")),
     path("h/<str:hospital_code>/billing/", include("hms.billing.urls")),
     path("h/<str:hospital_code>/alerts/", include("hms.alerts.urls")),
+    path("h/<str:hospital_code>/clinical/", include("hms.clinical.urls")),
     path("h/<str:hospital_code>/accounts/", include("hms.accounts.hospital_urls")),
     path("fhir/<str:hospital_code>/", include("hms.fhir.urls")),
 ]

@@ -139,7 +139,9 @@ def clinical_profile_update(
         changes["working_days"] = _days(changes["working_days"])
     errors = _checked(changes)
     if errors:
-        raise ApplicationError("The clinical profile was not changed.", details=errors)
+        # Listed by field, as every service's refusal is (pages show each beside its field).
+        details = {name: [message] for name, message in errors.items()}
+        raise ApplicationError("The clinical profile was not changed.", details=details)
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
         row = (
@@ -169,7 +171,7 @@ def _days(values: Iterable[Any]) -> list[int]:
     except (TypeError, ValueError) as error:
         raise ApplicationError(
             "The clinical profile was not changed.",
-            details={"working_days": "Working days are ISO weekday numbers, 1 = Monday ... 7 = Sunday."},
+            details={"working_days": ["Working days are ISO weekday numbers, 1 = Monday ... 7 = Sunday."]},
         ) from error
 
 
