@@ -149,7 +149,8 @@ LIMIT_SOURCES: Mapping[str, str] = {
     "pain": "Numeric rating scale 0-10 (Hawker GA, et al. Arthritis Care Res 2011;63 Suppl 11:S240-252).",
     "acvpu": "ACVPU (Alert, new Confusion, Voice, Pain, Unresponsive): Royal College of Physicians, "
     "NEWS2, 2017.",
-    "gcs": "Glasgow Coma Scale total 3-15 (Teasdale G, Jennett B. Lancet 1974;2:81-84).",
+    "gcs": "Glasgow Coma Scale: eye 1-4, verbal 1-5, motor 1-6, total 3-15 (Teasdale G, Jennett B. "
+    "Lancet 1974;2:81-84); the total of the three is computed when they are given.",
     "oxygen": "Inhaled oxygen: flow 0 L/min means breathing air; flows to 60 L/min (high-flow nasal "
     "oxygen) are usual, up to 80 asked to be confirmed; FiO2 21 % (air) to 100 % (BTS guideline for "
     "oxygen use in adults, Thorax 2017;72:ii1-ii90).",
@@ -172,6 +173,8 @@ OXYGEN_FLOW = "3151-8"  # Inhaled oxygen flow rate
 FIO2 = "3150-0"  # Inhaled oxygen concentration
 CONSCIOUSNESS = "67775-7"  # Level of responsiveness (ACVPU)
 GCS_TOTAL = "9269-2"  # Glasgow coma score total
+GCS_EYE, GCS_VERBAL, GCS_MOTOR = "9267-6", "9270-0", "9268-4"  # its components
+GCS_COMPONENTS = (GCS_EYE, GCS_VERBAL, GCS_MOTOR)
 PAIN = "72514-3"  # Pain severity - 0-10 verbal numeric rating [Score] - Reported
 WEIGHT = "29463-7"
 HEIGHT = "8302-2"
@@ -288,6 +291,11 @@ VITALS: Mapping[str, Vital] = {
             "acvpu",
             answers=ACVPU_ANSWERS,
         ),
+        Vital(GCS_EYE, "GCS eye opening (1-4)", "{score}", "", 0, (D(1), D(4)), "gcs", whole=True),
+        Vital(
+            GCS_VERBAL, "GCS best verbal response (1-5)", "{score}", "", 0, (D(1), D(5)), "gcs", whole=True
+        ),
+        Vital(GCS_MOTOR, "GCS best motor response (1-6)", "{score}", "", 0, (D(1), D(6)), "gcs", whole=True),
         Vital(GCS_TOTAL, "Glasgow Coma Scale total", "{score}", "", 0, (D(3), D(15)), "gcs", whole=True),
         Vital(PAIN, "Pain score (0-10)", "{score}", "/10", 0, (D(0), D(10)), "pain", whole=True),
         Vital(

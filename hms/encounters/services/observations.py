@@ -195,6 +195,7 @@ def _measured(
         errors[vitals.DIASTOLIC] = [
             f"Diastolic pressure ({diastolic} mmHg) must be lower than systolic ({systolic} mmHg)."
         ]
+    _gcs_total(measurements, errors)
     if errors:
         if unconfirmed:
             errors["confirm"] = ["Some values are very unusual: check them, then confirm them."]
@@ -202,6 +203,22 @@ def _measured(
             vitals.vitals_refused(code for code in errors if code != "confirm"), details=errors
         )
     return measurements
+
+
+def _gcs_total(measurements: dict[str, vitals.Measurement], errors: dict[str, list[str]]) -> None:
+    """With the three GCS components, their total: added where it was not typed, refused where a
+    typed total differs from it. Components without all three leave the total as typed."""
+    parts = [measurements.get(code) for code in vitals.GCS_COMPONENTS]
+    if any(part is None or part.value is None for part in parts):
+        return
+    total = sum((part.number for part in parts if part is not None), Decimal(0))
+    typed = measurements.get(vitals.GCS_TOTAL)
+    if typed is None:
+        measurements[vitals.GCS_TOTAL] = vitals.Measurement(
+            vitals.VITALS[vitals.GCS_TOTAL], total, None, "", ""
+        )
+    elif typed.value != total:
+        errors[vitals.GCS_TOTAL] = [f"The total of eye, verbal and motor is {total}, not {typed.value}."]
 
 
 @dataclass(frozen=True)
@@ -267,6 +284,9 @@ def _saved(
             row.body_site = qualifiers.temperature_site
         row.save(using=stamp.alias)
         created[code] = row
+    total = measurements.get(vitals.GCS_TOTAL)
+    if total is not None and total.entered_value is None:  # computed from its three components
+        created[vitals.GCS_TOTAL].derived_from.set([created[code] for code in vitals.GCS_COMPONENTS])
     return created
 
 

@@ -23,6 +23,10 @@ from hms.encounters.vitals import (
     CONSCIOUSNESS,
     DIASTOLIC,
     FIO2,
+    GCS_EYE,
+    GCS_MOTOR,
+    GCS_TOTAL,
+    GCS_VERBAL,
     HEART_RATE,
     HEIGHT,
     OXYGEN_FLOW,
@@ -190,6 +194,24 @@ def test_voiding_a_blood_pressure_voids_the_panel_and_both_pressures(staff, enco
 
     assert voided.pk == second[DIASTOLIC].pk and voided.voided_at is not None
     assert not Observation.objects.live().exists()  # no pressure is left without its pair
+
+
+def test_the_gcs_total_is_computed_from_its_three_components(staff, encounter_of_adult):
+    components = {GCS_EYE: ("3", ""), GCS_VERBAL: ("4", ""), GCS_MOTOR: ("6", "")}
+    rows = _record(staff, encounter_of_adult, components)
+    total = rows[GCS_TOTAL]
+    assert total.value == D(13) and total.entered_value is None
+    assert set(total.derived_from.values_list("loinc_code", flat=True)) == set(components)
+    with pytest.raises(ApplicationError) as refused:
+        _record(staff, encounter_of_adult, {**components, GCS_TOTAL: ("14", "")})
+    assert "is 13, not 14" in refused.value.details[GCS_TOTAL][0]
+    assert _record(staff, encounter_of_adult, {GCS_TOTAL: ("9", "")})[GCS_TOTAL].entered_value == D(9)
+
+    observation_void(
+        acting_user=staff.nurse, observation=rows[GCS_EYE].pk, reason="Eyes swollen shut: not testable"
+    )
+    total.refresh_from_db()
+    assert total.voided_at is not None
 
 
 def _news2_set(staff, encounter, **overrides):
