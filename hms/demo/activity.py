@@ -585,15 +585,16 @@ class HistoryWriter:
         return visit
 
     def _vitals(self, visit: Visit, at: datetime.datetime) -> dict[str, Decimal]:
-        typed = clinical.vital_signs(
-            self.rng,
-            patient=visit.booking.patient.person,
-            signs=visit.booking.condition.signs,
-            units=self.units,
-        )
         profile = visit.booking.patient
         day = at.astimezone(self.zone).date()
         subject = vitals.patient_subject(profile.birth_date, profile.person.sex, "", day)
+        typed = clinical.vital_signs(
+            self.rng,
+            patient=profile.person,
+            age=subject.age,
+            signs=visit.booking.condition.signs,
+            units=self.units,
+        )
         measured = {
             code: vitals.vital_measure(code, value, unit, subject=subject)
             for code, (value, unit) in typed.items()
@@ -960,7 +961,8 @@ def _live_clinic(
             acting_user=doctor, patient=profile.pk, reason=f"Walk-in: {condition.reason}"
         )
     signs = condition.signs if condition else ()
-    typed = clinical.vital_signs(rng, patient=profile.person, signs=signs, units=units)
+    age = age_on(profile.birth_date, now.astimezone(zone).date())
+    typed = clinical.vital_signs(rng, patient=profile.person, age=age, signs=signs, units=units)
     observation_record_vitals(acting_user=cast.nurse, encounter=encounter.pk, values=typed)
     _results_review(cast, now)
 

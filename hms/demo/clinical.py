@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from hms.clinical.ages import Age
+from hms.clinical.ranges import reference_band
 from hms.demo.data.allergies import ALTERNATIVES, CROSS_REACTIONS
 from hms.demo.data.conditions import (
     CHRONIC,
@@ -225,22 +226,22 @@ def _name_clash(drug_name: str, substances: Sequence[str]) -> bool:
 
 
 def vital_signs(
-    rng: random.Random, *, patient: Person, signs: Sequence[str], units: Mapping[str, str]
+    rng: random.Random, *, patient: Person, age: Age, signs: Sequence[str], units: Mapping[str, str]
 ) -> dict[str, tuple[str, str]]:
-    """{LOINC code: (value, unit)} for one visit; mostly normal, abnormal where the condition says."""
-    age = patient.age
-    if age < 1:
-        heart, breaths = rng.randint(110, 150), rng.randint(30, 45)
-    elif age < 6:
-        heart, breaths = rng.randint(90, 125), rng.randint(22, 30)
-    elif age < 12:
-        heart, breaths = rng.randint(75, 110), rng.randint(18, 24)
-    else:
-        heart, breaths = rng.randint(62, 94), rng.randint(12, 18)
-    temperature = rng.uniform(36.3, 37.3)
+    """{LOINC code: (value, unit)} for one visit of a patient of `age`: the usual values inside the
+    reference bands of that age (hms.clinical.ranges, as the flags read them), abnormal where the
+    condition says. Blood pressure from 3 years."""
+    heart = _usual(rng, vitals.HEART_RATE, age, patient.sex)
+    breaths = _usual(rng, vitals.RESPIRATORY_RATE, age, patient.sex)
+    band = reference_band(vitals.TEMPERATURE, age, patient.sex)  # a newborn's is narrower
+    assert band is not None and band.low is not None and band.high is not None, age
+    temperature = rng.uniform(max(36.3, float(band.low) + 0.15), min(37.3, float(band.high) - 0.15))
     spo2 = rng.randint(96, 99)
+    measures_pressure = age.years >= 3
     systolic, diastolic = (
-        (rng.randint(104, 134), rng.randint(64, 86)) if age >= 12 else (rng.randint(92, 112), 0)
+        (_usual(rng, vitals.SYSTOLIC, age, patient.sex), _usual(rng, vitals.DIASTOLIC, age, patient.sex))
+        if measures_pressure
+        else (0, 0)
     )
     if "fever" in signs and rng.random() < 0.6:
         temperature = rng.uniform(38.0, 39.4)
@@ -250,10 +251,8 @@ def vital_signs(
     if "wheeze" in signs:
         breaths += rng.randint(4, 9)
         spo2 = rng.randint(92, 97)
-    if "hypertensive" in signs and rng.random() < 0.7:
+    if "hypertensive" in signs and age.years >= 18 and rng.random() < 0.7:
         systolic, diastolic = rng.randint(140, 172), rng.randint(88, 104)
-    if age < 12:
-        diastolic = rng.randint(54, 72)
     values: dict[str, tuple[str, str]] = {
         vitals.HEART_RATE: (str(heart), "/min"),
         vitals.RESPIRATORY_RATE: (str(breaths), "/min"),
@@ -263,10 +262,10 @@ def vital_signs(
         values[vitals.TEMPERATURE] = (f"{temperature * 9 / 5 + 32:.1f}", "[degF]")
     else:
         values[vitals.TEMPERATURE] = (f"{temperature:.1f}", "Cel")
-    if age >= 3:
+    if measures_pressure:
         values[vitals.SYSTOLIC] = (str(systolic), "mm[Hg]")
         values[vitals.DIASTOLIC] = (str(min(diastolic, systolic - 25)), "mm[Hg]")
-    weight = patient.weight_kg + D(f"{rng.uniform(-0.6, 0.6):.1f}") * (1 if age >= 12 else D("0.2"))
+    weight = patient.weight_kg + D(f"{rng.uniform(-0.6, 0.6):.1f}") * (1 if age.years >= 12 else D("0.2"))
     if units["weight"] == "[lb_av]":
         values[vitals.WEIGHT] = (f"{weight / D('0.45359237'):.1f}", "[lb_av]")
     else:
@@ -276,6 +275,17 @@ def vital_signs(
     else:
         values[vitals.HEIGHT] = (f"{patient.height_cm:.1f}", "cm")
     return values
+
+
+def _usual(rng: random.Random, code: str, age: Age, sex: str) -> int:
+    """A usual value of a vital sign at `age`: in the middle of its reference band, or just under
+    the upper limit where the band has no lower one (a child's blood pressure: the 90th centile)."""
+    band = reference_band(code, age, sex)
+    assert band is not None and band.high is not None, (code, age)
+    if band.low is None:
+        return rng.randint(int(band.high) - 15, int(band.high) - 3)
+    margin = (band.high - band.low) * D("0.15")
+    return rng.randint(int(band.low + margin) + 1, int(band.high - margin))
 
 
 def vitals_text(measured: Mapping[str, Decimal]) -> str:

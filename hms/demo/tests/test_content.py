@@ -10,6 +10,7 @@ from hms.clinical.ages import Age
 from hms.demo import clinical
 from hms.demo.data.conditions import CONDITIONS, FEBRILE_INFANT_MONTHS
 from hms.demo.data.drugs import ORS_SACHETS
+from hms.encounters import vitals
 from hms.encounters.icd10 import icd10_lookup
 from hms.orders.lab_catalogue import TESTS, catalogue_tests
 
@@ -107,3 +108,18 @@ def test_every_demo_diagnosis_is_valid_in_both_code_systems():
         for system in ("icd10-who", "icd10-cm"):
             entry = icd10_lookup(condition.code_in(system), system)
             assert entry is not None and entry.billable, (condition.code, system)
+
+
+@pytest.mark.parametrize("months", [0, 2, 11, 18, 40, 96, 168, 480, 960])
+def test_a_well_patients_vital_signs_are_normal_for_their_age(months):
+    """Drawn inside the age's reference bands, so no healthy child is flagged by an adult's."""
+    age = Age(months * 30 + 15, months, months // 12)
+    subject = vitals.Subject(age, "female")
+    rng = random.Random(months)
+    units = {"temperature": "Cel", "weight": "kg", "height": "cm"}
+    for _ in range(50):
+        typed = clinical.vital_signs(rng, patient=CHILD, age=age, signs=(), units=units)
+        flags = {
+            code: vitals.vital_measure(code, v, u, subject=subject).flag for code, (v, u) in typed.items()
+        }
+        assert not any(flags.values()), flags
