@@ -17,10 +17,12 @@ thread iterating the old one (``connections.all()``) is never disturbed.
 
 import contextlib
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, connections
 
 from hms.core.metrics import TENANT_CONNECTION_EVICTIONS, TENANT_CONNECTIONS_OPEN, TENANT_CONNECTIONS_OPENED
@@ -39,6 +41,8 @@ _lock = threading.Lock()
 _configured: "OrderedDict[str, tuple[dict[str, Any], dict[str, Any]]]" = OrderedDict()
 _pins: Counter[str] = Counter()  # alias -> contexts using it now, over all threads
 _open_per_server: Counter[str] = Counter()  # server -> connection slots held by this process
+_waiting: Counter[str] = Counter()  # server -> threads waiting for one of those slots
+_slot_freed = threading.Condition(_lock)
 _thread = threading.local()
 
 
@@ -77,6 +81,7 @@ def release(alias: str) -> None:
         del state["active"][alias]
         _close_if_unusable(alias)
     _unpin(alias)
+    _give_way_to_waiters()
 
 
 def _unpin(alias: str) -> None:
@@ -136,6 +141,11 @@ def open_aliases() -> list[str]:
     return list(_thread_state()["open"])
 
 
+def server_connections(server: str) -> int:
+    """Connections this process holds to `server`'s hospitals now, over all threads."""
+    return _open_per_server[server]
+
+
 def _configured_locked(alias: str, database: Mapping[str, Any]) -> dict[str, Any]:
     if alias == DEFAULT_DB_ALIAS or not is_tenant_alias(alias):
         raise ValueError(f"{alias!r} is not a tenant alias")
@@ -169,9 +179,7 @@ def _touch_thread_connection(alias: str, configured: dict[str, Any]) -> None:
         _close_thread_connection(alias)  # the hospital's settings changed: reconnect
     if alias not in opened:
         server = configured.get("HMS_SERVER", "")
-        _make_room_on_server(server, opened, state["active"])
-        with _lock:
-            _open_per_server[server] += 1
+        _take_slot_on_server(server, opened, state["active"])
         TENANT_CONNECTIONS_OPEN.inc()
         opened[alias] = server
     opened.move_to_end(alias)
@@ -213,29 +221,74 @@ def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
     _evict_over_budget(state)
 
 
-def _make_room_on_server(server: str, opened: "OrderedDict[str, str]", active: Counter[str]) -> None:
-    """Keep this process within the server's max_connections: close idle ones, else refuse."""
+def _take_slot_on_server(server: str, opened: "OrderedDict[str, str]", active: Counter[str]) -> None:
+    """Count a new connection within the server's allowance for this process.
+
+    At the allowance, this thread's least recently used idle connection to the server is
+    closed; if this thread has none, the request waits (HMS_CONNECTION_WAIT_SECONDS) for
+    another thread to give one up, and only then is refused (a 503 saying so).
+    """
     limit = _server_limit(server)
-    if limit is None:
-        return
-    while _open_per_server[server] >= limit:
+    deadline: float | None = None
+    while True:
+        with _lock:
+            if limit is None or _open_per_server[server] < limit:
+                _open_per_server[server] += 1
+                return
         victim = next((a for a, s in opened.items() if s == server and not active[a]), None)
-        if victim is None:
+        if victim is not None:
+            _close_thread_connection(victim)
+            TENANT_CONNECTION_EVICTIONS.labels("server").inc()
+            continue
+        held_here = sum(1 for s in opened.values() if s == server)
+        wait = float(getattr(settings, "HMS_CONNECTION_WAIT_SECONDS", 5.0))
+        if deadline is None:
+            deadline = time.monotonic() + wait
+        # All the slots in use by this very thread: no other thread can free one for it.
+        if held_here >= limit or not _wait_for_slot(server, limit, deadline):
             raise ConnectionLimitReached(
                 f"All {limit} connections this process may open to database server {server} are "
-                "in use; try again in a moment."
+                f"in use{f' (waited {wait:g} s)' if held_here < limit else ''}; try again in a moment."
             )
-        _close_thread_connection(victim)
-        TENANT_CONNECTION_EVICTIONS.labels("server").inc()
+
+
+def _wait_for_slot(server: str, limit: int, deadline: float) -> bool:
+    with _slot_freed:
+        _waiting[server] += 1
+        try:
+            return _slot_freed.wait_for(
+                lambda: _open_per_server[server] < limit, timeout=max(0.0, deadline - time.monotonic())
+            )
+        finally:
+            _waiting[server] -= 1
+            if _waiting[server] <= 0:
+                del _waiting[server]
+
+
+def _give_way_to_waiters() -> None:
+    """Close this thread's least recently used idle connection to each server another thread waits for."""
+    if not _waiting:
+        return
+    with _lock:
+        servers = [server for server, count in _waiting.items() if count > 0]
+    state = _thread_state()
+    for server in servers:
+        victim = next(
+            (a for a, s in state["open"].items() if s == server and not state["active"][a] and not _pins[a]),
+            None,
+        )
+        if victim is not None:
+            _close_thread_connection(victim)
+            TENANT_CONNECTION_EVICTIONS.labels("server").inc()
 
 
 def _server_limit(server: str) -> int | None:
     if not server:
         return None
-    from hms.tenancy.servers import configured_servers
+    from hms.tenancy.servers import configured_servers, process_allowance
 
     found = configured_servers().get(server)
-    return found.max_connections if found else None
+    return process_allowance(found) if found else None
 
 
 def _existing_connection(alias: str) -> Any:
@@ -256,6 +309,7 @@ def _close_thread_connection(alias: str) -> None:
     if server is not None:
         with _lock:
             _open_per_server[server] -= 1
+            _slot_freed.notify_all()
         TENANT_CONNECTIONS_OPEN.dec()
     existing = _existing_connection(alias)
     if existing is None:

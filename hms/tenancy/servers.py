@@ -7,9 +7,19 @@ The URL reaches the server directly (it is used to create and drop databases);
 caps one process's connections to it, `spares=N` keeps N databases cloned
 ahead of time, and `pgbouncer=host:port` sends the application's connections
 through PgBouncer.
+
+A server listed without `max_connections` is never asked for more connections than it
+accepts: each process's allowance is read from the server (`SHOW max_connections`, less
+the superuser's reserved slots and a reserve for administration, migrations and
+monitoring), divided among HMS_APP_PROCESSES application processes, less the shared
+database's own connection. A server behind PgBouncer has no such allowance by default: a
+connection to PgBouncer is not a backend, and PgBouncer's own pools bound the server's
+(docs/operations/postgresql.md).
 """
 
 import functools
+import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -19,7 +29,18 @@ from django.conf import settings
 
 from hms.tenancy.exceptions import StorageError
 
+logger = logging.getLogger(__name__)
+
 EMBEDDED_SERVER = "embedded"
+# PostgreSQL's own defaults, assumed while a server cannot be asked (it is asked again later).
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_SUPERUSER_RESERVED = 3
+# Kept free on each server for administration, migrations, backups and monitoring: a tenth
+# of its connections, at least this many.
+ADMIN_RESERVE_MIN = 5
+# Each application process also holds a connection to the shared database (often on the
+# same server) and, while provisioning, one to the server's maintenance database.
+PER_PROCESS_OTHER = 2
 _OWN_PARAMETERS = ("max_hospitals", "pgbouncer", "max_connections", "spares")
 
 
@@ -108,3 +129,68 @@ def get_server(name: str) -> DatabaseServer:
         raise StorageError(
             f"Database server {name!r} is not in HMS_DATABASE_SERVERS; a hospital on it cannot be reached."
         ) from None
+
+
+@dataclass(frozen=True)
+class ServerCapacity:
+    """What a PostgreSQL server accepts: SHOW max_connections, less its reserved slots."""
+
+    max_connections: int
+    reserved: int  # superuser_reserved_connections (+ reserved_connections from PostgreSQL 16)
+    measured: bool  # False: the server could not be asked; PostgreSQL's defaults are assumed
+
+    @property
+    def admin_reserve(self) -> int:
+        return max(ADMIN_RESERVE_MIN, self.max_connections // 10)
+
+    @property
+    def for_applications(self) -> int:
+        """Connections the application processes may share between them."""
+        return max(0, self.max_connections - self.reserved - self.admin_reserve)
+
+
+def app_processes() -> int:
+    """Application processes sharing each server (HMS_APP_PROCESSES; gunicorn's workers by default)."""
+    return max(1, int(getattr(settings, "HMS_APP_PROCESSES", 1) or 1))
+
+
+_capacity_lock = threading.Lock()
+_capacities: dict[tuple[Any, ...], ServerCapacity] = {}
+
+
+def server_capacity(server: DatabaseServer) -> ServerCapacity:
+    """The server's limits, asked once per process; PostgreSQL's defaults while it cannot be asked."""
+    admin = server.admin
+    key = (admin.get("HOST"), admin.get("PORT"), admin.get("USER"))
+    found = _capacities.get(key)
+    if found is not None:
+        return found
+    from hms.tenancy.backends.postgresql import read_connection_limits
+
+    try:
+        max_connections, reserved = read_connection_limits(admin)
+    except Exception as exc:  # noqa: BLE001 - unreachable, refused, or no permission: assume the defaults
+        logger.warning("Could not read max_connections of database server %s: %s", server.name, exc)
+        return ServerCapacity(DEFAULT_MAX_CONNECTIONS, DEFAULT_SUPERUSER_RESERVED, measured=False)
+    with _capacity_lock:
+        return _capacities.setdefault(key, ServerCapacity(max_connections, reserved, measured=True))
+
+
+def forget_capacities() -> None:
+    """Ask the servers again (tests; a server restarted with another max_connections)."""
+    with _capacity_lock:
+        _capacities.clear()
+
+
+def process_allowance(server: DatabaseServer) -> int | None:
+    """Connections one process may hold to `server`'s hospitals; None: no cap but the thread budget.
+
+    The `max_connections` option if given; none for a server behind PgBouncer (a client
+    connection to PgBouncer is not a backend); otherwise the server's own limit shared by
+    HMS_APP_PROCESSES processes.
+    """
+    if server.max_connections is not None:
+        return server.max_connections
+    if server.pgbouncer is not None or server.vendor != "postgresql":
+        return None
+    return max(1, server_capacity(server).for_applications // app_processes() - PER_PROCESS_OTHER)

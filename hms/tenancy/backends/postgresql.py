@@ -356,6 +356,19 @@ class PostgresStorage(StorageBackend):
         cache[key] = connection  # only a connection that just worked is kept
 
 
+def read_connection_limits(admin: dict[str, Any]) -> tuple[int, int]:
+    """(max_connections, slots reserved for superusers and pg_use_reserved_connections) of a server."""
+    conninfo = {**_direct(admin, admin.get("NAME") or "postgres"), **admin.get("OPTIONS", {})}
+    with psycopg.connect(**conninfo, connect_timeout=5) as connection:
+        row = connection.execute(
+            "SELECT current_setting('max_connections')::int, "
+            "current_setting('superuser_reserved_connections')::int "
+            "+ coalesce(current_setting('reserved_connections', true), '0')::int"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def _direct(admin: dict[str, Any], database_name: str) -> dict[str, Any]:
     """Connection settings straight to the server (never through PgBouncer: pg_dump needs a session)."""
     return {
