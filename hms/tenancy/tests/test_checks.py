@@ -6,7 +6,8 @@ from django.core.checks import run_checks
 from hms.hospitals.models import Hospital
 from hms.tenancy.budget import automatic_budget
 from hms.tenancy.checks import check_budget_covers_fleet, check_tenancy_settings
-from hms.tenancy.tests.registry import registry_row
+from hms.tenancy.schema import current_fingerprint
+from hms.tenancy.servers import EMBEDDED_SERVER
 
 
 def _ids(**_):
@@ -77,11 +78,23 @@ def test_a_budget_beyond_the_open_files_limit_warns(settings, monkeypatch):
     assert "LimitNOFILE" in warning.hint
 
 
+def _sqlite_hospital(code, status=Hospital.Status.ACTIVE):
+    """A registry row on the embedded SQLite storage, whatever backend the tests place hospitals on."""
+    return Hospital.objects.create(
+        code=code,
+        name=f"Hospital {code}",
+        server=EMBEDDED_SERVER,
+        database_name=f"hospitals/{code}/db.sqlite3",
+        schema_fingerprint=current_fingerprint(),
+        status=status,
+    )
+
+
 @pytest.mark.django_db
-def test_a_fleet_beyond_the_budget_warns_what_to_raise(settings, make_hospital):
+def test_a_fleet_beyond_the_budget_warns_what_to_raise(settings):
     for code in ("FB01", "FB02", "FB03"):
-        registry_row(code)
-    registry_row("FB04", status=Hospital.Status.ARCHIVED)  # not served: not counted
+        _sqlite_hospital(code)
+    _sqlite_hospital("FB04", status=Hospital.Status.ARCHIVED)  # not served: not counted
     settings.HMS_MAX_TENANT_CONNECTIONS = 3
     assert check_budget_covers_fleet(databases=["default"]) == []
     settings.HMS_MAX_TENANT_CONNECTIONS = 2
@@ -101,7 +114,7 @@ def test_an_automatic_budget_below_the_fleet_names_the_open_files_limit(settings
     settings.HMS_MAX_TENANT_CONNECTIONS = None
     try:
         for number in range(5):
-            registry_row(f"FA0{number}")
+            _sqlite_hospital(f"FA0{number}")
         [warning] = check_budget_covers_fleet(databases=["default"])
         assert "at most 4 hospital connections open (from the open-files limit)" in warning.msg
         assert "open-files limit (ulimit -n, systemd LimitNOFILE) to at least 271" in warning.hint
