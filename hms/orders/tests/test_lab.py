@@ -315,6 +315,10 @@ def test_a_verified_result_cannot_be_changed_or_deleted_in_the_database(
             {"value_numeric": D("9.9")},
             {"flag": "L"},
             {"unit": "g/L"},
+            {"loinc_code": "14749-6"},
+            {"reference_note": "changed"},
+            {"egfr": 90},
+            {"egfr_note": "changed"},
             {"verified_by_id": colleague.pk},
             {"comment": "changed"},
         ):
