@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from hms.accounts.permissions import Action, Resource, permission_scope
+from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address
 from hms.core.pages import form_submit, hospital_page
@@ -71,6 +71,7 @@ def problem_list(request: HospitalRequest, hospital_code: str, patient_id: int) 
 @hospital_page("POST")
 def problem_from_diagnosis(request: HospitalRequest, hospital_code: str) -> HttpResponse:
     """Put an encounter's diagnosis on the patient's problem list; back to the encounter."""
+    permission_require(user=request.user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
     form = ProblemFromDiagnosisForm(request.POST)
     if form.is_valid():
         try:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Model, OuterRef, Subquery
+from django.db.models import F, Model, OuterRef, Subquery
 from django.utils import timezone
 
 from hms.accounts.display import display_names
@@ -25,7 +25,16 @@ from hms.care.access import patient_access, patient_in_care
 from hms.core.display import lab_test_name, unit_label
 from hms.core.exceptions import NotAllowed, NotFound
 from hms.core.ids import record_id
-from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
+from hms.encounters.models import (
+    Allergy,
+    ClinicalNote,
+    Diagnosis,
+    Encounter,
+    NoKnownAllergies,
+    Observation,
+    ProblemListItem,
+)
+from hms.encounters.selectors import nka_current
 from hms.encounters.vitals import (
     BP_PANEL,
     VITALS,
@@ -43,7 +52,7 @@ from hms.web.svg import TrendChart, trend_chart
 TIMELINE_SIZE = 20  # encounters on the record page; the encounters page has them all
 TREND_POINTS = 30  # the latest values of each vital sign or test drawn in its chart
 TREND_ROWS = 2000  # observations or results read at most for the charts
-PROBLEM_ROWS = 500  # diagnoses read at most for the problem list
+PROBLEM_ROWS = 500  # problems read at most for the problem list
 
 
 def age_text(birth_date: datetime.date, today: datetime.date | None = None) -> str:
@@ -91,18 +100,6 @@ class _Sight:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """A diagnosis the patient carries: the code once, however many encounters recorded it."""
-
-    icd10_code: str
-    description: str
-    onset: datetime.datetime  # the first encounter that recorded it
-    last_seen: datetime.datetime
-    certainty: str  # of the latest record
-    diagnosis_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class LatestVital:
     code: str
     name: str
@@ -117,10 +114,11 @@ class PatientBanner:
 
     patient: Patient
     age: str
-    allergies: list[Allergy] | None
-    problems: list[Problem] | None
+    allergies: list[Allergy] | None  # the active ones
+    problems: list[ProblemListItem] | None  # the active ones
     medicines: list[Prescription] | None
     vitals: list[LatestVital] | None
+    no_known_allergies: NoKnownAllergies | None = None  # stated, when no allergy is active
 
     @property
     def vitals_at(self) -> datetime.datetime | None:
@@ -138,28 +136,13 @@ def _visible_patient(user: User, patient_id: int) -> Patient | None:
         return None
 
 
-def _problems(patient: Patient) -> list[Problem]:
-    rows = list(
-        Diagnosis.objects.live()
-        .filter(patient=patient, encounter__voided_at__isnull=True)
-        .select_related("encounter")
-        .order_by("encounter__started_at", "id")[:PROBLEM_ROWS]
-    )
-    by_code: dict[str, list[Diagnosis]] = {}
-    for row in rows:
-        by_code.setdefault(row.icd10_code, []).append(row)
-    problems = [
-        Problem(
-            icd10_code=code,
-            description=found[-1].description,
-            onset=found[0].encounter.started_at,
-            last_seen=found[-1].encounter.started_at,
-            certainty=found[-1].get_certainty_display(),
-            diagnosis_ids=tuple(d.pk for d in found),
-        )
-        for code, found in by_code.items()
-    ]
-    return sorted(problems, key=lambda p: p.last_seen, reverse=True)
+def _problems(patient: Patient, *, active_only: bool) -> list[ProblemListItem]:
+    """The patient's problem list (not an encounter's diagnoses): active first, then inactive and
+    resolved, the latest onset first in each; entered-in-error ones left out."""
+    rows = ProblemListItem.objects.live().filter(patient=patient)
+    if active_only:
+        rows = rows.filter(status=ProblemListItem.Status.ACTIVE)
+    return list(rows.order_by("status", F("onset_date").desc(nulls_last=True), "id")[:PROBLEM_ROWS])
 
 
 def _latest_vitals(patient: Patient) -> list[LatestVital]:
@@ -213,14 +196,16 @@ def patient_banner(*, user: User, patient_id: int, client_address: str | None = 
             return None
         sight = _Sight(user, patient)
         allergies = problems = medicines = vitals = None
+        no_known = None
         if sight.sees(Resource.ALLERGY):
             allergies = list(
                 Allergy.objects.live()
                 .filter(patient=patient, status=Allergy.Status.ACTIVE)
                 .order_by("substance", "id")
             )
+            no_known = None if allergies else nka_current(patient_id=patient.pk)
         if sight.sees(Resource.DIAGNOSIS):
-            problems = _problems(patient)
+            problems = _problems(patient, active_only=True)
         if sight.sees(Resource.PRESCRIPTION):
             medicines = _medicines(patient)
         if sight.sees(Resource.OBSERVATION):
@@ -231,7 +216,8 @@ def patient_banner(*, user: User, patient_id: int, client_address: str | None = 
             patient,
             client_address,
             allergy_ids=_ids(allergies),
-            diagnosis_ids=None if problems is None else [i for p in problems for i in p.diagnosis_ids],
+            nka_id=no_known.pk if no_known is not None else None,
+            problem_ids=_ids(problems),
             prescription_ids=_ids(medicines),
             vital_codes=None if vitals is None else [v.code for v in vitals],
         )
@@ -242,6 +228,7 @@ def patient_banner(*, user: User, patient_id: int, client_address: str | None = 
         problems=problems,
         medicines=medicines,
         vitals=vitals,
+        no_known_allergies=no_known,
     )
 
 
@@ -259,7 +246,7 @@ class PatientChart:
     patient: Patient
     timeline: list[TimelineEntry] | None
     encounter_count: int
-    problems: list[Problem] | None
+    problems: list[ProblemListItem] | None
     vital_charts: list[TrendChart] | None
     lab_charts: list[TrendChart] | None
 
@@ -367,7 +354,7 @@ def patient_chart(*, user: User, patient_id: int, client_address: str | None = N
         if sight.sees(Resource.ENCOUNTER):
             timeline, count = _timeline(patient, with_diagnoses=sees_diagnoses)
         if sees_diagnoses:
-            problems = _problems(patient)
+            problems = _problems(patient, active_only=False)
         if sight.sees(Resource.OBSERVATION):
             vital_charts, observation_ids = _vital_charts(patient)
         if sight.sees(Resource.LAB_RESULT):
@@ -378,7 +365,7 @@ def patient_chart(*, user: User, patient_id: int, client_address: str | None = N
             patient,
             client_address,
             encounter_ids=None if timeline is None else [t.encounter.pk for t in timeline],
-            diagnosis_ids=None if problems is None else [i for p in problems for i in p.diagnosis_ids],
+            problem_ids=_ids(problems),
             observation_ids=observation_ids,
             lab_result_ids=result_ids,
         )
@@ -392,7 +379,7 @@ def patient_chart(*, user: User, patient_id: int, client_address: str | None = N
     )
 
 
-def _ids(rows: Iterable[Allergy | Prescription] | None) -> list[int] | None:
+def _ids(rows: Iterable[Allergy | Prescription | ProblemListItem] | None) -> list[int] | None:
     return None if rows is None else [row.pk for row in rows]
 
 
@@ -404,6 +391,8 @@ PATIENT_RECORDS: dict[str, tuple[type[Model], str]] = {
     "allergy_id": (Allergy, "patient_id"),
     "observation_id": (Observation, "patient_id"),
     "diagnosis_id": (Diagnosis, "patient_id"),
+    "problem_id": (ProblemListItem, "patient_id"),
+    "statement_id": (NoKnownAllergies, "patient_id"),
     "prescription_id": (Prescription, "patient_id"),
     "order_id": (LabOrder, "patient_id"),
     "result_id": (LabResult, "order__patient_id"),

@@ -11,7 +11,16 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoteAmendment, Observation
+from hms.encounters.models import (
+    Allergy,
+    ClinicalNote,
+    Diagnosis,
+    Encounter,
+    NoKnownAllergies,
+    NoteAmendment,
+    Observation,
+    ProblemListItem,
+)
 from hms.encounters.vitals import HEART_RATE
 from hms.patients.tests.factories import PatientFactory
 
@@ -71,6 +80,31 @@ class AllergyFactory(factory.django.DjangoModelFactory):
     category = Allergy.Category.MEDICATION
     severity = Allergy.Severity.SEVERE
     reaction = "Rash"
+    recorded_by_id = 1
+
+
+class NoKnownAllergiesFactory(factory.django.DjangoModelFactory):
+    """A current statement that the patient has no known allergies."""
+
+    class Meta:
+        model = NoKnownAllergies
+
+    patient = factory.SubFactory(PatientFactory)
+    recorded_by_id = 1
+
+
+class ProblemListItemFactory(factory.django.DjangoModelFactory):
+    """An active essential hypertension (I10 in both code systems) since a year ago."""
+
+    class Meta:
+        model = ProblemListItem
+
+    patient = factory.SubFactory(PatientFactory)
+    code = "I10"
+    code_system = "icd10-who"
+    code_system_version = "2019"
+    description = "Essential (primary) hypertension"
+    onset_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=365))
     recorded_by_id = 1
 
 

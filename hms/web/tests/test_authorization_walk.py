@@ -41,7 +41,9 @@ from hms.encounters.tests.factories import (
     ClinicalNoteFactory,
     DiagnosisFactory,
     EncounterFactory,
+    NoKnownAllergiesFactory,
     ObservationFactory,
+    ProblemListItemFactory,
 )
 from hms.orders.models import LabOrder
 from hms.orders.tests.factories import LabOrderFactory, LabResultFactory, PrescriptionFactory
@@ -140,6 +142,8 @@ def _build_hospital(code: str, hospital, world: World) -> None:
             AllergyFactory(id=pk, patient=patient, recorded_by_id=doctor.pk)
             ObservationFactory(id=pk, encounter=encounter)
             DiagnosisFactory(id=pk, encounter=encounter)
+            ProblemListItemFactory(id=pk, patient=patient)
+            NoKnownAllergiesFactory(id=pk, patient=patient)
             PrescriptionFactory(id=pk, encounter=encounter)
             order = LabOrderFactory(
                 id=pk, encounter=encounter, collected=True, status=LabOrder.Status.VERIFIED

@@ -14,13 +14,15 @@ from django.utils import timezone
 from hms.accounts.models import Role
 from hms.audit.models import AuditEvent
 from hms.billing.tests.factories import InvoiceFactory
-from hms.encounters.models import Diagnosis, Encounter
+from hms.encounters.models import Diagnosis, Encounter, ProblemListItem
 from hms.encounters.tests.factories import (
     AllergyFactory,
     ClinicalNoteFactory,
     DiagnosisFactory,
     EncounterFactory,
+    NoKnownAllergiesFactory,
     ObservationFactory,
+    ProblemListItemFactory,
 )
 from hms.encounters.vitals import SYSTOLIC, TEMPERATURE
 from hms.orders.models import LabOrder
@@ -58,8 +60,19 @@ def people(dmc, make_user):
 
 
 def _record(patient, doctor, *, visits=1):
-    """`visits` encounters with a diagnosis, vitals and a haemoglobin each; one allergy and one medicine."""
+    """`visits` encounters with a diagnosis, vitals and a haemoglobin each; one allergy and one medicine;
+    the hypertension on the problem list, and an asthma resolved."""
     AllergyFactory(patient=patient, substance="Penicillin", reaction="Anaphylaxis")
+    ProblemListItemFactory(patient=patient, recorded_by_id=doctor.pk)
+    ProblemListItemFactory(
+        patient=patient,
+        code="J45.9",
+        description="Asthma, unspecified",
+        onset_date=datetime.date(2001, 3, 1),
+        status=ProblemListItem.Status.RESOLVED,
+        resolved_date=datetime.date(2015, 6, 1),
+        recorded_by_id=doctor.pk,
+    )
     now = timezone.now()
     for visit in range(visits):
         when = now - datetime.timedelta(days=30 * (visits - visit))
@@ -127,7 +140,7 @@ def test_the_doctor_in_care_sees_the_whole_banner_and_it_is_audited(people, kari
         banner = patient_banner(user=people["doctor"], patient_id=karim.pk, client_address="10.0.0.1")
         event = AuditEvent.objects.filter(action="patient.banner").get()
     assert [a.substance for a in banner.allergies] == ["Penicillin"]
-    assert [(p.icd10_code, p.description) for p in banner.problems] == [
+    assert [(p.code, p.description) for p in banner.problems] == [  # the active ones
         ("I10", "Essential (primary) hypertension")
     ]
     assert sorted(m.drug_name for m in banner.medicines) == ["Amlodipine 0", "Amlodipine 1"]
@@ -136,6 +149,7 @@ def test_the_doctor_in_care_sees_the_whole_banner_and_it_is_audited(people, kari
     assert shown[TEMPERATURE] == ("37.0 °C", "")
     assert event.patient_id == karim.pk
     assert event.detail["allergy_ids"] == [a.pk for a in banner.allergies]
+    assert event.detail["problem_ids"] == [p.pk for p in banner.problems]
     assert sorted(event.detail["prescription_ids"]) == sorted(m.pk for m in banner.medicines)
 
 
@@ -237,8 +251,8 @@ def test_the_chart_has_the_timeline_problems_and_trends(people, karim):
     assert [entry.encounter.reason for entry in chart.timeline] == ["Visit 1", "Visit 0"]
     assert chart.timeline[0].clinician == "Dr Habib Ullah"
     assert [d.icd10_code for d in chart.timeline[0].diagnoses] == ["I10"]
-    [problem] = chart.problems
-    assert problem.onset < problem.last_seen
+    assert [(p.code, p.status) for p in chart.problems] == [("I10", "active"), ("J45.9", "resolved")]
+    assert event.detail["problem_ids"] == [p.pk for p in chart.problems]
     assert [c.title for c in chart.vital_charts] == [
         "Heart rate",
         "Systolic blood pressure",
@@ -253,11 +267,40 @@ def test_the_chart_has_the_timeline_problems_and_trends(people, karim):
 
 
 @pytest.mark.django_db
-def test_voided_diagnoses_leave_the_problem_list(people, karim):
+def test_the_problem_list_is_its_own_not_the_encounters_diagnoses(people, karim):
+    """Voiding every diagnosis leaves the problem list as it is; a problem entered in error leaves it."""
     with hospital_context(CODE):
         Diagnosis.objects.filter(patient=karim).update(voided_at=timezone.now(), void_reason="Wrong patient")
+        assert [p.code for p in patient_chart(user=people["doctor"], patient_id=karim.pk).problems] == [
+            "I10",
+            "J45.9",
+        ]
+        ProblemListItem.objects.filter(patient=karim, code="I10").update(
+            voided_at=timezone.now(), void_reason="Wrong patient"
+        )
         chart = patient_chart(user=people["doctor"], patient_id=karim.pk)
-    assert chart.problems == []
+        banner = patient_banner(user=people["doctor"], patient_id=karim.pk)
+    assert [p.code for p in chart.problems] == ["J45.9"]
+    assert banner.problems == []  # a resolved problem is not on the banner
+
+
+@pytest.mark.django_db
+def test_the_banner_tells_no_known_allergies_from_not_recorded(client, people):
+    client.force_login(people["doctor"])
+    with hospital_context(CODE):
+        asked = _record(PatientFactory(), people["doctor"])
+        never_asked = _record(PatientFactory(), people["doctor"])
+        for patient in (asked, never_asked):
+            patient.allergies.update(status="inactive")
+        NoKnownAllergiesFactory(patient=asked, recorded_by_id=people["doctor"].pk)
+    seen = {}
+    for patient in (asked, never_asked):
+        page = client.get(_url("patients:detail", patient_id=patient.pk)).content.decode()
+        seen[patient.pk] = re.search(
+            r'<div class="banner-allergies">.*?</div>', BANNER.search(page).group(0)
+        ).group(0)
+    assert "No known allergies" in seen[asked.pk] and "not recorded" not in seen[asked.pk]
+    assert "Allergies not recorded" in seen[never_asked.pk] and "No known" not in seen[never_asked.pk]
 
 
 @pytest.mark.django_db

@@ -47,6 +47,8 @@ ARGUMENT_RECORD = {
     "allergy_id": "allergy",
     "observation_id": "observation",
     "diagnosis_id": "diagnosis",
+    "problem_id": "problem",
+    "statement_id": "no_known_allergies",
     "prescription_id": "prescription",
     "order_id": "lab_order",
     "result_id": "lab_result",
@@ -160,6 +162,12 @@ EXPECTED: dict[str, Who | Page] = {
     "encounters:allergy-void": Page(R.ALLERGY, A.VOID, "allergy"),
     "encounters:observation-void": Page(R.OBSERVATION, A.VOID, "observation"),
     "encounters:diagnosis-void": Page(R.DIAGNOSIS, A.VOID, "diagnosis"),
+    "encounters:nka-new": Page(R.ALLERGY, A.CREATE, "patient"),
+    "encounters:nka-void": Page(R.ALLERGY, A.VOID, "no_known_allergies"),
+    "encounters:problems": Page(R.DIAGNOSIS, A.VIEW, "patient", post=(R.DIAGNOSIS, A.CREATE)),
+    "encounters:problem-from-diagnosis": Page(R.DIAGNOSIS, A.CREATE),
+    "encounters:problem-status": Page(R.DIAGNOSIS, A.UPDATE, "problem"),
+    "encounters:problem-void": Page(R.DIAGNOSIS, A.VOID, "problem"),
     "encounters:note": Page(R.NOTE, A.VIEW, "note"),
     "encounters:note-edit": Page(R.NOTE, A.UPDATE, "note", post=(R.NOTE, A.UPDATE)),
     "encounters:note-sign": Page(R.NOTE, A.SIGN, "note"),
@@ -262,6 +270,7 @@ OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
 # send it: enough for the form to read, so that the refusal tested is the page's.
 FILLED_POST: dict[str, dict[str, str]] = {
     "encounters:allergy-status": {"status": "inactive"},
+    "encounters:problem-status": {"status": "inactive"},
     "scheduling:status": {"status": "arrived"},
 }
 # Pages that read a POSTed form before asking whether its sender may send it: a filled-in
