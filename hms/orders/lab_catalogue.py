@@ -334,15 +334,16 @@ def catalogue_orderable(lab_units_for: UnitsFor) -> list[LabTest]:
 
 
 def value_here(value: Decimal, code: str, lab_units_for: UnitsFor) -> tuple[Decimal, str] | None:
-    """A stored value of LOINC `code` in the unit the hospital reports its test in (rounded as
-    reported), for display and trends; None where that is already its unit or `code` is unknown."""
+    """A stored value of LOINC `code` in the unit the hospital reports its test in (converted and
+    rounded as reported where it was stored in another), for display and trends; None for a code
+    the catalogue does not know."""
     test = TEST_OF_CODE.get(code)
     form = test.form_of_code(code) if test is not None else None
     if test is None or form is None:
         return None
     here = test.form_for(lab_units_for(test.code))
     if here == form:
-        return None
+        return value, form.unit
     return here.rounded(here.conventional.from_canonical(form.conventional.to_canonical(value))), here.unit
 
 

@@ -74,7 +74,8 @@ def _name_orders(orders: list[LabOrder]) -> None:
         result.verified_by_name = names.get(result.verified_by_id, "") if result.verified_by_id else ""
         value = result.value_numeric
         here = value_here(value, result.loinc_code, lab_units_for) if value is not None else None
-        result.value_here = f"{here[0].normalize():f} {unit_label(here[1])}" if here else ""
+        shown = here is not None and here[1] != result.unit
+        result.value_here = f"{here[0].normalize():f} {unit_label(here[1])}" if here and shown else ""
 
 
 def _sees_history(user: User) -> bool:

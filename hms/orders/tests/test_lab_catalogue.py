@@ -203,8 +203,8 @@ def test_a_limit_is_shown_in_the_forms_unit():
 def test_a_stored_value_is_shown_in_the_hospitals_unit_where_it_differs():
     assert value_here(D("22"), "14749-6", lambda code: "CONVENTIONAL") == (D("396"), "mg/dL")
     assert value_here(D("396"), "2345-7", lambda code: "SI") == (D("22.0"), "mmol/L")
-    assert value_here(D("22"), "14749-6", lambda code: "SI") is None
-    assert value_here(D("4.1"), "2823-3", lambda code: "SI") is None
+    assert value_here(D("22"), "14749-6", lambda code: "SI") == (D("22"), "mmol/L")
+    assert value_here(D("4.1"), "2823-3", lambda code: "SI") == (D("4.1"), "mmol/L")
     assert value_here(D("1"), "0000-0", lambda code: "SI") is None
 
 
