@@ -2,7 +2,7 @@
 based ones. Every regimen passes the orders app's rules (checked by
 hms.demo.clinical.demo_content_problems before the seed writes anything)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -149,9 +149,6 @@ DRUGS: dict[str, Drug] = {
         Regimen("Levothyroxine", D(50), "mcg", "oral", "MANE", 30, "Take 30 minutes before breakfast.")
     ),
     "paracetamol": Drug(PARACETAMOL, PARACETAMOL_CHILD),
-    "paracetamol_regular": Drug(
-        replace(PARACETAMOL, duration_days=14), replace(PARACETAMOL_CHILD, duration_days=14)
-    ),
     "amoxicillin": Drug(
         Regimen(
             "Amoxicillin", D(500), "mg", "oral", "TDS", 7, "Complete the course.", "DRUG-AMOXICILLIN-500"
