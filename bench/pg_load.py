@@ -1,226 +1,224 @@
-"""A bounded loopback load test: 1,000 hospitals on one PostgreSQL server with max_connections=100.
+"""One hospital against requests rotating over 1,000 on one PostgreSQL server, pooled and direct.
 
-    .venv/bin/python bench/pg_load.py [--hospitals 1000] [--duration 30] [--connections 16]
-                                      [--build-workers 3] [--max-connections 40]
+    .venv/bin/python bench/pg_load.py --port PORT [--hospitals 1000] [--rounds 3] [--duration 20]
+                                      [--connections 8] [--workers 2] [--modes pooled,direct]
 
-Needs wrk and the two local PostgreSQL servers: 127.0.0.1:5433 (the second
-cluster, `hms_second`; SHOW max_connections must be 100) holds the hospitals,
-127.0.0.1:5432 the shared database (so that only hospital connections count
-against the second server's 100).
+PORT is a PostgreSQL server of the run's own (127.0.0.1, user postgres, trust): it holds the
+shared database and the hospitals. For the pooled configuration its max_connections must
+leave a backend for every hospital (docs/operations/postgresql.md: 1,100 for 1,000); for the
+default configuration's reproduction give it PostgreSQL's default of 100 and `--modes direct`.
 
-Data: 1,000 hospitals provisioned with hospital_provision() on server `east`
-(HMS_DATABASE_SERVERS=east=postgres://postgres@127.0.0.1:5433/postgres?max_connections=40),
-each with 30 patients and one staff user with a session (bench/fleetdata.py's
-builder, split over --build-workers processes, each keeping at most 4 hospital
-connections). About 8 MiB of disk per hospital: free disk is checked first.
+Data: --hospitals hospitals provisioned on server `east` (bench/fleetdata.py's builder, 30
+patients, a staff user and the platform operator's session). The page is the operator's view
+of a hospital's home page (GET /h/<CODE>/, the light page of bench/throughput.py), for one
+hospital and rotating over all of them.
 
-Load: gunicorn config.wsgi, production settings, 2 sync workers (2 x 40 = 80
-connections at most to the second server, under its 100); wrk -t1 -c16 for 30 s on
-loopback, rotating over the 1,000 hospitals' (page, session) pairs, so a worker
-keeps reconnecting as it passes its 40-connection allowance. Reported: requests/s,
-latency percentiles, non-2xx and socket errors, and the peak number of sessions on
-the second server (sampled every 0.5 s). PASS only with zero non-2xx responses
-(and zero responses other than 200) and zero socket errors.
+Modes (each round runs every mode, in alternating order, and in each mode the two cases in
+alternating order; gunicorn --workers sync workers, HMS_APP_PROCESSES set to match):
 
-Every database of the run has a unique prefix and is dropped at the end, on
-failure too (bench/pgcommon.py); dropping 1,000 databases takes a minute or two
-(PostgreSQL 15 checkpoints on each DROP DATABASE).
+* pooled: `east=postgres://...?pgbouncer=127.0.0.1:<port>`, a throwaway PgBouncer started here
+  with the documented settings (transaction pooling, a wildcard database entry, one warm
+  server connection per hospital: pgcommon.PGBOUNCER_SETTINGS).
+* direct: `east=postgres://...` without options: the default configuration, each process's
+  allowance read from the server.
+
+Each mode warms up over the rotation (--warmup seconds) before its rounds. Reported per mode
+and case: requests/s of each round, the median and the spread, the ratio of medians, non-2xx
+responses, 503s (hms_hospital_unavailable_total), hospital connections the application opened
+per request (hms_tenant_connections_opened_total), and the peak number of backends on the
+run's databases. PASS: pooled ratio >= 0.9 with zero non-2xx and zero 503 in every mode.
+
+Every database of the run has a unique prefix and is dropped at the end (bench/pgcommon.py).
 """
 
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import fleetdata, pgcommon, throughput  # noqa: E402
 
-SHARED_PORT = pgcommon.MAIN_PORT
-HOSPITAL_PORT = pgcommon.SECOND_PORT
-EXPECTED_MAX_CONNECTIONS = 100
+RATIO_TARGET = 0.9
 MIB_PER_HOSPITAL = 8.0  # a clone of the 7.6 MiB template, plus 30 patients
-DISK_MARGIN_GIB = 4.0
-BUILD_TENANT_CONNECTIONS = "4"  # per build process: 3 builders x 4 stay far below the server's 100
+BUILD_TENANT_CONNECTIONS = "4"  # per build process
+
+
+@dataclass
+class Figures:
+    rps: list[float] = field(default_factory=list)
+    requests: int = 0
+    non2xx: int = 0
+    unavailable: float = 0.0
+    opened: float = 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rps) if self.rps else 0.0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True, help="The run's PostgreSQL server.")
     parser.add_argument("--hospitals", type=int, default=1000, help="Hospitals (1,000).")
-    parser.add_argument("--duration", type=float, default=30, help="Seconds of load (30).")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16).")
+    parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds (3).")
+    parser.add_argument("--duration", type=float, default=20, help="Seconds of each measurement (20).")
+    parser.add_argument("--warmup", type=float, default=30, help="Seconds of warm-up per mode (30).")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (8).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2).")
-    parser.add_argument(
-        "--max-connections", type=int, default=40, help="Per-process limit to the server (40)."
-    )
-    parser.add_argument(
-        "--build-workers", type=int, default=3, help="Processes provisioning the hospitals (3)."
-    )
+    parser.add_argument("--modes", default="pooled,direct", help="pooled, direct or both (both).")
+    parser.add_argument("--build-workers", type=int, default=3, help="Processes provisioning (3).")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("wrk is not installed: apt-get update && apt-get install -y wrk", file=sys.stderr)
+    modes = [m for m in args.modes.split(",") if m]
+    if shutil.which("wrk") is None or not set(modes) <= {"pooled", "direct"}:
+        print("Needs wrk (apt-get install wrk); --modes is pooled, direct or both.", file=sys.stderr)
         return 2
-
-    # Preconditions: the server's connection limit, who else is connected, free disk.
-    version = pgcommon.server_version(HOSPITAL_PORT)
-    max_connections = int(pgcommon.scalar(HOSPITAL_PORT, "SHOW max_connections"))
-    reserved = int(pgcommon.scalar(HOSPITAL_PORT, "SHOW superuser_reserved_connections"))
-    others = int(
-        pgcommon.scalar(
-            HOSPITAL_PORT, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-        )
-    )
-    data_directory = pgcommon.scalar(HOSPITAL_PORT, "SHOW data_directory")
+    port = args.port
+    max_connections = int(pgcommon.scalar(port, "SHOW max_connections"))
+    version = pgcommon.server_version(port)
+    data_directory = pgcommon.scalar(port, "SHOW data_directory")
     free_gib = shutil.disk_usage(data_directory).free / 2**30
-    need_gib = args.hospitals * MIB_PER_HOSPITAL / 1024 + DISK_MARGIN_GIB
     print(
-        f"server 127.0.0.1:{HOSPITAL_PORT}: PostgreSQL {version}, SHOW max_connections = {max_connections} "
-        f"(superuser_reserved_connections {reserved}), {others} client session(s) connected now\n"
-        f"free disk for {data_directory}: {free_gib:.1f} GiB (need about {need_gib:.1f} GiB); "
-        f"load average at start {os.getloadavg()[0]:.2f}; code {pgcommon.code_version()}",
+        f"server 127.0.0.1:{port}: PostgreSQL {version}, max_connections {max_connections}; "
+        f"free disk {free_gib:.1f} GiB; load average {os.getloadavg()[0]:.2f}; "
+        f"code {pgcommon.code_version()}",
         flush=True,
     )
-    if max_connections != EXPECTED_MAX_CONNECTIONS:
-        print(f"SHOW max_connections is {max_connections}, not {EXPECTED_MAX_CONNECTIONS}.", file=sys.stderr)
-        return 2
-    if args.workers * args.max_connections >= max_connections - reserved - others:
-        print(
-            f"{args.workers} workers x {args.max_connections} connections do not fit under the server's "
-            f"{max_connections} (minus {reserved} reserved and {others} in use).",
-            file=sys.stderr,
-        )
-        return 2
-    if free_gib < need_gib:
-        print(f"Not enough free disk: {free_gib:.1f} GiB < {need_gib:.1f} GiB.", file=sys.stderr)
+    if free_gib < args.hospitals * MIB_PER_HOSPITAL / 1024 + 2:
+        print("Not enough free disk.", file=sys.stderr)
         return 2
 
-    servers_setting = "east=" + pgcommon.server_url(HOSPITAL_PORT, max_connections=args.max_connections)
+    results: dict[tuple[str, str], Figures] = {}
+    peaks: dict[str, int] = {}
     with (
-        pgcommon.PgRun(ports=(SHARED_PORT, HOSPITAL_PORT)) as run,
+        pgcommon.PgRun(ports=(port,)) as run,
         tempfile.TemporaryDirectory(prefix="hms-bench-pgload-") as tmp_name,
     ):
         tmp = Path(tmp_name)
-        print(
-            f"database prefix of this run: {run.prefix}; HMS_DATABASE_SERVERS={servers_setting}", flush=True
+        direct = "east=" + pgcommon.server_url(port)
+        run.create_database(port, run.shared_name)
+        data_dir = tmp / "data"
+        base_env = pgcommon.django_env(
+            run, data_dir, shared_port=port, servers=direct, HMS_APP_PROCESSES=str(args.workers)
         )
-        server = None
-        try:
-            run.create_database(SHARED_PORT, run.shared_name)
-            data_dir = tmp / "data"
-            env = pgcommon.django_env(run, data_dir, shared_port=SHARED_PORT, servers=servers_setting)
-            build_env = {**env, "HMS_MAX_TENANT_CONNECTIONS": BUILD_TENANT_CONNECTIONS}
-            print(
-                f"provisioning {args.hospitals:,} hospitals (30 patients and a staff session each) "
-                f"with {args.build_workers} processes ...",
-                flush=True,
-            )
-            dataset = fleetdata.build(
-                data_dir,
-                hospitals=args.hospitals,
-                used_every=1,
-                users=1,
-                patients=fleetdata.PATIENTS_PER_HOSPITAL,
-                env=build_env,
-                workers=args.build_workers,
-            )
-            build_seconds = dataset.build_seconds or 0.0
-            on_server = len(
-                [n for n in pgcommon.databases_with_prefix(HOSPITAL_PORT, run.prefix) if "template_" not in n]
-            )
-            print(
-                f"built in {build_seconds:.0f} s ({args.hospitals / build_seconds:.1f} hospitals/s); "
-                f"{on_server:,} hospital databases on 127.0.0.1:{HOSPITAL_PORT}; "
-                f"free disk now {shutil.disk_usage(data_directory).free / 2**30:.1f} GiB",
-                flush=True,
-            )
-            if on_server != args.hospitals or len(dataset.pairs) != args.hospitals:
-                raise SystemExit(
-                    f"Expected {args.hospitals} hospitals and sessions, got {on_server}/{len(dataset.pairs)}"
-                )
+        print(f"provisioning {args.hospitals:,} hospitals (prefix {run.prefix}) ...", flush=True)
+        dataset = fleetdata.build(
+            data_dir,
+            hospitals=args.hospitals,
+            used_every=1,
+            users=1,
+            patients=fleetdata.PATIENTS_PER_HOSPITAL,
+            env={**base_env, "HMS_MAX_TENANT_CONNECTIONS": BUILD_TENANT_CONNECTIONS},
+            workers=args.build_workers,
+            operator=True,
+        )
+        print(f"built in {dataset.build_seconds or 0:.0f} s", flush=True)
+        fleet_pairs = throughput.page_pairs(dataset, "light")
+        scripts = {"one": tmp / "one.lua", "fleet": tmp / "fleet.lua"}
+        throughput.write_lua(scripts["one"], fleet_pairs[:1])
+        throughput.write_lua(scripts["fleet"], fleet_pairs)
+        with pgcommon.PgBouncer(port, tmp, max_client_conn=args.workers * args.hospitals + 100) as pooler:
+            servers = {"direct": direct, "pooled": f"{direct}?pgbouncer=127.0.0.1:{pooler.port}"}
+            for round_number in range(args.rounds):
+                order = modes if round_number % 2 == 0 else modes[::-1]
+                for mode in order:
+                    env = {**base_env, "HMS_DATABASE_SERVERS": servers[mode]}
+                    peaks[mode] = max(
+                        peaks.get(mode, 0),
+                        measure_mode(mode, env, tmp, args, scripts, round_number, run, results),
+                    )
+                    print(
+                        f"round {round_number + 1} {mode}: "
+                        + ", ".join(
+                            f"{case} {results[(mode, case)].rps[-1]:.1f} req/s" for case in ("one", "fleet")
+                        ),
+                        flush=True,
+                    )
 
-            script = tmp / "rotate.lua"
-            throughput.write_lua(script, dataset.pairs)
-            server = pgcommon.Server("load", env, workers=args.workers)
-            server.start(tmp)
-            server.wait_ready(dataset.pairs, samples=10)
-            print(
-                f"load: wrk -t1 -c{args.connections} for {args.duration:.0f} s "
-                f"over {args.hospitals:,} hospitals ...",
-                flush=True,
-            )
-            sessions_before = sessions_opened(run.prefix)
-            with pgcommon.ConnectionSampler(HOSPITAL_PORT, run.prefix) as sampler:
-                result = pgcommon.run_wrk(
-                    server.port, script, seconds=args.duration, connections=args.connections
-                )
-            log = server.log_tail(10**7)
-        finally:
-            if server is not None:
-                server.stop()
-        # Counted once gunicorn's sessions have ended: a backend reports its statistics on exit at the latest.
-        time.sleep(1)
-        opened = sessions_opened(run.prefix) - sessions_before
-
-    unavailable = log.count("unavailable:")
-    errors = result.socket_errors
     print(
-        f"\nLoad test: {args.hospitals:,} hospitals on one PostgreSQL {version.split()[0]} server "
-        f"(max_connections {max_connections}); gunicorn {args.workers} sync workers, max_connections="
-        f"{args.max_connections} per process; wrk -t1 -c{args.connections}, {args.duration:.0f} s\n"
+        f"\nThe operator's hospital page, one hospital vs requests rotating over {args.hospitals:,} "
+        "hospitals "
+        f"on one PostgreSQL {version.split()[0]} server (max_connections {max_connections}); gunicorn "
+        f"{args.workers} sync workers; wrk -t1 -c{args.connections}, {args.rounds} alternating rounds of "
+        f"{args.duration:.0f} s\n"
     )
+    rows, ok = [], True
+    for mode in modes:
+        one, fleet = results[(mode, "one")], results[(mode, "fleet")]
+        ratio = fleet.median / one.median if one.median else 0.0
+        for case, figures in (("one hospital", one), (f"{args.hospitals:,} in rotation", fleet)):
+            rows.append(
+                [
+                    mode,
+                    case,
+                    " / ".join(f"{r:.0f}" for r in figures.rps),
+                    f"{figures.median:.1f}",
+                    f"{min(figures.rps):.0f}-{max(figures.rps):.0f}",
+                    f"{figures.non2xx}",
+                    f"{figures.unavailable:.0f}",
+                    f"{figures.opened / max(1, figures.requests):.3f}",
+                ]
+            )
+        rows.append(
+            [mode, "ratio (medians)", "", f"{ratio:.2f}x", "", "", "", f"peak backends {peaks[mode]}"]
+        )
+        ok = ok and all(f.non2xx == 0 and f.unavailable == 0 for f in (one, fleet))
+        if mode == "pooled":
+            ok = ok and ratio >= RATIO_TARGET
     fleetdata.print_table(
-        ["figure", "value"],
-        [
-            ["requests", f"{result.requests:,}"],
-            ["requests/s", f"{result.rps:.1f}"],
-            *[[f"latency p{pct} (ms)", f"{value:.1f}"] for pct, value in result.latency_ms.items()],
-            ["non-2xx/3xx responses (wrk)", result.non2xx],
-            ["responses other than 200 (script)", f"{result.non200} {result.statuses}".strip()],
-            [
-                "socket errors (connect/read/write/timeout)",
-                f"{errors['connect']}/{errors['read']}/{errors['write']}/{errors['timeout']}",
-            ],
-            ["'unavailable' (503) warnings in the log", unavailable],
-            [
-                "peak sessions on our databases (sampled)",
-                f"{sampler.peak} (limit {args.workers * args.max_connections})",
-            ],
-            ["peak client sessions on the server (all)", f"{sampler.peak_total} of {max_connections}"],
-            [
-                "hospital connections opened during the load",
-                f"{opened:,} ({opened / max(1, result.requests):.2f} per request)",
-            ],
-            ["hospitals provisioned (build time)", f"{args.hospitals:,} ({build_seconds:.0f} s)"],
-        ],
+        ["mode", "case", "req/s per round", "median", "spread", "non-2xx", "503", "opened/request"], rows
     )
-    ok = result.non2xx == 0 and result.non200 == 0 and result.errors == 0
-    print()
-    fleetdata.print_table(
-        ["target", "measured", "result"],
-        [
-            [
-                "zero non-2xx and zero socket errors",
-                f"{result.non2xx} non-2xx, {result.non200} non-200, {result.errors} socket errors",
-                fleetdata.verdict(ok),
-            ]
-        ],
-    )
-    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+    print(f"\nresult: {fleetdata.verdict(ok)}; load average at end {os.getloadavg()[0]:.2f}")
     return 0 if ok else 1
 
 
-def sessions_opened(prefix: str) -> int:
-    """Sessions ever established to this run's databases on the hospital server (pg_stat_database)."""
-    return int(
-        pgcommon.scalar(
-            HOSPITAL_PORT,
-            "SELECT coalesce(sum(sessions), 0) FROM pg_stat_database WHERE starts_with(datname, %s)",
-            [prefix],
-        )
+def measure_mode(
+    mode: str,
+    env: dict[str, str],
+    tmp: Path,
+    args: argparse.Namespace,
+    scripts: dict[str, Path],
+    round_number: int,
+    run: pgcommon.PgRun,
+    results: dict[tuple[str, str], Figures],
+) -> int:
+    """Start gunicorn in `mode`, warm it over the rotation, measure both cases; the peak backends."""
+    metrics_dir = tmp / f"metrics-{mode}-{round_number}"
+    metrics_dir.mkdir()
+    server = pgcommon.Server(
+        mode, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, workers=args.workers
     )
+    server.start(tmp)
+    try:
+        server.wait_ready([])
+        pgcommon.run_wrk(server.port, scripts["fleet"], seconds=args.warmup, connections=args.connections)
+        cases = ("one", "fleet") if round_number % 2 == 0 else ("fleet", "one")
+        with pgcommon.ConnectionSampler(args.port, run.prefix) as sampler:
+            for case in cases:
+                before = {name: pgcommon.metric(server.port, name) for name in METRICS}
+                result = pgcommon.run_wrk(
+                    server.port, scripts[case], seconds=args.duration, connections=args.connections
+                )
+                after = {name: pgcommon.metric(server.port, name) for name in METRICS}
+                figures = results.setdefault((mode, case), Figures())
+                figures.rps.append(result.rps)
+                figures.requests += result.requests
+                figures.non2xx += result.non2xx + result.errors
+                figures.unavailable += after[UNAVAILABLE] - before[UNAVAILABLE]
+                figures.opened += after[OPENED] - before[OPENED]
+        return sampler.peak
+    finally:
+        server.stop()
+
+
+OPENED = "hms_tenant_connections_opened_total"
+UNAVAILABLE = "hms_hospital_unavailable_total"
+METRICS = (OPENED, UNAVAILABLE)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import signal
+import socket
 import string
 import subprocess
 import sys
@@ -414,3 +416,82 @@ class ConnectionSampler:
     @property
     def peak_total(self) -> int:
         return max(self.total_samples, default=0)
+
+
+def metric(port: int, name: str) -> float:
+    """A counter from a gunicorn's /metrics, summed over its workers and labels; 0 if absent."""
+    from bench.throughput import get
+
+    status, body = get(port, "/metrics")
+    if status != 200:
+        raise SystemExit(f"/metrics answered {status}")
+    pattern = re.compile(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+-]+)$", re.MULTILINE)
+    return sum(float(value) for value in pattern.findall(body.decode()))
+
+
+# --------------------------------------------------------------------------- PgBouncer
+
+# The pooled configuration of docs/operations/postgresql.md, for many small databases: one
+# warm server connection per hospital (a second under a burst), kept an hour while idle,
+# none opened ahead of use; the total bounded below the server's max_connections.
+PGBOUNCER_SETTINGS = """\
+pool_mode = transaction
+default_pool_size = 1
+min_pool_size = 0
+reserve_pool_size = 0
+max_db_connections = 2
+server_idle_timeout = 3600
+server_lifetime = 86400
+query_wait_timeout = 10
+"""
+
+
+class PgBouncer:
+    """A throwaway PgBouncer in front of 127.0.0.1:`server_port`, wildcard database entry."""
+
+    def __init__(self, server_port: int, tmp: Path, *, max_client_conn: int) -> None:
+        self.server_port, self.max_client_conn = server_port, max_client_conn
+        self.folder = tmp / "pgbouncer"
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> PgBouncer:
+        max_connections = int(scalar(self.server_port, "SHOW max_connections"))
+        reserved = int(scalar(self.server_port, "SHOW superuser_reserved_connections"))
+        # The shared database and maintenance connections go straight to the server: room for them.
+        backends = max_connections - reserved - 20
+        self.folder.mkdir()
+        self.folder.chmod(0o777)
+        tmp = self.folder.parent
+        tmp.chmod(tmp.stat().st_mode | 0o011)  # PgBouncer may run as the postgres user
+        self.port = fleetdata.free_port()
+        (self.folder / "userlist.txt").write_text(f'"{USER}" ""\n')
+        (self.folder / "pgbouncer.ini").write_text(
+            f"[databases]\n* = host={HOST} port={self.server_port}\n[pgbouncer]\n"
+            f"listen_addr = {HOST}\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.folder}/userlist.txt\nadmin_users = {USER}\n"
+            f"max_client_conn = {self.max_client_conn}\nmax_user_connections = {backends}\n"
+            f"{PGBOUNCER_SETTINGS}logfile = {self.folder}/pgbouncer.log\n"
+        )
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        command = [binary, str(self.folder / "pgbouncer.ini")]
+        if os.geteuid() == 0:  # PgBouncer refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                socket.create_connection((HOST, self.port), timeout=0.2).close()
+                return self
+            time.sleep(0.1)
+        self.__exit__()
+        raise SystemExit(f"PgBouncer did not start: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        log = self.folder / "pgbouncer.log"
+        return log.read_text(errors="replace")[-2000:] if log.exists() else ""
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

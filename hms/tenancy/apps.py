@@ -12,6 +12,7 @@ class TenancyConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from hms.tenancy import server_checks  # noqa: F401 - registers the servers' database checks
         from hms.tenancy.connections import on_connection_created
 
         connection_created.connect(on_connection_created, dispatch_uid="hms.tenancy.connection_created")
