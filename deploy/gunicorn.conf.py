@@ -58,7 +58,13 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server: Any) -> None:
-    """Start from an empty metrics folder: files of a previous run would be added in."""
+    """Start from an empty metrics folder: files of a previous run would be added in.
+
+    Also tell the workers how many they are (HMS_APP_PROCESSES, unless set: with several
+    application servers on one database server, set it to the total), so that each takes its
+    share of a PostgreSQL server's connections (docs/operations/postgresql.md).
+    """
+    os.environ.setdefault("HMS_APP_PROCESSES", str(server.cfg.workers))
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     if folder.exists():
         for entry in folder.iterdir():

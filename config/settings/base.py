@@ -145,7 +145,8 @@ HMS_MAX_TENANT_CONNECTIONS = env.int("HMS_MAX_TENANT_CONNECTIONS", default=None)
 HMS_WORKER_THREADS = env.int("HMS_WORKER_THREADS", default=1)
 # Application processes sharing each PostgreSQL server listed without max_connections: each
 # process's allowance is the server's max_connections, less reserves, divided by this
-# (hms/tenancy/servers.py). Default: gunicorn's workers (WEB_CONCURRENCY, 4).
+# (hms/tenancy/servers.py). Default: gunicorn's workers (deploy/gunicorn.conf.py sets it; else
+# WEB_CONCURRENCY, 4).
 HMS_APP_PROCESSES = env.int("HMS_APP_PROCESSES", default=env.int("WEB_CONCURRENCY", default=4))
 # How long a request waits for a connection slot to a server whose allowance is in use by
 # other threads before it is answered 503.
