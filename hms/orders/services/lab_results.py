@@ -20,7 +20,6 @@ from hms.care.access import patient_scope_filter, record_pk
 from hms.care.rows import row_save, row_stamp
 from hms.clinical.ages import Age, age_on
 from hms.clinical.profiles import clinical_profile
-from hms.clinical.ranges import clinical_sex
 from hms.clinical.renal import egfr
 from hms.core.display import lab_test_name, unit_label
 from hms.core.exceptions import ApplicationError, NotFound
@@ -44,6 +43,7 @@ from hms.orders.lab_catalogue import (
 from hms.orders.models import LabOrder, LabResult
 from hms.orders.services.lab_orders import order_for_work
 from hms.orders.services.shared import RESULT_NOT_FOUND
+from hms.patients.clinical import patient_clinical_sex
 from hms.patients.models import Patient
 from hms.tenancy.context import current_tenant
 
@@ -89,7 +89,7 @@ def _limits(test: LabTest, patient: Patient, age: Age | None) -> Limits:
     if age is None:
         note = "No reference interval: the birth date is after the result; only the critical limits apply."
         return Limits(Range(), test.critical, note)
-    return limits_for(test, age, clinical_sex(patient.sex))
+    return limits_for(test, age, patient_clinical_sex(patient))
 
 
 def _height_latest(patient: Patient) -> Observation | None:
@@ -112,7 +112,7 @@ def _egfr(creatinine_mg_dl: Decimal, patient: Patient, age: Age | None) -> tuple
     estimate = egfr(
         creatinine_mg_dl=creatinine_mg_dl,
         age_years=age.years,
-        sex=clinical_sex(patient.sex),
+        sex=patient_clinical_sex(patient),
         height_cm=height_cm,
     )
     if estimate.value is None:

@@ -35,11 +35,11 @@ class Ward:
         self.doctor = UserFactory(username=f"dr_{code}", role=Role.DOCTOR, hospital=hospital)
         self.nurse = UserFactory(username=f"rn_{code}", role=Role.NURSE, hospital=hospital)
 
-    def encounter(self, *, years=45, sex=Patient.Sex.FEMALE):
+    def encounter(self, *, years=45, sex=Patient.Sex.FEMALE, clinical=""):
         today = timezone.localdate()
         born = today.replace(year=today.year - years) - datetime.timedelta(days=1)
         with hospital_context(self.code):
-            patient = PatientFactory(birth_date=born, sex=sex)
+            patient = PatientFactory(birth_date=born, sex=sex, sex_for_clinical_use=clinical)
             return EncounterFactory(patient=patient, practitioner_user_id=self.doctor.pk)
 
     def collected(self, code, **who):
@@ -148,6 +148,10 @@ def test_sex_not_recorded_takes_the_narrower_interval_and_says_so(uk):
     result = uk.result(HB, "16.0", "g/dL", sex=Patient.Sex.UNKNOWN)  # above the woman's 15.5
     assert (result.flag, result.reference_low, result.reference_high) == ("H", D("13.5"), D("15.5"))
     assert "narrower" in result.reference_note
+    # a sex for clinical use recorded picks its interval
+    female = uk.result(HB, "16.0", "g/dL", sex=Patient.Sex.OTHER, clinical="female")
+    male = uk.result(HB, "16.0", "g/dL", sex=Patient.Sex.OTHER, clinical="male")
+    assert (female.flag, female.reference_note, male.flag) == ("H", "", "N")
 
 
 def test_an_adult_creatinine_carries_its_egfr_and_a_childs_needs_a_height(uk):
