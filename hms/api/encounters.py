@@ -1,5 +1,6 @@
 """Encounters and what is recorded in them: start and finish an encounter; vital signs (record,
-void), diagnoses (add), the patient's allergies (record) and SOAP notes (write, sign, amend); every
+void), diagnoses (add), the patient's allergies (record; "no known allergies"), problem list (add,
+status, void) and SOAP notes (write, sign, amend); every
 read through the encounter page's selectors. Care scope applies as on the pages: a doctor reaches
 only the patients in their care (others answer 404), a patient their own record (signed notes
 only, nothing voided)."""
@@ -21,24 +22,31 @@ from hms.api.patients import CURSOR, _valid
 from hms.api.serializers import InputSerializer
 from hms.core.exceptions import ApplicationError
 from hms.core.ids import MAX_ID
-from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation
+from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation, ProblemListItem
 from hms.encounters.selectors import (
     EncounterDetail,
+    ProblemRow,
     allergy_list_for_patient,
+    allergy_record_for_patient,
     encounter_detail,
     encounter_list_for_patient,
     note_detail,
+    problem_list_for_patient,
 )
 from hms.encounters.services import (
     allergy_record,
     diagnosis_add,
     encounter_finish,
     encounter_start,
+    nka_record,
     note_amend,
     note_create,
     note_sign,
     observation_record_vitals,
     observation_void,
+    problem_add,
+    problem_status_set,
+    problem_void,
 )
 from hms.encounters.services.observations import VitalsQualifiers
 
@@ -50,6 +58,11 @@ class EncounterSerializer(serializers.Serializer):
     patient = serializers.IntegerField(source="encounter.patient_id", help_text="The patient's id.")
     practitioner = serializers.SerializerMethodField()
     status = serializers.ChoiceField(source="encounter.status", choices=Encounter.Status.choices)
+    encounter_class = serializers.ChoiceField(
+        source="encounter.encounter_class",
+        choices=Encounter.Class.choices,
+        help_text="HL7 v3 ActCode: AMB outpatient, EMER emergency, IMP inpatient, HH home, VR virtual.",
+    )
     started_at = serializers.DateTimeField(source="encounter.started_at")
     ended_at = serializers.DateTimeField(source="encounter.ended_at", allow_null=True)
     reason = serializers.CharField(source="encounter.reason")
@@ -121,8 +134,57 @@ class AllergySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Allergy
-        fields = ["id", "substance", "allergen_code", "category", "severity", "reaction", "status", "voided"]
+        fields = [
+            "id",
+            "substance",
+            "allergen_code",
+            "type",
+            "category",
+            "severity",
+            "criticality",
+            "reaction",
+            "status",
+            "voided",
+        ]
         read_only_fields = fields
+
+
+class AllergyStatusSerializer(serializers.Serializer):
+    """What is recorded about the patient's allergies when none is active."""
+
+    summary = serializers.CharField(
+        help_text="'' (allergies are active), 'No known allergies' or 'Allergies not recorded'."
+    )
+    no_known_allergies = serializers.SerializerMethodField(
+        help_text="The current statement: when, and who stated it; null if none."
+    )
+
+    def get_no_known_allergies(self, record: Any) -> dict[str, Any] | None:
+        statement = record.no_known
+        if statement is None:
+            return None
+        return {
+            "id": statement.pk,
+            "recorded_at": serializers.DateTimeField().to_representation(statement.created_at),
+            "recorded_by": record.no_known_by,
+        }
+
+
+class ProblemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="problem.pk")
+    code = serializers.CharField(source="problem.code")
+    code_system = serializers.CharField(source="problem.code_system", help_text="icd10-who or icd10-cm.")
+    code_system_version = serializers.CharField(source="problem.code_system_version")
+    description = serializers.CharField(source="problem.description")
+    onset_date = serializers.DateField(source="problem.onset_date", allow_null=True)
+    status = serializers.ChoiceField(source="problem.status", choices=ProblemListItem.Status.choices)
+    resolved_date = serializers.DateField(source="problem.resolved_date", allow_null=True)
+    diagnosis = serializers.IntegerField(
+        source="problem.diagnosis_id", allow_null=True, help_text="The encounter diagnosis it came from."
+    )
+    encounter = serializers.IntegerField(source="encounter_id", allow_null=True)
+    recorded_by = serializers.CharField(source="recorded_by_name")
+    voided = serializers.BooleanField(source="problem.is_voided")
 
 
 class AmendmentSerializer(serializers.Serializer):
@@ -168,6 +230,9 @@ class EncounterStartInput(InputSerializer):
         help_text="The appointment with you it starts from; leave out for a walk-in.",
     )
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    encounter_class = serializers.ChoiceField(
+        choices=Encounter.Class.choices, required=False, default=Encounter.Class.AMBULATORY
+    )
 
 
 class VitalInput(InputSerializer):
@@ -228,7 +293,36 @@ class AllergyInput(InputSerializer):
     )
     category = serializers.ChoiceField(choices=Allergy.Category.choices)
     severity = serializers.ChoiceField(choices=Allergy.Severity.choices)
+    type = serializers.ChoiceField(
+        choices=Allergy.Type.choices,
+        required=False,
+        default=Allergy.Type.ALLERGY,
+        help_text="An intolerance warns when prescribing; an allergy refuses.",
+    )
+    criticality = serializers.ChoiceField(
+        choices=Allergy.Criticality.choices, required=False, default=Allergy.Criticality.UNABLE_TO_ASSESS
+    )
     reaction = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class ProblemInput(InputSerializer):
+    code = serializers.CharField(
+        max_length=16, required=False, help_text="A code of the hospital's system (or give `diagnosis`)."
+    )
+    diagnosis = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="An encounter diagnosis of this patient."
+    )
+    onset_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("code" in attrs) == ("diagnosis" in attrs):
+            raise serializers.ValidationError("Give a code or a diagnosis.")
+        return attrs
+
+
+class ProblemStatusInput(InputSerializer):
+    status = serializers.ChoiceField(choices=ProblemListItem.Status.choices)
+    resolved_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class NoteInput(InputSerializer):
@@ -288,6 +382,7 @@ class PatientEncounters(_EncounterView):
                 patient=patient_id,
                 appointment=data.get("appointment"),
                 reason=data["reason"],
+                encounter_class=data["encounter_class"],
                 client_address=self.client_address,
             )
         except ApplicationError as error:
@@ -436,6 +531,102 @@ class PatientAllergies(HospitalAPIView):
         return Response(AllergySerializer(row).data, status=201)
 
 
+class PatientAllergyStatus(HospitalAPIView):
+    @extend_schema(
+        operation_id="allergy_status_retrieve",
+        responses={200: AllergyStatusSerializer},
+        summary="'No known allergies' (stated when, by whom) or 'Allergies not recorded', if none is active",
+    )
+    def get(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        return Response(AllergyStatusSerializer(self._record(patient_id)).data)
+
+    @extend_schema(
+        operation_id="no_known_allergies_create",
+        request=None,
+        responses={201: AllergyStatusSerializer},
+        summary="State that the patient has no known allergies (refused while an allergy is active)",
+    )
+    def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        nka_record(acting_user=self.acting_user, patient=patient_id, client_address=self.client_address)
+        return Response(AllergyStatusSerializer(self._record(patient_id)).data, status=201)
+
+    def _record(self, patient_id: int) -> Any:
+        return allergy_record_for_patient(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+
+
+class _ProblemView(HospitalAPIView):
+    def _row(self, problem: ProblemListItem) -> Any:
+        rows = problem_list_for_patient(
+            user=self.acting_user,
+            patient_id=problem.patient_id,
+            include_voided=True,
+            client_address=self.client_address,
+        )
+        (row,) = [row for row in rows if row.problem.pk == problem.pk]
+        return ProblemSerializer(row).data
+
+
+class PatientProblems(_ProblemView):
+    @extend_schema(
+        operation_id="problems_list",
+        responses={200: ProblemSerializer(many=True)},
+        summary="A patient's problem list: active, inactive, then resolved",
+    )
+    def get(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        rows: list[ProblemRow] = problem_list_for_patient(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        return Response(ProblemSerializer(rows, many=True).data)
+
+    @extend_schema(
+        operation_id="problems_create",
+        request=ProblemInput,
+        responses={201: ProblemSerializer},
+        summary="Add a problem: a code of the hospital's system, or an encounter diagnosis of the patient",
+    )
+    def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        data = _valid(ProblemInput, request.data)
+        made = problem_add(
+            acting_user=self.acting_user, patient=patient_id, client_address=self.client_address, **data
+        )
+        return Response(self._row(made), status=201)
+
+
+class ProblemStatus(_ProblemView):
+    @extend_schema(
+        operation_id="problems_status",
+        request=ProblemStatusInput,
+        responses={200: ProblemSerializer},
+        summary="Mark a problem active, inactive, or resolved (on resolved_date, today if left out)",
+    )
+    def post(self, request: Request, hospital_code: str, problem_id: int) -> Response:
+        data = _valid(ProblemStatusInput, request.data)
+        changed = problem_status_set(
+            acting_user=self.acting_user, problem=problem_id, client_address=self.client_address, **data
+        )
+        return Response(self._row(changed))
+
+
+class ProblemVoid(_ProblemView):
+    @extend_schema(
+        operation_id="problems_void",
+        request=ReasonInput,
+        responses={200: ProblemSerializer},
+        summary="Mark a problem entered in error, with the reason",
+    )
+    def post(self, request: Request, hospital_code: str, problem_id: int) -> Response:
+        data = _valid(ReasonInput, request.data)
+        voided = problem_void(
+            acting_user=self.acting_user,
+            problem=problem_id,
+            reason=data["reason"],
+            client_address=self.client_address,
+        )
+        return Response(self._row(voided))
+
+
 class EncounterNotes(_EncounterView):
     @extend_schema(
         operation_id="notes_list",
@@ -493,6 +684,14 @@ class NoteAmend(_EncounterView):
 urlpatterns = [
     path("patients/<id:patient_id>/encounters", PatientEncounters.as_view(), name="patient-encounters"),
     path("patients/<id:patient_id>/allergies", PatientAllergies.as_view(), name="patient-allergies"),
+    path(
+        "patients/<id:patient_id>/no-known-allergies",
+        PatientAllergyStatus.as_view(),
+        name="patient-allergy-status",
+    ),
+    path("patients/<id:patient_id>/problems", PatientProblems.as_view(), name="patient-problems"),
+    path("problems/<id:problem_id>/status", ProblemStatus.as_view(), name="problem-status"),
+    path("problems/<id:problem_id>/void", ProblemVoid.as_view(), name="problem-void"),
     path("encounters/<id:encounter_id>", EncounterRead.as_view(), name="encounter"),
     path("encounters/<id:encounter_id>/finish", EncounterFinish.as_view(), name="encounter-finish"),
     path("encounters/<id:encounter_id>/vitals", EncounterVitals.as_view(), name="encounter-vitals"),

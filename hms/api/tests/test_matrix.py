@@ -82,6 +82,8 @@ ENDPOINTS = [
         for name, path, resource in (
             ("encounters", "encounters", Resource.ENCOUNTER),
             ("allergies", "allergies", Resource.ALLERGY),
+            ("allergy status", "no-known-allergies", Resource.ALLERGY),
+            ("problems", "problems", Resource.DIAGNOSIS),
             ("prescriptions", "prescriptions", Resource.PRESCRIPTION),
             ("lab orders", "lab-orders", Resource.LAB_ORDER),
             ("invoices", "invoices", Resource.INVOICE),
@@ -101,6 +103,15 @@ ENDPOINTS = [
         {},
     ),
     Endpoint(
+        "no known allergies",
+        "post",
+        "patients/{patient}/no-known-allergies",
+        Resource.ALLERGY,
+        Action.CREATE,
+        "create",
+        {},  # before the allergy below: an active allergy refuses it
+    ),
+    Endpoint(
         "allergy record",
         "post",
         "patients/{patient}/allergies",
@@ -108,6 +119,15 @@ ENDPOINTS = [
         Action.CREATE,
         "create",
         {"substance": "Latex {n}", "category": "environment", "severity": "mild"},
+    ),
+    Endpoint(
+        "problem add",
+        "post",
+        "patients/{patient}/problems",
+        Resource.DIAGNOSIS,
+        Action.CREATE,
+        "create",
+        {"code": "I10"},
     ),
 ]
 

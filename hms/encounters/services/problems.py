@@ -17,7 +17,7 @@ from hms.audit.records import audit_row
 from hms.care.access import record_lock
 from hms.care.rows import row_save
 from hms.care.voiding import Voiding
-from hms.core.exceptions import ApplicationError
+from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.locking import atomic_write
 from hms.core.text import control_characters_refuse
 from hms.encounters.models import Diagnosis, ProblemListItem
@@ -39,14 +39,14 @@ def problem_add(
     onset_date: datetime.date | None = None,
     client_address: str | None = None,
 ) -> ProblemListItem:
-    """Add an active problem: from `diagnosis` (its patient and code; onset the day of its
-    encounter unless given) or for `patient` with `code` in the hospital's code system.
+    """Add an active problem: from `diagnosis` (its code; onset the day of its encounter unless
+    given; of `patient`, if named too) or for `patient` with `code` in the hospital's code system.
 
     Refused when the code is already on the list and not resolved, and for an onset in the future.
     """
     permission_require(user=acting_user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
     control_characters_refuse(code=code)
-    if (diagnosis is None) == (patient is None):
+    if diagnosis is None and patient is None:
         raise ApplicationError(
             "Add a problem from one of the patient's diagnoses, or with a code for a patient."
         )
@@ -65,6 +65,8 @@ def problem_add(
                 raise ApplicationError("This diagnosis was entered in error; add the problem with its code.")
             encounter_live_check(source)
             found = source.patient
+            if patient is not None and found.pk != (patient.pk if isinstance(patient, Patient) else patient):
+                raise NotFound(NOT_FOUND[Diagnosis])  # another patient's: as a missing one
             problem = ProblemListItem(
                 code=source.icd10_code,
                 code_system=source.code_system,
