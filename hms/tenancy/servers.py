@@ -20,6 +20,7 @@ connection to PgBouncer is not a backend, and PgBouncer's own pools bound the se
 import functools
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -156,6 +157,8 @@ def app_processes() -> int:
 
 _capacity_lock = threading.Lock()
 _capacities: dict[tuple[Any, ...], ServerCapacity] = {}
+_unreachable_until: dict[tuple[Any, ...], float] = {}
+ASK_AGAIN_SECONDS = 30.0
 
 
 def server_capacity(server: DatabaseServer) -> ServerCapacity:
@@ -165,13 +168,17 @@ def server_capacity(server: DatabaseServer) -> ServerCapacity:
     found = _capacities.get(key)
     if found is not None:
         return found
+    assumed = ServerCapacity(DEFAULT_MAX_CONNECTIONS, DEFAULT_SUPERUSER_RESERVED, measured=False)
+    if time.monotonic() < _unreachable_until.get(key, 0.0):
+        return assumed  # asked moments ago: a request does not wait for a server that is down
     from hms.tenancy.backends.postgresql import read_connection_limits
 
     try:
         max_connections, reserved = read_connection_limits(admin)
     except Exception as exc:  # noqa: BLE001 - unreachable, refused, or no permission: assume the defaults
         logger.warning("Could not read max_connections of database server %s: %s", server.name, exc)
-        return ServerCapacity(DEFAULT_MAX_CONNECTIONS, DEFAULT_SUPERUSER_RESERVED, measured=False)
+        _unreachable_until[key] = time.monotonic() + ASK_AGAIN_SECONDS
+        return assumed
     with _capacity_lock:
         return _capacities.setdefault(key, ServerCapacity(max_connections, reserved, measured=True))
 
@@ -180,6 +187,7 @@ def forget_capacities() -> None:
     """Ask the servers again (tests; a server restarted with another max_connections)."""
     with _capacity_lock:
         _capacities.clear()
+        _unreachable_until.clear()
 
 
 def process_allowance(server: DatabaseServer) -> int | None:

@@ -74,3 +74,27 @@ def test_a_fleet_the_allowances_cannot_keep_warm_is_warned_of(settings, make_hos
     assert "behind PgBouncer" in warnings[0].msg
     settings.HMS_MAX_TENANT_CONNECTIONS = 2
     assert check_server_allowances(databases=["default"]) == []
+
+
+def test_a_server_that_cannot_be_asked_gets_postgresqls_defaults_and_is_not_asked_on_every_request(
+    settings, monkeypatch
+):
+    from hms.tenancy import servers
+    from hms.tenancy.backends import postgresql
+
+    settings.HMS_DATABASE_SERVERS = "main=postgres://postgres@127.0.0.1:9/postgres"
+    settings.HMS_APP_PROCESSES = 2
+    asked = []
+
+    def unreachable(admin):
+        asked.append(admin["PORT"])
+        raise psycopg.OperationalError("connection refused")
+
+    monkeypatch.setattr(postgresql, "read_connection_limits", unreachable)
+    servers.forget_capacities()
+    try:
+        assert process_allowance(get_server("main")) == (100 - 3 - 10) // 2 - 2
+        assert process_allowance(get_server("main")) == (100 - 3 - 10) // 2 - 2
+        assert asked == [9]
+    finally:
+        servers.forget_capacities()
