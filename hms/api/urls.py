@@ -2,7 +2,19 @@
 
 from django.urls import include, path
 
-from hms.api import appointments, audit, billing, docs, encounters, orders, patients, platform, staff, tokens
+from hms.api import (
+    appointments,
+    audit,
+    billing,
+    clinical,
+    docs,
+    encounters,
+    orders,
+    patients,
+    platform,
+    staff,
+    tokens,
+)
 
 app_name = "api"
 
@@ -15,6 +27,7 @@ hospital_patterns = [
     *encounters.urlpatterns,
     *orders.urlpatterns,
     *billing.urlpatterns,
+    *clinical.urlpatterns,
 ]
 
 urlpatterns = [
