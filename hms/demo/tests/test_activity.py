@@ -31,6 +31,7 @@ from hms.demo import clinical
 from hms.demo.data.allergies import CROSS_REACTIONS
 from hms.demo.data.billing import DEMO_BILLING, DEMO_PRICES
 from hms.demo.data.conditions import CONDITIONS, FEBRILE_INFANT_MONTHS
+from hms.demo.data.drugs import DRUGS
 from hms.demo.data.hospitals import DEMO_HOSPITALS
 from hms.encounters import vitals
 from hms.encounters.icd10 import icd10_lookup
@@ -311,9 +312,17 @@ def _check_coherence(code):
         troponin = LabOrder.objects.get(encounter_id=diagnosis.encounter_id, test_code="10839-9")
         assert troponin.priority == "urgent"
         assert InvoiceLine.objects.filter(invoice__encounter_id=diagnosis.encounter_id, item_code="PROC-ECG")
-    for note in ClinicalNote.objects.filter(plan__startswith="Last TSH"):
-        assert "increase the daily dose of levothyroxine by 25 micrograms" in note.plan
-        assert Prescription.objects.get(encounter_id=note.encounter_id, drug_name="Levothyroxine").dose == 75
+    # After an abnormal result the condition watches (a raised TSH on levothyroxine), the next
+    # visit acts on it: its plan says so and the dose is raised.
+    by_code = {c.code_in(CODE_SYSTEMS[code]): c for c in CONDITIONS.values()}
+    adult = clinical.Person(480, "female", Decimal(70), Decimal(165))
+    for note in ClinicalNote.objects.filter(plan__startswith="Last "):
+        primary = Diagnosis.objects.get(encounter_id=note.encounter_id, kind="primary")
+        condition = by_code[primary.icd10_code]
+        drug, step = condition.results_dose
+        assert condition.results_plan in note.plan
+        rx = Prescription.objects.get(encounter_id=note.encounter_id, drug_name=DRUGS[drug].adult.drug_name)
+        assert rx.dose == clinical.rx_for(drug, adult).dose + Decimal(step)
     assert not ClinicalNote.objects.filter(plan__icontains="continue levothyroxine").exists()
     for amendment in NoteAmendment.objects.filter(text__contains="plan unchanged"):
         results = LabResult.objects.filter(order__encounter_id=amendment.note.encounter_id)

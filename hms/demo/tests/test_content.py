@@ -63,6 +63,11 @@ def test_a_raised_tsh_on_levothyroxine_raises_the_dose():
     assert [(key, rx.dose) for key, rx in prescribed] == [("levothyroxine", 50)]
     stepped = clinical.dose_stepped(prescribed, thyroid)
     assert [(key, rx.dose, rx.dose_unit) for key, rx in stepped] == [("levothyroxine", 75, "mcg")]
+    # Lipids above target on atorvastatin 20 mg: 40 mg.
+    lipids = CONDITIONS["E78.5"]
+    statin = clinical.dose_stepped(clinical.prescriptions_for([lipids], ADULT, []), lipids)
+    assert [(key, rx.dose) for key, rx in statin] == [("atorvastatin", 40)]
+    assert "atorvastatin increased to 40 mg" in lipids.results_plan
     # A condition without a dose step leaves the prescriptions as they are.
     assert clinical.dose_stepped(prescribed, CONDITIONS["I10"]) == prescribed
 
