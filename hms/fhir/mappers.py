@@ -16,7 +16,14 @@ from typing import Any
 from django.utils import timezone
 
 from hms.encounters.icd10 import CODE_SETS
-from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
+from hms.encounters.models import (
+    Allergy,
+    Diagnosis,
+    Encounter,
+    NoKnownAllergies,
+    Observation,
+    ProblemListItem,
+)
 from hms.encounters.vitals import BP_PANEL, SYSTOLIC, VITALS, vital_name
 from hms.hospitals.models import Hospital
 from hms.orders.lab_catalogue import TEST_OF_CODE
@@ -32,6 +39,9 @@ ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+ENCOUNTER_DIAGNOSIS, PROBLEM_LIST_ITEM = "encounter-diagnosis", "problem-list-item"
+CONDITION_CATEGORIES = {ENCOUNTER_DIAGNOSIS: "Encounter Diagnosis", PROBLEM_LIST_ITEM: "Problem List Item"}
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -48,6 +58,19 @@ IDENTIFIER_SYSTEM_NAMES = {
 }
 VITAL_SIGNS, LABORATORY = "vital-signs", "laboratory"
 VITAL_PREFIX, LAB_PREFIX = "vital-", "lab-"
+PROBLEM_PREFIX = "problem-"  # a Condition of the problem list (an encounter diagnosis has no prefix)
+NKA_PREFIX = "nka-"  # an AllergyIntolerance stating no known allergies (an allergy has no prefix)
+# SNOMED CT 716186003 |No known allergy (situation)|: the code the International Patient Summary
+# and US Core give an AllergyIntolerance that states the patient has none.
+NO_KNOWN_ALLERGY = {"system": SNOMED, "code": "716186003", "display": "No known allergy (situation)"}
+# HL7 v3 ActCode's display names of the encounter classes (FHIR R4 Encounter.class).
+ENCOUNTER_CLASS_DISPLAY = {
+    Encounter.Class.AMBULATORY: "ambulatory",
+    Encounter.Class.EMERGENCY: "emergency",
+    Encounter.Class.INPATIENT: "inpatient encounter",
+    Encounter.Class.HOME_HEALTH: "home health",
+    Encounter.Class.VIRTUAL: "virtual",
+}
 
 APPOINTMENT_STATUS = {
     Appointment.Status.BOOKED: "booked",
@@ -236,7 +259,11 @@ def encounter_resource(encounter: Encounter, context: Context) -> dict[str, Any]
     resource: dict[str, Any] = {
         **_head("Encounter", encounter),
         "status": ENCOUNTER_STATUS[Encounter.Status(encounter.status)],
-        "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+        "class": {
+            "system": ACT_CODE,
+            "code": encounter.encounter_class,
+            "display": ENCOUNTER_CLASS_DISPLAY[Encounter.Class(encounter.encounter_class)],
+        },
         "subject": _patient_ref(encounter),
         "participant": [{"individual": _practitioner_ref(encounter.practitioner_user_id, context)}],
         "period": period,
@@ -385,38 +412,74 @@ def lab_resource(result: LabResult, context: Context) -> dict[str, Any]:
     return resource
 
 
-def diagnosis_system_uri(diagnosis: Diagnosis) -> str:
-    """The FHIR URI of the code system a diagnosis was coded in (the WHO's ICD-10 or ICD-10-CM)."""
-    codes = CODE_SETS.get(diagnosis.code_system)
+def code_system_uri(system: str) -> str:
+    """The FHIR URI of the code system a diagnosis or problem was coded in (the WHO's ICD-10 or
+    ICD-10-CM)."""
+    codes = CODE_SETS.get(system)
     return codes.system_uri if codes is not None else ICD10CM
 
 
+def _condition_category(code: str) -> list[dict[str, Any]]:
+    return [{"coding": [{"system": CONDITION_CATEGORY, "code": code, "display": CONDITION_CATEGORIES[code]}]}]
+
+
+def _condition_code(system: str, code: str, description: str) -> dict[str, Any]:
+    return {
+        "coding": [{"system": code_system_uri(system), "code": code, "display": description}],
+        "text": description,
+    }
+
+
 def condition_resource(diagnosis: Diagnosis, context: Context) -> dict[str, Any]:
-    code = diagnosis.icd10_code
     return {
         **_head("Condition", diagnosis),
         "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": diagnosis.certainty}]},
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": CONDITION_CATEGORY,
-                        "code": "encounter-diagnosis",
-                        "display": "Encounter Diagnosis",
-                    }
-                ]
-            }
-        ],
-        "code": {
-            "coding": [
-                {"system": diagnosis_system_uri(diagnosis), "code": code, "display": diagnosis.description}
-            ],
-            "text": diagnosis.description,
-        },
+        "category": _condition_category(ENCOUNTER_DIAGNOSIS),
+        "code": _condition_code(diagnosis.code_system, diagnosis.icd10_code, diagnosis.description),
         "subject": _patient_ref(diagnosis),
         "encounter": reference("Encounter", diagnosis.encounter_id),
         "recordedDate": instant(diagnosis.created_at),
         "recorder": _practitioner_ref(diagnosis.recorded_by_id, context),
+    }
+
+
+def problem_resource(problem: ProblemListItem, context: Context) -> dict[str, Any]:
+    """A problem of the problem list: a Condition of category problem-list-item (US Core's
+    Condition Problems and Health Concerns), its clinical status ours (active, inactive, resolved)."""
+    resource: dict[str, Any] = {
+        **_head("Condition", problem, f"{PROBLEM_PREFIX}{problem.pk}"),
+        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": problem.status}]},
+        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]},
+        "category": _condition_category(PROBLEM_LIST_ITEM),
+        "code": _condition_code(problem.code_system, problem.code, problem.description),
+        "subject": _patient_ref(problem),
+        "recordedDate": instant(problem.created_at),
+        "recorder": _practitioner_ref(problem.recorded_by_id, context),
+    }
+    if problem.onset_date is not None:
+        resource["onsetDateTime"] = problem.onset_date.isoformat()
+    if problem.resolved_date is not None:
+        resource["abatementDateTime"] = problem.resolved_date.isoformat()
+    if problem.diagnosis_id is not None:
+        resource["evidence"] = [{"detail": [reference("Condition", problem.diagnosis_id)]}]
+    return resource
+
+
+def no_known_allergies_resource(statement: NoKnownAllergies, context: Context) -> dict[str, Any]:
+    """ "No known allergies" as an AllergyIntolerance coded SNOMED CT 716186003; active while it is
+    the patient's current statement, inactive once an allergy recorded after it superseded it."""
+    return {
+        **_head("AllergyIntolerance", statement, f"{NKA_PREFIX}{statement.pk}"),
+        "clinicalStatus": {
+            "coding": [
+                {"system": ALLERGY_CLINICAL, "code": "inactive" if statement.superseded_at else "active"}
+            ]
+        },
+        "verificationStatus": {"coding": [{"system": ALLERGY_VERIFICATION, "code": "confirmed"}]},
+        "code": {"coding": [NO_KNOWN_ALLERGY], "text": "No known allergies"},
+        "patient": _patient_ref(statement),
+        "recordedDate": instant(statement.created_at),
+        "recorder": _practitioner_ref(statement.recorded_by_id, context),
     }
 
 
@@ -425,7 +488,8 @@ def allergy_resource(allergy: Allergy, context: Context) -> dict[str, Any]:
         **_head("AllergyIntolerance", allergy),
         "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": allergy.status}]},
         "verificationStatus": {"coding": [{"system": ALLERGY_VERIFICATION, "code": "confirmed"}]},
-        "criticality": "high" if allergy.severity == Allergy.Severity.SEVERE else "low",
+        "type": allergy.type,
+        "criticality": allergy.criticality,
         "code": _text(allergy.substance),
         "patient": _patient_ref(allergy),
         "recordedDate": instant(allergy.created_at),

@@ -14,7 +14,14 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.core.ids import record_id
 from hms.encounters.icd10 import CODE_SETS
-from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation
+from hms.encounters.models import (
+    Allergy,
+    Diagnosis,
+    Encounter,
+    NoKnownAllergies,
+    Observation,
+    ProblemListItem,
+)
 from hms.fhir import mappers
 from hms.fhir.http import bad_request
 from hms.fhir.search import Token, date_filter, references_filter, tokens_filter, values_of
@@ -123,17 +130,18 @@ def _code(system: str, path: str) -> Filter:
     return lambda text: tokens_filter(text, match)
 
 
-def _diagnosis_code(text: str) -> Q:
-    """A diagnosis code token: `system|code` matches codes of that system only, `code` any system's."""
+def _diagnosis_code(field: str) -> Filter:
+    """A diagnosis code token on `field`: `system|code` matches codes of that system only, `code`
+    any system's."""
     systems = {codes.system_uri: codes.key for codes in CODE_SETS.values()}
 
     def match(item: Token) -> Q:
         if not item.code or (item.system is not None and item.system not in systems):
             return NOTHING
-        found = Q(icd10_code=item.code)
+        found = Q(**{field: item.code})
         return found if item.system is None else found & Q(code_system=systems[item.system])
 
-    return tokens_filter(text, match)
+    return lambda text: tokens_filter(text, match)
 
 
 def _choice(system: str | None, values: dict[str, Q]) -> Filter:
@@ -367,53 +375,126 @@ OBSERVATION = Kind(
     includes=("Observation:patient", "Observation:subject"),
 )
 
-CONDITION = _patient_record(
+
+def _one_of(mine: str, system: str, codes: tuple[str, ...]) -> Filter:
+    """A category token of a type made of several tables, each of one category: the others find
+    nothing in it."""
+    return _choice(system, {c: EVERYTHING if c == mine else NOTHING for c in codes})
+
+
+CONDITION_CATEGORIES = (mappers.ENCOUNTER_DIAGNOSIS, mappers.PROBLEM_LIST_ITEM)
+DIAGNOSIS_CODE_DOC = (
+    "The ICD-10 code, in the WHO's ICD-10 (http://hl7.org/fhir/sid/icd-10|<code>) or "
+    "ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm|<code>), or either (<code>)."
+)
+CONDITION = Kind(
     "Condition",
-    Table(
-        model=Diagnosis,
-        resource=Resource.DIAGNOSIS,
-        params={
-            "category": Param(
-                "token",
-                "encounter-diagnosis (every condition here).",
-                _choice(mappers.CONDITION_CATEGORY, {"encounter-diagnosis": EVERYTHING}),
-            ),
-            "code": Param(
-                "token",
-                "The ICD-10 code, in the WHO's ICD-10 (http://hl7.org/fhir/sid/icd-10|<code>) or "
-                "ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm|<code>), or either (<code>).",
-                _diagnosis_code,
-            ),
-            "encounter": Param(
-                "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
-            ),
-        },
-        to_fhir=mappers.condition_resource,
-        order=("-created_at", "-id"),
-        people=("recorded_by_id",),
+    (
+        Table(
+            model=Diagnosis,
+            resource=Resource.DIAGNOSIS,
+            params={
+                "_id": Param(
+                    "token", "The condition's id (<n>: a diagnosis, problem-<n>: the problem list).", _ids("")
+                ),
+                **_patient_params("patient_id"),
+                "category": Param(
+                    "token",
+                    "encounter-diagnosis (an encounter's diagnoses) | problem-list-item (the problem list).",
+                    _one_of(mappers.ENCOUNTER_DIAGNOSIS, mappers.CONDITION_CATEGORY, CONDITION_CATEGORIES),
+                ),
+                "code": Param("token", DIAGNOSIS_CODE_DOC, _diagnosis_code("icd10_code")),
+                "encounter": Param(
+                    "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
+                ),
+                "clinical-status": Param(
+                    "token",
+                    "active | inactive | resolved: of the problem list (a diagnosis has none).",
+                    _choice(mappers.CONDITION_CLINICAL, {s: NOTHING for s in ProblemListItem.Status.values}),
+                ),
+            },
+            to_fhir=mappers.condition_resource,
+            order=("-created_at", "-id"),
+            people=("recorded_by_id",),
+        ),
+        Table(
+            model=ProblemListItem,
+            resource=Resource.DIAGNOSIS,
+            params={
+                "_id": Param("token", "", _ids(mappers.PROBLEM_PREFIX)),
+                **_patient_params("patient_id"),
+                "category": Param(
+                    "token",
+                    "",
+                    _one_of(mappers.PROBLEM_LIST_ITEM, mappers.CONDITION_CATEGORY, CONDITION_CATEGORIES),
+                ),
+                "code": Param("token", "", _diagnosis_code("code")),
+                "encounter": Param("reference", "", lambda text: NOTHING),
+                "clinical-status": Param(
+                    "token",
+                    "",
+                    _choice(
+                        mappers.CONDITION_CLINICAL, {s: Q(status=s) for s in ProblemListItem.Status.values}
+                    ),
+                ),
+            },
+            to_fhir=mappers.problem_resource,
+            order=("-created_at", "-id"),
+            people=("recorded_by_id",),
+            prefix=mappers.PROBLEM_PREFIX,
+        ),
     ),
-    noun="condition",
+    "diagnosis.list",
+    includes=("Condition:patient", "Condition:subject"),
     profile=f"{US_CORE}condition-encounter-diagnosis",
 )
 
-ALLERGY_INTOLERANCE = _patient_record(
+ALLERGY_INTOLERANCE = Kind(
     "AllergyIntolerance",
-    Table(
-        model=Allergy,
-        resource=Resource.ALLERGY,
-        params={
-            "clinical-status": Param(
-                "token",
-                "active | inactive.",
-                _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
-            ),
-        },
-        to_fhir=mappers.allergy_resource,
-        order=("substance", "id"),
-        people=("recorded_by_id",),
+    (
+        Table(
+            model=Allergy,
+            resource=Resource.ALLERGY,
+            params={
+                "_id": Param(
+                    "token",
+                    "The allergy's id (<n>, or nka-<n>: a statement of no known allergies).",
+                    _ids(""),
+                ),
+                **_patient_params("patient_id", names=("patient",)),
+                "clinical-status": Param(
+                    "token",
+                    "active | inactive.",
+                    _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
+                ),
+            },
+            to_fhir=mappers.allergy_resource,
+            order=("substance", "id"),
+            people=("recorded_by_id",),
+        ),
+        Table(
+            model=NoKnownAllergies,
+            resource=Resource.ALLERGY,
+            params={
+                "_id": Param("token", "", _ids(mappers.NKA_PREFIX)),
+                **_patient_params("patient_id", names=("patient",)),
+                "clinical-status": Param(
+                    "token",
+                    "",
+                    _choice(
+                        mappers.ALLERGY_CLINICAL,
+                        {"active": Q(superseded_at__isnull=True), "inactive": Q(superseded_at__isnull=False)},
+                    ),
+                ),
+            },
+            to_fhir=mappers.no_known_allergies_resource,
+            order=("-created_at", "-id"),
+            people=("recorded_by_id",),
+            prefix=mappers.NKA_PREFIX,
+        ),
     ),
-    noun="allergy",
-    refs=("patient",),
+    "allergy.list",
+    includes=("AllergyIntolerance:patient",),
     profile=f"{US_CORE}allergyintolerance",
 )
 

@@ -70,7 +70,7 @@ class DiagnosisFactory(factory.django.DjangoModelFactory):
 
 
 class AllergyFactory(factory.django.DjangoModelFactory):
-    """An active, severe allergy to a medication (a new substance each time)."""
+    """An active, severe, high-risk allergy to a medication (a new substance each time)."""
 
     class Meta:
         model = Allergy
@@ -79,6 +79,7 @@ class AllergyFactory(factory.django.DjangoModelFactory):
     substance = factory.Sequence(lambda n: f"Substance {n}")
     category = Allergy.Category.MEDICATION
     severity = Allergy.Severity.SEVERE
+    criticality = Allergy.Criticality.HIGH
     reaction = "Rash"
     recorded_by_id = 1
 
