@@ -223,7 +223,10 @@ def patient_banner(*, user: User, patient_id: int, client_address: str | None = 
         )
     return PatientBanner(
         patient=patient,
-        age=age_text(patient.birth_date),
+        # A deceased patient's age stops at their death.
+        age=age_text(
+            patient.birth_date, timezone.localdate(patient.deceased_at) if patient.deceased_at else None
+        ),
         allergies=allergies,
         problems=problems,
         medicines=medicines,

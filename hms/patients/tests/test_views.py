@@ -353,6 +353,7 @@ def test_a_doctor_records_a_death_and_the_banner_shows_it(client, login):
     assert client.post(death, {"deceased_at": "2026-01-03T04:30", "confirm": "on"}).status_code == 302
     page = client.get(record).content.decode()
     assert "Deceased 3 Jan 2026" in page
+    assert "76 y at death" in page  # born 1 January 1950: the age stops at the death
     assert "Record death" not in page
     assert "Take back the recorded death" not in page  # the administrator's
 
