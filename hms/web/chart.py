@@ -286,7 +286,7 @@ def _vital_charts(patient: Patient) -> tuple[list[TrendChart], list[int]]:
     subject = patient_subject(
         patient.birth_date,
         patient.sex,
-        getattr(patient, "sex_for_clinical_use", ""),
+        patient.sex_for_clinical_use,
         max(timezone.localdate(), patient.birth_date),
     )  # today's bands shade the chart
     for code, vital in VITALS.items():
