@@ -7,6 +7,8 @@ it can be: chosen from the list, or typed as text that names one ("Penicillin").
 names nothing known is kept as typed; prescribing still matches it by name.
 """
 
+from django.utils import timezone
+
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
@@ -139,16 +141,16 @@ def nka_record(
                 "inactive, or entered in error, before stating no known allergies.",
                 details={"allergies": active},
             )
-        statement = NoKnownAllergies(patient=found, recorded_by_id=acting_user.pk)
         previous = (
             NoKnownAllergies.objects.live()
             .select_for_update()
             .filter(patient=found, superseded_at=None)
             .first()
         )
+        if previous is not None:  # asked again: the new statement replaces it (one current per patient)
+            row_save(previous, superseded_at=timezone.now())
+        statement = NoKnownAllergies(patient=found, recorded_by_id=acting_user.pk)
         statement.save(using=alias)
-        if previous is not None:
-            row_save(previous, superseded_at=statement.created_at)
         audit_row(
             acting_user,
             "allergy.no_known",

@@ -14,6 +14,7 @@ from hms.encounters.tests.factories import (
     EncounterFactory,
     NoteAmendmentFactory,
     ObservationFactory,
+    ProblemListItemFactory,
 )
 from hms.tenancy.context import hospital_context
 
@@ -95,6 +96,39 @@ def test_an_encounters_vitals_diagnoses_and_notes(client, staff, chart):
                 NoteAmendmentFactory(note=note, author_id=author.pk)
                 AllergyFactory(patient=chart.patient, recorded_by_id=author.pk)
 
+    _queries(client, url)
+    add(N)
+    few = _queries(client, url)
+    add(2 * N)
+    assert _queries(client, url) == few
+
+
+def test_the_problem_list_page(client, staff, chart):
+    """Problems from a diagnosis (their encounter linked) and added directly, by two doctors."""
+    client.force_login(staff.doctor)
+    url = _url("problems", patient_id=chart.patient.pk)
+
+    def add(count):
+        with hospital_context("DMC001"):
+            for _ in range(count):
+                encounter = EncounterFactory(
+                    patient=chart.patient,
+                    practitioner_user_id=staff.doctor.pk,
+                    status=Encounter.Status.FINISHED,
+                    ended_at=timezone.now(),
+                )
+                diagnosis = DiagnosisFactory(encounter=encounter)
+                ProblemListItemFactory(
+                    patient=chart.patient,
+                    code=f"A{diagnosis.pk}",
+                    diagnosis=diagnosis,
+                    recorded_by_id=staff.doctor.pk,
+                )
+                ProblemListItemFactory(
+                    patient=chart.patient, code=f"B{diagnosis.pk}", recorded_by_id=staff.other_doctor.pk
+                )
+
+    add(1)
     _queries(client, url)
     add(N)
     few = _queries(client, url)

@@ -135,6 +135,32 @@ def test_a_cephalosporin_is_warned_for_a_penicillin_allergy_and_prescribed_with_
     assert override.patient_id == patient.pk
 
 
+def test_an_intolerance_warns_where_an_allergy_refuses_and_is_prescribed_with_a_reason(
+    doctor, patient, encounter
+):
+    """Nausea with amoxicillin is an intolerance: prescribing it warns (code intolerance), a reason lets it
+    be given; the same substance recorded as an allergy refuses it whatever is said."""
+    amoxicillin = {"drug_name": "Amoxicillin", "dose": Decimal("500"), "frequency": "TDS"}
+    with hospital_context("DMC001"):
+        intolerance = AllergyFactory(
+            patient=patient,
+            substance="Amoxicillin",
+            allergen_code="substance:amoxicillin",
+            type="intolerance",
+        )
+        with pytest.raises(services.OverrideRequired) as raised:
+            prescribe(doctor, encounter, **amoxicillin)
+        prescribe(doctor, encounter, **amoxicillin, override_reason="Nausea only; takes it with food")
+        assert Prescription.objects.count() == 1
+        intolerance.type = "allergy"
+        intolerance.save()
+        with pytest.raises(services.PrescriptionRefused):
+            prescribe(doctor, encounter, **amoxicillin, override_reason="Nausea only")
+    warning = raised.value.details["warnings"][0]
+    assert warning["code"] == "intolerance"
+    assert "active intolerance recorded to Amoxicillin" in warning["message"]
+
+
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_an_override_without_a_reason_is_refused_and_nothing_written(doctor, patient, encounter, reason):
     with hospital_context("DMC001"):
