@@ -13,8 +13,9 @@ patients, a staff user and the platform operator's session). The page is the ope
 of a hospital's home page (GET /h/<CODE>/, the light page of bench/throughput.py), for one
 hospital and rotating over all of them.
 
-Modes (each round runs every mode, in alternating order, and in each mode the two cases in
-alternating order; gunicorn --workers sync workers, HMS_APP_PROCESSES set to match):
+Modes, one after the other (one gunicorn each, --workers sync workers, HMS_APP_PROCESSES set to
+match; both at once would share the server's connections), each with --rounds rounds of the
+two cases in alternating order:
 
 * pooled: `east=postgres://...?pgbouncer=127.0.0.1:<port>`, a throwaway PgBouncer started here
   with the documented settings (transaction pooling, a wildcard database entry, one warm
@@ -22,7 +23,9 @@ alternating order; gunicorn --workers sync workers, HMS_APP_PROCESSES set to mat
 * direct: `east=postgres://...` without options: the default configuration, each process's
   allowance read from the server.
 
-Each mode warms up over the rotation (--warmup seconds) before its rounds. Reported per mode
+Each mode first warms up over the rotation in 10-second runs until its workers open fewer than
+0.02 hospital connections per request (the steady state: every worker holds the hospitals it
+can), or for --warmup seconds at most; the output says which. Reported per mode
 and case: requests/s of each round, the median and the spread, the ratio of medians, non-2xx
 responses, 503s (hms_hospital_unavailable_total), hospital connections the application opened
 per request (hms_tenant_connections_opened_total), and the peak number of backends on the
@@ -32,11 +35,13 @@ Every database of the run has a unique prefix and is dropped at the end (bench/p
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +73,7 @@ def main() -> int:
     parser.add_argument("--hospitals", type=int, default=1000, help="Hospitals (1,000).")
     parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds (3).")
     parser.add_argument("--duration", type=float, default=20, help="Seconds of each measurement (20).")
-    parser.add_argument("--warmup", type=float, default=30, help="Seconds of warm-up per mode (30).")
+    parser.add_argument("--warmup", type=float, default=300, help="Most seconds of warm-up per mode (300).")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (8).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2).")
     parser.add_argument("--modes", default="pooled,direct", help="pooled, direct or both (both).")
@@ -122,23 +127,17 @@ def main() -> int:
         scripts = {"one": tmp / "one.lua", "fleet": tmp / "fleet.lua"}
         throughput.write_lua(scripts["one"], fleet_pairs[:1])
         throughput.write_lua(scripts["fleet"], fleet_pairs)
-        with pgcommon.PgBouncer(port, tmp, max_client_conn=args.workers * args.hospitals + 100) as pooler:
-            servers = {"direct": direct, "pooled": f"{direct}?pgbouncer=127.0.0.1:{pooler.port}"}
-            for round_number in range(args.rounds):
-                order = modes if round_number % 2 == 0 else modes[::-1]
-                for mode in order:
-                    env = {**base_env, "HMS_DATABASE_SERVERS": servers[mode]}
-                    peaks[mode] = max(
-                        peaks.get(mode, 0),
-                        measure_mode(mode, env, tmp, args, scripts, round_number, run, results),
+        for mode in modes:
+            # PgBouncer only for its mode: its warm backends would take the direct mode's room.
+            with contextlib.ExitStack() as stack:
+                servers = direct
+                if mode == "pooled":
+                    pooler = stack.enter_context(
+                        pgcommon.PgBouncer(port, tmp, max_client_conn=args.workers * args.hospitals + 100)
                     )
-                    print(
-                        f"round {round_number + 1} {mode}: "
-                        + ", ".join(
-                            f"{case} {results[(mode, case)].rps[-1]:.1f} req/s" for case in ("one", "fleet")
-                        ),
-                        flush=True,
-                    )
+                    servers = f"{direct}?pgbouncer=127.0.0.1:{pooler.port}"
+                env = {**base_env, "HMS_DATABASE_SERVERS": servers}
+                peaks[mode] = measure_mode(mode, env, tmp, args, scripts, run, results)
 
     print(
         f"\nThe operator's hospital page, one hospital vs requests rotating over {args.hospitals:,} "
@@ -183,42 +182,64 @@ def measure_mode(
     tmp: Path,
     args: argparse.Namespace,
     scripts: dict[str, Path],
-    round_number: int,
     run: pgcommon.PgRun,
     results: dict[tuple[str, str], Figures],
 ) -> int:
     """Start gunicorn in `mode`, warm it over the rotation, measure both cases; the peak backends."""
-    metrics_dir = tmp / f"metrics-{mode}-{round_number}"
+    metrics_dir = tmp / f"metrics-{mode}"
     metrics_dir.mkdir()
-    server = pgcommon.Server(
-        mode, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, workers=args.workers
-    )
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    server = pgcommon.Server(mode, env, workers=args.workers)
     server.start(tmp)
     try:
         server.wait_ready([])
-        pgcommon.run_wrk(server.port, scripts["fleet"], seconds=args.warmup, connections=args.connections)
-        cases = ("one", "fleet") if round_number % 2 == 0 else ("fleet", "one")
+        warm_up(mode, server, args, scripts["fleet"])
         with pgcommon.ConnectionSampler(args.port, run.prefix) as sampler:
-            for case in cases:
-                before = {name: pgcommon.metric(server.port, name) for name in METRICS}
-                result = pgcommon.run_wrk(
-                    server.port, scripts[case], seconds=args.duration, connections=args.connections
+            for round_number in range(args.rounds):
+                for case in ("one", "fleet") if round_number % 2 == 0 else ("fleet", "one"):
+                    before = {name: pgcommon.metric(server.port, name) for name in METRICS}
+                    result = pgcommon.run_wrk(
+                        server.port, scripts[case], seconds=args.duration, connections=args.connections
+                    )
+                    after = {name: pgcommon.metric(server.port, name) for name in METRICS}
+                    figures = results.setdefault((mode, case), Figures())
+                    figures.rps.append(result.rps)
+                    figures.requests += result.requests
+                    figures.non2xx += result.non2xx + result.errors
+                    figures.unavailable += after[UNAVAILABLE] - before[UNAVAILABLE]
+                    figures.opened += after[OPENED] - before[OPENED]
+                print(
+                    f"{mode} round {round_number + 1}: "
+                    + ", ".join(f"{c} {results[(mode, c)].rps[-1]:.1f} req/s" for c in ("one", "fleet")),
+                    flush=True,
                 )
-                after = {name: pgcommon.metric(server.port, name) for name in METRICS}
-                figures = results.setdefault((mode, case), Figures())
-                figures.rps.append(result.rps)
-                figures.requests += result.requests
-                figures.non2xx += result.non2xx + result.errors
-                figures.unavailable += after[UNAVAILABLE] - before[UNAVAILABLE]
-                figures.opened += after[OPENED] - before[OPENED]
+        if sampler.refused:
+            print(f"{mode}: the server refused the sampler's connection {sampler.refused} times", flush=True)
         return sampler.peak
     finally:
         server.stop()
 
 
+def warm_up(mode: str, server: pgcommon.Server, args: argparse.Namespace, script: Path) -> None:
+    """Run the rotation until the workers open (almost) no connections, or --warmup seconds."""
+    started = time.monotonic()
+    per_request = 1.0
+    while per_request >= WARM and time.monotonic() - started < args.warmup:
+        before = pgcommon.metric(server.port, OPENED)
+        result = pgcommon.run_wrk(server.port, script, seconds=10, connections=args.connections)
+        per_request = (pgcommon.metric(server.port, OPENED) - before) / max(1, result.requests)
+    state = "steady" if per_request < WARM else "not steady"
+    print(
+        f"{mode}: warmed up for {time.monotonic() - started:.0f} s ({state}: "
+        f"{per_request:.3f} connections opened per request in the last 10 s)",
+        flush=True,
+    )
+
+
 OPENED = "hms_tenant_connections_opened_total"
 UNAVAILABLE = "hms_hospital_unavailable_total"
 METRICS = (OPENED, UNAVAILABLE)
+WARM = 0.02
 
 
 if __name__ == "__main__":

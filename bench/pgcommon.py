@@ -384,10 +384,19 @@ class ConnectionSampler:
         self.port, self.prefix, self.interval = port, prefix, interval
         self.samples: list[int] = []
         self.total_samples: list[int] = []
+        self.refused = 0  # samples the server refused a connection for
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._sample()
+            except psycopg.OperationalError:  # the server is full ("too many clients"): say so
+                self.refused += 1
+                self._stop.wait(self.interval)
+
+    def _sample(self) -> None:
         with admin(self.port) as connection:
             while not self._stop.is_set():
                 ours, total = one(
@@ -451,7 +460,7 @@ class PgBouncer:
 
     def __init__(self, server_port: int, tmp: Path, *, max_client_conn: int) -> None:
         self.server_port, self.max_client_conn = server_port, max_client_conn
-        self.folder = tmp / "pgbouncer"
+        self.folder = tmp / f"pgbouncer-{secrets.token_hex(3)}"
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
