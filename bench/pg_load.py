@@ -193,14 +193,19 @@ def measure_mode(
     server.start(tmp)
     try:
         server.wait_ready([])
-        warm_up(mode, server, args, scripts["fleet"])
+        sent = {"one": 0, "fleet": warm_up(mode, server, args, scripts["fleet"])}
         with pgcommon.ConnectionSampler(args.port, run.prefix) as sampler:
             for round_number in range(args.rounds):
                 for case in ("one", "fleet") if round_number % 2 == 0 else ("fleet", "one"):
                     before = {name: pgcommon.metric(server.port, name) for name in METRICS}
                     result = pgcommon.run_wrk(
-                        server.port, scripts[case], seconds=args.duration, connections=args.connections
+                        server.port,
+                        scripts[case],
+                        seconds=args.duration,
+                        connections=args.connections,
+                        start=sent[case],
                     )
+                    sent[case] += result.requests
                     after = {name: pgcommon.metric(server.port, name) for name in METRICS}
                     figures = results.setdefault((mode, case), Figures())
                     figures.rps.append(result.rps)
@@ -220,13 +225,15 @@ def measure_mode(
         server.stop()
 
 
-def warm_up(mode: str, server: pgcommon.Server, args: argparse.Namespace, script: Path) -> None:
-    """Run the rotation until the workers open (almost) no connections, or --warmup seconds."""
+def warm_up(mode: str, server: pgcommon.Server, args: argparse.Namespace, script: Path) -> int:
+    """Run the rotation until the workers open (almost) no connections, or --warmup seconds;
+    the requests sent (where the rotation goes on from)."""
     started = time.monotonic()
-    per_request = 1.0
+    per_request, sent = 1.0, 0
     while per_request >= WARM and time.monotonic() - started < args.warmup:
         before = pgcommon.metric(server.port, OPENED)
-        result = pgcommon.run_wrk(server.port, script, seconds=10, connections=args.connections)
+        result = pgcommon.run_wrk(server.port, script, seconds=10, connections=args.connections, start=sent)
+        sent += result.requests
         per_request = (pgcommon.metric(server.port, OPENED) - before) / max(1, result.requests)
     state = "steady" if per_request < WARM else "not steady"
     print(
@@ -234,6 +241,7 @@ def warm_up(mode: str, server: pgcommon.Server, args: argparse.Namespace, script
         f"{per_request:.3f} connections opened per request in the last 10 s)",
         flush=True,
     )
+    return sent
 
 
 OPENED = "hms_tenant_connections_opened_total"

@@ -328,9 +328,20 @@ class WrkResult:
 
 
 def run_wrk(
-    port: int, script: Path, *, seconds: float, connections: int, threads: int = 1, timeout: str = "10s"
+    port: int,
+    script: Path,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int = 1,
+    timeout: str = "10s",
+    start: int = 0,
 ) -> WrkResult:
-    """One wrk run against 127.0.0.1:`port`; counts failures instead of stopping at the first."""
+    """One wrk run against 127.0.0.1:`port`; counts failures instead of stopping at the first.
+
+    `start`: where bench/throughput.py's rotation script begins (the requests sent so far), so
+    that successive short runs walk the whole rotation instead of its first pages again.
+    """
     result = subprocess.run(
         [
             "wrk",
@@ -342,6 +353,8 @@ def run_wrk(
             "--latency",
             f"-s{script}",
             f"http://{HOST}:{port}",
+            "--",
+            str(start),
         ],
         capture_output=True,
         text=True,
