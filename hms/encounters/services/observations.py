@@ -14,6 +14,7 @@ from hms.accounts.permissions import Action, Resource, permission_require
 from hms.alerts.services import Finding, critical_alerts_raise
 from hms.audit.records import audit_row
 from hms.care.voiding import Voiding
+from hms.clinical.ages import age_on
 from hms.clinical.growth import bmi_centile
 from hms.clinical.profiles import clinical_profile
 from hms.core.exceptions import ApplicationError
@@ -22,6 +23,7 @@ from hms.encounters import vitals
 from hms.encounters.models import Encounter, Observation
 from hms.encounters.selectors import NOT_FOUND
 from hms.encounters.services.shared import encounter_live_check, live_encounter_lock, row_lock
+from hms.patients.clinical import patient_clinical_sex
 from hms.patients.models import Patient
 from hms.scheduling.wallclock import hospital_zone
 from hms.tenancy.context import current_tenant
@@ -171,9 +173,7 @@ def _subject(patient: Patient, taken_at: datetime.datetime) -> vitals.Subject:
             "Nothing was recorded: the time taken is before the patient's birth date.",
             details={"taken_at": ["Check the time taken, or the patient's birth date."]},
         )
-    return vitals.patient_subject(
-        patient.birth_date, patient.sex, getattr(patient, "sex_for_clinical_use", ""), day
-    )
+    return vitals.Subject(age_on(patient.birth_date, day), patient_clinical_sex(patient))
 
 
 def _measured(
