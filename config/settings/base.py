@@ -400,6 +400,7 @@ SPECTACULAR_SETTINGS = {
         "EncounterStatusEnum": "hms.encounters.models.Encounter.Status",
         "AllergyStatusEnum": "hms.encounters.models.Allergy.Status",
         "NoteStatusEnum": "hms.encounters.models.ClinicalNote.Status",
+        "ProblemStatusEnum": "hms.encounters.models.ProblemListItem.Status",
         "ObservationFlagEnum": "hms.encounters.models.Observation.Flag",
         "PrescriptionStatusEnum": "hms.orders.models.Prescription.Status",
         "LabOrderStatusEnum": "hms.orders.models.LabOrder.Status",

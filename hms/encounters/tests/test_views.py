@@ -69,7 +69,7 @@ def test_the_encounter_page_shows_everything_with_flags_and_local_times(client, 
 
     assert response.status_code == 200
     body = _body(response)
-    assert "Penicillin (severe: Anaphylaxis)" in body  # the allergy banner
+    assert "Penicillin (severe, high risk: Anaphylaxis)" in body  # the allergy banner, with its criticality
     assert "39.0 °C" in body and "102.2 °F" in body and "H</strong> high" in body
     assert "80 /min" in body
     assert "J06.9" in body and "Acute upper respiratory infection, unspecified" in body
