@@ -496,7 +496,11 @@ class PgBouncer:
             f"{PGBOUNCER_SETTINGS}logfile = {self.folder}/pgbouncer.log\n"
         )
         binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-        command = [binary, str(self.folder / "pgbouncer.ini")]
+        # A socket per client and per server connection: the usual 1,024 open files would stop
+        # PgBouncer accepting clients ("accept() failed: Too many open files") long before.
+        files = self.max_client_conn + backends + 100
+        ini = str(self.folder / "pgbouncer.ini")
+        command = ["sh", "-c", f'ulimit -n {files} && exec "$0" "$@"', binary, ini]
         if os.geteuid() == 0:  # PgBouncer refuses to run as root
             command = ["runuser", "-u", "postgres", "--", *command]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
