@@ -104,15 +104,19 @@ class Vital:
         folded = str(given or "").strip().casefold()
         return next((a for a in self.answers if folded in (a.code.casefold(), a.label.casefold())), None)
 
-    def text(self, value: Decimal, shown_unit: str = "") -> str:
-        """`value` (in the stored unit) as people read it, in `shown_unit` where that is one of its
-        units (the hospital's): "98.6 °F", "72 /min"."""
+    def shown(self, value: Decimal, shown_unit: str = "") -> tuple[Decimal, str]:
+        """`value` (in the stored unit) rounded as people read it and its unit's label, in
+        `shown_unit` where that is one of its units (the hospital's): (98.6, "°F"), (72, "/min")."""
         unit = self.unit_find(shown_unit) if shown_unit and shown_unit != self.unit else None
         if unit is None or unit.from_canonical is None:
-            return f"{self.round(value)} {self.unit_label}"
+            return self.round(value), self.unit_label
         places = self.decimal_places if unit.decimal_places is None else unit.decimal_places
-        converted = unit.from_canonical(value).quantize(D(1).scaleb(-places), rounding=ROUND_HALF_UP)
-        return f"{converted} {unit.label}"
+        return unit.from_canonical(value).quantize(D(1).scaleb(-places), rounding=ROUND_HALF_UP), unit.label
+
+    def text(self, value: Decimal, shown_unit: str = "") -> str:
+        """`value` as `shown` reads it, in words: "98.6 °F", "72 /min"."""
+        number, label = self.shown(value, shown_unit)
+        return f"{number} {label}"
 
     @property
     def plausible_text(self) -> str:

@@ -11,6 +11,7 @@ same); every read is audited with the ids it showed.
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Model, OuterRef, Subquery
@@ -22,6 +23,8 @@ from hms.accounts.permissions import Action, Resource, Scope, permission_scope
 from hms.audit.records import audit_row
 from hms.billing.models import Invoice
 from hms.care.access import patient_access, patient_in_care
+from hms.clinical.ages import age_on
+from hms.clinical.profiles import clinical_profile
 from hms.core.display import lab_test_name, unit_label
 from hms.core.exceptions import NotAllowed, NotFound
 from hms.core.ids import record_id
@@ -38,12 +41,14 @@ from hms.encounters.selectors import nka_current
 from hms.encounters.vitals import (
     BP_PANEL,
     VITALS,
+    Subject,
     hospital_units,
-    patient_subject,
     reference_interval,
     stored_text,
 )
+from hms.orders.lab_catalogue import value_here
 from hms.orders.models import LabOrder, LabResult, Prescription
+from hms.patients.clinical import patient_clinical_sex
 from hms.patients.models import Patient
 from hms.scheduling.models import Appointment
 from hms.tenancy.context import current_tenant
@@ -283,23 +288,27 @@ def _vital_charts(patient: Patient) -> tuple[list[TrendChart], list[int]]:
     for row in reversed(rows):
         series.setdefault(row.loinc_code, []).append(row)
     charts, shown = [], []
-    subject = patient_subject(
-        patient.birth_date,
-        patient.sex,
-        patient.sex_for_clinical_use,
-        max(timezone.localdate(), patient.birth_date),
+    subject = Subject(
+        age_on(patient.birth_date, max(timezone.localdate(), patient.birth_date)),
+        patient_clinical_sex(patient),
     )  # today's bands shade the chart
+    units = hospital_units()  # a °F hospital's temperatures in °F, its reference band too
     for code, vital in VITALS.items():
         points = [p for p in series.get(code, []) if p.value is not None][-TREND_POINTS:]
         if not points:
             continue
         shown += [p.pk for p in points]
+        unit = units.get(code, "")
+        interval = reference_interval(code, subject)
+        values = [(p.effective_at, vital.shown(p.value, unit)[0]) for p in points if p.value is not None]
         charts.append(
             trend_chart(
                 title=vital.display,
-                unit=vital.unit_label,
-                points=[(p.effective_at, vital.round(p.value)) for p in points if p.value is not None],
-                reference=reference_interval(code, subject),
+                unit=vital.shown(Decimal(0), unit)[1],
+                points=values,
+                reference=(vital.shown(interval[0], unit)[0], vital.shown(interval[1], unit)[0])
+                if interval
+                else None,
                 flags=[p.abnormal_flag for p in points],
             )
         )
@@ -319,6 +328,14 @@ def _lab_charts(patient: Patient, *, own: bool) -> tuple[list[TrendChart], list[
     series: dict[str, list[LabResult]] = {}
     for row in reversed(rows):
         series.setdefault(row.order.test_code, []).append(row)
+    lab_units_for = clinical_profile().lab_units_for
+
+    def here(result: LabResult, value: Decimal) -> Decimal:
+        """A value of `result` (its own or a limit) in the unit the hospital reports its test in
+        now, so that a series stored partly in another unit is drawn in one."""
+        converted = value_here(value, result.loinc_code, lab_units_for)
+        return converted[0] if converted is not None else value
+
     charts, shown = [], []
     for code, found in sorted(
         series.items(), key=lambda item: lab_test_name(item[0], item[1][-1].order.test_name)
@@ -326,14 +343,20 @@ def _lab_charts(patient: Patient, *, own: bool) -> tuple[list[TrendChart], list[
         points = found[-TREND_POINTS:]
         latest = points[-1]
         shown += [p.pk for p in points]
+        low, high = latest.reference_low, latest.reference_high
         reference = None
-        if latest.reference_low is not None or latest.reference_high is not None:
-            reference = (latest.reference_low, latest.reference_high)
+        if low is not None or high is not None:
+            reference = (
+                low if low is None else here(latest, low),
+                high if high is None else here(latest, high),
+            )
+        unit = (value_here(Decimal(0), latest.loinc_code, lab_units_for) or (Decimal(0), latest.unit))[1]
+        values = [(p.entered_at, here(p, p.value_numeric)) for p in points if p.value_numeric is not None]
         charts.append(
             trend_chart(
                 title=lab_test_name(code, latest.order.test_name),
-                unit=unit_label(latest.unit),
-                points=[(p.entered_at, p.value_numeric) for p in points if p.value_numeric is not None],
+                unit=unit_label(unit),
+                points=values,
                 reference=reference,
                 flags=[p.flag for p in points],
             )

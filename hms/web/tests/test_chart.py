@@ -259,7 +259,8 @@ def test_the_chart_has_the_timeline_problems_and_trends(people, karim):
         "Body temperature",
     ]
     [wbc] = chart.lab_charts
-    assert wbc.title == "White blood cells" and wbc.unit == "×10³/µL"
+    # Stored in 10*3/uL; a Dhaka hospital reports SI units, and 10*3/uL = 10*9/L.
+    assert wbc.title == "White blood cells" and wbc.unit == "×10⁹/L"
     assert [p.value for p in wbc.points] == [Decimal("7.5"), Decimal("8.5")]
     assert wbc.reference_text == "4–11"
     assert event.detail["encounter_ids"] == [entry.encounter.pk for entry in chart.timeline]
@@ -309,7 +310,7 @@ def test_the_record_page_draws_the_trends_as_svg(client, people, karim):
     page = client.get(_url("patients:detail", patient_id=karim.pk)).content.decode()
     assert page.count('<svg class="trend-chart"') == 4  # three vital signs and the white cells
     assert 'class="trend-reference"' in page  # the reference range, shaded
-    assert "White blood cells: <strong>8.5 ×10³/µL</strong>" in page
+    assert "White blood cells: <strong>8.5 ×10⁹/L</strong>" in page  # the hospital's SI unit
     assert "Systolic blood pressure: <strong>151 mmHg</strong>" in page
     assert "style=" not in page  # the Content Security Policy forbids inline style
     assert "Dr Habib Ullah" in page and "Visit 1" in page
