@@ -40,6 +40,7 @@ class Resource(StrEnum):
     CARE_ASSIGNMENT = "care_assignment"  # a walk-in sent to a clinician; update = end it
     EMERGENCY_ACCESS = "emergency_access"  # break-the-glass; create = open one, update = review
     CLINICAL_PROFILE = "clinical_profile"  # the hospital's units, code system and working week
+    DEATH = "death"  # a patient's recorded death; create = record it, void = take back a mistaken one
     # A critical result's alert; update = acknowledge it (only the clinician it is addressed to).
     CRITICAL_ALERT = "critical_alert"
     ALERT_SETTINGS = "alert_settings"  # the escalation time, clinician and channels
@@ -86,6 +87,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         audit_log=_V,
         lockout=(A.VIEW, A.UPDATE),
         clinical_profile=(A.VIEW, A.UPDATE),
+        death=(A.CREATE, A.VOID),
         care_assignment=_VCU,
         emergency_access=(A.VIEW, A.UPDATE),
         # The last resort of an escalation: every alert, to find a clinician (hms.alerts).
@@ -96,6 +98,7 @@ MATRIX: dict[Role, dict[tuple[Resource, Action], Scope]] = {
         **_grant(
             S.ALL,
             patient=_VCU,
+            death=(A.CREATE,),
             appointment=_V,
             schedule=_V,
             staff=_V,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.core.exceptions import ApplicationError, NotAllowed
+from hms.core.exceptions import ApplicationError
 from hms.core.locking import atomic_write, row_locked
 from hms.core.text import CONTROL_CHARACTERS_MESSAGE, control_characters_refuse, has_control_characters
 from hms.core.validation import model_valid, validation_errors
@@ -502,9 +502,6 @@ def patient_portal_unlink(
 
 
 # Who may record a death (a clinical act) and who may take a mistaken record back.
-DEATH_RECORDERS = frozenset({Role.DOCTOR, Role.ADMIN})
-
-
 def patient_death_record(
     *,
     acting_user: User,
@@ -516,9 +513,7 @@ def patient_death_record(
     """Record that the patient has died, at `deceased_at` (aware; not in the future, not before
     the birth date). A doctor or the administrator, who must `confirm`; audited. From then on the
     patient cannot be booked, and every page about them says so."""
-    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
-    if acting_user.role not in DEATH_RECORDERS:
-        raise NotAllowed("Only a doctor or the administrator may record a patient's death.")
+    permission_require(user=acting_user, resource=Resource.DEATH, action=Action.CREATE)
     if not confirm:
         message = "Confirm that the patient has died: tick the box."
         raise ApplicationError(message, details={"confirm": [message]})
@@ -553,9 +548,7 @@ def patient_death_undo(
 ) -> Patient:
     """Take back a death recorded by mistake (the administrator only, with the reason); audited with
     the time that was recorded and by whom."""
-    permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
-    if acting_user.role != Role.ADMIN:
-        raise NotAllowed("Only the administrator may take back a recorded death.")
+    permission_require(user=acting_user, resource=Resource.DEATH, action=Action.VOID)
     control_characters_refuse(reason=reason)
     reason = reason.strip()
     if not reason:

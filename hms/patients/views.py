@@ -6,7 +6,7 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from hms.accounts.models import Role
+from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.core.exceptions import ApplicationError
 from hms.core.http import client_address
@@ -25,7 +25,6 @@ from hms.patients.models import Patient
 from hms.patients.selectors import patient_detail, patient_portal_account
 from hms.patients.services import (
     CONTACT_FIELDS,
-    DEATH_RECORDERS,
     PossibleDuplicate,
     patient_death_record,
     patient_death_undo,
@@ -98,11 +97,17 @@ def patient_edit(request: HospitalRequest, hospital_code: str, patient_id: int) 
     return render(request, "patients/patient_edit.html", {"patient": patient, "form": form}, status=status)
 
 
-def _record_form_post(form_name: str, service: Callable[..., object]) -> Callable[..., HttpResponse]:
-    """The view that takes the record page's `form_name` form to `service`."""
+def _record_form_post(
+    form_name: str,
+    service: Callable[..., object],
+    needs: tuple[Resource, Action] = (Resource.PATIENT, Action.UPDATE),
+) -> Callable[..., HttpResponse]:
+    """The view that takes the record page's `form_name` form to `service`, for a user granted
+    `needs` (checked before the form is read, so a refused user learns nothing from its errors)."""
 
     @hospital_page("POST")
     def view(request: HospitalRequest, hospital_code: str, patient_id: int) -> HttpResponse:
+        permission_require(user=request.user, resource=needs[0], action=needs[1])
         return _add_to_record(request, patient_id, form_name, service)
 
     return view
@@ -112,8 +117,10 @@ patient_identifier_new = _record_form_post("identifier_form", patient_identifier
 patient_next_of_kin_new = _record_form_post("kin_form", patient_next_of_kin_add)
 patient_portal_link_new = _record_form_post("portal_form", patient_portal_link)
 patient_portal_unlink_new = _record_form_post("unlink_form", patient_portal_unlink)
-patient_death_new = _record_form_post("death_form", patient_death_record)
-patient_death_undo_new = _record_form_post("death_undo_form", patient_death_undo)
+patient_death_new = _record_form_post("death_form", patient_death_record, (Resource.DEATH, Action.CREATE))
+patient_death_undo_new = _record_form_post(
+    "death_undo_form", patient_death_undo, (Resource.DEATH, Action.VOID)
+)
 
 
 def _add_to_record(
@@ -129,12 +136,14 @@ def _add_to_record(
     return _record_page(request, patient, status=400, **{form_name: form})
 
 
+def _may(user: User, resource: Resource, action: Action) -> bool:
+    return permission_scope(user=user, resource=resource, action=action) is not None
+
+
 def _record_page(
     request: HospitalRequest, patient: Patient, *, status: int = 200, **shown: forms.Form
 ) -> HttpResponse:
-    may_update = (
-        permission_scope(user=request.user, resource=Resource.PATIENT, action=Action.UPDATE) is not None
-    )
+    may_update = _may(request.user, Resource.PATIENT, Action.UPDATE)
     record_forms = {name: shown.get(name) or form_class() for name, form_class in RECORD_FORMS.items()}
     return render(
         request,
@@ -142,8 +151,8 @@ def _record_page(
         {
             "patient": patient,
             "may_update": may_update,
-            "may_record_death": may_update and request.user.role in DEATH_RECORDERS,
-            "may_undo_death": may_update and request.user.role == Role.ADMIN,
+            "may_record_death": _may(request.user, Resource.DEATH, Action.CREATE),
+            "may_undo_death": _may(request.user, Resource.DEATH, Action.VOID),
             "portal_account": patient_portal_account(patient=patient) if may_update else None,
             **record_forms,
         },

@@ -125,6 +125,8 @@ EXPECTED: dict[str, Who | Page] = {
     # Patients
     "patients:new": Page(R.PATIENT, A.CREATE, post=(R.PATIENT, A.CREATE)),
     "patients:detail": Page(R.PATIENT, A.VIEW, "patient"),
+    "patients:death-record": Page(R.DEATH, A.CREATE, "patient"),
+    "patients:death-undo": Page(R.DEATH, A.VOID, "patient"),
     "patients:edit": Page(R.PATIENT, A.UPDATE, "patient", post=(R.PATIENT, A.UPDATE)),
     "patients:identifier-new": Page(R.PATIENT, A.UPDATE, "patient"),
     "patients:next-of-kin-new": Page(R.PATIENT, A.UPDATE, "patient"),
@@ -145,6 +147,7 @@ EXPECTED: dict[str, Who | Page] = {
     "scheduling:patient-picker": Page(R.APPOINTMENT, A.CREATE),
     "scheduling:hours": Page(R.SCHEDULE, A.VIEW, post=(R.SCHEDULE, A.CREATE)),
     "scheduling:rules": Page(R.SCHEDULE, A.VIEW, post=(R.SCHEDULE, A.UPDATE)),
+    "clinical:profile": Page(R.CLINICAL_PROFILE, A.VIEW, post=(R.CLINICAL_PROFILE, A.UPDATE)),
     # The portal's booking page: a patient's own; staff are sent on to the desk's form (302).
     "scheduling:portal-book": Page(R.APPOINTMENT, A.CREATE, post=(R.APPOINTMENT, A.CREATE)),
     "scheduling:calendar-day": Page(R.APPOINTMENT, A.VIEW),
