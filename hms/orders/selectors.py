@@ -20,8 +20,8 @@ from hms.clinical.profiles import clinical_profile
 from hms.core.display import unit_label
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.pages import page_of
-from hms.encounters.models import Allergy, Encounter
-from hms.encounters.selectors import allergy_list_active
+from hms.encounters.models import Encounter
+from hms.encounters.selectors import AllergyRecord, allergy_list_active, nka_current
 from hms.orders.formulary import drug_names
 from hms.orders.lab_catalogue import value_here
 from hms.orders.models import FormularyDrug, LabOrder, LabResult, Prescription
@@ -277,10 +277,12 @@ def lab_worklist(
     return LAB_WORKLIST.page(orders, page_number, user, client_address, stage=stage)
 
 
-def order_allergies(*, encounter: Encounter) -> list[Allergy]:
-    """The active allergies of an order form's patient, for its allergy banner; call after
-    order_encounter_get, which checked the user's right to order for the patient."""
-    return allergy_list_active(patient_id=encounter.patient_id)
+def order_allergies(*, encounter: Encounter) -> AllergyRecord:
+    """The active allergies of an order form's patient and their "no known allergies", for its
+    allergy banner; call after order_encounter_get, which checked the user's right to order for
+    the patient."""
+    patient_id = encounter.patient_id
+    return AllergyRecord(allergy_list_active(patient_id=patient_id), nka_current(patient_id=patient_id))
 
 
 def order_encounter_get(

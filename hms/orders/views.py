@@ -75,7 +75,7 @@ def _order_form_page(
         client_address=client_address(request),
     )
     closed = services.encounter_ordering_problem(encounter=encounter, now=timezone.now())
-    context.setdefault("allergies", selectors.order_allergies(encounter=encounter))
+    context.setdefault("allergy_record", selectors.order_allergies(encounter=encounter))
     return _page(
         request,
         template,

@@ -598,7 +598,9 @@ def test_an_outpatient_visit_walks_through_every_page(make_hospital, make_user):
     assert "Acute pharyngitis, probably viral." in own_note.text
     assert "Penicillin allergy (hives) noted today." in own_note.text
     own_results = portal.get(own.chart("Lab results"))
-    assert "Verified" in own_results.row("Glucose") and "High" in own_results.row("182")
+    assert "Verified" in own_results.row("Glucose") and "High" in own_results.row(
+        "10.1"
+    )  # as the laboratory reported it
     own_prescriptions = portal.get(own.chart("Prescriptions"))
     assert (
         "Paracetamol 500 mg tablets" in own_prescriptions.text
