@@ -286,8 +286,7 @@ def vitals_new(request: HospitalRequest, hospital_code: str, encounter_id: int) 
                 count = sum(1 for row in recorded if row.loinc_code != BP_PANEL)
                 messages.success(
                     request,
-                    f"Recorded {count} vital sign{pluralize(count)} "
-                    f"for {patient.given_name} {patient.family_name}.",
+                    f"Recorded {count} vital sign{pluralize(count)} for {patient.full_name}.",
                 )
                 return redirect(_encounter_url(hospital_code, encounter_id, "vitals"))
     detail = _detail(request, encounter_id)

@@ -112,7 +112,7 @@ def prescription_new(request: HospitalRequest, hospital_code: str, encounter_id:
             patient = prescription.patient
             messages.success(
                 request,
-                f"Prescribed {prescription.drug_name} for {patient.given_name} {patient.family_name}.",
+                f"Prescribed {prescription.drug_name} for {patient.full_name}.",
             )
             # Back to the visit the doctor is in the middle of (its banner lists the medicines).
             return redirect("encounters:detail", hospital_code=hospital_code, encounter_id=encounter_id)

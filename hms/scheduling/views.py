@@ -260,7 +260,7 @@ def appointment_book_form(request: HospitalRequest, hospital_code: str) -> HttpR
         patient = appointment.patient
         messages.success(
             request,
-            f"Booked {patient.family_name}, {patient.given_name} for "
+            f"Booked {patient.sorted_name} for "
             f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
             f"{f' with {doctor}' if doctor else ''}.",
         )
