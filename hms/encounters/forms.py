@@ -202,7 +202,7 @@ class VitalsForm(PlainTextForm):
 
 
 class DiagnosisForm(PlainTextForm):
-    icd10_code = forms.CharField(max_length=16, label="ICD-10-CM code")
+    icd10_code = forms.CharField(max_length=16, label="Diagnosis code")
     kind = forms.ChoiceField(choices=Diagnosis.Kind.choices, initial=Diagnosis.Kind.SECONDARY)
     certainty = forms.ChoiceField(choices=Diagnosis.Certainty.choices, initial=Diagnosis.Certainty.CONFIRMED)
 

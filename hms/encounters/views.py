@@ -36,7 +36,7 @@ from hms.encounters.forms import (
     VitalsForm,
     VoidForm,
 )
-from hms.encounters.icd10 import icd10_search
+from hms.encounters.icd10 import code_set, icd10_search
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, NoKnownAllergies, Observation
 from hms.encounters.selectors import (
     EncounterDetail,
@@ -315,7 +315,8 @@ def vitals_correct(request: HospitalRequest, hospital_code: str, encounter_id: i
 
 @hospital_page("GET", "POST")
 def diagnosis_new(request: HospitalRequest, hospital_code: str, encounter_id: int) -> HttpResponse:
-    """The diagnosis form, with an ICD-10-CM search: GET ?q= lists matches, ?code= fills the form."""
+    """The diagnosis form, with a search of the hospital's code set: GET ?q= lists matches, ?code= fills
+    the form."""
     permission_require(user=request.user, resource=Resource.DIAGNOSIS, action=Action.CREATE)
     query = request.GET.get("q", "").strip()[:SEARCH_MAX]
     status = 200
@@ -349,6 +350,7 @@ def diagnosis_new(request: HospitalRequest, hospital_code: str, encounter_id: in
             "form": form,
             "query": query,
             "matches": icd10_search(query) if query else [],
+            "code_label": code_set().label,
         },
         status=status,
     )
