@@ -49,6 +49,9 @@ if HMS_TEST_BACKEND == "postgresql":
         )
     }
     HMS_DATABASE_SERVERS = _TEST_SERVERS
+    # Each pytest process is one application process: it may take a server's whole allowance
+    # (its threads race fifty bookings at once). The tests of the allowance set their own.
+    HMS_APP_PROCESSES = 1
     # Never the production variable: the test run drops every database with this prefix.
     HMS_DATABASE_PREFIX = env("HMS_TEST_DATABASE_PREFIX", default=f"hmst{os.getpid()}_")
     # One shared test database per run, so two runs on one machine never collide.

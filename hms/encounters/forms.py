@@ -10,8 +10,8 @@ from django.forms import BoundField
 from django.utils import timezone
 
 from hms.core.exceptions import ApplicationError
-from hms.core.forms import DecimalTextField, PlainTextForm
-from hms.core.ids import MAX_ID, record_id
+from hms.core.forms import DecimalTextField, PlainTextForm, RecordIdField
+from hms.core.ids import record_id
 from hms.core.voiding import REASON_MAX
 from hms.encounters.allergens import allergen_choices
 from hms.encounters.models import Allergy, Diagnosis, Encounter, Observation, ProblemListItem
@@ -250,9 +250,18 @@ class ProblemForm(PlainTextForm):
     )
 
 
+NO_SUCH_DIAGNOSIS = "Choose one of this encounter's diagnoses."
+
+
 class ProblemFromDiagnosisForm(PlainTextForm):
-    diagnosis = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    diagnosis = RecordIdField(invalid=NO_SUCH_DIAGNOSIS, widget=forms.HiddenInput)
     encounter = EncounterBackField()
+
+    def clean_diagnosis(self) -> int:
+        number = self.cleaned_data.get("diagnosis")
+        if number is None:
+            raise forms.ValidationError(NO_SUCH_DIAGNOSIS, code="required")
+        return int(number)
 
 
 class ProblemStatusForm(PlainTextForm):

@@ -18,6 +18,7 @@ thread iterating the old one (``connections.all()``) is never disturbed.
 import contextlib
 import threading
 import time
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -163,12 +164,30 @@ def _configured_locked(alias: str, database: Mapping[str, Any]) -> dict[str, Any
     return cached[1]
 
 
+class _ThreadState(dict[str, Any]):
+    """A thread's open tenant connections ("open": alias -> server) and contexts ("active")."""
+
+
 def _thread_state() -> dict[str, Any]:
     state = getattr(_thread, "state", None)
     if state is None:
-        state = {"open": OrderedDict(), "active": Counter()}
+        state = _ThreadState(open=OrderedDict(), active=Counter())
         _thread.state = state
+        # A thread that ends takes its connections with it (its thread-locals are dropped and
+        # the connections closed with them): give their slots on each server back, or a
+        # process whose threads come and go would run out of its servers' allowance.
+        weakref.finalize(state, _slots_of_ended_thread_free, state["open"])
     return state
+
+
+def _slots_of_ended_thread_free(opened: "OrderedDict[str, str]") -> None:
+    if not opened:
+        return
+    with _lock:
+        for server in opened.values():
+            _open_per_server[server] -= 1
+        _slot_freed.notify_all()
+    TENANT_CONNECTIONS_OPEN.dec(len(opened))
 
 
 def _touch_thread_connection(alias: str, configured: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """Lazy, bounded tenant connections: nothing at start-up, registered on first use, LRU budget."""
 
 import asyncio
+import gc
 import json
 import os
 import sqlite3
@@ -370,3 +371,25 @@ def test_budget_holds_for_contexts_entered_in_asyncio_code(six_hospitals, settin
         return live
 
     assert len(asyncio.run(visit_all())) <= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_that_ends_gives_its_connections_slots_back(six_hospitals):
+    """Threads come and go (a threaded server, a pool): the connections an ended thread held are
+    closed with it, and its slots on each server are counted free again, or the process would
+    run out of its servers' allowance."""
+    hospital = six_hospitals[0]
+    with hospital_context(hospital) as tenant:
+        server = connections[tenant.alias].settings_dict.get("HMS_SERVER", "")
+    before = tenant_connections.server_connections(server)
+
+    def visit() -> None:
+        for other in six_hospitals[:3]:
+            with hospital_context(other):
+                Patient.objects.count()
+
+    thread = threading.Thread(target=visit)
+    thread.start()
+    thread.join()
+    gc.collect()
+    assert tenant_connections.server_connections(server) == before
