@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 
+from hms.clinical.profiles import clinical_profile
 from hms.patients.normalise import name_normalise
 
 SEARCH_LIMIT = 20
@@ -111,8 +112,6 @@ _lock = threading.Lock()
 def code_set(system: str | None = None) -> CodeSet:
     """The code set `system` names; the current hospital's (its clinical profile) when not given."""
     if system is None:
-        from hms.clinical.profiles import clinical_profile
-
         system = clinical_profile().diagnosis_code_system
     try:
         return CODE_SETS[system]

@@ -8,6 +8,7 @@ from hms.clinical.models import ClinicalProfile
 from hms.clinical.profiles import clinical_profile, clinical_profile_update, country_defaults, working_day
 from hms.core.exceptions import ApplicationError, NotAllowed
 from hms.tenancy.context import hospital_context
+from hms.tenancy.exceptions import NoHospitalSelected
 
 
 @pytest.mark.parametrize(
@@ -93,3 +94,22 @@ def test_only_the_admin_may_change_the_profile(make_hospital, make_user):
     doctor = make_user("cp_doc", role=Role.DOCTOR, hospital=hospital)
     with hospital_context("CP004"), pytest.raises(NotAllowed):
         clinical_profile_update(acting_user=doctor, lab_units="CONVENTIONAL")
+
+
+def test_another_hospitals_admin_is_refused_and_nothing_is_saved(make_hospital, make_user):
+    make_hospital("CP005")
+    other = make_hospital("CP006")
+    stranger = make_user("cp6_admin", role=Role.ADMIN, hospital=other)
+    with hospital_context("CP005"):
+        with pytest.raises(NotAllowed):
+            clinical_profile_update(acting_user=stranger, lab_units="CONVENTIONAL")
+        assert not ClinicalProfile.objects.exists()
+
+
+def test_nothing_runs_without_a_hospital_selected(make_hospital, make_user):
+    hospital = make_hospital("CP007")
+    admin = make_user("cp7_admin", role=Role.ADMIN, hospital=hospital)
+    with pytest.raises(NoHospitalSelected):
+        clinical_profile()
+    with pytest.raises(NoHospitalSelected):
+        clinical_profile_update(acting_user=admin, lab_units="CONVENTIONAL")
