@@ -14,7 +14,15 @@ from django.db import transaction
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.clinical.models import ClinicalProfile, CodeSystem, LabUnits
+from hms.clinical.models import (
+    ClinicalProfile,
+    CodeSystem,
+    GrowthReference,
+    HeightUnit,
+    LabUnits,
+    TemperatureUnit,
+    WeightUnit,
+)
 from hms.core.countries import zone_country
 from hms.core.datafiles import data_file
 from hms.core.exceptions import ApplicationError
@@ -99,14 +107,13 @@ def _checked(values: dict[str, Any]) -> dict[str, str]:
     if overrides is not None and any(unit not in LabUnits.values for unit in overrides.values()):
         errors["lab_unit_overrides"] = "A test's units are SI or CONVENTIONAL."
     for name, choices in (
-        ("lab_units", LabUnits.values),
-        ("weight_unit", ClinicalProfile.weight_unit.field.choices),
-        ("height_unit", ClinicalProfile.height_unit.field.choices),
-        ("temperature_unit", ClinicalProfile.temperature_unit.field.choices),
-        ("growth_reference", ClinicalProfile.growth_reference.field.choices),
+        ("lab_units", LabUnits),
+        ("weight_unit", WeightUnit),
+        ("height_unit", HeightUnit),
+        ("temperature_unit", TemperatureUnit),
+        ("growth_reference", GrowthReference),
     ):
-        allowed = [choice[0] if isinstance(choice, tuple) else choice for choice in choices or ()]
-        if name in values and values[name] not in allowed:
+        if name in values and values[name] not in choices.values:
             errors[name] = "Choose one of the listed values."
     return errors
 
