@@ -301,9 +301,10 @@ def _entry_units(test: LabTest | None, lab_units_for: UnitsFor) -> dict[str, Any
     """The units a result of `test` may be entered in, and the one this hospital reports it in
     (the unit choice shows it selected: a value is never taken without its unit)."""
     if test is None or not test.is_numeric:
-        return {"units": [], "unit_here": ""}
+        return {"units": [], "unit_here": "", "name_here": ""}
     lab_units = lab_units_for(test.code)
-    return {"units": test.accepted_units(lab_units), "unit_here": test.form_for(lab_units).unit}
+    form = test.form_for(lab_units)
+    return {"units": test.accepted_units(lab_units), "unit_here": form.unit, "name_here": form.name}
 
 
 @hospital_page()
