@@ -409,5 +409,6 @@ SPECTACULAR_SETTINGS = {
         "HospitalStatusEnum": "hms.hospitals.models.Hospital.Status",
         "AllergyCategoryEnum": "hms.encounters.models.Allergy.Category",
         "PriceCategoryEnum": "hms.billing.models.PriceListItem.Category",
+        "CriticalAlertStateEnum": "hms.alerts.models.CriticalAlert.State",
     },
 }

@@ -16,8 +16,10 @@ from hms.accounts.display import display_names
 from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource
 from hms.alerts.models import CriticalAlert
-from hms.audit.records import AuditedList
+from hms.audit.records import AuditedList, audit_row
 from hms.care.access import patient_scope_filter
+from hms.core.exceptions import NotFound
+from hms.core.ids import record_id
 from hms.tenancy.context import current_tenant
 
 ALERT_NOT_FOUND = "No such alert here."
@@ -63,14 +65,38 @@ def _entries(alerts: list[CriticalAlert]) -> list[AlertEntry]:
     ]
 
 
+def _awaiting(user: User) -> QuerySet[CriticalAlert]:
+    """The open alerts addressed to `user`, oldest first."""
+    rows = _visible(user).filter(addressed_to(user)).exclude(state=CriticalAlert.State.ACKNOWLEDGED)
+    return rows.order_by("raised_at", "id")
+
+
 def critical_alerts_to_acknowledge(*, user: User, client_address: str | None = None) -> list[AlertEntry]:
     """The open alerts addressed to `user`, oldest first (the start page); audited when any."""
-    rows = _visible(user).filter(addressed_to(user)).exclude(state=CriticalAlert.State.ACKNOWLEDGED)
     with transaction.atomic(using=current_tenant().alias):
-        listed = list(rows.order_by("raised_at", "id")[:START_ROWS])
+        listed = list(_awaiting(user)[:START_ROWS])
         if listed:  # a start page with no alert shows no patient: nothing to audit
             ALERT_LIST.record(listed, user, client_address)
     return _entries(listed)
+
+
+def critical_alerts_to_acknowledge_page(
+    *, user: User, page_number: int | str = 1, client_address: str | None = None
+) -> Page:
+    """The start page's alerts, every one of them a page at a time (the REST API); audited."""
+    return _entry_page(_awaiting(user), page_number, user, client_address)
+
+
+def critical_alert_detail(*, user: User, alert_id: object, client_address: str | None = None) -> AlertEntry:
+    """One alert `user` may see (as in critical_alerts_page); NotFound for any other; audited."""
+    number = record_id(alert_id)
+    rows = _visible(user)
+    with transaction.atomic(using=current_tenant().alias):
+        alert = rows.filter(pk=number).first() if number is not None else None
+        if alert is None:
+            raise NotFound(ALERT_NOT_FOUND)
+        audit_row(user, "critical_alert.view", alert, client_address, alert_id=alert.pk)
+    return _entries([alert])[0]
 
 
 def critical_alerts_page(
@@ -81,6 +107,13 @@ def critical_alerts_page(
     if not include_acknowledged:
         rows = rows.exclude(state=CriticalAlert.State.ACKNOWLEDGED)
     ordered = rows.order_by(F("acknowledged_at").asc(nulls_first=True), "raised_at", "id")
-    page = ALERT_LIST.page(ordered, page_number, user, client_address)
+    return _entry_page(ordered, page_number, user, client_address)
+
+
+def _entry_page(
+    rows: QuerySet[CriticalAlert], page_number: int | str, user: User, client_address: str | None
+) -> Page:
+    """One page of `rows` as AlertEntry rows, read and audited."""
+    page = ALERT_LIST.page(rows, page_number, user, client_address)
     page.object_list = _entries(list(page.object_list))
     return page

@@ -1,7 +1,8 @@
 """Patients: register (a likely duplicate answers 409 until `confirm_duplicate`), search and list,
-read, update; their identifiers. The same services and selectors as the patient pages, so the
-same rights, rules and audit rows."""
+read, update; their identifiers; record a death, or take back one recorded by mistake. The same
+services and selectors as the patient pages, so the same rights, rules and audit rows."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import path
@@ -16,12 +17,14 @@ from hms.api.errors import Conflict
 from hms.api.pagination import page_serializer
 from hms.api.serializers import InputSerializer, input_from_form
 from hms.core.pages import page_of
-from hms.patients.forms import IdentifierForm, NextOfKinForm
+from hms.patients.forms import DeathUndoForm, IdentifierForm, NextOfKinForm
 from hms.patients.models import NextOfKin, Patient, PatientIdentifier
 from hms.patients.selectors import patient_detail, patient_page, patient_search
 from hms.patients.services import (
     CONTACT_FIELDS,
     PossibleDuplicate,
+    patient_death_record,
+    patient_death_undo,
     patient_identifier_add,
     patient_register,
     patient_update,
@@ -44,6 +47,12 @@ class NextOfKinSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+DECEASED_AT_HELP = (
+    "When the patient died (POST .../death); null while no death is recorded, or once a mistaken "
+    "record is taken back (POST .../death/undo)."
+)
+
+
 class PatientSummarySerializer(serializers.ModelSerializer):
     """A patient as lists show them."""
 
@@ -60,6 +69,7 @@ class PatientSummarySerializer(serializers.ModelSerializer):
             "deceased_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"deceased_at": {"help_text": DECEASED_AT_HELP}}
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -86,6 +96,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "next_of_kin",
         ]
         read_only_fields = fields
+        extra_kwargs = {"deceased_at": {"help_text": DECEASED_AT_HELP}}
 
 
 PatientPageSerializer = page_serializer("PatientPageSerializer", PatientSummarySerializer)
@@ -143,6 +154,20 @@ class PatientRegisterInput(PatientUpdateInput):
     )
 
 
+class DeathRecordInput(InputSerializer):
+    deceased_at = serializers.DateTimeField(
+        help_text="The date and time of death, with its UTC offset (without one: the hospital's local "
+        "time). Not in the future, not before the birth date."
+    )
+    confirm = serializers.BooleanField(
+        default=False, help_text="true: you confirm that the patient has died (refused without it)."
+    )
+
+
+# As the record page's form takes it.
+DeathUndoInput = input_from_form("DeathUndoInput", DeathUndoForm)
+
+
 class PatientSearchQuery(InputSerializer):
     q = serializers.CharField(
         required=False,
@@ -173,6 +198,13 @@ class _PatientView(HospitalAPIView):
         return patient_detail(
             user=self.acting_user, patient_id=patient_id, client_address=self.client_address
         )
+
+    def _answer(self, patient: Patient, changed: Patient) -> Response:
+        """The record read (and audited) once before the change, with the fields as saved: its
+        identifiers and next of kin are those read then, which these changes do not touch."""
+        for field in (*CONTACT_FIELDS, "deceased_at"):
+            setattr(patient, field, getattr(changed, field))
+        return Response(PatientSerializer(patient).data)
 
 
 class PatientList(HospitalAPIView):
@@ -247,11 +279,7 @@ class PatientDetail(_PatientView):
         updated = patient_update(
             acting_user=self.acting_user, patient=patient, client_address=self.client_address, **changes
         )
-        # The answer is the record read (and audited) once above with the fields as saved: its
-        # identifiers and next of kin are those read then, which an update does not touch.
-        for field in CONTACT_FIELDS:
-            setattr(patient, field, getattr(updated, field))
-        return Response(PatientSerializer(patient).data)
+        return self._answer(patient, updated)
 
 
 class PatientIdentifierList(_PatientView):
@@ -285,8 +313,54 @@ class PatientIdentifierList(_PatientView):
         return Response(IdentifierSerializer(row).data, status=201)
 
 
+class _DeathView(_PatientView):
+    def _death_change(
+        self,
+        request: Request,
+        patient_id: int,
+        action: Action,
+        input_class: type[serializers.Serializer],
+        service: Callable[..., Patient],
+    ) -> Response:
+        """`service` (the record or its undoing) for one the matrix lets do `action` to deaths:
+        one who may not is refused (403) before the body or the record is read, as on the page."""
+        permission_require(user=self.acting_user, resource=Resource.DEATH, action=action)
+        data = _valid(input_class, request.data)
+        patient = patient_detail(
+            user=self.acting_user, patient_id=patient_id, client_address=self.client_address
+        )
+        changed = service(
+            acting_user=self.acting_user, patient=patient, client_address=self.client_address, **data
+        )
+        return self._answer(patient, changed)
+
+
+class PatientDeathRecord(_DeathView):
+    @extend_schema(
+        operation_id="patients_death_record",
+        request=DeathRecordInput,
+        responses={200: PatientSerializer},
+        summary="Record that the patient has died (a doctor or the administrator, confirming it)",
+    )
+    def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        return self._death_change(request, patient_id, Action.CREATE, DeathRecordInput, patient_death_record)
+
+
+class PatientDeathUndo(_DeathView):
+    @extend_schema(
+        operation_id="patients_death_undo",
+        request=DeathUndoInput,
+        responses={200: PatientSerializer},
+        summary="Take back a death recorded by mistake (the administrator, with the reason)",
+    )
+    def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
+        return self._death_change(request, patient_id, Action.VOID, DeathUndoInput, patient_death_undo)
+
+
 urlpatterns = [
     path("patients", PatientList.as_view(), name="patients"),
     path("patients/<id:patient_id>", PatientDetail.as_view(), name="patient"),
     path("patients/<id:patient_id>/identifiers", PatientIdentifierList.as_view(), name="patient-identifiers"),
+    path("patients/<id:patient_id>/death", PatientDeathRecord.as_view(), name="patient-death"),
+    path("patients/<id:patient_id>/death/undo", PatientDeathUndo.as_view(), name="patient-death-undo"),
 ]

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from hms.api import (
+    alerts,
     appointments,
     audit,
     billing,
@@ -28,6 +29,7 @@ hospital_patterns = [
     *orders.urlpatterns,
     *billing.urlpatterns,
     *clinical.urlpatterns,
+    *alerts.urlpatterns,
 ]
 
 urlpatterns = [

@@ -74,6 +74,7 @@ ENDPOINTS = [
     Endpoint("staff", "get", "staff", Resource.STAFF, Action.VIEW, "plain"),
     Endpoint("departments", "get", "departments", Resource.STAFF, Action.VIEW, "plain"),
     Endpoint("audit log", "get", "audit-events?action=patient.", Resource.AUDIT_LOG, Action.VIEW, "plain"),
+    Endpoint("critical alerts", "get", "critical-alerts", Resource.CRITICAL_ALERT, Action.VIEW, "plain"),
     Endpoint("hospitals", "get", "/api/v1/hospitals/", None, Action.VIEW, "plain"),
     # The clinical resources: {patient} is in nobody's care (CARE answers 404, as for OWN).
     Endpoint("appointments", "get", "appointments", Resource.APPOINTMENT, Action.VIEW, "plain"),
