@@ -28,8 +28,11 @@ Each mode first warms up over the rotation in 10-second runs until its workers o
 can), or for --warmup seconds at most; the output says which. Reported per mode
 and case: requests/s of each round, the median and the spread, the ratio of medians, non-2xx
 responses, 503s (hms_hospital_unavailable_total), hospital connections the application opened
-per request (hms_tenant_connections_opened_total), and the peak number of backends on the
-run's databases. PASS: pooled ratio >= 0.9 with zero non-2xx and zero 503 in every mode.
+per request (hms_tenant_connections_opened_total), the peak number of backends on the
+run's databases, and the share of the hospitals' blocks PostgreSQL had to read from outside
+shared_buffers during each case (pg_stat_database): near 0 when `shared_buffers` holds what
+the rotation uses (docs/operations/postgresql.md sizes it).
+PASS: pooled ratio >= 0.9 with zero non-2xx and zero 503 in every mode.
 
 Every database of the run has a unique prefix and is dropped at the end (bench/pgcommon.py).
 """
@@ -61,6 +64,12 @@ class Figures:
     non2xx: int = 0
     unavailable: float = 0.0
     opened: float = 0.0
+    blocks_hit: int = 0
+    blocks_read: int = 0  # not in shared_buffers: read from the OS (its page cache or the disk)
+
+    @property
+    def read_share(self) -> float:
+        return self.blocks_read / max(1, self.blocks_hit + self.blocks_read)
 
     @property
     def median(self) -> float:
@@ -85,11 +94,13 @@ def main() -> int:
         return 2
     port = args.port
     max_connections = int(pgcommon.scalar(port, "SHOW max_connections"))
+    shared_buffers = pgcommon.scalar(port, "SHOW shared_buffers")
     version = pgcommon.server_version(port)
     data_directory = pgcommon.scalar(port, "SHOW data_directory")
     free_gib = shutil.disk_usage(data_directory).free / 2**30
     print(
-        f"server 127.0.0.1:{port}: PostgreSQL {version}, max_connections {max_connections}; "
+        f"server 127.0.0.1:{port}: PostgreSQL {version}, max_connections {max_connections}, "
+        f"shared_buffers {shared_buffers}; "
         f"free disk {free_gib:.1f} GiB; load average {os.getloadavg()[0]:.2f}; "
         f"code {pgcommon.code_version()}",
         flush=True,
@@ -161,16 +172,28 @@ def main() -> int:
                     f"{figures.non2xx}",
                     f"{figures.unavailable:.0f}",
                     f"{figures.opened / max(1, figures.requests):.3f}",
+                    f"{figures.read_share:.1%}",
                 ]
             )
         rows.append(
-            [mode, "ratio (medians)", "", f"{ratio:.2f}x", "", "", "", f"peak backends {peaks[mode]}"]
+            [mode, "ratio (medians)", "", f"{ratio:.2f}x", "", "", "", f"peak backends {peaks[mode]}", ""]
         )
         ok = ok and all(f.non2xx == 0 and f.unavailable == 0 for f in (one, fleet))
         if mode == "pooled":
             ok = ok and ratio >= RATIO_TARGET
     fleetdata.print_table(
-        ["mode", "case", "req/s per round", "median", "spread", "non-2xx", "503", "opened/request"], rows
+        [
+            "mode",
+            "case",
+            "req/s per round",
+            "median",
+            "spread",
+            "non-2xx",
+            "503",
+            "opened/request",
+            "blocks read",
+        ],
+        rows,
     )
     print(f"\nresult: {fleetdata.verdict(ok)}; load average at end {os.getloadavg()[0]:.2f}")
     return 0 if ok else 1
@@ -198,6 +221,7 @@ def measure_mode(
             for round_number in range(args.rounds):
                 for case in ("one", "fleet") if round_number % 2 == 0 else ("fleet", "one"):
                     before = {name: pgcommon.metric(server.port, name) for name in METRICS}
+                    blocks_before = pgcommon.block_counts(args.port, run.prefix)
                     result = pgcommon.run_wrk(
                         server.port,
                         scripts[case],
@@ -207,12 +231,15 @@ def measure_mode(
                     )
                     sent[case] += result.requests
                     after = {name: pgcommon.metric(server.port, name) for name in METRICS}
+                    blocks_after = pgcommon.block_counts(args.port, run.prefix)
                     figures = results.setdefault((mode, case), Figures())
                     figures.rps.append(result.rps)
                     figures.requests += result.requests
                     figures.non2xx += result.non2xx + result.errors
                     figures.unavailable += after[UNAVAILABLE] - before[UNAVAILABLE]
                     figures.opened += after[OPENED] - before[OPENED]
+                    figures.blocks_hit += blocks_after[0] - blocks_before[0]
+                    figures.blocks_read += blocks_after[1] - blocks_before[1]
                 print(
                     f"{mode} round {round_number + 1}: "
                     + ", ".join(f"{c} {results[(mode, c)].rps[-1]:.1f} req/s" for c in ("one", "fleet")),

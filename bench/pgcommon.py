@@ -440,6 +440,19 @@ class ConnectionSampler:
         return max(self.total_samples, default=0)
 
 
+def block_counts(port: int, prefix: str) -> tuple[int, int]:
+    """Blocks the databases of a prefix found in shared_buffers and read from outside, so far."""
+    with admin(port) as connection:
+        hit, read = one(
+            connection.execute(
+                "SELECT coalesce(sum(blks_hit), 0), coalesce(sum(blks_read), 0) FROM pg_stat_database "
+                "WHERE starts_with(datname, %s)",
+                [prefix],
+            )
+        )
+    return int(hit), int(read)
+
+
 def metric(port: int, name: str) -> float:
     """A counter from a gunicorn's /metrics, summed over its workers and labels; 0 if absent."""
     from bench.throughput import get
