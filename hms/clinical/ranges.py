@@ -30,6 +30,17 @@ def clinical_sex(recorded_sex: str, sex_for_clinical_use: str = "") -> str:
     return ""
 
 
+def interval_text(low: Decimal | None, high: Decimal | None) -> str:
+    """An interval as people read it: "3.5\u20135.1", "\u2265 60", "\u2264 5.7", or "" with neither end."""
+    if low is not None and high is not None:
+        return f"{low}\u2013{high}"
+    if low is not None:
+        return f"\u2265 {low}"
+    if high is not None:
+        return f"\u2264 {high}"
+    return ""
+
+
 @dataclass(frozen=True)
 class RangeRow:
     code: str  # LOINC
@@ -60,13 +71,7 @@ class Band:
 
     @property
     def interval(self) -> str:
-        if self.low is not None and self.high is not None:
-            return f"{self.low}\u2013{self.high}"
-        if self.low is not None:
-            return f"\u2265 {self.low}"
-        if self.high is not None:
-            return f"\u2264 {self.high}"
-        return ""
+        return interval_text(self.low, self.high)
 
 
 _DATA = data_file("hms.clinical", "data/reference_ranges.toml")

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from hms.clinical.ages import Age
-from hms.clinical.ranges import has_bands, reference_band
+from hms.clinical.ranges import has_bands, interval_text, reference_band
 from hms.core.datafiles import data_file, data_rows
 
 NUMERIC = "numeric"
@@ -58,13 +58,7 @@ class Range:
     high: Decimal | None = None
 
     def __str__(self) -> str:
-        if self.low is not None and self.high is not None:
-            return f"{self.low}\u2013{self.high}"
-        if self.low is not None:
-            return f"\u2265 {self.low}"
-        if self.high is not None:
-            return f"\u2264 {self.high}"
-        return ""
+        return interval_text(self.low, self.high)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from hms.clinical.ages import age_on
-from hms.clinical.ranges import ROWS, SOURCES, band_flag, clinical_sex, ranges_markdown, reference_band
+from hms.clinical.ranges import (
+    ROWS,
+    SOURCES,
+    band_flag,
+    clinical_sex,
+    interval_text,
+    ranges_markdown,
+    reference_band,
+)
 
 TODAY = datetime.date(2026, 12, 5)
 
@@ -119,3 +127,10 @@ def test_the_sex_for_clinical_use_wins_over_the_recorded_sex():
     assert clinical_sex("male") == "male"
     assert clinical_sex("unknown", "") == ""
     assert clinical_sex("female", "unknown") == "female"
+
+
+def test_an_interval_reads_with_either_end_missing():
+    assert interval_text(Decimal("3.5"), Decimal("5.1")) == "3.5\u20135.1"
+    assert interval_text(Decimal(60), None) == "\u2265 60"
+    assert interval_text(None, Decimal("5.7")) == "\u2264 5.7"
+    assert interval_text(None, None) == ""
