@@ -19,7 +19,7 @@ from hms.api.serializers import InputSerializer, input_from_form
 from hms.core.pages import page_of
 from hms.patients.forms import DeathUndoForm, IdentifierForm, NextOfKinForm
 from hms.patients.models import NextOfKin, Patient, PatientIdentifier
-from hms.patients.selectors import patient_detail, patient_page, patient_search
+from hms.patients.selectors import SUMMARY_FIELDS, patient_detail, patient_page, patient_search
 from hms.patients.services import (
     CONTACT_FIELDS,
     PossibleDuplicate,
@@ -58,16 +58,7 @@ class PatientSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "mrn",
-            "given_name",
-            "family_name",
-            "birth_date",
-            "birth_date_estimated",
-            "sex",
-            "deceased_at",
-        ]
+        fields = list(SUMMARY_FIELDS)  # what the lists read of each patient, in their one query
         read_only_fields = fields
         extra_kwargs = {"deceased_at": {"help_text": DECEASED_AT_HELP}}
 
@@ -79,22 +70,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "mrn",
-            "given_name",
-            "family_name",
-            "birth_date",
-            "birth_date_estimated",
-            "sex",
-            "sex_for_clinical_use",
-            "deceased_at",
-            "phone",
-            "email",
-            "address",
-            "identifiers",
-            "next_of_kin",
-        ]
+        fields = ["id", "mrn", *CONTACT_FIELDS, "deceased_at", "identifiers", "next_of_kin"]
         read_only_fields = fields
         extra_kwargs = {"deceased_at": {"help_text": DECEASED_AT_HELP}}
 
