@@ -5,11 +5,13 @@ signs and orders are stamped now), so the history is written with the models
 directly, in one transaction, obeying every rule the services and the database hold:
 bookings inside working hours and never overlapping, vital signs converted and flagged
 by hms.encounters.vitals, billable ICD-10-CM codes, signed notes, valid prescriptions
-that respect allergies, lab results entered by a nurse and verified by the ordering
-doctor and flagged by the lab catalogue, one invoice per finished encounter numbered
-as the billing service numbers them, payments never above the balance. The history
-gets one audit row naming what was written. The future bookings and today's live work
-go through the real services, so they are audited one by one.
+that respect allergies, lab results entered by a nurse, validated by the laboratory
+scientist (the ordering doctor where there is none) and flagged by the lab catalogue,
+one invoice per finished encounter numbered as the billing service numbers them,
+payments never above the balance. The history gets one audit row naming what was
+written. The future bookings, today's live work and what hms.demo.records makes (the
+critical results, problem lists, "no known allergies") go through the real services,
+so they are audited one by one.
 """
 
 import datetime
@@ -19,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
@@ -37,7 +40,13 @@ from hms.clinical.renal import egfr
 from hms.core.display import unit_label
 from hms.core.exceptions import ApplicationError
 from hms.demo import clinical
-from hms.demo.data.allergies import ALLERGIC_SHARE, ALLERGIES, PORTAL_PATIENT_ALLERGY, AllergySpec
+from hms.demo.data.allergies import (
+    ALLERGIC_SHARE,
+    ALLERGIES,
+    NO_KNOWN_ALLERGIES_SHARE,
+    PORTAL_PATIENT_ALLERGY,
+    AllergySpec,
+)
 from hms.demo.data.billing import (
     DEFAULT_PAYMENT_METHODS,
     DEMO_PAYMENT_METHODS,
@@ -46,6 +55,14 @@ from hms.demo.data.billing import (
 )
 from hms.demo.data.clinic import CANCEL_REASONS, DURATIONS, SLOT_TIMES
 from hms.demo.data.conditions import CHRONIC, CONDITIONS, PORTAL_PATIENT_CONDITIONS, Condition
+from hms.demo.data.critical import CRITICAL_CASES, REPORTED_WITHIN_CLINIC_DAYS, CriticalCase
+from hms.demo.records import (
+    HeldPanel,
+    critical_results_report,
+    nka_seed,
+    problem_lists_seed,
+    result_text,
+)
 from hms.encounters import vitals
 from hms.encounters.allergens import allergen_match
 from hms.encounters.icd10 import code_set
@@ -111,20 +128,28 @@ def activity_counts() -> ActivityCounts:
 
 @dataclass(frozen=True)
 class Cast:
-    """The people who do the work in the demo: one of each staff role, and the doctors."""
+    """The people who do the work in the demo: one of each staff role, and the doctors; the
+    laboratory scientist if the hospital has one (else the ordering doctor validates results)."""
 
     admin: User
     nurse: User
     receptionist: User
     doctors: list[User]
     specialties: dict[int, str]
+    lab: User | None = None
 
     def is_paediatrician(self, doctor: User) -> bool:
         return self.specialties.get(doctor.pk, "").lower() in ("paediatrics", "pediatrics")
 
+    @property
+    def adult_doctor(self) -> User:
+        """The first doctor who is not a paediatrician (the portal users' and the critical results')."""
+        return next((d for d in self.doctors if not self.is_paediatrician(d)), self.doctors[0])
+
 
 def cast_find(code: str) -> Cast | None:
-    """The hospital's active staff by role (first by username), or None if a role is missing."""
+    """The hospital's active staff by role (first by username), or None if a role other than the
+    laboratory's is missing."""
     active = dict(StaffMember.objects.filter(is_active=True).values_list("user_id", "specialty"))
     users = list(
         User.objects.select_related("hospital")
@@ -136,7 +161,7 @@ def cast_find(code: str) -> Cast | None:
     admin, nurse, desk = first[Role.ADMIN], first[Role.NURSE], first[Role.RECEPTIONIST]
     if admin is None or nurse is None or desk is None or not doctors:
         return None
-    return Cast(admin, nurse, desk, doctors, {d.pk: active[d.pk] for d in doctors})
+    return Cast(admin, nurse, desk, doctors, {d.pk: active[d.pk] for d in doctors}, first[Role.LAB])
 
 
 @dataclass
@@ -200,15 +225,33 @@ def demo_activity_seed(
         return HospitalActivity(tenant.code, False, "it has no patients", activity_counts())
     slots = _plan(rng, cast=cast, zone=zone, now=now, history_days=history_days, future_days=future_days)
     bookings = _assign(rng, slots, profiles=profiles, cast=cast, today=today)
+    held = _critical_visits(bookings, cast=cast)
+    panels: list[HeldPanel] = []
     with transaction.atomic(using=tenant.alias):
         patients = Patient.objects.in_bulk([p.pk for p in profiles])
         if history_days > 0:
-            writer = HistoryWriter(rng, cast=cast, zone=zone, now=now, prices=prices, code=tenant.code)
+            writer = HistoryWriter(
+                rng, cast=cast, zone=zone, now=now, prices=prices, code=tenant.code, held=held
+            )
             writer.write(profiles, [b for b in bookings if b.slot.kind in ("history", "current")], patients)
+            panels = writer.held_panels
         for booking in bookings:
             if booking.slot.kind == "future":
                 _book(cast, booking, patients[booking.patient.pk])
         _live_clinic(rng, cast=cast, zone=zone, now=now, profiles=profiles, units=_units())
+        critical_results_report(nurse=cast.nurse, lab=cast.lab, panels=panels, today=today)
+        problem_lists_seed(
+            rng,
+            doctors={d.pk: d for d in cast.doctors},
+            chronic={p.pk: p.chronic for p in profiles},
+            born={p.pk: p.birth_date for p in profiles},
+        )
+        nka_seed(
+            rng,
+            nurse=cast.nurse,
+            allergy_free=[p.pk for p in profiles if p.allergy is None],
+            share=NO_KNOWN_ALLERGIES_SHARE,
+        )
     return HospitalActivity(tenant.code, True, counts=activity_counts())
 
 
@@ -280,9 +323,8 @@ def _assign(
     """
     bookings: dict[Slot, Booking] = {}
     busy: Busy = defaultdict(lambda: defaultdict(list))
-    adult_doctor = next((d for d in cast.doctors if not cast.is_paediatrician(d)), cast.doctors[0])
     for portal in (p for p in profiles if p.portal):
-        own = [s for s in slots if s.doctor == adult_doctor]
+        own = [s for s in slots if s.doctor == cast.adult_doctor]
         past = sorted({s.date for s in own if s.kind == "history" and s.date < today})
         wanted = {past[i] for i in {0, len(past) // 2, len(past) - 1}} if past else set()
         chosen = [next(s for s in own if s.date == date and s.kind == "history") for date in sorted(wanted)]
@@ -318,6 +360,58 @@ def _give(rng: random.Random, slot: Slot, profile: Profile, cast: Cast, busy: Bu
     )
     busy[slot.date][profile.pk].append(slot)
     return Booking(slot, profile, condition)
+
+
+def _critical_visits(bookings: list[Booking], *, cast: Cast) -> dict[Slot, CriticalCase]:
+    """The visits whose panel the laboratory reports as the demo starts (data/critical.py): for each
+    case, the adult patient seen by the adult doctor in their last clinic days who fits it best (the
+    case's age, sex and absent conditions; a first visit here), at their last visit of the history,
+    the older cases at earlier visits. The visit becomes one for the case's condition; a long-term
+    condition is the patient's from then on (their problem list)."""
+    completed = [b for b in bookings if b.slot.kind == "history" and b.status == S.COMPLETED]
+    visits: dict[int, int] = defaultdict(int)  # each patient's visits
+    last: dict[int, Booking] = {}  # each patient's last visit, in the order of the slots
+    for booking in completed:
+        visits[booking.patient.pk] += 1
+        last[booking.patient.pk] = booking
+    candidates = [
+        b
+        for b in last.values()
+        if b.slot.doctor == cast.adult_doctor
+        and not b.patient.portal
+        and age_on(b.patient.birth_date, b.slot.date).years >= 18
+    ]
+    recent = sorted({b.slot.date for b in candidates})[-REPORTED_WITHIN_CLINIC_DAYS:]
+    candidates = [b for b in candidates if b.slot.date in recent]
+    chosen: dict[Slot, CriticalCase] = {}
+    for case in reversed(CRITICAL_CASES):  # the latest case first: the older ones before it
+        taken = {b.patient.pk for b in candidates if b.slot in chosen}
+        free = [b for b in candidates if b.patient.pk not in taken]
+        if not free:
+            break
+        earlier = [b for b in free if all(b.slot.starts_at < slot.starts_at for slot in chosen)]
+        booking = max(earlier or free, key=partial(_case_fit, case, visits))
+        chosen[booking.slot] = case
+        booking.condition = CONDITIONS[case.condition]
+        if booking.condition.code not in booking.patient.chronic and not booking.condition.drawn:
+            booking.patient.chronic.append(booking.condition.code)
+    return chosen
+
+
+def _case_fit(
+    case: CriticalCase, visits: Mapping[int, int], booking: Booking
+) -> tuple[bool, bool, bool, bool, datetime.datetime]:
+    """How well a visit suits a critical case, best last: the patient without the conditions the
+    case avoids, of its ages and sex, on a first visit here; then the latest."""
+    patient = booking.patient
+    years = age_on(patient.birth_date, booking.slot.date).years
+    return (
+        not set(case.without) & set(patient.chronic),
+        case.ages[0] <= years <= case.ages[1],
+        not case.sex or patient.person.sex == case.sex,
+        visits[patient.pk] == 1,
+        booking.slot.starts_at,
+    )
 
 
 def _free_patient(rng: random.Random, slot: Slot, pool: Sequence[Profile], busy: Busy) -> Profile | None:
@@ -384,6 +478,7 @@ class HistoryWriter:
         now: datetime.datetime,
         prices: dict[str, PriceListItem],
         code: str,
+        held: Mapping[Slot, CriticalCase] | None = None,
     ) -> None:
         self.rng = rng
         self.cast = cast
@@ -403,6 +498,10 @@ class HistoryWriter:
         self.seen: set[tuple[int, int]] = set()  # (patient, doctor) pairs already seen: follow-ups
         # Prescriptions name the hospital's formulary drug (every demo drug is in the seeded one).
         self.formulary = list(FormularyDrug.objects.filter(is_active=True))
+        # The visits whose panel is collected and left for the laboratory to report through the
+        # services (hms.demo.records), and those panels once ordered.
+        self.held = dict(held or {})
+        self.held_panels: list[HeldPanel] = []
 
     def write(self, profiles: list[Profile], bookings: list[Booking], patients: dict[int, Patient]) -> None:
         self.patients.update(patients)
@@ -538,7 +637,7 @@ class HistoryWriter:
         if earlier is not None:  # the last result this condition watches was abnormal: act on it
             prescribed = clinical.dose_stepped(prescribed, condition)
             follow_up = (
-                f"Last {_result_text(earlier)} on {earlier.entered_at.astimezone(self.zone):%Y-%m-%d}: "
+                f"Last {result_text(earlier)} on {earlier.entered_at.astimezone(self.zone):%Y-%m-%d}: "
             )
             follow_up += condition.results_plan
         prescribed_at = started + (ended - started) * 3 / 4
@@ -616,6 +715,9 @@ class HistoryWriter:
         self, visit: Visit, treated: list[Condition], ordered_at: datetime.datetime
     ) -> list[LabPanel | LabTest]:
         rng, now, sex = self.rng, self.now, visit.booking.patient.person.sex
+        case = self.held.get(visit.booking.slot)
+        if case is not None:
+            return [self._held_panel(visit, case, ordered_at)]
         ranges: dict[str, tuple[str, str]] = {}
         for condition in treated:
             ranges.update(condition.lab_ranges)
@@ -635,24 +737,11 @@ class HistoryWriter:
                     entered = collected + _minutes(rng, 120, 480)
                     verified = self._daytime(entered + _minutes(rng, 60, 1200))
                 for test in tests:
-                    order = LabOrder(
-                        encounter=visit.encounter,
-                        patient_id=visit.booking.patient.pk,
-                        ordered_by_id=visit.booking.slot.doctor.pk,
-                        ordered_at=ordered_at,
-                        test_code=test.code,
-                        test_name=test.name,
-                        panel_code=item.code if isinstance(item, LabPanel) else "",
-                        priority=LabOrder.Priority.URGENT
-                        if condition.urgent_labs
-                        else LabOrder.Priority.ROUTINE,
-                        clinical_note=condition.reason,
-                    )
+                    order = self._lab_order(visit, item, test, ordered_at, condition)
                     visit.lab_orders.append(order)
                     if collected > now:
                         continue
-                    order.status = LabOrder.Status.COLLECTED
-                    order.collected_at, order.collected_by_id = collected, self.cast.nurse.pk
+                    self._collected(order, collected)
                     if entered > now:
                         continue
                     result = self._result(order, test, visit.booking.patient, ranges, entered, verified)
@@ -662,8 +751,49 @@ class HistoryWriter:
                     order.status = LabOrder.Status.VERIFIED if verified <= now else LabOrder.Status.RESULTED
         return items
 
+    def _held_panel(
+        self, visit: Visit, case: CriticalCase, ordered_at: datetime.datetime
+    ) -> LabPanel | LabTest:
+        """The case's panel ordered at the visit and collected during it (before now: the visit is
+        over), its results left for the laboratory (hms.demo.records)."""
+        item, tests = clinical.lab_tests(case.panel, self.lab_units_for)
+        collected = ordered_at + _minutes(self.rng, 5, 30)
+        orders = [self._lab_order(visit, item, test, ordered_at, visit.booking.condition) for test in tests]
+        for order in orders:
+            self._collected(order, collected)
+        visit.lab_orders.extend(orders)
+        self.held_panels.append(HeldPanel(case, orders, visit.booking.slot.doctor))
+        return item
+
+    @staticmethod
+    def _lab_order(
+        visit: Visit,
+        item: LabPanel | LabTest,
+        test: LabTest,
+        ordered_at: datetime.datetime,
+        condition: Condition,
+    ) -> LabOrder:
+        """The order of `test` (alone or of the panel `item`) by the visit's doctor, for `condition`."""
+        return LabOrder(
+            encounter=visit.encounter,
+            patient_id=visit.booking.patient.pk,
+            ordered_by_id=visit.booking.slot.doctor.pk,
+            ordered_at=ordered_at,
+            test_code=test.code,
+            test_name=test.name,
+            panel_code=item.code if isinstance(item, LabPanel) else "",
+            priority=LabOrder.Priority.URGENT if condition.urgent_labs else LabOrder.Priority.ROUTINE,
+            clinical_note=condition.reason,
+        )
+
+    def _collected(self, order: LabOrder, at: datetime.datetime) -> None:
+        """The specimen taken by the nurse at `at`."""
+        order.status = LabOrder.Status.COLLECTED
+        order.collected_at, order.collected_by_id = at, self.cast.nurse.pk
+
     def _daytime(self, instant: datetime.datetime) -> datetime.datetime:
-        """`instant`, or if it falls at night in the hospital, the next morning (doctors verify by day)."""
+        """`instant`, or if it falls at night in the hospital, the next morning (results are validated
+        by day)."""
         local = instant.astimezone(self.zone)
         if 8 <= local.hour < 20:
             return instant
@@ -719,8 +849,9 @@ class HistoryWriter:
                     result.egfr_note += (
                         f", from the height of {height.normalize():f} cm measured at the visit"
                     )
-        if verified <= self.now:  # by the ordering doctor: never the nurse who entered it
-            result.verified_at, result.verified_by_id = verified, order.ordered_by_id
+        if verified <= self.now:  # by the laboratory (else the ordering doctor), never whoever entered it
+            validator = self.cast.lab.pk if self.cast.lab is not None else order.ordered_by_id
+            result.verified_at, result.verified_by_id = verified, validator
         return result
 
     def _abnormal_before(
@@ -937,7 +1068,7 @@ def _live_clinic(
                 acting_user=cast.receptionist, appointment_id=appointment.pk, new_status=S.ARRIVED
             )
     else:
-        doctor = next((d for d in cast.doctors if not cast.is_paediatrician(d)), cast.doctors[0])
+        doctor = cast.adult_doctor
         day_starts, day_ends = local_day_bounds(date=now.astimezone(zone).date(), zone=zone)
         booked_today = set(
             Appointment.objects.filter(starts_at__gte=day_starts, starts_at__lt=day_ends).values_list(
@@ -967,12 +1098,6 @@ def _live_clinic(
     _results_review(cast, now)
 
 
-def _result_text(result: LabResult) -> str:
-    """A result as a note says it: "TSH 7.21 mIU/L (high)"."""
-    name = result.order.test_name.split(" [")[0]
-    return f"{name} {result.display_value} ({result.get_flag_display().lower()})"
-
-
 def _results_review(cast: Cast, now: datetime.datetime) -> None:
     """The latest verified result's doctor adds a 'results reviewed' amendment to that visit's note:
     the plan unchanged when every result is normal; else what the condition says to do about it."""
@@ -997,7 +1122,7 @@ def _results_review(cast: Cast, now: datetime.datetime) -> None:
         .select_related("order")
         .order_by("order_id")
     )
-    summary = "; ".join(_result_text(r) for r in results)
+    summary = "; ".join(result_text(r) for r in results)
     action = "Patient informed; plan unchanged."
     if any(r.flag not in NORMAL_FLAGS for r in results):
         primary = Diagnosis.objects.filter(

@@ -8,6 +8,7 @@ codes, valid dose units/routes/frequencies, catalogue tests, price list codes); 
 seed refuses to run if it reports anything.
 """
 
+import datetime
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError
 
 from hms.clinical.ages import Age
 from hms.clinical.ranges import reference_band
+from hms.clinical.renal import egfr
 from hms.demo.data.allergies import ALTERNATIVES, CROSS_REACTIONS
 from hms.demo.data.conditions import (
     CHRONIC,
@@ -27,10 +29,13 @@ from hms.demo.data.conditions import (
     ChronicRisk,
     Condition,
 )
+from hms.demo.data.critical import CREATININE_STEP, CRITICAL_CASES
 from hms.demo.data.drugs import COUNTRY_DRUGS, DRUGS, ByAge, Dose, PerKg, Regimen
 from hms.encounters import vitals
 from hms.encounters.icd10 import CODE_SETS, Icd10Code, code_set, icd10_lookup
 from hms.orders.lab_catalogue import (
+    CONVENTIONAL,
+    SI,
     LabPanel,
     LabTest,
     Limits,
@@ -42,6 +47,7 @@ from hms.orders.lab_catalogue import (
     limits_for,
 )
 from hms.orders.models import Prescription
+from hms.orders.services.lab_results import CREATININE
 from hms.patients.normalise import name_normalise
 
 D = Decimal
@@ -178,7 +184,7 @@ def visit_condition(
     if chronic and rng.random() < 0.55:
         return CONDITIONS[rng.choice(list(chronic))]
     focus = SPECIALTY_FOCUS.get(specialty, {})
-    fitting = [c for c in CONDITIONS.values() if c.fits(months) and c.code not in CHRONIC]
+    fitting = [c for c in CONDITIONS.values() if c.drawn and c.fits(months) and c.code not in CHRONIC]
     fitting += [CONDITIONS[code] for code in chronic if code in focus]
     weights = [c.weight * focus.get(c.code, 1) for c in fitting]
     return rng.choices(fitting, weights=weights)[0]
@@ -341,10 +347,38 @@ def lab_reading(
     if reference.low is None and reference.high is None:  # a child without a band: the adult's
         reference = test.reference_for(sex)
     drawn = lab_value(rng, test, reference=reference, ranges=ranges)
-    form = test.form_for(lab_units)
-    value = form.rounded(form.conventional.from_canonical(drawn))
+    form, value = lab_reported(test, drawn, lab_units)
     conventional = form.conventional.to_canonical(value)
     return LabReading(form, value, conventional, limits, limits.flag(conventional))
+
+
+def lab_reported(test: LabTest, conventional: Decimal, lab_units: str) -> tuple[ResultForm, Decimal]:
+    """A value of `test` in its conventional unit as a laboratory reporting `lab_units` gives it:
+    the form (unit and LOINC code) and the number, rounded as that unit is."""
+    form = test.form_for(lab_units)
+    return form, form.rounded(form.conventional.from_canonical(conventional))
+
+
+def creatinine_for_egfr(*, age_years: int, sex: str, band: tuple[int, int]) -> Decimal:
+    """The lowest creatinine (mg/dL, in steps of CREATININE_STEP) whose CKD-EPI eGFR for an adult of
+    this age and sex is at most the top of `band` (demo_content_problems checks it is in the band)."""
+    creatinine = CREATININE_STEP
+    while (estimate := egfr(creatinine_mg_dl=creatinine, age_years=age_years, sex=sex).value) is not None:
+        if estimate <= band[1]:
+            return creatinine
+        creatinine += CREATININE_STEP
+    raise ValueError(f"No eGFR for an adult of {age_years} years, sex {sex!r}.")
+
+
+def onset_date(
+    rng: random.Random, *, born: datetime.date, before: datetime.date, min_age: int
+) -> datetime.date:
+    """When a long-term condition began: from the age it starts at (at most 20 years back) to three
+    months before `before` (the patient's first visit here); never before birth."""
+    latest = max(born, before - datetime.timedelta(days=90))
+    of_age = born + datetime.timedelta(days=round(365.25 * min_age))
+    earliest = min(latest, max(of_age, before - datetime.timedelta(days=round(365.25 * 20))))
+    return earliest + datetime.timedelta(days=rng.randint(0, (latest - earliest).days))
 
 
 def lab_value(
@@ -454,4 +488,39 @@ def demo_content_problems(*, price_codes: set[str]) -> list[str]:
                 problems.append(f"drug {key}: a STAT dose has no duration, any other dose has one")
             if rx.price_code and rx.price_code not in price_codes:
                 problems.append(f"drug {key}: price code {rx.price_code} is not on the price list")
+    return problems + _critical_case_problems()
+
+
+def _reported_in(units: str) -> UnitsFor:
+    """A laboratory that reports every test in `units` (SI or CONVENTIONAL)."""
+    return lambda code: units
+
+
+def _critical_case_problems() -> list[str]:
+    """Each critical case's condition orders its panel; every test of the panel (in SI and in
+    conventional units) has a value, one of them critical for the patients the case prefers; the
+    creatinine found for its eGFR band lies in the band."""
+    problems = []
+    for case in CRITICAL_CASES:
+        condition = CONDITIONS.get(case.condition)
+        if condition is None or case.panel not in {code for code, _ in condition.labs}:
+            problems.append(f"critical case {case.condition}: the condition does not order {case.panel}")
+            continue
+        sexes = [case.sex] if case.sex else ["female", "male"]
+        for years, sex in ((years, sex) for years in case.ages for sex in sexes):
+            age = Age(years * 365, years * 12, years)
+            for units in (SI, CONVENTIONAL):
+                flags = set()
+                for test in catalogue_tests(case.panel, _reported_in(units)):
+                    if test.code == CREATININE and case.egfr is not None:
+                        found = creatinine_for_egfr(age_years=years, sex=sex, band=case.egfr)
+                        estimate = egfr(creatinine_mg_dl=found, age_years=years, sex=sex).value
+                        if estimate is None or estimate < case.egfr[0]:
+                            problems.append(f"critical case {case.condition}: no creatinine for its eGFR")
+                    elif test.code not in case.values:
+                        problems.append(f"critical case {case.condition}: no value of {test.code}")
+                    else:
+                        flags.add(limits_for(test, age, sex).flag(D(case.values[test.code])))
+                if not flags & {"LL", "HH"}:
+                    problems.append(f"critical case {case.condition}: nothing critical at {years} ({sex})")
     return problems

@@ -23,6 +23,9 @@ ALLERGIES = [
     AllergySpec("House dust mite", "environment", "Rhinitis and itchy eyes", "mild"),
 ]
 ALLERGIC_SHARE = 0.1  # of the demo patients
+# Of the patients without an allergy whom a doctor has seen, the share asked at triage and recorded
+# as having no known allergies (besides those with a doctor today); the rest show "not recorded".
+NO_KNOWN_ALLERGIES_SHARE = 0.15
 PORTAL_PATIENT_ALLERGY = ALLERGIES[0]  # a portal user's record shows one, if it drew none
 
 # Allergy substance (normalised) -> drugs (hms.demo.data.drugs keys) it rules out besides any

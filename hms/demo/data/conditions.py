@@ -39,6 +39,9 @@ class Condition:
     # note's amendment when they are reviewed); empty: nothing beyond the plan.
     results_plan: str = ""
     results_dose: tuple[str, str] | None = None  # (drug, step): its dose raised by the step then
+    # False: never drawn as a visit's reason or a patient's long-term condition; the demo gives it
+    # to a chosen patient (data/critical.py).
+    drawn: bool = True
 
     def code_in(self, system: str) -> str:
         """The condition's code in a code system ("icd10-who" or "icd10-cm")."""

@@ -48,7 +48,7 @@ DEMO_USERS = [
         department="GENMED",
         specialty="General Medicine",
         licence_number="BMDC-A-45872",
-        try_this="today's clinic, an encounter in progress, lab results to verify",
+        try_this="today's clinic, an encounter in progress, a critical result to acknowledge",
     ),
     DemoUser(
         "mehedi",
@@ -94,6 +94,15 @@ DEMO_USERS = [
         try_this="vital signs, specimen collection and lab results",
     ),
     DemoUser(
+        "th001_lab",
+        "LAB",
+        "TH001",
+        "Tanvir",
+        "Alam",
+        department="LAB",
+        try_this="lab worklist: validate results; a critical one alerts the ordering doctor",
+    ),
+    DemoUser(
         "th001_reception",
         "RECEPTIONIST",
         "TH001",
@@ -112,7 +121,7 @@ DEMO_USERS = [
         department="GENMED",
         specialty="Internal Medicine",
         licence_number="NY-MD-284519",
-        try_this="today's clinic, diabetes and hypertension follow-ups, results to verify",
+        try_this="today's clinic, diabetes and hypertension follow-ups, a critical result to acknowledge",
     ),
     DemoUser(
         "dmc_dr_okafor",
@@ -134,6 +143,15 @@ DEMO_USERS = [
         department="GENMED",
         licence_number="NY-RN-655102",
         try_this="vital signs (entered in °F and lb, stored in UCUM units), lab worklist",
+    ),
+    DemoUser(
+        "dmc_lab",
+        "LAB",
+        "DMC001",
+        "Daniel",
+        "Kim",
+        department="LAB",
+        try_this="lab worklist in conventional units: validate results; a critical one alerts the doctor",
     ),
     DemoUser(
         "dmc_reception",
@@ -163,7 +181,7 @@ DEMO_USERS = [
         department="GENMED",
         specialty="General Practice",
         licence_number="GMC-7041823",
-        try_this="today's clinic, notes, prescriptions",
+        try_this="today's clinic, a critical result to acknowledge, notes, prescriptions",
     ),
     DemoUser(
         "test_dr_patel",
@@ -185,6 +203,15 @@ DEMO_USERS = [
         department="LAB",
         licence_number="NMC-14B2087E",
         try_this="vital signs, specimen collection and lab results",
+    ),
+    DemoUser(
+        "test_lab",
+        "LAB",
+        "TEST_HOSPITAL",
+        "Hannah",
+        "Clarke",
+        department="LAB",
+        try_this="pathology worklist: validate results; a critical one alerts the ordering doctor",
     ),
     DemoUser(
         "test_reception",

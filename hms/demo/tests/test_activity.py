@@ -143,7 +143,9 @@ def test_every_table_has_rows_and_the_history_obeys_the_rules(settings):
 def _check_staff_and_prices(code):
     users = {u.pk: u for u in User.objects.filter(hospital__code=code)}
     members = list(StaffMember.objects.all())
-    staff_users = {pk for pk, u in users.items() if u.role in ("ADMIN", "DOCTOR", "NURSE", "RECEPTIONIST")}
+    staff_users = {
+        pk for pk, u in users.items() if u.role in ("ADMIN", "DOCTOR", "NURSE", "LAB", "RECEPTIONIST")
+    }
     assert {m.user_id for m in members} == staff_users
     for member in members:
         if member.role == "DOCTOR":
@@ -154,6 +156,8 @@ def _check_staff_and_prices(code):
             ]
         if member.role == "NURSE":
             assert member.licence_number
+        if member.role == "LAB":  # the laboratory scientist works in the laboratory
+            assert member.department.code == "LAB" and not member.licence_number
     currency, prefix, _ = DEMO_BILLING[code]
     settings_row = BillingSettings.objects.get()
     assert (settings_row.currency, settings_row.invoice_prefix) == (currency, prefix)
@@ -264,6 +268,7 @@ def _check_prescriptions():
 
 def _check_lab_results(code):
     units_for = clinical_profile().lab_units_for
+    lab = User.objects.get(hospital__code=code, role=Role.LAB)
     for order in LabOrder.objects.select_related("encounter", "patient"):
         assert order.ordered_by_id == order.encounter.practitioner_user_id
         assert order.encounter.started_at <= order.ordered_at <= order.encounter.ended_at
@@ -286,7 +291,7 @@ def _check_lab_results(code):
         if order.status == "verified":
             assert result.verified_at >= result.entered_at
             assert result.verified_by_id not in (None, result.entered_by_id)
-            assert result.verified_by_id == order.ordered_by_id
+            assert result.verified_by_id == lab.pk  # validated by the laboratory
         else:
             assert result.verified_at is None
 
@@ -386,9 +391,17 @@ def test_future_bookings_and_todays_clinic_go_through_the_services(settings):
             )
             assert set(booked.values_list("actor_id", flat=True)) == {desk.pk}
             assert all(a.booked_by_id == desk.pk for a in Appointment.objects.all())
-            # History went in with one audit row naming what it wrote.
+            # History went in with one audit row naming what it wrote; the only results entered
+            # through the service are the critical cases' panels (test_records).
             assert AuditEvent.objects.filter(action="demo.history").count() == 1
-            assert not AuditEvent.objects.filter(action__in=["lab_result.enter", "invoice.issue"]).exists()
+            assert not AuditEvent.objects.filter(action="invoice.issue").exists()
+            entered = AuditEvent.objects.filter(action="lab_result.enter")
+            panels = {(r.order.encounter_id, r.order.panel_code) for r in _service_entered(entered)}
+            assert {panel for _, panel in panels} == {"58410-2", "24321-2"}  # CBC and BMP, one each
+
+
+def _service_entered(events):
+    return LabResult.objects.filter(pk__in=[e.detail["result_id"] for e in events]).select_related("order")
 
 
 @pytest.mark.django_db
