@@ -1,5 +1,6 @@
 """How an encounter's vital signs are shown: the latest value of each, in the vital-sign table's
-order, and the early warning score of the latest complete set (NEWS2 for adults)."""
+order, and the early warning score of the latest complete set (NEWS2 for adults, the Brighton
+PEWS for children under 16)."""
 
 import datetime
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from hms.clinical.ages import age_on
 from hms.clinical.news2 import MINIMUM_AGE_YEARS, News2Input, News2NotApplicable, News2Score, news2_score
+from hms.clinical.pews import PewsInput, PewsNotApplicable, PewsScore, pews_score
 from hms.encounters import vitals
 from hms.encounters.models import Observation
 from hms.encounters.selectors import VitalRow
@@ -27,9 +29,15 @@ NEWS2_CODES = (
     vitals.CONSCIOUSNESS,
     vitals.TEMPERATURE,
 )
-PEWS_NOT_PROVIDED = (
-    "NEWS2 is for patients aged 16 and over. A paediatric early warning score (PEWS) applies to this "
-    "child; it is not calculated here yet: score the child on the hospital's PEWS chart."
+# What the Brighton PEWS reads, beside air or oxygen; nebulisers and post-operative vomiting add
+# to it only when recorded as yes.
+PEWS_CODES = (
+    vitals.PEWS_BEHAVIOUR,
+    vitals.SKIN_COLOUR,
+    vitals.CAPILLARY_REFILL,
+    vitals.HEART_RATE,
+    vitals.RESPIRATORY_RATE,
+    vitals.WORK_OF_BREATHING,
 )
 
 
@@ -58,24 +66,35 @@ class EarlyWarning:
     taken_at: datetime.datetime
     score: News2Score | None
     note: str = ""
+    pews: PewsScore | None = None  # a child's score (score is then None)
 
 
-def early_warning(observations: Iterable[Observation], birth_date: datetime.date) -> EarlyWarning | None:
-    """NEWS2 of the newest set (the values recorded together) that NEWS2 could read, for an adult;
-    for a child, the note that a paediatric score applies; None when no set is complete."""
+def early_warning(
+    observations: Iterable[Observation], birth_date: datetime.date, sex: str = ""
+) -> EarlyWarning | None:
+    """The score of the newest set (the values recorded together) complete for the patient's age on
+    the day it was taken: NEWS2 from 16 years, the Brighton PEWS below (read against the reference
+    interval for the age and `sex`, the sex for clinical use); None when no set is complete."""
     sets: dict[datetime.datetime, dict[str, Observation]] = {}
     for row in observations:
         if not row.is_voided:
             sets.setdefault(row.recorded_at, {})[row.loinc_code] = row
     for recorded_at in sorted(sets, reverse=True):
         found = sets[recorded_at]
-        values = _news2_input(found)
-        if values is None:
-            continue
+        child, values = _pews_input(found), _news2_input(found)
+        if child is None and values is None:
+            continue  # the time zone (and so the age) is only looked up for a complete set
         taken = next(iter(found.values())).effective_at
         age = age_on(birth_date, timezone.localtime(taken, hospital_zone()).date())
         if age.years < MINIMUM_AGE_YEARS:
-            return EarlyWarning(taken, None, PEWS_NOT_PROVIDED)
+            if child is None:
+                continue
+            try:
+                return EarlyWarning(taken, None, pews=pews_score(child, age=age, sex=sex))
+            except PewsNotApplicable as reason:
+                return EarlyWarning(taken, None, str(reason))
+        if values is None:
+            continue
         try:
             return EarlyWarning(taken, news2_score(values, age_years=age.years))
         except News2NotApplicable as reason:
@@ -83,26 +102,52 @@ def early_warning(observations: Iterable[Observation], birth_date: datetime.date
     return None
 
 
-def _news2_input(found: dict[str, Observation]) -> News2Input | None:
-    if any(code not in found for code in NEWS2_CODES):
+def _complete(found: dict[str, Observation], codes: tuple[str, ...]) -> bool:
+    """Whether the set holds each of `codes` and says air or oxygen (an oxygen flow or FiO2)."""
+    return all(code in found for code in codes) and (vitals.OXYGEN_FLOW in found or vitals.FIO2 in found)
+
+
+def _number(found: dict[str, Observation], code: str) -> Decimal:
+    number = found[code].value
+    return Decimal(0) if number is None else Decimal(number)
+
+
+def _pews_input(found: dict[str, Observation]) -> PewsInput | None:
+    if not _complete(found, PEWS_CODES):
         return None
     flow, fio2 = found.get(vitals.OXYGEN_FLOW), found.get(vitals.FIO2)
-    if flow is None and fio2 is None:
-        return None  # air or oxygen not said
 
-    def value(code: str) -> Decimal:
-        number = found[code].value
-        return Decimal(0) if number is None else Decimal(number)
+    def said_yes(code: str) -> bool:
+        return code in found and found[code].value_code == "yes"
+
+    return PewsInput(
+        behaviour=found[vitals.PEWS_BEHAVIOUR].value_code,
+        skin_colour=found[vitals.SKIN_COLOUR].value_code,
+        capillary_refill_s=_number(found, vitals.CAPILLARY_REFILL),
+        heart_rate=_number(found, vitals.HEART_RATE),
+        respiratory_rate=_number(found, vitals.RESPIRATORY_RATE),
+        work_of_breathing=found[vitals.WORK_OF_BREATHING].value_code,
+        fio2=None if fio2 is None else _number(found, vitals.FIO2),
+        oxygen_flow=None if flow is None else _number(found, vitals.OXYGEN_FLOW),
+        nebulisers=said_yes(vitals.NEBULISERS),
+        post_operative_vomiting=said_yes(vitals.POST_OP_VOMITING),
+    )
+
+
+def _news2_input(found: dict[str, Observation]) -> News2Input | None:
+    if not _complete(found, NEWS2_CODES):
+        return None
+    flow, fio2 = found.get(vitals.OXYGEN_FLOW), found.get(vitals.FIO2)
 
     on_oxygen = (flow is not None and (flow.value or 0) > 0) or (
         fio2 is not None and (fio2.value or 0) > vitals.AIR_FIO2
     )
     return News2Input(
-        respiratory_rate=value(vitals.RESPIRATORY_RATE),
-        spo2=value(vitals.SPO2),
+        respiratory_rate=_number(found, vitals.RESPIRATORY_RATE),
+        spo2=_number(found, vitals.SPO2),
         on_oxygen=on_oxygen,
-        systolic=value(vitals.SYSTOLIC),
-        pulse=value(vitals.HEART_RATE),
+        systolic=_number(found, vitals.SYSTOLIC),
+        pulse=_number(found, vitals.HEART_RATE),
         consciousness=found[vitals.CONSCIOUSNESS].value_code,
-        temperature=value(vitals.TEMPERATURE),
+        temperature=_number(found, vitals.TEMPERATURE),
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.care.emergency import emergency_access_open, emergency_minutes, may_break_glass
 from hms.care.forms import EmergencyAccessForm
+from hms.clinical.ranges import clinical_sex
 from hms.core.exceptions import ApplicationError, NotAllowed, NotFound
 from hms.core.http import client_address
 from hms.core.ids import record_id
@@ -206,7 +207,9 @@ def _encounter_page(
             "detail": detail,
             "latest_vitals": vitals_latest(detail.vitals),
             "early_warning": early_warning(
-                (row.observation for row in detail.vitals or ()), detail.patient.birth_date
+                (row.observation for row in detail.vitals or ()),
+                detail.patient.birth_date,
+                clinical_sex(detail.patient.sex, detail.patient.sex_for_clinical_use),
             ),
             "void_form": VoidForm(),
             "related_links": _related_links(request, detail.encounter),

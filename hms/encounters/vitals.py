@@ -67,12 +67,16 @@ class Answer:
 
     code: str
     label: str
-    snomed: str
+    snomed: str = ""  # "" where no SNOMED CT concept is the answer
+
+
+LOINC_SYSTEM = "http://loinc.org"
+LOCAL_SYSTEM = "urn:hms:observation"  # this system's own codes, where LOINC has none
 
 
 @dataclass(frozen=True)
 class Vital:
-    code: str  # LOINC
+    code: str  # LOINC (or, with code_system LOCAL_SYSTEM, a code of ours)
     display: str
     unit: str  # UCUM, the unit values are stored in ("" for a coded observation)
     unit_label: str
@@ -84,6 +88,8 @@ class Vital:
     computed: bool = False
     whole: bool = False  # a score: whole numbers only
     answers: tuple[Answer, ...] = ()  # a coded observation: one of these, no number
+    code_system: str = LOINC_SYSTEM
+    paediatric: bool = False  # read by the children's early warning score (PEWS) only
 
     @property
     def coded(self) -> bool:
@@ -155,6 +161,11 @@ LIMIT_SOURCES: Mapping[str, str] = {
     "NEWS2, 2017.",
     "gcs": "Glasgow Coma Scale: eye 1-4, verbal 1-5, motor 1-6, total 3-15 (Teasdale G, Jennett B. "
     "Lancet 1974;2:81-84); the total of the three is computed when they are given.",
+    "capillary_refill": "Capillary refill time in whole seconds, as the Brighton PEWS reads it "
+    "(Monaghan A. Paediatric Nursing 2005;17(1):32-35); the upper limit of normal is about 2 s on a "
+    "finger (Fleming S, et al. Arch Dis Child 2015;100:239-249). Over 10 s is asked to be confirmed.",
+    "pews": "The Brighton Paediatric Early Warning Score's behaviour, colour, work of breathing and "
+    "extra-score observations (Monaghan A. Paediatric Nursing 2005;17(1):32-35).",
     "oxygen": "Inhaled oxygen: flow 0 L/min means breathing air; flows to 60 L/min (high-flow nasal "
     "oxygen) are usual, up to 80 asked to be confirmed; FiO2 21 % (air) to 100 % (BTS guideline for "
     "oxygen use in adults, Thorax 2017;72:ii1-ii90).",
@@ -183,6 +194,13 @@ PAIN = "72514-3"  # Pain severity - 0-10 verbal numeric rating [Score] - Reporte
 WEIGHT = "29463-7"
 HEIGHT = "8302-2"
 BMI = "39156-5"
+CAPILLARY_REFILL = "44963-7"  # Capillary refill [Time] of Nail bed
+# The Brighton PEWS's own observations, for which LOINC has no code: ours (LOCAL_SYSTEM).
+PEWS_BEHAVIOUR = "pews-behaviour"
+SKIN_COLOUR = "pews-colour"
+WORK_OF_BREATHING = "pews-breathing"
+NEBULISERS = "pews-nebulisers"
+POST_OP_VOMITING = "pews-vomiting"
 
 BP_PANEL_DISPLAY = "Blood pressure"
 AIR_FIO2 = D(21)  # % oxygen in air
@@ -194,6 +212,43 @@ ACVPU_ANSWERS = (
     Answer("P", "Responds to pain", "450847001"),
     Answer("U", "Unresponsive", "422768004"),
 )
+
+# The answers' codes are the ones hms.clinical.pews scores (data/pews.toml).
+PEWS_BEHAVIOUR_ANSWERS = (
+    Answer("playing", "Playing or appropriate"),
+    Answer("sleeping", "Sleeping"),
+    Answer("irritable", "Irritable"),
+    Answer("lethargic", "Lethargic, confused or reduced response to pain"),
+)
+SKIN_COLOUR_ANSWERS = (
+    Answer("pink", "Pink"),
+    Answer("pale", "Pale"),
+    Answer("grey", "Grey"),
+    Answer("mottled", "Grey and mottled"),
+)
+WORK_OF_BREATHING_ANSWERS = (
+    Answer("none", "No recession or tracheal tug"),
+    Answer("accessory", "Using accessory muscles"),
+    Answer("recession", "Recession or tracheal tug"),
+    Answer("sternal", "Sternal recession, tracheal tug or grunting"),
+)
+YES_NO_ANSWERS = (Answer("no", "No", "373067005"), Answer("yes", "Yes", "373066001"))
+
+
+def _pews_coded(code: str, display: str, answers: tuple[Answer, ...]) -> Vital:
+    return Vital(
+        code,
+        display,
+        "",
+        "",
+        0,
+        (D(0), D(0)),
+        "pews",
+        answers=answers,
+        code_system=LOCAL_SYSTEM,
+        paediatric=True,
+    )
+
 
 VITALS: Mapping[str, Vital] = {
     vital.code: vital
@@ -295,6 +350,22 @@ VITALS: Mapping[str, Vital] = {
             "acvpu",
             answers=ACVPU_ANSWERS,
         ),
+        _pews_coded(PEWS_BEHAVIOUR, "Behaviour (PEWS)", PEWS_BEHAVIOUR_ANSWERS),
+        _pews_coded(SKIN_COLOUR, "Skin colour (PEWS)", SKIN_COLOUR_ANSWERS),
+        Vital(
+            CAPILLARY_REFILL,
+            "Capillary refill time",
+            "s",
+            "s",
+            0,
+            (D(0), D(30)),
+            "capillary_refill",
+            (D(0), D(10)),
+            (InputUnit("s", "seconds", _same, ("sec", "secs", "second", "seconds")),),
+        ),
+        _pews_coded(WORK_OF_BREATHING, "Work of breathing (PEWS)", WORK_OF_BREATHING_ANSWERS),
+        _pews_coded(NEBULISERS, "Quarter-hourly nebulisers (PEWS)", YES_NO_ANSWERS),
+        _pews_coded(POST_OP_VOMITING, "Persistent post-operative vomiting (PEWS)", YES_NO_ANSWERS),
         Vital(GCS_EYE, "GCS eye opening (1-4)", "{score}", "", 0, (D(1), D(4)), "gcs", whole=True),
         Vital(
             GCS_VERBAL, "GCS best verbal response (1-5)", "{score}", "", 0, (D(1), D(5)), "gcs", whole=True
@@ -414,6 +485,12 @@ def vital_value_parse(value: object, *, label: str = "The value") -> Decimal:
         )
     except NumberError as exc:
         raise VitalError(exc.message) from None
+
+
+def vital_code_system(code: str) -> str:
+    """The code system of an observation's code: LOINC, or ours where LOINC has none."""
+    vital = VITALS.get(code)
+    return vital.code_system if vital is not None else LOINC_SYSTEM
 
 
 def vital_name(code: str) -> str:

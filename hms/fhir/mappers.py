@@ -24,7 +24,7 @@ from hms.encounters.models import (
     Observation,
     ProblemListItem,
 )
-from hms.encounters.vitals import BP_PANEL, SYSTOLIC, VITALS, vital_name
+from hms.encounters.vitals import BP_PANEL, SYSTOLIC, VITALS, vital_code_system, vital_name
 from hms.hospitals.models import Hospital
 from hms.orders.lab_catalogue import TEST_OF_CODE
 from hms.orders.models import LabOrder, LabResult, Prescription
@@ -293,7 +293,11 @@ def _vital_value(observation: Observation) -> dict[str, Any]:
     vital = VITALS.get(observation.loinc_code)
     if vital is not None and vital.coded:
         answer = vital.answer_find(observation.value_code)
-        coding = [{"system": SNOMED, "code": answer.snomed, "display": answer.label}] if answer else []
+        coding = (
+            [{"system": SNOMED, "code": answer.snomed, "display": answer.label}]
+            if answer and answer.snomed
+            else []
+        )
         return {"valueCodeableConcept": {"coding": coding, "text": observation.value_code}}
     if observation.value is None:
         return {}
@@ -310,7 +314,13 @@ def _component(observation: Observation) -> dict[str, Any]:
     display = vital_name(observation.loinc_code)
     return {
         "code": {
-            "coding": [{"system": LOINC, "code": observation.loinc_code, "display": display}],
+            "coding": [
+                {
+                    "system": vital_code_system(observation.loinc_code),
+                    "code": observation.loinc_code,
+                    "display": display,
+                }
+            ],
             "text": display,
         },
         **_vital_value(observation),
@@ -327,7 +337,13 @@ def vital_resource(observation: Observation, context: Context) -> dict[str, Any]
         "status": "final",
         "category": _category(VITAL_SIGNS, "Vital Signs"),
         "code": {
-            "coding": [{"system": LOINC, "code": observation.loinc_code, "display": display}],
+            "coding": [
+                {
+                    "system": vital_code_system(observation.loinc_code),
+                    "code": observation.loinc_code,
+                    "display": display,
+                }
+            ],
             "text": display,
         },
         "subject": _patient_ref(observation),

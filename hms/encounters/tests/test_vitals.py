@@ -56,6 +56,12 @@ def test_the_table_has_the_common_vitals_with_their_loinc_codes_and_ucum_units()
         "3151-8": "L/min",
         "3150-0": "%",
         "67775-7": "",
+        "pews-behaviour": "",
+        "pews-colour": "",
+        "44963-7": "s",
+        "pews-breathing": "",
+        "pews-nebulisers": "",
+        "pews-vomiting": "",
         "9267-6": "{score}",
         "9270-0": "{score}",
         "9268-4": "{score}",
@@ -66,6 +72,14 @@ def test_the_table_has_the_common_vitals_with_their_loinc_codes_and_ucum_units()
         "39156-5": "kg/m2",
     }
     assert all(vital.limits_source in LIMIT_SOURCES for vital in VITALS.values())
+    # LOINC has no code for the Brighton PEWS's own observations: they are ours, and say so.
+    assert {code for code, vital in VITALS.items() if vital.code_system != "http://loinc.org"} == {
+        "pews-behaviour",
+        "pews-colour",
+        "pews-breathing",
+        "pews-nebulisers",
+        "pews-vomiting",
+    }
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from hms.accounts.models import Role
 from hms.care.assignments import care_assign
 from hms.core.exceptions import ApplicationError
-from hms.encounters.display import PEWS_NOT_PROVIDED, early_warning
+from hms.encounters.display import early_warning
 from hms.encounters.forms import VitalsForm
 from hms.encounters.models import Observation
 from hms.encounters.services import encounter_start, observation_record_vitals, observation_void
@@ -20,6 +20,7 @@ from hms.encounters.services.observations import VitalsQualifiers
 from hms.encounters.vitals import (
     BMI,
     BP_PANEL,
+    CAPILLARY_REFILL,
     CONSCIOUSNESS,
     DIASTOLIC,
     FIO2,
@@ -29,12 +30,16 @@ from hms.encounters.vitals import (
     GCS_VERBAL,
     HEART_RATE,
     HEIGHT,
+    NEBULISERS,
     OXYGEN_FLOW,
+    PEWS_BEHAVIOUR,
     RESPIRATORY_RATE,
+    SKIN_COLOUR,
     SPO2,
     SYSTOLIC,
     TEMPERATURE,
     WEIGHT,
+    WORK_OF_BREATHING,
 )
 from hms.patients.models import Patient
 from hms.patients.tests.factories import PatientFactory
@@ -244,11 +249,38 @@ def test_news2_of_a_complete_adult_set_with_the_rcp_response(staff, chart, encou
     assert early_warning(rows.values(), chart.patient.birth_date) is None
 
 
-def test_a_child_gets_no_news2_but_the_note_that_a_paediatric_score_applies(staff, visit_of):
-    encounter = visit_of(10 * 365)
-    rows = _news2_set(staff, encounter, **{SYSTOLIC: ("100", "mmHg"), DIASTOLIC: ("60", "mmHg")})
-    warning = early_warning(rows.values(), encounter.patient.birth_date)
-    assert warning is not None and warning.score is None and warning.note == PEWS_NOT_PROVIDED
+def _pews_set(staff, encounter, **overrides):
+    values = {
+        PEWS_BEHAVIOUR: ("irritable", None),
+        SKIN_COLOUR: ("pale", None),
+        CAPILLARY_REFILL: ("3", "s"),
+        HEART_RATE: ("100", "/min"),
+        RESPIRATORY_RATE: ("24", "/min"),
+        WORK_OF_BREATHING: ("accessory", None),
+        OXYGEN_FLOW: ("0", "L/min"),
+        **overrides,
+    }
+    return _record(staff, encounter, values)
+
+
+def test_a_child_gets_the_brighton_pews_not_news2(staff, visit_of):
+    encounter = visit_of(5 * 365 + 100)  # 5 years: heart rate 81-117, respiratory rate 20-27
+    news2_only = _news2_set(staff, encounter, **{SYSTOLIC: ("100", "mmHg"), DIASTOLIC: ("60", "mmHg")})
+    assert early_warning(news2_only.values(), encounter.patient.birth_date, "female") is None
+
+    rows = _pews_set(staff, encounter)
+    warning = early_warning(rows.values(), encounter.patient.birth_date, "female")
+    assert warning is not None and warning.score is None and warning.pews is not None
+    assert (warning.pews.total, warning.pews.level) == (4, "medical review")  # 2 + 1 + 1
+    assert "set locally" in warning.pews.local
+
+    tachycardic = _pews_set(staff, encounter, **{HEART_RATE: ("150", "/min"), NEBULISERS: ("yes", None)})
+    warning = early_warning([*rows.values(), *tachycardic.values()], encounter.patient.birth_date, "female")
+    assert warning.pews.points["cardiovascular"] == 3 and warning.pews.total == 8
+    assert warning.pews.level == "urgent review"
+
+    del rows[CAPILLARY_REFILL]  # an incomplete set: no score
+    assert early_warning(rows.values(), encounter.patient.birth_date, "female") is None
 
 
 def test_bmi_under_2_years_is_not_flagged(staff, visit_of):
@@ -299,3 +331,33 @@ def test_the_vitals_page_asks_to_confirm_an_unusual_value_and_shows_news2(
     page = client.get(_page("detail", encounter_of_adult)).content.decode()
     assert "<strong>NEWS2 7</strong>" in page and "high clinical risk" in page
     assert "critically low" in client.get(_page("vitals-correct", encounter_of_adult)).content.decode()
+
+
+def test_the_encounter_page_shows_pews_for_a_child_and_not_for_an_adult(
+    client, staff, visit_of, encounter_of_adult
+):
+    client.force_login(staff.nurse)
+    child = visit_of(5 * 365 + 100)
+    form = client.get(_page("vitals", child)).content.decode()
+    assert "Capillary refill time" in form and "Grey and mottled" in form
+    posted = {
+        f"value_{PEWS_BEHAVIOUR}": "irritable",
+        f"value_{SKIN_COLOUR}": "pale",
+        f"value_{CAPILLARY_REFILL}": "3",
+        f"unit_{CAPILLARY_REFILL}": "s",
+        f"value_{HEART_RATE}": "100",
+        f"unit_{HEART_RATE}": "/min",
+        f"value_{RESPIRATORY_RATE}": "24",
+        f"unit_{RESPIRATORY_RATE}": "/min",
+        f"value_{WORK_OF_BREATHING}": "accessory",
+        f"value_{OXYGEN_FLOW}": "0",
+        f"unit_{OXYGEN_FLOW}": "L/min",
+    }
+    assert client.post(_page("vitals", child), posted).status_code == 302
+    page = client.get(_page("detail", child)).content.decode()
+    assert "<strong>PEWS 4</strong>" in page and "medical review" in page and "set locally" in page
+
+    _pews_set(staff, encounter_of_adult)
+    _news2_set(staff, encounter_of_adult)
+    page = client.get(_page("detail", encounter_of_adult)).content.decode()
+    assert "<strong>NEWS2 7</strong>" in page and "PEWS" not in page.split("early-warning-heading")[1]
