@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from hms.encounters.tests.factories import ObservationFactory
-from hms.encounters.vitals import BP_PANEL, CONSCIOUSNESS, DIASTOLIC, SYSTOLIC
+from hms.encounters.vitals import BP_PANEL, CONSCIOUSNESS, DIASTOLIC, LOCAL_SYSTEM, PEWS_BEHAVIOUR, SYSTOLIC
 from hms.fhir.tests.conftest import fhir_valid
 from hms.tenancy.context import hospital_context
 
@@ -72,3 +72,20 @@ def test_a_blood_pressure_is_the_panel_with_its_components_and_position(world):
         "code": "300202002",
         "display": "Responds to voice",
     }
+
+
+def test_a_pews_observation_of_ours_is_coded_in_our_system_not_loinc(world):
+    with hospital_context("RGH001"):
+        behaviour = ObservationFactory(
+            encounter=world.encounter,
+            loinc_code=PEWS_BEHAVIOUR,
+            value=None,
+            value_code="irritable",
+            unit="",
+            entered_value=None,
+        )
+    resource = world.client("doctor").get(f"{BASE}/Observation/vital-{behaviour.pk}").json()
+    fhir_valid(resource)
+    assert resource["code"]["coding"][0]["system"] == LOCAL_SYSTEM
+    assert resource["code"]["coding"][0]["code"] == "pews-behaviour"
+    assert resource["valueCodeableConcept"] == {"coding": [], "text": "irritable"}
