@@ -126,8 +126,7 @@ class VitalsForm(PlainTextForm):
         for vital in self.typed:
             if vital.coded:
                 self.fields[f"value_{vital.code}"] = forms.ChoiceField(
-                    choices=[("", "Not assessed")]
-                    + [(a.code, f"{a.code}: {a.label}") for a in vital.answers],
+                    choices=[("", "Not assessed")] + [(a.code, a.text) for a in vital.answers],
                     required=False,
                     label=vital.display,
                 )
@@ -144,9 +143,17 @@ class VitalsForm(PlainTextForm):
         self.taken_at: datetime.datetime | None = None
 
     def rows(self) -> list[tuple[Vital, BoundField, BoundField | None]]:
+        """Every patient's rows; the children's early warning score's are `paediatric_rows`."""
+        return self._rows(paediatric=False)
+
+    def paediatric_rows(self) -> list[tuple[Vital, BoundField, BoundField | None]]:
+        return self._rows(paediatric=True)
+
+    def _rows(self, *, paediatric: bool) -> list[tuple[Vital, BoundField, BoundField | None]]:
         return [
             (vital, self[f"value_{vital.code}"], self[f"unit_{vital.code}"] if vital.input_units else None)
             for vital in self.typed
+            if vital.paediatric == paediatric
         ]
 
     def clean(self) -> dict[str, Any] | None:

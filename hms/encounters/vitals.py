@@ -69,6 +69,11 @@ class Answer:
     label: str
     snomed: str = ""  # "" where no SNOMED CT concept is the answer
 
+    @property
+    def text(self) -> str:
+        """As people read it: a letter with its meaning ("A: Alert"), a word by its label ("Pale")."""
+        return f"{self.code}: {self.label}" if len(self.code) == 1 else self.label
+
 
 LOINC_SYSTEM = "http://loinc.org"
 LOCAL_SYSTEM = "urn:hms:observation"  # this system's own codes, where LOINC has none
@@ -89,7 +94,7 @@ class Vital:
     whole: bool = False  # a score: whole numbers only
     answers: tuple[Answer, ...] = ()  # a coded observation: one of these, no number
     code_system: str = LOINC_SYSTEM
-    paediatric: bool = False  # read by the children's early warning score (PEWS) only
+    paediatric: bool = False  # asked for the children's early warning score (PEWS)
 
     @property
     def coded(self) -> bool:
@@ -218,7 +223,7 @@ PEWS_BEHAVIOUR_ANSWERS = (
     Answer("playing", "Playing or appropriate"),
     Answer("sleeping", "Sleeping"),
     Answer("irritable", "Irritable"),
-    Answer("lethargic", "Lethargic, confused or reduced response to pain"),
+    Answer("lethargic", "Lethargic, confused, less response to pain"),
 )
 SKIN_COLOUR_ANSWERS = (
     Answer("pink", "Pink"),
@@ -362,6 +367,7 @@ VITALS: Mapping[str, Vital] = {
             "capillary_refill",
             (D(0), D(10)),
             (InputUnit("s", "seconds", _same, ("sec", "secs", "second", "seconds")),),
+            paediatric=True,
         ),
         _pews_coded(WORK_OF_BREATHING, "Work of breathing (PEWS)", WORK_OF_BREATHING_ANSWERS),
         _pews_coded(NEBULISERS, "Quarter-hourly nebulisers (PEWS)", YES_NO_ANSWERS),
@@ -621,7 +627,7 @@ def stored_text(code: str, value: Decimal | None, value_code: str, unit: str, sh
     vital = VITALS.get(code)
     if vital is not None and vital.coded:
         answer = vital.answer_find(value_code)
-        return f"{answer.code}: {answer.label}" if answer else value_code
+        return answer.text if answer else value_code
     if value is None:
         return value_code
     if vital is None:

@@ -79,3 +79,21 @@ def test_a_blood_pressure_is_one_panel_voided_whole_and_acvpu_is_an_answer(clini
     assert voided.status_code == 200 and voided.json()["voided"] is True
     live = [row["code"] for row in clinic.api("doctor").get(vitals).json()]
     assert live == ["67775-7"]  # no pressure left without its pair
+
+
+def test_the_pews_observations_are_recorded_by_their_codes_and_answers(clinic, vitals):
+    body = {
+        "values": {
+            "pews-behaviour": {"answer": "irritable"},
+            "pews-colour": {"answer": "Grey and mottled"},
+            "44963-7": {"value": 4, "unit": "s"},
+            "pews-nebulisers": {"answer": "yes"},
+        }
+    }
+    made = _post(clinic, vitals, body)
+    assert made.status_code == 201, made.content
+    rows = {row["code"]: row for row in made.json()}
+    assert rows["pews-colour"]["answer"] == "mottled" and rows["pews-colour"]["text"] == "Grey and mottled"
+    assert rows["44963-7"]["value"] == "4.0000"
+    wrong = problem(_post(clinic, vitals, {"values": {"pews-breathing": {"answer": "panting"}}}), 400)
+    assert "Work of breathing (PEWS) is one of" in str(wrong["errors"]["pews-breathing"])
