@@ -361,3 +361,12 @@ def test_the_encounter_page_shows_pews_for_a_child_and_not_for_an_adult(
     _news2_set(staff, encounter_of_adult)
     page = client.get(_page("detail", encounter_of_adult)).content.decode()
     assert "<strong>NEWS2 7</strong>" in page and "PEWS" not in page.split("early-warning-heading")[1]
+
+
+def test_the_pews_answers_on_the_form_are_the_ones_the_score_reads():
+    from hms.clinical import pews
+    from hms.encounters import vitals
+
+    assert [a.code for a in vitals.PEWS_BEHAVIOUR_ANSWERS] == list(pews.BEHAVIOURS)
+    assert [a.code for a in vitals.SKIN_COLOUR_ANSWERS] == list(pews.SKIN_COLOURS)
+    assert [a.code for a in vitals.WORK_OF_BREATHING_ANSWERS] == list(pews.WORK_OF_BREATHING)
