@@ -19,8 +19,8 @@ from hms.alerts.services import critical_alert_acknowledge, critical_alerts_esca
 from hms.api.appointments import PatientRefSerializer, PersonRefSerializer
 from hms.api.base import HospitalAPIView
 from hms.api.pagination import page_serializer
-from hms.api.patients import CURSOR, _valid
-from hms.api.serializers import input_from_form
+from hms.api.patients import CURSOR
+from hms.api.serializers import input_from_form, validated
 
 # --- what the API answers ----------------------------------------------------------------
 
@@ -149,7 +149,7 @@ class CriticalAlertAcknowledge(_AlertView):
     def post(self, request: Request, hospital_code: str, alert_id: int) -> Response:
         # Who may acknowledge at all is checked before the body is read, as on the pages.
         permission_require(user=self.acting_user, resource=Resource.CRITICAL_ALERT, action=Action.UPDATE)
-        data = _valid(AcknowledgeInput, request.data)
+        data = validated(AcknowledgeInput, request.data)
         alert = critical_alert_acknowledge(
             acting_user=self.acting_user,
             alert_id=alert_id,

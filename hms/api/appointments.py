@@ -19,8 +19,8 @@ from hms.accounts.permissions import Action, Resource, Scope, permission_require
 from hms.api.base import HospitalAPIView
 from hms.api.errors import Conflict
 from hms.api.pagination import page_serializer
-from hms.api.patients import CURSOR, _valid
-from hms.api.serializers import InputSerializer
+from hms.api.patients import CURSOR
+from hms.api.serializers import InputSerializer, validated
 from hms.audit.records import AuditedList
 from hms.care.access import patient_scope_filter
 from hms.core.exceptions import ApplicationError
@@ -264,7 +264,7 @@ class AppointmentList(_AppointmentView):
         summary="Appointments in time order, by dates, doctor, patient and status (a patient: their own)",
     )
     def get(self, request: Request, hospital_code: str) -> Response:
-        filters = _valid(AppointmentQuery, request.query_params)
+        filters = validated(AppointmentQuery, request.query_params)
         page = appointment_search(
             user=self.acting_user,
             filters=filters,
@@ -280,7 +280,7 @@ class AppointmentList(_AppointmentView):
         summary="Book an appointment (409 if the doctor or the patient is already booked then)",
     )
     def post(self, request: Request, hospital_code: str) -> Response:
-        data = _valid(BookInput, request.data)
+        data = validated(BookInput, request.data)
         patient = booking_patient_get(
             user=self.acting_user, patient_id=data["patient"], client_address=self.client_address
         )
@@ -315,7 +315,7 @@ class AppointmentReschedule(_AppointmentView):
         summary="Move a booked appointment to another time, same doctor (staff; 409 if that time is taken)",
     )
     def post(self, request: Request, hospital_code: str, appointment_id: int) -> Response:
-        data = _valid(WhenInput, request.data)
+        data = validated(WhenInput, request.data)
         current = appointment_get(
             user=self.acting_user, appointment_id=appointment_id, client_address=self.client_address
         ).appointment
@@ -348,7 +348,7 @@ class AppointmentCancel(_AppointmentView):
         summary="Cancel an appointment, with a reason (a patient: their own, with the notice asked)",
     )
     def post(self, request: Request, hospital_code: str, appointment_id: int) -> Response:
-        data = _valid(CancelInput, request.data)
+        data = validated(CancelInput, request.data)
         appointment_cancel(
             acting_user=self.acting_user,
             appointment_id=appointment_id,
@@ -366,7 +366,7 @@ class AppointmentStatus(_AppointmentView):
         summary="Move an appointment along its statuses (booked, arrived, in consultation, completed...)",
     )
     def post(self, request: Request, hospital_code: str, appointment_id: int) -> Response:
-        data = _valid(StatusInput, request.data)
+        data = validated(StatusInput, request.data)
         appointment_status_set(
             acting_user=self.acting_user,
             appointment_id=appointment_id,
@@ -385,7 +385,7 @@ class FreeSlots(HospitalAPIView):
         summary="A doctor's free slots: a day for staff, 7 days within the booking rules for a patient",
     )
     def get(self, request: Request, hospital_code: str) -> Response:
-        data = _valid(FreeSlotsQuery, request.query_params)
+        data = validated(FreeSlotsQuery, request.query_params)
         user = self.acting_user
         if permission_require(user=user, resource=Resource.APPOINTMENT, action=Action.VIEW) == Scope.OWN:
             times = portal_free_times(

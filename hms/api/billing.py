@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from hms.api.base import HospitalAPIView
 from hms.api.conflicts import conflict_naming
 from hms.api.pagination import page_serializer
-from hms.api.patients import CURSOR, _valid
-from hms.api.serializers import InputSerializer
+from hms.api.patients import CURSOR
+from hms.api.serializers import InputSerializer, validated
 from hms.billing.models import MONEY_DIGITS, MONEY_PLACES, QUANTITY_DIGITS, Invoice, InvoiceLine, Payment
 from hms.billing.selectors import invoice_detail, invoice_proposed_lines, invoices_for_patient
 from hms.billing.services import (
@@ -213,7 +213,7 @@ class InvoiceLines(_InvoiceView):
         summary="Add proposed lines to a draft invoice, all or none",
     )
     def post(self, request: Request, hospital_code: str, invoice_id: int) -> Response:
-        data = _valid(LinesInput, request.data)
+        data = validated(LinesInput, request.data)
         invoice_lines_accept(
             acting_user=self.acting_user,
             invoice_id=invoice_id,
@@ -243,7 +243,7 @@ class InvoicePayments(_InvoiceView):
         summary="Record a payment against an issued invoice (at most its balance; the balance pays it)",
     )
     def post(self, request: Request, hospital_code: str, invoice_id: int) -> Response:
-        data = _valid(PaymentInput, request.data)
+        data = validated(PaymentInput, request.data)
         payment_record(
             acting_user=self.acting_user, invoice_id=invoice_id, client_address=self.client_address, **data
         )

@@ -11,8 +11,7 @@ from rest_framework.response import Response
 
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.api.base import HospitalAPIView
-from hms.api.patients import _valid
-from hms.api.serializers import InputSerializer
+from hms.api.serializers import InputSerializer, validated
 from hms.clinical.forms import LOINC_CODE
 from hms.clinical.models import (
     ClinicalProfile,
@@ -84,7 +83,7 @@ class ClinicalProfileDetail(HospitalAPIView):
         summary="Change the clinical profile (audited); what is entered next follows it",
     )
     def patch(self, request: Request, hospital_code: str) -> Response:
-        changes: dict[str, Any] = _valid(ClinicalProfileInput, request.data)
+        changes: dict[str, Any] = validated(ClinicalProfileInput, request.data)
         profile = clinical_profile_update(
             acting_user=self.acting_user, client_address=self.client_address, **changes
         )

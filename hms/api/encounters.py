@@ -18,8 +18,8 @@ from hms.api.appointments import PersonRefSerializer
 from hms.api.base import HospitalAPIView
 from hms.api.conflicts import conflict_naming
 from hms.api.pagination import page_serializer
-from hms.api.patients import CURSOR, _valid
-from hms.api.serializers import InputSerializer
+from hms.api.patients import CURSOR
+from hms.api.serializers import InputSerializer, validated
 from hms.core.exceptions import ApplicationError
 from hms.core.ids import MAX_ID
 from hms.encounters.models import Allergy, ClinicalNote, Diagnosis, Encounter, Observation, ProblemListItem
@@ -375,7 +375,7 @@ class PatientEncounters(_EncounterView):
         summary="Start an encounter now (a doctor, the patient in care; 409 if one is in progress)",
     )
     def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
-        data = _valid(EncounterStartInput, request.data)
+        data = validated(EncounterStartInput, request.data)
         try:
             encounter = encounter_start(
                 acting_user=self.acting_user,
@@ -430,7 +430,7 @@ class EncounterVitals(_EncounterView):
         summary="Record vital signs in an encounter in progress (all or none; BMI added when it can be)",
     )
     def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
-        data = _valid(VitalsInput, request.data)
+        data = validated(VitalsInput, request.data)
         values: dict[str, tuple[Decimal | str, str]] = {
             code: (given["value"] if "value" in given else given["answer"], given["unit"])
             for code, given in data["values"].items()
@@ -460,7 +460,7 @@ class VitalVoid(_EncounterView):
         summary="Void a vital sign entered in error, with the reason (its recorder, or a nurse)",
     )
     def post(self, request: Request, hospital_code: str, observation_id: int) -> Response:
-        data = _valid(ReasonInput, request.data)
+        data = validated(ReasonInput, request.data)
         voided = observation_void(
             acting_user=self.acting_user,
             observation=observation_id,
@@ -493,7 +493,7 @@ class EncounterDiagnoses(_EncounterView):
         summary="Add an ICD-10-CM diagnosis (a billable code; one primary per encounter)",
     )
     def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
-        data = _valid(DiagnosisInput, request.data)
+        data = validated(DiagnosisInput, request.data)
         made = diagnosis_add(
             acting_user=self.acting_user, encounter=encounter_id, client_address=self.client_address, **data
         )
@@ -520,7 +520,7 @@ class PatientAllergies(HospitalAPIView):
         summary="Record an active allergy (one active allergy per substance)",
     )
     def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
-        data = _valid(AllergyInput, request.data)
+        data = validated(AllergyInput, request.data)
         made = allergy_record(
             acting_user=self.acting_user, patient=patient_id, client_address=self.client_address, **data
         )
@@ -587,7 +587,7 @@ class PatientProblems(_ProblemView):
         summary="Add a problem: a code of the hospital's system, or an encounter diagnosis of the patient",
     )
     def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
-        data = _valid(ProblemInput, request.data)
+        data = validated(ProblemInput, request.data)
         made = problem_add(
             acting_user=self.acting_user, patient=patient_id, client_address=self.client_address, **data
         )
@@ -602,7 +602,7 @@ class ProblemStatus(_ProblemView):
         summary="Mark a problem active, inactive, or resolved (on resolved_date, today if left out)",
     )
     def post(self, request: Request, hospital_code: str, problem_id: int) -> Response:
-        data = _valid(ProblemStatusInput, request.data)
+        data = validated(ProblemStatusInput, request.data)
         changed = problem_status_set(
             acting_user=self.acting_user, problem=problem_id, client_address=self.client_address, **data
         )
@@ -617,7 +617,7 @@ class ProblemVoid(_ProblemView):
         summary="Mark a problem entered in error, with the reason",
     )
     def post(self, request: Request, hospital_code: str, problem_id: int) -> Response:
-        data = _valid(ReasonInput, request.data)
+        data = validated(ReasonInput, request.data)
         voided = problem_void(
             acting_user=self.acting_user,
             problem=problem_id,
@@ -643,7 +643,7 @@ class EncounterNotes(_EncounterView):
         summary="Write a draft SOAP note in an encounter",
     )
     def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
-        data = _valid(NoteInput, request.data)
+        data = validated(NoteInput, request.data)
         note = note_create(
             acting_user=self.acting_user, encounter=encounter_id, client_address=self.client_address, **data
         )
@@ -676,7 +676,7 @@ class NoteAmend(_EncounterView):
         summary="Amend a signed note, with the reason; the note as signed stays beside it",
     )
     def post(self, request: Request, hospital_code: str, note_id: int) -> Response:
-        data = _valid(AmendInput, request.data)
+        data = validated(AmendInput, request.data)
         note_amend(acting_user=self.acting_user, note=note_id, client_address=self.client_address, **data)
         return Response(self._note(note_id), status=201)
 

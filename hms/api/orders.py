@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from hms.api.base import HospitalAPIView
 from hms.api.errors import problem
 from hms.api.pagination import page_serializer
-from hms.api.patients import CURSOR, _valid
-from hms.api.serializers import InputSerializer
+from hms.api.patients import CURSOR
+from hms.api.serializers import InputSerializer, validated
 from hms.core.ids import MAX_ID
 from hms.orders.models import MAX_DURATION_DAYS, LabOrder, LabResult, Prescription
 from hms.orders.selectors import lab_order_detail, lab_orders_for_patient, prescriptions_for_patient
@@ -274,7 +274,7 @@ class EncounterPrescriptions(HospitalAPIView):
         summary="Prescribe in an encounter; the medication safety checks answer 422 (overridable or not)",
     )
     def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response | HttpResponse:
-        data = _valid(PrescriptionInput, request.data)
+        data = validated(PrescriptionInput, request.data)
         try:
             prescription = prescription_create(
                 acting_user=self.acting_user,
@@ -320,7 +320,7 @@ class EncounterLabOrders(_LabOrderView):
         summary="Order a test, or a panel (one order per test), in an encounter",
     )
     def post(self, request: Request, hospital_code: str, encounter_id: int) -> Response:
-        data = _valid(LabOrderInput, request.data)
+        data = validated(LabOrderInput, request.data)
         orders = lab_order_create(
             acting_user=self.acting_user,
             encounter_id=encounter_id,
@@ -358,7 +358,7 @@ class LabOrderResult(_LabOrderView):
         summary="Enter the result of a collected specimen (it then awaits verification)",
     )
     def post(self, request: Request, hospital_code: str, order_id: int) -> Response:
-        data = _valid(LabResultInput, request.data)
+        data = validated(LabResultInput, request.data)
         lab_result_enter(
             acting_user=self.acting_user, order_id=order_id, client_address=self.client_address, **data
         )

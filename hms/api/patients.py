@@ -3,7 +3,6 @@ read, update; their identifiers; record a death, or take back one recorded by mi
 services and selectors as the patient pages, so the same rights, rules and audit rows."""
 
 from collections.abc import Callable
-from typing import Any
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,7 +14,7 @@ from hms.accounts.permissions import Action, Resource, permission_require
 from hms.api.base import HospitalAPIView
 from hms.api.errors import Conflict
 from hms.api.pagination import page_serializer
-from hms.api.serializers import InputSerializer, input_from_form
+from hms.api.serializers import InputSerializer, input_from_form, validated
 from hms.core.pages import page_of
 from hms.patients.forms import DeathUndoForm, IdentifierForm, NextOfKinForm
 from hms.patients.models import NextOfKin, Patient, PatientIdentifier
@@ -157,12 +156,6 @@ class PatientSearchQuery(InputSerializer):
 CURSOR = OpenApiParameter("cursor", str, description="The pagination cursor (from `next` or `previous`).")
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 # --- the endpoints -------------------------------------------------------------------------
 
 
@@ -191,7 +184,7 @@ class PatientList(HospitalAPIView):
         summary="Search the hospital's patients (or list them A-Z); the read is audited",
     )
     def get(self, request: Request, hospital_code: str) -> Response:
-        query = _valid(PatientSearchQuery, request.query_params).get("q", "").strip()
+        query = validated(PatientSearchQuery, request.query_params).get("q", "").strip()
         number = self.paginator.page_number(request)
         if query:
             page = patient_search(
@@ -208,7 +201,7 @@ class PatientList(HospitalAPIView):
         summary="Register a patient (409 for a likely duplicate, until confirm_duplicate)",
     )
     def post(self, request: Request, hospital_code: str) -> Response:
-        data = _valid(PatientRegisterInput, request.data)
+        data = validated(PatientRegisterInput, request.data)
         try:
             patient = patient_register(
                 acting_user=self.acting_user,
@@ -250,7 +243,7 @@ class PatientDetail(_PatientView):
         summary="Change a patient's demographics or contact details (the MRN never changes)",
     )
     def patch(self, request: Request, hospital_code: str, patient_id: int) -> Response:
-        changes = _valid(PatientUpdateInput, request.data)
+        changes = validated(PatientUpdateInput, request.data)
         patient = self._patient_to_change(patient_id)
         updated = patient_update(
             acting_user=self.acting_user, patient=patient, client_address=self.client_address, **changes
@@ -279,7 +272,7 @@ class PatientIdentifierList(_PatientView):
         summary="Record another number the patient is known by",
     )
     def post(self, request: Request, hospital_code: str, patient_id: int) -> Response:
-        data = _valid(IdentifierInput, request.data)
+        data = validated(IdentifierInput, request.data)
         row = patient_identifier_add(
             acting_user=self.acting_user,
             patient=self._patient_to_change(patient_id),
@@ -301,7 +294,7 @@ class _DeathView(_PatientView):
         """`service` (the record or its undoing) for one the matrix lets do `action` to deaths:
         one who may not is refused (403) before the body or the record is read, as on the page."""
         permission_require(user=self.acting_user, resource=Resource.DEATH, action=action)
-        data = _valid(input_class, request.data)
+        data = validated(input_class, request.data)
         patient = patient_detail(
             user=self.acting_user, patient_id=patient_id, client_address=self.client_address
         )

@@ -68,3 +68,11 @@ def input_from_form(name: str, form_class: type[forms.Form]) -> type[InputSerial
         **{key: _field_from(field) for key, field in form_class.base_fields.items()},
     }
     return type(name, (InputSerializer,), fields)
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """`data` (a request's body or query) checked by `serializer_class`: its validated values,
+    or a ValidationError that the API answers as 400 with each field's messages."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.api.base import HospitalAPIView
 from hms.api.pagination import page_serializer
-from hms.api.patients import CURSOR, _valid
-from hms.api.serializers import InputSerializer
+from hms.api.patients import CURSOR
+from hms.api.serializers import InputSerializer, validated
 from hms.core.pages import page_of
 from hms.staff.models import Department
 from hms.staff.selectors import StaffEntry, department_list, staff_list
@@ -61,7 +61,7 @@ class StaffList(HospitalAPIView):
     )
     def get(self, request: Request, hospital_code: str) -> Response:
         user = self.acting_user
-        wanted = _valid(StaffQuery, request.query_params).get("department")
+        wanted = validated(StaffQuery, request.query_params).get("department")
         permission_require(user=user, resource=Resource.STAFF, action=Action.VIEW)
         departments = department_list(user=user)
         department = next((d for d in departments if d.pk == wanted), None)
