@@ -310,19 +310,19 @@ def _interpretation(flag: str) -> dict[str, Any]:
     return {"interpretation": [{"coding": [{"system": INTERPRETATION, "code": flag}]}]} if flag else {}
 
 
-def _component(observation: Observation) -> dict[str, Any]:
+def _vital_code(observation: Observation) -> dict[str, Any]:
+    """A vital sign's code (LOINC, or ours where LOINC has none), with its name."""
     display = vital_name(observation.loinc_code)
+    system = vital_code_system(observation.loinc_code)
     return {
-        "code": {
-            "coding": [
-                {
-                    "system": vital_code_system(observation.loinc_code),
-                    "code": observation.loinc_code,
-                    "display": display,
-                }
-            ],
-            "text": display,
-        },
+        "coding": [{"system": system, "code": observation.loinc_code, "display": display}],
+        "text": display,
+    }
+
+
+def _component(observation: Observation) -> dict[str, Any]:
+    return {
+        "code": _vital_code(observation),
         **_vital_value(observation),
         **_interpretation(observation.abnormal_flag),
     }
@@ -331,21 +331,11 @@ def _component(observation: Observation) -> dict[str, Any]:
 def vital_resource(observation: Observation, context: Context) -> dict[str, Any]:
     """A vital sign; a blood pressure as the panel (LOINC 85354-9) with its systolic and diastolic
     as components and its position, as the FHIR vital-signs profile has it."""
-    display = vital_name(observation.loinc_code)
     resource: dict[str, Any] = {
         **_head("Observation", observation, f"{VITAL_PREFIX}{observation.pk}"),
         "status": "final",
         "category": _category(VITAL_SIGNS, "Vital Signs"),
-        "code": {
-            "coding": [
-                {
-                    "system": vital_code_system(observation.loinc_code),
-                    "code": observation.loinc_code,
-                    "display": display,
-                }
-            ],
-            "text": display,
-        },
+        "code": _vital_code(observation),
         "subject": _patient_ref(observation),
         "encounter": reference("Encounter", observation.encounter_id),
         "effectiveDateTime": instant(observation.effective_at),

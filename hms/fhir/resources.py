@@ -210,12 +210,10 @@ def _lab_results(user: User) -> QuerySet[LabResult]:
     return results
 
 
-def _observation_category(mine: str) -> Filter:
-    """Each table holds one category of observation: the other one finds nothing in it."""
-    categories = (mappers.VITAL_SIGNS, mappers.LABORATORY)
-    return _choice(
-        mappers.OBSERVATION_CATEGORY, {c: EVERYTHING if c == mine else NOTHING for c in categories}
-    )
+def _one_of(mine: str, system: str, codes: tuple[str, ...]) -> Filter:
+    """A category token of a type made of several tables, each of one category: the others find
+    nothing in it."""
+    return _choice(system, {c: EVERYTHING if c == mine else NOTHING for c in codes})
 
 
 PATIENT_REFS = ("patient", "subject")
@@ -235,26 +233,31 @@ def _patient_params(path: str, *, names: tuple[str, ...] = PATIENT_REFS) -> dict
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-"
 
 
-def _patient_record(
+def _patient_records(
     name: str,
-    table: Table,
-    *,
+    *tables: Table,
     noun: str,
+    ids: str = "",
     refs: tuple[str, ...] = PATIENT_REFS,
     profile: str = "",
     interactions: tuple[str, ...] = READ_AND_SEARCH,
 ) -> Kind:
-    """A resource type of one table of a patient's records: found by its `_id` and by its patient
-    under each name of `refs` (each also an `_include` of that patient), its search audited as
-    the list of the matrix's row, as on the pages."""
-    found_by = {
-        "_id": Param("token", f"The {noun}'s id.", _ids("")),
-        **_patient_params("patient_id", names=refs),
-    }
+    """A resource type of a patient's records, in one table or several (each of its own id
+    prefix, said by `ids`): found by its `_id` and by its patient under each name of `refs`
+    (each also an `_include` of that patient), its search audited as the list of the first
+    table's row of the matrix, as on the pages."""
+    id_doc = f"The {noun}'s id ({ids})." if ids else f"The {noun}'s id."
+
+    def found_by(table: Table) -> dict[str, Param]:
+        return {
+            "_id": Param("token", id_doc, _ids(table.prefix)),
+            **_patient_params(f"{table.patient_path}_id", names=refs),
+        }
+
     return Kind(
         name,
-        (replace(table, params={**found_by, **table.params}),),
-        f"{table.resource}.list",
+        tuple(replace(table, params={**found_by(table), **table.params}) for table in tables),
+        f"{tables[0].resource}.list",
         includes=tuple(f"{name}:{ref}" for ref in refs),
         interactions=interactions,
         profile=profile,
@@ -302,7 +305,7 @@ PATIENT = Kind(
     profile=f"{US_CORE}patient",
 )
 
-ENCOUNTER = _patient_record(
+ENCOUNTER = _patient_records(
     "Encounter",
     Table(
         model=Encounter,
@@ -319,186 +322,159 @@ ENCOUNTER = _patient_record(
     profile=f"{US_CORE}encounter",
 )
 
-OBSERVATION = Kind(
+OBSERVATION_CATEGORIES = (mappers.VITAL_SIGNS, mappers.LABORATORY)
+OBSERVATION = _patient_records(
     "Observation",
-    (
-        Table(
-            model=Observation,
-            resource=Resource.OBSERVATION,
-            params={
-                "_id": Param(
-                    "token", "The observation's id (vital-<n> or lab-<n>).", _ids(mappers.VITAL_PREFIX)
-                ),
-                **_patient_params("patient_id"),
-                "category": Param(
-                    "token", "vital-signs | laboratory.", _observation_category(mappers.VITAL_SIGNS)
-                ),
-                "code": Param(
-                    "token", "The LOINC code (http://loinc.org|<code>).", _code(mappers.LOINC, "loinc_code")
-                ),
-                "date": Param("date", "When it was measured.", _date("recorded_at")),
-                "encounter": Param(
-                    "reference", "The encounter it was recorded in.", _reference("Encounter", "encounter_id")
-                ),
-            },
-            to_fhir=mappers.vital_resource,
-            order=("-recorded_at", "-id"),
-            people=("recorded_by_id",),
-            prefix=mappers.VITAL_PREFIX,
-            queryset=lambda user: (
-                Observation.objects.live()
-                .select_related("patient")
-                .prefetch_related("derived_from", "components")
+    Table(
+        model=Observation,
+        resource=Resource.OBSERVATION,
+        params={
+            "category": Param(
+                "token",
+                "vital-signs | laboratory.",
+                _one_of(mappers.VITAL_SIGNS, mappers.OBSERVATION_CATEGORY, OBSERVATION_CATEGORIES),
             ),
-        ),
-        Table(
-            model=LabResult,
-            resource=Resource.LAB_RESULT,
-            params={
-                "_id": Param("token", "", _ids(mappers.LAB_PREFIX)),
-                **_patient_params("order__patient_id"),
-                "category": Param("token", "", _observation_category(mappers.LABORATORY)),
-                "code": Param("token", "", _code(mappers.LOINC, "loinc_code")),
-                "date": Param("date", "", _date("entered_at")),
-                "encounter": Param("reference", "", _reference("Encounter", "order__encounter_id")),
-            },
-            to_fhir=mappers.lab_resource,
-            order=("-entered_at", "-id"),
-            people=("verified_by_id", "entered_by_id"),
-            patient_path="order__patient",
-            prefix=mappers.LAB_PREFIX,
-            queryset=_lab_results,
-            patient_of=lambda row: row.order.patient,
+            "code": Param(
+                "token", "The LOINC code (http://loinc.org|<code>).", _code(mappers.LOINC, "loinc_code")
+            ),
+            "date": Param("date", "When it was measured.", _date("recorded_at")),
+            "encounter": Param(
+                "reference", "The encounter it was recorded in.", _reference("Encounter", "encounter_id")
+            ),
+        },
+        to_fhir=mappers.vital_resource,
+        order=("-recorded_at", "-id"),
+        people=("recorded_by_id",),
+        prefix=mappers.VITAL_PREFIX,
+        queryset=lambda user: (
+            Observation.objects.live()
+            .select_related("patient")
+            .prefetch_related("derived_from", "components")
         ),
     ),
-    "observation.list",
-    includes=("Observation:patient", "Observation:subject"),
+    Table(
+        model=LabResult,
+        resource=Resource.LAB_RESULT,
+        params={
+            "category": Param(
+                "token",
+                "",
+                _one_of(mappers.LABORATORY, mappers.OBSERVATION_CATEGORY, OBSERVATION_CATEGORIES),
+            ),
+            "code": Param("token", "", _code(mappers.LOINC, "loinc_code")),
+            "date": Param("date", "", _date("entered_at")),
+            "encounter": Param("reference", "", _reference("Encounter", "order__encounter_id")),
+        },
+        to_fhir=mappers.lab_resource,
+        order=("-entered_at", "-id"),
+        people=("verified_by_id", "entered_by_id"),
+        patient_path="order__patient",
+        prefix=mappers.LAB_PREFIX,
+        queryset=_lab_results,
+        patient_of=lambda row: row.order.patient,
+    ),
+    noun="observation",
+    ids="vital-<n> or lab-<n>",
 )
-
-
-def _one_of(mine: str, system: str, codes: tuple[str, ...]) -> Filter:
-    """A category token of a type made of several tables, each of one category: the others find
-    nothing in it."""
-    return _choice(system, {c: EVERYTHING if c == mine else NOTHING for c in codes})
-
 
 CONDITION_CATEGORIES = (mappers.ENCOUNTER_DIAGNOSIS, mappers.PROBLEM_LIST_ITEM)
 DIAGNOSIS_CODE_DOC = (
     "The ICD-10 code, in the WHO's ICD-10 (http://hl7.org/fhir/sid/icd-10|<code>) or "
     "ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm|<code>), or either (<code>)."
 )
-CONDITION = Kind(
+CONDITION = _patient_records(
     "Condition",
-    (
-        Table(
-            model=Diagnosis,
-            resource=Resource.DIAGNOSIS,
-            params={
-                "_id": Param(
-                    "token", "The condition's id (<n>: a diagnosis, problem-<n>: the problem list).", _ids("")
-                ),
-                **_patient_params("patient_id"),
-                "category": Param(
-                    "token",
-                    "encounter-diagnosis (an encounter's diagnoses) | problem-list-item (the problem list).",
-                    _one_of(mappers.ENCOUNTER_DIAGNOSIS, mappers.CONDITION_CATEGORY, CONDITION_CATEGORIES),
-                ),
-                "code": Param("token", DIAGNOSIS_CODE_DOC, _diagnosis_code("icd10_code")),
-                "encounter": Param(
-                    "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
-                ),
-                "clinical-status": Param(
-                    "token",
-                    "active | inactive | resolved: of the problem list (a diagnosis has none).",
-                    _choice(mappers.CONDITION_CLINICAL, {s: NOTHING for s in ProblemListItem.Status.values}),
-                ),
-            },
-            to_fhir=mappers.condition_resource,
-            order=("-created_at", "-id"),
-            people=("recorded_by_id",),
-        ),
-        Table(
-            model=ProblemListItem,
-            resource=Resource.DIAGNOSIS,
-            params={
-                "_id": Param("token", "", _ids(mappers.PROBLEM_PREFIX)),
-                **_patient_params("patient_id"),
-                "category": Param(
-                    "token",
-                    "",
-                    _one_of(mappers.PROBLEM_LIST_ITEM, mappers.CONDITION_CATEGORY, CONDITION_CATEGORIES),
-                ),
-                "code": Param("token", "", _diagnosis_code("code")),
-                "encounter": Param("reference", "", lambda text: NOTHING),
-                "clinical-status": Param(
-                    "token",
-                    "",
-                    _choice(
-                        mappers.CONDITION_CLINICAL, {s: Q(status=s) for s in ProblemListItem.Status.values}
-                    ),
-                ),
-            },
-            to_fhir=mappers.problem_resource,
-            order=("-created_at", "-id"),
-            people=("recorded_by_id",),
-            prefix=mappers.PROBLEM_PREFIX,
-        ),
+    Table(
+        model=Diagnosis,
+        resource=Resource.DIAGNOSIS,
+        params={
+            "category": Param(
+                "token",
+                "encounter-diagnosis (an encounter's diagnoses) | problem-list-item (the problem list).",
+                _one_of(mappers.ENCOUNTER_DIAGNOSIS, mappers.CONDITION_CATEGORY, CONDITION_CATEGORIES),
+            ),
+            "code": Param("token", DIAGNOSIS_CODE_DOC, _diagnosis_code("icd10_code")),
+            "encounter": Param(
+                "reference", "The encounter it was made in.", _reference("Encounter", "encounter_id")
+            ),
+            "clinical-status": Param(
+                "token",
+                "active | inactive | resolved: of the problem list (a diagnosis has none).",
+                _choice(mappers.CONDITION_CLINICAL, {s: NOTHING for s in ProblemListItem.Status.values}),
+            ),
+        },
+        to_fhir=mappers.condition_resource,
+        order=("-created_at", "-id"),
+        people=("recorded_by_id",),
     ),
-    "diagnosis.list",
-    includes=("Condition:patient", "Condition:subject"),
+    Table(
+        model=ProblemListItem,
+        resource=Resource.DIAGNOSIS,
+        params={
+            "category": Param(
+                "token",
+                "",
+                _one_of(mappers.PROBLEM_LIST_ITEM, mappers.CONDITION_CATEGORY, CONDITION_CATEGORIES),
+            ),
+            "code": Param("token", "", _diagnosis_code("code")),
+            "encounter": Param("reference", "", lambda text: NOTHING),
+            "clinical-status": Param(
+                "token",
+                "",
+                _choice(mappers.CONDITION_CLINICAL, {s: Q(status=s) for s in ProblemListItem.Status.values}),
+            ),
+        },
+        to_fhir=mappers.problem_resource,
+        order=("-created_at", "-id"),
+        people=("recorded_by_id",),
+        prefix=mappers.PROBLEM_PREFIX,
+    ),
+    noun="condition",
+    ids="<n>: a diagnosis, problem-<n>: the problem list",
     profile=f"{US_CORE}condition-encounter-diagnosis",
 )
 
-ALLERGY_INTOLERANCE = Kind(
+ALLERGY_INTOLERANCE = _patient_records(
     "AllergyIntolerance",
-    (
-        Table(
-            model=Allergy,
-            resource=Resource.ALLERGY,
-            params={
-                "_id": Param(
-                    "token",
-                    "The allergy's id (<n>, or nka-<n>: a statement of no known allergies).",
-                    _ids(""),
-                ),
-                **_patient_params("patient_id", names=("patient",)),
-                "clinical-status": Param(
-                    "token",
-                    "active | inactive.",
-                    _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
-                ),
-            },
-            to_fhir=mappers.allergy_resource,
-            order=("substance", "id"),
-            people=("recorded_by_id",),
-        ),
-        Table(
-            model=NoKnownAllergies,
-            resource=Resource.ALLERGY,
-            params={
-                "_id": Param("token", "", _ids(mappers.NKA_PREFIX)),
-                **_patient_params("patient_id", names=("patient",)),
-                "clinical-status": Param(
-                    "token",
-                    "",
-                    _choice(
-                        mappers.ALLERGY_CLINICAL,
-                        {"active": Q(superseded_at__isnull=True), "inactive": Q(superseded_at__isnull=False)},
-                    ),
-                ),
-            },
-            to_fhir=mappers.no_known_allergies_resource,
-            order=("-created_at", "-id"),
-            people=("recorded_by_id",),
-            prefix=mappers.NKA_PREFIX,
-        ),
+    Table(
+        model=Allergy,
+        resource=Resource.ALLERGY,
+        params={
+            "clinical-status": Param(
+                "token",
+                "active | inactive.",
+                _choice(mappers.ALLERGY_CLINICAL, {s: Q(status=s) for s in Allergy.Status.values}),
+            ),
+        },
+        to_fhir=mappers.allergy_resource,
+        order=("substance", "id"),
+        people=("recorded_by_id",),
     ),
-    "allergy.list",
-    includes=("AllergyIntolerance:patient",),
+    Table(
+        model=NoKnownAllergies,
+        resource=Resource.ALLERGY,
+        params={
+            "clinical-status": Param(
+                "token",
+                "",
+                _choice(
+                    mappers.ALLERGY_CLINICAL,
+                    {"active": Q(superseded_at__isnull=True), "inactive": Q(superseded_at__isnull=False)},
+                ),
+            ),
+        },
+        to_fhir=mappers.no_known_allergies_resource,
+        order=("-created_at", "-id"),
+        people=("recorded_by_id",),
+        prefix=mappers.NKA_PREFIX,
+    ),
+    noun="allergy",
+    ids="<n>, or nka-<n>: a statement of no known allergies",
+    refs=("patient",),
     profile=f"{US_CORE}allergyintolerance",
 )
 
-MEDICATION_REQUEST = _patient_record(
+MEDICATION_REQUEST = _patient_records(
     "MedicationRequest",
     Table(
         model=Prescription,
@@ -521,7 +497,7 @@ MEDICATION_REQUEST = _patient_record(
     profile=f"{US_CORE}medicationrequest",
 )
 
-APPOINTMENT = _patient_record(
+APPOINTMENT = _patient_records(
     "Appointment",
     Table(
         model=Appointment,
@@ -588,7 +564,7 @@ def _lab_order_table(
 
 
 LAB_CATEGORY = _choice(mappers.DIAGNOSTIC_SERVICE, {"LAB": EVERYTHING})
-DIAGNOSTIC_REPORT = _patient_record(
+DIAGNOSTIC_REPORT = _patient_records(
     "DiagnosticReport",
     _lab_order_table(
         mappers.diagnostic_report_resource,
@@ -604,7 +580,7 @@ DIAGNOSTIC_REPORT = _patient_record(
     profile=f"{US_CORE}diagnosticreport-lab",
 )
 
-SERVICE_REQUEST = _patient_record(
+SERVICE_REQUEST = _patient_records(
     "ServiceRequest",
     _lab_order_table(
         mappers.service_request_resource,
