@@ -13,15 +13,7 @@ from hms.accounts.permissions import Action, Resource, permission_require
 from hms.api.base import HospitalAPIView
 from hms.api.serializers import InputSerializer, validated
 from hms.clinical.forms import LOINC_CODE
-from hms.clinical.models import (
-    ClinicalProfile,
-    CodeSystem,
-    GrowthReference,
-    HeightUnit,
-    LabUnits,
-    TemperatureUnit,
-    WeightUnit,
-)
+from hms.clinical.models import ClinicalProfile, LabUnits
 from hms.clinical.profiles import PROFILE_FIELDS, clinical_profile, clinical_profile_update
 
 
@@ -36,28 +28,26 @@ class ClinicalProfileSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClinicalProfileInput(InputSerializer):
+class ClinicalProfileInput(InputSerializer, serializers.ModelSerializer):
     """The settings to change; send only those that change. The diagnosis code system must have
     its code set installed (ICD-10 WHO or ICD-10-CM in this version)."""
 
-    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
-    lab_units = serializers.ChoiceField(choices=LabUnits.choices, required=False)
+    # The model's fields give the rest, each optional and offering the values its field lists.
     lab_unit_overrides = serializers.DictField(
         child=serializers.ChoiceField(choices=LabUnits.choices),
         required=False,
         help_text="LOINC code of a test -> SI or CONVENTIONAL, where it differs from lab_units. "
         "Replaces the whole set.",
     )
-    weight_unit = serializers.ChoiceField(choices=WeightUnit.choices, required=False)
-    height_unit = serializers.ChoiceField(choices=HeightUnit.choices, required=False)
-    temperature_unit = serializers.ChoiceField(choices=TemperatureUnit.choices, required=False)
-    diagnosis_code_system = serializers.ChoiceField(choices=CodeSystem.choices, required=False)
     working_days = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=7),
         required=False,
         help_text="ISO weekday numbers, 1 = Monday ... 7 = Sunday.",
     )
-    growth_reference = serializers.ChoiceField(choices=GrowthReference.choices, required=False)
+
+    class Meta:
+        model = ClinicalProfile
+        fields = PROFILE_FIELDS
 
     def validate_lab_unit_overrides(self, value: dict[str, str]) -> dict[str, str]:
         wrong = sorted(code for code in value if not LOINC_CODE.fullmatch(code))

@@ -6,23 +6,15 @@ another. Every clinical service reads the profile through `clinical_profile()`.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
-from hms.clinical.models import (
-    ClinicalProfile,
-    CodeSystem,
-    GrowthReference,
-    HeightUnit,
-    LabUnits,
-    TemperatureUnit,
-    WeightUnit,
-)
+from hms.clinical.models import ClinicalProfile, CodeSystem, LabUnits
 from hms.core.countries import zone_country
 from hms.core.datafiles import data_file
 from hms.core.exceptions import ApplicationError
@@ -31,6 +23,8 @@ from hms.tenancy.context import current_tenant, get_hospital
 # Code systems whose code set ships with this version; the others may be named but not chosen.
 INSTALLED_CODE_SYSTEMS = frozenset({CodeSystem.ICD10_WHO, CodeSystem.ICD10_CM})
 WEEKDAYS = range(1, 8)  # ISO: 1 = Monday ... 7 = Sunday
+# The settings chosen from a list: the values their model fields list (the code system has its own rule).
+LISTED_SETTINGS = ("lab_units", "weight_unit", "height_unit", "temperature_unit", "growth_reference")
 
 _DATA = data_file("hms.clinical", "data/countries.toml")
 
@@ -60,19 +54,9 @@ def countries_with_defaults() -> list[str]:
 
 
 def _new_profile(country: str) -> ClinicalProfile:
-    defaults = country_defaults(country)
-    return ClinicalProfile(
-        pk=1,
-        country=country,
-        lab_units=defaults.lab_units,
-        lab_unit_overrides=dict(defaults.lab_unit_overrides),
-        weight_unit=defaults.weight_unit,
-        height_unit=defaults.height_unit,
-        temperature_unit=defaults.temperature_unit,
-        diagnosis_code_system=defaults.diagnosis_code_system,
-        working_days=list(defaults.working_days),
-        growth_reference=defaults.growth_reference,
-    )
+    settings = asdict(country_defaults(country))  # copies: the profile shares no value with the defaults
+    settings["working_days"] = list(settings["working_days"])
+    return ClinicalProfile(pk=1, country=country, **settings)
 
 
 def clinical_profile() -> ClinicalProfile:
@@ -106,16 +90,17 @@ def _checked(values: dict[str, Any]) -> dict[str, str]:
     overrides = values.get("lab_unit_overrides")
     if overrides is not None and any(unit not in LabUnits.values for unit in overrides.values()):
         errors["lab_unit_overrides"] = "A test's units are SI or CONVENTIONAL."
-    for name, choices in (
-        ("lab_units", LabUnits),
-        ("weight_unit", WeightUnit),
-        ("height_unit", HeightUnit),
-        ("temperature_unit", TemperatureUnit),
-        ("growth_reference", GrowthReference),
-    ):
-        if name in values and values[name] not in choices.values:
+    for name in LISTED_SETTINGS:
+        if name in values and values[name] not in _listed(name):
             errors[name] = "Choose one of the listed values."
     return errors
+
+
+def _listed(name: str) -> list[str]:
+    """The values the model field of the setting `name` lists."""
+    column = ClinicalProfile._meta.get_field(name)
+    assert isinstance(column, models.CharField)
+    return [value for value, _label in column.flatchoices]
 
 
 PROFILE_FIELDS = (
