@@ -216,7 +216,13 @@ class InvoiceLine(TimeStampedModel):
         return self.line_total + self.discount_amount
 
 
-class Payment(TimeStampedModel, VoidableModel):
+class InvoiceMoney(TimeStampedModel, VoidableModel):
+    """Money that moved on an invoice: a payment taken, or a refund given back from one.
+
+    Never deleted: one entered by mistake is voided. The invoice's paid amount is its live
+    payments less its live refunds.
+    """
+
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
         CARD = "card", "Card"
@@ -224,9 +230,22 @@ class Payment(TimeStampedModel, VoidableModel):
         BANK_TRANSFER = "bank_transfer", "Bank transfer"
         MOBILE_MONEY = "mobile_money", "Mobile money"
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    # Each declares its own `invoice`, for the name the invoice reaches it by (payments, refunds).
+    invoice: models.ForeignKey[Invoice, Invoice]
     amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     method = models.CharField(max_length=16, choices=Method.choices)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def patient_id(self) -> int:
+        """The invoice's patient: whose record it is, for record access and the audit row."""
+        return self.invoice.patient_id
+
+
+class Payment(InvoiceMoney):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     reference = models.CharField(max_length=100, blank=True, help_text="Card slip, transfer or claim number.")
     received_by_id = models.BigIntegerField()
     received_at = models.DateTimeField()
@@ -241,20 +260,12 @@ class Payment(TimeStampedModel, VoidableModel):
     def __str__(self) -> str:
         return f"{self.amount} {self.get_method_display()} on {self.received_at:%Y-%m-%d}"
 
-    @property
-    def patient_id(self) -> int:
-        """The invoice's patient: whose record a payment is, for record access and the audit row."""
-        return self.invoice.patient_id
 
-
-class Refund(TimeStampedModel, VoidableModel):
-    """Money given back from a payment, with why. A refund entered by mistake is voided, never
-    deleted; the invoice's paid amount is its live payments less its live refunds."""
+class Refund(InvoiceMoney):
+    """Money given back from a payment, with why."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
-    method = models.CharField(max_length=16, choices=Payment.Method.choices)
     reason = models.CharField(max_length=255)
     refunded_by_id = models.BigIntegerField()
     refunded_at = models.DateTimeField()
@@ -269,8 +280,3 @@ class Refund(TimeStampedModel, VoidableModel):
 
     def __str__(self) -> str:
         return f"Refund of {self.amount} on {self.refunded_at:%Y-%m-%d}"
-
-    @property
-    def patient_id(self) -> int:
-        """The invoice's patient: whose record a refund is, for record access and the audit row."""
-        return self.invoice.patient_id
