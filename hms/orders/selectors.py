@@ -4,6 +4,7 @@ A patient sees their own prescriptions and lab orders, and of the results only t
 verified, current ones; staff see the whole history, corrections included.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,97 +105,86 @@ def _with_results(orders: QuerySet[LabOrder], user: User) -> QuerySet[LabOrder]:
     )
 
 
-def _patient_rows(
-    model: type[Prescription] | type[LabOrder],
-    resource: Resource,
-    *,
-    user: User,
-    patient_id: int,
-    include_voided: bool,
-) -> tuple[Patient, QuerySet[Any]]:
-    """The patient, if `user` may see their `resource` records, and their rows of `model`: the
-    entered-in-error ones too only when asked for by someone who sees a record's history."""
-    patient = patient_access(user=user, patient_id=patient_id, resource=resource, action=Action.VIEW)
-    rows = model.objects.filter(patient=patient)
-    if not (include_voided and _sees_history(user)):
-        rows = rows.live()
-    return patient, rows
-
-
-def prescriptions_for_patient(
-    *,
-    user: User,
-    patient_id: int,
-    page_number: int | str = 1,
-    include_voided: bool = False,
-    client_address: str | None = None,
-) -> PatientRecords:
-    """A patient's prescriptions: those still running first, then the rest, newest first.
-
-    Each row carries `shown_status` (a course whose last day has passed shows as completed).
-    """
+def _prescriptions_shown(
+    prescriptions: QuerySet[Any], user: User, page_number: int | str
+) -> tuple[Page, dict[str, Any]]:
+    """Those still running first, then the rest, newest first; each with `shown_status` (a course
+    whose last day has passed shows as completed) and the names of who prescribed and stopped it."""
     now = timezone.now()
-    with transaction.atomic(using=current_tenant().alias):
-        patient, prescriptions = _patient_rows(
-            Prescription,
-            Resource.PRESCRIPTION,
-            user=user,
-            patient_id=patient_id,
-            include_voided=include_voided,
+    ordered = prescriptions.annotate(
+        running=Case(
+            When(status=Prescription.Status.ACTIVE, ends_at__gt=now, voided_at__isnull=True, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
         )
-        ordered = prescriptions.annotate(
-            running=Case(
-                When(
-                    status=Prescription.Status.ACTIVE, ends_at__gt=now, voided_at__isnull=True, then=Value(0)
-                ),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        ).order_by("running", "-starts_at", "-id")
-        page = page_of(ordered, page_number)
-        names = _user_names(
-            {p.prescriber_id for p in page.object_list} | {p.stopped_by_id for p in page.object_list}
+    ).order_by("running", "-starts_at", "-id")
+    page = page_of(ordered, page_number)
+    names = _user_names(
+        {p.prescriber_id for p in page.object_list} | {p.stopped_by_id for p in page.object_list}
+    )
+    for prescription in page.object_list:
+        prescription.shown_status = prescription.current_status(now)
+        prescription.prescriber_name = names.get(prescription.prescriber_id, "")
+        prescription.stopped_by_name = (
+            names.get(prescription.stopped_by_id, "") if prescription.stopped_by_id else ""
         )
-        for prescription in page.object_list:
-            prescription.shown_status = prescription.current_status(now)
-            prescription.prescriber_name = names.get(prescription.prescriber_id, "")
-            prescription.stopped_by_name = (
-                names.get(prescription.stopped_by_id, "") if prescription.stopped_by_id else ""
-            )
-        PRESCRIPTION_LIST.record(
-            list(page.object_list), user, client_address, about=patient, page=page.number
-        )
-    return PatientRecords(patient=patient, page=page)
+    return page, {}
 
 
-def lab_orders_for_patient(
-    *,
-    user: User,
-    patient_id: int,
-    page_number: int | str = 1,
-    include_voided: bool = False,
-    client_address: str | None = None,
-) -> PatientRecords:
-    """A patient's lab orders, newest first, each with `visible_results` (current result first).
+def _lab_orders_shown(
+    orders: QuerySet[Any], user: User, page_number: int | str
+) -> tuple[Page, dict[str, Any]]:
+    """Newest first, each with `visible_results` (current result first): a patient sees only
+    verified, current results of their own orders. The audit row names the results shown."""
+    page = page_of(_with_results(orders.order_by("-ordered_at", "id"), user), page_number)
+    listed = list(page.object_list)
+    _name_orders(listed)
+    return page, {"result_ids": [r.pk for o in listed for r in o.visible_results]}
 
-    A patient sees only verified, current results of their own orders.
+
+@dataclass(frozen=True)
+class PatientRecordList:
+    """A selector of one patient's records of one kind, a page at a time.
+
+    Called with the user, the patient and the page: the patient, if `user` may see their
+    `resource` records, and a page of their rows of `model` (the entered-in-error ones too only
+    when asked for by someone who sees a record's history), which `shown` orders, pages and
+    names; the read is audited by `listing`, with what `shown` adds.
     """
-    with transaction.atomic(using=current_tenant().alias):
-        patient, orders = _patient_rows(
-            LabOrder, Resource.LAB_ORDER, user=user, patient_id=patient_id, include_voided=include_voided
-        )
-        page = page_of(_with_results(orders.order_by("-ordered_at", "id"), user), page_number)
-        listed = list(page.object_list)
-        _name_orders(listed)
-        LAB_ORDER_LIST.record(
-            listed,
-            user,
-            client_address,
-            about=patient,
-            page=page.number,
-            result_ids=[r.pk for o in listed for r in o.visible_results],
-        )
-    return PatientRecords(patient=patient, page=page)
+
+    model: type[Prescription] | type[LabOrder]
+    resource: Resource
+    listing: AuditedList
+    shown: Callable[[QuerySet[Any], User, int | str], tuple[Page, dict[str, Any]]]
+
+    def __call__(
+        self,
+        *,
+        user: User,
+        patient_id: int,
+        page_number: int | str = 1,
+        include_voided: bool = False,
+        client_address: str | None = None,
+    ) -> PatientRecords:
+        with transaction.atomic(using=current_tenant().alias):
+            patient = patient_access(
+                user=user, patient_id=patient_id, resource=self.resource, action=Action.VIEW
+            )
+            rows = self.model.objects.filter(patient=patient)
+            if not (include_voided and _sees_history(user)):
+                rows = rows.live()
+            page, detail = self.shown(rows, user, page_number)
+            self.listing.record(
+                list(page.object_list), user, client_address, about=patient, page=page.number, **detail
+            )
+        return PatientRecords(patient=patient, page=page)
+
+
+# The pages and the API call these as any selector: prescriptions_for_patient(user=..., patient_id=...).
+prescriptions_for_patient = PatientRecordList(
+    Prescription, Resource.PRESCRIPTION, PRESCRIPTION_LIST, _prescriptions_shown
+)
+lab_orders_for_patient = PatientRecordList(LabOrder, Resource.LAB_ORDER, LAB_ORDER_LIST, _lab_orders_shown)
 
 
 def lab_order_detail(*, user: User, order_id: int, client_address: str | None = None) -> LabOrder:
