@@ -204,6 +204,19 @@ def invoice_detail(
     return detail
 
 
+def invoice_encounter(encounter_id: object, *, user: User, action: Action) -> Encounter:
+    """The encounter (its `patient` filled in), if `user` may do `action` to its patient's
+    invoices; NotFound, in billing's words, if it is missing or out of the user's reach."""
+    return record_access(
+        Encounter,
+        encounter_id,
+        user=user,
+        resource=Resource.INVOICE,
+        action=action,
+        missing=ENCOUNTER_NOT_FOUND,
+    )
+
+
 def invoice_for_encounter(
     *, user: User, encounter_id: int, client_address: str | None = None
 ) -> tuple[Encounter, Patient, list[Invoice]]:
@@ -211,14 +224,7 @@ def invoice_for_encounter(
 
     NotFound if the encounter is missing or its patient's invoices are out of the user's reach.
     """
-    encounter = record_access(
-        Encounter,
-        encounter_id,
-        user=user,
-        resource=Resource.INVOICE,
-        action=Action.VIEW,
-        missing=ENCOUNTER_NOT_FOUND,
-    )
+    encounter = invoice_encounter(encounter_id, user=user, action=Action.VIEW)
     patient = encounter.patient
     invoices = [
         invoice

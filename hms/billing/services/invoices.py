@@ -14,7 +14,7 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource
 from hms.audit.records import audit_row
-from hms.billing.common import ENCOUNTER_NOT_FOUND, INVOICE_NOT_FOUND, SEQUENCE_DIGITS, hospital_time_zone
+from hms.billing.common import INVOICE_NOT_FOUND, SEQUENCE_DIGITS, hospital_time_zone
 from hms.billing.models import (
     BillingSettings,
     Invoice,
@@ -24,7 +24,7 @@ from hms.billing.models import (
     PriceListItem,
 )
 from hms.billing.money import MONEY_LIMIT, money_format, quantity_value
-from hms.billing.selectors import visit_charges
+from hms.billing.selectors import invoice_encounter, visit_charges
 from hms.billing.services.settings import billing_settings_get
 from hms.billing.services.shared import (
     draft_required,
@@ -37,12 +37,10 @@ from hms.billing.services.shared import (
     invoice_total,
     value_or_error,
 )
-from hms.care.access import record_access
 from hms.care.rows import row_stamp
 from hms.care.voiding import Voiding
 from hms.core.exceptions import ApplicationError
 from hms.core.locking import atomic_write
-from hms.encounters.models import Encounter
 from hms.tenancy.context import current_tenant
 
 
@@ -54,14 +52,7 @@ def invoice_create_for_encounter(
     An encounter has at most one live invoice; a voided encounter cannot be invoiced.
     """
     alias = current_tenant().alias
-    encounter = record_access(
-        Encounter,
-        encounter_id,
-        user=acting_user,
-        resource=Resource.INVOICE,
-        action=Action.CREATE,
-        missing=ENCOUNTER_NOT_FOUND,
-    )
+    encounter = invoice_encounter(encounter_id, user=acting_user, action=Action.CREATE)
     if encounter.voided_at is not None:
         raise ApplicationError(
             "This encounter was voided, so it cannot be invoiced.",
