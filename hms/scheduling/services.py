@@ -320,10 +320,11 @@ def appointment_book(
     _not_in_past_check(appointment.starts_at, zone)
     _working_hours_check(practitioner, appointment.starts_at, appointment.ends_at, zone)
 
-    with _time_taking(practitioner, patient, appointment.starts_at, appointment.ends_at, zone, using=alias):
+    asked = _TimeAsked(practitioner, patient, appointment.starts_at, appointment.ends_at, zone)
+    with _time_taking(asked, using=alias):
         if rules is not None:
             patient_upcoming_check(rules=rules, patient=patient, now=wallclock.now())
-        _clash_check(practitioner, patient, appointment.starts_at, appointment.ends_at, zone)
+        _clash_check(asked)
         appointment.save(using=alias)
         _time_audit(
             acting_user,
@@ -368,12 +369,11 @@ def appointment_reschedule(
     _not_in_past_check(start, zone)
     _working_hours_check(practitioner, start, end, zone)
 
-    with _time_taking(
-        practitioner, appointment.patient, start, end, zone, using=alias, exclude_id=appointment.pk
-    ):
+    asked = _TimeAsked(practitioner, appointment.patient, start, end, zone, moving=appointment.pk)
+    with _time_taking(asked, using=alias):
         current = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
         _reschedulable_check(current)
-        _clash_check(practitioner, current.patient, start, end, zone, exclude_id=current.pk)
+        _clash_check(asked)
         moved: dict[str, Any] = {
             "from": _span(current.starts_at, current.ends_at),
             "to": _span(start, end),
@@ -636,35 +636,38 @@ def _patient_lock(patient_id: int) -> None:
     list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
 
 
-def _live_overlapping(
-    start: datetime.datetime, end: datetime.datetime, exclude_id: int | None
-) -> QuerySet[Appointment]:
-    queryset = Appointment.objects.filter(starts_at__lt=end, ends_at__gt=start).exclude(
-        status__in=FREE_STATUSES
-    )
-    if exclude_id is not None:
-        queryset = queryset.exclude(pk=exclude_id)
-    return queryset.order_by("starts_at", "id")
+@dataclass(frozen=True)
+class _TimeAsked:
+    """The doctor's time a booking or a move asks to give the patient, from `start` to `end`
+    (told in `zone`); `moving`: the appointment being moved, whose own time is no clash."""
+
+    practitioner: User
+    patient: Patient
+    start: datetime.datetime
+    end: datetime.datetime
+    zone: zoneinfo.ZoneInfo
+    moving: int | None = None
+
+    def overlapping(self) -> QuerySet[Appointment]:
+        """The live appointments (anyone's) that overlap this time, earliest first."""
+        queryset = Appointment.objects.filter(starts_at__lt=self.end, ends_at__gt=self.start).exclude(
+            status__in=FREE_STATUSES
+        )
+        if self.moving is not None:
+            queryset = queryset.exclude(pk=self.moving)
+        return queryset.order_by("starts_at", "id")
 
 
-def _clash_check(
-    practitioner: User,
-    patient: Patient,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    zone: zoneinfo.ZoneInfo,
-    *,
-    exclude_id: int | None = None,
-) -> None:
-    overlapping = _live_overlapping(start, end, exclude_id)
-    clash = overlapping.filter(practitioner_user_id=practitioner.pk).first()
+def _clash_check(asked: _TimeAsked) -> None:
+    overlapping = asked.overlapping()
+    clash = overlapping.filter(practitioner_user_id=asked.practitioner.pk).first()
     if clash is not None:
-        raise _practitioner_clash_error(practitioner, clash, zone)
-    own = overlapping.filter(patient_id=patient.pk).first()
+        raise _practitioner_clash_error(asked.practitioner, clash, asked.zone)
+    own = overlapping.filter(patient_id=asked.patient.pk).first()
     if own is not None:
-        other = display_name(User.objects.filter(pk=own.practitioner_user_id).first() or practitioner)
+        other = display_name(User.objects.filter(pk=own.practitioner_user_id).first() or asked.practitioner)
         message = (
-            f"This patient already has an appointment {_local_span(own, zone)} with {other}; "
+            f"This patient already has an appointment {_local_span(own, asked.zone)} with {other}; "
             "choose another time."
         )
         raise ApplicationError(message, details={"time": [message]})
@@ -681,25 +684,16 @@ def _practitioner_clash_error(
 
 
 @contextlib.contextmanager
-def _time_taking(
-    practitioner: User,
-    patient: Patient,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    zone: zoneinfo.ZoneInfo,
-    *,
-    using: str,
-    exclude_id: int | None = None,
-) -> Iterator[None]:
-    """The transaction of a write that gives `patient` the doctor's time from `start` to `end`
+def _time_taking(asked: _TimeAsked, *, using: str) -> Iterator[None]:
+    """The transaction of a write that gives the patient the doctor's time `asked` for
     (booking, rescheduling): the patient's bookings serialised (_patient_lock), and a clash the
     database refuses (a write at the same moment) told as _database_refusal's ApplicationError."""
     try:
         with transaction.atomic(using=using):
-            _patient_lock(patient.pk)
+            _patient_lock(asked.patient.pk)
             yield
     except IntegrityError as exc:
-        raise _database_refusal(practitioner, patient, start, end, zone, exclude_id=exclude_id) from exc
+        raise _database_refusal(asked) from exc
 
 
 def _time_audit(
@@ -717,18 +711,10 @@ def _time_audit(
     )
 
 
-def _database_refusal(
-    practitioner: User,
-    patient: Patient,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    zone: zoneinfo.ZoneInfo,
-    *,
-    exclude_id: int | None = None,
-) -> ApplicationError:
+def _database_refusal(asked: _TimeAsked) -> ApplicationError:
     """The database refused the write: say which booking made at the same moment took the time."""
     try:
-        _clash_check(practitioner, patient, start, end, zone, exclude_id=exclude_id)
+        _clash_check(asked)
     except ApplicationError as clash:
         return clash
     return ApplicationError(
