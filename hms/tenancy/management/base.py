@@ -1,11 +1,26 @@
 """A base for commands that work on one hospital or all of them."""
 
 from argparse import ArgumentParser
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from hms.core.commands import progress_bar
+from hms.core.exceptions import ApplicationError
 from hms.tenancy.codes import is_valid_hospital_code
+from hms.tenancy.exceptions import TenancyError
+from hms.tenancy.management.fleet_report import Cell, outcome_table
+
+
+@contextmanager
+def command_error_from(*errors: type[TenancyError] | type[ApplicationError]) -> Iterator[None]:
+    """Re-raise `errors` as a CommandError with their message, which is written for the operator."""
+    try:
+        yield
+    except errors as exc:
+        raise CommandError(exc.message) from exc
 
 
 class HospitalCommand(BaseCommand):
@@ -51,3 +66,26 @@ class HospitalCommand(BaseCommand):
                     f"No such hospital: {', '.join(unknown)}. `manage.py list_hospitals` shows them all."
                 )
         return codes
+
+    @contextmanager
+    def progress(
+        self, options: dict[str, Any], *, unit: str, total: int | None = None, name_failures: bool = False
+    ) -> Iterator[Callable[[Any], None]]:
+        """The `on_outcome` of work over many databases: each outcome advances the progress bar
+        (with `name_failures`, a failed one is also named above it); the bar closes after the work."""
+        bar = progress_bar(self, options, unit=unit, total=total)
+
+        def advance(outcome: Any) -> None:  # each work's own outcome: code, failed, error
+            bar.update(1)
+            if name_failures and outcome.failed:
+                bar.write(f"{outcome.code}: FAILED {outcome.error}", file=self.stderr._out)
+
+        try:
+            yield advance
+        finally:
+            bar.close()
+
+    def table_write(self, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+        """The outcome table (hms.tenancy.management.fleet_report) on standard output."""
+        for line in outcome_table(header, rows):
+            self.stdout.write(line)

@@ -11,6 +11,7 @@ from hms.demo.data.hospitals import DEMO_FUTURE_DAYS, DEMO_HISTORY_DAYS, DEMO_PA
 from hms.demo.data.users import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 from hms.demo.services import demo_seed
 from hms.tenancy.exceptions import TenancyError
+from hms.tenancy.management.base import command_error_from
 
 
 class Command(BaseCommand):
@@ -59,15 +60,13 @@ class Command(BaseCommand):
             raise CommandError("--future-days must be between 0 and 60.")
         password = getattr(settings, "HMS_DEMO_PASSWORD", "") or DEFAULT_DEMO_PASSWORD
         started = time.monotonic()
-        try:
+        with command_error_from(ApplicationError, TenancyError):
             summary = demo_seed(
                 password=password,
                 patients_per_hospital=options["patients"],
                 history_days=options["days"],
                 future_days=options["future_days"],
             )
-        except (ApplicationError, TenancyError) as exc:
-            raise CommandError(exc.message) from exc
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {summary.hospitals_created} hospital(s), "

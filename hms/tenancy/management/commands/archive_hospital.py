@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from hms.tenancy.archiving import hospital_archive, hospital_database_remove
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import TenancyError
+from hms.tenancy.management.base import command_error_from
 
 
 class Command(BaseCommand):
@@ -44,14 +45,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["grace"] < 0:
             raise CommandError("--grace cannot be negative.")
-        try:
+        with command_error_from(TenancyError):
             code = validate_hospital_code(options["code"])
             if options["remove_database"]:
                 self._remove(code, interactive=options["interactive"])
                 return
             report = hospital_archive(code=code, grace_seconds=options["grace"], progress=self.stdout.write)
-        except TenancyError as exc:
-            raise CommandError(exc.message) from exc
         what = "was already archived" if report.already else "is archived"
         self.stdout.write(
             self.style.SUCCESS(

@@ -4,12 +4,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from hms.core.commands import jobs_arguments_add, jobs_read, progress_bar
+from hms.core.commands import jobs_arguments_add, jobs_read
 from hms.hospitals.snapshots import snapshot_backup_record
-from hms.tenancy.backups.backup import BackupOutcome, Retention, backup_fleet, backup_plan
+from hms.tenancy.backups.backup import Retention, backup_fleet, backup_plan
 from hms.tenancy.backups.keys import SHARED
 from hms.tenancy.management.base import HospitalCommand
-from hms.tenancy.management.fleet_report import outcome_table
 
 
 class Command(HospitalCommand):
@@ -53,17 +52,8 @@ class Command(HospitalCommand):
         self.stdout.write(
             f"Backing up {len(targets)} database(s) into {settings.HMS_BACKUP_DIR} with {jobs} job(s)."
         )
-        bar = progress_bar(self, options, unit="db", total=len(targets))
-
-        def advance(outcome: BackupOutcome) -> None:
-            bar.update(1)
-            if outcome.failed:
-                bar.write(f"{outcome.code}: FAILED {outcome.error}", file=self.stderr._out)
-
-        try:
+        with self.progress(options, unit="db", total=len(targets), name_failures=True) as advance:
             outcomes = backup_fleet(targets, jobs=jobs, retention=retention, on_outcome=advance)
-        finally:
-            bar.close()
         for outcome in outcomes:
             if outcome.code != SHARED:
                 snapshot_backup_record(code=outcome.code, stamp=outcome.stamp, error=outcome.error)
@@ -81,8 +71,7 @@ class Command(HospitalCommand):
             for o in sorted(outcomes, key=lambda o: o.code)
         ]
         header = ("DATABASE", "OUTCOME", "BACKUP", "BYTES", "ROWS", "PRUNED", "SECONDS", "DETAIL")
-        for line in outcome_table(header, rows):
-            self.stdout.write(line)
+        self.table_write(header, rows)
         failed = sorted(o.code for o in outcomes if o.failed)
         self.stdout.write(f"{len(outcomes) - len(failed)} backed up, {len(failed)} failed.")
         if failed:

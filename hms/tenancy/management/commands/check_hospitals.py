@@ -4,11 +4,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
+from hms.core.commands import jobs_arguments_add, jobs_read
 from hms.tenancy.backups.health import HealthRow, hospitals_check
 from hms.tenancy.management.base import HospitalCommand
-from hms.tenancy.management.fleet_report import outcome_table
 from hms.tenancy.snapshots import snapshots_record
 
 
@@ -25,11 +24,10 @@ class Command(HospitalCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument(
-            "--jobs",
-            type=int,
+        jobs_arguments_add(
+            parser,
+            jobs_help="Hospitals checked at once (threads; default min(4, CPUs)).",
             default=min(4, os.cpu_count() or 1),
-            help="Hospitals checked at once (threads; default min(4, CPUs)).",
         )
         parser.add_argument(
             "--max-backup-age",
@@ -38,23 +36,15 @@ class Command(HospitalCommand):
             metavar="HOURS",
             help="A backup older than this is a problem (0: do not check backups).",
         )
-        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        jobs = options["jobs"]
-        if jobs < 1:
-            raise CommandError("--jobs must be at least 1.")
+        jobs = jobs_read(options)
         max_age = options["max_backup_age"]
         if max_age is None:
             max_age = float(settings.HMS_BACKUP_MAX_AGE_HOURS)
         codes = self.known_hospital_codes(options)
-        bar = tqdm(unit="hospital", file=self.stderr._out, disable=options["no_progress"] or None)
-        try:
-            rows = hospitals_check(
-                codes=codes, jobs=jobs, max_backup_age_hours=max_age, on_row=lambda row: bar.update(1)
-            )
-        finally:
-            bar.close()
+        with self.progress(options, unit="hospital") as advance:
+            rows = hospitals_check(codes=codes, jobs=jobs, max_backup_age_hours=max_age, on_row=advance)
         snapshots_record(rows, jobs=jobs)
         self._print(rows)
         broken = [row for row in rows if not row.healthy]
@@ -95,5 +85,4 @@ class Command(HospitalCommand):
             "AUDIT",
             "PROBLEMS",
         )
-        for line in outcome_table(header, table):
-            self.stdout.write(line)
+        self.table_write(header, table)

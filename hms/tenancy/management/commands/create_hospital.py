@@ -8,6 +8,7 @@ from hms.hospitals.models import Hospital
 from hms.tenancy.codes import validate_hospital_code
 from hms.tenancy.exceptions import TenancyError
 from hms.tenancy.first_admin import first_admin_create
+from hms.tenancy.management.base import command_error_from
 from hms.tenancy.provisioning import hospital_provision, spares_wait
 
 
@@ -41,20 +42,16 @@ class Command(BaseCommand):
         admin_username = options["admin_username"].strip()
         if bool(admin_username) != bool(options["admin_email"].strip()):
             raise CommandError("Give both --admin-username and --admin-email, or neither.")
-        try:
+        with command_error_from(TenancyError):
             code = validate_hospital_code(options["code"])  # before any query: no NUL reaches the database
-        except TenancyError as exc:
-            raise CommandError(exc.message) from exc
         existing = Hospital.objects.filter(code=code, status=Hospital.Status.ACTIVE).first()
         if existing is not None and admin_username:
             hospital = existing  # already made: only its first administrator is missing
         else:
-            try:
+            with command_error_from(TenancyError):
                 hospital = hospital_provision(
                     code=options["code"], name=options["name"], time_zone=options["timezone"]
                 )
-            except TenancyError as exc:
-                raise CommandError(exc.message) from exc
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Hospital {hospital.code} ({hospital.name}) is ACTIVE; "

@@ -7,7 +7,6 @@ from hms.hospitals.models import Hospital
 from hms.tenancy.backends import storage_for
 from hms.tenancy.exceptions import StorageError
 from hms.tenancy.management.base import HospitalCommand
-from hms.tenancy.management.fleet_report import outcome_table
 from hms.tenancy.schema import current_fingerprint
 
 # States beside the registry status: a hospital can be ACTIVE and still refused or read-only.
@@ -113,8 +112,7 @@ class Command(HospitalCommand):
                 (hospital.code, status, schema, size, hospital.server, hospital.database_name, hospital.name)
             )
             notes.extend(_note(hospital))
-        for line in outcome_table(rows[0], rows[1:]):
-            self.stdout.write(line)
+        self.table_write(rows[0], rows[1:])
         self.stdout.write(f"{len(rows) - 1} hospital(s); current schema {fingerprint}.")
         for note in notes:
             self.stdout.write(note)

@@ -3,11 +3,10 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
+from hms.core.commands import jobs_arguments_add, jobs_read
 from hms.tenancy.fleet import MigrationOutcome, fleet_migrate, fleet_plan
 from hms.tenancy.management.base import HospitalCommand
-from hms.tenancy.management.fleet_report import outcome_table
 
 
 class Command(HospitalCommand):
@@ -20,18 +19,14 @@ class Command(HospitalCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument(
-            "--jobs",
-            type=int,
+        jobs_arguments_add(
+            parser,
+            jobs_help="Hospitals migrated in parallel, each in its own process (default: CPU count).",
             default=os.cpu_count() or 1,
-            help="Hospitals migrated in parallel, each in its own process (default: CPU count).",
         )
-        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        jobs = options["jobs"]
-        if jobs < 1:
-            raise CommandError("--jobs must be at least 1.")
+        jobs = jobs_read(options)
         codes = self.known_hospital_codes(options)
         plan = fleet_plan(codes=codes)
         self.stdout.write(
@@ -40,22 +35,8 @@ class Command(HospitalCommand):
         )
         if not plan.pending:
             return
-        bar = tqdm(
-            total=len(plan.pending),
-            unit="hospital",
-            file=self.stderr._out,
-            disable=options["no_progress"] or None,
-        )
-
-        def advance(outcome: MigrationOutcome) -> None:
-            bar.update(1)
-            if outcome.failed:
-                bar.write(f"{outcome.code}: FAILED {outcome.error}", file=self.stderr._out)
-
-        try:
+        with self.progress(options, unit="hospital", total=len(plan.pending), name_failures=True) as advance:
             outcomes = fleet_migrate(plan, jobs=jobs, on_outcome=advance)
-        finally:
-            bar.close()
         self._print_table(outcomes)
         failed = [o.code for o in outcomes if o.failed]
         migrated = len(outcomes) - len(failed)
@@ -76,5 +57,4 @@ class Command(HospitalCommand):
         rows = [
             (o.code, o.status, o.applied, o.seconds, o.error) for o in sorted(outcomes, key=lambda o: o.code)
         ]
-        for line in outcome_table(("HOSPITAL", "OUTCOME", "APPLIED", "SECONDS", "DETAIL"), rows):
-            self.stdout.write(line)
+        self.table_write(("HOSPITAL", "OUTCOME", "APPLIED", "SECONDS", "DETAIL"), rows)

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from hms.tenancy.exceptions import TenancyError
+from hms.tenancy.management.base import command_error_from
 from hms.tenancy.moving import hospital_move, hospital_move_abort
 
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         code = options["code"]
-        try:
+        with command_error_from(TenancyError):
             if options["abort"]:
                 hospital = hospital_move_abort(code=code)
                 self.stdout.write(f"{hospital.code} stays on {hospital.server} and is writable again.")
@@ -46,8 +47,6 @@ class Command(BaseCommand):
                 grace_seconds=options["grace"],
                 progress=self.stdout.write,
             )
-        except TenancyError as exc:
-            raise CommandError(exc.message) from exc
         for label, rows in sorted(report.rows.items()):
             self.stdout.write(f"  {label:<32} {rows:>9} rows")
         self.stdout.write(

@@ -3,10 +3,9 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from hms.core.commands import jobs_arguments_add, jobs_read, progress_bar
-from hms.tenancy.backups.restore import DrillOutcome, restore_drill
+from hms.core.commands import jobs_arguments_add, jobs_read
+from hms.tenancy.backups.restore import restore_drill
 from hms.tenancy.management.base import HospitalCommand
-from hms.tenancy.management.fleet_report import outcome_table
 
 
 class Command(HospitalCommand):
@@ -24,23 +23,13 @@ class Command(HospitalCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         jobs = jobs_read(options)
         codes = self.known_hospital_codes(options)
-        bar = progress_bar(self, options, unit="hospital")
-
-        def advance(outcome: DrillOutcome) -> None:
-            bar.update(1)
-
-        try:
+        with self.progress(options, unit="hospital") as advance:
             outcomes = restore_drill(codes=codes, jobs=jobs, on_outcome=advance)
-        finally:
-            bar.close()
         rows = [
             (o.code, o.status, o.stamp or None, o.rows, o.chain or None, o.seconds, o.error)
             for o in sorted(outcomes, key=lambda o: o.code)
         ]
-        for line in outcome_table(
-            ("HOSPITAL", "DRILL", "BACKUP", "ROWS", "AUDIT", "SECONDS", "DETAIL"), rows
-        ):
-            self.stdout.write(line)
+        self.table_write(("HOSPITAL", "DRILL", "BACKUP", "ROWS", "AUDIT", "SECONDS", "DETAIL"), rows)
         failed = sorted(o.code for o in outcomes if o.failed)
         self.stdout.write(f"{len(outcomes) - len(failed)} would restore, {len(failed)} would fail.")
         if failed:

@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from hms.tenancy.backups.restore import hospital_restore
 from hms.tenancy.exceptions import TenancyError
+from hms.tenancy.management.base import command_error_from
 
 
 def _moment(text: str) -> datetime.datetime:
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         if options["grace"] < 0:
             raise CommandError("--grace cannot be negative.")
         at = _moment(options["at"]) if options["at"] else None
-        try:
+        with command_error_from(TenancyError):
             report = hospital_restore(
                 code=options["code"],
                 source=options["source"],
@@ -64,8 +65,6 @@ class Command(BaseCommand):
                 grace_seconds=options["grace"],
                 progress=self.stdout.write,
             )
-        except TenancyError as exc:
-            raise CommandError(exc.message) from exc
         self.stdout.write(f"  audit chain: {report.chain}")
         self.stdout.write(
             f"  rows: {sum(report.rows.values())} in {len(report.rows)} tables, as in the manifest"

@@ -1,10 +1,11 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from hms.tenancy.backups.restore import shared_restore
 from hms.tenancy.exceptions import TenancyError
+from hms.tenancy.management.base import command_error_from
 from hms.tenancy.management.commands.restore_hospital import _moment
 
 
@@ -28,10 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         at = _moment(options["at"]) if options["at"] else None
-        try:
+        with command_error_from(TenancyError):
             manifest, rows = shared_restore(output=options["output"], source=options["source"], at=at)
-        except TenancyError as exc:
-            raise CommandError(exc.message) from exc
         self.stdout.write(
             self.style.SUCCESS(
                 f"Restored the shared database's backup of {manifest.taken_at} into {options['output']}: "
