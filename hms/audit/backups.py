@@ -55,8 +55,7 @@ def chain_check(*, allow_checkpoint_ahead: bool = False) -> ChainCheck:
         assert mark is not None
         note = f"the checkpoint (event {mark.event_id}) is ahead of this copy (event {last_id})"
         return ChainCheck(True, report.events_checked, note, last_id, last_hash, checkpoint_ahead=True)
-    where = report.first_broken_id if report.first_broken_id is not None else "end"
-    return ChainCheck(False, report.events_checked, f"at event {where}: {report.reason}", last_id, last_hash)
+    return ChainCheck(False, report.events_checked, report.fault, last_id, last_hash)
 
 
 def chain_restored_accept(*, detail: dict[str, Any]) -> None:

@@ -118,6 +118,12 @@ class ChainReport:
     reason: str = ""
     note: str = ""
 
+    @property
+    def fault(self) -> str:
+        """Where and why a broken chain first fails, as operators read it ("at event 12: ...")."""
+        where = self.first_broken_id if self.first_broken_id is not None else "end"
+        return f"at event {where}: {self.reason}"
+
 
 def security_log_verify() -> ChainReport:
     """Check every seal in order, and that the head names the last event.

@@ -12,7 +12,7 @@ from hms.tenancy import connections as tenant_connections
 from hms.tenancy.context import hospital_context
 from hms.tenancy.exceptions import TenancyError
 from hms.tenancy.management.base import HospitalCommand
-from hms.tenancy.management.fleet_report import failure_detail, outcome_table
+from hms.tenancy.management.fleet_report import failure_detail
 
 INTACT = "intact"
 BROKEN = "BROKEN"
@@ -54,9 +54,10 @@ class Command(HospitalCommand):
                 continue
             rows.append(self._verify(hospital))
 
-        table = [(r.code, r.outcome, r.events, r.detail) for r in rows]
-        for line in outcome_table(("HOSPITAL", "OUTCOME", "EVENTS", "DETAIL"), table):
-            self.stdout.write(line)
+        self.table_write(
+            ("HOSPITAL", "OUTCOME", "EVENTS", "DETAIL"),
+            [(r.code, r.outcome, r.events, r.detail) for r in rows],
+        )
 
         broken = [r.code for r in rows if r.outcome == BROKEN]
         unchecked = [r.code for r in rows if r.outcome in (UNREACHABLE, ERROR)]
@@ -70,8 +71,7 @@ class Command(HospitalCommand):
         if security.intact:
             security_line = f"Security log: intact ({security.events_checked} events)."
         else:
-            where = security.first_broken_id if security.first_broken_id is not None else "end"
-            security_line = f"Security log: BROKEN at event {where}: {security.reason}."
+            security_line = f"Security log: BROKEN {security.fault}."
         self.stdout.write(security_line)
         if not broken and not unchecked and security.intact:
             self.stdout.write(f"{summary}; every audit chain is intact.")
@@ -110,8 +110,7 @@ class Command(HospitalCommand):
             return _Row(hospital.code, ERROR, detail=failure_detail(exc))
         if report.intact:
             return _Row(hospital.code, INTACT, report.events_checked, report.note)
-        where = report.first_broken_id if report.first_broken_id is not None else "end"
-        return _Row(hospital.code, BROKEN, report.events_checked, f"at event {where}: {report.reason}")
+        return _Row(hospital.code, BROKEN, report.events_checked, report.fault)
 
     @staticmethod
     def _forget(hospital: Hospital) -> None:
