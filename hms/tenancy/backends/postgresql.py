@@ -465,15 +465,9 @@ def pg_backup(conninfo: dict[str, Any], write: Sink) -> dict[str, int]:
         row = connection.execute("SELECT pg_export_snapshot()").fetchone()
         snapshot = row[0] if row else ""
         rows = pg_row_counts(conninfo, connection)
-        command = [
-            tool,
-            "--format=custom",
-            f"--snapshot={snapshot}",
-            "--no-password",
-            f"--dbname={conninfo['dbname']}",
-        ]
+        dump = ["--format=custom", f"--snapshot={snapshot}"]
         with _tool_run(
-            command, conninfo, f"pg_dump of {conninfo['dbname']}", stdout=subprocess.PIPE
+            tool, dump, conninfo, f"pg_dump of {conninfo['dbname']}", stdout=subprocess.PIPE
         ) as process:
             assert process.stdout is not None
             while chunk := process.stdout.read(1 << 20):
@@ -485,17 +479,9 @@ def pg_backup(conninfo: dict[str, Any], write: Sink) -> dict[str, int]:
 def pg_restore(conninfo: dict[str, Any], chunks: Iterable[bytes]) -> None:
     """`pg_restore` a custom-format dump from `chunks` into the (new, empty) database, in one transaction."""
     tool = pg_tool("pg_restore", conninfo)
-    command = [
-        tool,
-        "--no-owner",
-        "--no-privileges",
-        "--exit-on-error",
-        "--single-transaction",
-        "--no-password",
-        f"--dbname={conninfo['dbname']}",
-    ]
+    restore = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
     with _tool_run(
-        command, conninfo, f"pg_restore into {conninfo['dbname']}", stdin=subprocess.PIPE
+        tool, restore, conninfo, f"pg_restore into {conninfo['dbname']}", stdin=subprocess.PIPE
     ) as process:
         assert process.stdin is not None
         try:
@@ -508,11 +494,12 @@ def pg_restore(conninfo: dict[str, Any], chunks: Iterable[bytes]) -> None:
 
 @contextlib.contextmanager
 def _tool_run(
-    command: list[str], conninfo: dict[str, Any], doing: str, **streams: Any
+    tool: str, options: list[str], conninfo: dict[str, Any], doing: str, **streams: Any
 ) -> Iterator["subprocess.Popen[bytes]"]:
-    """Run a PostgreSQL client tool for the caller to feed or read (`streams`: stdin or stdout
-    as pipes); killed if the caller fails, StorageError naming `doing` and the end of what the
-    tool said if it exits non-zero."""
+    """Run a PostgreSQL client tool with `options` on the database, for the caller to feed or
+    read (`streams`: stdin or stdout as pipes); killed if the caller fails, StorageError naming
+    `doing` and the end of what the tool said if it exits non-zero."""
+    command = [tool, *options, "--no-password", f"--dbname={conninfo['dbname']}"]
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stderr=errors, env=_tool_env(conninfo), **streams)  # noqa: S603 - fixed arguments
         try:
