@@ -10,6 +10,7 @@ from hms.accounts.models import Role, User
 from hms.accounts.permissions import Action, Resource, permission_require
 from hms.audit.records import audit_row
 from hms.care.models import CareAssignment
+from hms.care.rows import row_stamp
 from hms.core.exceptions import NotFound
 from hms.core.locking import row_locked
 from hms.core.text import text_clean
@@ -80,9 +81,7 @@ def care_assignment_end(
     with transaction.atomic(using=current_tenant().alias):
         assignment = row_locked(CareAssignment, NotFound(ASSIGNMENT_NOT_FOUND), pk=assignment_id)
         if assignment.ended_at is None:
-            assignment.ended_at = timezone.now()
-            assignment.ended_by_id = acting_user.pk
-            assignment.save(update_fields=["ended_at", "ended_by_id"])
+            row_stamp(assignment, acting_user, "ended")
             audit_row(
                 acting_user, "care_assignment.end", assignment, client_address, care_assignment=assignment.pk
             )

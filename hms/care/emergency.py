@@ -11,6 +11,7 @@ from hms.accounts.models import User
 from hms.accounts.permissions import Action, Resource, permission_require, permission_scope
 from hms.audit.records import audit_row
 from hms.care.models import EmergencyAccess
+from hms.care.rows import row_save, row_stamp
 from hms.core.exceptions import ApplicationError, NotFound
 from hms.core.locking import row_locked
 from hms.core.text import text_clean
@@ -84,8 +85,7 @@ def emergency_access_end(
     with transaction.atomic(using=current_tenant().alias):
         access = row_locked(EmergencyAccess, NotFound(ACCESS_NOT_FOUND), pk=access_id, user_id=acting_user.pk)
         if access.is_open:
-            access.ended_at = timezone.now()
-            access.save(update_fields=["ended_at"])
+            row_save(access, ended_at=timezone.now())
             audit_row(acting_user, "emergency_access.end", access, client_address, emergency_access=access.pk)
     return access
 
@@ -100,11 +100,9 @@ def emergency_access_review(
         note = text_clean(note, field="note", label="The review note", max_length=500, required=True)
         if access.reviewed_at is not None:
             raise ApplicationError("This emergency access was already reviewed.")
-        access.reviewed_at = timezone.now()
-        access.reviewed_by_id = acting_user.pk
-        access.reviewed_by_username = acting_user.get_username()
-        access.review_note = note
-        access.save(update_fields=["reviewed_at", "reviewed_by_id", "reviewed_by_username", "review_note"])
+        row_stamp(
+            access, acting_user, "reviewed", reviewed_by_username=acting_user.get_username(), review_note=note
+        )
         audit_row(acting_user, "emergency_access.review", access, client_address, emergency_access=access.pk)
     return access
 

@@ -3,21 +3,22 @@
 import datetime
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
 from hms.accounts.models import User
-from hms.core.models import TimeStampedModel
 
 
-def row_save(row: TimeStampedModel, **fields: Any) -> None:
-    """Set `fields` on `row` and save them, with its `updated_at`, and nothing else."""
+def row_save(row: models.Model, **fields: Any) -> None:
+    """Set `fields` on `row` and save them, with its `updated_at` if it keeps one, and nothing else."""
     for name, value in fields.items():
         setattr(row, name, value)
-    row.save(update_fields=[*fields, "updated_at"])
+    stamped = any(field.name == "updated_at" for field in row._meta.concrete_fields)
+    row.save(update_fields=[*fields, "updated_at"] if stamped else [*fields])
 
 
 def row_stamp(
-    row: TimeStampedModel, user: User, stamp: str, *, at: datetime.datetime | None = None, **fields: Any
+    row: models.Model, user: User, stamp: str, *, at: datetime.datetime | None = None, **fields: Any
 ) -> None:
     """row_save `fields` with who did it and when: `<stamp>_at` (`at`, else now) and `<stamp>_by_id`.
 
