@@ -31,6 +31,9 @@ from hms.tenancy.context import current_tenant, hospital_context
 # Who the hospital's audit log names when the first administrator is made from the command line.
 COMMAND_LINE = "(platform operator, command line)"
 NOT_ON_STAFF = "This staff member is not on this hospital's staff."
+# Refusals of a new account whose username (or licence number) another write took at the same moment.
+ACCOUNT_RACED = "This username or licence number was taken by someone else at the same moment; try again."
+FIRST_ADMIN_RACED = "This username was taken at the same moment; try again."
 
 
 @dataclass(frozen=True)
@@ -139,17 +142,35 @@ def staff_account_create(
         role=role, department=department, specialty=specialty, licence_number=licence_number
     )
     _username_check_free(user.username)
+    _account_open(user, member, acting_user, "staff.account_create", client_address, raced=ACCOUNT_RACED)
+    return AccountLink(user=user, member=member, set_password_path=set_password_path(user))
+
+
+def _account_open(
+    user: User,
+    member: StaffMember,
+    acting_user: User | None,
+    action: str,
+    client_address: str | None,
+    *,
+    raced: str,
+) -> None:
+    """Save a new account and its staff member row together (the shared database's and the
+    current hospital's transactions), the username checked free again within them; `raced` if
+    another write took the username or the licence number at the same moment.
+
+    The hospital's audit log names `acting_user`, or COMMAND_LINE when there is none (the operator's
+    command).
+    """
+    auditor = acting_user or User(username=COMMAND_LINE, role=Role.SUPERADMIN)
     try:
-        with transaction.atomic(using=DEFAULT_DB_ALIAS), transaction.atomic(using=tenant.alias):
+        with transaction.atomic(using=DEFAULT_DB_ALIAS), transaction.atomic(using=current_tenant().alias):
             _username_check_free(user.username)
             _user_save(user, acting_user=acting_user)
             member.user_id = user.pk
-            _member_record(acting_user, member, client_address, "staff.account_create", user=user)
+            _member_record(auditor, member, client_address, action, user=user)
     except IntegrityError as exc:
-        raise ApplicationError(
-            "This username or licence number was taken by someone else at the same moment; try again."
-        ) from exc
-    return AccountLink(user=user, member=member, set_password_path=set_password_path(user))
+        raise ApplicationError(raced) from exc
 
 
 def _member_record(
@@ -328,15 +349,7 @@ def hospital_first_admin_create(
             f"Hospital {hospital.code} already has an administrator; they create the other accounts."
         )
     _username_check_free(user.username)
-    # The hospital's audit log names the operator; from the command line there is no account.
-    auditor = acting_user or User(username=COMMAND_LINE, role=Role.SUPERADMIN)
-    with hospital_context(hospital) as tenant:
-        try:
-            with transaction.atomic(using=DEFAULT_DB_ALIAS), transaction.atomic(using=tenant.alias):
-                _username_check_free(user.username)
-                _user_save(user, acting_user=acting_user)
-                member = StaffMember(user_id=user.pk, role=Role.ADMIN)
-                _member_record(auditor, member, None, "staff.first_admin_create", user=user)
-        except IntegrityError as exc:
-            raise ApplicationError("This username was taken at the same moment; try again.") from exc
+    member = StaffMember(role=Role.ADMIN)
+    with hospital_context(hospital):
+        _account_open(user, member, acting_user, "staff.first_admin_create", None, raced=FIRST_ADMIN_RACED)
     return AccountLink(user=user, member=member, set_password_path=set_password_path(user))
