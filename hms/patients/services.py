@@ -331,6 +331,12 @@ def _duplicate_candidates(patient: Patient) -> list[DuplicateCandidate]:
     return candidates
 
 
+def _patient_locked(patient: Patient) -> Patient:
+    """The patient's row as it is now, locked until the write's transaction ends; refused if it
+    is not registered in this hospital."""
+    return row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+
+
 CONTACT_FIELDS = (
     "given_name",
     "family_name",
@@ -364,7 +370,7 @@ def patient_update(
         raise ApplicationError(f"These details cannot be changed here: {', '.join(sorted(unknown))}.")
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        current = _patient_locked(patient)
         new_birth = changes.get("birth_date", current.birth_date)
         if "birth_date_estimated" not in changes and new_birth != current.birth_date:
             changes["birth_date_estimated"] = False
@@ -463,7 +469,7 @@ def patient_portal_link(
     with atomic_write(
         using=tenant.alias, raced=f"User {user.get_username()} was linked to another patient just now."
     ):
-        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        current = _patient_locked(patient)
         if current.user_id is not None:
             raise ApplicationError(
                 "This record is already linked to a patient account: unlink it first, then link the new one."
@@ -492,7 +498,7 @@ def patient_portal_unlink(
     permission_require(user=acting_user, resource=Resource.PATIENT, action=Action.UPDATE)
     tenant = current_tenant()
     with transaction.atomic(using=tenant.alias):
-        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        current = _patient_locked(patient)
         if current.user_id is None:
             raise ApplicationError("This record is not linked to a patient account.")
         Patient.objects.filter(pk=patient.pk).update(user_id=None)
@@ -524,7 +530,7 @@ def patient_death_record(
         raise ApplicationError(message, details={"deceased_at": [message]})
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        current = _patient_locked(patient)
         if current.deceased_at is not None:
             raise ApplicationError(
                 "This patient's death is already recorded; "
@@ -556,7 +562,7 @@ def patient_death_undo(
         raise ApplicationError(message, details={"reason": [message]})
     alias = current_tenant().alias
     with transaction.atomic(using=alias):
-        current = row_locked(Patient, ApplicationError(NOT_REGISTERED), pk=patient.pk)
+        current = _patient_locked(patient)
         if current.deceased_at is None:
             raise ApplicationError("This patient has no recorded death to take back.")
         was_at, was_by = current.deceased_at, current.deceased_recorded_by
