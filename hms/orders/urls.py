@@ -1,8 +1,18 @@
 """Pages of the orders app, mounted at /h/<CODE>/orders/. Ids are `<id:>`: junk answers 404."""
 
-from django.urls import path
+from django.urls import include, path
 
 from hms.orders import views
+
+# Under lab/orders/<id:order_id>/: one lab order, from collection to its results.
+lab_order_patterns = [
+    path("", views.lab_order, name="lab-order"),
+    path("collect/", views.lab_order_collect, name="lab-order-collect"),
+    path("panel/", views.lab_panel, name="lab-panel"),
+    path("result/", views.lab_result_enter, name="lab-result-enter"),
+    path("cancel/", views.lab_order_cancel, name="lab-order-cancel"),
+    path("void/", views.lab_order_void, name="lab-order-void"),
+]
 
 app_name = "orders"
 urlpatterns = [
@@ -21,12 +31,7 @@ urlpatterns = [
     path("encounters/<id:encounter_id>/lab-orders/new/", views.lab_order_new, name="lab-order-new"),
     path("patients/<id:patient_id>/lab/", views.patient_lab_results, name="patient-lab-results"),
     path("lab/worklist/", views.lab_worklist, name="lab-worklist"),
-    path("lab/orders/<id:order_id>/", views.lab_order, name="lab-order"),
-    path("lab/orders/<id:order_id>/collect/", views.lab_order_collect, name="lab-order-collect"),
-    path("lab/orders/<id:order_id>/panel/", views.lab_panel, name="lab-panel"),
-    path("lab/orders/<id:order_id>/result/", views.lab_result_enter, name="lab-result-enter"),
-    path("lab/orders/<id:order_id>/cancel/", views.lab_order_cancel, name="lab-order-cancel"),
-    path("lab/orders/<id:order_id>/void/", views.lab_order_void, name="lab-order-void"),
+    path("lab/orders/<id:order_id>/", include(lab_order_patterns)),
     path("lab/results/<id:result_id>/verify/", views.lab_result_verify, name="lab-result-verify"),
     path("lab/results/<id:result_id>/correct/", views.lab_result_correct, name="lab-result-correct"),
 ]
