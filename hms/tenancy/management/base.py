@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hms.core.commands import progress_bar
+from hms.core.commands import jobs_arguments_add, progress_bar
 from hms.core.exceptions import ApplicationError
 from hms.tenancy.codes import is_valid_hospital_code
 from hms.tenancy.exceptions import TenancyError
@@ -24,9 +24,13 @@ def command_error_from(*errors: type[TenancyError] | type[ApplicationError]) -> 
 
 
 class HospitalCommand(BaseCommand):
-    """Adds `--hospital CODE` (repeatable) and `--all-hospitals`; see `hospital_codes()`."""
+    """Adds `--hospital CODE` (repeatable) and `--all-hospitals`; see `hospital_codes()`. A
+    command that works on several databases at once says so by its `jobs_help`, and also gets
+    `--jobs N` (`jobs_default` by default) and `--no-progress`."""
 
     require_hospital_choice = False
+    jobs_help = ""
+    jobs_default = 1
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         group = parser.add_mutually_exclusive_group(required=self.require_hospital_choice)
@@ -40,6 +44,8 @@ class HospitalCommand(BaseCommand):
         group.add_argument(
             "--all-hospitals", action="store_true", help="Work on every hospital (the default)."
         )
+        if self.jobs_help:
+            jobs_arguments_add(parser, jobs_help=self.jobs_help, default=self.jobs_default)
 
     def hospital_codes(self, options: dict[str, Any]) -> list[str] | None:
         """The codes asked for, validated; None means all hospitals."""

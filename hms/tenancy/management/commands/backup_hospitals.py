@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from hms.core.commands import jobs_arguments_add, jobs_read
+from hms.core.commands import jobs_read
 from hms.hospitals.snapshots import snapshot_backup_record
 from hms.tenancy.backups.backup import Retention, backup_fleet, backup_plan
 from hms.tenancy.backups.keys import SHARED
@@ -23,10 +23,10 @@ class Command(HospitalCommand):
         "any backup failed. Each hospital's outcome is shown on the platform console (/platform/). "
         "See docs/operations/backup.md."
     )
+    jobs_help = "Backups taken at once (threads; default 1)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        jobs_arguments_add(parser, jobs_help="Backups taken at once (threads; default 1).")
         parser.add_argument(
             "--skip-shared",
             action="store_true",

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from hms.core.commands import jobs_arguments_add, jobs_read
+from hms.core.commands import jobs_read
 from hms.tenancy.backups.health import HealthRow, hospitals_check
 from hms.tenancy.management.base import HospitalCommand
 from hms.tenancy.snapshots import snapshots_record
@@ -21,14 +21,11 @@ class Command(HospitalCommand):
         "platform console at /platform/, and exits non-zero if any hospital has a problem, naming "
         "each one."
     )
+    jobs_help = "Hospitals checked at once (threads; default min(4, CPUs))."
+    jobs_default = min(4, os.cpu_count() or 1)
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        jobs_arguments_add(
-            parser,
-            jobs_help="Hospitals checked at once (threads; default min(4, CPUs)).",
-            default=min(4, os.cpu_count() or 1),
-        )
         parser.add_argument(
             "--max-backup-age",
             type=float,

@@ -1,10 +1,9 @@
 import os
-from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
 
-from hms.core.commands import jobs_arguments_add, jobs_read
+from hms.core.commands import jobs_read
 from hms.tenancy.fleet import MigrationOutcome, fleet_migrate, fleet_plan
 from hms.tenancy.management.base import HospitalCommand
 
@@ -16,14 +15,8 @@ class Command(HospitalCommand):
         "a failing hospital does not stop the others; rerun to finish. Exits non-zero if "
         "any hospital failed."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        super().add_arguments(parser)
-        jobs_arguments_add(
-            parser,
-            jobs_help="Hospitals migrated in parallel, each in its own process (default: CPU count).",
-            default=os.cpu_count() or 1,
-        )
+    jobs_help = "Hospitals migrated in parallel, each in its own process (default: CPU count)."
+    jobs_default = os.cpu_count() or 1
 
     def handle(self, *args: Any, **options: Any) -> None:
         jobs = jobs_read(options)

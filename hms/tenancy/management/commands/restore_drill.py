@@ -1,9 +1,8 @@
-from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
 
-from hms.core.commands import jobs_arguments_add, jobs_read
+from hms.core.commands import jobs_read
 from hms.tenancy.backups.restore import restore_drill
 from hms.tenancy.management.base import HospitalCommand
 
@@ -15,10 +14,7 @@ class Command(HospitalCommand):
         "integrity, rows per table and audit chain, then drop the scratch copy. No hospital is "
         "touched. Exits non-zero naming each hospital whose restore would fail."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        super().add_arguments(parser)
-        jobs_arguments_add(parser, jobs_help="Restores at once (threads; default 1).")
+    jobs_help = "Restores at once (threads; default 1)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         jobs = jobs_read(options)
