@@ -91,6 +91,12 @@ class HospitalCommand(BaseCommand):
         finally:
             bar.close()
 
+    def tally(self, outcomes: Sequence[Any], *, done: str, failed: str) -> list[str]:
+        """Write how many outcomes were `done` and how many `failed`; the failed ones' codes, sorted."""
+        failures = sorted(outcome.code for outcome in outcomes if outcome.failed)
+        self.stdout.write(f"{len(outcomes) - len(failures)} {done}, {len(failures)} {failed}.")
+        return failures
+
     def table_write(self, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
         """The outcome table (hms.tenancy.management.fleet_report) on standard output."""
         for line in outcome_table(header, rows):

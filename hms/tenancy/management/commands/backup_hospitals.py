@@ -72,8 +72,7 @@ class Command(HospitalCommand):
         ]
         header = ("DATABASE", "OUTCOME", "BACKUP", "BYTES", "ROWS", "PRUNED", "SECONDS", "DETAIL")
         self.table_write(header, rows)
-        failed = sorted(o.code for o in outcomes if o.failed)
-        self.stdout.write(f"{len(outcomes) - len(failed)} backed up, {len(failed)} failed.")
+        failed = self.tally(outcomes, done="backed up", failed="failed")
         if failed:
             raise CommandError(
                 f"{len(failed)} backup(s) failed: {', '.join(failed)} (see DETAIL above). Their partial "

@@ -26,8 +26,7 @@ class Command(HospitalCommand):
             for o in sorted(outcomes, key=lambda o: o.code)
         ]
         self.table_write(("HOSPITAL", "DRILL", "BACKUP", "ROWS", "AUDIT", "SECONDS", "DETAIL"), rows)
-        failed = sorted(o.code for o in outcomes if o.failed)
-        self.stdout.write(f"{len(outcomes) - len(failed)} would restore, {len(failed)} would fail.")
+        failed = self.tally(outcomes, done="would restore", failed="would fail")
         if failed:
             raise CommandError(
                 f"The newest backup of {len(failed)} hospital(s) would not restore: {', '.join(failed)} "
