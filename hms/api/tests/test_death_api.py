@@ -85,7 +85,8 @@ def test_a_time_without_an_offset_is_the_hospitals_local_time(make_hospital, mak
     hospital = make_hospital("DT001", time_zone="Asia/Dhaka")
     make_user("dt-doctor", role=Role.DOCTOR, hospital=hospital)
     with hospital_context("DT001"):
-        patient = PatientFactory()
+        # born well before the time of death (a random birth date could fall after it)
+        patient = PatientFactory(birth_date=datetime.date(1960, 5, 1))
     doctor = ApiClient(token_for(Client(), "dt-doctor"))
     address = f"/api/v1/hospitals/DT001/patients/{patient.pk}/death"
     response = doctor.post(address, {"deceased_at": "2025-12-30 20:15", "confirm": True}, content_type=JSON)
